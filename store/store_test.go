@@ -1,0 +1,179 @@
+package store
+
+import (
+	"bytes"
+	"fmt"
+	"math/rand/v2"
+	"sort"
+	"testing"
+)
+
+func collect(t *testing.T, r Reader, prefix []byte) []string {
+	t.Helper()
+	var out []string
+	if err := r.Iterate(prefix, func(k, v []byte) (bool, error) {
+		out = append(out, string(k)+"="+string(v))
+		return true, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func TestCacheMatchesModel(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for round := 0; round < 50; round++ {
+		s := OpenMemory()
+		model := map[string]string{}
+		base := s.Working()
+		for i := 0; i < 40; i++ {
+			k := fmt.Sprintf("k%02d", rng.IntN(60))
+			v := fmt.Sprintf("v%d", rng.IntN(1000))
+			if err := base.Set([]byte(k), []byte(v)); err != nil {
+				t.Fatal(err)
+			}
+			model[k] = v
+		}
+		if _, _, err := s.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		committed, err := s.Committed(0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := NewCache(committed)
+		inner := NewCache(c)
+		for i := 0; i < 30; i++ {
+			k := fmt.Sprintf("k%02d", rng.IntN(70))
+			target := Reader(c)
+			if rng.IntN(2) == 0 {
+				target = inner
+			}
+			kv := target.(KV)
+			if rng.IntN(3) == 0 {
+				_ = kv.Delete([]byte(k))
+			} else {
+				_ = kv.Set([]byte(k), []byte(fmt.Sprintf("w%d", i)))
+			}
+		}
+		// The model of inner: apply c's writes, then inner's.
+		for _, layer := range []*Cache{c, inner} {
+			for k, v := range layer.writes {
+				if v == nil {
+					delete(model, k)
+				} else {
+					model[k] = string(v)
+				}
+			}
+		}
+		var want []string
+		for k, v := range model {
+			want = append(want, k+"="+v)
+		}
+		sort.Strings(want)
+		got := collect(t, inner, []byte("k"))
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Fatalf("round %d: iterate\n got %v\nwant %v", round, got, want)
+		}
+		for k, v := range model {
+			g, _ := inner.Get([]byte(k))
+			if string(g) != v {
+				t.Fatalf("get %s = %q, want %q", k, g, v)
+			}
+		}
+		// Early stop after 3 keys.
+		n := 0
+		_ = inner.Iterate([]byte("k"), func(k, v []byte) (bool, error) { n++; return n < 3, nil })
+		if len(want) >= 3 && n != 3 {
+			t.Fatalf("early stop visited %d keys, want 3", n)
+		}
+		// Flushing gives the model.
+		if err := inner.Write(c); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Write(s.Working()); err != nil {
+			t.Fatal(err)
+		}
+		if fmt.Sprint(collect(t, s.Working(), []byte("k"))) != fmt.Sprint(want) {
+			t.Fatalf("after flush the tree differs from the model")
+		}
+	}
+}
+
+// The app hash must not depend on the order in which a block made its writes.
+func TestHashIndependentOfWriteOrder(t *testing.T) {
+	keys := make([]string, 200)
+	for i := range keys {
+		keys[i] = fmt.Sprintf("acc/%03d", i)
+	}
+	hash := func(order []string) []byte {
+		s := OpenMemory()
+		c := NewCache(s.Working())
+		for _, k := range order {
+			_ = c.Set([]byte(k), []byte("v"+k))
+		}
+		if err := c.Write(s.Working()); err != nil {
+			t.Fatal(err)
+		}
+		h, _, err := s.Commit()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return h
+	}
+	h1 := hash(keys)
+	rev := append([]string(nil), keys...)
+	rand.New(rand.NewPCG(3, 4)).Shuffle(len(rev), func(i, j int) { rev[i], rev[j] = rev[j], rev[i] })
+	if h2 := hash(rev); !bytes.Equal(h1, h2) {
+		t.Fatalf("hash depends on write order: %x vs %x", h1, h2)
+	}
+}
+
+func TestReopenKeepsCommittedState(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = s.Working().Set([]byte("a"), []byte("1"))
+	h1, v1, err := s.Commit()
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = s.Working().Set([]byte("b"), []byte("2")) // never committed
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s, err = Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	v, h := s.LastCommit()
+	if v != v1 || !bytes.Equal(h, h1) {
+		t.Fatalf("reopened at %d %x, want %d %x", v, h, v1, h1)
+	}
+	r, _ := s.Committed(0)
+	if got, _ := r.Get([]byte("a")); string(got) != "1" {
+		t.Fatalf("a = %q", got)
+	}
+	if got, _ := r.Get([]byte("b")); got != nil {
+		t.Fatalf("uncommitted write survived: %q", got)
+	}
+	val, proof, _, err := s.Proof([]byte("a"), 0)
+	if err != nil || string(val) != "1" || proof.GetExist() == nil {
+		t.Fatalf("proof: %q %v %v", val, proof, err)
+	}
+}
+
+func TestPrefixEnd(t *testing.T) {
+	for _, c := range []struct{ in, want []byte }{
+		{[]byte("abc"), []byte("abd")},
+		{[]byte{1, 0xff}, []byte{2}},
+		{[]byte{0xff, 0xff}, nil},
+	} {
+		if got := PrefixEnd(c.in); !bytes.Equal(got, c.want) {
+			t.Errorf("PrefixEnd(%x) = %x, want %x", c.in, got, c.want)
+		}
+	}
+}
