@@ -1,0 +1,63 @@
+// Package module defines what a state-machine module of the Tessera chain implements and
+// what it is given: the block context, the message handler signature and events. Modules
+// own their storage keys and talk to each other only through small interfaces.
+package module
+
+import (
+	"encoding/json"
+	"time"
+
+	abci "github.com/cometbft/cometbft/abci/types"
+
+	"github.com/tessera-net/tessera/keys"
+	"github.com/tessera-net/tessera/store"
+	"github.com/tessera-net/tessera/tx"
+)
+
+// Context is what a handler runs with: the state it may read and write, and the block.
+type Context struct {
+	KV      store.KV
+	ChainID string
+	Height  int64
+	Time    time.Time // the block's time: the only clock the state machine has
+	// Check is true when the transaction is being checked for the mempool rather than
+	// executed in a block.
+	Check  bool
+	events []abci.Event
+}
+
+// Emit records an event of the transaction or block being processed.
+func (c *Context) Emit(typ string, attrs ...abci.EventAttribute) {
+	c.events = append(c.events, abci.Event{Type: typ, Attributes: attrs})
+}
+
+// Events returns the events emitted so far.
+func (c *Context) Events() []abci.Event { return c.events }
+
+// ResetEvents drops the events emitted so far (for a failed transaction).
+func (c *Context) ResetEvents() { c.events = nil }
+
+// Attr builds an indexed event attribute.
+func Attr(key, value string) abci.EventAttribute {
+	return abci.EventAttribute{Key: key, Value: value, Index: true}
+}
+
+// Handler executes one message signed by signer. It returns a *tx.Error for a rejection.
+type Handler func(ctx *Context, signer keys.PublicKey, msg tx.Msg) error
+
+// Module is a part of the state machine.
+type Module interface {
+	// Name is the module's name, its key in the genesis app_state and its query path.
+	Name() string
+	// InitGenesis writes the module's genesis state (raw is nil when absent).
+	InitGenesis(ctx *Context, raw json.RawMessage) error
+	// Handlers maps each message type the module handles to its handler.
+	Handlers() map[string]Handler
+	// Query answers a read-only query at path (the part after "/<module name>/").
+	Query(r store.Reader, path string, data []byte) (any, error)
+}
+
+// EndBlocker is implemented by modules that act at the end of every block.
+type EndBlocker interface {
+	EndBlock(ctx *Context) error
+}
