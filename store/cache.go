@@ -41,6 +41,15 @@ func (c *Cache) Delete(key []byte) error {
 	return nil
 }
 
+// Clone returns an independent copy of the buffer over the same parent.
+func (c *Cache) Clone() *Cache {
+	n := &Cache{parent: c.parent, writes: make(map[string][]byte, len(c.writes))}
+	for k, v := range c.writes {
+		n.writes[k] = v
+	}
+	return n
+}
+
 // Len is the number of buffered writes and deletions.
 func (c *Cache) Len() int { return len(c.writes) }
 

@@ -1,0 +1,353 @@
+// Package app is the Tessera state machine as a CometBFT ABCI 2.0 application: it decodes
+// and checks transactions, routes their messages to the modules, keeps the merkleised
+// state (one IAVL version per block, the app hash in every block), and answers queries.
+//
+// Concurrency: CometBFT calls the consensus connection (InitChain, FinalizeBlock, Commit),
+// the mempool connection (CheckTx) and the query connection (Query, Info) from different
+// goroutines. Block execution alone touches the working tree; CheckTx runs against its own
+// write buffer over the last committed version; queries read committed versions.
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"runtime"
+	"sync"
+
+	abci "github.com/cometbft/cometbft/abci/types"
+
+	"github.com/tessera-net/tessera/module"
+	"github.com/tessera-net/tessera/modules/accounts"
+	"github.com/tessera-net/tessera/store"
+	"github.com/tessera-net/tessera/tx"
+)
+
+// Version is the application's version, reported in Info.
+const Version = "0.1.0"
+
+// Codespace names the application in result codes.
+const Codespace = "tessera"
+
+var keyChainID = []byte("meta/chain_id")
+
+// App is the ABCI application.
+type App struct {
+	abci.BaseApplication
+
+	store   *store.Store
+	log     *slog.Logger
+	metrics *Metrics
+
+	modules  []module.Module
+	handlers map[string]module.Handler
+
+	chainMu sync.RWMutex
+	chainID string
+
+	// block execution (consensus connection only)
+	block       *store.Cache
+	blockHeight int64
+
+	// mempool checking
+	checkMu sync.Mutex
+	check   *store.Cache
+}
+
+// Options configure an App.
+type Options struct {
+	Logger  *slog.Logger
+	Metrics *Metrics // nil: metrics are kept but not registered anywhere
+	// Modules are added after the built-in accounts module.
+	Modules []module.Module
+}
+
+// New builds the application over an opened store.
+func New(st *store.Store, opts Options) (*App, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Metrics == nil {
+		opts.Metrics = NewMetrics(nil)
+	}
+	a := &App{
+		store:    st,
+		log:      opts.Logger,
+		metrics:  opts.Metrics,
+		modules:  append([]module.Module{accounts.New()}, opts.Modules...),
+		handlers: map[string]module.Handler{},
+	}
+	names := map[string]bool{}
+	for _, m := range a.modules {
+		if names[m.Name()] {
+			return nil, fmt.Errorf("module %q registered twice", m.Name())
+		}
+		names[m.Name()] = true
+		for typ, h := range m.Handlers() {
+			if _, dup := a.handlers[typ]; dup {
+				return nil, fmt.Errorf("message type %q handled by two modules", typ)
+			}
+			a.handlers[typ] = h
+		}
+	}
+	committed, err := st.Committed(0)
+	if err != nil {
+		return nil, err
+	}
+	if id, err := committed.Get(keyChainID); err != nil {
+		return nil, fmt.Errorf("read chain id: %w", err)
+	} else if id != nil {
+		a.chainID = string(id)
+	}
+	a.check = store.NewCache(committed)
+	return a, nil
+}
+
+// ChainID returns the chain id recorded at genesis ("" before InitChain).
+func (a *App) ChainID() string {
+	a.chainMu.RLock()
+	defer a.chainMu.RUnlock()
+	return a.chainID
+}
+
+// Store returns the application's state store (for read-only use by queries).
+func (a *App) Store() *store.Store { return a.store }
+
+// Info reports the last committed height and app hash so CometBFT can replay what the
+// application is missing after a restart.
+func (a *App) Info(context.Context, *abci.RequestInfo) (*abci.ResponseInfo, error) {
+	v, h := a.store.LastCommit()
+	resp := &abci.ResponseInfo{Data: "tessera", Version: Version, LastBlockHeight: v}
+	if v > 0 {
+		resp.LastBlockAppHash = h
+	}
+	return resp, nil
+}
+
+// InitChain writes the genesis state: the chain id and each module's part of app_state.
+func (a *App) InitChain(_ context.Context, req *abci.RequestInitChain) (*abci.ResponseInitChain, error) {
+	if req.InitialHeight > 1 {
+		return nil, fmt.Errorf("initial height %d is not supported: a chain starts at height 1", req.InitialHeight)
+	}
+	states := map[string]json.RawMessage{}
+	if len(req.AppStateBytes) > 0 {
+		if err := json.Unmarshal(req.AppStateBytes, &states); err != nil {
+			return nil, fmt.Errorf("genesis app_state is not a JSON object: %w", err)
+		}
+	}
+	known := map[string]bool{}
+	for _, m := range a.modules {
+		known[m.Name()] = true
+	}
+	for name := range states {
+		if !known[name] {
+			return nil, fmt.Errorf("genesis app_state has a section %q that no module owns", name)
+		}
+	}
+	// Nothing is committed before genesis, so the genesis buffer sits over the empty
+	// committed view; a clone of it can then serve the mempool without touching the tree.
+	empty, err := a.store.Committed(0)
+	if err != nil {
+		return nil, err
+	}
+	c := store.NewCache(empty)
+	ctx := &module.Context{KV: c, ChainID: req.ChainId, Height: 0, Time: req.Time}
+	if err := c.Set(keyChainID, []byte(req.ChainId)); err != nil {
+		return nil, err
+	}
+	for _, m := range a.modules {
+		if err := m.InitGenesis(ctx, states[m.Name()]); err != nil {
+			return nil, fmt.Errorf("genesis of module %s: %w", m.Name(), err)
+		}
+	}
+	// Until block 1 is committed the mempool checks against the genesis state.
+	genesis := c.Clone()
+	if err := c.Write(a.store.Working()); err != nil {
+		return nil, fmt.Errorf("write genesis state: %w", err)
+	}
+	a.checkMu.Lock()
+	a.check.Reset(genesis)
+	a.checkMu.Unlock()
+	a.chainMu.Lock()
+	a.chainID = req.ChainId
+	a.chainMu.Unlock()
+	a.log.Info("genesis written", "chain_id", req.ChainId, "modules", len(a.modules))
+	return &abci.ResponseInitChain{AppHash: a.store.WorkingHash()}, nil
+}
+
+// CheckTx decides whether a transaction may enter the mempool: it must decode, carry a
+// valid signature for this chain, use the signer's next nonce (counting transactions
+// already in the mempool), pay at least the minimum fee, and its message must succeed
+// against the state as the mempool would leave it.
+func (a *App) CheckTx(_ context.Context, req *abci.RequestCheckTx) (*abci.ResponseCheckTx, error) {
+	t, err := tx.Decode(req.Tx)
+	if err == nil && req.Type == abci.CheckTxType_New {
+		// A recheck sees the same bytes again, so its signature is already known good.
+		err = t.VerifySignature()
+	}
+	if err == nil {
+		err = a.checkStateful(t)
+	}
+	a.metrics.checked(err)
+	if err != nil {
+		return &abci.ResponseCheckTx{Code: uint32(tx.CodeOf(err)), Codespace: Codespace, Log: err.Error()}, nil
+	}
+	return &abci.ResponseCheckTx{Code: 0, GasWanted: 1}, nil
+}
+
+func (a *App) checkStateful(t *tx.Tx) error {
+	if id := a.ChainID(); t.ChainID != id {
+		return tx.Errorf(tx.CodeWrongChainID, "transaction is for chain %q, this is %q", t.ChainID, id)
+	}
+	a.checkMu.Lock()
+	defer a.checkMu.Unlock()
+	c := store.NewCache(a.check)
+	if _, err := a.runTx(&module.Context{KV: c, ChainID: t.ChainID, Check: true}, t); err != nil {
+		return err
+	}
+	return c.Write(a.check)
+}
+
+// runTx applies the ante (nonce, fee) and then the message. paid reports whether the
+// ante passed: then its writes (the fee paid, the nonce used) are in ctx.KV even when the
+// message failed, whose own writes are dropped.
+func (a *App) runTx(ctx *module.Context, t *tx.Tx) (paid bool, err error) {
+	h, ok := a.handlers[t.Msg.Type]
+	if !ok {
+		return false, tx.Errorf(tx.CodeUnknownMessage, "no module handles message type %q", t.Msg.Type)
+	}
+	if err := accounts.Ante(ctx.KV, t); err != nil {
+		return false, err
+	}
+	msgKV := store.NewCache(ctx.KV)
+	mctx := *ctx
+	mctx.KV = msgKV
+	if err := h(&mctx, t.SignerKey, t.Msg); err != nil {
+		return true, err
+	}
+	for _, e := range mctx.Events() {
+		ctx.Emit(e.Type, e.Attributes...)
+	}
+	return true, msgKV.Write(ctx.KV)
+}
+
+// FinalizeBlock executes a decided block: every transaction in order, then the modules'
+// end-of-block work, and returns the results and the new app hash.
+func (a *App) FinalizeBlock(_ context.Context, req *abci.RequestFinalizeBlock) (*abci.ResponseFinalizeBlock, error) {
+	done := a.metrics.blockTimer()
+	a.block = store.NewCache(a.store.Working())
+	a.blockHeight = req.Height
+	chainID := a.ChainID()
+
+	decoded := decodeAndVerify(req.Txs)
+	results := make([]*abci.ExecTxResult, len(req.Txs))
+	for i, d := range decoded {
+		results[i] = a.deliver(chainID, req, d)
+	}
+
+	ctx := &module.Context{KV: a.block, ChainID: chainID, Height: req.Height, Time: req.Time}
+	for _, m := range a.modules {
+		if eb, ok := m.(module.EndBlocker); ok {
+			if err := eb.EndBlock(ctx); err != nil {
+				return nil, fmt.Errorf("end of block %d in module %s: %w", req.Height, m.Name(), err)
+			}
+		}
+	}
+	if err := a.block.Write(a.store.Working()); err != nil {
+		return nil, fmt.Errorf("write block %d: %w", req.Height, err)
+	}
+	a.block = nil
+	done(len(req.Txs))
+	return &abci.ResponseFinalizeBlock{
+		TxResults: results,
+		Events:    ctx.Events(),
+		AppHash:   a.store.WorkingHash(),
+	}, nil
+}
+
+type decodedTx struct {
+	t   *tx.Tx
+	err error
+}
+
+// decodeAndVerify decodes every transaction and checks its signature, spread over the
+// CPUs: signature checks are the bulk of a block's cost and need no state.
+func decodeAndVerify(txs [][]byte) []decodedTx {
+	out := make([]decodedTx, len(txs))
+	workers := min(runtime.GOMAXPROCS(0), len(txs))
+	var wg sync.WaitGroup
+	next := make(chan int, len(txs))
+	for i := range txs {
+		next <- i
+	}
+	close(next)
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				t, err := tx.Decode(txs[i])
+				if err == nil {
+					err = t.VerifySignature()
+				}
+				out[i] = decodedTx{t, err}
+			}
+		}()
+	}
+	wg.Wait()
+	return out
+}
+
+func (a *App) deliver(chainID string, req *abci.RequestFinalizeBlock, d decodedTx) *abci.ExecTxResult {
+	fail := func(err error) *abci.ExecTxResult {
+		a.metrics.delivered(err)
+		return &abci.ExecTxResult{Code: uint32(tx.CodeOf(err)), Codespace: Codespace, Log: err.Error()}
+	}
+	if d.err != nil {
+		return fail(d.err)
+	}
+	if d.t.ChainID != chainID {
+		return fail(tx.Errorf(tx.CodeWrongChainID, "transaction is for chain %q, this is %q", d.t.ChainID, chainID))
+	}
+	c := store.NewCache(a.block)
+	ctx := &module.Context{KV: c, ChainID: chainID, Height: req.Height, Time: req.Time}
+	paid, err := a.runTx(ctx, d.t)
+	if tx.CodeOf(err) == tx.CodeInternal {
+		a.log.Error("transaction failed internally", "height", req.Height, "tx", fmt.Sprintf("%X", d.t.Hash), "err", err)
+	}
+	// Keep the ante's writes (fee, nonce) when only the message failed; drop everything
+	// when the ante itself refused the transaction.
+	if !paid {
+		return fail(err)
+	}
+	if werr := c.Write(a.block); werr != nil {
+		return fail(fmt.Errorf("write transaction state: %w", werr))
+	}
+	if err != nil {
+		return fail(err)
+	}
+	a.metrics.delivered(nil)
+	events := append([]abci.Event{{Type: "tx", Attributes: []abci.EventAttribute{
+		module.Attr("signer", d.t.SignerKey.String()),
+		module.Attr("type", d.t.Msg.Type),
+	}}}, ctx.Events()...)
+	return &abci.ExecTxResult{Code: 0, Events: events}
+}
+
+// Commit saves the block's state as a new version and resets the mempool's view to it.
+func (a *App) Commit(context.Context, *abci.RequestCommit) (*abci.ResponseCommit, error) {
+	_, version, err := a.store.Commit()
+	if err != nil {
+		return nil, err
+	}
+	committed, err := a.store.Committed(version)
+	if err != nil {
+		return nil, err
+	}
+	a.checkMu.Lock()
+	a.check.Reset(committed)
+	a.checkMu.Unlock()
+	a.metrics.height.Set(float64(version))
+	return &abci.ResponseCommit{}, nil
+}
