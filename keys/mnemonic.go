@@ -14,6 +14,10 @@ import (
 // ValidMnemonicWords lists the mnemonic lengths BIP39 allows.
 var ValidMnemonicWords = []int{12, 15, 18, 21, 24}
 
+// ErrInvalidMnemonic is wrapped by every error about a malformed mnemonic (word count,
+// unknown word, checksum), so callers can tell bad input from other failures.
+var ErrInvalidMnemonic = errors.New("invalid mnemonic")
+
 // NewMnemonic returns a fresh English BIP39 mnemonic of the given number of words (12, 15,
 // 18, 21 or 24) from the system's random source.
 func NewMnemonic(words int) (string, error) {
@@ -42,7 +46,7 @@ func MnemonicEntropy(phrase string) ([]byte, error) {
 		ok = ok || w == len(words)
 	}
 	if !ok {
-		return nil, fmt.Errorf("invalid mnemonic: it has %d words; a mnemonic has 12, 15, 18, 21 or 24", len(words))
+		return nil, fmt.Errorf("%w: it has %d word(s); a mnemonic has 12, 15, 18, 21 or 24 words", ErrInvalidMnemonic, len(words))
 	}
 	// 11 bits a word: the entropy (32 bits for every 3 words) then the checksum, the
 	// leading bits of sha256(entropy).
@@ -50,7 +54,7 @@ func MnemonicEntropy(phrase string) ([]byte, error) {
 	for i, w := range words {
 		idx, known := bip39.ReverseWordMap[w]
 		if !known {
-			return nil, fmt.Errorf("invalid mnemonic: word %d (%q) is not in the BIP39 English word list", i+1, w)
+			return nil, fmt.Errorf("%w: word %d (%q) is not in the BIP39 English word list", ErrInvalidMnemonic, i+1, w)
 		}
 		for b := 10; b >= 0; b-- {
 			bits = append(bits, byte(idx>>b)&1)
@@ -65,7 +69,7 @@ func MnemonicEntropy(phrase string) ([]byte, error) {
 	for i := entBits; i < len(bits); i++ {
 		j := i - entBits
 		if (sum[j/8]>>(7-j%8))&1 != bits[i] {
-			return nil, errors.New("invalid mnemonic: the checksum does not match (a word is wrong or out of order)")
+			return nil, fmt.Errorf("%w: the checksum does not match (a word is wrong or out of order)", ErrInvalidMnemonic)
 		}
 	}
 	return ent, nil

@@ -51,6 +51,23 @@ func (p PublicKey) Verify(msg, sig []byte) bool {
 	return err == nil && ok
 }
 
+// VerifyAllowWrapped is Verify with Bittensor's fallback (btwallet Keypair::verify): when
+// sig does not verify for msg itself, it is also tried against "<Bytes>" ‖ msg ‖
+// "</Bytes>", the form polkadot-js browser extensions sign.
+func (p PublicKey) VerifyAllowWrapped(msg, sig []byte) bool {
+	if p.Verify(msg, sig) {
+		return true
+	}
+	wrapped := make([]byte, 0, len(msg)+len(bytesWrapOpen)+len(bytesWrapClose))
+	wrapped = append(append(append(wrapped, bytesWrapOpen...), msg...), bytesWrapClose...)
+	return p.Verify(wrapped, sig)
+}
+
+const (
+	bytesWrapOpen  = "<Bytes>"
+	bytesWrapClose = "</Bytes>"
+)
+
 // ParsePublicKey reads a public key given as an SS58 address (any prefix) or as 64 hex
 // digits with or without "0x".
 func ParsePublicKey(s string) (PublicKey, error) {
@@ -133,6 +150,25 @@ func FromSeed(seed []byte) (*Pair, error) {
 	}
 }
 
+// FromEd25519Secret builds a pair from a 64-byte secret key in the "ed25519 format"
+// polkadot-js stores (the scalar multiplied by the cofactor 8, then the nonce), converting
+// it the way schnorrkel's SecretKey::from_ed25519_bytes does. Bittensor key files do not
+// use this format; it is for keys exported from polkadot-js.
+func FromEd25519Secret(secret []byte) (*Pair, error) {
+	if len(secret) != 64 {
+		return nil, fmt.Errorf("an ed25519-format secret key is 64 bytes, got %d", len(secret))
+	}
+	b := append([]byte(nil), secret...)
+	// Divide the little-endian scalar by 8, carrying each byte's low 3 bits down.
+	var low byte
+	for i := 31; i >= 0; i-- {
+		r := b[i] & 0x07
+		b[i] = b[i]>>3 + low
+		low = r << 5
+	}
+	return FromSeed(b)
+}
+
 func pairFromMini(ms *schnorrkel.MiniSecretKey) *Pair {
 	sk := ms.ExpandEd25519()
 	seed := ms.Encode()
@@ -153,7 +189,11 @@ func FromURI(uri string) (*Pair, error) {
 		return nil, err
 	}
 	var p *Pair
-	if b, isHex := decodeHexSeed(u.Phrase); isHex {
+	if strings.HasPrefix(u.Phrase, "0x") {
+		b, err := hex.DecodeString(u.Phrase[2:])
+		if err != nil {
+			return nil, fmt.Errorf("secret URI seed is not valid hex (want 0x and 64 or 128 hex digits): %w", err)
+		}
 		if p, err = FromSeed(b); err != nil {
 			return nil, err
 		}
@@ -161,14 +201,6 @@ func FromURI(uri string) (*Pair, error) {
 		return nil, err
 	}
 	return p.Derive(u.Junctions...)
-}
-
-func decodeHexSeed(s string) ([]byte, bool) {
-	if !strings.HasPrefix(s, "0x") {
-		return nil, false
-	}
-	b, err := hex.DecodeString(s[2:])
-	return b, err == nil
 }
 
 // FromMnemonic turns a BIP39 mnemonic into a pair the Substrate way: the mnemonic's

@@ -21,9 +21,15 @@ func ss58Checksum(data []byte) []byte {
 	return h.Sum(nil)[:2]
 }
 
+// MaxSS58Prefix is the largest SS58 network prefix (14 bits).
+const MaxSS58Prefix uint16 = 16383
+
 // SS58Encode renders a public key as an SS58 address with the given network prefix
-// (0–16383): base58(prefix ‖ key ‖ blake2b-512("SS58PRE" ‖ prefix ‖ key)[0:2]).
+// (0–16383): base58(prefix ‖ key ‖ blake2b-512("SS58PRE" ‖ prefix ‖ key)[0:2]). Like
+// Substrate, it keeps only the low 14 bits of a larger prefix; use CheckSS58Prefix to
+// reject one first.
 func SS58Encode(pub PublicKey, prefix uint16) string {
+	prefix &= MaxSS58Prefix
 	var data []byte
 	if prefix < 64 {
 		data = []byte{byte(prefix)}
@@ -76,4 +82,12 @@ func SS58Decode(addr string) (PublicKey, uint16, error) {
 func IsValidSS58(addr string) bool {
 	_, _, err := SS58Decode(addr)
 	return err == nil
+}
+
+// CheckSS58Prefix reports an error for a network prefix SS58 cannot encode (above 16383).
+func CheckSS58Prefix(prefix int) error {
+	if prefix < 0 || prefix > int(MaxSS58Prefix) {
+		return fmt.Errorf("SS58 format %d is out of range: it must be between 0 and %d (42 is the generic Substrate and Bittensor format)", prefix, MaxSS58Prefix)
+	}
+	return nil
 }
