@@ -1,0 +1,387 @@
+package yuma
+
+import (
+	"math"
+	"math/bits"
+)
+
+// params holds the hyperparameters converted to fixed point exactly as subtensor does.
+type params struct {
+	kappa        Fixed // Kappa / 65535, truncated
+	bondsPenalty Fixed // BondsPenalty / 65535
+	emaAlpha     Fixed // 1 - BondsMovingAverage / 1e6 (I64F64 quotient truncated to I32F32)
+	alphaLow     Fixed
+	alphaHigh    Fixed
+	steepness    Fixed
+}
+
+func newParams(s *EpochState) params {
+	u16max := FixedFromU16(math.MaxUint16)
+	return params{
+		kappa:        FixedFromU16(s.Kappa).SafeDiv(u16max),
+		bondsPenalty: FixedFromU16(s.BondsPenalty).SafeDiv(u16max),
+		emaAlpha:     One.SatSub(ratioI64F64ToFixed(s.BondsMovingAverage, 1_000_000)),
+		alphaLow:     FixedFromU16(s.AlphaLow).SafeDiv(u16max),
+		alphaHigh:    FixedFromU16(s.AlphaHigh).SafeDiv(u16max),
+		steepness:    FixedFromInt(int64(s.AlphaSigmoidSteepness)),
+	}
+}
+
+// lastTempo is the block before which a column's registration keeps its bonds: the block
+// after the previous successful epoch, or current_block - tempo (saturating) if none.
+func (s *EpochState) lastTempo() uint64 {
+	if s.LastMechanismStepBlock == 0 {
+		if s.CurrentBlock < uint64(s.Tempo) {
+			return 0
+		}
+		return s.CurrentBlock - uint64(s.Tempo)
+	}
+	return s.LastMechanismStepBlock + 1
+}
+
+// owner returns the owner uid as an int, or -1.
+func (s *EpochState) owner() int {
+	if s.HasOwner {
+		return int(s.OwnerUID)
+	}
+	return -1
+}
+
+// stakeVector is the normalised stake S (I32F32) of the epoch.
+func (s *EpochState) stakeVector(ownerExempt bool) []Fixed {
+	owner := -1
+	if ownerExempt {
+		owner = s.owner()
+	}
+	return normalizedStake(totalStake(s.Stake, s.TaoStake, s.TaoWeight), s.StakeThreshold, owner)
+}
+
+// activeMask is the Active output: last_update + cutoff >= current_block (saturating add).
+func (s *EpochState) activeMask() []bool {
+	active := make([]bool, s.N)
+	for i := range active {
+		lu := s.LastUpdate[i]
+		sum := lu + s.ActivityCutoff
+		if sum < lu {
+			sum = math.MaxUint64
+		}
+		active[i] = !(sum < s.CurrentBlock)
+	}
+	return active
+}
+
+// Epoch runs subtensor's epoch_mechanism, the sparse epoch the chain executes, on s and
+// returns its outputs. It validates s first and returns a *FieldError if it is inconsistent.
+// s is not modified.
+func Epoch(s *EpochState) (*EpochResult, error) {
+	if err := s.Validate(); err != nil {
+		return nil, err
+	}
+	return epochSparse(s), nil
+}
+
+func epochSparse(s *EpochState) *EpochResult {
+	n := s.N
+	p := newParams(s)
+	owner := s.owner()
+
+	// Active & updated.
+	active := s.activeMask()
+
+	// Stake: threshold filter (owner exempt), I64F64 normalisation, truncation to I32F32.
+	stake := s.stakeVector(true)
+
+	// Validator permits: the stored ones (owner forced) mask this epoch; the top-k by stake
+	// (owner forced) are the output for the next epoch.
+	permits := append([]bool(nil), s.ValidatorPermit...)
+	if owner >= 0 {
+		permits[owner] = true
+	}
+	newPermits := isTopkNonzero(stake, int(s.MaxAllowedValidators))
+	if owner >= 0 {
+		newPermits[owner] = true
+	}
+
+	// Active stake: stake of active, permitted uids, normalised.
+	activeStake := make([]Fixed, n)
+	for i := range activeStake {
+		if active[i] && permits[i] {
+			activeStake[i] = stake[i]
+		}
+	}
+	normalize(activeStake)
+
+	// Weights: drop rows without permit, self-weights (except the owner's), weights set
+	// before the target registered, and (with commit-reveal) weights whose earliest live
+	// commit predates the target's registration; then normalise rows. All masks are applied
+	// in one pass, which keeps exactly the entries the chained subtensor masks keep.
+	weights := make(sparse, n)
+	{
+		total := 0
+		for i, row := range s.Weights {
+			if permits[i] {
+				total += len(row)
+			}
+		}
+		buf := make([]cell, 0, total)
+		for i, row := range s.Weights {
+			if !permits[i] {
+				continue
+			}
+			lu := s.LastUpdate[i]
+			cb := uint64(NoCommit)
+			if s.CommitRevealEnabled && len(s.CommitBlocks) == n {
+				cb = s.CommitBlocks[i]
+			}
+			start := len(buf)
+			for _, e := range row {
+				j := int(e.UID)
+				if j == i && i != owner {
+					continue
+				}
+				reg := s.BlockAtRegistration[j]
+				if lu <= reg {
+					continue
+				}
+				if s.CommitRevealEnabled && cb < reg {
+					continue
+				}
+				buf = append(buf, cell{e.UID, FixedFromU16(e.Value)})
+			}
+			weights[i] = buf[start:len(buf):len(buf)]
+		}
+	}
+	weights.rowNormalize()
+
+	// Consensus, clipping, validator trust.
+	consensus := weightedMedianColSparse(activeStake, weights, n, p.kappa)
+	clipped := weights.colClip(consensus)
+	validatorTrust := clipped.rowSum()
+
+	// Incentive: normalised ranks.
+	incentive := clipped.matmul(activeStake, n)
+	normalize(incentive)
+
+	// Bonds and dividends.
+	weightsForBonds := interpolate(weights, clipped, n, p.bondsPenalty)
+	lastTempo := s.lastTempo()
+	var dividends []Fixed
+	var emaBonds sparse
+	if s.Yuma3 {
+		bonds := s.readBonds(lastTempo, true)
+		emaBonds = computeBondsSparse(s, p, weightsForBonds, bonds, consensus)
+		norm := cloneSparse(emaBonds)
+		norm.colNormalize(n)
+		perValidator := norm.matVecMul(incentive).rowSum()
+		dividends = vecMul(perValidator, activeStake)
+		normalize(dividends)
+	} else {
+		bonds := s.readBonds(lastTempo, false)
+		bonds.colNormalize(n)
+		delta := weightsForBonds.rowHadamard(activeStake)
+		delta.colNormalize(n)
+		emaBonds = matEMA(delta, bonds, p.emaAlpha, n)
+		emaBonds.colNormalize(n)
+		dividends = emaBonds.matmulTranspose(incentive)
+		normalize(dividends)
+		emaBonds.colMaxUpscale(n)
+	}
+
+	res := emissionResult(stake, activeStake, incentive, dividends, s.RaoEmission)
+	res.Active = active
+	res.StakeWeight = toU16(stake)
+	res.Consensus = toU16(consensus)
+	res.Incentive = toU16(incentive)
+	res.Dividends = toU16(dividends)
+	res.ValidatorTrust = toU16(validatorTrust)
+	res.NewValidatorPermit = newPermits
+
+	// Stored bonds: the EMA row for uids with a new permit, an empty row for everyone else
+	// (the epoch's terms carry an empty bond for them and every row is written).
+	res.Bonds = make([][]Entry, n)
+	for i := range res.Bonds {
+		if !newPermits[i] || i >= len(emaBonds) {
+			res.Bonds[i] = []Entry{}
+			continue
+		}
+		row := make([]Entry, len(emaBonds[i]))
+		for k, c := range emaBonds[i] {
+			row[k] = Entry{c.j, c.v.ToU16Proportion()}
+		}
+		res.Bonds[i] = row
+	}
+	return res
+}
+
+// readBonds reads the stored bonds (raw u16 as I32F32, or as proportions u16/65535 for
+// Yuma3) and drops the columns of uids registered at or after lastTempo.
+func (s *EpochState) readBonds(lastTempo uint64, proportion bool) sparse {
+	out := make(sparse, s.N)
+	for i, row := range s.Bonds {
+		var r []cell
+		for _, e := range row {
+			if lastTempo <= s.BlockAtRegistration[e.UID] {
+				continue
+			}
+			v := FixedFromU16(e.Value)
+			if proportion {
+				v = U16Proportion(e.Value)
+			}
+			r = append(r, cell{e.UID, v})
+		}
+		out[i] = r
+	}
+	return out
+}
+
+func cloneSparse(m sparse) sparse {
+	out := make(sparse, len(m))
+	for i, r := range m {
+		out[i] = append([]cell(nil), r...)
+	}
+	return out
+}
+
+// vecMul is vec_mul: element-wise checked product, 0 on overflow.
+func vecMul(a, b []Fixed) []Fixed {
+	out := make([]Fixed, min(len(a), len(b)))
+	for i := range out {
+		if v, ok := a[i].CheckedMul(b[i]); ok {
+			out[i] = v
+		}
+	}
+	return out
+}
+
+// alphaSigmoid is subtensor's alpha_sigmoid: the liquid EMA alpha of one (validator, miner)
+// bond, between low and high, steeper as the validator's weight departs from consensus
+// (buying) or falls below its bond (selling).
+func alphaSigmoid(consensus, weight, bond, low, high, steepness Fixed) Fixed {
+	diffBuy := clamp(weight.SatSub(consensus), 0, One)
+	diffSell := clamp(bond.SatSub(weight), 0, One)
+	diff := diffSell
+	if weight >= bond {
+		diff = diffBuy
+	}
+	e := ExpSafe(steepness.SatDiv(FixedFromInt(-100)).SatMul(diff.SatSub(half)))
+	sig := One.SatDiv(One.SatAdd(e))
+	a := low.SatAdd(sig.SatMul(high.SatSub(low)))
+	return clamp(a, low, high)
+}
+
+// computeBondsSparse is compute_bonds_sparse (Yuma3): with liquid alpha on and a non-zero
+// consensus, the per-cell liquid EMA of mat_ema_alpha_sparse, which keeps only the columns
+// present in the row of weights (an old bond with no weight entry is dropped, not decayed);
+// otherwise the fixed-alpha EMA of mat_ema_sparse.
+func computeBondsSparse(s *EpochState, p params, w, b sparse, consensus []Fixed) sparse {
+	n := s.N
+	liquid := false
+	if s.LiquidAlpha {
+		for _, c := range consensus {
+			if c != 0 {
+				liquid = true
+				break
+			}
+		}
+	}
+	if !liquid {
+		return matEMA(w, b, p.emaAlpha, n)
+	}
+	// Subtensor computes an n×n matrix of alphas; only the alphas at the columns of each
+	// weight row reach the result, so only those are computed (each costs an exp series).
+	// The values it reads at column j come from a forward-only merge over the stored rows,
+	// reproduced by mergedValues.
+	out := make(sparse, n)
+	wv := make([]Fixed, n)
+	bv := make([]Fixed, n)
+	av := make([]Fixed, n) // alpha at the columns of the current weight row
+	mark := make([]int, n) // i+1 where column is in weight row i
+	decayed := make([]Fixed, n)
+	for i := range w {
+		nr := w[i]
+		if len(nr) == 0 {
+			continue // mat_ema_alpha_sparse emits only columns of the weight row
+		}
+		var or []cell
+		if i < len(b) {
+			or = b[i]
+		}
+		mergedValues(wv, nr)
+		mergedValues(bv, or)
+		for _, c := range nr {
+			av[c.j] = alphaSigmoid(consensus[c.j], wv[c.j], bv[c.j], p.alphaLow, p.alphaHigh, p.steepness)
+			mark[c.j] = i + 1
+			decayed[c.j] = 0
+		}
+		for _, c := range or {
+			if mark[c.j] == i+1 {
+				decayed[c.j] = One.SatSub(av[c.j]).SatMul(c.v)
+			}
+		}
+		var row []cell
+		for _, c := range nr {
+			inc := maxF(av[c.j].SatMul(c.v), 0)
+			if v := minF(decayed[c.j].SatAdd(inc), One); v > 0 {
+				row = append(row, cell{c.j, v})
+			}
+		}
+		out[i] = row
+	}
+	return out
+}
+
+func toU16(x []Fixed) []uint16 {
+	out := make([]uint16, len(x))
+	for i, v := range x {
+		out[i] = v.ToU16Proportion()
+	}
+	return out
+}
+
+// emissionResult splits rao between servers (incentive) and validators (dividends),
+// normalising both by Σ(incentive + dividends); when that sum is zero the validators get it
+// all in proportion to active stake, or to stake if no stake is active.
+func emissionResult(stake, activeStake, incentive, dividends []Fixed, rao uint64) *EpochResult {
+	n := len(stake)
+	combined := make([]Fixed, n)
+	for i := range combined {
+		combined[i] = incentive[i].SatAdd(dividends[i])
+	}
+	sum := sumFixed(combined)
+	server := append([]Fixed(nil), incentive...)
+	validator := append([]Fixed(nil), dividends...)
+	normalizeUsingSum(server, sum)
+	normalizeUsingSum(validator, sum)
+	normalize(combined)
+	if sum == 0 {
+		src := activeStake
+		if isZero(activeStake) {
+			src = stake
+		}
+		validator = append([]Fixed(nil), src...)
+		combined = append([]Fixed(nil), src...)
+	}
+	return &EpochResult{
+		ServerEmission:    toRao(server, rao),
+		ValidatorEmission: toRao(validator, rao),
+		Emission:          toRao(combined, rao),
+	}
+}
+
+// toRao is floor(I96F32(x) × I96F32(rao)) saturated to u64: the I96F32 product of an
+// I32F32 value and an integer is exactly x_bits × rao / 2^32.
+func toRao(x []Fixed, rao uint64) []uint64 {
+	out := make([]uint64, len(x))
+	for i, v := range x {
+		if v <= 0 {
+			continue
+		}
+		hi, lo := bits.Mul64(uint64(v), rao)
+		if hi>>32 != 0 {
+			out[i] = math.MaxUint64
+			continue
+		}
+		out[i] = hi<<32 | lo>>32
+	}
+	return out
+}

@@ -1,0 +1,492 @@
+package yuma
+
+import "slices"
+
+// This file holds the sparse matrix primitives of subtensor's epoch/math.rs, each with the
+// same semantics (including which entries are kept or dropped and in what order), written
+// to reuse buffers: the epoch of a 4096-uid subnet touches about a million weight entries,
+// so per-row allocations and O(n) scans of empty rows are avoided where the result is the
+// same.
+
+// cell is one entry of a sparse I32F32 row.
+type cell struct {
+	j uint16
+	v Fixed
+}
+
+// sparse is a row-major sparse matrix: row i lists (column, value) in stored order.
+type sparse [][]cell
+
+func sumFixed(x []Fixed) Fixed {
+	var s Fixed
+	for _, v := range x {
+		s += v // Rust's Sum on fixed is plain addition; epoch values never overflow
+	}
+	return s
+}
+
+// normalize is inplace_normalize: divide by the sum unless it is zero.
+func normalize(x []Fixed) {
+	s := sumFixed(x)
+	if s == 0 {
+		return
+	}
+	for i, v := range x {
+		x[i] = v.SafeDiv(s)
+	}
+}
+
+// normalizeUsingSum is inplace_normalize_using_sum.
+func normalizeUsingSum(x []Fixed, s Fixed) {
+	if s == 0 {
+		return
+	}
+	for i, v := range x {
+		x[i] = v.SafeDiv(s)
+	}
+}
+
+func isZero(x []Fixed) bool { return sumFixed(x) == 0 }
+
+// isTopkNonzero marks the k largest non-zero entries. Ties are broken by a stable ascending
+// sort on the value, so of equal values the lower index is dropped first.
+func isTopkNonzero(x []Fixed, k int) []bool {
+	n := len(x)
+	out := make([]bool, n)
+	for i, v := range x {
+		out[i] = v != 0
+	}
+	if n < k {
+		return out
+	}
+	idx := make([]int, n)
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortStableFunc(idx, func(a, b int) int {
+		switch {
+		case x[a] < x[b]:
+			return -1
+		case x[a] > x[b]:
+			return 1
+		}
+		return 0
+	})
+	for _, i := range idx[:n-k] {
+		out[i] = false
+	}
+	return out
+}
+
+// rowNormalize is inplace_row_normalize_sparse: rows with a positive sum are divided by it.
+func (m sparse) rowNormalize() {
+	for _, row := range m {
+		var s Fixed
+		for _, c := range row {
+			s += c.v
+		}
+		if s > 0 {
+			for k := range row {
+				row[k].v = row[k].v.SafeDiv(s)
+			}
+		}
+	}
+}
+
+// colNormalize is inplace_col_normalize_sparse (column sums with saturating addition).
+func (m sparse) colNormalize(n int) {
+	sums := make([]Fixed, n)
+	for _, row := range m {
+		for _, c := range row {
+			if int(c.j) < n {
+				sums[c.j] = sums[c.j].SatAdd(c.v)
+			}
+		}
+	}
+	for _, row := range m {
+		for k, c := range row {
+			if int(c.j) < n && sums[c.j] != 0 {
+				row[k].v = c.v.SafeDiv(sums[c.j])
+			}
+		}
+	}
+}
+
+// colMaxUpscale is inplace_col_max_upscale_sparse: every column divided by its maximum.
+func (m sparse) colMaxUpscale(n int) {
+	maxs := make([]Fixed, n)
+	for _, row := range m {
+		for _, c := range row {
+			if int(c.j) < n && maxs[c.j] < c.v {
+				maxs[c.j] = c.v
+			}
+		}
+	}
+	for _, row := range m {
+		for k, c := range row {
+			if int(c.j) < n && maxs[c.j] != 0 {
+				row[k].v = c.v.SafeDiv(maxs[c.j])
+			}
+		}
+	}
+}
+
+// rowSum is row_sum_sparse.
+func (m sparse) rowSum() []Fixed {
+	out := make([]Fixed, len(m))
+	for i, row := range m {
+		var s Fixed
+		for _, c := range row {
+			s += c.v
+		}
+		out[i] = s
+	}
+	return out
+}
+
+// filter returns a new matrix with the entries for which keep(i, entry) is true, preserving
+// order. It allocates one backing array for all rows.
+func (m sparse) filter(keep func(i int, c cell) bool) sparse {
+	total := 0
+	for _, row := range m {
+		total += len(row)
+	}
+	buf := make([]cell, 0, total)
+	out := make(sparse, len(m))
+	for i, row := range m {
+		start := len(buf)
+		for _, c := range row {
+			if keep(i, c) {
+				buf = append(buf, c)
+			}
+		}
+		out[i] = buf[start:len(buf):len(buf)]
+	}
+	return out
+}
+
+// colClip is col_clip_sparse: values above the column threshold are clipped to it, or
+// dropped when the threshold is not positive.
+func (m sparse) colClip(th []Fixed) sparse {
+	total := 0
+	for _, row := range m {
+		total += len(row)
+	}
+	buf := make([]cell, 0, total)
+	out := make(sparse, len(m))
+	for i, row := range m {
+		start := len(buf)
+		for _, c := range row {
+			var t Fixed
+			if int(c.j) < len(th) {
+				t = th[c.j]
+			}
+			if t < c.v {
+				if t > 0 {
+					buf = append(buf, cell{c.j, t})
+				}
+			} else {
+				buf = append(buf, c)
+			}
+		}
+		out[i] = buf[start:len(buf):len(buf)]
+	}
+	return out
+}
+
+// matmul is matmul_sparse: r_j = Σ_i v_i × m_ij (saturating).
+func (m sparse) matmul(v []Fixed, n int) []Fixed {
+	out := make([]Fixed, n)
+	for i, row := range m {
+		var scale Fixed
+		if i < len(v) {
+			scale = v[i]
+		}
+		if scale == 0 {
+			// 0 × x floors to 0 for any x >= 0 and adds nothing; weights are never negative.
+			continue
+		}
+		for _, c := range row {
+			if int(c.j) < n {
+				out[c.j] = out[c.j].SatAdd(scale.SatMul(c.v))
+			}
+		}
+	}
+	return out
+}
+
+// matmulTranspose is matmul_transpose_sparse: r_i = Σ_j v_j × m_ij.
+func (m sparse) matmulTranspose(v []Fixed) []Fixed {
+	out := make([]Fixed, len(m))
+	for i, row := range m {
+		var acc Fixed
+		for _, c := range row {
+			var x Fixed
+			if int(c.j) < len(v) {
+				x = v[c.j]
+			}
+			acc = acc.SatAdd(x.SatMul(c.v))
+		}
+		out[i] = acc
+	}
+	return out
+}
+
+// rowHadamard is row_hadamard_sparse: row i scaled by v_i.
+func (m sparse) rowHadamard(v []Fixed) sparse {
+	out := make(sparse, 0, len(m))
+	for i, row := range m {
+		if i >= len(v) {
+			break
+		}
+		r := make([]cell, len(row))
+		for k, c := range row {
+			r[k] = cell{c.j, c.v.SatMul(v[i])}
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+// matVecMul is mat_vec_mul_sparse: m_ij × v_j, keeping non-zero products.
+func (m sparse) matVecMul(v []Fixed) sparse {
+	out := make(sparse, len(m))
+	for i, row := range m {
+		var r []cell
+		for _, c := range row {
+			if int(c.j) < len(v) {
+				if p := c.v.SatMul(v[c.j]); p != 0 {
+					r = append(r, cell{c.j, p})
+				}
+			}
+		}
+		out[i] = r
+	}
+	return out
+}
+
+// interpolate is interpolate_sparse: m1 + ratio×(m2 - m1). Ratios exactly 0 and 1 return
+// the input unchanged (zeros included); otherwise each row is densified and only positive
+// results are kept, in column order.
+func interpolate(m1, m2 sparse, n int, ratio Fixed) sparse {
+	if ratio == 0 {
+		return m1
+	}
+	if ratio == One {
+		return m2
+	}
+	if len(m1) != len(m2) {
+		return m2
+	}
+	out := make(sparse, len(m1))
+	r1 := make([]Fixed, n)
+	r2 := make([]Fixed, n)
+	for i := range m1 {
+		if len(m1[i]) == 0 && len(m2[i]) == 0 {
+			continue // every interpolated value is 0 and none is kept
+		}
+		clear(r1)
+		clear(r2)
+		for _, c := range m1[i] {
+			if int(c.j) < n {
+				r1[c.j] = c.v
+			}
+		}
+		for _, c := range m2[i] {
+			if int(c.j) < n {
+				r2[c.j] = c.v
+			}
+		}
+		var row []cell
+		for j := 0; j < n; j++ {
+			v := r1[j].SatAdd(ratio.SatMul(r2[j].SatSub(r1[j])))
+			if v > 0 {
+				row = append(row, cell{uint16(j), v})
+			}
+		}
+		out[i] = row
+	}
+	return out
+}
+
+// matEMA is mat_ema_sparse: alpha×new + (1-alpha)×old per cell, keeping positive values in
+// column order.
+func matEMA(newM, oldM sparse, alpha Fixed, n int) sparse {
+	oneMinus := One.SatSub(alpha)
+	out := make(sparse, len(newM))
+	if len(newM) == 0 {
+		return out
+	}
+	acc := make([]Fixed, n)
+	for i, nr := range newM {
+		var or []cell
+		if i < len(oldM) {
+			or = oldM[i]
+		}
+		if len(nr) == 0 && len(or) == 0 {
+			continue // the densified row is all zero: nothing is kept
+		}
+		clear(acc)
+		for _, c := range nr {
+			if int(c.j) < n {
+				acc[c.j] = acc[c.j].SatAdd(alpha.SatMul(c.v))
+			}
+		}
+		for _, c := range or {
+			if int(c.j) < n {
+				acc[c.j] = acc[c.j].SatAdd(oneMinus.SatMul(c.v))
+			}
+		}
+		var row []cell
+		for j, v := range acc {
+			if v > 0 {
+				row = append(row, cell{uint16(j), v})
+			}
+		}
+		out[i] = row
+	}
+	return out
+}
+
+// mergedValues fills dst[j] for every column j with the value subtensor's liquid-alpha code
+// reads for that column: it walks the row with a forward-only cursor, skipping entries whose
+// column is below j, and takes the entry under the cursor if its column equals j. For a row
+// stored in ascending column order this is the row's value at j (0 if absent); for an
+// unsorted row it reproduces subtensor's reading exactly.
+func mergedValues(dst []Fixed, row []cell) {
+	p := 0
+	for j := range dst {
+		for p < len(row) && int(row[p].j) < j {
+			p++
+		}
+		if p < len(row) && int(row[p].j) == j {
+			dst[j] = row[p].v
+		} else {
+			dst[j] = 0
+		}
+	}
+}
+
+// weightedMedian is subtensor's weighted_median, literally: a partition search that pivots on
+// the middle element of the current index list, returning the pivot once the minority stake
+// point falls inside the pivot's band. bufs are three scratch slices reused across calls.
+func weightedMedian(stake, score []Fixed, idx []int, minority, lo, hi Fixed, bufs *[3][]int) Fixed {
+	cur := append(bufs[0][:0], idx...)
+	lower, upper := bufs[1][:0], bufs[2][:0]
+	defer func() { bufs[0], bufs[1], bufs[2] = cur, lower, upper }()
+	limit := len(idx)
+	for iter := 0; ; {
+		n := len(cur)
+		if n == 0 {
+			return 0
+		}
+		if n == 1 {
+			return score[cur[0]]
+		}
+		pivot := score[cur[n/2]]
+		var loStake, hiStake Fixed
+		for _, k := range cur {
+			s := score[k]
+			if s == pivot {
+				continue
+			}
+			if s < pivot {
+				loStake = loStake.SatAdd(stake[k])
+				lower = append(lower, k)
+			} else {
+				hiStake = hiStake.SatAdd(stake[k])
+				upper = append(upper, k)
+			}
+		}
+		switch {
+		case minority < lo.SatAdd(loStake) && len(lower) > 0:
+			cur, lower = lower, cur
+			hi = lo.SatAdd(loStake)
+		case hi.SatSub(hiStake) <= minority && len(upper) > 0:
+			cur, upper = upper, cur
+			lo = hi.SatSub(hiStake)
+		default:
+			return pivot
+		}
+		lower, upper = lower[:0], upper[:0]
+		iter++
+		if iter > limit {
+			return 0
+		}
+	}
+}
+
+// weightedMedianColSparse is weighted_median_col_sparse: for every column, the stake-weighted
+// median (at majority kappa) of the scores of the rows with positive stake, absent entries
+// counting as 0.
+//
+// Subtensor materialises a columns × voters score matrix; here the matrix is transposed into
+// compressed columns once (O(nnz)) and each column is expanded into one reused voter-length
+// buffer, which gives the same inputs to weightedMedian without the n×voters allocation.
+func weightedMedianColSparse(stake []Fixed, m sparse, n int, kappa Fixed) []Fixed {
+	var useStake []Fixed
+	voter := make([]int, len(stake)) // row -> voter index k, or -1
+	for i, s := range stake {
+		voter[i] = -1
+		if s > 0 {
+			voter[i] = len(useStake)
+			useStake = append(useStake, s)
+		}
+	}
+	normalize(useStake)
+	stakeSum := sumFixed(useStake)
+	minority := stakeSum.SatSub(kappa)
+	k := len(useStake)
+	idx := make([]int, k)
+	for i := range idx {
+		idx[i] = i
+	}
+
+	// Compressed columns: for each column the (voter, value) pairs in row order.
+	counts := make([]int, n+1)
+	for i, row := range m {
+		if i >= len(voter) || voter[i] < 0 {
+			continue
+		}
+		for _, c := range row {
+			if int(c.j) < n {
+				counts[c.j+1]++
+			}
+		}
+	}
+	for j := 0; j < n; j++ {
+		counts[j+1] += counts[j]
+	}
+	type vv struct {
+		k int
+		v Fixed
+	}
+	entries := make([]vv, counts[n])
+	fill := append([]int(nil), counts[:n]...)
+	for i, row := range m {
+		if i >= len(voter) || voter[i] < 0 {
+			continue
+		}
+		for _, c := range row {
+			if int(c.j) < n {
+				entries[fill[c.j]] = vv{voter[i], c.v}
+				fill[c.j]++
+			}
+		}
+	}
+
+	out := make([]Fixed, n)
+	score := make([]Fixed, k)
+	var bufs [3][]int
+	for i := range bufs {
+		bufs[i] = make([]int, 0, k)
+	}
+	for j := 0; j < n; j++ {
+		clear(score)
+		for _, e := range entries[counts[j]:counts[j+1]] {
+			score[e.k] = e.v
+		}
+		out[j] = weightedMedian(useStake, score, idx, minority, 0, stakeSum, &bufs)
+	}
+	return out
+}
