@@ -83,12 +83,15 @@ func (m dense) colMaxUpscale() {
 // weightedMedianCol is weighted_median_col: per column the stake-weighted median over the
 // rows with positive stake.
 func weightedMedianCol(stake []Fixed, m dense, kappa Fixed) []Fixed {
-	n := len(m)
+	n := 0
+	if len(m) > 0 {
+		n = len(m[0])
+	}
 	out := make([]Fixed, n)
 	var useStake []Fixed
 	var rows []int
 	for r, s := range stake {
-		if s > 0 {
+		if s > 0 && r < len(m) {
 			useStake = append(useStake, s)
 			rows = append(rows, r)
 		}

@@ -290,36 +290,58 @@ func computeBondsSparse(s *EpochState, p params, w, b sparse, consensus []Fixed)
 	// Subtensor computes an n×n matrix of alphas; only the alphas at the columns of each
 	// weight row reach the result, so only those are computed (each costs an exp series).
 	// The values it reads at column j come from a forward-only merge over the stored rows,
-	// reproduced by mergedValues.
-	out := make(sparse, n)
+	// reproduced by mergedValues once per row.
 	wv := make([]Fixed, n)
 	bv := make([]Fixed, n)
-	av := make([]Fixed, n) // alpha at the columns of the current weight row
-	mark := make([]int, n) // i+1 where column is in weight row i
-	decayed := make([]Fixed, n)
-	for i := range w {
-		nr := w[i]
+	cur := -1
+	alphaOf := func(i int, j uint16) Fixed {
+		if i != cur {
+			cur = i
+			mergedValues(wv, w[i])
+			var or []cell
+			if i < len(b) {
+				or = b[i]
+			}
+			mergedValues(bv, or)
+		}
+		return alphaSigmoid(consensus[j], wv[j], bv[j], p.alphaLow, p.alphaHigh, p.steepness)
+	}
+	return matEMAAlphaSparse(w, b, n, alphaOf)
+}
+
+// matEMAAlphaSparse is mat_ema_alpha_sparse with the alpha matrix given as a function (only
+// evaluated at the columns of each new row, once per cell): per row, for each column j of
+// the new row, min(1, (1-α_ij)·old_ij + max(0, α_ij·new_ij)), kept if positive, in the new
+// row's order. Old entries without a new entry are dropped. cols is the width of the alpha
+// matrix; columns at or beyond it are ignored.
+func matEMAAlphaSparse(newM, oldM sparse, cols int, alphaOf func(i int, j uint16) Fixed) sparse {
+	out := make(sparse, len(newM))
+	av := make([]Fixed, cols)
+	mark := make([]int, cols) // i+1 where the column is in new row i
+	decayed := make([]Fixed, cols)
+	for i, nr := range newM {
 		if len(nr) == 0 {
-			continue // mat_ema_alpha_sparse emits only columns of the weight row
+			continue
 		}
-		var or []cell
-		if i < len(b) {
-			or = b[i]
-		}
-		mergedValues(wv, nr)
-		mergedValues(bv, or)
 		for _, c := range nr {
-			av[c.j] = alphaSigmoid(consensus[c.j], wv[c.j], bv[c.j], p.alphaLow, p.alphaHigh, p.steepness)
-			mark[c.j] = i + 1
-			decayed[c.j] = 0
+			if int(c.j) < cols && mark[c.j] != i+1 {
+				av[c.j] = alphaOf(i, c.j)
+				mark[c.j] = i + 1
+				decayed[c.j] = 0
+			}
 		}
-		for _, c := range or {
-			if mark[c.j] == i+1 {
-				decayed[c.j] = One.SatSub(av[c.j]).SatMul(c.v)
+		if i < len(oldM) {
+			for _, c := range oldM[i] {
+				if int(c.j) < cols && mark[c.j] == i+1 {
+					decayed[c.j] = One.SatSub(av[c.j]).SatMul(c.v)
+				}
 			}
 		}
 		var row []cell
 		for _, c := range nr {
+			if int(c.j) >= cols {
+				continue
+			}
 			inc := maxF(av[c.j].SatMul(c.v), 0)
 			if v := minF(decayed[c.j].SatAdd(inc), One); v > 0 {
 				row = append(row, cell{c.j, v})

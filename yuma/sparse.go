@@ -144,27 +144,6 @@ func (m sparse) rowSum() []Fixed {
 	return out
 }
 
-// filter returns a new matrix with the entries for which keep(i, entry) is true, preserving
-// order. It allocates one backing array for all rows.
-func (m sparse) filter(keep func(i int, c cell) bool) sparse {
-	total := 0
-	for _, row := range m {
-		total += len(row)
-	}
-	buf := make([]cell, 0, total)
-	out := make(sparse, len(m))
-	for i, row := range m {
-		start := len(buf)
-		for _, c := range row {
-			if keep(i, c) {
-				buf = append(buf, c)
-			}
-		}
-		out[i] = buf[start:len(buf):len(buf)]
-	}
-	return out
-}
-
 // colClip is col_clip_sparse: values above the column threshold are clipped to it, or
 // dropped when the threshold is not positive.
 func (m sparse) colClip(th []Fixed) sparse {
