@@ -58,6 +58,11 @@ func newRootCmd(env *cliEnv) *cobra.Command {
 
 	for _, c := range []*cobra.Command{
 		// One constructor per command group; keep one per line.
+		newNodeCmd(env),
+		newTestnetCmd(env),
+		newDevnetCmd(env),
+		newTxCmd(env),
+		newQueryCmd(env),
 	} {
 		root.AddCommand(c)
 	}

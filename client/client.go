@@ -1,0 +1,259 @@
+// Package client talks to a Tessera node through CometBFT's RPC: it reads accounts,
+// blocks and transactions into plain views, and builds, signs, broadcasts and waits for
+// transactions. The same code serves the CLI (over HTTP) and in-process users such as the
+// node's JSON API and the devnet (over the local client).
+package client
+
+import (
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	abci "github.com/cometbft/cometbft/abci/types"
+	rpcclient "github.com/cometbft/cometbft/rpc/client"
+	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
+	ctypes "github.com/cometbft/cometbft/rpc/core/types"
+	"github.com/fxamacker/cbor/v2"
+
+	"github.com/tessera-net/tessera/keys"
+	"github.com/tessera-net/tessera/modules/accounts"
+	"github.com/tessera-net/tessera/tx"
+)
+
+// Client reads from and sends to one node.
+type Client struct {
+	rpc rpcclient.Client
+
+	chainID string // cached after the first lookup
+}
+
+// New wraps an RPC client (rpchttp or rpclocal).
+func New(rpc rpcclient.Client) *Client { return &Client{rpc: rpc} }
+
+// Dial connects to a node's RPC address: "tcp://host:port", "http://host:port" or
+// "host:port".
+func Dial(addr string) (*Client, error) {
+	if addr == "" {
+		return nil, errors.New("no node address given")
+	}
+	if !strings.Contains(addr, "://") {
+		addr = "tcp://" + addr
+	}
+	u, err := url.Parse(addr)
+	if err != nil || u.Host == "" {
+		return nil, fmt.Errorf("node address %q is not host:port or tcp://host:port", addr)
+	}
+	c, err := rpchttp.New(addr, "/websocket")
+	if err != nil {
+		return nil, fmt.Errorf("node %s: %w", addr, err)
+	}
+	return New(c), nil
+}
+
+// RPC returns the underlying RPC client.
+func (c *Client) RPC() rpcclient.Client { return c.rpc }
+
+// Status is a node's view of the chain.
+type Status struct {
+	ChainID       string    `json:"chain_id"`
+	Moniker       string    `json:"moniker"`
+	Height        int64     `json:"height"`
+	AppHash       string    `json:"app_hash"`
+	BlockTime     time.Time `json:"block_time"`
+	CatchingUp    bool      `json:"catching_up"`
+	NodeID        string    `json:"node_id"`
+	ValidatorAddr string    `json:"validator_address"`
+	VotingPower   int64     `json:"voting_power"`
+}
+
+// Status asks the node for its status.
+func (c *Client) Status(ctx context.Context) (*Status, error) {
+	s, err := c.rpc.Status(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("node status: %w", err)
+	}
+	return &Status{
+		ChainID: s.NodeInfo.Network, Moniker: s.NodeInfo.Moniker,
+		Height: s.SyncInfo.LatestBlockHeight, AppHash: s.SyncInfo.LatestAppHash.String(),
+		BlockTime: s.SyncInfo.LatestBlockTime, CatchingUp: s.SyncInfo.CatchingUp,
+		NodeID: string(s.NodeInfo.DefaultNodeID), ValidatorAddr: s.ValidatorInfo.Address.String(),
+		VotingPower: s.ValidatorInfo.VotingPower,
+	}, nil
+}
+
+// ChainID returns the node's chain id.
+func (c *Client) ChainID(ctx context.Context) (string, error) {
+	if c.chainID != "" {
+		return c.chainID, nil
+	}
+	s, err := c.Status(ctx)
+	if err != nil {
+		return "", err
+	}
+	c.chainID = s.ChainID
+	return s.ChainID, nil
+}
+
+// QueryError is a query the application refused.
+type QueryError struct {
+	Code tx.Code
+	Log  string
+}
+
+func (e *QueryError) Error() string { return e.Log }
+
+// Query runs an application query ("/accounts/account/<addr>") at a height (0: latest)
+// and decodes its JSON answer into out.
+func (c *Client) Query(ctx context.Context, path string, height int64, out any) error {
+	r, err := c.rpc.ABCIQueryWithOptions(ctx, path, nil, rpcclient.ABCIQueryOptions{Height: height})
+	if err != nil {
+		return fmt.Errorf("query %s: %w", path, err)
+	}
+	if r.Response.Code != 0 {
+		return &QueryError{Code: tx.Code(r.Response.Code), Log: r.Response.Log}
+	}
+	if err := json.Unmarshal(r.Response.Value, out); err != nil {
+		return fmt.Errorf("query %s: decode answer: %w", path, err)
+	}
+	return nil
+}
+
+// Account reads an account (zero balance and nonce for one never seen).
+func (c *Client) Account(ctx context.Context, pub keys.PublicKey) (*accounts.AccountView, error) {
+	var v accounts.AccountView
+	if err := c.Query(ctx, "/accounts/account/"+pub.Hex(), 0, &v); err != nil {
+		return nil, err
+	}
+	return &v, nil
+}
+
+// Event is a transaction or block event.
+type Event struct {
+	Type       string            `json:"type"`
+	Attributes map[string]string `json:"attributes"`
+}
+
+func events(es []abci.Event) []Event {
+	out := make([]Event, 0, len(es))
+	for _, e := range es {
+		ev := Event{Type: e.Type, Attributes: map[string]string{}}
+		for _, a := range e.Attributes {
+			ev.Attributes[a.Key] = a.Value
+		}
+		out = append(out, ev)
+	}
+	return out
+}
+
+// TxView is a committed transaction and its result.
+type TxView struct {
+	Hash      string  `json:"hash"`
+	Height    int64   `json:"height"`
+	Index     uint32  `json:"index"`
+	Code      uint32  `json:"code"`
+	CodeName  string  `json:"code_name"`
+	Log       string  `json:"log,omitempty"`
+	Events    []Event `json:"events"`
+	Signer    string  `json:"signer,omitempty"`
+	Nonce     uint64  `json:"nonce"`
+	Fee       uint64  `json:"fee,string"`
+	MsgType   string  `json:"msg_type,omitempty"`
+	MsgBody   string  `json:"msg_body,omitempty"` // CBOR diagnostic notation
+	DecodeErr string  `json:"decode_error,omitempty"`
+}
+
+// ErrNotFound is returned for a transaction or block the node does not have.
+var ErrNotFound = errors.New("not found")
+
+// ErrInvalidInput is returned for a malformed argument (a hash, a height).
+var ErrInvalidInput = errors.New("invalid input")
+
+// Tx reads a committed transaction by its hash (hex).
+func (c *Client) Tx(ctx context.Context, hash string) (*TxView, error) {
+	h, err := hex.DecodeString(strings.TrimPrefix(strings.ToLower(hash), "0x"))
+	if err != nil || len(h) != 32 {
+		return nil, fmt.Errorf("%w: transaction hash %q is not 64 hex digits", ErrInvalidInput, hash)
+	}
+	r, err := c.rpc.Tx(ctx, h, false)
+	if err != nil {
+		if strings.Contains(err.Error(), "not found") {
+			return nil, fmt.Errorf("transaction %X: %w", h, ErrNotFound)
+		}
+		return nil, fmt.Errorf("transaction %X: %w", h, err)
+	}
+	return txView(r), nil
+}
+
+func txView(r *ctypes.ResultTx) *TxView {
+	v := &TxView{
+		Hash: r.Hash.String(), Height: r.Height, Index: r.Index,
+		Code: r.TxResult.Code, CodeName: tx.Code(r.TxResult.Code).String(), Log: r.TxResult.Log,
+		Events: events(r.TxResult.Events),
+	}
+	describeTx(v, r.Tx)
+	return v
+}
+
+func describeTx(v *TxView, raw []byte) {
+	t, err := tx.Decode(raw)
+	if err != nil {
+		v.DecodeErr = err.Error()
+		return
+	}
+	v.Signer, v.Nonce, v.Fee, v.MsgType = t.SignerKey.String(), t.Nonce, t.Fee, t.Msg.Type
+	if d, err := cbor.Diagnose(t.Msg.Body); err == nil {
+		v.MsgBody = d
+	}
+}
+
+// BlockView is a block's header, its transactions and their results.
+type BlockView struct {
+	Height          int64     `json:"height"`
+	Hash            string    `json:"hash"`
+	Time            time.Time `json:"time"`
+	ChainID         string    `json:"chain_id"`
+	Proposer        string    `json:"proposer"`
+	AppHash         string    `json:"app_hash"` // the state after the previous block
+	LastBlockHash   string    `json:"last_block_hash"`
+	NumTxs          int       `json:"num_txs"`
+	Txs             []TxView  `json:"txs"`
+	ResultsReadable bool      `json:"results_available"`
+}
+
+// Block reads a block (height 0: the latest) with its transaction results.
+func (c *Client) Block(ctx context.Context, height int64) (*BlockView, error) {
+	var hp *int64
+	if height > 0 {
+		hp = &height
+	}
+	b, err := c.rpc.Block(ctx, hp)
+	if err != nil {
+		if strings.Contains(err.Error(), "must be less than or equal") {
+			return nil, fmt.Errorf("block %d: %w (%v)", height, ErrNotFound, err)
+		}
+		return nil, fmt.Errorf("block %d: %w", height, err)
+	}
+	h := b.Block.Header
+	v := &BlockView{
+		Height: h.Height, Hash: b.BlockID.Hash.String(), Time: h.Time, ChainID: h.ChainID,
+		Proposer: h.ProposerAddress.String(), AppHash: h.AppHash.String(),
+		LastBlockHash: h.LastBlockID.Hash.String(), NumTxs: len(b.Block.Txs), Txs: []TxView{},
+	}
+	res, rerr := c.rpc.BlockResults(ctx, &h.Height)
+	v.ResultsReadable = rerr == nil
+	for i, raw := range b.Block.Txs {
+		tv := TxView{Hash: fmt.Sprintf("%X", raw.Hash()), Height: h.Height, Index: uint32(i)}
+		if rerr == nil && i < len(res.TxsResults) {
+			r := res.TxsResults[i]
+			tv.Code, tv.CodeName, tv.Log, tv.Events = r.Code, tx.Code(r.Code).String(), r.Log, events(r.Events)
+		}
+		describeTx(&tv, raw)
+		v.Txs = append(v.Txs, tv)
+	}
+	return v, nil
+}

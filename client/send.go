@@ -1,0 +1,124 @@
+package client
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/tessera-net/tessera/keys"
+	"github.com/tessera-net/tessera/modules/accounts"
+	"github.com/tessera-net/tessera/tx"
+)
+
+// TxError is a transaction the node refused (in CheckTx) or that failed in its block.
+type TxError struct {
+	Hash   string
+	Code   tx.Code
+	Log    string
+	Height int64 // 0 when refused before reaching a block
+}
+
+func (e *TxError) Error() string {
+	if e.Height > 0 {
+		return fmt.Sprintf("transaction %s failed in block %d: %s", e.Hash, e.Height, e.Log)
+	}
+	return fmt.Sprintf("transaction %s refused: %s", e.Hash, e.Log)
+}
+
+// Broadcast submits signed transaction bytes and returns the hash once the node has
+// accepted it into its mempool. A refusal is a *TxError.
+func (c *Client) Broadcast(ctx context.Context, raw []byte) (string, error) {
+	r, err := c.rpc.BroadcastTxSync(ctx, raw)
+	if err != nil {
+		return "", fmt.Errorf("broadcast: %w", err)
+	}
+	hash := r.Hash.String()
+	if r.Code != 0 {
+		return hash, &TxError{Hash: hash, Code: tx.Code(r.Code), Log: r.Log}
+	}
+	return hash, nil
+}
+
+// WaitTx polls until the transaction is in a committed block or ctx ends. A transaction
+// that failed in its block is returned with a *TxError.
+func (c *Client) WaitTx(ctx context.Context, hash string) (*TxView, error) {
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		v, err := c.Tx(ctx, hash)
+		if err == nil {
+			if v.Code != 0 {
+				return v, &TxError{Hash: hash, Code: tx.Code(v.Code), Log: v.Log, Height: v.Height}
+			}
+			return v, nil
+		}
+		if !errors.Is(err, ErrNotFound) {
+			return nil, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("transaction %s not committed: %w", hash, ctx.Err())
+		case <-tick.C:
+		}
+	}
+}
+
+// Signer builds and signs transactions for one key, tracking its nonce.
+type Signer struct {
+	c       *Client
+	pair    *keys.Pair
+	nonce   uint64
+	known   bool
+	Fee     uint64 // the fee to pay; 0 uses the chain's minimum
+	chainID string
+}
+
+// Signer returns a signer for the key.
+func (c *Client) Signer(pair *keys.Pair) *Signer { return &Signer{c: c, pair: pair} }
+
+// Sign builds and signs a transaction carrying msg with the next nonce.
+func (s *Signer) Sign(ctx context.Context, msg tx.Msg) ([]byte, error) {
+	if s.chainID == "" {
+		id, err := s.c.ChainID(ctx)
+		if err != nil {
+			return nil, err
+		}
+		s.chainID = id
+	}
+	if !s.known {
+		a, err := s.c.Account(ctx, s.pair.Public())
+		if err != nil {
+			return nil, err
+		}
+		s.nonce, s.known = a.Nonce, true
+	}
+	if s.Fee == 0 {
+		var p accounts.Params
+		if err := s.c.Query(ctx, "/accounts/params", 0, &p); err != nil {
+			return nil, err
+		}
+		s.Fee = p.MinFee
+	}
+	raw, err := tx.Sign(s.pair, tx.Envelope{ChainID: s.chainID, Nonce: s.nonce, Fee: s.Fee, Msg: msg})
+	if err != nil {
+		return nil, err
+	}
+	s.nonce++
+	return raw, nil
+}
+
+// Send signs, broadcasts and waits for msg to be committed. On a refusal before the
+// mempool the nonce is re-read next time.
+func (s *Signer) Send(ctx context.Context, msg tx.Msg) (*TxView, error) {
+	raw, err := s.Sign(ctx, msg)
+	if err != nil {
+		return nil, err
+	}
+	hash, err := s.c.Broadcast(ctx, raw)
+	if err != nil {
+		s.known = false
+		return nil, err
+	}
+	return s.c.WaitTx(ctx, hash)
+}

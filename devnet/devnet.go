@@ -1,0 +1,206 @@
+// Package devnet runs a whole local Tessera network in one process: a one-validator
+// chain with the development accounts funded, and whatever the network's extensions add
+// on top of it (subnets, miners, validators, a gateway). Its data go to a temporary
+// directory unless a home is given.
+package devnet
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	cmttypes "github.com/cometbft/cometbft/types"
+
+	"github.com/tessera-net/tessera/client"
+	"github.com/tessera-net/tessera/genesis"
+	"github.com/tessera-net/tessera/module"
+	"github.com/tessera-net/tessera/node"
+)
+
+// ChainID is the devnet's chain id.
+const ChainID = "tessera-devnet"
+
+// Extension adds a part of the network to the devnet: its modules join the chain, and
+// Start runs once the chain is producing blocks. Start must return once the part is
+// running; the part stops when ctx ends.
+type Extension interface {
+	Name() string
+	// Modules are state-machine modules the extension needs.
+	Modules() []module.Module
+	// Genesis may add to the genesis app state before the chain starts.
+	Genesis(state *genesis.AppState) error
+	// Start starts the part.
+	Start(ctx context.Context, d *Devnet) error
+}
+
+// Options configure a devnet.
+type Options struct {
+	// Home keeps the data there (and reuses them on the next run); "" uses a temporary
+	// directory removed on exit.
+	Home string
+	// Host and BasePort place the listeners: p2p BasePort, RPC +1, API +2. BasePort 0
+	// picks free ports.
+	Host      string
+	BasePort  int
+	BlockTime time.Duration
+	Logger    *slog.Logger
+	// Extensions add parts of the network.
+	Extensions []Extension
+}
+
+// Devnet is a running devnet.
+type Devnet struct {
+	Home     string
+	Node     *node.Node
+	Client   *client.Client
+	Accounts []genesis.DevAccount
+	Log      *slog.Logger
+
+	tempHome bool
+}
+
+// Start creates (or reopens) the devnet's home and starts the chain and its extensions.
+func Start(ctx context.Context, o Options) (*Devnet, error) {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Host == "" {
+		o.Host = "127.0.0.1"
+	}
+	if o.BlockTime <= 0 {
+		o.BlockTime = time.Second
+	}
+	d := &Devnet{Home: o.Home, Log: o.Logger}
+	if d.Home == "" {
+		dir, err := os.MkdirTemp("", "tessera-devnet-*")
+		if err != nil {
+			return nil, fmt.Errorf("temporary home: %w", err)
+		}
+		d.Home, d.tempHome = dir, true
+	}
+	var err error
+	if d.Accounts, err = genesis.DevAccounts(); err != nil {
+		return nil, err
+	}
+	if err := d.initHome(o); err != nil {
+		d.cleanup()
+		return nil, err
+	}
+	var mods []module.Module
+	for _, e := range o.Extensions {
+		mods = append(mods, e.Modules()...)
+	}
+	n, err := node.New(node.Options{Home: d.Home, Logger: o.Logger, Modules: mods})
+	if err != nil {
+		d.cleanup()
+		return nil, err
+	}
+	if err := n.Start(); err != nil {
+		d.cleanup()
+		return nil, err
+	}
+	d.Node, d.Client = n, client.New(n.Client())
+	if err := d.WaitHeight(ctx, 1); err != nil {
+		d.Stop()
+		return nil, fmt.Errorf("devnet did not produce its first block: %w", err)
+	}
+	for _, e := range o.Extensions {
+		if err := e.Start(ctx, d); err != nil {
+			d.Stop()
+			return nil, fmt.Errorf("start %s: %w", e.Name(), err)
+		}
+	}
+	return d, nil
+}
+
+func (d *Devnet) initHome(o Options) error {
+	if _, err := os.Stat(filepath.Join(d.Home, "config", "genesis.json")); err == nil {
+		d.Log.Info("reusing devnet home", "home", d.Home)
+		return nil
+	}
+	ports, err := pickPorts(o.Host, o.BasePort)
+	if err != nil {
+		return err
+	}
+	gv, _, err := node.InitHome(node.InitOptions{Home: d.Home, Moniker: "devnet", Ports: ports, BlockTime: o.BlockTime})
+	if err != nil {
+		return err
+	}
+	var st genesis.AppState
+	if err := st.FundDevAccounts(); err != nil {
+		return err
+	}
+	for _, e := range o.Extensions {
+		if err := e.Genesis(&st); err != nil {
+			return fmt.Errorf("genesis of %s: %w", e.Name(), err)
+		}
+	}
+	raw, err := json.Marshal(st)
+	if err != nil {
+		return err
+	}
+	return node.WriteGenesis(ChainID, []cmttypes.GenesisValidator{gv}, raw, d.Home)
+}
+
+// pickPorts returns the ports at base, or free ports when base is 0.
+func pickPorts(host string, base int) (node.Ports, error) {
+	if base > 0 {
+		return node.PortsFor(host, base, 0), nil
+	}
+	var addrs []string
+	var lns []net.Listener
+	defer func() {
+		for _, l := range lns {
+			l.Close()
+		}
+	}()
+	for i := 0; i < 3; i++ {
+		l, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
+		if err != nil {
+			return node.Ports{}, fmt.Errorf("find a free port on %s: %w", host, err)
+		}
+		lns = append(lns, l)
+		addrs = append(addrs, net.JoinHostPort(host, strconv.Itoa(l.Addr().(*net.TCPAddr).Port)))
+	}
+	return node.Ports{P2P: addrs[0], RPC: addrs[1], API: addrs[2]}, nil
+}
+
+// WaitHeight waits until the chain has committed height h.
+func (d *Devnet) WaitHeight(ctx context.Context, h int64) error {
+	for {
+		s, err := d.Client.Status(ctx)
+		if err == nil && s.Height >= h {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// Stop stops the chain and removes a temporary home.
+func (d *Devnet) Stop() error {
+	var err error
+	if d.Node != nil {
+		err = d.Node.Stop()
+	}
+	d.cleanup()
+	return err
+}
+
+func (d *Devnet) cleanup() {
+	if d.tempHome {
+		if err := os.RemoveAll(d.Home); err != nil && !errors.Is(err, os.ErrNotExist) {
+			d.Log.Warn("remove devnet home", "home", d.Home, "err", err)
+		}
+	}
+}

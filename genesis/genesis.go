@@ -1,0 +1,77 @@
+// Package genesis builds the application part of a genesis file (app_state): which
+// accounts start funded, and each module's initial parameters. It also names Substrate's
+// standard development accounts (//Alice, //Bob, …), which every local network funds.
+package genesis
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/tessera-net/tessera/keys"
+	"github.com/tessera-net/tessera/modules/accounts"
+)
+
+// DevAccountNames are the standard development accounts, derived from keys.DevPhrase
+// with a hard junction of the name ("//Alice").
+var DevAccountNames = []string{"Alice", "Bob", "Charlie", "Dave", "Eve", "Ferdie"}
+
+// DevBalance is what each development account starts with: one million tokens.
+const DevBalance uint64 = 1_000_000 * accounts.UnitsPerToken
+
+// DevAccount is a development account with its key.
+type DevAccount struct {
+	Name string
+	URI  string
+	Pair *keys.Pair
+}
+
+// DevAccounts derives the development accounts.
+func DevAccounts() ([]DevAccount, error) {
+	out := make([]DevAccount, 0, len(DevAccountNames))
+	for _, n := range DevAccountNames {
+		uri := "//" + n
+		p, err := keys.FromURI(uri)
+		if err != nil {
+			return nil, fmt.Errorf("derive %s: %w", uri, err)
+		}
+		out = append(out, DevAccount{Name: n, URI: uri, Pair: p})
+	}
+	return out, nil
+}
+
+// AppState is the app_state of a genesis file; each field is one module's section.
+// Later modules add their sections through Extra.
+type AppState struct {
+	Accounts accounts.Genesis `json:"accounts"`
+	// Extra holds further module sections by module name.
+	Extra map[string]json.RawMessage `json:"-"`
+}
+
+// Fund adds a funded account.
+func (s *AppState) Fund(pub keys.PublicKey, balance uint64) {
+	s.Accounts.Balances = append(s.Accounts.Balances, accounts.GenesisBalance{Address: pub.String(), Balance: balance})
+}
+
+// FundDevAccounts funds every development account with DevBalance.
+func (s *AppState) FundDevAccounts() error {
+	devs, err := DevAccounts()
+	if err != nil {
+		return err
+	}
+	for _, d := range devs {
+		s.Fund(d.Pair.Public(), DevBalance)
+	}
+	return nil
+}
+
+// MarshalJSON writes the sections as one JSON object.
+func (s AppState) MarshalJSON() ([]byte, error) {
+	out := map[string]any{"accounts": s.Accounts}
+	for k, v := range s.Extra {
+		if k == "accounts" {
+			return nil, fmt.Errorf("app_state section %q is set twice", k)
+		}
+		out[k] = v
+	}
+	return json.Marshal(out) // encoding/json sorts map keys, so the output is stable
+}

@@ -1,0 +1,190 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"time"
+
+	cmtcfg "github.com/cometbft/cometbft/config"
+	nm "github.com/cometbft/cometbft/node"
+	"github.com/cometbft/cometbft/p2p"
+	"github.com/cometbft/cometbft/privval"
+	"github.com/cometbft/cometbft/proxy"
+	rpcclient "github.com/cometbft/cometbft/rpc/client"
+	rpclocal "github.com/cometbft/cometbft/rpc/client/local"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/tessera-net/tessera/api"
+	"github.com/tessera-net/tessera/app"
+	"github.com/tessera-net/tessera/module"
+	"github.com/tessera-net/tessera/store"
+)
+
+// Options configure a node.
+type Options struct {
+	Home   string
+	Logger *slog.Logger
+	// Modules are extra state-machine modules, after the built-in ones.
+	Modules []module.Module
+	// VerboseConsensus shows CometBFT's info-level logs.
+	VerboseConsensus bool
+}
+
+// Node is a running Tessera node.
+type Node struct {
+	cfg      *cmtcfg.Config
+	settings Settings
+	log      *slog.Logger
+	store    *store.Store
+	app      *app.App
+	comet    *nm.Node
+	registry *prometheus.Registry
+
+	apiLn  net.Listener
+	apiSrv *http.Server
+}
+
+// New opens a node home: its configuration, state and keys. It starts nothing.
+func New(o Options) (*Node, error) {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	cfg, err := LoadConfig(o.Home)
+	if err != nil {
+		return nil, err
+	}
+	settings, err := LoadSettings(o.Home)
+	if err != nil {
+		return nil, err
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	st, err := store.Open(filepath.Join(cfg.DBDir(), "app"), store.Options{Backend: settings.StateBackend})
+	if err != nil {
+		return nil, err
+	}
+	a, err := app.New(st, app.Options{Logger: o.Logger.With("module", "app"), Metrics: app.NewMetrics(reg), Modules: o.Modules})
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	nodeKey, err := p2p.LoadNodeKey(cfg.NodeKeyFile())
+	if err != nil {
+		st.Close()
+		return nil, fmt.Errorf("load node key %s: %w", cfg.NodeKeyFile(), err)
+	}
+	pv, err := loadPrivValidator(cfg)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	logger := cometLogger{l: o.Logger.With("module", "comet"), verbose: o.VerboseConsensus}
+	comet, err := nm.NewNode(cfg, pv, nodeKey, proxy.NewConnSyncLocalClientCreator(a),
+		nm.DefaultGenesisDocProviderFunc(cfg), cmtcfg.DefaultDBProvider,
+		nm.DefaultMetricsProvider(cfg.Instrumentation), logger)
+	if err != nil {
+		st.Close()
+		return nil, fmt.Errorf("create consensus node: %w", err)
+	}
+	return &Node{cfg: cfg, settings: settings, log: o.Logger, store: st, app: a, comet: comet, registry: reg}, nil
+}
+
+// loadPrivValidator loads the validator key, checking the files first: CometBFT's
+// loader exits the process on a bad file instead of returning an error.
+func loadPrivValidator(cfg *cmtcfg.Config) (*privval.FilePV, error) {
+	for _, f := range []string{cfg.PrivValidatorKeyFile(), cfg.PrivValidatorStateFile()} {
+		if err := checkJSONFile(f); err != nil {
+			return nil, fmt.Errorf("validator key: %w", err)
+		}
+	}
+	return privval.LoadFilePV(cfg.PrivValidatorKeyFile(), cfg.PrivValidatorStateFile()), nil
+}
+
+// Start starts consensus, p2p, the RPC server and the JSON API.
+func (n *Node) Start() error {
+	if err := n.comet.Start(); err != nil {
+		return fmt.Errorf("start consensus node: %w", err)
+	}
+	if n.settings.APIAddress != "" {
+		ln, err := net.Listen("tcp", n.settings.APIAddress)
+		if err != nil {
+			n.stopComet()
+			return fmt.Errorf("API listen on %s: %w", n.settings.APIAddress, err)
+		}
+		n.apiLn = ln
+		n.apiSrv = &http.Server{
+			Handler:           api.NewHandler(n.Client(), n.registry, n.log.With("module", "api")),
+			ReadHeaderTimeout: 10 * time.Second,
+		}
+		go func() {
+			if err := n.apiSrv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				n.log.Error("API server stopped", "err", err)
+			}
+		}()
+	}
+	n.log.Info("node started", "chain_id", n.app.ChainID(), "rpc", n.RPCAddress(), "api", n.APIAddress(), "home", n.cfg.RootDir)
+	return nil
+}
+
+func (n *Node) stopComet() {
+	if n.comet.IsRunning() {
+		if err := n.comet.Stop(); err != nil {
+			n.log.Error("stop consensus node", "err", err)
+		}
+		n.comet.Wait()
+	}
+}
+
+// Stop stops everything and closes the state.
+func (n *Node) Stop() error {
+	if n.apiSrv != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_ = n.apiSrv.Shutdown(ctx)
+		cancel()
+	}
+	n.stopComet()
+	return n.store.Close()
+}
+
+// Run starts the node and blocks until ctx is done, then stops it.
+func (n *Node) Run(ctx context.Context) error {
+	if err := n.Start(); err != nil {
+		n.store.Close()
+		return err
+	}
+	<-ctx.Done()
+	n.log.Info("stopping node")
+	return n.Stop()
+}
+
+// Client returns an in-process RPC client of this node.
+func (n *Node) Client() rpcclient.Client { return rpclocal.New(n.comet) }
+
+// App returns the application.
+func (n *Node) App() *app.App { return n.app }
+
+// Registry returns the node's Prometheus registry, for components that run beside it.
+func (n *Node) Registry() *prometheus.Registry { return n.registry }
+
+// RPCAddress is CometBFT's RPC address, as tcp://host:port.
+func (n *Node) RPCAddress() string { return n.cfg.RPC.ListenAddress }
+
+// APIAddress is the JSON API's base URL, or "" when it is disabled.
+func (n *Node) APIAddress() string {
+	if n.apiLn == nil {
+		return ""
+	}
+	return "http://" + n.apiLn.Addr().String()
+}
+
+// P2PAddress is the p2p listen address as host:port.
+func (n *Node) P2PAddress() string {
+	return strings.TrimPrefix(n.cfg.P2P.ListenAddress, "tcp://")
+}
