@@ -1,0 +1,298 @@
+package wire
+
+import (
+	"crypto/sha3"
+	"math"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"slices"
+	"strings"
+)
+
+// TerminalInfo describes one end of a call, as Bittensor's TerminalInfo does. Every field
+// is optional (null in JSON); the field order is the order of model_dump().
+type TerminalInfo struct {
+	StatusCode    *int     `json:"status_code"`
+	StatusMessage *string  `json:"status_message"`
+	ProcessTime   *Float   `json:"process_time"`
+	IP            *string  `json:"ip"`
+	Port          *int     `json:"port"`
+	Version       *int64   `json:"version"`
+	Nonce         *int64   `json:"nonce"`
+	UUID          *string  `json:"uuid"`
+	Hotkey        *string  `json:"hotkey"`
+	Signature     *string  `json:"signature"`
+}
+
+// Float is a float64 that encodes in JSON as Python's json.dumps writes a float: always
+// with a fractional part or an exponent ("12.0", "1e-05"), so that bodies read the same
+// to a Python peer and compare byte for byte with Python's. Use it for synapse fields
+// declared float in Python.
+type Float float64
+
+// MarshalJSON writes f as Python would. NaN and infinities are refused, as
+// encoding/json refuses them for float64 (Python writes non-JSON NaN/Infinity).
+func (f Float) MarshalJSON() ([]byte, error) {
+	v := float64(f)
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return nil, fmt.Errorf("wire.Float %v is not representable in JSON", v)
+	}
+	return AppendPyFloat(make([]byte, 0, 24), v), nil
+}
+
+// DefaultTimeout is Bittensor's default synapse timeout, in seconds.
+const DefaultTimeout = 12.0
+
+// Base holds the fields every synapse has, in the order Bittensor's Synapse dumps them.
+// Embed it (by value, first) in a synapse type:
+//
+//	type Echo struct {
+//		wire.Base
+//		Text string `json:"text" wire:"required"`
+//	}
+//
+// A field tagged wire:"required" is one the Python model declares without a default; a
+// dendrite sends an empty value of its type in a bt_header_input_obj_ header, which
+// Python axons need to build the synapse from the headers.
+type Base struct {
+	Name             string       `json:"name"`
+	Timeout          Float        `json:"timeout"`
+	TotalSize        int64        `json:"total_size"`
+	HeaderSize       int64        `json:"header_size"`
+	Dendrite         TerminalInfo `json:"dendrite"`
+	Axon             TerminalInfo `json:"axon"`
+	ComputedBodyHash string       `json:"computed_body_hash"`
+}
+
+// SynapseBase returns b; through embedding it makes every synapse type a Synapse.
+func (b *Base) SynapseBase() *Base { return b }
+
+// Synapse is a request/response type of the wire protocol: a pointer to a struct that
+// embeds Base. Its JSON is the request and response body.
+type Synapse interface {
+	SynapseBase() *Base
+}
+
+// HashFielder is implemented by synapses whose body hash covers fields: the names, in
+// order, of Bittensor's required_hash_fields (JSON names). Without it the body hash is
+// the hash of nothing, as in Bittensor.
+type HashFielder interface {
+	RequiredHashFields() []string
+}
+
+// Namer is implemented by synapses whose wire name (the route, Python's class name) is
+// not their Go type name.
+type Namer interface {
+	SynapseName() string
+}
+
+// EmptyBodyHash is the body hash of a synapse with no required hash fields: the SHA3-256
+// of the empty string.
+const EmptyBodyHash = "a7ffc6f8bf1ed76651c14756a061d662f580ff4de43b49fa82d80a4b80f8434a"
+
+// jsonField is one field of a struct as encoding/json sees it.
+type jsonField struct {
+	name     string
+	typ      reflect.Type
+	index    []int
+	required bool
+}
+
+// jsonFields lists the JSON fields of struct type t in encoding order, flattening
+// embedded structs without a JSON name the way encoding/json does (without its rules for
+// conflicting names, which synapse types do not need).
+func jsonFields(t reflect.Type) []jsonField {
+	var out []jsonField
+	var walk func(t reflect.Type, index []int)
+	walk = func(t reflect.Type, index []int) {
+		for i := range t.NumField() {
+			f := t.Field(i)
+			tag := f.Tag.Get("json")
+			if tag == "-" {
+				continue
+			}
+			name, _, _ := strings.Cut(tag, ",")
+			idx := append(slices.Clone(index), i)
+			ft := f.Type
+			if f.Anonymous && name == "" {
+				if ft.Kind() == reflect.Pointer {
+					ft = ft.Elem()
+				}
+				if ft.Kind() == reflect.Struct {
+					walk(ft, idx)
+					continue
+				}
+			}
+			if !f.IsExported() {
+				continue
+			}
+			if name == "" {
+				name = f.Name
+			}
+			out = append(out, jsonField{name: name, typ: f.Type, index: idx, required: f.Tag.Get("wire") == "required"})
+		}
+	}
+	walk(t, nil)
+	return out
+}
+
+// schema is what the wire layer needs to know about a synapse type, computed once per
+// type (by Attach on the axon, on first use in a dendrite).
+type schema struct {
+	typ        reflect.Type // the struct type; synapses are *typ
+	name       string
+	hashFields []jsonField
+	hashZero   [][]byte // JSON of the zero value of each hash field, for absent fields
+	inputObj   [][2]string
+}
+
+func schemaOf(syn Synapse) (*schema, error) {
+	if syn == nil {
+		return nil, fmt.Errorf("synapse is nil")
+	}
+	pt := reflect.TypeOf(syn)
+	if pt.Kind() != reflect.Pointer || pt.Elem().Kind() != reflect.Struct {
+		return nil, fmt.Errorf("synapse type %s is not a pointer to a struct", pt)
+	}
+	t := pt.Elem()
+	s := &schema{typ: t, name: t.Name()}
+	if t == reflect.TypeFor[Base]() {
+		s.name = "Synapse" // Base alone is Bittensor's base class, the ping synapse
+	}
+	if n, ok := syn.(Namer); ok {
+		s.name = n.SynapseName()
+	}
+	if s.name == "" || strings.ContainsAny(s.name, "/?# ") {
+		return nil, fmt.Errorf("synapse type %s has an unusable wire name %q", pt, s.name)
+	}
+	fields := jsonFields(t)
+	byName := make(map[string]jsonField, len(fields))
+	for _, f := range fields {
+		byName[f.name] = f
+		if f.required {
+			s.inputObj = append(s.inputObj, [2]string{prefixInput + f.name, emptyValueB64(f.typ)})
+		}
+	}
+	if hf, ok := syn.(HashFielder); ok {
+		for _, name := range hf.RequiredHashFields() {
+			f, ok := byName[name]
+			if !ok {
+				return nil, fmt.Errorf("synapse %s: required hash field %q is not a JSON field of %s", s.name, name, pt)
+			}
+			zero, err := json.Marshal(reflect.Zero(f.typ).Interface())
+			if err != nil {
+				return nil, fmt.Errorf("synapse %s: hash field %q: %w", s.name, name, err)
+			}
+			s.hashFields = append(s.hashFields, f)
+			s.hashZero = append(s.hashZero, zero)
+		}
+	}
+	return s, nil
+}
+
+// emptyValueB64 is base64(json.dumps(type(value)())) for a field of Go type t: the empty
+// value of the matching Python type, as Bittensor's to_headers sends it.
+func emptyValueB64(t reflect.Type) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	var v string
+	switch t.Kind() {
+	case reflect.Bool:
+		v = "false"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		v = "0"
+	case reflect.Float32, reflect.Float64:
+		v = "0.0"
+	case reflect.String:
+		v = `""`
+	case reflect.Slice, reflect.Array:
+		v = "[]"
+	default:
+		v = "{}"
+	}
+	return base64.StdEncoding.EncodeToString([]byte(v))
+}
+
+// hashHex appends the lower-case hex SHA3-256 of data to dst.
+func hashHex(dst, data []byte) []byte {
+	sum := sha3.Sum256(data)
+	return hex.AppendEncode(dst, sum[:])
+}
+
+// BodyHashOfStrings is Bittensor's body hash over the Python str() renderings of the
+// required hash fields, in order: sha3(sha3(s1) ‖ sha3(s2) ‖ …), lower-case hex.
+func BodyHashOfStrings(strs ...string) string {
+	concat := make([]byte, 0, 64*len(strs))
+	for _, s := range strs {
+		concat = hashHex(concat, []byte(s))
+	}
+	return string(hashHex(nil, concat))
+}
+
+// bodyHash computes the body hash of a JSON body of this synapse type. Without hash
+// fields it is the constant EmptyBodyHash and the body is not looked at.
+func (s *schema) bodyHash(body []byte) (string, error) {
+	if len(s.hashFields) == 0 {
+		return EmptyBodyHash, nil
+	}
+	p := pyParser{src: body}
+	p.skipSpace()
+	if p.pos >= len(body) || body[p.pos] != '{' {
+		return "", fmt.Errorf("body is not a JSON object")
+	}
+	ms, err := p.members(0)
+	if err != nil {
+		return "", err
+	}
+	concat := make([]byte, 0, 64*len(s.hashFields))
+	var str []byte
+	for i, f := range s.hashFields {
+		str = str[:0]
+		found := false
+		for _, m := range ms {
+			if m.key == f.name {
+				if str, err = AppendPyStr(str, body[m.start:m.end], f.typ); err != nil {
+					return "", fmt.Errorf("hash field %q: %w", f.name, err)
+				}
+				found = true
+				break
+			}
+		}
+		if !found {
+			if str, err = AppendPyStr(str, s.hashZero[i], f.typ); err != nil {
+				return "", fmt.Errorf("hash field %q: %w", f.name, err)
+			}
+		}
+		concat = hashHex(concat, str)
+	}
+	return string(hashHex(nil, concat)), nil
+}
+
+// BodyHash computes the body hash Bittensor computes for syn (Synapse.body_hash): over
+// the Python str() of each required hash field of its JSON form.
+func BodyHash(syn Synapse) (string, error) {
+	s, err := schemaOf(syn)
+	if err != nil {
+		return "", err
+	}
+	body, err := json.Marshal(syn)
+	if err != nil {
+		return "", fmt.Errorf("encode synapse %s: %w", s.name, err)
+	}
+	return s.bodyHash(body)
+}
+
+// SynapseName returns the wire name of syn's type: its Go type name, or what its
+// SynapseName method says.
+func SynapseName(syn Synapse) (string, error) {
+	s, err := schemaOf(syn)
+	if err != nil {
+		return "", err
+	}
+	return s.name, nil
+}
