@@ -1,0 +1,146 @@
+package e2e
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tessera-net/tessera/client"
+	"github.com/tessera-net/tessera/keys"
+	"github.com/tessera-net/tessera/modules/accounts"
+	"github.com/tessera-net/tessera/tx"
+)
+
+// A node killed with SIGKILL in the middle of a stream of transfers loses none that were
+// reported committed, and after the restart its state's hash is the one its blocks carry.
+func TestKilledNodeLosesNoCommittedTransfer(t *testing.T) {
+	needBinary(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	home := filepath.Join(t.TempDir(), "node")
+	base := freeBasePort(t, 3)
+	rpc := "127.0.0.1:" + strconv.Itoa(base+1)
+	tessera(t, "node", "init", "--home", home, "--chain-id", "crash-test", "--dev-accounts", "--block-time", "200ms",
+		"--p2p", "127.0.0.1:"+strconv.Itoa(base), "--rpc", rpc, "--api", "127.0.0.1:"+strconv.Itoa(base+2))
+	p := startNode(t, home)
+	defer func() {
+		if t.Failed() {
+			p.dumpLog()
+		}
+	}()
+	c := dial(t, rpc)
+	waitHeight(ctx, t, c, 1)
+
+	alice, _ := keys.FromURI("//Alice")
+	bob, _ := keys.FromURI("//Bob")
+	start, err := c.Account(ctx, bob.Public())
+	if err != nil {
+		t.Fatal(err)
+	}
+	chainID, err := c.ChainID(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// Stream transfers of 1..N units with consecutive nonces; a waiter per transaction
+	// records those the node reports committed. The node is killed part way.
+	var (
+		mu        sync.Mutex
+		committed = map[string]uint64{} // hash → amount
+		sent      = map[string]uint64{}
+		wg        sync.WaitGroup
+	)
+	streamCtx, stopStream := context.WithCancel(ctx)
+	killAt := time.After(2500 * time.Millisecond)
+	nonce := uint64(0)
+stream:
+	for amount := uint64(1); ; amount++ {
+		select {
+		case <-killAt:
+			break stream
+		default:
+		}
+		m, _ := accounts.NewTransfer(bob.Public(), amount)
+		raw, err := tx.Sign(alice, tx.Envelope{ChainID: chainID, Nonce: nonce, Fee: 1000, Msg: m})
+		if err != nil {
+			t.Fatal(err)
+		}
+		hash, err := c.Broadcast(ctx, raw)
+		if err != nil {
+			t.Fatalf("broadcast nonce %d: %v", nonce, err)
+		}
+		nonce++
+		sent[hash] = amount
+		wg.Add(1)
+		go func(hash string, amount uint64) {
+			defer wg.Done()
+			if v, err := c.WaitTx(streamCtx, hash); err == nil && v.Code == 0 {
+				mu.Lock()
+				committed[hash] = amount
+				mu.Unlock()
+			}
+		}(hash, amount)
+		time.Sleep(5 * time.Millisecond)
+	}
+	p.kill()
+	stopStream()
+	wg.Wait()
+	if len(committed) == 0 {
+		t.Fatal("no transfer was reported committed before the kill")
+	}
+	t.Logf("sent %d transfers, %d reported committed before SIGKILL", len(sent), len(committed))
+
+	p = startNode(t, home)
+	h := waitHeight(ctx, t, c, 1)
+	waitHeight(ctx, t, c, h+2)
+
+	// Every reported transfer is in the chain, committed with code 0.
+	var inChain uint64
+	for hash, amount := range sent {
+		v, err := c.Tx(ctx, hash)
+		if errors.Is(err, client.ErrNotFound) {
+			if _, reported := committed[hash]; reported {
+				t.Fatalf("transfer %s was reported committed and is gone after the restart", hash)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v.Code != 0 {
+			t.Fatalf("transfer %s: code %d %s", hash, v.Code, v.Log)
+		}
+		inChain += amount
+	}
+	end, err := c.Account(ctx, bob.Public())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if end.Balance != start.Balance+inChain {
+		t.Fatalf("bob has %d, want %d + %d committed", end.Balance, start.Balance, inChain)
+	}
+
+	// The application's own committed hash is the one the next block carries.
+	info, err := c.RPC().ABCIInfo(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := info.Response.LastBlockHeight
+	waitHeight(ctx, t, c, last+1)
+	if got, want := appHashAt(ctx, t, c, last), info.Response.LastBlockAppHash; got != hexUpper(want) {
+		t.Fatalf("app hash after height %d: block says %s, app says %X", last, got, want)
+	}
+}
+
+func hexUpper(b []byte) string {
+	const digits = "0123456789ABCDEF"
+	out := make([]byte, 0, 2*len(b))
+	for _, c := range b {
+		out = append(out, digits[c>>4], digits[c&15])
+	}
+	return string(out)
+}

@@ -1,0 +1,169 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/tessera-net/tessera/client"
+)
+
+// binary is the tessera binary built once for the package's tests.
+var binary string
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	if testing.Short() {
+		os.Exit(m.Run())
+	}
+	dir, err := os.MkdirTemp("", "tessera-e2e-bin-*")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binary = filepath.Join(dir, "tessera")
+	out, err := exec.Command("go", "build", "-o", binary, "github.com/tessera-net/tessera/cmd/tessera").CombinedOutput()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "build tessera: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+func needBinary(t *testing.T) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("end-to-end process test: skipped with -short")
+	}
+}
+
+// tessera runs a short tessera command and returns its stdout.
+func tessera(t *testing.T, args ...string) []byte {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	cmd := exec.Command(binary, args...)
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("tessera %v: %v\n%s", args, err, stderr.String())
+	}
+	return stdout.Bytes()
+}
+
+// freeBasePort finds a base port with span free ports after it on 127.0.0.1.
+func freeBasePort(t *testing.T, span int) int {
+	t.Helper()
+	for try := 0; try < 200; try++ {
+		base := 20000 + rand.IntN(35000)
+		ok := true
+		for p := base; p < base+span && ok; p++ {
+			l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(p))
+			if err != nil {
+				ok = false
+				continue
+			}
+			l.Close()
+		}
+		if ok {
+			return base
+		}
+	}
+	t.Fatal("no free port range on 127.0.0.1")
+	return 0
+}
+
+// proc is a running node process.
+type proc struct {
+	t    *testing.T
+	home string
+	cmd  *exec.Cmd
+	log  *os.File
+	done chan error
+}
+
+func startNode(t *testing.T, home string) *proc {
+	t.Helper()
+	logf, err := os.OpenFile(filepath.Join(home, "node.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(binary, "node", "start", "--home", home, "--log-level", "info")
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	p := &proc{t: t, home: home, cmd: cmd, log: logf, done: make(chan error, 1)}
+	go func() { p.done <- cmd.Wait() }()
+	t.Cleanup(func() { p.stop() })
+	return p
+}
+
+// kill sends SIGKILL and waits for the process to be gone.
+func (p *proc) kill() {
+	_ = p.cmd.Process.Signal(syscall.SIGKILL)
+	<-p.done
+	p.done <- nil // keep stop() from blocking
+}
+
+// stop sends SIGTERM (then SIGKILL after 10 s) if the process still runs.
+func (p *proc) stop() {
+	select {
+	case err := <-p.done:
+		p.done <- err
+		return
+	default:
+	}
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-p.done:
+		p.done <- err
+	case <-time.After(10 * time.Second):
+		_ = p.cmd.Process.Signal(syscall.SIGKILL)
+		<-p.done
+	}
+	p.log.Close()
+}
+
+func (p *proc) dumpLog() {
+	b, _ := os.ReadFile(filepath.Join(p.home, "node.log"))
+	if len(b) > 4000 {
+		b = b[len(b)-4000:]
+	}
+	p.t.Logf("log of %s:\n%s", p.home, b)
+}
+
+func dial(t *testing.T, rpc string) *client.Client {
+	t.Helper()
+	c, err := client.Dial(rpc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// waitHeight waits until the node reports at least height h.
+func waitHeight(ctx context.Context, t *testing.T, c *client.Client, h int64) int64 {
+	t.Helper()
+	for {
+		s, err := c.Status(ctx)
+		if err == nil && s.Height >= h {
+			return s.Height
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("height %d not reached: %v (last error %v)", h, ctx.Err(), err)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
