@@ -233,7 +233,7 @@ func NewAxon(pair *keys.Pair, cfg AxonConfig) (*Axon, error) {
 		keys:    newVerifierCache(65536),
 		nonces:  newNonceTracker(cfg.NonceSessions, cfg.NonceHistory, AllowedDelta, cfg.MaxTimeout),
 		limiter: newRateLimiter(cfg.RateLimit, cfg.RateBurst, 65536),
-		sched:   newScheduler(cfg.Concurrency, cfg.MaxQueue),
+		sched:   newScheduler(cfg.Concurrency, cfg.MaxQueue, m.queued),
 		metrics: m,
 		log:     cfg.Logger.With("component", "axon"),
 	}

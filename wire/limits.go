@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"sync"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // rateLimiter is a token bucket per hotkey: rate tokens a second up to burst. The map is
@@ -79,6 +81,7 @@ var errQueueFull = errors.New("the axon's request queue is full")
 // Bittensor's PriorityThreadPoolExecutor, whose submit() replaces the priority with a
 // random number, the priority here decides who runs next.
 type scheduler struct {
+	queue    prometheus.Gauge // the number waiting
 	mu       sync.Mutex
 	free     int
 	maxQueue int
@@ -120,8 +123,8 @@ func (h *waitHeap) Pop() any {
 	return w
 }
 
-func newScheduler(slots, maxQueue int) *scheduler {
-	return &scheduler{free: max(1, slots), maxQueue: max(0, maxQueue)}
+func newScheduler(slots, maxQueue int, queue prometheus.Gauge) *scheduler {
+	return &scheduler{free: max(1, slots), maxQueue: max(0, maxQueue), queue: queue}
 }
 
 // acquire waits for a handler slot. It returns errQueueFull at once when the queue is
@@ -140,6 +143,7 @@ func (s *scheduler) acquire(ctx context.Context, prio float64) error {
 	s.seq++
 	w := &waiter{prio: prio, seq: s.seq, ready: make(chan struct{})}
 	heap.Push(&s.waiting, w)
+	s.queue.Set(float64(len(s.waiting)))
 	s.mu.Unlock()
 
 	select {
@@ -149,6 +153,7 @@ func (s *scheduler) acquire(ctx context.Context, prio float64) error {
 		s.mu.Lock()
 		if w.index >= 0 {
 			heap.Remove(&s.waiting, w.index)
+			s.queue.Set(float64(len(s.waiting)))
 			s.mu.Unlock()
 			return ctx.Err()
 		}
@@ -164,6 +169,7 @@ func (s *scheduler) release() {
 	s.mu.Lock()
 	if len(s.waiting) > 0 {
 		w := heap.Pop(&s.waiting).(*waiter)
+		s.queue.Set(float64(len(s.waiting)))
 		s.mu.Unlock()
 		close(w.ready)
 		return

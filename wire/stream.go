@@ -111,7 +111,6 @@ func (a *Axon) serveStream(ctx context.Context, w http.ResponseWriter, rc *http.
 	select {
 	case err = <-done:
 	case <-ctx.Done():
-		err = fmt.Errorf("stream cut off after %s seconds", pyFloatString(call.Timeout.Seconds()))
 		if !sw.close() {
 			a.refuse(w, rt, call.Synapse, reject{http.StatusRequestTimeout,
 				fmt.Sprintf("Request timeout after %s seconds: the handler did not finish", pyFloatString(call.Timeout.Seconds())), "timeout"}, start)

@@ -2,11 +2,11 @@ package wire
 
 import (
 	"crypto/sha3"
-	"math"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"math"
 	"reflect"
 	"slices"
 	"strings"
@@ -15,16 +15,16 @@ import (
 // TerminalInfo describes one end of a call, as Bittensor's TerminalInfo does. Every field
 // is optional (null in JSON); the field order is the order of model_dump().
 type TerminalInfo struct {
-	StatusCode    *int     `json:"status_code"`
-	StatusMessage *string  `json:"status_message"`
-	ProcessTime   *Float   `json:"process_time"`
-	IP            *string  `json:"ip"`
-	Port          *int     `json:"port"`
-	Version       *int64   `json:"version"`
-	Nonce         *int64   `json:"nonce"`
-	UUID          *string  `json:"uuid"`
-	Hotkey        *string  `json:"hotkey"`
-	Signature     *string  `json:"signature"`
+	StatusCode    *int    `json:"status_code"`
+	StatusMessage *string `json:"status_message"`
+	ProcessTime   *Float  `json:"process_time"`
+	IP            *string `json:"ip"`
+	Port          *int    `json:"port"`
+	Version       *int64  `json:"version"`
+	Nonce         *int64  `json:"nonce"`
+	UUID          *string `json:"uuid"`
+	Hotkey        *string `json:"hotkey"`
+	Signature     *string `json:"signature"`
 }
 
 // Float is a float64 that encodes in JSON as Python's json.dumps writes a float: always
