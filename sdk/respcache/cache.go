@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -72,7 +73,12 @@ type Cache[Req, Resp any] struct {
 	lru     *list.List // of *entry[Resp], most recently used at the front
 	items   map[Key]*list.Element
 	flights map[Key]*flight[Resp]
+	closed  bool
+	running sync.WaitGroup // fetch goroutines
 }
+
+// ErrClosed is returned by Get after Close.
+var ErrClosed = errors.New("respcache: cache is closed")
 
 // New validates cfg and returns an empty cache.
 func New[Req, Resp any](cfg Config[Req]) (*Cache[Req, Resp], error) {
@@ -164,6 +170,10 @@ func (c *Cache[Req, Resp]) Get(ctx context.Context, req Req, fetch func(ctx cont
 		c.mu.Unlock()
 		return zero, err
 	}
+	if c.closed {
+		c.mu.Unlock()
+		return zero, ErrClosed
+	}
 	if f, ok := c.flights[k]; ok {
 		f.waiters++
 		c.mu.Unlock()
@@ -174,6 +184,7 @@ func (c *Cache[Req, Resp]) Get(ctx context.Context, req Req, fetch func(ctx cont
 	fctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	f := &flight[Resp]{done: make(chan struct{}), waiters: 1, cancel: cancel}
 	c.flights[k] = f
+	c.running.Add(1)
 	c.mu.Unlock()
 
 	go c.run(fctx, k, f, req, fetch)
@@ -181,6 +192,7 @@ func (c *Cache[Req, Resp]) Get(ctx context.Context, req Req, fetch func(ctx cont
 }
 
 func (c *Cache[Req, Resp]) run(ctx context.Context, k Key, f *flight[Resp], req Req, fetch func(context.Context, Req) (Resp, error)) {
+	defer c.running.Done()
 	defer f.cancel()
 	start := time.Now()
 	v, err := safeFetch(ctx, req, fetch)
@@ -191,7 +203,9 @@ func (c *Cache[Req, Resp]) run(ctx context.Context, k Key, f *flight[Resp], req 
 		delete(c.flights, k)
 	}
 	if err == nil {
-		c.storeLocked(k, v, c.cfg.Now())
+		if !c.closed {
+			c.storeLocked(k, v, c.cfg.Now())
+		}
 	} else {
 		c.m.fetchErrors.Inc()
 	}
@@ -304,4 +318,28 @@ func (c *Cache[Req, Resp]) Len() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return len(c.items)
+}
+
+// Close makes further Gets that miss fail with ErrClosed (fresh entries are
+// still served), cancels the contexts of fetches in flight, and waits for
+// their goroutines to return or for ctx to end. Callers waiting on those
+// fetches receive whatever the fetches return. Close is idempotent.
+func (c *Cache[Req, Resp]) Close(ctx context.Context) error {
+	c.mu.Lock()
+	c.closed = true
+	for _, f := range c.flights {
+		f.cancel()
+	}
+	c.mu.Unlock()
+	done := make(chan struct{})
+	go func() {
+		c.running.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }

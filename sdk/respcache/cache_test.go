@@ -343,3 +343,35 @@ func waitGoroutines(t *testing.T, max int) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+func TestCloseCancelsFetches(t *testing.T) {
+	before := runtime.NumGoroutine()
+	c := newCache(t, 4, time.Minute, &clock{}, nil)
+	_ = c.Put(request{"m", "cached"}, "hit")
+	started := make(chan struct{})
+	res := make(chan error, 1)
+	go func() {
+		_, err := c.Get(context.Background(), request{"m", "slow"}, func(ctx context.Context, _ request) (string, error) {
+			close(started)
+			<-ctx.Done()
+			return "", ctx.Err()
+		})
+		res <- err
+	}()
+	<-started
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := c.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-res; !errors.Is(err, context.Canceled) {
+		t.Fatalf("in-flight Get err = %v, want Canceled", err)
+	}
+	if v, err := c.Get(context.Background(), request{"m", "cached"}, nil); err != nil || v != "hit" {
+		t.Fatalf("hit after Close = %q, %v", v, err)
+	}
+	if _, err := c.Get(context.Background(), request{"m", "new"}, (&counter{}).fetch); !errors.Is(err, ErrClosed) {
+		t.Fatalf("miss after Close err = %v, want ErrClosed", err)
+	}
+	waitGoroutines(t, before)
+}

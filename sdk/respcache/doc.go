@@ -14,6 +14,9 @@
 // others. Errors are returned to the callers waiting at the time and are not
 // cached.
 //
+// Close cancels the fetches in flight and waits for their goroutines; after
+// it, misses fail with [ErrClosed].
+//
 // Keys are [Key] values: a SHA-256 digest. The default key function hashes
 // the JSON encoding of the request ([HashJSON]); supply Config.Key to hash
 // only the fields that determine the response. The clock is injectable
