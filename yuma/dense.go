@@ -7,6 +7,10 @@ package yuma
 // alpha decaying (not dropping) bonds without a weight entry, and stored bond rows holding
 // all n columns. It costs O(n²) memory and time; use it for small subnets and cross-checks.
 
+// MaxDenseN bounds the dense epoch, whose n×n matrices (8 bytes a cell, several alive at
+// once) would otherwise take gigabytes for a large subnet.
+const MaxDenseN = 1024
+
 type dense [][]Fixed
 
 func newDense(n int) dense {
@@ -123,6 +127,9 @@ func weightedMedianCol(stake []Fixed, m dense, kappa Fixed) []Fixed {
 func EpochDense(s *EpochState) (*EpochResult, error) {
 	if err := s.Validate(); err != nil {
 		return nil, err
+	}
+	if s.N > MaxDenseN {
+		return nil, fieldErr("n", "%d is above %d, the largest subnet the dense epoch accepts (use the sparse epoch)", s.N, MaxDenseN)
 	}
 	return epochDense(s), nil
 }
