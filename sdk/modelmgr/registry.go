@@ -68,6 +68,7 @@ var ErrClosed = errors.New("modelmgr: manager is closed")
 // ChecksumError reports an artifact whose SHA-256 digest is not the one its
 // spec records. The model was not loaded.
 type ChecksumError struct {
+	// ID, Version and Path identify the model and its artifact.
 	ID, Version, Path string
 	// Expected is the digest in the spec; Actual is the digest of the file.
 	Expected, Actual string

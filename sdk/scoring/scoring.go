@@ -76,6 +76,7 @@ type Observation struct {
 
 // Result is one miner's score with its normalised criteria.
 type Result struct {
+	// ID is the miner's ID from its Observation.
 	ID string
 	// Score is the weighted combination, in [0,1].
 	Score float64
