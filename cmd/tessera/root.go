@@ -58,6 +58,8 @@ func newRootCmd(env *cliEnv) *cobra.Command {
 
 	for _, c := range []*cobra.Command{
 		// One constructor per command group; keep one per line.
+		newWalletCmd(env),
+		newKeysCmd(env),
 		newNodeCmd(env),
 		newTestnetCmd(env),
 		newDevnetCmd(env),
