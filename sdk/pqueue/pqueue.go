@@ -140,10 +140,12 @@ type Queue[T any] struct {
 	min    minHeap[T]
 	seq    uint64
 	closed bool
-	// ready is closed and replaced whenever an item is pushed or the queue
-	// is closed, waking every blocked Pop to re-check. Pop only waits when
-	// the queue is empty, so the broadcast costs nothing on the busy path.
-	ready chan struct{}
+	// ready is closed and replaced when an item is pushed while Pops are
+	// waiting, or when the queue is closed, waking every blocked Pop to
+	// re-check. Pop only waits when the queue is empty, and Push only pays
+	// for the broadcast when someone waits, so the busy path never does.
+	ready   chan struct{}
+	waiters int
 }
 
 // New returns an empty queue. It fails if MaxSize is not positive, the policy
@@ -193,7 +195,9 @@ func (q *Queue[T]) Push(item T, priority int) error {
 	heap.Push(&q.max, n)
 	heap.Push(&q.min, n)
 	depth := len(q.max)
-	q.wake()
+	if q.waiters > 0 {
+		q.wake()
+	}
 	q.mu.Unlock()
 
 	q.m.pushed.Inc()
@@ -244,12 +248,20 @@ func (q *Queue[T]) Pop(ctx context.Context) (item T, priority int, err error) {
 			return item, 0, ErrClosed
 		}
 		ready := q.ready
+		q.waiters++
 		q.mu.Unlock()
 
+		var err error
 		select {
 		case <-ready:
 		case <-ctx.Done():
-			return item, 0, ctx.Err()
+			err = ctx.Err()
+		}
+		q.mu.Lock()
+		q.waiters--
+		q.mu.Unlock()
+		if err != nil {
+			return item, 0, err
 		}
 	}
 }
