@@ -155,7 +155,14 @@ func epochSparse(s *EpochState) *EpochResult {
 
 	// Consensus, clipping, validator trust.
 	consensus := weightedMedianColSparse(activeStake, weights, n, p.kappa)
-	clipped := weights.colClip(consensus)
+	var clipped sparse
+	if p.bondsPenalty == One {
+		// interpolate_sparse returns the clipped matrix unchanged for ratio 1 and the
+		// unclipped weights are not read again: clip them in place.
+		clipped = weights.colClipInPlace(consensus)
+	} else {
+		clipped = weights.colClip(consensus)
+	}
 	validatorTrust := clipped.rowSum()
 
 	// Incentive: normalised ranks.
@@ -170,10 +177,7 @@ func epochSparse(s *EpochState) *EpochResult {
 	if s.Yuma3 {
 		bonds := s.readBonds(lastTempo, true)
 		emaBonds = computeBondsSparse(s, p, weightsForBonds, bonds, consensus)
-		norm := cloneSparse(emaBonds)
-		norm.colNormalize(n)
-		perValidator := norm.matVecMul(incentive).rowSum()
-		dividends = vecMul(perValidator, activeStake)
+		dividends = vecMul(yuma3BondIncentive(emaBonds, incentive, n), activeStake)
 		normalize(dividends)
 	} else {
 		bonds := s.readBonds(lastTempo, false)
@@ -217,8 +221,13 @@ func epochSparse(s *EpochState) *EpochResult {
 // Yuma3) and drops the columns of uids registered at or after lastTempo.
 func (s *EpochState) readBonds(lastTempo uint64, proportion bool) sparse {
 	out := make(sparse, s.N)
+	total := 0
+	for _, row := range s.Bonds {
+		total += len(row)
+	}
+	buf := make([]cell, 0, total)
 	for i, row := range s.Bonds {
-		var r []cell
+		start := len(buf)
 		for _, e := range row {
 			if lastTempo <= s.BlockAtRegistration[e.UID] {
 				continue
@@ -227,17 +236,40 @@ func (s *EpochState) readBonds(lastTempo uint64, proportion bool) sparse {
 			if proportion {
 				v = U16Proportion(e.Value)
 			}
-			r = append(r, cell{e.UID, v})
+			buf = append(buf, cell{e.UID, v})
 		}
-		out[i] = r
+		out[i] = buf[start:len(buf):len(buf)]
 	}
 	return out
 }
 
-func cloneSparse(m sparse) sparse {
-	out := make(sparse, len(m))
-	for i, r := range m {
-		out[i] = append([]cell(nil), r...)
+// yuma3BondIncentive is row_sum_sparse(mat_vec_mul_sparse(col_normalize(ema), incentive)):
+// for each validator the sum over its bonds of (bond / column sum) × incentive. It is
+// computed without materialising the normalised and multiplied matrices (two copies of
+// every bond); dropping the zero products, as mat_vec_mul_sparse does, changes no sum.
+func yuma3BondIncentive(ema sparse, incentive []Fixed, n int) []Fixed {
+	sums := make([]Fixed, n)
+	for _, row := range ema {
+		for _, c := range row {
+			if int(c.j) < n {
+				sums[c.j] = sums[c.j].SatAdd(c.v)
+			}
+		}
+	}
+	out := make([]Fixed, len(ema))
+	for i, row := range ema {
+		var acc Fixed
+		for _, c := range row {
+			if int(c.j) >= len(incentive) {
+				continue
+			}
+			v := c.v
+			if int(c.j) < n && sums[c.j] != 0 {
+				v = v.SafeDiv(sums[c.j])
+			}
+			acc += v.SatMul(incentive[c.j])
+		}
+		out[i] = acc
 	}
 	return out
 }
@@ -319,6 +351,7 @@ func matEMAAlphaSparse(newM, oldM sparse, cols int, alphaOf func(i int, j uint16
 	av := make([]Fixed, cols)
 	mark := make([]int, cols) // i+1 where the column is in new row i
 	decayed := make([]Fixed, cols)
+	buf := make([]cell, 0, newM.nnz())
 	for i, nr := range newM {
 		if len(nr) == 0 {
 			continue
@@ -337,17 +370,17 @@ func matEMAAlphaSparse(newM, oldM sparse, cols int, alphaOf func(i int, j uint16
 				}
 			}
 		}
-		var row []cell
+		start := len(buf)
 		for _, c := range nr {
 			if int(c.j) >= cols {
 				continue
 			}
 			inc := maxF(av[c.j].SatMul(c.v), 0)
 			if v := minF(decayed[c.j].SatAdd(inc), One); v > 0 {
-				row = append(row, cell{c.j, v})
+				buf = append(buf, cell{c.j, v})
 			}
 		}
-		out[i] = row
+		out[i] = buf[start:len(buf):len(buf)]
 	}
 	return out
 }

@@ -145,16 +145,16 @@ func (m sparse) rowSum() []Fixed {
 }
 
 // colClip is col_clip_sparse: values above the column threshold are clipped to it, or
-// dropped when the threshold is not positive.
+// dropped when the threshold is not positive. The result is a new matrix.
 func (m sparse) colClip(th []Fixed) sparse {
-	total := 0
-	for _, row := range m {
-		total += len(row)
-	}
-	buf := make([]cell, 0, total)
-	out := make(sparse, len(m))
+	return m.clone().colClipInPlace(th)
+}
+
+// colClipInPlace is colClip compacting m's rows in place (the epoch uses it when the
+// unclipped weights are no longer needed, saving a copy of every weight).
+func (m sparse) colClipInPlace(th []Fixed) sparse {
 	for i, row := range m {
-		start := len(buf)
+		k := 0
 		for _, c := range row {
 			var t Fixed
 			if int(c.j) < len(th) {
@@ -162,15 +162,17 @@ func (m sparse) colClip(th []Fixed) sparse {
 			}
 			if t < c.v {
 				if t > 0 {
-					buf = append(buf, cell{c.j, t})
+					row[k] = cell{c.j, t}
+					k++
 				}
 			} else {
-				buf = append(buf, c)
+				row[k] = c
+				k++
 			}
 		}
-		out[i] = buf[start:len(buf):len(buf)]
+		m[i] = row[:k:k]
 	}
-	return out
+	return m
 }
 
 // matmul is matmul_sparse: r_j = Σ_i v_i × m_ij (saturating).
@@ -214,32 +216,37 @@ func (m sparse) matmulTranspose(v []Fixed) []Fixed {
 // rowHadamard is row_hadamard_sparse: row i scaled by v_i.
 func (m sparse) rowHadamard(v []Fixed) sparse {
 	out := make(sparse, 0, len(m))
+	buf := make([]cell, 0, m.nnz())
 	for i, row := range m {
 		if i >= len(v) {
 			break
 		}
-		r := make([]cell, len(row))
-		for k, c := range row {
-			r[k] = cell{c.j, c.v.SatMul(v[i])}
+		start := len(buf)
+		for _, c := range row {
+			buf = append(buf, cell{c.j, c.v.SatMul(v[i])})
 		}
-		out = append(out, r)
+		out = append(out, buf[start:len(buf):len(buf)])
 	}
 	return out
 }
 
-// matVecMul is mat_vec_mul_sparse: m_ij × v_j, keeping non-zero products.
-func (m sparse) matVecMul(v []Fixed) sparse {
+// nnz is the number of stored entries.
+func (m sparse) nnz() int {
+	t := 0
+	for _, row := range m {
+		t += len(row)
+	}
+	return t
+}
+
+// clone copies m into one backing array.
+func (m sparse) clone() sparse {
 	out := make(sparse, len(m))
+	buf := make([]cell, 0, m.nnz())
 	for i, row := range m {
-		var r []cell
-		for _, c := range row {
-			if int(c.j) < len(v) {
-				if p := c.v.SatMul(v[c.j]); p != 0 {
-					r = append(r, cell{c.j, p})
-				}
-			}
-		}
-		out[i] = r
+		start := len(buf)
+		buf = append(buf, row...)
+		out[i] = buf[start:len(buf):len(buf)]
 	}
 	return out
 }
@@ -290,13 +297,20 @@ func interpolate(m1, m2 sparse, n int, ratio Fixed) sparse {
 
 // matEMA is mat_ema_sparse: alpha×new + (1-alpha)×old per cell, keeping positive values in
 // column order.
+//
+// Subtensor densifies every row into an n-vector. Rows whose columns are strictly
+// ascending (what the chain stores and what every step here produces) are merged instead,
+// in O(len(new)+len(old)) and with the same additions in the same order (new first, then
+// old, each saturating from zero); other rows take the dense path.
 func matEMA(newM, oldM sparse, alpha Fixed, n int) sparse {
 	oneMinus := One.SatSub(alpha)
 	out := make(sparse, len(newM))
 	if len(newM) == 0 {
 		return out
 	}
-	acc := make([]Fixed, n)
+	var acc []Fixed
+	total := newM.nnz() + oldM.nnz() // each output row has at most len(new)+len(old) entries
+	buf := make([]cell, 0, total)
 	for i, nr := range newM {
 		var or []cell
 		if i < len(oldM) {
@@ -305,7 +319,36 @@ func matEMA(newM, oldM sparse, alpha Fixed, n int) sparse {
 		if len(nr) == 0 && len(or) == 0 {
 			continue // the densified row is all zero: nothing is kept
 		}
-		clear(acc)
+		start := len(buf)
+		if ascending(nr, n) && ascending(or, n) {
+			a, b := 0, 0
+			for a < len(nr) || b < len(or) {
+				var j uint16
+				var v Fixed
+				switch {
+				case b == len(or) || (a < len(nr) && nr[a].j < or[b].j):
+					j, v = nr[a].j, alpha.SatMul(nr[a].v)
+					a++
+				case a == len(nr) || or[b].j < nr[a].j:
+					j, v = or[b].j, Fixed(0).SatAdd(oneMinus.SatMul(or[b].v))
+					b++
+				default: // same column
+					j, v = nr[a].j, alpha.SatMul(nr[a].v).SatAdd(oneMinus.SatMul(or[b].v))
+					a++
+					b++
+				}
+				if v > 0 {
+					buf = append(buf, cell{j, v})
+				}
+			}
+			out[i] = buf[start:len(buf):len(buf)]
+			continue
+		}
+		if acc == nil {
+			acc = make([]Fixed, n)
+		} else {
+			clear(acc)
+		}
 		for _, c := range nr {
 			if int(c.j) < n {
 				acc[c.j] = acc[c.j].SatAdd(alpha.SatMul(c.v))
@@ -316,15 +359,24 @@ func matEMA(newM, oldM sparse, alpha Fixed, n int) sparse {
 				acc[c.j] = acc[c.j].SatAdd(oneMinus.SatMul(c.v))
 			}
 		}
-		var row []cell
 		for j, v := range acc {
 			if v > 0 {
-				row = append(row, cell{uint16(j), v})
+				buf = append(buf, cell{uint16(j), v})
 			}
 		}
-		out[i] = row
+		out[i] = buf[start:len(buf):len(buf)]
 	}
 	return out
+}
+
+// ascending reports whether the row's columns are strictly increasing and below n.
+func ascending(row []cell, n int) bool {
+	for k := range row {
+		if int(row[k].j) >= n || (k > 0 && row[k].j <= row[k-1].j) {
+			return false
+		}
+	}
+	return true
 }
 
 // mergedValues fills dst[j] for every column j with the value subtensor's liquid-alpha code

@@ -1,0 +1,177 @@
+package yuma
+
+// The hot paths restructure subtensor's loops (merging instead of densifying rows,
+// compressed columns for the median, lazily computed liquid alphas). These tests compare
+// them with literal transcriptions of the Rust functions on random matrices.
+
+import (
+	"math/rand/v2"
+	"slices"
+	"testing"
+)
+
+// refMatEMA is mat_ema_sparse exactly as written in subtensor: every row densified.
+func refMatEMA(newM, oldM sparse, alpha Fixed, n int) sparse {
+	oneMinus := One.SatSub(alpha)
+	out := make(sparse, 0, len(newM))
+	for i, nr := range newM {
+		acc := make([]Fixed, n)
+		for _, c := range nr {
+			acc[c.j] = acc[c.j].SatAdd(alpha.SatMul(c.v))
+		}
+		if i < len(oldM) {
+			for _, c := range oldM[i] {
+				acc[c.j] = acc[c.j].SatAdd(oneMinus.SatMul(c.v))
+			}
+		}
+		var row []cell
+		for j, v := range acc {
+			if v > 0 {
+				row = append(row, cell{uint16(j), v})
+			}
+		}
+		out = append(out, row)
+	}
+	return out
+}
+
+// refMatEMAAlphaSparse is compute_liquid_alpha_values_sparse + mat_ema_alpha_sparse as
+// written: a dense n×n alpha matrix from the peeking merge, then the EMA.
+func refMatEMAAlphaSparse(w, b sparse, consensus []Fixed, p params) sparse {
+	n := len(consensus)
+	alphas := make([][]Fixed, len(w))
+	for i := range w {
+		row := make([]Fixed, n)
+		wi, bi := 0, 0
+		for j := range n {
+			var weight, bond Fixed
+			for wi < len(w[i]) {
+				if int(w[i][wi].j) < j {
+					wi++
+					continue
+				}
+				if int(w[i][wi].j) == j {
+					weight = w[i][wi].v
+				}
+				break
+			}
+			for bi < len(b[i]) {
+				if int(b[i][bi].j) < j {
+					bi++
+					continue
+				}
+				if int(b[i][bi].j) == j {
+					bond = b[i][bi].v
+				}
+				break
+			}
+			row[j] = alphaSigmoid(consensus[j], weight, bond, p.alphaLow, p.alphaHigh, p.steepness)
+		}
+		alphas[i] = row
+	}
+	out := make(sparse, 0, len(w))
+	for i, nr := range w {
+		decayed := make([]Fixed, n)
+		for _, c := range b[i] {
+			decayed[c.j] = One.SatSub(alphas[i][c.j]).SatMul(c.v)
+		}
+		var row []cell
+		for _, c := range nr {
+			inc := maxF(alphas[i][c.j].SatMul(c.v), 0)
+			if v := minF(decayed[c.j].SatAdd(inc), One); v > 0 {
+				row = append(row, cell{c.j, v})
+			}
+		}
+		out = append(out, row)
+	}
+	return out
+}
+
+func randSparse(rng *rand.Rand, rows, n int, density float64, sorted bool) sparse {
+	m := make(sparse, rows)
+	for i := range m {
+		for j := range n {
+			if rng.Float64() < density {
+				m[i] = append(m[i], cell{uint16(j), Fixed(rng.Uint64N(uint64(One) + 1))})
+			}
+		}
+		if !sorted {
+			rng.Shuffle(len(m[i]), func(a, b int) { m[i][a], m[i][b] = m[i][b], m[i][a] })
+		}
+	}
+	return m
+}
+
+func sameSparse(a, b sparse) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if len(a[i]) != len(b[i]) || !slices.Equal(a[i], b[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func TestMatEMAMatchesSubtensor(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	for iter := range 300 {
+		n := 1 + rng.IntN(40)
+		sorted := iter%3 != 0
+		nw := randSparse(rng, n, n, rng.Float64(), sorted)
+		old := randSparse(rng, n, n, rng.Float64(), true)
+		alpha := Fixed(rng.Uint64N(uint64(One) + 1))
+		if got, want := matEMA(nw, old, alpha, n), refMatEMA(nw, old, alpha, n); !sameSparse(got, want) {
+			t.Fatalf("iteration %d: matEMA differs\n got %v\nwant %v", iter, got, want)
+		}
+	}
+}
+
+func TestLiquidAlphaMatchesSubtensor(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	s := &EpochState{AlphaLow: 45875, AlphaHigh: 58982, AlphaSigmoidSteepness: 1000, LiquidAlpha: true}
+	for iter := range 200 {
+		n := 1 + rng.IntN(30)
+		s.N = n
+		s.AlphaSigmoidSteepness = int16(rng.IntN(4000) - 1000)
+		p := newParams(s)
+		// Unsorted rows exercise the forward-only merge subtensor uses to read them.
+		w := randSparse(rng, n, n, rng.Float64(), iter%2 == 0)
+		b := randSparse(rng, n, n, rng.Float64(), iter%4 != 1)
+		consensus := make([]Fixed, n)
+		for j := range consensus {
+			consensus[j] = Fixed(rng.Uint64N(uint64(One)))
+		}
+		consensus[0] = 1 // not all zero
+		got := computeBondsSparse(s, p, w, b, consensus)
+		if want := refMatEMAAlphaSparse(w, b, consensus, p); !sameSparse(got, want) {
+			t.Fatalf("iteration %d: liquid-alpha EMA differs\n got %v\nwant %v", iter, got, want)
+		}
+	}
+}
+
+func TestSparseMedianMatchesDense(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	for iter := range 300 {
+		n := 1 + rng.IntN(30)
+		m := randSparse(rng, n, n, rng.Float64(), iter%2 == 0)
+		d := newDense(n)
+		for i, row := range m {
+			for _, c := range row {
+				d[i][c.j] = c.v
+			}
+		}
+		stake := make([]Fixed, n)
+		for i := range stake {
+			if rng.IntN(3) > 0 {
+				stake[i] = Fixed(rng.Uint64N(uint64(One)))
+			}
+		}
+		normalize(stake)
+		kappa := Fixed(rng.Uint64N(uint64(One) + 1))
+		if got, want := weightedMedianColSparse(stake, m, n, kappa), weightedMedianCol(stake, d, kappa); !slices.Equal(got, want) {
+			t.Fatalf("iteration %d: sparse median %v, dense %v", iter, got, want)
+		}
+	}
+}
