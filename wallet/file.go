@@ -1,6 +1,7 @@
 package wallet
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -103,6 +104,14 @@ func DecodeKeyfile(path string, data []byte, pw PasswordFunc) (*Keypair, error) 
 	}
 	k, err := ParseKeypair(data)
 	if err != nil {
+		if enc == Plaintext && len(data) > 1 && data[0] == '$' {
+			marker := data
+			if i := bytes.IndexAny(marker, ";\n \t"); i >= 0 {
+				marker = marker[:i]
+			}
+			return nil, keyfileErr(path, fmt.Errorf("%w: it starts with %q; Tessera reads unencrypted, $NACL and legacy Fernet (gAAAAA) key files",
+				ErrUnsupportedEncryption, truncate(string(marker), 16)))
+		}
 		return nil, keyfileErr(path, err)
 	}
 	return k, nil

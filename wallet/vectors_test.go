@@ -483,3 +483,30 @@ func TestDecryptOtherFormats(t *testing.T) {
 		}
 	}
 }
+
+func FuzzParseKeypair(f *testing.F) {
+	v := vectors(f)
+	for k, val := range v.Wallet.Keyfile {
+		if s, ok := val.(string); ok && strings.Contains(k, "example") {
+			f.Add([]byte(s))
+		}
+	}
+	for _, s := range []string{"", "{}", "null", "0x", `{"secretSeed":"0x00"}`, `{"privateKey":null}`, "[1,2]"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		k, err := ParseKeypair(data)
+		if err != nil {
+			return
+		}
+		// Whatever parses writes back to a file that parses to the same key.
+		out, err := MarshalKeypair(k)
+		if err != nil {
+			t.Fatalf("MarshalKeypair of a parsed key: %v", err)
+		}
+		again, err := ParseKeypair(out)
+		if err != nil || again.Public != k.Public || again.HasSecret() != k.HasSecret() || again.Mnemonic != k.Mnemonic {
+			t.Fatalf("round trip of %q: %v", data, err)
+		}
+	})
+}

@@ -344,7 +344,11 @@ func newWalletNewCmd(env *cliEnv) *cobra.Command {
 			}
 			var pw []byte
 			if !pf.noPassword || pf.usePassword {
-				if pw, err = pf.newPassword(env, w.ColdkeyPath()); err != nil {
+				pwPath := w.ColdkeyPath() // whose BT_PW_ variable applies
+				if pf.noPassword {
+					pwPath = w.HotkeyPath()
+				}
+				if pw, err = pf.newPassword(env, pwPath); err != nil {
 					return err
 				}
 			}
