@@ -501,7 +501,7 @@ func (a *Axon) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
-	got, err := rt.schema.bodyHash(body)
+	got, err := rt.schema.bodyHashAndWipe(body)
 	if err != nil {
 		a.refuse(w, rt, name, reject{http.StatusBadRequest, fmt.Sprintf("body is not a valid %s synapse: %v", name, err), "bad_body"}, start)
 		return
@@ -553,8 +553,7 @@ func (a *Axon) authenticate(b *Base, name string, hdr *requestHeaders, timeout t
 	b.Name = name
 	b.Timeout = Float(timeout.Seconds())
 	b.ComputedBodyHash = hdr.bodyHash
-	sig := "0x" + hex.EncodeToString(hdr.signature[:])
-	b.Dendrite = TerminalInfo{Hotkey: &hdr.hotkey, Nonce: &hdr.nonce, UUID: &hdr.uuid, Signature: &sig}
+	b.Dendrite = TerminalInfo{Hotkey: &hdr.hotkey, Nonce: &hdr.nonce, UUID: &hdr.uuid, Signature: &hdr.sigText}
 	if hdr.hasVersion {
 		b.Dendrite.Version = &hdr.version
 	}
@@ -627,52 +626,53 @@ func (a *Axon) handlerError(w http.ResponseWriter, rt *route, call *Call, err er
 // responseHeaders sets the headers Bittensor's synapse_to_response sends: the synapse's
 // to_headers() with the axon status filled in. Names are lower case on the wire.
 func (a *Axon) responseHeaders(h http.Header, rt *route, b *Base, status int, message string, start time.Time, bodyHash string) {
-	setRaw(h, hdrName, rt.name)
-	setRaw(h, hdrTimeout, pyFloatString(float64(b.Timeout)))
-	setRaw(h, hdrAxonStatusCode, strconv.Itoa(status))
-	setRaw(h, hdrAxonStatusMessage, message)
-	setRaw(h, hdrAxonProcessTime, pyFloatString(time.Since(start).Seconds()))
-	setRaw(h, hdrAxonHotkey, a.hotkey)
-	setRaw(h, hdrAxonVersion, strconv.Itoa(BittensorVersion))
+	hs := newHeaderSetter(h, 20+len(rt.schema.inputObj))
+	hs.set(hdrName, rt.name)
+	hs.set(hdrTimeout, pyFloatString(float64(b.Timeout)))
+	hs.set(hdrAxonStatusCode, strconv.Itoa(status))
+	hs.set(hdrAxonStatusMessage, message)
+	hs.set(hdrAxonProcessTime, pyFloatString(time.Since(start).Seconds()))
+	hs.set(hdrAxonHotkey, a.hotkey)
+	hs.set(hdrAxonVersion, strconv.Itoa(BittensorVersion))
 	if a.cfg.ExternalIP != "" {
-		setRaw(h, hdrAxonIP, a.cfg.ExternalIP)
+		hs.set(hdrAxonIP, a.cfg.ExternalIP)
 	}
 	if a.cfg.ExternalPort != 0 {
-		setRaw(h, hdrAxonPort, strconv.Itoa(a.cfg.ExternalPort))
+		hs.set(hdrAxonPort, strconv.Itoa(a.cfg.ExternalPort))
 	}
 	d := &b.Dendrite
 	if d.Hotkey != nil {
-		setRaw(h, hdrDendriteHotkey, *d.Hotkey)
+		hs.set(hdrDendriteHotkey, *d.Hotkey)
 	}
 	if d.Nonce != nil {
-		setRaw(h, hdrDendriteNonce, strconv.FormatInt(*d.Nonce, 10))
+		hs.set(hdrDendriteNonce, strconv.FormatInt(*d.Nonce, 10))
 	}
 	if d.UUID != nil {
-		setRaw(h, hdrDendriteUUID, *d.UUID)
+		hs.set(hdrDendriteUUID, *d.UUID)
 	}
 	if d.Version != nil {
-		setRaw(h, hdrDendriteVersion, strconv.FormatInt(*d.Version, 10))
+		hs.set(hdrDendriteVersion, strconv.FormatInt(*d.Version, 10))
 	}
 	if d.IP != nil {
-		setRaw(h, hdrDendriteIP, *d.IP)
+		hs.set(hdrDendriteIP, *d.IP)
 	}
 	if d.Signature != nil {
-		setRaw(h, hdrDendriteSignature, *d.Signature)
+		hs.set(hdrDendriteSignature, *d.Signature)
 	}
 	if a.cfg.SignResponses && d.Hotkey != nil {
 		nonce := a.cfg.Now().UnixNano()
 		var buf [256]byte
 		sig := a.signer.Sign(appendAxonMessage(buf[:0], nonce, *d.Hotkey, a.hotkey, a.uuid))
-		setRaw(h, hdrAxonNonce, strconv.FormatInt(nonce, 10))
-		setRaw(h, hdrAxonUUID, a.uuid)
-		setRaw(h, hdrAxonSignature, "0x"+hex.EncodeToString(sig))
+		hs.set(hdrAxonNonce, strconv.FormatInt(nonce, 10))
+		hs.set(hdrAxonUUID, a.uuid)
+		hs.set(hdrAxonSignature, "0x"+hex.EncodeToString(sig))
 	}
 	for _, kv := range rt.schema.inputObj {
-		setRaw(h, kv[0], kv[1])
+		hs.set(kv[0], kv[1])
 	}
-	setRaw(h, hdrHeaderSize, "0")
-	setRaw(h, hdrTotalSize, "0")
-	setRaw(h, hdrBodyHash, bodyHash)
+	hs.set(hdrHeaderSize, "0")
+	hs.set(hdrTotalSize, "0")
+	hs.set(hdrBodyHash, bodyHash)
 }
 
 func (a *Axon) writeSynapse(w http.ResponseWriter, rt *route, call *Call, syn Synapse, start time.Time) {

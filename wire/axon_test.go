@@ -158,7 +158,10 @@ func TestAxonRefusals(t *testing.T) {
 		{"chunked body over the limit", with(func(s *reqSpec) {
 			s.chunked, s.body = true, `{"x":"`+strings.Repeat("a", 2000)+`"}`
 		}).raw(), 413, "limit"},
-		{"malformed nonce", with(func(s *reqSpec) { s.omit = []string{"bt_header_dendrite_nonce"}; s.extra = []string{"bt_header_dendrite_nonce: soon"} }).raw(), 400, "bt_header_dendrite_nonce"},
+		{"malformed nonce", with(func(s *reqSpec) {
+			s.omit = []string{"bt_header_dendrite_nonce"}
+			s.extra = []string{"bt_header_dendrite_nonce: soon"}
+		}).raw(), 400, "bt_header_dendrite_nonce"},
 		{"duplicated nonce", with(func(s *reqSpec) { s.extra = []string{"bt_header_dendrite_nonce: 5"} }).raw(), 400, "given 2 times"},
 		{"malformed signature", with(func(s *reqSpec) { s.sig = strp("0x" + strings.Repeat("zz", 64)) }).raw(), 400, "not hex"},
 		{"short signature", with(func(s *reqSpec) { s.sig = strp("0xabcd") }).raw(), 400, "128 hex digits"},

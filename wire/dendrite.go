@@ -386,27 +386,28 @@ func (d *Dendrite) request(ctx context.Context, p *prepared, axon AxonInfo) (*ht
 	if err != nil {
 		return nil, fmt.Errorf("build request to %s: %w", axon.Addr(), err)
 	}
-	h := req.Header
-	h["Content-Type"] = []string{"application/json"}
-	setRaw(h, hdrName, p.schema.name)
-	setRaw(h, hdrTimeout, pyFloatString(p.timeout.Seconds()))
-	setRaw(h, hdrAxonIP, axon.IP)
-	setRaw(h, hdrAxonPort, strconv.Itoa(axon.Port))
-	setRaw(h, hdrAxonHotkey, axon.Hotkey)
+	req.Header = make(http.Header, 20+len(p.schema.inputObj)) // sized once, not grown
+	h := newHeaderSetter(req.Header, 16+len(p.schema.inputObj))
+	h.set("Content-Type", "application/json")
+	h.set(hdrName, p.schema.name)
+	h.set(hdrTimeout, pyFloatString(p.timeout.Seconds()))
+	h.set(hdrAxonIP, axon.IP)
+	h.set(hdrAxonPort, strconv.Itoa(axon.Port))
+	h.set(hdrAxonHotkey, axon.Hotkey)
 	if d.cfg.ExternalIP != "" {
-		setRaw(h, hdrDendriteIP, d.cfg.ExternalIP)
+		h.set(hdrDendriteIP, d.cfg.ExternalIP)
 	}
-	setRaw(h, hdrDendriteVersion, strconv.FormatInt(d.cfg.Version, 10))
-	setRaw(h, hdrDendriteNonce, strconv.FormatInt(nonce, 10))
-	setRaw(h, hdrDendriteUUID, d.uuid)
-	setRaw(h, hdrDendriteHotkey, d.hotkey)
-	setRaw(h, hdrDendriteSignature, sig)
+	h.set(hdrDendriteVersion, strconv.FormatInt(d.cfg.Version, 10))
+	h.set(hdrDendriteNonce, strconv.FormatInt(nonce, 10))
+	h.set(hdrDendriteUUID, d.uuid)
+	h.set(hdrDendriteHotkey, d.hotkey)
+	h.set(hdrDendriteSignature, sig)
 	for _, kv := range p.schema.inputObj {
-		setRaw(h, kv[0], kv[1])
+		h.set(kv[0], kv[1])
 	}
-	setRaw(h, hdrHeaderSize, "0")
-	setRaw(h, hdrTotalSize, "0")
-	setRaw(h, hdrBodyHash, p.hash)
+	h.set(hdrHeaderSize, "0")
+	h.set(hdrTotalSize, "0")
+	h.set(hdrBodyHash, p.hash)
 	return req, nil
 }
 

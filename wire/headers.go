@@ -97,6 +97,7 @@ type requestHeaders struct {
 	nonce       int64
 	uuid        string
 	signature   [64]byte
+	sigText     string // the header as sent
 	bodyHash    string
 	axonHotkey  string // "" when the request does not say
 	timeout     float64
@@ -168,6 +169,7 @@ func parseRequestHeaders(h http.Header) (requestHeaders, error) {
 	if len(hexSig) != 128 {
 		return r, &HeaderError{Header: hdrDendriteSignature, Reason: fmt.Sprintf("want 0x and 128 hex digits, got %d characters", len(sig))}
 	}
+	r.sigText = sig
 	if _, err := hex.Decode(r.signature[:], []byte(hexSig)); err != nil {
 		return r, &HeaderError{Header: hdrDendriteSignature, Reason: "not hex"}
 	}
@@ -281,6 +283,28 @@ func pyFloatString(x float64) string {
 // setRaw sets a header without canonicalising its name.
 func setRaw(h http.Header, name, value string) {
 	h[name] = []string{value}
+}
+
+// headerSetter sets headers without canonicalising their names, taking the one-value
+// slices from a shared backing array: a call sets some twenty headers, and this makes
+// that one allocation instead of twenty. Each slice is capped at its one element, so
+// an append by anyone else copies instead of overwriting a neighbour.
+type headerSetter struct {
+	h    http.Header
+	vals []string
+}
+
+func newHeaderSetter(h http.Header, n int) headerSetter {
+	return headerSetter{h: h, vals: make([]string, 0, n)}
+}
+
+func (s *headerSetter) set(name, value string) {
+	if len(s.vals) == cap(s.vals) {
+		s.vals = make([]string, 0, 8)
+	}
+	s.vals = append(s.vals, value)
+	n := len(s.vals)
+	s.h[name] = s.vals[n-1 : n : n]
 }
 
 // HeaderInputs does what Bittensor's Synapse.parse_headers_to_inputs does: it gathers

@@ -219,6 +219,15 @@ func (p *pyParser) errorf(format string, args ...any) error {
 	return fmt.Errorf("JSON at byte %d: %s", p.pos, fmt.Sprintf(format, args...))
 }
 
+// end checks that only white space follows.
+func (p *pyParser) end() error {
+	p.skipSpace()
+	if p.pos != len(p.src) {
+		return p.errorf("trailing data after the JSON value")
+	}
+	return nil
+}
+
 func (p *pyParser) skipSpace() {
 	for p.pos < len(p.src) {
 		switch p.src[p.pos] {
@@ -534,7 +543,7 @@ type member struct {
 // its first position and its last value, as a Python dict built by json.loads does.
 func (p *pyParser) members(depth int) ([]member, error) {
 	p.pos++
-	var ms []member
+	ms := make([]member, 0, 16)
 	p.skipSpace()
 	if p.pos < len(p.src) && p.src[p.pos] == '}' {
 		p.pos++
@@ -558,13 +567,11 @@ func (p *pyParser) members(depth int) ([]member, error) {
 		p.pos++
 		p.skipSpace()
 		start := p.pos
-		// Validate and skip the value by rendering it into scratch space that is
-		// thrown away; the value is rendered for real, with its type, later.
-		mark := len(p.out)
-		if err := p.value(nil, false, depth+1); err != nil {
+		// Skip the value (checking its syntax); the values that matter are rendered
+		// for real, with their types, later.
+		if err := p.skip(depth + 1); err != nil {
 			return nil, err
 		}
-		p.out = p.out[:mark]
 		m := member{key: key, keyStart: keyStart, keyEnd: keyEnd, start: start, end: p.pos}
 		replaced := false
 		for i := range ms {
@@ -590,6 +597,92 @@ func (p *pyParser) members(depth int) ([]member, error) {
 		default:
 			return nil, p.errorf("want , or } in object, got %q", p.src[p.pos])
 		}
+	}
+}
+
+// skip moves past one JSON value, checking its syntax but rendering nothing. This is
+// the hot part of finding the hash fields in a body, so strings are scanned for their
+// closing quote without being decoded (their escapes and UTF-8 are checked only when a
+// value is rendered, and by the JSON decoder that reads the body).
+func (p *pyParser) skip(depth int) error {
+	if depth > maxPyDepth {
+		return errPyDepth
+	}
+	if p.pos >= len(p.src) {
+		return p.errorf("unexpected end of input")
+	}
+	switch c := p.src[p.pos]; {
+	case c == 'n':
+		return p.literal("null")
+	case c == 't':
+		return p.literal("true")
+	case c == 'f':
+		return p.literal("false")
+	case c == '"':
+		p.pos++
+		for p.pos < len(p.src) {
+			switch c := p.src[p.pos]; {
+			case c == '"':
+				p.pos++
+				return nil
+			case c == '\\':
+				p.pos += 2
+			case c < 0x20:
+				return p.errorf("control character %#x in string", c)
+			default:
+				p.pos++
+			}
+		}
+		return p.errorf("unterminated string")
+	case c == '-' || (c >= '0' && c <= '9'):
+		_, _, err := p.scanNumber()
+		return err
+	case c == '[' || c == '{':
+		closer := byte(']')
+		if c == '{' {
+			closer = '}'
+		}
+		p.pos++
+		p.skipSpace()
+		if p.pos < len(p.src) && p.src[p.pos] == closer {
+			p.pos++
+			return nil
+		}
+		for {
+			p.skipSpace()
+			if c == '{' {
+				if p.pos >= len(p.src) || p.src[p.pos] != '"' {
+					return p.errorf("want a string key in object")
+				}
+				if err := p.skip(depth + 1); err != nil {
+					return err
+				}
+				p.skipSpace()
+				if p.pos >= len(p.src) || p.src[p.pos] != ':' {
+					return p.errorf("want : after object key")
+				}
+				p.pos++
+				p.skipSpace()
+			}
+			if err := p.skip(depth + 1); err != nil {
+				return err
+			}
+			p.skipSpace()
+			if p.pos >= len(p.src) {
+				return p.errorf("unterminated container")
+			}
+			switch p.src[p.pos] {
+			case ',':
+				p.pos++
+			case closer:
+				p.pos++
+				return nil
+			default:
+				return p.errorf("want , or %c, got %q", closer, p.src[p.pos])
+			}
+		}
+	default:
+		return p.errorf("unexpected character %q", c)
 	}
 }
 

@@ -1,6 +1,7 @@
 package wire
 
 import (
+	"bytes"
 	"crypto/sha3"
 	"encoding/base64"
 	"encoding/hex"
@@ -145,7 +146,8 @@ type schema struct {
 	typ        reflect.Type // the struct type; synapses are *typ
 	name       string
 	hashFields []jsonField
-	hashZero   [][]byte // JSON of the zero value of each hash field, for absent fields
+	hashZero   [][]byte    // JSON of the zero value of each hash field, for absent fields
+	scan       []jsonField // hashFields, then the terminals ("dendrite", "axon")
 	inputObj   [][2]string
 }
 
@@ -190,6 +192,7 @@ func schemaOf(syn Synapse) (*schema, error) {
 			s.hashZero = append(s.hashZero, zero)
 		}
 	}
+	s.scan = append(slices.Clone(s.hashFields), jsonField{name: "dendrite"}, jsonField{name: "axon"})
 	return s, nil
 }
 
@@ -240,37 +243,125 @@ func (s *schema) bodyHash(body []byte) (string, error) {
 	if len(s.hashFields) == 0 {
 		return EmptyBodyHash, nil
 	}
-	p := pyParser{src: body}
-	p.skipSpace()
-	if p.pos >= len(body) || body[p.pos] != '{' {
-		return "", fmt.Errorf("body is not a JSON object")
-	}
-	ms, err := p.members(0)
+	spans, err := findMembers(body, s.hashFields)
 	if err != nil {
 		return "", err
 	}
+	return s.hashSpans(body, spans)
+}
+
+// bodyHashAndWipe is bodyHash for an axon's request body, which it then prepares for
+// decoding: the values of "dendrite" and "axon" are overwritten in place with null and
+// spaces. The axon replaces both terminals with what the signed headers say, so
+// decoding the body's claims would only allocate a dozen values to throw away; one scan
+// finds the hash fields and the terminals together.
+func (s *schema) bodyHashAndWipe(body []byte) (string, error) {
+	spans, err := findMembers(body, s.scan)
+	if err != nil {
+		return "", err
+	}
+	n := len(s.hashFields)
+	hash := EmptyBodyHash
+	if n > 0 {
+		if hash, err = s.hashSpans(body, spans[:n]); err != nil {
+			return "", err
+		}
+	}
+	for _, sp := range spans[n:] {
+		if sp[1] > 0 {
+			v := body[sp[0]:sp[1]]
+			copy(v, "null")
+			for i := 4; i < len(v); i++ {
+				v[i] = ' '
+			}
+		}
+	}
+	return hash, nil
+}
+
+func (s *schema) hashSpans(body []byte, spans [][2]int) (string, error) {
+	var err error
 	concat := make([]byte, 0, 64*len(s.hashFields))
 	var str []byte
 	for i, f := range s.hashFields {
 		str = str[:0]
-		found := false
-		for _, m := range ms {
-			if m.key == f.name {
-				if str, err = AppendPyStr(str, body[m.start:m.end], f.typ); err != nil {
-					return "", fmt.Errorf("hash field %q: %w", f.name, err)
-				}
-				found = true
-				break
-			}
-		}
-		if !found {
-			if str, err = AppendPyStr(str, s.hashZero[i], f.typ); err != nil {
+		if sp := spans[i]; sp[1] > 0 {
+			if str, err = AppendPyStr(str, body[sp[0]:sp[1]], f.typ); err != nil {
 				return "", fmt.Errorf("hash field %q: %w", f.name, err)
 			}
+		} else if str, err = AppendPyStr(str, s.hashZero[i], f.typ); err != nil {
+			return "", fmt.Errorf("hash field %q: %w", f.name, err)
 		}
 		concat = hashHex(concat, str)
 	}
 	return string(hashHex(nil, concat)), nil
+}
+
+// findMembers returns, for each field, the span of its value in the top-level JSON
+// object body ({0,0} when absent; the last one when repeated, as Python's json.loads
+// keeps). It is on every request's path, so it compares key bytes in place and skips
+// the other values without rendering them.
+func findMembers(body []byte, fields []jsonField) ([][2]int, error) {
+	spans := make([][2]int, len(fields))
+	p := pyParser{src: body}
+	p.skipSpace()
+	if p.pos >= len(body) || body[p.pos] != '{' {
+		return nil, fmt.Errorf("body is not a JSON object")
+	}
+	p.pos++
+	p.skipSpace()
+	if p.pos < len(body) && body[p.pos] == '}' {
+		p.pos++
+		return spans, p.end()
+	}
+	for {
+		p.skipSpace()
+		if p.pos >= len(body) || body[p.pos] != '"' {
+			return nil, p.errorf("want a string key in object")
+		}
+		ks := p.pos
+		if err := p.skip(1); err != nil {
+			return nil, err
+		}
+		raw := body[ks+1 : p.pos-1]
+		var key string
+		if bytes.IndexByte(raw, '\\') >= 0 {
+			p2 := pyParser{src: body, pos: ks}
+			k, err := p2.keyString()
+			if err != nil {
+				return nil, err
+			}
+			key = k
+		}
+		p.skipSpace()
+		if p.pos >= len(body) || body[p.pos] != ':' {
+			return nil, p.errorf("want : after object key")
+		}
+		p.pos++
+		p.skipSpace()
+		vs := p.pos
+		if err := p.skip(1); err != nil {
+			return nil, err
+		}
+		for i, f := range fields {
+			if (key == "" && string(raw) == f.name) || (key != "" && key == f.name) {
+				spans[i] = [2]int{vs, p.pos}
+			}
+		}
+		p.skipSpace()
+		if p.pos >= len(body) {
+			return nil, p.errorf("unterminated object")
+		}
+		switch body[p.pos] {
+		case ',':
+			p.pos++
+		case '}':
+			p.pos++
+			return spans, p.end()
+		default:
+			return nil, p.errorf("want , or } in object, got %q", body[p.pos])
+		}
+	}
 }
 
 // BodyHash computes the body hash Bittensor computes for syn (Synapse.body_hash): over

@@ -1,0 +1,180 @@
+package wire
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"slices"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/tessera-net/tessera/keys"
+)
+
+// Echo is a small synapse with a hashed, required field, as a subnet would define one.
+type Echo struct {
+	Base
+	Text  string   `json:"text" wire:"required"`
+	Reply string   `json:"reply"`
+	Score *float64 `json:"score"`
+}
+
+func (Echo) RequiredHashFields() []string { return []string{"text"} }
+
+func echoHandler() Handler {
+	return Handle(func(ctx context.Context, c *Call, s *Echo) error {
+		s.Reply = s.Text
+		return nil
+	})
+}
+
+// processCPU returns the user+system CPU time this process has used.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// percentiles reports p50 and p99 of ds in microseconds.
+func reportPercentiles(b *testing.B, ds []time.Duration, unit string) {
+	if len(ds) == 0 {
+		return
+	}
+	slices.Sort(ds)
+	at := func(q float64) float64 {
+		return float64(ds[min(len(ds)-1, int(q*float64(len(ds))))].Microseconds())
+	}
+	b.ReportMetric(at(0.50), "p50-"+unit)
+	b.ReportMetric(at(0.99), "p99-"+unit)
+}
+
+// BenchmarkRoundTrip measures signed request round trips between a dendrite and an
+// axon on loopback: the dendrite signs (sr25519), the axon verifies, decodes, runs the
+// handler, encodes, and the dendrite decodes the answer. Several calls are in flight
+// at once, over pooled connections.
+func BenchmarkRoundTrip(b *testing.B) {
+	for _, par := range []int{2, 4} {
+		b.Run(fmt.Sprintf("inflight=%d", par), func(b *testing.B) {
+			benchRoundTrip(b, par)
+		})
+	}
+}
+
+func benchRoundTrip(b *testing.B, inflight int) {
+	a, info := testAxon(b, alice(b), AxonConfig{RateLimit: -1}, func(a *Axon) {
+		a.Attach("", echoHandler(), AttachOptions{})
+	})
+	_ = a
+	d, err := NewDendrite(vectorDendriteKey(b), DendriteConfig{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer d.Close()
+	ctx := context.Background()
+	req := &Echo{Text: "hello, axon"}
+	if r := d.Call(ctx, info, req); r.Err != nil { // warm the pool and the key caches
+		b.Fatal(r.Err)
+	}
+	var mu sync.Mutex
+	var all []time.Duration
+	var failed error
+	b.SetParallelism(max(1, inflight/2)) // × GOMAXPROCS (2 here) goroutines
+	b.ResetTimer()
+	cpu0 := processCPU()
+	start := time.Now()
+	b.RunParallel(func(pb *testing.PB) {
+		local := make([]time.Duration, 0, 4096)
+		for pb.Next() {
+			t0 := time.Now()
+			r := d.Call(ctx, info, req)
+			local = append(local, time.Since(t0))
+			if r.Err != nil {
+				mu.Lock()
+				failed = r.Err
+				mu.Unlock()
+			}
+		}
+		mu.Lock()
+		all = append(all, local...)
+		mu.Unlock()
+	})
+	elapsed := time.Since(start)
+	cpu := processCPU() - cpu0
+	b.StopTimer()
+	if failed != nil {
+		b.Fatal(failed)
+	}
+	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "req/s")
+	// CPU time of the whole process (dendrite and axon, every thread, GC included)
+	// per round trip: the figure that decides throughput on a loaded machine.
+	b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "cpu-µs/op")
+	reportPercentiles(b, all, "µs")
+}
+
+// BenchmarkFanout1000 fans one query out to 1,000 axons (1,000 listeners in this
+// process, each an axon with its own hotkey) and measures how long each whole fan-out
+// takes, until the last axon has answered.
+func BenchmarkFanout1000(b *testing.B) {
+	const n = 1000
+	axons := make([]AxonInfo, n)
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	defer func() {
+		cancel()
+		wg.Wait()
+	}()
+	for i := range axons {
+		p, err := keys.FromURI(fmt.Sprintf("//Axon%d", i))
+		if err != nil {
+			b.Fatal(err)
+		}
+		a, err := NewAxon(p, AxonConfig{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		a.Attach("", echoHandler(), AttachOptions{})
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			b.Fatal(err)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			a.Serve(ctx, l)
+		}()
+		axons[i] = AxonInfo{IP: "127.0.0.1", Port: l.Addr().(*net.TCPAddr).Port, Hotkey: a.Hotkey()}
+	}
+	d, err := NewDendrite(vectorDendriteKey(b), DendriteConfig{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer d.Close()
+	req := &Echo{Text: "challenge", Base: Base{Timeout: 5}}
+	check := func(rs []Result) {
+		for _, r := range rs {
+			if r.Err != nil {
+				b.Fatalf("axon %s: %v", r.Axon.Addr(), r.Err)
+			}
+		}
+	}
+	// The first fan-out opens the connections; a validator keeps its dendrite, so the
+	// pool is warm for every later query.
+	check(d.Fanout(ctx, axons, req))
+	var times []time.Duration
+	b.ResetTimer()
+	for b.Loop() {
+		t0 := time.Now()
+		rs := d.Fanout(ctx, axons, req)
+		times = append(times, time.Since(t0))
+		check(rs)
+	}
+	b.StopTimer()
+	reportPercentiles(b, times, "ms-x1000")
+	slices.Sort(times)
+	b.ReportMetric(float64(times[len(times)/2].Microseconds())/1000, "p50-ms")
+	b.ReportMetric(float64(times[min(len(times)-1, len(times)*99/100)].Microseconds())/1000, "p99-ms")
+}
