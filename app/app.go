@@ -53,6 +53,8 @@ type App struct {
 	// mempool checking
 	checkMu sync.Mutex
 	check   *store.Cache
+
+	verified *sigCache // signatures CheckTx already verified
 }
 
 // Options configure an App.
@@ -77,6 +79,7 @@ func New(st *store.Store, opts Options) (*App, error) {
 		metrics:  opts.Metrics,
 		modules:  append([]module.Module{accounts.New()}, opts.Modules...),
 		handlers: map[string]module.Handler{},
+		verified: newSigCache(200_000),
 	}
 	names := map[string]bool{}
 	for _, m := range a.modules {
@@ -184,7 +187,9 @@ func (a *App) CheckTx(_ context.Context, req *abci.RequestCheckTx) (*abci.Respon
 	t, err := tx.Decode(req.Tx)
 	if err == nil && req.Type == abci.CheckTxType_New {
 		// A recheck sees the same bytes again, so its signature is already known good.
-		err = t.VerifySignature()
+		if err = t.VerifySignature(); err == nil {
+			a.verified.add(t.Hash)
+		}
 	}
 	if err == nil {
 		err = a.checkStateful(t)
@@ -240,7 +245,7 @@ func (a *App) FinalizeBlock(_ context.Context, req *abci.RequestFinalizeBlock) (
 	a.blockHeight = req.Height
 	chainID := a.ChainID()
 
-	decoded := decodeAndVerify(req.Txs)
+	decoded := a.decodeAndVerify(req.Txs)
 	results := make([]*abci.ExecTxResult, len(req.Txs))
 	for i, d := range decoded {
 		results[i] = a.deliver(chainID, req, d)
@@ -272,8 +277,9 @@ type decodedTx struct {
 }
 
 // decodeAndVerify decodes every transaction and checks its signature, spread over the
-// CPUs: signature checks are the bulk of a block's cost and need no state.
-func decodeAndVerify(txs [][]byte) []decodedTx {
+// CPUs: signature checks are the bulk of a block's cost and need no state. Signatures this
+// node verified in CheckTx are not verified again.
+func (a *App) decodeAndVerify(txs [][]byte) []decodedTx {
 	out := make([]decodedTx, len(txs))
 	workers := min(runtime.GOMAXPROCS(0), len(txs))
 	var wg sync.WaitGroup
@@ -288,7 +294,7 @@ func decodeAndVerify(txs [][]byte) []decodedTx {
 			defer wg.Done()
 			for i := range next {
 				t, err := tx.Decode(txs[i])
-				if err == nil {
+				if err == nil && !a.verified.take(t.Hash) {
 					err = t.VerifySignature()
 				}
 				out[i] = decodedTx{t, err}

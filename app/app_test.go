@@ -242,3 +242,30 @@ func TestQuery(t *testing.T) {
 		t.Fatalf("store query: %d %s %q", r.Code, r.Log, r.Value)
 	}
 }
+
+func TestSigCacheBounded(t *testing.T) {
+	c := newSigCache(3)
+	for i := byte(1); i <= 5; i++ {
+		c.add([32]byte{i})
+	}
+	if c.take([32]byte{1}) || c.take([32]byte{2}) {
+		t.Fatal("oldest entries were not evicted")
+	}
+	if !c.take([32]byte{5}) || c.take([32]byte{5}) {
+		t.Fatal("take must report a cached hash once")
+	}
+	if len(c.set) != 2 {
+		t.Fatalf("%d entries, want 2", len(c.set))
+	}
+}
+
+// A block whose transactions the node never checked still verifies their signatures.
+func TestBlockVerifiesUncheckedSignatures(t *testing.T) {
+	alice, bob := mustPair(t, "//Alice"), mustPair(t, "//Bob")
+	h := newHarness(t, map[string]uint64{"//Alice": 10_000_000})
+	forged := h.transfer(alice, bob.Public(), 100, 0)
+	forged[len(forged)-1] ^= 1
+	if r := h.block(forged).TxResults[0]; tx.Code(r.Code) != tx.CodeBadSignature {
+		t.Fatalf("forged signature in a block: code %d %s", r.Code, r.Log)
+	}
+}

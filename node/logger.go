@@ -29,8 +29,18 @@ func (c cometLogger) Info(msg string, kv ...any) {
 }
 
 func (c cometLogger) Error(msg string, kv ...any) {
-	// CometBFT logs a few harmless errors while shutting down; they stay errors here.
-	c.l.Log(context.Background(), slog.LevelError, msg, kv...)
+	lvl := slog.LevelError
+	if _, harmless := shutdownNoise[msg]; harmless {
+		lvl = slog.LevelDebug
+	}
+	c.l.Log(context.Background(), lvl, msg, kv...)
+}
+
+// shutdownNoise are error lines CometBFT logs on every clean shutdown.
+var shutdownNoise = map[string]struct{}{
+	"Error serving server":                           {},
+	"Stopped accept routine, as transport is closed": {},
+	"Failed to save AddrBook to file":                {},
 }
 
 func (c cometLogger) With(kv ...any) cmtlog.Logger {

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	abci "github.com/cometbft/cometbft/abci/types"
 	cmtcfg "github.com/cometbft/cometbft/config"
 	nm "github.com/cometbft/cometbft/node"
 	"github.com/cometbft/cometbft/p2p"
@@ -35,6 +36,10 @@ type Options struct {
 	Modules []module.Module
 	// VerboseConsensus shows CometBFT's info-level logs.
 	VerboseConsensus bool
+	// Yardstick runs this ABCI application instead of Tessera's (no state store, no
+	// API); the load benchmarks use it to run CometBFT's kvstore example on the very same
+	// node configuration.
+	Yardstick abci.Application
 }
 
 // Node is a running Tessera node.
@@ -66,14 +71,22 @@ func New(o Options) (*Node, error) {
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	st, err := store.Open(filepath.Join(cfg.DBDir(), "app"), store.Options{Backend: settings.StateBackend})
-	if err != nil {
-		return nil, err
-	}
-	a, err := app.New(st, app.Options{Logger: o.Logger.With("module", "app"), Metrics: app.NewMetrics(reg), Modules: o.Modules})
-	if err != nil {
-		st.Close()
-		return nil, err
+	var (
+		st  *store.Store
+		a   *app.App
+		abc abci.Application
+	)
+	if o.Yardstick != nil {
+		st, abc, settings.APIAddress = store.OpenMemory(), o.Yardstick, ""
+	} else {
+		if st, err = store.Open(filepath.Join(cfg.DBDir(), "app"), store.Options{Backend: settings.StateBackend}); err != nil {
+			return nil, err
+		}
+		if a, err = app.New(st, app.Options{Logger: o.Logger.With("module", "app"), Metrics: app.NewMetrics(reg), Modules: o.Modules}); err != nil {
+			st.Close()
+			return nil, err
+		}
+		abc = a
 	}
 	nodeKey, err := p2p.LoadNodeKey(cfg.NodeKeyFile())
 	if err != nil {
@@ -86,7 +99,7 @@ func New(o Options) (*Node, error) {
 		return nil, err
 	}
 	logger := cometLogger{l: o.Logger.With("module", "comet"), verbose: o.VerboseConsensus}
-	comet, err := nm.NewNode(cfg, pv, nodeKey, proxy.NewConnSyncLocalClientCreator(a),
+	comet, err := nm.NewNode(cfg, pv, nodeKey, proxy.NewConnSyncLocalClientCreator(abc),
 		nm.DefaultGenesisDocProviderFunc(cfg), cmtcfg.DefaultDBProvider,
 		nm.DefaultMetricsProvider(cfg.Instrumentation), logger)
 	if err != nil {
@@ -129,7 +142,7 @@ func (n *Node) Start() error {
 			}
 		}()
 	}
-	n.log.Info("node started", "chain_id", n.app.ChainID(), "rpc", n.RPCAddress(), "api", n.APIAddress(), "home", n.cfg.RootDir)
+	n.log.Info("node started", "chain_id", n.comet.GenesisDoc().ChainID, "rpc", n.RPCAddress(), "api", n.APIAddress(), "home", n.cfg.RootDir)
 	return nil
 }
 
@@ -167,7 +180,7 @@ func (n *Node) Run(ctx context.Context) error {
 // Client returns an in-process RPC client of this node.
 func (n *Node) Client() rpcclient.Client { return rpclocal.New(n.comet) }
 
-// App returns the application.
+// App returns the Tessera application (nil on a yardstick node).
 func (n *Node) App() *app.App { return n.app }
 
 // Registry returns the node's Prometheus registry, for components that run beside it.

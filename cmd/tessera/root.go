@@ -65,6 +65,8 @@ func newRootCmd(env *cliEnv) *cobra.Command {
 		newDevnetCmd(env),
 		newTxCmd(env),
 		newQueryCmd(env),
+		newBenchCmd(env),
+		newYumaCmd(env),
 	} {
 		root.AddCommand(c)
 	}
