@@ -155,18 +155,17 @@ func epochSparse(s *EpochState) *EpochResult {
 
 	// Consensus, clipping, validator trust.
 	consensus := weightedMedianColSparse(activeStake, weights, n, p.kappa)
-	var clipped sparse
-	if p.bondsPenalty == One {
-		// interpolate_sparse returns the clipped matrix unchanged for ratio 1 and the
-		// unclipped weights are not read again: clip them in place.
-		clipped = weights.colClipInPlace(consensus)
-	} else {
-		clipped = weights.colClip(consensus)
+	// Clipping, validator trust (row sums of the clipped weights) and ranks (stake-weighted
+	// column sums) in one pass. interpolate_sparse returns the clipped matrix unchanged for
+	// ratio 1 (the default bonds penalty) and the unclipped weights are then not read
+	// again, so they are clipped in place; otherwise a copy is clipped.
+	clipped := weights
+	if p.bondsPenalty != One {
+		clipped = weights.clone()
 	}
-	validatorTrust := clipped.rowSum()
+	validatorTrust, incentive := clipped.clipTrustRanks(consensus, activeStake, n)
 
 	// Incentive: normalised ranks.
-	incentive := clipped.matmul(activeStake, n)
 	normalize(incentive)
 
 	// Bonds and dividends.

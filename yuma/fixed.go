@@ -40,12 +40,28 @@ func FixedFromU16(v uint16) Fixed { return Fixed(int64(v) << fracBits) }
 // U16Proportion converts a stored u16 proportion to I32F32 as subtensor's
 // u16_proportion_to_fixed does: v/65535, truncated. The round trip through
 // ToU16Proportion is not the identity (36044 becomes 36043).
-func U16Proportion(v uint16) Fixed { return Fixed((int64(v) << fracBits) / math.MaxUint16) }
+//
+// Since 2^32 = 65535·65537 + 1, floor(v·2^32/65535) = 65537·v + floor(v/65535): one
+// multiplication instead of a division (bonds are converted a million times an epoch).
+func U16Proportion(v uint16) Fixed {
+	f := Fixed(int64(v) * 65537)
+	if v == math.MaxUint16 {
+		f++
+	}
+	return f
+}
 
 // ToU16Proportion is subtensor's fixed_proportion_to_u16: floor(x*65535), saturated to the
-// u16 range.
+// u16 range. (x·(65535·2^32))>>32 is exactly x·65535, so the I32F32 product reduces to an
+// integer multiplication.
 func (x Fixed) ToU16Proportion() uint16 {
-	return x.SatMul(FixedFromU16(math.MaxUint16)).ToU16()
+	switch {
+	case x <= 0:
+		return 0
+	case x >= One:
+		return math.MaxUint16
+	}
+	return uint16(uint64(x) * math.MaxUint16 >> fracBits)
 }
 
 // ToU16 drops the fraction (floor) and saturates to [0, 65535].

@@ -131,48 +131,56 @@ func (m sparse) colMaxUpscale(n int) {
 	}
 }
 
-// rowSum is row_sum_sparse.
-func (m sparse) rowSum() []Fixed {
-	out := make([]Fixed, len(m))
-	for i, row := range m {
-		var s Fixed
-		for _, c := range row {
-			s += c.v
-		}
-		out[i] = s
-	}
-	return out
-}
-
 // colClip is col_clip_sparse: values above the column threshold are clipped to it, or
 // dropped when the threshold is not positive. The result is a new matrix.
 func (m sparse) colClip(th []Fixed) sparse {
-	return m.clone().colClipInPlace(th)
+	c := m.clone()
+	c.clipTrustRanks(th, nil, 0)
+	return c
 }
 
-// colClipInPlace is colClip compacting m's rows in place (the epoch uses it when the
-// unclipped weights are no longer needed, saving a copy of every weight).
-func (m sparse) colClipInPlace(th []Fixed) sparse {
+// clipTrustRanks applies col_clip_sparse to m in place (compacting rows) and, in the same
+// pass, computes validator trust = row_sum_sparse(clipped) and ranks =
+// matmul_sparse(clipped, activeStake, n). Fusing the three saves two passes over every
+// weight; the additions happen in the same order as in the separate functions (ranks
+// column by column in row order, trust along each row), so the sums are identical. With a
+// nil activeStake only the clipping is done.
+func (m sparse) clipTrustRanks(th, activeStake []Fixed, n int) (trust, ranks []Fixed) {
+	if activeStake != nil {
+		trust = make([]Fixed, len(m))
+		ranks = make([]Fixed, n)
+	}
 	for i, row := range m {
+		var scale Fixed
+		if i < len(activeStake) {
+			scale = activeStake[i]
+		}
 		k := 0
+		var tv Fixed
 		for _, c := range row {
 			var t Fixed
 			if int(c.j) < len(th) {
 				t = th[c.j]
 			}
 			if t < c.v {
-				if t > 0 {
-					row[k] = cell{c.j, t}
-					k++
+				if t <= 0 {
+					continue
 				}
-			} else {
-				row[k] = c
-				k++
+				c.v = t
+			}
+			row[k] = c
+			k++
+			tv += c.v
+			if scale != 0 && int(c.j) < n {
+				ranks[c.j] = ranks[c.j].SatAdd(scale.SatMul(c.v))
 			}
 		}
 		m[i] = row[:k:k]
+		if trust != nil {
+			trust[i] = tv
+		}
 	}
-	return m
+	return trust, ranks
 }
 
 // matmul is matmul_sparse: r_j = Σ_i v_i × m_ij (saturating).
@@ -447,20 +455,88 @@ func weightedMedian(stake, score []Fixed, idx []int, minority, lo, hi Fixed, buf
 	}
 }
 
+// scored is one voter's (score, stake) in a weighted median.
+type scored struct{ score, stake Fixed }
+
+// medianScratch holds the three buffers of weightedMedianScored, each with capacity for
+// every voter. The caller fills b[0] with the column's voters.
+type medianScratch struct{ b [3][]scored }
+
+func newMedianScratch(k int) *medianScratch {
+	var m medianScratch
+	for i := range m.b {
+		m.b[i] = make([]scored, k)
+	}
+	return &m
+}
+
+// weightedMedianScored is weightedMedian on the (score, stake) pairs in m.b[0], held by
+// value: the same mid-pivot search with the same stable partitions (so the same pivots and
+// result) without the indirection through an index list. The three buffers rotate roles
+// (current partition, lower, upper) and are left in m in some order, all still of full
+// capacity.
+func weightedMedianScored(m *medianScratch, minority, lo, hi Fixed) Fixed {
+	c, l, u := 0, 1, 2
+	cur, lower, upper := m.b[c], m.b[l][:0], m.b[u][:0]
+	defer func() { m.b[c], m.b[l], m.b[u] = cur, lower, upper }()
+	limit := len(cur)
+	for iter := 0; ; {
+		n := len(cur)
+		if n == 0 {
+			return 0
+		}
+		if n == 1 {
+			return cur[0].score
+		}
+		pivot := cur[n/2].score
+		var loStake, hiStake Fixed
+		for _, e := range cur {
+			switch {
+			case e.score == pivot:
+			case e.score < pivot:
+				loStake = loStake.SatAdd(e.stake)
+				lower = append(lower, e)
+			default:
+				hiStake = hiStake.SatAdd(e.stake)
+				upper = append(upper, e)
+			}
+		}
+		switch {
+		case minority < lo.SatAdd(loStake) && len(lower) > 0:
+			hi = lo.SatAdd(loStake)
+			c, l = l, c
+			cur, lower = lower, cur
+		case hi.SatSub(hiStake) <= minority && len(upper) > 0:
+			lo = hi.SatSub(hiStake)
+			c, u = u, c
+			cur, upper = upper, cur
+		default:
+			return pivot
+		}
+		lower, upper = lower[:0], upper[:0]
+		iter++
+		if iter > limit {
+			return 0
+		}
+	}
+}
+
 // weightedMedianColSparse is weighted_median_col_sparse: for every column, the stake-weighted
 // median (at majority kappa) of the scores of the rows with positive stake, absent entries
-// counting as 0.
+// counting as 0, voters in row order.
 //
-// Subtensor materialises a columns × voters score matrix; here the matrix is transposed into
-// compressed columns once (O(nnz)) and each column is expanded into one reused voter-length
-// buffer, which gives the same inputs to weightedMedian without the n×voters allocation.
+// Subtensor materialises a columns × voters score matrix. Here each column's voter scores
+// are gathered into one reused buffer: when every voter row is stored in ascending column
+// order (what set_weights-sorted chains hold) by walking all voter rows with one cursor each,
+// which reads each row sequentially and keeps the voters' current cache lines hot; otherwise
+// through a compressed-column copy built in O(nnz). Both give weightedMedianScored exactly
+// the inputs subtensor's weighted_median gets.
 func weightedMedianColSparse(stake []Fixed, m sparse, n int, kappa Fixed) []Fixed {
 	var useStake []Fixed
-	voter := make([]int, len(stake)) // row -> voter index k, or -1
+	var voters []int // rows with positive stake, in order
 	for i, s := range stake {
-		voter[i] = -1
 		if s > 0 {
-			voter[i] = len(useStake)
+			voters = append(voters, i)
 			useStake = append(useStake, s)
 		}
 	}
@@ -468,18 +544,45 @@ func weightedMedianColSparse(stake []Fixed, m sparse, n int, kappa Fixed) []Fixe
 	stakeSum := sumFixed(useStake)
 	minority := stakeSum.SatSub(kappa)
 	k := len(useStake)
-	idx := make([]int, k)
-	for i := range idx {
-		idx[i] = i
+	rowOf := func(v int) []cell {
+		if voters[v] < len(m) {
+			return m[voters[v]]
+		}
+		return nil
 	}
 
-	// Compressed columns: for each column the (voter, value) pairs in row order.
-	counts := make([]int, n+1)
-	for i, row := range m {
-		if i >= len(voter) || voter[i] < 0 {
-			continue
+	out := make([]Fixed, n)
+	ms := newMedianScratch(k)
+	sorted := true
+	for v := range k {
+		if !ascending(rowOf(v), n) {
+			sorted = false
+			break
 		}
-		for _, c := range row {
+	}
+	if sorted {
+		pos := make([]int, k)
+		for j := 0; j < n; j++ {
+			col := ms.b[0][:k]
+			ms.b[0] = col
+			for v := range k {
+				var sc Fixed
+				if row := rowOf(v); pos[v] < len(row) && int(row[pos[v]].j) == j {
+					sc = row[pos[v]].v
+					pos[v]++
+				}
+				col[v] = scored{sc, useStake[v]}
+			}
+			out[j] = weightedMedianScored(ms, minority, 0, stakeSum)
+		}
+		return out
+	}
+
+	// Compressed columns: for each column the (voter, value) pairs in row order; a later
+	// duplicate in a row overwrites an earlier one, as in subtensor.
+	counts := make([]int, n+1)
+	for v := range k {
+		for _, c := range rowOf(v) {
 			if int(c.j) < n {
 				counts[c.j+1]++
 			}
@@ -494,30 +597,26 @@ func weightedMedianColSparse(stake []Fixed, m sparse, n int, kappa Fixed) []Fixe
 	}
 	entries := make([]vv, counts[n])
 	fill := append([]int(nil), counts[:n]...)
-	for i, row := range m {
-		if i >= len(voter) || voter[i] < 0 {
-			continue
-		}
-		for _, c := range row {
+	for v := range k {
+		for _, c := range rowOf(v) {
 			if int(c.j) < n {
-				entries[fill[c.j]] = vv{voter[i], c.v}
+				entries[fill[c.j]] = vv{v, c.v}
 				fill[c.j]++
 			}
 		}
 	}
-
-	out := make([]Fixed, n)
 	score := make([]Fixed, k)
-	var bufs [3][]int
-	for i := range bufs {
-		bufs[i] = make([]int, 0, k)
-	}
 	for j := 0; j < n; j++ {
 		clear(score)
 		for _, e := range entries[counts[j]:counts[j+1]] {
 			score[e.k] = e.v
 		}
-		out[j] = weightedMedian(useStake, score, idx, minority, 0, stakeSum, &bufs)
+		col := ms.b[0][:k]
+		ms.b[0] = col
+		for v := range k {
+			col[v] = scored{score[v], useStake[v]}
+		}
+		out[j] = weightedMedianScored(ms, minority, 0, stakeSum)
 	}
 	return out
 }
