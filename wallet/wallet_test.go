@@ -437,3 +437,85 @@ func TestEncryptedColdkeyRoundTrip(t *testing.T) {
 		t.Fatalf("seed %x", seed)
 	}
 }
+
+func TestWriteKeyfileAndMarshalForms(t *testing.T) {
+	dir := t.TempDir()
+	alice, err := keys.FromURI("//Alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	soft, err := keys.FromURI("//Alice/soft")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name        string
+		k           *Keypair
+		fields      []string
+		wantMissing []string
+	}{
+		{"mnemonic", mustKeypair(t, vectorMnemonic), []string{"secretPhrase", "secretSeed", "privateKey"}, nil},
+		{"seed only", NewKeypair(alice, ""), []string{"secretSeed", "privateKey"}, []string{"secretPhrase"}},
+		{"secret key only", NewKeypair(soft, ""), []string{"privateKey"}, []string{"secretPhrase", "secretSeed"}},
+		{"public only", PublicOnly(alice.Public()), nil, []string{"secretPhrase", "secretSeed", "privateKey"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p := filepath.Join(dir, strings.ReplaceAll(tc.name, " ", "-"))
+			if err := WriteKeyfile(p, tc.k, nil, false); err != nil {
+				t.Fatal(err)
+			}
+			assertMode(t, p, FileMode)
+			raw, _ := os.ReadFile(p)
+			for _, f := range append(tc.fields, "accountId", "publicKey", "ss58Address") {
+				if !strings.Contains(string(raw), `"`+f+`":"0x`) && !strings.Contains(string(raw), `"`+f+`":"`) {
+					t.Errorf("field %s missing from %s", f, raw)
+				}
+			}
+			for _, f := range tc.wantMissing {
+				if strings.Contains(string(raw), `"`+f+`"`) {
+					t.Errorf("field %s present in %s", f, raw)
+				}
+			}
+			got, err := ReadKeyfile(p, nil)
+			if err != nil || got.Public != tc.k.Public || got.HasSecret() != tc.k.HasSecret() || got.SS58(0) != tc.k.SS58(0) {
+				t.Fatalf("read back: %v", err)
+			}
+			if tc.k.HasSecret() && got.Pair.SecretBytes() != tc.k.Pair.SecretBytes() {
+				t.Fatal("secret key changed")
+			}
+			if err := WriteKeyfile(p, tc.k, nil, false); !errors.Is(err, ErrKeyExists) {
+				t.Fatalf("second write: %v", err)
+			}
+		})
+	}
+	for name, k := range map[string]*Keypair{
+		"nil":                    nil,
+		"mnemonic without pair":  {Public: alice.Public(), Mnemonic: vectorMnemonic},
+		"pair of another public": {Public: soft.Public(), Pair: alice},
+	} {
+		if _, err := MarshalKeypair(k); err == nil {
+			t.Errorf("%s: MarshalKeypair accepted it", name)
+		}
+	}
+	w := newTestWallet(t, "w", "h")
+	if err := w.SaveHotkey(PublicOnly(alice.Public()), SaveOptions{}); err == nil || !strings.Contains(err.Error(), "no secret key") {
+		t.Fatalf("saving a public-only hotkey: %v", err)
+	}
+	h2, err := w.WithHotkey("other")
+	if err != nil || h2.Hotkey != "other" || w.Hotkey != "h" || h2.Name != "w" {
+		t.Fatalf("WithHotkey: %+v, %v", h2, err)
+	}
+	if _, err := w.WithHotkey("a/b"); err == nil {
+		t.Fatal("WithHotkey accepted a/b")
+	}
+}
+
+func mustKeypair(t *testing.T, mnemonic string) *Keypair {
+	t.Helper()
+	k, err := KeypairFromMnemonic(mnemonic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}

@@ -137,7 +137,7 @@ func (p *walletPasswordFlags) unlockFunc(env *cliEnv) wallet.PasswordFunc {
 				return nil, err
 			}
 		}
-		fmt.Fprintln(env.stderr, "Decrypting "+filepath.Base(path)+" (Argon2i, 512 MiB; this takes a few seconds)…")
+		fmt.Fprintln(env.stderr, "Decrypting "+filepath.Base(path)+" (slow by design: a few seconds)…")
 		return pw, nil
 	}
 }
