@@ -2,8 +2,10 @@ package client
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/tessera-net/tessera/keys"
@@ -31,6 +33,11 @@ func (e *TxError) Error() string {
 func (c *Client) Broadcast(ctx context.Context, raw []byte) (string, error) {
 	r, err := c.rpc.BroadcastTxSync(ctx, raw)
 	if err != nil {
+		if strings.Contains(err.Error(), "tx already exists in cache") {
+			// The node has seen these exact bytes: pending in its mempool or committed.
+			hash := fmt.Sprintf("%X", sha256.Sum256(raw))
+			return hash, &TxError{Hash: hash, Code: tx.CodeConflict, Log: "the node has already seen this exact transaction (a replay, or a resubmission of one still pending)"}
+		}
 		return "", fmt.Errorf("broadcast: %w", err)
 	}
 	hash := r.Hash.String()

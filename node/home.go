@@ -177,6 +177,9 @@ func InitHome(o InitOptions) (cmttypes.GenesisValidator, p2p.ID, error) {
 // WriteGenesis writes genesis.json into each home: the chain id, the validators, and the
 // application state (a JSON object with one section per module).
 func WriteGenesis(chainID string, validators []cmttypes.GenesisValidator, appState json.RawMessage, homes ...string) error {
+	if len(validators) == 0 {
+		return errors.New("genesis: a chain needs at least one validator")
+	}
 	g := &cmttypes.GenesisDoc{
 		ChainID:         chainID,
 		GenesisTime:     cmttime.Now(),
