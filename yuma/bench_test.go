@@ -2,8 +2,21 @@ package yuma
 
 import (
 	"fmt"
+	"syscall"
 	"testing"
+	"time"
 )
+
+// cpuTime is the process's user+system CPU time. On a shared machine the wall time of a
+// benchmark includes time spent waiting for a core; the CPU time per operation (reported
+// as cpu-ns/op) is what one epoch costs on one core.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
 
 // benchState builds a subnet of n uids whose first v are validators (equal-ish stake, all
 // permitted and active) that each weight every miner with pseudo-random u16 weights, and
@@ -65,6 +78,8 @@ func benchEpoch(b *testing.B, n, v int, yuma3, liquid, dense bool) {
 	s := benchState(n, v, yuma3, liquid)
 	b.ReportAllocs()
 	b.ResetTimer()
+	start := cpuTime()
+	defer func() { b.ReportMetric(float64(cpuTime()-start)/float64(b.N), "cpu-ns/op") }()
 	for b.Loop() {
 		var err error
 		if dense {

@@ -81,6 +81,8 @@ func Epoch(s *EpochState) (*EpochResult, error) {
 }
 
 func epochSparse(s *EpochState) *EpochResult {
+	ws := workspaces.Get().(*workspace)
+	defer workspaces.Put(ws)
 	n := s.N
 	p := newParams(s)
 	owner := s.owner()
@@ -123,7 +125,7 @@ func epochSparse(s *EpochState) *EpochResult {
 				total += len(row)
 			}
 		}
-		buf := make([]cell, 0, total)
+		buf := take(&ws.weights, total)
 		for i, row := range s.Weights {
 			if !permits[i] {
 				continue
@@ -174,16 +176,17 @@ func epochSparse(s *EpochState) *EpochResult {
 	var dividends []Fixed
 	var emaBonds sparse
 	if s.Yuma3 {
-		bonds := s.readBonds(lastTempo, true)
-		emaBonds = computeBondsSparse(s, p, weightsForBonds, bonds, consensus)
+		bonds := s.readBonds(lastTempo, true, take(&ws.bonds, nnzRows(s.Bonds)))
+		emaBonds = computeBondsSparse(s, p, weightsForBonds, bonds, consensus,
+			take(&ws.ema, weightsForBonds.nnz()+bonds.nnz()))
 		dividends = vecMul(yuma3BondIncentive(emaBonds, incentive, n), activeStake)
 		normalize(dividends)
 	} else {
-		bonds := s.readBonds(lastTempo, false)
+		bonds := s.readBonds(lastTempo, false, take(&ws.bonds, nnzRows(s.Bonds)))
 		bonds.colNormalize(n)
-		delta := weightsForBonds.rowHadamard(activeStake)
+		delta := weightsForBonds.rowHadamard(activeStake, take(&ws.delta, weightsForBonds.nnz()))
 		delta.colNormalize(n)
-		emaBonds = matEMA(delta, bonds, p.emaAlpha, n)
+		emaBonds = matEMA(delta, bonds, p.emaAlpha, n, take(&ws.ema, delta.nnz()+bonds.nnz()))
 		emaBonds.colNormalize(n)
 		dividends = emaBonds.matmulTranspose(incentive)
 		normalize(dividends)
@@ -216,15 +219,20 @@ func epochSparse(s *EpochState) *EpochResult {
 	return res
 }
 
-// readBonds reads the stored bonds (raw u16 as I32F32, or as proportions u16/65535 for
-// Yuma3) and drops the columns of uids registered at or after lastTempo.
-func (s *EpochState) readBonds(lastTempo uint64, proportion bool) sparse {
-	out := make(sparse, s.N)
-	total := 0
-	for _, row := range s.Bonds {
-		total += len(row)
+func nnzRows(m [][]Entry) int {
+	t := 0
+	for _, r := range m {
+		t += len(r)
 	}
-	buf := make([]cell, 0, total)
+	return t
+}
+
+// readBonds reads the stored bonds (raw u16 as I32F32, or as proportions u16/65535 for
+// Yuma3) and drops the columns of uids registered at or after lastTempo. The rows are
+// carved from buf (see take).
+func (s *EpochState) readBonds(lastTempo uint64, proportion bool, buf []cell) sparse {
+	out := make(sparse, s.N)
+	buf = buf[:0]
 	for i, row := range s.Bonds {
 		start := len(buf)
 		for _, e := range row {
@@ -304,7 +312,7 @@ func alphaSigmoid(consensus, weight, bond, low, high, steepness Fixed) Fixed {
 // consensus, the per-cell liquid EMA of mat_ema_alpha_sparse, which keeps only the columns
 // present in the row of weights (an old bond with no weight entry is dropped, not decayed);
 // otherwise the fixed-alpha EMA of mat_ema_sparse.
-func computeBondsSparse(s *EpochState, p params, w, b sparse, consensus []Fixed) sparse {
+func computeBondsSparse(s *EpochState, p params, w, b sparse, consensus []Fixed, buf []cell) sparse {
 	n := s.N
 	liquid := false
 	if s.LiquidAlpha {
@@ -316,7 +324,7 @@ func computeBondsSparse(s *EpochState, p params, w, b sparse, consensus []Fixed)
 		}
 	}
 	if !liquid {
-		return matEMA(w, b, p.emaAlpha, n)
+		return matEMA(w, b, p.emaAlpha, n, buf)
 	}
 	// Subtensor computes an n×n matrix of alphas; only the alphas at the columns of each
 	// weight row reach the result, so only those are computed (each costs an exp series).
@@ -337,7 +345,7 @@ func computeBondsSparse(s *EpochState, p params, w, b sparse, consensus []Fixed)
 		}
 		return alphaSigmoid(consensus[j], wv[j], bv[j], p.alphaLow, p.alphaHigh, p.steepness)
 	}
-	return matEMAAlphaSparse(w, b, n, alphaOf)
+	return matEMAAlphaSparse(w, b, n, alphaOf, buf)
 }
 
 // matEMAAlphaSparse is mat_ema_alpha_sparse with the alpha matrix given as a function (only
@@ -345,12 +353,12 @@ func computeBondsSparse(s *EpochState, p params, w, b sparse, consensus []Fixed)
 // the new row, min(1, (1-α_ij)·old_ij + max(0, α_ij·new_ij)), kept if positive, in the new
 // row's order. Old entries without a new entry are dropped. cols is the width of the alpha
 // matrix; columns at or beyond it are ignored.
-func matEMAAlphaSparse(newM, oldM sparse, cols int, alphaOf func(i int, j uint16) Fixed) sparse {
+func matEMAAlphaSparse(newM, oldM sparse, cols int, alphaOf func(i int, j uint16) Fixed, buf []cell) sparse {
 	out := make(sparse, len(newM))
 	av := make([]Fixed, cols)
 	mark := make([]int, cols) // i+1 where the column is in new row i
 	decayed := make([]Fixed, cols)
-	buf := make([]cell, 0, newM.nnz())
+	buf = buf[:0]
 	for i, nr := range newM {
 		if len(nr) == 0 {
 			continue

@@ -122,7 +122,7 @@ func TestMatEMAMatchesSubtensor(t *testing.T) {
 		nw := randSparse(rng, n, n, rng.Float64(), sorted)
 		old := randSparse(rng, n, n, rng.Float64(), true)
 		alpha := Fixed(rng.Uint64N(uint64(One) + 1))
-		if got, want := matEMA(nw, old, alpha, n), refMatEMA(nw, old, alpha, n); !sameSparse(got, want) {
+		if got, want := matEMA(nw, old, alpha, n, nil), refMatEMA(nw, old, alpha, n); !sameSparse(got, want) {
 			t.Fatalf("iteration %d: matEMA differs\n got %v\nwant %v", iter, got, want)
 		}
 	}
@@ -144,7 +144,7 @@ func TestLiquidAlphaMatchesSubtensor(t *testing.T) {
 			consensus[j] = Fixed(rng.Uint64N(uint64(One)))
 		}
 		consensus[0] = 1 // not all zero
-		got := computeBondsSparse(s, p, w, b, consensus)
+		got := computeBondsSparse(s, p, w, b, consensus, nil)
 		if want := refMatEMAAlphaSparse(w, b, consensus, p); !sameSparse(got, want) {
 			t.Fatalf("iteration %d: liquid-alpha EMA differs\n got %v\nwant %v", iter, got, want)
 		}
@@ -172,6 +172,36 @@ func TestSparseMedianMatchesDense(t *testing.T) {
 		kappa := Fixed(rng.Uint64N(uint64(One) + 1))
 		if got, want := weightedMedianColSparse(stake, m, n, kappa), weightedMedianCol(stake, d, kappa); !slices.Equal(got, want) {
 			t.Fatalf("iteration %d: sparse median %v, dense %v", iter, got, want)
+		}
+	}
+}
+
+func TestSaturatingArithmetic(t *testing.T) {
+	big := func(x Fixed) *bigInt { return newBig(int64(x)) }
+	rng := rand.New(rand.NewPCG(3, 4))
+	edge := []Fixed{0, 1, -1, One, -One, MaxFixed, MinFixed, MaxFixed - 1, MinFixed + 1, 1 << 62, -(1 << 62)}
+	for iter := range 20000 {
+		var x, y Fixed
+		if iter < len(edge)*len(edge) {
+			x, y = edge[iter/len(edge)], edge[iter%len(edge)]
+		} else {
+			x, y = Fixed(rng.Uint64()), Fixed(rng.Uint64())
+		}
+		if got, want := x.SatAdd(y), big(x).add(big(y)).sat(); got != want {
+			t.Fatalf("%d SatAdd %d = %d, want %d", x, y, got, want)
+		}
+		if got, want := x.SatSub(y), big(x).sub(big(y)).sat(); got != want {
+			t.Fatalf("%d SatSub %d = %d, want %d", x, y, got, want)
+		}
+		if got, want := x.SatMul(y), big(x).mul(big(y)).floorShift(32).sat(); got != want {
+			t.Fatalf("%d SatMul %d = %d, want %d", x, y, got, want)
+		}
+		if y != 0 {
+			q, ok := x.CheckedDiv(y)
+			want := big(x).lsh(32).quo(big(y))
+			if ok != want.fits() || (ok && q != want.sat()) {
+				t.Fatalf("%d CheckedDiv %d = %d,%v, want %v", x, y, q, ok, want.v)
+			}
 		}
 	}
 }

@@ -80,27 +80,28 @@ func (x Fixed) ToU16() uint16 {
 // uses it.
 func (x Fixed) Float64() float64 { return float64(x) / float64(One) }
 
-// SatAdd is saturating addition.
+// SatAdd is saturating addition. (Overflow happened iff the sum's sign differs from both
+// operands' signs; a single branch keeps the hot sums cheap.)
 func (x Fixed) SatAdd(y Fixed) Fixed {
 	s := x + y
-	// Overflow happened iff both operands have the same sign and the sum's sign differs.
-	if (x >= 0) == (y >= 0) && (s >= 0) != (x >= 0) {
-		if x >= 0 {
-			return MaxFixed
+	if (x^s)&(y^s) < 0 {
+		if x < 0 {
+			return MinFixed
 		}
-		return MinFixed
+		return MaxFixed
 	}
 	return s
 }
 
-// SatSub is saturating subtraction.
+// SatSub is saturating subtraction (overflow iff the operands' signs differ and the
+// result's sign differs from x's).
 func (x Fixed) SatSub(y Fixed) Fixed {
 	d := x - y
-	if (x >= 0) != (y >= 0) && (d >= 0) != (x >= 0) {
-		if x >= 0 {
-			return MaxFixed
+	if (x^y)&(x^d) < 0 {
+		if x < 0 {
+			return MinFixed
 		}
-		return MinFixed
+		return MaxFixed
 	}
 	return d
 }

@@ -449,7 +449,7 @@ func TestSubtensorMathMatEMAAlphaSparse(t *testing.T) {
 			[]float32{0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0},
 			[]float32{0, 0, 0, 0, 0.2, 0, 0, 0, 0, 0, 0, 0}, 1e-1},
 	} {
-		got := matEMAAlphaSparse(vecToSparse(c.nw, 4), vecToSparse(c.old, 4), 3, alphaMat(vecToDense(tenth, 4)))
+		got := matEMAAlphaSparse(vecToSparse(c.nw, 4), vecToSparse(c.old, 4), 3, alphaMat(vecToDense(tenth, 4)), nil)
 		sparseNear(t, fmt.Sprintf("test_math_sparse_mat_ema_alpha case %d", ci), got, vecToSparse(c.want, 4), fixedF64(c.eps))
 	}
 
@@ -484,7 +484,7 @@ func TestSubtensorMathMatEMAAlphaSparse(t *testing.T) {
 		if len(c.alpha) > 0 {
 			cols = len(c.alpha[0])
 		}
-		sparseNear(t, "test_mat_ema_alpha_sparse_"+c.name, matEMAAlphaSparse(c.nw, c.old, cols, alphaMat(c.alpha)), c.want, c.eps)
+		sparseNear(t, "test_mat_ema_alpha_sparse_"+c.name, matEMAAlphaSparse(c.nw, c.old, cols, alphaMat(c.alpha), nil), c.want, c.eps)
 	}
 }
 

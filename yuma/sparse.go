@@ -1,6 +1,9 @@
 package yuma
 
-import "slices"
+import (
+	"slices"
+	"sync"
+)
 
 // This file holds the sparse matrix primitives of subtensor's epoch/math.rs, each with the
 // same semantics (including which entries are kept or dropped and in what order), written
@@ -221,10 +224,11 @@ func (m sparse) matmulTranspose(v []Fixed) []Fixed {
 	return out
 }
 
-// rowHadamard is row_hadamard_sparse: row i scaled by v_i.
-func (m sparse) rowHadamard(v []Fixed) sparse {
+// rowHadamard is row_hadamard_sparse: row i scaled by v_i. The rows are carved from buf
+// (see take).
+func (m sparse) rowHadamard(v []Fixed, buf []cell) sparse {
 	out := make(sparse, 0, len(m))
-	buf := make([]cell, 0, m.nnz())
+	buf = buf[:0]
 	for i, row := range m {
 		if i >= len(v) {
 			break
@@ -236,6 +240,26 @@ func (m sparse) rowHadamard(v []Fixed) sparse {
 		out = append(out, buf[start:len(buf):len(buf)])
 	}
 	return out
+}
+
+// workspace holds the large buffers of one sparse epoch: the backing arrays of its
+// million-entry matrices. Reusing them across epochs (through workspaces) avoids
+// allocating and zeroing tens of megabytes of fresh memory per epoch, which costs more than
+// the arithmetic at 4096 uids. Buffers never outlive the epoch: results are copied out.
+type workspace struct {
+	weights, bonds, delta, ema []cell
+}
+
+var workspaces = sync.Pool{New: func() any { return new(workspace) }}
+
+// take returns *b emptied, with capacity for at least c entries (growing it if needed).
+// Rows are appended to it and sliced off with full-capacity limits; if an estimate was too
+// small, append moves on to a new array and the rows already carved stay valid.
+func take(b *[]cell, c int) []cell {
+	if cap(*b) < c {
+		*b = make([]cell, 0, c)
+	}
+	return (*b)[:0]
 }
 
 // nnz is the number of stored entries.
@@ -310,15 +334,16 @@ func interpolate(m1, m2 sparse, n int, ratio Fixed) sparse {
 // ascending (what the chain stores and what every step here produces) are merged instead,
 // in O(len(new)+len(old)) and with the same additions in the same order (new first, then
 // old, each saturating from zero); other rows take the dense path.
-func matEMA(newM, oldM sparse, alpha Fixed, n int) sparse {
+//
+// The rows are carved from buf (see take).
+func matEMA(newM, oldM sparse, alpha Fixed, n int, buf []cell) sparse {
 	oneMinus := One.SatSub(alpha)
 	out := make(sparse, len(newM))
 	if len(newM) == 0 {
 		return out
 	}
 	var acc []Fixed
-	total := newM.nnz() + oldM.nnz() // each output row has at most len(new)+len(old) entries
-	buf := make([]cell, 0, total)
+	buf = buf[:0]
 	for i, nr := range newM {
 		var or []cell
 		if i < len(oldM) {
