@@ -38,12 +38,13 @@ func TestShortRunCommits(t *testing.T) {
 	}
 	for _, yardstick := range []bool{false, true} {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		r, err := Run(ctx, Options{Yardstick: yardstick, Duration: 1500 * time.Millisecond, Warmup: 500 * time.Millisecond,
-			BlockTime: 200 * time.Millisecond, Workers: 4, Senders: 4, MaxRate: 200, BasePort: freePort(t)})
+		r, err := Run(ctx, Options{Yardstick: yardstick, Duration: 3 * time.Second, Warmup: 500 * time.Millisecond,
+			BlockTime: 200 * time.Millisecond, Workers: 4, Senders: 4, MaxRate: 2000, BasePort: freePort(t)})
 		cancel()
 		if err != nil {
 			t.Fatal(err)
 		}
+		t.Logf("%+v", r)
 		if r.Committed == 0 || r.Rejected != 0 {
 			t.Fatalf("%s: %+v", r.App, r)
 		}
