@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Runs every benchmark and rewrites BENCHMARKS.md with the figures, the machine and the
+# commands. Usage: scripts/bench.sh [--quick]
+#   --quick: shorter throughput window (10 s instead of the 30 s the figures are quoted at)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export GOFLAGS="${GOFLAGS:--buildvcs=false}"
+window=30s
+[ "${1:-}" = "--quick" ] && window=10s
+
+out=BENCHMARKS.md
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+cpu=$(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | cut -d: -f2- | sed 's/^ *//' || echo unknown)
+{
+  echo "# Benchmarks"
+  echo
+  echo "Written by \`scripts/bench.sh\` — do not edit by hand; run the script to refresh."
+  echo
+  echo "- date: $(date -u +%Y-%m-%dT%H:%MZ)"
+  echo "- commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+  echo "- machine: $(nproc) cores ($cpu), $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo) RAM, $(go version | cut -d' ' -f3-)"
+  echo "- note: a shared machine; figures vary by ±20% between runs."
+  echo
+} >"$tmp/head.md"
+
+run_bench() { # title, command...
+  local title=$1; shift
+  echo "== $title: $*" >&2
+  {
+    echo "## $title"
+    echo
+    echo '```'
+    echo "\$ $*"
+    "$@" 2>&1 | grep -E '^(Benchmark|ok|PASS|FAIL|goos|goarch|cpu|pkg|tessera|cometbft|  )' || true
+    echo '```'
+    echo
+  } >>"$tmp/body.md"
+}
+
+go build -o "$tmp/tessera" ./cmd/tessera
+run_bench "Sustained signed transfers through a single-node chain (1 s blocks), with CometBFT's kvstore as yardstick" \
+  "$tmp/tessera" bench transfers --duration "$window" --yardstick --log-level error
+run_bench "sr25519 sign and verify, one core" go test ./keys -run '^$' -bench 'Sign|Verify' -cpu 1 -benchmem
+run_bench "Transaction decode and signature check, one core" go test ./tx -run '^$' -bench . -cpu 1 -benchmem
+run_bench "IAVL commit of 10k and 100k writes in one block" go test ./store -run '^$' -bench Commit -benchtime 3x
+for pkg in yuma wire; do
+  if [ -d "$pkg" ] && grep -qs '^func Benchmark' "$pkg"/*_test.go "$pkg"/*/*_test.go; then
+    run_bench "$pkg" go test "./$pkg/..." -run '^$' -bench . -benchmem
+  fi
+done
+if [ -d sdk ]; then
+  run_bench "SDK AI/ML layer" go test ./sdk/... -run '^$' -bench . -benchmem
+fi
+cat "$tmp/head.md" "$tmp/body.md" >"$out"
+echo "wrote $out" >&2
