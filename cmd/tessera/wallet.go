@@ -514,7 +514,10 @@ func newWalletListCmd(env *cliEnv) *cobra.Command {
 			if err := keys.CheckSS58Prefix(wf.ss58Format); err != nil {
 				return usagef("--ss58-format: %v", err)
 			}
-			root := wf.resolvePath(cmd, env)
+			root, err := wallet.ExpandPath(wf.resolvePath(cmd, env))
+			if err != nil {
+				return usageError{err}
+			}
 			list, err := wallet.List(root, wf.prefix())
 			if err != nil {
 				return err
