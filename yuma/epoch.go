@@ -117,6 +117,10 @@ func epochSparse(s *EpochState) *EpochResult {
 	// before the target registered, and (with commit-reveal) weights whose earliest live
 	// commit predates the target's registration; then normalise rows. All masks are applied
 	// in one pass, which keeps exactly the entries the chained subtensor masks keep.
+	//
+	// Row normalisation (inplace_row_normalize_sparse) divides each I32F32 weight w·2^32 by
+	// the row sum W·2^32 (exact: n·65535 < 2^31), i.e. floor(w·2^64 / (W·2^32)), which equals
+	// floor(w·2^32 / W): a 64-bit division instead of a 128-bit one per weight.
 	weights := make(sparse, n)
 	{
 		total := 0
@@ -136,6 +140,7 @@ func epochSparse(s *EpochState) *EpochResult {
 				cb = s.CommitBlocks[i]
 			}
 			start := len(buf)
+			var sum uint64
 			for _, e := range row {
 				j := int(e.UID)
 				if j == i && i != owner {
@@ -148,12 +153,20 @@ func epochSparse(s *EpochState) *EpochResult {
 				if s.CommitRevealEnabled && cb < reg {
 					continue
 				}
-				buf = append(buf, cell{e.UID, FixedFromU16(e.Value)})
+				buf = append(buf, cell{e.UID, Fixed(e.Value)})
+				sum += uint64(e.Value)
 			}
-			weights[i] = buf[start:len(buf):len(buf)]
+			r := buf[start:len(buf):len(buf)]
+			for k := range r {
+				if sum > 0 {
+					r[k].v = Fixed((uint64(r[k].v) << fracBits) / sum)
+				} else {
+					r[k].v <<= fracBits // an all-zero row stays as it is
+				}
+			}
+			weights[i] = r
 		}
 	}
-	weights.rowNormalize()
 
 	// Consensus, clipping, validator trust.
 	consensus := weightedMedianColSparse(activeStake, weights, n, p.kappa)

@@ -168,11 +168,15 @@ func divWide(x, y Fixed) (Fixed, bool) {
 	if y == 0 {
 		return 0, false
 	}
-	// Hot path: a non-negative dividend below 2^31 shifted by 32 still fits in an int64,
-	// so Go's truncating division gives the exact result (normalisations divide values
-	// in [0, 1] by sums in (0, n]).
-	if x >= 0 && x < 1<<31 && y > 0 {
-		return Fixed((int64(x) << fracBits) / int64(y)), true
+	// Hot path: a non-negative dividend below 2^32 (a proportion below 1) shifted by 32
+	// fits in a uint64, so one 64-bit division gives the exact truncated quotient
+	// (normalisations divide values in [0, 1] by positive sums).
+	if x >= 0 && x < 1<<32 && y > 0 {
+		q := (uint64(x) << fracBits) / uint64(y) // x<<32 < 2^64: one 64-bit division
+		if q > math.MaxInt64 {
+			return 0, false
+		}
+		return Fixed(q), true
 	}
 	neg := (x < 0) != (y < 0)
 	ax, ay := absU(x), absU(y)

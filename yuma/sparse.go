@@ -165,11 +165,11 @@ func (m sparse) clipTrustRanks(th, activeStake []Fixed, n int) (trust, ranks []F
 			if int(c.j) < len(th) {
 				t = th[c.j]
 			}
+			if t <= 0 && t < c.v {
+				continue // clipped to a non-positive consensus: dropped (rare, predictable)
+			}
 			if t < c.v {
-				if t <= 0 {
-					continue
-				}
-				c.v = t
+				c.v = t // min, compiled to a conditional move
 			}
 			row[k] = c
 			k++
@@ -498,12 +498,10 @@ func newMedianScratch(k int) *medianScratch {
 // weightedMedianScored is weightedMedian on the (score, stake) pairs in m.b[0], held by
 // value: the same mid-pivot search with the same stable partitions (so the same pivots and
 // result) without the indirection through an index list. The three buffers rotate roles
-// (current partition, lower, upper) and are left in m in some order, all still of full
-// capacity.
+// (current partition, lower, upper); each keeps its full capacity.
 func weightedMedianScored(m *medianScratch, minority, lo, hi Fixed) Fixed {
 	c, l, u := 0, 1, 2
-	cur, lower, upper := m.b[c], m.b[l][:0], m.b[u][:0]
-	defer func() { m.b[c], m.b[l], m.b[u] = cur, lower, upper }()
+	cur := m.b[c]
 	limit := len(cur)
 	for iter := 0; ; {
 		n := len(cur)
@@ -514,36 +512,49 @@ func weightedMedianScored(m *medianScratch, minority, lo, hi Fixed) Fixed {
 			return cur[0].score
 		}
 		pivot := cur[n/2].score
+		// Stable partition without data-dependent branches: each element is written to
+		// both outputs and the write positions advance by the comparison results (a
+		// random score order would otherwise mispredict half the branches). The stake
+		// sums are of normalised stakes (total ≤ 1), so plain addition equals the
+		// saturating addition of subtensor.
+		lower, upper := m.b[l][:n], m.b[u][:n]
+		var nl, nu int
 		var loStake, hiStake Fixed
 		for _, e := range cur {
-			switch {
-			case e.score == pivot:
-			case e.score < pivot:
-				loStake = loStake.SatAdd(e.stake)
-				lower = append(lower, e)
-			default:
-				hiStake = hiStake.SatAdd(e.stake)
-				upper = append(upper, e)
-			}
+			lower[nl], upper[nu] = e, e
+			isLo, isHi := b2i(e.score < pivot), b2i(e.score > pivot)
+			nl += isLo
+			nu += isHi
+			loStake += e.stake & Fixed(-isLo)
+			hiStake += e.stake & Fixed(-isHi)
 		}
+		lower, upper = lower[:nl], upper[:nu]
 		switch {
-		case minority < lo.SatAdd(loStake) && len(lower) > 0:
+		case minority < lo.SatAdd(loStake) && nl > 0:
 			hi = lo.SatAdd(loStake)
 			c, l = l, c
-			cur, lower = lower, cur
-		case hi.SatSub(hiStake) <= minority && len(upper) > 0:
+			cur = lower
+		case hi.SatSub(hiStake) <= minority && nu > 0:
 			lo = hi.SatSub(hiStake)
 			c, u = u, c
-			cur, upper = upper, cur
+			cur = upper
 		default:
 			return pivot
 		}
-		lower, upper = lower[:0], upper[:0]
 		iter++
 		if iter > limit {
 			return 0
 		}
 	}
+}
+
+// b2i is 1 for true and 0 for false (compiled without a branch).
+func b2i(b bool) int {
+	var i int
+	if b {
+		i = 1
+	}
+	return i
 }
 
 // weightedMedianColSparse is weighted_median_col_sparse: for every column, the stake-weighted
