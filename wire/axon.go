@@ -640,25 +640,10 @@ func (a *Axon) responseHeaders(h http.Header, rt *route, b *Base, status int, me
 	if a.cfg.ExternalPort != 0 {
 		hs.set(hdrAxonPort, strconv.Itoa(a.cfg.ExternalPort))
 	}
+	// Bittensor also echoes the dendrite's own fields (bt_header_dendrite_*) back;
+	// a Python dendrite merges them over the identical values it sent, so they are
+	// left out: six fewer headers to write, clone and parse on every call.
 	d := &b.Dendrite
-	if d.Hotkey != nil {
-		hs.set(hdrDendriteHotkey, *d.Hotkey)
-	}
-	if d.Nonce != nil {
-		hs.set(hdrDendriteNonce, strconv.FormatInt(*d.Nonce, 10))
-	}
-	if d.UUID != nil {
-		hs.set(hdrDendriteUUID, *d.UUID)
-	}
-	if d.Version != nil {
-		hs.set(hdrDendriteVersion, strconv.FormatInt(*d.Version, 10))
-	}
-	if d.IP != nil {
-		hs.set(hdrDendriteIP, *d.IP)
-	}
-	if d.Signature != nil {
-		hs.set(hdrDendriteSignature, *d.Signature)
-	}
 	if a.cfg.SignResponses && d.Hotkey != nil {
 		nonce := a.cfg.Now().UnixNano()
 		var buf [256]byte

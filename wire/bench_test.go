@@ -173,7 +173,7 @@ func BenchmarkFanout1000(b *testing.B) {
 		check(rs)
 	}
 	b.StopTimer()
-	reportPercentiles(b, times, "ms-x1000")
+	b.Logf("fan-out times: %v", times)
 	slices.Sort(times)
 	b.ReportMetric(float64(times[len(times)/2].Microseconds())/1000, "p50-ms")
 	b.ReportMetric(float64(times[min(len(times)-1, len(times)*99/100)].Microseconds())/1000, "p99-ms")

@@ -373,8 +373,20 @@ func (d *Dendrite) Fanout(ctx context.Context, axons []AxonInfo, syn Synapse) []
 
 // request builds and signs the HTTP request for one axon.
 func (d *Dendrite) request(ctx context.Context, p *prepared, axon AxonInfo) (*http.Request, error) {
+	req, _, err := d.signedRequest(ctx, p, axon)
+	return req, err
+}
+
+// sent is what a dendrite put in a request that the response does not need to repeat.
+type sent struct {
+	nonce int64
+	sig   string
+}
+
+// signedRequest builds and signs the HTTP request for one axon.
+func (d *Dendrite) signedRequest(ctx context.Context, p *prepared, axon AxonInfo) (*http.Request, sent, error) {
 	if axon.Hotkey == "" {
-		return nil, errors.New("axon has no hotkey to address the call to")
+		return nil, sent{}, errors.New("axon has no hotkey to address the call to")
 	}
 	nonce := d.nextNonce()
 	var msgBuf [320]byte
@@ -384,7 +396,7 @@ func (d *Dendrite) request(ctx context.Context, p *prepared, axon AxonInfo) (*ht
 
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+axon.Addr()+"/"+p.schema.name, bytes.NewReader(body))
 	if err != nil {
-		return nil, fmt.Errorf("build request to %s: %w", axon.Addr(), err)
+		return nil, sent{}, fmt.Errorf("build request to %s: %w", axon.Addr(), err)
 	}
 	req.Header = make(http.Header, 20+len(p.schema.inputObj)) // sized once, not grown
 	h := newHeaderSetter(req.Header, 16+len(p.schema.inputObj))
@@ -408,30 +420,30 @@ func (d *Dendrite) request(ctx context.Context, p *prepared, axon AxonInfo) (*ht
 	h.set(hdrHeaderSize, "0")
 	h.set(hdrTotalSize, "0")
 	h.set(hdrBodyHash, p.hash)
-	return req, nil
+	return req, sent{nonce: nonce, sig: sig}, nil
 }
 
 // send makes the HTTP exchange for one axon, under the prepared timeout.
-func (d *Dendrite) send(ctx context.Context, p *prepared, axon AxonInfo) (*http.Response, context.CancelFunc, error) {
+func (d *Dendrite) send(ctx context.Context, p *prepared, axon AxonInfo) (*http.Response, sent, context.CancelFunc, error) {
 	ctx, cancel := context.WithTimeout(ctx, p.timeout)
-	req, err := d.request(ctx, p, axon)
+	req, s, err := d.signedRequest(ctx, p, axon)
 	if err != nil {
 		cancel()
-		return nil, nil, err
+		return nil, s, nil, err
 	}
 	resp, err := d.client.Do(req)
 	if err != nil {
 		cancel()
-		return nil, nil, err
+		return nil, s, nil, err
 	}
-	return resp, cancel, nil
+	return resp, s, cancel, nil
 }
 
 func (d *Dendrite) call(ctx context.Context, p *prepared, axon AxonInfo) Result {
 	start := time.Now()
 	d.metrics.inflight.Inc()
 	defer d.metrics.inflight.Dec()
-	resp, cancel, err := d.send(ctx, p, axon)
+	resp, s, cancel, err := d.send(ctx, p, axon)
 	if err != nil {
 		return d.fail(axon, p, start, err)
 	}
@@ -452,13 +464,25 @@ func (d *Dendrite) call(ctx context.Context, p *prepared, axon AxonInfo) Result 
 	if err != nil {
 		return d.fail(axon, p, start, err)
 	}
+	// The response's "dendrite" member repeats what this dendrite sent; it is wiped
+	// in place and filled from the request instead of decoded.
+	if err := wipeMembers(body, dendriteOnly); err != nil {
+		r.StatusCode, r.StatusMessage = http.StatusUnprocessableEntity, "Failed to parse response: "+err.Error()
+		r.Err = &StatusError{Code: r.StatusCode, Message: r.StatusMessage}
+		return d.finish(r, p, start)
+	}
 	out := reflect.New(p.schema.typ).Interface().(Synapse)
 	if err := json.Unmarshal(body, out); err != nil {
 		r.StatusCode, r.StatusMessage = http.StatusUnprocessableEntity, "Failed to parse response: "+err.Error()
 		r.Err = &StatusError{Code: r.StatusCode, Message: r.StatusMessage}
 		return d.finish(r, p, start)
 	}
-	mergeAxonHeaders(out.SynapseBase(), info)
+	ob := out.SynapseBase()
+	ob.Dendrite = TerminalInfo{Hotkey: &d.hotkey, Nonce: &s.nonce, UUID: &d.uuid, Version: &d.cfg.Version, Signature: &s.sig}
+	if d.cfg.ExternalIP != "" {
+		ob.Dendrite.IP = &d.cfg.ExternalIP
+	}
+	mergeAxonHeaders(ob, info)
 	r.Synapse = out
 	r.StatusMessage = info.StatusMessage
 	if r.StatusMessage == "" {
@@ -475,7 +499,7 @@ func (d *Dendrite) Stream(ctx context.Context, axon AxonInfo, syn Synapse) (*Str
 		return nil, err
 	}
 	start := time.Now()
-	resp, cancel, err := d.send(ctx, p, axon)
+	resp, _, cancel, err := d.send(ctx, p, axon)
 	if err != nil {
 		r := d.fail(axon, p, start, err)
 		return nil, r.Err

@@ -267,7 +267,13 @@ func (s *schema) bodyHashAndWipe(body []byte) (string, error) {
 			return "", err
 		}
 	}
-	for _, sp := range spans[n:] {
+	wipe(body, spans[n:])
+	return hash, nil
+}
+
+// wipe overwrites each span of body with null and spaces.
+func wipe(body []byte, spans [][2]int) {
+	for _, sp := range spans {
 		if sp[1] > 0 {
 			v := body[sp[0]:sp[1]]
 			copy(v, "null")
@@ -276,7 +282,19 @@ func (s *schema) bodyHashAndWipe(body []byte) (string, error) {
 			}
 		}
 	}
-	return hash, nil
+}
+
+// dendriteOnly names the member a dendrite wipes from responses.
+var dendriteOnly = []jsonField{{name: "dendrite"}}
+
+// wipeMembers overwrites the values of the named top-level members with null.
+func wipeMembers(body []byte, fields []jsonField) error {
+	spans, err := findMembers(body, fields)
+	if err != nil {
+		return err
+	}
+	wipe(body, spans)
+	return nil
 }
 
 func (s *schema) hashSpans(body []byte, spans [][2]int) (string, error) {
