@@ -91,8 +91,8 @@ last epoch.`,
 
 // writeYumaTable prints one epoch's per-uid results; proportions as u16/65535 fractions.
 func writeYumaTable(w io.Writer, o *yumajson.Output) error {
+	fmt.Fprintf(w, "epoch at block %d\n", o.CurrentBlock)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "block %d\t\n", o.CurrentBlock)
 	fmt.Fprintln(tw, "uid\tactive\tpermit\tstake\tconsensus\tincentive\tdividends\tvtrust\tserver_emission\tvalidator_emission\t")
 	p := func(v uint16) string { return fmt.Sprintf("%.5f", float64(v)/65535) }
 	for i := range o.Active {
