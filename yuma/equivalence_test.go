@@ -6,6 +6,7 @@ package yuma
 
 import (
 	"math/rand/v2"
+	"reflect"
 	"slices"
 	"testing"
 )
@@ -201,6 +202,91 @@ func TestSaturatingArithmetic(t *testing.T) {
 			want := big(x).lsh(32).quo(big(y))
 			if ok != want.fits() || (ok && q != want.sat()) {
 				t.Fatalf("%d CheckedDiv %d = %d,%v, want %v", x, y, q, ok, want.v)
+			}
+		}
+	}
+}
+
+// randomState is a random subnet state without the features in which subtensor's sparse
+// and dense epochs differ (owner, commit-reveal, liquid alpha, bonds of uids without a
+// permit).
+func randomState(rng *rand.Rand) *EpochState {
+	n := 2 + rng.IntN(24)
+	s := &EpochState{
+		N: n, CurrentBlock: 1000 + rng.Uint64N(100), Tempo: uint16(1 + rng.IntN(400)),
+		LastMechanismStepBlock: rng.Uint64N(1000),
+		LastUpdate:             make([]uint64, n), BlockAtRegistration: make([]uint64, n),
+		Stake: make([]uint64, n), ValidatorPermit: make([]bool, n),
+		Weights: make([][]Entry, n), Bonds: make([][]Entry, n),
+		MaxAllowedValidators: uint16(1 + rng.IntN(n)),
+		Kappa:                uint16(rng.IntN(65536)), BondsPenalty: []uint16{0, 65535, uint16(rng.IntN(65536))}[rng.IntN(3)],
+		BondsMovingAverage: uint64(rng.IntN(1_000_001)), Yuma3: rng.IntN(2) == 0,
+		StakeThreshold: rng.Uint64N(50),
+		RaoEmission:    rng.Uint64N(1 << 40),
+	}
+	s.ActivityCutoff = ActivityCutoffBlocks(DefaultActivityCutoffFactorMilli, s.Tempo)
+	for i := range n {
+		s.LastUpdate[i] = 900 + rng.Uint64N(200)
+		s.BlockAtRegistration[i] = rng.Uint64N(1100)
+		if rng.IntN(2) == 0 {
+			s.Stake[i] = rng.Uint64N(1000)
+		}
+		s.ValidatorPermit[i] = rng.IntN(2) == 0
+		perm := rng.Perm(n)
+		for _, j := range perm[:rng.IntN(n)] {
+			s.Weights[i] = append(s.Weights[i], Entry{uint16(j), uint16(rng.IntN(65536))})
+		}
+		if s.ValidatorPermit[i] {
+			for _, j := range rng.Perm(n)[:rng.IntN(n)] {
+				s.Bonds[i] = append(s.Bonds[i], Entry{uint16(j), uint16(rng.IntN(65536))})
+			}
+		}
+	}
+	return s
+}
+
+// TestSparseMatchesDense: on states where subtensor's two epochs are meant to agree (its
+// tests run both on the same scenarios), every output agrees, bonds compared as matrices.
+func TestSparseMatchesDense(t *testing.T) {
+	rng := rand.New(rand.NewPCG(21, 22))
+	densify := func(m [][]Entry, n int) [][]uint16 {
+		out := make([][]uint16, n)
+		for i := range out {
+			out[i] = make([]uint16, n)
+			for _, e := range m[i] {
+				out[i][e.UID] = e.Value
+			}
+		}
+		return out
+	}
+	for iter := range 500 {
+		s := randomState(rng)
+		sp, err := Epoch(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		de, err := EpochDense(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range []struct {
+			name   string
+			sp, de any
+		}{
+			{"active", sp.Active, de.Active},
+			{"stake_weight", sp.StakeWeight, de.StakeWeight},
+			{"consensus", sp.Consensus, de.Consensus},
+			{"incentive", sp.Incentive, de.Incentive},
+			{"dividends", sp.Dividends, de.Dividends},
+			{"validator_trust", sp.ValidatorTrust, de.ValidatorTrust},
+			{"new_validator_permit", sp.NewValidatorPermit, de.NewValidatorPermit},
+			{"server_emission", sp.ServerEmission, de.ServerEmission},
+			{"validator_emission", sp.ValidatorEmission, de.ValidatorEmission},
+			{"emission", sp.Emission, de.Emission},
+			{"bonds", densify(sp.Bonds, s.N), densify(de.Bonds, s.N)},
+		} {
+			if !reflect.DeepEqual(c.sp, c.de) {
+				t.Fatalf("iteration %d: %s differs\nsparse %v\ndense  %v\nstate %+v", iter, c.name, c.sp, c.de, s)
 			}
 		}
 	}
