@@ -266,8 +266,11 @@ func Exp(x Fixed) (Fixed, bool) {
 		if term, ok = term.CheckedMul(x); !ok {
 			return 0, false
 		}
-		if term, ok = term.CheckedDiv(FixedFromInt(i)); !ok {
-			return 0, false
+		// checked_div by from_num(i): (term·2^32)/(i·2^32) truncated is term/i truncated,
+		// which Go's integer division computes exactly and which cannot overflow.
+		term /= Fixed(i)
+		if term == 0 {
+			break // every later term is 0·x/i = 0: the rest of the series adds nothing
 		}
 		if result > MaxFixed-term {
 			return 0, false
