@@ -54,8 +54,9 @@ type DendriteConfig struct {
 	// against the hotkey it called; a missing or wrong one fails the call (401). Only
 	// axons that sign responses (Bittensor's do; Tessera's with SignResponses) pass.
 	VerifyAxonSignatures bool
-	// Transport replaces the pooled HTTP/1.1 transport (tests, proxies).
-	Transport http.RoundTripper
+	// IdleTimeout is how long an idle pooled connection may be reused (default 60 s).
+	// A connection the axon closed meanwhile is noticed and the call retried once.
+	IdleTimeout time.Duration
 
 	// Registerer receives the dendrite's metrics (none registered when nil).
 	Registerer prometheus.Registerer
@@ -71,8 +72,7 @@ type Dendrite struct {
 	signer    *keys.Signer
 	hotkey    string
 	uuid      string
-	client    *http.Client
-	transport *http.Transport // nil when cfg.Transport was given
+	pool      *connPool
 	lastNonce atomic.Int64
 	schemas   sync.Map // reflect.Type → *schema
 	keys      *verifierCache
@@ -97,8 +97,14 @@ func NewDendrite(pair *keys.Pair, cfg DendriteConfig) (*Dendrite, error) {
 	if cfg.DialTimeout <= 0 {
 		cfg.DialTimeout = 5 * time.Second
 	}
+	if cfg.IdleTimeout <= 0 {
+		cfg.IdleTimeout = 60 * time.Second
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.ExternalIP != "" && (!headerSafe(cfg.ExternalIP) || len(cfg.ExternalIP) > maxIPLen) {
+		return nil, fmt.Errorf("external IP %.60q is not an address", cfg.ExternalIP)
 	}
 	signer, err := keys.NewSigner(pair)
 	if err != nil {
@@ -117,23 +123,11 @@ func NewDendrite(pair *keys.Pair, cfg DendriteConfig) (*Dendrite, error) {
 		metrics: m,
 		log:     cfg.Logger.With("component", "dendrite"),
 	}
-	rt := cfg.Transport
-	if rt == nil {
-		// One pool for every axon: no limit on idle connections overall (a fan-out to
-		// a thousand axons keeps a thousand warm), a few per axon, HTTP/1.1 as
-		// Bittensor's uvicorn axons speak, and no gzip (JSON bodies are small and
-		// compression costs more CPU than loopback or LAN bandwidth).
-		d.transport = &http.Transport{
-			DialContext:         (&net.Dialer{Timeout: cfg.DialTimeout, KeepAlive: 30 * time.Second}).DialContext,
-			MaxIdleConns:        0,
-			MaxIdleConnsPerHost: cfg.IdleConnsPerAxon,
-			IdleConnTimeout:     90 * time.Second,
-			DisableCompression:  true,
-			ForceAttemptHTTP2:   false,
-		}
-		rt = d.transport
-	}
-	d.client = &http.Client{Transport: rt}
+	// One pool for every axon: a few idle connections per axon (a fan-out to a
+	// thousand axons keeps a thousand warm), HTTP/1.1 as Bittensor's uvicorn axons
+	// speak, no compression (JSON bodies are small; gzip costs more CPU than the bytes
+	// it saves on a LAN).
+	d.pool = newConnPool(cfg.DialTimeout, cfg.IdleConnsPerAxon, cfg.IdleTimeout)
 	return d, nil
 }
 
@@ -145,9 +139,7 @@ func (d *Dendrite) UUID() string { return d.uuid }
 
 // Close closes idle pooled connections.
 func (d *Dendrite) Close() {
-	if d.transport != nil {
-		d.transport.CloseIdleConnections()
-	}
+	d.pool.closeIdle()
 }
 
 // ResponseInfo is what the axon said about its answer, from the response headers.
@@ -371,22 +363,36 @@ func (d *Dendrite) Fanout(ctx context.Context, axons []AxonInfo, syn Synapse) []
 	return results
 }
 
-// request builds and signs the HTTP request for one axon.
-func (d *Dendrite) request(ctx context.Context, p *prepared, axon AxonInfo) (*http.Request, error) {
-	req, _, err := d.signedRequest(ctx, p, axon)
-	return req, err
-}
-
 // sent is what a dendrite put in a request that the response does not need to repeat.
 type sent struct {
 	nonce int64
 	sig   string
 }
 
-// signedRequest builds and signs the HTTP request for one axon.
-func (d *Dendrite) signedRequest(ctx context.Context, p *prepared, axon AxonInfo) (*http.Request, sent, error) {
+// headerSafe reports whether s can go into a header value as it is: printable ASCII
+// without spaces. Axon addresses and hotkeys come from chain data, which anyone can
+// write; this keeps them from injecting headers.
+func headerSafe(s string) bool { return s != "" && printableASCII(s) }
+
+func appendHeader(b []byte, name, value string) []byte {
+	b = append(b, name...)
+	b = append(b, ':', ' ')
+	b = append(b, value...)
+	return append(b, '\r', '\n')
+}
+
+// buildRequest signs the call for one axon and writes the whole HTTP/1.1 request, head
+// and body, into one buffer (one write on the connection). Header names are lower case,
+// as Bittensor's dendrite sends them.
+func (d *Dendrite) buildRequest(p *prepared, axon AxonInfo) ([]byte, sent, error) {
 	if axon.Hotkey == "" {
 		return nil, sent{}, errors.New("axon has no hotkey to address the call to")
+	}
+	if !headerSafe(axon.Hotkey) || len(axon.Hotkey) > maxHotkeyLen {
+		return nil, sent{}, fmt.Errorf("axon hotkey %.60q is not an SS58 address", axon.Hotkey)
+	}
+	if !headerSafe(axon.IP) || len(axon.IP) > maxIPLen || axon.Port <= 0 || axon.Port > 65535 {
+		return nil, sent{}, fmt.Errorf("axon address %.60q port %d is not usable", axon.IP, axon.Port)
 	}
 	nonce := d.nextNonce()
 	var msgBuf [320]byte
@@ -394,76 +400,83 @@ func (d *Dendrite) signedRequest(ctx context.Context, p *prepared, axon AxonInfo
 	sig := "0x" + hex.EncodeToString(d.signer.Sign(msg))
 	body := p.appendBody(make([]byte, 0, len(p.body)+512), d, axon, nonce, sig)
 
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+axon.Addr()+"/"+p.schema.name, bytes.NewReader(body))
-	if err != nil {
-		return nil, sent{}, fmt.Errorf("build request to %s: %w", axon.Addr(), err)
-	}
-	req.Header = make(http.Header, 20+len(p.schema.inputObj)) // sized once, not grown
-	h := newHeaderSetter(req.Header, 16+len(p.schema.inputObj))
-	h.set("Content-Type", "application/json")
-	h.set(hdrName, p.schema.name)
-	h.set(hdrTimeout, pyFloatString(p.timeout.Seconds()))
-	h.set(hdrAxonIP, axon.IP)
-	h.set(hdrAxonPort, strconv.Itoa(axon.Port))
-	h.set(hdrAxonHotkey, axon.Hotkey)
+	b := make([]byte, 0, 1024+len(body))
+	b = append(b, "POST /"...)
+	b = append(b, p.schema.name...)
+	b = append(b, " HTTP/1.1\r\nHost: "...)
+	b = append(b, axon.Addr()...)
+	b = append(b, "\r\nUser-Agent: tessera-wire\r\nContent-Type: application/json\r\nContent-Length: "...)
+	b = strconv.AppendInt(b, int64(len(body)), 10)
+	b = append(b, '\r', '\n')
+	b = appendHeader(b, hdrName, p.schema.name)
+	b = appendHeader(b, hdrTimeout, pyFloatString(p.timeout.Seconds()))
+	b = appendHeader(b, hdrAxonIP, axon.IP)
+	b = appendHeader(b, hdrAxonPort, strconv.Itoa(axon.Port))
+	b = appendHeader(b, hdrAxonHotkey, axon.Hotkey)
 	if d.cfg.ExternalIP != "" {
-		h.set(hdrDendriteIP, d.cfg.ExternalIP)
+		b = appendHeader(b, hdrDendriteIP, d.cfg.ExternalIP)
 	}
-	h.set(hdrDendriteVersion, strconv.FormatInt(d.cfg.Version, 10))
-	h.set(hdrDendriteNonce, strconv.FormatInt(nonce, 10))
-	h.set(hdrDendriteUUID, d.uuid)
-	h.set(hdrDendriteHotkey, d.hotkey)
-	h.set(hdrDendriteSignature, sig)
+	b = appendHeader(b, hdrDendriteVersion, strconv.FormatInt(d.cfg.Version, 10))
+	b = appendHeader(b, hdrDendriteNonce, strconv.FormatInt(nonce, 10))
+	b = appendHeader(b, hdrDendriteUUID, d.uuid)
+	b = appendHeader(b, hdrDendriteHotkey, d.hotkey)
+	b = appendHeader(b, hdrDendriteSignature, sig)
 	for _, kv := range p.schema.inputObj {
-		h.set(kv[0], kv[1])
+		b = appendHeader(b, kv[0], kv[1])
 	}
-	h.set(hdrHeaderSize, "0")
-	h.set(hdrTotalSize, "0")
-	h.set(hdrBodyHash, p.hash)
-	return req, sent{nonce: nonce, sig: sig}, nil
+	b = appendHeader(b, hdrHeaderSize, "0")
+	b = appendHeader(b, hdrTotalSize, "0")
+	b = appendHeader(b, hdrBodyHash, p.hash)
+	b = append(b, '\r', '\n')
+	b = append(b, body...)
+	return b, sent{nonce: nonce, sig: sig}, nil
 }
 
-// send makes the HTTP exchange for one axon, under the prepared timeout.
-func (d *Dendrite) send(ctx context.Context, p *prepared, axon AxonInfo) (*http.Response, sent, context.CancelFunc, error) {
+// send makes the HTTP exchange for one axon, under the prepared timeout. On success
+// the caller owns the exchange and must release it; cancel ends the call's context.
+func (d *Dendrite) send(ctx context.Context, p *prepared, axon AxonInfo) (*exchange, sent, context.CancelFunc, error) {
+	req, s, err := d.buildRequest(p, axon)
+	if err != nil {
+		return nil, s, nil, err
+	}
 	ctx, cancel := context.WithTimeout(ctx, p.timeout)
-	req, s, err := d.signedRequest(ctx, p, axon)
+	x, err := d.pool.roundTrip(ctx, axon.Addr(), req)
 	if err != nil {
 		cancel()
 		return nil, s, nil, err
 	}
-	resp, err := d.client.Do(req)
-	if err != nil {
-		cancel()
-		return nil, s, nil, err
-	}
-	return resp, s, cancel, nil
+	return x, s, cancel, nil
 }
 
 func (d *Dendrite) call(ctx context.Context, p *prepared, axon AxonInfo) Result {
 	start := time.Now()
 	d.metrics.inflight.Inc()
 	defer d.metrics.inflight.Dec()
-	resp, s, cancel, err := d.send(ctx, p, axon)
+	x, s, cancel, err := d.send(ctx, p, axon)
 	if err != nil {
 		return d.fail(axon, p, start, err)
 	}
 	defer cancel()
-	defer resp.Body.Close()
+	resp := x.resp
 	info := responseInfo(resp)
 	r := Result{Axon: axon, StatusCode: resp.StatusCode, ProcessTime: info.ProcessTime}
 	if resp.StatusCode != http.StatusOK {
 		r.StatusMessage = errorMessage(resp.Body)
 		r.Err = &StatusError{Code: resp.StatusCode, Message: r.StatusMessage}
+		x.release(drain(resp.Body))
 		return d.finish(r, p, start)
 	}
 	if err := d.checkAxon(resp, axon); err != nil {
+		x.release(false)
 		r.StatusCode, r.StatusMessage, r.Err = http.StatusUnauthorized, err.Error(), err
 		return d.finish(r, p, start)
 	}
 	body, err := readBody(resp.Body, resp.ContentLength, d.cfg.MaxResponseBytes)
 	if err != nil {
+		x.release(false)
 		return d.fail(axon, p, start, err)
 	}
+	x.release(drain(resp.Body))
 	// The response's "dendrite" member repeats what this dendrite sent; it is wiped
 	// in place and filled from the request instead of decoded.
 	if err := wipeMembers(body, dendriteOnly); err != nil {
@@ -491,6 +504,13 @@ func (d *Dendrite) call(ctx context.Context, p *prepared, axon AxonInfo) Result 
 	return d.finish(r, p, start)
 }
 
+// drain reads what is left of a response body (a little at most) and reports whether
+// it reached the end, which is what makes the connection reusable.
+func drain(body io.Reader) bool {
+	n, err := io.Copy(io.Discard, io.LimitReader(body, 64<<10))
+	return err == nil && n < 64<<10
+}
+
 // Stream sends syn to one axon and returns its streaming response for reading. A
 // non-200 answer is returned as a *StatusError. The stream must be closed.
 func (d *Dendrite) Stream(ctx context.Context, axon AxonInfo, syn Synapse) (*Stream, error) {
@@ -499,25 +519,26 @@ func (d *Dendrite) Stream(ctx context.Context, axon AxonInfo, syn Synapse) (*Str
 		return nil, err
 	}
 	start := time.Now()
-	resp, _, cancel, err := d.send(ctx, p, axon)
+	x, _, cancel, err := d.send(ctx, p, axon)
 	if err != nil {
 		r := d.fail(axon, p, start, err)
 		return nil, r.Err
 	}
+	resp := x.resp
 	if resp.StatusCode != http.StatusOK {
 		msg := errorMessage(resp.Body)
-		resp.Body.Close()
+		x.release(drain(resp.Body))
 		cancel()
 		d.finish(Result{StatusCode: resp.StatusCode}, p, start)
 		return nil, &StatusError{Code: resp.StatusCode, Message: msg}
 	}
 	if err := d.checkAxon(resp, axon); err != nil {
-		resp.Body.Close()
+		x.release(false)
 		cancel()
 		return nil, &StatusError{Code: http.StatusUnauthorized, Message: err.Error()}
 	}
 	d.finish(Result{StatusCode: resp.StatusCode}, p, start)
-	return &Stream{Header: responseInfo(resp), body: resp.Body, cancel: cancel, max: d.cfg.MaxResponseBytes}, nil
+	return &Stream{Header: responseInfo(resp), body: resp.Body, x: x, cancel: cancel, max: d.cfg.MaxResponseBytes}, nil
 }
 
 // checkAxon verifies the axon's response signature when the dendrite is configured to.

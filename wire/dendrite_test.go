@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -263,4 +264,88 @@ func TestStreaming(t *testing.T) {
 			t.Fatalf("cut off after %v", time.Since(start))
 		}
 	})
+}
+
+// TestDendriteRetriesStaleConnection: an axon that closes idle connections (uvicorn's
+// keep-alive is 5 s) must not fail the next call that picks one from the pool.
+func TestDendriteRetriesStaleConnection(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	conns := make(chan int, 10)
+	go func() {
+		for n := 1; ; n++ {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			conns <- n
+			go func() {
+				defer c.Close()
+				buf := make([]byte, 64<<10)
+				c.SetReadDeadline(time.Now().Add(5 * time.Second))
+				if _, err := c.Read(buf); err != nil {
+					return
+				}
+				c.Write([]byte("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}"))
+				time.Sleep(50 * time.Millisecond) // then close while the client holds it idle
+			}()
+		}
+	}()
+	d, err := NewDendrite(vectorDendriteKey(t), DendriteConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	info := AxonInfo{IP: "127.0.0.1", Port: l.Addr().(*net.TCPAddr).Port, Hotkey: alice(t).Public().String()}
+	if r := d.Call(context.Background(), info, &Base{}); r.Err != nil {
+		t.Fatal(r.Err)
+	}
+	time.Sleep(200 * time.Millisecond)
+	if r := d.Call(context.Background(), info, &Base{}); r.Err != nil {
+		t.Fatalf("call on a connection the axon closed: %v", r.Err)
+	}
+	if len(conns) != 2 {
+		t.Fatalf("%d connections, want 2 (the stale one replaced)", len(conns))
+	}
+}
+
+// TestDendritePoolsConnections: calls to one axon reuse one connection.
+func TestDendritePoolsConnections(t *testing.T) {
+	var accepted atomic.Int32
+	a, err := NewAxon(alice(t), AxonConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, _ := net.Listen("tcp", "127.0.0.1:0")
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- a.Serve(ctx, countingListener{l, &accepted}) }()
+	defer func() { cancel(); <-done }()
+	d, _ := NewDendrite(vectorDendriteKey(t), DendriteConfig{})
+	defer d.Close()
+	info := AxonInfo{IP: "127.0.0.1", Port: l.Addr().(*net.TCPAddr).Port, Hotkey: a.Hotkey()}
+	for range 50 {
+		if r := d.Call(context.Background(), info, &Base{}); r.Err != nil {
+			t.Fatal(r.Err)
+		}
+	}
+	if n := accepted.Load(); n != 1 {
+		t.Fatalf("50 sequential calls opened %d connections, want 1", n)
+	}
+}
+
+type countingListener struct {
+	net.Listener
+	n *atomic.Int32
+}
+
+func (l countingListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err == nil {
+		l.n.Add(1)
+	}
+	return c, err
 }

@@ -144,14 +144,23 @@ type Stream struct {
 	// Header is the response's synapse header data: status, axon hotkey, process time.
 	Header ResponseInfo
 	body   io.ReadCloser
+	x      *exchange
 	cancel context.CancelFunc
 	max    int64
+	eof    bool
+	closed bool
 }
 
-// Close ends the stream and releases its connection.
+// Close ends the stream. A stream read to its end gives its connection back to the
+// pool; one closed early closes it.
 func (s *Stream) Close() error {
+	if s.closed {
+		return nil
+	}
+	s.closed = true
+	s.x.release(s.eof)
 	s.cancel()
-	return s.body.Close()
+	return nil
 }
 
 // Chunks yields the response body as it arrives, in the pieces the network delivers
@@ -172,6 +181,7 @@ func (s *Stream) Chunks() iter.Seq2[[]byte, error] {
 				return
 			}
 			if err == io.EOF {
+				s.eof = true
 				return
 			}
 			if err != nil {
@@ -214,6 +224,7 @@ func (s *Stream) Events() iter.Seq2[[]byte, error] {
 			yield(nil, fmt.Errorf("stream broken: %w", err))
 			return
 		}
+		s.eof = true
 		if have {
 			yield(data, nil)
 		}

@@ -731,17 +731,36 @@ func TestVectorEndpoint(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	req, err := d.request(context.Background(), p, AxonInfo{IP: "198.51.100.7", Port: 8091, Hotkey: alice(t).Public().String()})
-	if err != nil {
-		t.Fatal(err)
+	target := func(ip string) string {
+		raw, _, err := d.buildRequest(p, AxonInfo{IP: ip, Port: 8091, Hotkey: alice(t).Public().String()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		req, err := http.ReadRequest(bufio.NewReader(bytes.NewReader(raw)))
+		if err != nil {
+			t.Fatalf("the dendrite's request does not parse: %v", err)
+		}
+		if req.Method != http.MethodPost {
+			t.Fatalf("method %s", req.Method)
+		}
+		return "http://" + req.Host + req.URL.Path
 	}
-	if req.URL.String() != v.Wire.Endpoint.ExampleURL || req.Method != http.MethodPost {
-		t.Fatalf("%s %s, want POST %s", req.Method, req.URL, v.Wire.Endpoint.ExampleURL)
+	if got := target("198.51.100.7"); got != v.Wire.Endpoint.ExampleURL {
+		t.Fatalf("URL %s, want %s", got, v.Wire.Endpoint.ExampleURL)
 	}
 	// IPv6 gets brackets (Bittensor's dendrite leaves them out and cannot connect).
-	req, _ = d.request(context.Background(), p, AxonInfo{IP: "::1", Port: 8091, Hotkey: alice(t).Public().String()})
-	if req.URL.String() != "http://[::1]:8091/Synapse" {
-		t.Fatalf("IPv6 URL %s", req.URL)
+	if got := target("::1"); got != "http://[::1]:8091/Synapse" {
+		t.Fatalf("IPv6 URL %s", got)
+	}
+	// Chain data cannot inject headers.
+	for _, bad := range []AxonInfo{
+		{IP: "1.2.3.4\r\nX-Evil: 1", Port: 1, Hotkey: "h"},
+		{IP: "1.2.3.4", Port: 1, Hotkey: "h\r\nX-Evil: 1"},
+		{IP: "1.2.3.4", Port: 0, Hotkey: "h"},
+	} {
+		if _, _, err := d.buildRequest(p, bad); err == nil {
+			t.Errorf("axon %+v accepted", bad)
+		}
 	}
 }
 
