@@ -187,6 +187,9 @@ func TestSaturatingArithmetic(t *testing.T) {
 			x, y = edge[iter/len(edge)], edge[iter%len(edge)]
 		} else {
 			x, y = Fixed(rng.Uint64()), Fixed(rng.Uint64())
+			if iter%2 == 0 { // proportions and small divisors, the fast paths
+				x, y = Fixed(rng.Uint64N(1<<33)), Fixed(rng.Uint64N(1<<34))
+			}
 		}
 		if got, want := x.SatAdd(y), big(x).add(big(y)).sat(); got != want {
 			t.Fatalf("%d SatAdd %d = %d, want %d", x, y, got, want)
@@ -202,6 +205,13 @@ func TestSaturatingArithmetic(t *testing.T) {
 			want := big(x).lsh(32).quo(big(y))
 			if ok != want.fits() || (ok && q != want.sat()) {
 				t.Fatalf("%d CheckedDiv %d = %d,%v, want %v", x, y, q, ok, want.v)
+			}
+			wantSafe := Fixed(0)
+			if want.fits() {
+				wantSafe = want.sat()
+			}
+			if got := x.SafeDiv(y); got != wantSafe {
+				t.Fatalf("%d SafeDiv %d = %d, want %d", x, y, got, wantSafe)
 			}
 		}
 	}

@@ -148,8 +148,17 @@ func absU(x Fixed) uint64 {
 	return uint64(x)
 }
 
-// SatMul is saturating multiplication (floor of the exact product).
+// SatMul is saturating multiplication (floor of the exact product). The test for two
+// proportions in [0, 1) is kept small enough to be inlined at the million call sites of an
+// epoch; other operands take the 128-bit path.
 func (x Fixed) SatMul(y Fixed) Fixed {
+	if uint64(x)|uint64(y) < 1<<32 {
+		return Fixed(uint64(x) * uint64(y) >> fracBits)
+	}
+	return satMulSlow(x, y)
+}
+
+func satMulSlow(x, y Fixed) Fixed {
 	p, ok := mulWide(x, y)
 	if !ok {
 		if (x < 0) != (y < 0) {
@@ -198,8 +207,17 @@ func divWide(x, y Fixed) (Fixed, bool) {
 }
 
 // SafeDiv is subtensor's safe_div: the truncated quotient, or 0 when y is 0 or the quotient
-// overflows.
+// overflows. A proportion in [0, 1) divided by a positive value is done inline with one
+// 64-bit division.
 func (x Fixed) SafeDiv(y Fixed) Fixed {
+	// x < 2^32 and x < y·2^31 make x·2^32/y < 2^63: no overflow is possible.
+	if uint64(x) < 1<<32 && y > 0 && uint64(x)>>31 < uint64(y) {
+		return Fixed(uint64(x) << fracBits / uint64(y))
+	}
+	return safeDivSlow(x, y)
+}
+
+func safeDivSlow(x, y Fixed) Fixed {
 	q, _ := divWide(x, y)
 	return q
 }
