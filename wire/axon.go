@@ -501,7 +501,7 @@ func (a *Axon) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
-	got, err := rt.schema.bodyHashAndWipe(body)
+	got, body, err := rt.schema.bodyHashAndWipe(body)
 	if err != nil {
 		a.refuse(w, rt, name, reject{http.StatusBadRequest, fmt.Sprintf("body is not a valid %s synapse: %v", name, err), "bad_body"}, start)
 		return

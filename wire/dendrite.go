@@ -479,7 +479,7 @@ func (d *Dendrite) call(ctx context.Context, p *prepared, axon AxonInfo) Result 
 	x.release(drain(resp.Body))
 	// The response's "dendrite" member repeats what this dendrite sent; it is wiped
 	// in place and filled from the request instead of decoded.
-	if err := wipeMembers(body, dendriteOnly); err != nil {
+	if body, err = wipeMembers(body, dendriteOnly); err != nil {
 		r.StatusCode, r.StatusMessage = http.StatusUnprocessableEntity, "Failed to parse response: "+err.Error()
 		r.Err = &StatusError{Code: r.StatusCode, Message: r.StatusMessage}
 		return d.finish(r, p, start)

@@ -251,50 +251,59 @@ func (s *schema) bodyHash(body []byte) (string, error) {
 }
 
 // bodyHashAndWipe is bodyHash for an axon's request body, which it then prepares for
-// decoding: the values of "dendrite" and "axon" are overwritten in place with null and
-// spaces. The axon replaces both terminals with what the signed headers say, so
-// decoding the body's claims would only allocate a dozen values to throw away; one scan
-// finds the hash fields and the terminals together.
-func (s *schema) bodyHashAndWipe(body []byte) (string, error) {
+// decoding: the values of "dendrite" and "axon" are replaced in place with null. The
+// axon replaces both terminals with what the signed headers say, so decoding the body's
+// claims would only allocate a dozen values to throw away; one scan finds the hash
+// fields and the terminals together. It returns the shortened body.
+func (s *schema) bodyHashAndWipe(body []byte) (string, []byte, error) {
 	spans, err := findMembers(body, s.scan)
 	if err != nil {
-		return "", err
+		return "", body, err
 	}
 	n := len(s.hashFields)
 	hash := EmptyBodyHash
 	if n > 0 {
 		if hash, err = s.hashSpans(body, spans[:n]); err != nil {
-			return "", err
+			return "", body, err
 		}
 	}
-	wipe(body, spans[n:])
-	return hash, nil
+	return hash, wipe(body, spans[n:]), nil
 }
 
-// wipe overwrites each span of body with null and spaces.
-func wipe(body []byte, spans [][2]int) {
-	for _, sp := range spans {
-		if sp[1] > 0 {
-			v := body[sp[0]:sp[1]]
-			copy(v, "null")
-			for i := 4; i < len(v); i++ {
-				v[i] = ' '
+// wipe replaces each span of body with null, moving the rest of the body down (padding
+// with spaces instead would leave the JSON decoder hundreds of bytes to scan), and
+// returns the shortened body. Spans must not overlap.
+func wipe(body []byte, spans [][2]int) []byte {
+	// Cut from the last span to the first, so earlier offsets stay valid.
+	for {
+		last := -1
+		for i, sp := range spans {
+			if sp[1] > 0 && (last < 0 || sp[0] > spans[last][0]) {
+				last = i
 			}
 		}
+		if last < 0 {
+			return body
+		}
+		sp := spans[last]
+		spans[last] = [2]int{}
+		n := copy(body[sp[0]:], "null")
+		m := copy(body[sp[0]+n:], body[sp[1]:])
+		body = body[:sp[0]+n+m]
 	}
 }
 
 // dendriteOnly names the member a dendrite wipes from responses.
 var dendriteOnly = []jsonField{{name: "dendrite"}}
 
-// wipeMembers overwrites the values of the named top-level members with null.
-func wipeMembers(body []byte, fields []jsonField) error {
+// wipeMembers replaces the values of the named top-level members with null and returns
+// the shortened body.
+func wipeMembers(body []byte, fields []jsonField) ([]byte, error) {
 	spans, err := findMembers(body, fields)
 	if err != nil {
-		return err
+		return body, err
 	}
-	wipe(body, spans)
-	return nil
+	return wipe(body, spans), nil
 }
 
 func (s *schema) hashSpans(body []byte, spans [][2]int) (string, error) {
