@@ -20,6 +20,8 @@ import (
 
 	"github.com/tessera-net/tessera/module"
 	"github.com/tessera-net/tessera/modules/accounts"
+	"github.com/tessera-net/tessera/modules/stake"
+	"github.com/tessera-net/tessera/modules/subnets"
 	"github.com/tessera-net/tessera/store"
 	"github.com/tessera-net/tessera/tx"
 )
@@ -61,7 +63,7 @@ type App struct {
 type Options struct {
 	Logger  *slog.Logger
 	Metrics *Metrics // nil: metrics are kept but not registered anywhere
-	// Modules are added after the built-in accounts module.
+	// Modules are added after the built-in ones (accounts, stake, subnets).
 	Modules []module.Module
 }
 
@@ -77,7 +79,7 @@ func New(st *store.Store, opts Options) (*App, error) {
 		store:    st,
 		log:      opts.Logger,
 		metrics:  opts.Metrics,
-		modules:  append([]module.Module{accounts.New()}, opts.Modules...),
+		modules:  append([]module.Module{accounts.New(), stake.New(), subnets.New()}, opts.Modules...),
 		handlers: map[string]module.Handler{},
 		verified: newSigCache(200_000),
 	}

@@ -184,6 +184,9 @@ func (k treeKV) Iterate(prefix []byte, fn func(key, value []byte) (bool, error))
 type immKV struct{ t *iavl.ImmutableTree }
 
 func (k immKV) Get(key []byte) ([]byte, error) { return k.t.Get(key) }
+
+// Version is the saved version (block height) this view reads.
+func (k immKV) Version() int64 { return k.t.Version() }
 func (k immKV) Iterate(prefix []byte, fn func(key, value []byte) (bool, error)) error {
 	it, err := k.t.Iterator(prefix, PrefixEnd(prefix), true)
 	if err != nil {

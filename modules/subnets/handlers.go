@@ -1,0 +1,403 @@
+package subnets
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/netip"
+	"strconv"
+
+	"github.com/tessera-net/tessera/keys"
+	"github.com/tessera-net/tessera/module"
+	"github.com/tessera-net/tessera/modules/accounts"
+	"github.com/tessera-net/tessera/modules/stake"
+	"github.com/tessera-net/tessera/store"
+	"github.com/tessera-net/tessera/tx"
+)
+
+// Name is the module name.
+const Name = "subnets"
+
+// Genesis is the module's genesis state.
+type Genesis struct {
+	Params *Params `json:"params,omitempty"`
+	// RootHyperparams override the root subnet's parameters (tempo drives nothing there).
+}
+
+// Module is the subnets module.
+type Module struct{}
+
+// New returns the subnets module.
+func New() *Module { return &Module{} }
+
+// Name implements module.Module.
+func (*Module) Name() string { return Name }
+
+// InitGenesis writes the parameters and creates the root subnet.
+func (m *Module) InitGenesis(ctx *module.Context, raw json.RawMessage) error {
+	var g Genesis
+	if len(raw) > 0 {
+		if err := json.Unmarshal(raw, &g); err != nil {
+			return fmt.Errorf("subnets genesis: %w", err)
+		}
+	}
+	p := DefaultParams()
+	if g.Params != nil {
+		p = *g.Params
+	}
+	if p.OwnerCut > 65535/2 {
+		return fmt.Errorf("subnets genesis: owner_cut %d is above half", p.OwnerCut)
+	}
+	if err := put(ctx.KV, keyParams, p); err != nil {
+		return err
+	}
+	root := &Subnet{Netuid: RootNetuid, Owner: make([]byte, 32), OwnerHotkey: make([]byte, 32), Hyper: DefaultHyperparams(), Mechanism: "root"}
+	root.Hyper.MaxUIDs = p.RootValidators
+	root.Hyper.MinAllowedWeights = 1
+	root.Hyper.WeightsRateLimit = 1
+	root.Burn = root.Hyper.MinBurn
+	return putSubnet(ctx.KV, root)
+}
+
+// Handlers implements module.Module.
+func (m *Module) Handlers() map[string]module.Handler {
+	return map[string]module.Handler{
+		MsgCreate:        m.create,
+		MsgSetHyperparam: m.setHyperparam,
+		MsgRegister:      m.register,
+		MsgServeAxon:     m.serveAxon,
+		MsgCommit:        m.commit,
+		MsgSetWeights:    m.setWeights,
+		MsgCommitWeights: m.commitWeights,
+		MsgRevealWeights: m.revealWeights,
+	}
+}
+
+func pubkey(field string, b []byte) (keys.PublicKey, error) {
+	if len(b) != keys.PublicKeySize {
+		return keys.PublicKey{}, tx.Errorf(tx.CodeInvalidMessage, "%s is %d bytes, want a %d-byte public key", field, len(b), keys.PublicKeySize)
+	}
+	return keys.PublicKey(b), nil
+}
+
+func blockOf(ctx *module.Context) uint64 { return uint64(max(ctx.Height, 0)) }
+
+func (m *Module) create(ctx *module.Context, signer keys.PublicKey, msg tx.Msg) error {
+	var c Create
+	if err := msg.DecodeBody(&c); err != nil {
+		return err
+	}
+	hot, err := pubkey("hotkey", c.Hotkey)
+	if err != nil {
+		return err
+	}
+	p, err := GetParams(ctx.KV)
+	if err != nil {
+		return err
+	}
+	ids, err := Netuids(ctx.KV)
+	if err != nil {
+		return err
+	}
+	if len(ids)-1 >= int(p.MaxSubnets) {
+		return tx.Errorf(tx.CodeConflict, "the chain already has its maximum of %d subnets", p.MaxSubnets)
+	}
+	// The lowest free netuid above root.
+	netuid := uint16(1)
+	for _, id := range ids {
+		if id == netuid {
+			netuid++
+		}
+	}
+	if err := accounts.Debit(ctx.KV, signer, p.LockCost); err != nil {
+		return tx.Errorf(tx.CodeInsufficientFunds, "creating a subnet locks %s: %v", accounts.FormatAmount(p.LockCost), err)
+	}
+	if err := stake.ClaimHotkey(ctx.KV, hot, signer); err != nil {
+		return err
+	}
+	s := &Subnet{Netuid: netuid, Owner: signer[:], OwnerHotkey: hot[:], CreatedAt: ctx.Height, Hyper: DefaultHyperparams(), Locked: p.LockCost, Mechanism: "yuma"}
+	s.Burn = s.Hyper.MinBurn
+	s.LastAdjustment = blockOf(ctx)
+	if _, err := appendNeuron(ctx, s, hot, signer); err != nil {
+		return err
+	}
+	if err := putSubnet(ctx.KV, s); err != nil {
+		return err
+	}
+	ctx.Emit("subnet_created", module.Attr("netuid", strconv.Itoa(int(netuid))), module.Attr("owner", signer.String()), module.Attr("owner_hotkey", hot.String()))
+	return nil
+}
+
+// appendNeuron adds a new uid at the end of the subnet (the caller saves the subnet).
+func appendNeuron(ctx *module.Context, s *Subnet, hot, cold keys.PublicKey) (uint16, error) {
+	uid := s.N
+	n := &Neuron{Hotkey: hot[:], Coldkey: cold[:], BlockAtRegistration: blockOf(ctx), LastUpdate: blockOf(ctx)}
+	if err := putNeuron(ctx.KV, s.Netuid, uid, n); err != nil {
+		return 0, err
+	}
+	if err := ctx.KV.Set(k(prefixHotkey, u16(s.Netuid), hot[:]), u16(uid)); err != nil {
+		return 0, err
+	}
+	s.N++
+	return uid, nil
+}
+
+func (m *Module) subnetOwnedBy(ctx *module.Context, netuid uint16, signer keys.PublicKey) (*Subnet, error) {
+	s, err := GetSubnet(ctx.KV, netuid)
+	if err != nil {
+		return nil, err
+	}
+	if netuid == RootNetuid {
+		return nil, tx.Errorf(tx.CodeUnauthorized, "the root subnet's parameters are set at genesis")
+	}
+	if keys.PublicKey(s.Owner) != signer {
+		return nil, tx.Errorf(tx.CodeUnauthorized, "only the owner of subnet %d may do this", netuid)
+	}
+	return s, nil
+}
+
+func (m *Module) setHyperparam(ctx *module.Context, signer keys.PublicKey, msg tx.Msg) error {
+	var h SetHyperparam
+	if err := msg.DecodeBody(&h); err != nil {
+		return err
+	}
+	s, err := m.subnetOwnedBy(ctx, h.Netuid, signer)
+	if err != nil {
+		return err
+	}
+	if err := SetHyper(&s.Hyper, h.Name, h.Value); err != nil {
+		return err
+	}
+	if s.Hyper.MaxUIDs < s.N {
+		return tx.Errorf(tx.CodeInvalidMessage, "max_uids %d is below the %d registered uids", s.Hyper.MaxUIDs, s.N)
+	}
+	if s.Burn < s.Hyper.MinBurn {
+		s.Burn = s.Hyper.MinBurn
+	}
+	if s.Burn > s.Hyper.MaxBurn {
+		s.Burn = s.Hyper.MaxBurn
+	}
+	ctx.Emit("hyperparam_set", module.Attr("netuid", strconv.Itoa(int(h.Netuid))), module.Attr("name", h.Name), module.Attr("value", strconv.FormatUint(h.Value, 10)))
+	return putSubnet(ctx.KV, s)
+}
+
+func (m *Module) register(ctx *module.Context, signer keys.PublicKey, msg tx.Msg) error {
+	var r Register
+	if err := msg.DecodeBody(&r); err != nil {
+		return err
+	}
+	hot, err := pubkey("hotkey", r.Hotkey)
+	if err != nil {
+		return err
+	}
+	s, err := GetSubnet(ctx.KV, r.Netuid)
+	if err != nil {
+		return err
+	}
+	if _, exists, err := UIDOf(ctx.KV, r.Netuid, hot); err != nil {
+		return err
+	} else if exists {
+		return tx.Errorf(tx.CodeConflict, "hotkey %s is already registered on subnet %d", hot, r.Netuid)
+	}
+	if err := stake.ClaimHotkey(ctx.KV, hot, signer); err != nil {
+		return err
+	}
+	if r.Netuid == RootNetuid {
+		return m.registerRoot(ctx, s, hot, signer)
+	}
+	if r.MaxBurn > 0 && s.Burn > r.MaxBurn {
+		return tx.Errorf(tx.CodeInsufficientFee, "registration costs %s, above your limit %s", accounts.FormatAmount(s.Burn), accounts.FormatAmount(r.MaxBurn))
+	}
+	if err := accounts.Debit(ctx.KV, signer, s.Burn); err != nil {
+		return tx.Errorf(tx.CodeInsufficientFunds, "registration on subnet %d burns %s: %v", r.Netuid, accounts.FormatAmount(s.Burn), err)
+	}
+	var uid uint16
+	if s.N < s.Hyper.MaxUIDs {
+		if uid, err = appendNeuron(ctx, s, hot, signer); err != nil {
+			return err
+		}
+	} else if uid, err = replaceNeuron(ctx, s, hot, signer); err != nil {
+		return err
+	}
+	s.RegsInInterval++
+	ctx.Emit("neuron_registered", module.Attr("netuid", strconv.Itoa(int(r.Netuid))), module.Attr("uid", strconv.Itoa(int(uid))),
+		module.Attr("hotkey", hot.String()), module.Attr("burn", strconv.FormatUint(s.Burn, 10)))
+	return putSubnet(ctx.KV, s)
+}
+
+// registerRoot admits a hotkey to the root subnet by stake: while root has room anyone
+// with stake joins; once full, a hotkey with more stake than the lowest member replaces it.
+func (m *Module) registerRoot(ctx *module.Context, s *Subnet, hot, cold keys.PublicKey) error {
+	st, err := stake.TotalStake(ctx.KV, hot)
+	if err != nil {
+		return err
+	}
+	if st == 0 {
+		return tx.Errorf(tx.CodeUnauthorized, "hotkey %s has no stake; stake on it before registering on root", hot)
+	}
+	if s.N < s.Hyper.MaxUIDs {
+		if _, err := appendNeuron(ctx, s, hot, cold); err != nil {
+			return err
+		}
+		return putSubnet(ctx.KV, s)
+	}
+	neurons, err := Neurons(ctx.KV, s)
+	if err != nil {
+		return err
+	}
+	lowest, lowStake := -1, uint64(0)
+	for uid, n := range neurons {
+		ns, err := stake.TotalStake(ctx.KV, keys.PublicKey(n.Hotkey))
+		if err != nil {
+			return err
+		}
+		if lowest < 0 || ns < lowStake {
+			lowest, lowStake = uid, ns
+		}
+	}
+	if st <= lowStake {
+		return tx.Errorf(tx.CodeUnauthorized, "root is full and hotkey %s has no more stake than its lowest member", hot)
+	}
+	if _, err := swapNeuron(ctx, s, uint16(lowest), hot, cold); err != nil {
+		return err
+	}
+	return putSubnet(ctx.KV, s)
+}
+
+// replaceNeuron prunes the neuron with the lowest incentive outside its immunity period
+// (the owner's hotkey never) and gives its uid to hot.
+func replaceNeuron(ctx *module.Context, s *Subnet, hot, cold keys.PublicKey) (uint16, error) {
+	neurons, err := Neurons(ctx.KV, s)
+	if err != nil {
+		return 0, err
+	}
+	now := blockOf(ctx)
+	victim := -1
+	for uid, n := range neurons {
+		if keys.PublicKey(n.Hotkey) == keys.PublicKey(s.OwnerHotkey) {
+			continue
+		}
+		if now-n.BlockAtRegistration < s.Hyper.ImmunityPeriod {
+			continue
+		}
+		// Lowest incentive; ties go to the earlier registration, then the lower uid.
+		if victim < 0 || n.Incentive < neurons[victim].Incentive ||
+			(n.Incentive == neurons[victim].Incentive && n.BlockAtRegistration < neurons[victim].BlockAtRegistration) {
+			victim = uid
+		}
+	}
+	if victim < 0 {
+		return 0, tx.Errorf(tx.CodeConflict, "subnet %d is full (%d uids) and every neuron is within its immunity period", s.Netuid, s.N)
+	}
+	return swapNeuron(ctx, s, uint16(victim), hot, cold)
+}
+
+// swapNeuron gives uid to a new hotkey: its weights and bonds go, every weight to it is
+// set to zero (the entry stays), and it starts without a permit (subtensor's replace_neuron).
+func swapNeuron(ctx *module.Context, s *Subnet, uid uint16, hot, cold keys.PublicKey) (uint16, error) {
+	old, err := GetNeuron(ctx.KV, s.Netuid, uid)
+	if err != nil {
+		return 0, err
+	}
+	if err := ctx.KV.Delete(k(prefixHotkey, u16(s.Netuid), old.Hotkey)); err != nil {
+		return 0, err
+	}
+	for _, pfx := range [][]byte{prefixCommit, prefixWCmt} {
+		if err := ctx.KV.Delete(k(pfx, u16(s.Netuid), old.Hotkey)); err != nil {
+			return 0, err
+		}
+	}
+	for other := uint16(0); other < s.N; other++ {
+		if other == uid {
+			continue
+		}
+		n, err := GetNeuron(ctx.KV, s.Netuid, other)
+		if err != nil {
+			return 0, err
+		}
+		changed := false
+		for i := range n.Weights {
+			if n.Weights[i].UID == uid && n.Weights[i].Value != 0 {
+				n.Weights[i].Value, changed = 0, true
+			}
+		}
+		if changed {
+			if err := putNeuron(ctx.KV, s.Netuid, other, n); err != nil {
+				return 0, err
+			}
+		}
+	}
+	n := &Neuron{Hotkey: hot[:], Coldkey: cold[:], BlockAtRegistration: blockOf(ctx), LastUpdate: blockOf(ctx)}
+	if err := putNeuron(ctx.KV, s.Netuid, uid, n); err != nil {
+		return 0, err
+	}
+	ctx.Emit("neuron_replaced", module.Attr("netuid", strconv.Itoa(int(s.Netuid))), module.Attr("uid", strconv.Itoa(int(uid))),
+		module.Attr("old_hotkey", keys.PublicKey(old.Hotkey).String()))
+	return uid, ctx.KV.Set(k(prefixHotkey, u16(s.Netuid), hot[:]), u16(uid))
+}
+
+func (m *Module) signerUID(ctx *module.Context, netuid uint16, hot keys.PublicKey) (*Subnet, uint16, *Neuron, error) {
+	s, err := GetSubnet(ctx.KV, netuid)
+	if err != nil {
+		return nil, 0, nil, err
+	}
+	uid, ok, err := UIDOf(ctx.KV, netuid, hot)
+	if err != nil {
+		return nil, 0, nil, err
+	}
+	if !ok {
+		return nil, 0, nil, tx.Errorf(tx.CodeNotFound, "hotkey %s is not registered on subnet %d", hot, netuid)
+	}
+	n, err := GetNeuron(ctx.KV, netuid, uid)
+	return s, uid, n, err
+}
+
+func (m *Module) serveAxon(ctx *module.Context, signer keys.PublicKey, msg tx.Msg) error {
+	var a ServeAxon
+	if err := msg.DecodeBody(&a); err != nil {
+		return err
+	}
+	ip, err := netip.ParseAddr(a.IP)
+	if err != nil {
+		return tx.Errorf(tx.CodeInvalidMessage, "axon ip %q is not an IP address", a.IP)
+	}
+	if a.Port == 0 {
+		return tx.Errorf(tx.CodeInvalidMessage, "axon port must not be 0")
+	}
+	proto := a.Protocol
+	if proto == 0 {
+		proto = 4
+		if ip.Is6() && !ip.Is4In6() {
+			proto = 6
+		}
+	}
+	_, uid, n, err := m.signerUID(ctx, a.Netuid, signer)
+	if err != nil {
+		return err
+	}
+	n.Axon = &Axon{IP: ip.String(), Port: a.Port, Protocol: proto, Version: a.Version, Block: blockOf(ctx)}
+	ctx.Emit("axon_served", module.Attr("netuid", strconv.Itoa(int(a.Netuid))), module.Attr("uid", strconv.Itoa(int(uid))),
+		module.Attr("endpoint", netip.AddrPortFrom(ip, a.Port).String()))
+	return putNeuron(ctx.KV, a.Netuid, uid, n)
+}
+
+func (m *Module) commit(ctx *module.Context, signer keys.PublicKey, msg tx.Msg) error {
+	var c Commit
+	if err := msg.DecodeBody(&c); err != nil {
+		return err
+	}
+	if len(c.Data) == 0 || len(c.Data) > MaxCommitmentBytes {
+		return tx.Errorf(tx.CodeInvalidMessage, "a commitment holds 1 to %d bytes, got %d", MaxCommitmentBytes, len(c.Data))
+	}
+	if _, _, _, err := m.signerUID(ctx, c.Netuid, signer); err != nil {
+		return err
+	}
+	ctx.Emit("commitment", module.Attr("netuid", strconv.Itoa(int(c.Netuid))), module.Attr("hotkey", signer.String()))
+	return put(ctx.KV, k(prefixCommit, u16(c.Netuid), signer[:]), Commitment{Block: blockOf(ctx), Data: c.Data})
+}
+
+// GetCommitment reads a hotkey's commitment on a subnet.
+func GetCommitment(r store.Reader, netuid uint16, hot keys.PublicKey) (*Commitment, bool, error) {
+	var c Commitment
+	ok, err := get(r, k(prefixCommit, u16(netuid), hot[:]), &c)
+	return &c, ok, err
+}

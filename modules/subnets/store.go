@@ -1,0 +1,119 @@
+package subnets
+
+import (
+	"encoding/binary"
+	"fmt"
+
+	"github.com/tessera-net/tessera/keys"
+	"github.com/tessera-net/tessera/store"
+	"github.com/tessera-net/tessera/tx"
+)
+
+var (
+	prefixSubnet = []byte("sn/s/")  // netuid → Subnet
+	prefixNeuron = []byte("sn/n/")  // netuid ‖ uid → Neuron
+	prefixHotkey = []byte("sn/h/")  // netuid ‖ hotkey → uid
+	prefixCommit = []byte("sn/c/")  // netuid ‖ hotkey → Commitment
+	prefixWCmt   = []byte("sn/wc/") // netuid ‖ hotkey → WeightCommit
+	keyParams    = []byte("sn/params")
+)
+
+func u16(v uint16) []byte { return binary.BigEndian.AppendUint16(nil, v) }
+
+func k(prefix []byte, parts ...[]byte) []byte {
+	out := append([]byte(nil), prefix...)
+	for _, p := range parts {
+		out = append(out, p...)
+	}
+	return out
+}
+
+func get(r store.Reader, key []byte, v any) (bool, error) {
+	b, err := r.Get(key)
+	if err != nil || b == nil {
+		return false, err
+	}
+	if err := tx.Unmarshal(b, v); err != nil {
+		return false, fmt.Errorf("decode %q: %w", key, err)
+	}
+	return true, nil
+}
+
+func put(kv store.KV, key []byte, v any) error {
+	b, err := tx.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return kv.Set(key, b)
+}
+
+// GetParams reads the module parameters.
+func GetParams(r store.Reader) (Params, error) {
+	p := DefaultParams()
+	_, err := get(r, keyParams, &p)
+	return p, err
+}
+
+// GetSubnet reads a subnet.
+func GetSubnet(r store.Reader, netuid uint16) (*Subnet, error) {
+	var s Subnet
+	ok, err := get(r, k(prefixSubnet, u16(netuid)), &s)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, tx.Errorf(tx.CodeNotFound, "subnet %d does not exist", netuid)
+	}
+	return &s, nil
+}
+
+func putSubnet(kv store.KV, s *Subnet) error { return put(kv, k(prefixSubnet, u16(s.Netuid)), s) }
+
+// Netuids lists the existing subnets in ascending order, root included.
+func Netuids(r store.Reader) ([]uint16, error) {
+	var out []uint16
+	err := r.Iterate(prefixSubnet, func(key, _ []byte) (bool, error) {
+		out = append(out, binary.BigEndian.Uint16(key[len(prefixSubnet):]))
+		return true, nil
+	})
+	return out, err
+}
+
+// GetNeuron reads a uid of a subnet.
+func GetNeuron(r store.Reader, netuid, uid uint16) (*Neuron, error) {
+	var n Neuron
+	ok, err := get(r, k(prefixNeuron, u16(netuid), u16(uid)), &n)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, tx.Errorf(tx.CodeNotFound, "uid %d does not exist on subnet %d", uid, netuid)
+	}
+	return &n, nil
+}
+
+func putNeuron(kv store.KV, netuid, uid uint16, n *Neuron) error {
+	return put(kv, k(prefixNeuron, u16(netuid), u16(uid)), n)
+}
+
+// Neurons reads every uid of a subnet, indexed by uid.
+func Neurons(r store.Reader, s *Subnet) ([]*Neuron, error) {
+	out := make([]*Neuron, s.N)
+	for uid := uint16(0); uid < s.N; uid++ {
+		n, err := GetNeuron(r, s.Netuid, uid)
+		if err != nil {
+			return nil, err
+		}
+		out[uid] = n
+	}
+	return out, nil
+}
+
+// UIDOf returns the uid of a hotkey on a subnet.
+func UIDOf(r store.Reader, netuid uint16, hotkey keys.PublicKey) (uint16, bool, error) {
+	b, err := r.Get(k(prefixHotkey, u16(netuid), hotkey[:]))
+	if err != nil || b == nil {
+		return 0, false, err
+	}
+	return binary.BigEndian.Uint16(b), true, nil
+}

@@ -1,0 +1,219 @@
+// Package subnets is the chain's subnets module: subnets and their hyperparameters,
+// neurons (registration by burn, UIDs, replacement when full, axons, commitments), weights
+// (set_weights and commit-reveal), the root subnet that splits the block emission across
+// subnets, and at every tempo the Yuma Consensus epoch (package yuma) that turns weights
+// into emissions paid as stake.
+package subnets
+
+import (
+	"github.com/tessera-net/tessera/yuma"
+)
+
+// RootNetuid is the root subnet: its validators weight the other subnets, and those
+// weights split the block emission.
+const RootNetuid uint16 = 0
+
+// Message types.
+const (
+	MsgCreate        = "subnets/create"
+	MsgSetHyperparam = "subnets/set_hyperparam"
+	MsgRegister      = "subnets/register"
+	MsgServeAxon     = "subnets/serve_axon"
+	MsgCommit        = "subnets/commit"
+	MsgSetWeights    = "subnets/set_weights"
+	MsgCommitWeights = "subnets/commit_weights"
+	MsgRevealWeights = "subnets/reveal_weights"
+)
+
+// Hyperparams are a subnet's parameters; the owner may change each within its bounds.
+type Hyperparams struct {
+	Tempo                     uint16 `cbor:"1,keyasint" json:"tempo"`
+	Kappa                     uint16 `cbor:"2,keyasint" json:"kappa"`
+	BondsMovingAverage        uint64 `cbor:"3,keyasint" json:"bonds_moving_average"`
+	BondsPenalty              uint16 `cbor:"4,keyasint" json:"bonds_penalty"`
+	LiquidAlpha               bool   `cbor:"5,keyasint" json:"liquid_alpha_enabled"`
+	AlphaLow                  uint16 `cbor:"6,keyasint" json:"alpha_low"`
+	AlphaHigh                 uint16 `cbor:"7,keyasint" json:"alpha_high"`
+	AlphaSigmoidSteepness     int16  `cbor:"8,keyasint" json:"alpha_sigmoid_steepness"`
+	Yuma3                     bool   `cbor:"9,keyasint" json:"yuma3_enabled"`
+	MaxUIDs                   uint16 `cbor:"10,keyasint" json:"max_uids"`
+	MaxValidators             uint16 `cbor:"11,keyasint" json:"max_validators"`
+	ImmunityPeriod            uint64 `cbor:"12,keyasint" json:"immunity_period"`
+	ActivityCutoffFactorMilli uint32 `cbor:"13,keyasint" json:"activity_cutoff_factor_milli"`
+	WeightsRateLimit          uint64 `cbor:"14,keyasint" json:"weights_rate_limit"`
+	MinAllowedWeights         uint16 `cbor:"15,keyasint" json:"min_allowed_weights"`
+	MaxWeightLimit            uint16 `cbor:"16,keyasint" json:"max_weight_limit"`
+	WeightsVersionKey         uint64 `cbor:"17,keyasint" json:"weights_version"`
+	MinBurn                   uint64 `cbor:"18,keyasint" json:"min_burn"`
+	MaxBurn                   uint64 `cbor:"19,keyasint" json:"max_burn"`
+	TargetRegsPerInterval     uint16 `cbor:"20,keyasint" json:"target_regs_per_interval"`
+	AdjustmentInterval        uint64 `cbor:"21,keyasint" json:"adjustment_interval"`
+	CommitReveal              bool   `cbor:"22,keyasint" json:"commit_reveal_weights_enabled"`
+	RevealPeriod              uint64 `cbor:"23,keyasint" json:"commit_reveal_period"`
+	StakeThreshold            uint64 `cbor:"24,keyasint" json:"stake_threshold"`
+}
+
+// DefaultHyperparams are a new subnet's parameters: subtensor's defaults for a new network,
+// with a shorter tempo (Tessera's blocks are 1 s, not 12 s) and commit-reveal off.
+func DefaultHyperparams() Hyperparams {
+	return Hyperparams{
+		Tempo:                     360,
+		Kappa:                     32_767,
+		BondsMovingAverage:        900_000,
+		BondsPenalty:              65_535,
+		AlphaLow:                  45_875,
+		AlphaHigh:                 58_982,
+		AlphaSigmoidSteepness:     1000,
+		Yuma3:                     true,
+		MaxUIDs:                   256,
+		MaxValidators:             64,
+		ImmunityPeriod:            5000,
+		ActivityCutoffFactorMilli: yuma.DefaultActivityCutoffFactorMilli,
+		WeightsRateLimit:          100,
+		MinAllowedWeights:         1,
+		MaxWeightLimit:            65_535,
+		MinBurn:                   500_000,         // 0.0005 token
+		MaxBurn:                   100_000_000_000, // 100 tokens
+		TargetRegsPerInterval:     2,
+		AdjustmentInterval:        360,
+		RevealPeriod:              1,
+	}
+}
+
+// Subnet is a subnet's stored record.
+type Subnet struct {
+	Netuid         uint16      `cbor:"1,keyasint"`
+	Owner          []byte      `cbor:"2,keyasint"` // owner coldkey
+	OwnerHotkey    []byte      `cbor:"3,keyasint"`
+	CreatedAt      int64       `cbor:"4,keyasint"`
+	Hyper          Hyperparams `cbor:"5,keyasint"`
+	N              uint16      `cbor:"6,keyasint"`
+	Burn           uint64      `cbor:"7,keyasint"` // current registration cost
+	RegsInInterval uint16      `cbor:"8,keyasint"`
+	LastAdjustment uint64      `cbor:"9,keyasint"`
+	Pending        uint64      `cbor:"10,keyasint"` // emission accumulated since the last epoch
+	LastEpochBlock uint64      `cbor:"11,keyasint"` // LastMechanismStepBlock
+	Locked         uint64      `cbor:"12,keyasint"` // tokens locked at creation
+	Mechanism      string      `cbor:"13,keyasint"` // "yuma"
+}
+
+// Axon is where a neuron serves.
+type Axon struct {
+	IP       string `cbor:"1,keyasint" json:"ip"`
+	Port     uint16 `cbor:"2,keyasint" json:"port"`
+	Protocol uint8  `cbor:"3,keyasint" json:"protocol"` // 4 = HTTP over IPv4, 6 = over IPv6
+	Version  uint32 `cbor:"4,keyasint" json:"version"`
+	Block    uint64 `cbor:"5,keyasint" json:"block"`
+}
+
+// Neuron is one uid of a subnet.
+type Neuron struct {
+	Hotkey              []byte       `cbor:"1,keyasint"`
+	Coldkey             []byte       `cbor:"2,keyasint"`
+	BlockAtRegistration uint64       `cbor:"3,keyasint"`
+	LastUpdate          uint64       `cbor:"4,keyasint"`
+	Axon                *Axon        `cbor:"5,keyasint,omitempty"`
+	ValidatorPermit     bool         `cbor:"6,keyasint"`
+	Active              bool         `cbor:"7,keyasint"`
+	StakeWeight         uint16       `cbor:"8,keyasint"`
+	Consensus           uint16       `cbor:"9,keyasint"`
+	Incentive           uint16       `cbor:"10,keyasint"`
+	Dividends           uint16       `cbor:"11,keyasint"`
+	ValidatorTrust      uint16       `cbor:"12,keyasint"`
+	Emission            uint64       `cbor:"13,keyasint"` // paid at the last epoch
+	Weights             []yuma.Entry `cbor:"14,keyasint"`
+	Bonds               []yuma.Entry `cbor:"15,keyasint"`
+}
+
+// Commitment is data a hotkey published on a subnet.
+type Commitment struct {
+	Block uint64 `cbor:"1,keyasint" json:"block"`
+	Data  []byte `cbor:"2,keyasint" json:"data"`
+}
+
+// WeightCommit is a pending commit of weights.
+type WeightCommit struct {
+	Hash  []byte `cbor:"1,keyasint"`
+	Block uint64 `cbor:"2,keyasint"`
+	Epoch uint64 `cbor:"3,keyasint"`
+}
+
+// Params are the module's chain-wide parameters.
+type Params struct {
+	// BlockEmission is minted every block and split across subnets (smallest units).
+	BlockEmission uint64 `cbor:"1,keyasint" json:"block_emission,string"`
+	// LockCost is burned to create a subnet.
+	LockCost uint64 `cbor:"2,keyasint" json:"lock_cost,string"`
+	// OwnerCut is the owner's share of a subnet's emission, in 65535ths (18%).
+	OwnerCut uint16 `cbor:"3,keyasint" json:"owner_cut"`
+	// MaxSubnets bounds the number of subnets besides root.
+	MaxSubnets uint16 `cbor:"4,keyasint" json:"max_subnets"`
+	// RootValidators is how many of the root's top-staked uids may weight subnets.
+	RootValidators uint16 `cbor:"5,keyasint" json:"root_validators"`
+}
+
+// DefaultParams: one token per block, 1,000 tokens to create a subnet, 18% owner cut.
+func DefaultParams() Params {
+	return Params{BlockEmission: 1_000_000_000, LockCost: 1_000_000_000_000, OwnerCut: 11_796, MaxSubnets: 1024, RootValidators: 64}
+}
+
+// Create makes a new subnet owned by the signer with Hotkey as the owner's hotkey (uid 0).
+type Create struct {
+	Hotkey []byte `cbor:"1,keyasint"`
+}
+
+// SetHyperparam sets one hyperparameter by its JSON name (as `subnet hyperparams` shows).
+type SetHyperparam struct {
+	Netuid uint16 `cbor:"1,keyasint"`
+	Name   string `cbor:"2,keyasint"`
+	Value  uint64 `cbor:"3,keyasint"` // booleans are 0/1, alpha_sigmoid_steepness is two's complement int16
+}
+
+// Register registers Hotkey on a subnet, the signer (coldkey) paying the burn.
+type Register struct {
+	Netuid uint16 `cbor:"1,keyasint"`
+	Hotkey []byte `cbor:"2,keyasint"`
+	// MaxBurn refuses the registration if the burn is above it (0: any).
+	MaxBurn uint64 `cbor:"3,keyasint"`
+}
+
+// ServeAxon announces where the signer's (hotkey's) axon serves on a subnet.
+type ServeAxon struct {
+	Netuid   uint16 `cbor:"1,keyasint"`
+	IP       string `cbor:"2,keyasint"`
+	Port     uint16 `cbor:"3,keyasint"`
+	Protocol uint8  `cbor:"4,keyasint"`
+	Version  uint32 `cbor:"5,keyasint"`
+}
+
+// Commit publishes data for the signer's hotkey on a subnet (competitions use it).
+type Commit struct {
+	Netuid uint16 `cbor:"1,keyasint"`
+	Data   []byte `cbor:"2,keyasint"`
+}
+
+// SetWeights sets the signer's (hotkey's) weights on a subnet.
+type SetWeights struct {
+	Netuid     uint16   `cbor:"1,keyasint"`
+	UIDs       []uint16 `cbor:"2,keyasint"`
+	Values     []uint16 `cbor:"3,keyasint"`
+	VersionKey uint64   `cbor:"4,keyasint"`
+}
+
+// CommitWeights commits to weights by their hash (see CommitHash).
+type CommitWeights struct {
+	Netuid uint16 `cbor:"1,keyasint"`
+	Hash   []byte `cbor:"2,keyasint"`
+}
+
+// RevealWeights reveals committed weights.
+type RevealWeights struct {
+	Netuid     uint16   `cbor:"1,keyasint"`
+	UIDs       []uint16 `cbor:"2,keyasint"`
+	Values     []uint16 `cbor:"3,keyasint"`
+	Salt       []uint16 `cbor:"4,keyasint"`
+	VersionKey uint64   `cbor:"5,keyasint"`
+}
+
+// MaxCommitmentBytes bounds a commitment.
+const MaxCommitmentBytes = 1024
