@@ -122,6 +122,7 @@ func epochSparse(s *EpochState) *EpochResult {
 	// the row sum W·2^32 (exact: n·65535 < 2^31), i.e. floor(w·2^64 / (W·2^32)), which equals
 	// floor(w·2^32 / W): a 64-bit division instead of a 128-bit one per weight.
 	weights := make(sparse, n)
+	wSorted := true // every kept row in strictly ascending column order
 	{
 		total := 0
 		for i, row := range s.Weights {
@@ -141,6 +142,7 @@ func epochSparse(s *EpochState) *EpochResult {
 			}
 			start := len(buf)
 			var sum uint64
+			prev := -1
 			for _, e := range row {
 				j := int(e.UID)
 				if j == i && i != owner {
@@ -155,6 +157,10 @@ func epochSparse(s *EpochState) *EpochResult {
 				}
 				buf = append(buf, cell{e.UID, Fixed(e.Value)})
 				sum += uint64(e.Value)
+				if j <= prev {
+					wSorted = false
+				}
+				prev = j
 			}
 			r := buf[start:len(buf):len(buf)]
 			for k := range r {
@@ -169,7 +175,7 @@ func epochSparse(s *EpochState) *EpochResult {
 	}
 
 	// Consensus, clipping, validator trust.
-	consensus := weightedMedianColSparse(activeStake, weights, n, p.kappa)
+	consensus := weightedMedianColSparse(activeStake, weights, n, p.kappa, wSorted)
 	// Clipping, validator trust (row sums of the clipped weights) and ranks (stake-weighted
 	// column sums) in one pass. interpolate_sparse returns the clipped matrix unchanged for
 	// ratio 1 (the default bonds penalty) and the unclipped weights are then not read
@@ -189,17 +195,17 @@ func epochSparse(s *EpochState) *EpochResult {
 	var dividends []Fixed
 	var emaBonds sparse
 	if s.Yuma3 {
-		bonds := s.readBonds(lastTempo, true, take(&ws.bonds, nnzRows(s.Bonds)))
+		bonds, bSorted := s.readBonds(lastTempo, true, take(&ws.bonds, nnzRows(s.Bonds)))
 		emaBonds = computeBondsSparse(s, p, weightsForBonds, bonds, consensus,
-			take(&ws.ema, weightsForBonds.nnz()+bonds.nnz()))
+			take(&ws.ema, weightsForBonds.nnz()+bonds.nnz()), wSorted && bSorted)
 		dividends = vecMul(yuma3BondIncentive(emaBonds, incentive, n), activeStake)
 		normalize(dividends)
 	} else {
-		bonds := s.readBonds(lastTempo, false, take(&ws.bonds, nnzRows(s.Bonds)))
+		bonds, bSorted := s.readBonds(lastTempo, false, take(&ws.bonds, nnzRows(s.Bonds)))
 		bonds.colNormalize(n)
 		delta := weightsForBonds.rowHadamard(activeStake, take(&ws.delta, weightsForBonds.nnz()))
 		delta.colNormalize(n)
-		emaBonds = matEMA(delta, bonds, p.emaAlpha, n, take(&ws.ema, delta.nnz()+bonds.nnz()))
+		emaBonds = matEMA(delta, bonds, p.emaAlpha, n, take(&ws.ema, delta.nnz()+bonds.nnz()), wSorted && bSorted)
 		emaBonds.colNormalize(n)
 		dividends = emaBonds.matmulTranspose(incentive)
 		normalize(dividends)
@@ -218,12 +224,20 @@ func epochSparse(s *EpochState) *EpochResult {
 	// Stored bonds: the EMA row for uids with a new permit, an empty row for everyone else
 	// (the epoch's terms carry an empty bond for them and every row is written).
 	res.Bonds = make([][]Entry, n)
+	total := 0
+	for i := range res.Bonds {
+		if newPermits[i] && i < len(emaBonds) {
+			total += len(emaBonds[i])
+		}
+	}
+	entries := make([]Entry, total) // one allocation for all rows
 	for i := range res.Bonds {
 		if !newPermits[i] || i >= len(emaBonds) {
 			res.Bonds[i] = []Entry{}
 			continue
 		}
-		row := make([]Entry, len(emaBonds[i]))
+		row := entries[:len(emaBonds[i]):len(emaBonds[i])]
+		entries = entries[len(emaBonds[i]):]
 		for k, c := range emaBonds[i] {
 			row[k] = Entry{c.j, c.v.ToU16Proportion()}
 		}
@@ -242,16 +256,23 @@ func nnzRows(m [][]Entry) int {
 
 // readBonds reads the stored bonds (raw u16 as I32F32, or as proportions u16/65535 for
 // Yuma3) and drops the columns of uids registered at or after lastTempo. The rows are
-// carved from buf (see take).
-func (s *EpochState) readBonds(lastTempo uint64, proportion bool, buf []cell) sparse {
+// carved from buf (see take). It also reports whether every row is in strictly ascending
+// column order.
+func (s *EpochState) readBonds(lastTempo uint64, proportion bool, buf []cell) (sparse, bool) {
 	out := make(sparse, s.N)
 	buf = buf[:0]
+	sorted := true
 	for i, row := range s.Bonds {
 		start := len(buf)
+		prev := -1
 		for _, e := range row {
 			if lastTempo <= s.BlockAtRegistration[e.UID] {
 				continue
 			}
+			if int(e.UID) <= prev {
+				sorted = false
+			}
+			prev = int(e.UID)
 			v := FixedFromU16(e.Value)
 			if proportion {
 				v = U16Proportion(e.Value)
@@ -260,7 +281,7 @@ func (s *EpochState) readBonds(lastTempo uint64, proportion bool, buf []cell) sp
 		}
 		out[i] = buf[start:len(buf):len(buf)]
 	}
-	return out
+	return out, sorted
 }
 
 // yuma3BondIncentive is row_sum_sparse(mat_vec_mul_sparse(col_normalize(ema), incentive)):
@@ -325,7 +346,7 @@ func alphaSigmoid(consensus, weight, bond, low, high, steepness Fixed) Fixed {
 // consensus, the per-cell liquid EMA of mat_ema_alpha_sparse, which keeps only the columns
 // present in the row of weights (an old bond with no weight entry is dropped, not decayed);
 // otherwise the fixed-alpha EMA of mat_ema_sparse.
-func computeBondsSparse(s *EpochState, p params, w, b sparse, consensus []Fixed, buf []cell) sparse {
+func computeBondsSparse(s *EpochState, p params, w, b sparse, consensus []Fixed, buf []cell, sorted bool) sparse {
 	n := s.N
 	liquid := false
 	if s.LiquidAlpha {
@@ -337,7 +358,7 @@ func computeBondsSparse(s *EpochState, p params, w, b sparse, consensus []Fixed,
 		}
 	}
 	if !liquid {
-		return matEMA(w, b, p.emaAlpha, n, buf)
+		return matEMA(w, b, p.emaAlpha, n, buf, sorted)
 	}
 	// Subtensor computes an n×n matrix of alphas; only the alphas at the columns of each
 	// weight row reach the result, so only those are computed (each costs an exp series).

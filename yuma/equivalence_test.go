@@ -123,7 +123,7 @@ func TestMatEMAMatchesSubtensor(t *testing.T) {
 		nw := randSparse(rng, n, n, rng.Float64(), sorted)
 		old := randSparse(rng, n, n, rng.Float64(), true)
 		alpha := Fixed(rng.Uint64N(uint64(One) + 1))
-		if got, want := matEMA(nw, old, alpha, n, nil), refMatEMA(nw, old, alpha, n); !sameSparse(got, want) {
+		if got, want := matEMA(nw, old, alpha, n, nil, false), refMatEMA(nw, old, alpha, n); !sameSparse(got, want) {
 			t.Fatalf("iteration %d: matEMA differs\n got %v\nwant %v", iter, got, want)
 		}
 	}
@@ -145,7 +145,7 @@ func TestLiquidAlphaMatchesSubtensor(t *testing.T) {
 			consensus[j] = Fixed(rng.Uint64N(uint64(One)))
 		}
 		consensus[0] = 1 // not all zero
-		got := computeBondsSparse(s, p, w, b, consensus, nil)
+		got := computeBondsSparse(s, p, w, b, consensus, nil, false)
 		if want := refMatEMAAlphaSparse(w, b, consensus, p); !sameSparse(got, want) {
 			t.Fatalf("iteration %d: liquid-alpha EMA differs\n got %v\nwant %v", iter, got, want)
 		}
@@ -171,7 +171,7 @@ func TestSparseMedianMatchesDense(t *testing.T) {
 		}
 		normalize(stake)
 		kappa := Fixed(rng.Uint64N(uint64(One) + 1))
-		if got, want := weightedMedianColSparse(stake, m, n, kappa), weightedMedianCol(stake, d, kappa); !slices.Equal(got, want) {
+		if got, want := weightedMedianColSparse(stake, m, n, kappa, false), weightedMedianCol(stake, d, kappa); !slices.Equal(got, want) {
 			t.Fatalf("iteration %d: sparse median %v, dense %v", iter, got, want)
 		}
 	}

@@ -278,14 +278,14 @@ func TestSubtensorMathWeightedMedianCol(t *testing.T) {
 		{f32s(0, 0.3, 0.2, 0.5), w2, 4, 3, fixedF32(0.51), f32s(0, 0, 0.4)},
 	}
 	for i, c := range cases {
-		if got := weightedMedianColSparse(c.stake, vecToSparse(c.w, c.rows), c.cols, c.kappa); !slices.Equal(got, c.median) {
+		if got := weightedMedianColSparse(c.stake, vecToSparse(c.w, c.rows), c.cols, c.kappa, false); !slices.Equal(got, c.median) {
 			t.Errorf("case %d sparse: got %v, want %v", i, got, c.median)
 		}
 		if got := weightedMedianCol(c.stake, vecToDense(c.w, c.rows), c.kappa); !slices.Equal(got, c.median) {
 			t.Errorf("case %d dense: got %v, want %v", i, got, c.median)
 		}
 	}
-	if got := weightedMedianColSparse(nil, sparse{nil}, 0, fixedF32(0.5)); len(got) != 0 {
+	if got := weightedMedianColSparse(nil, sparse{nil}, 0, fixedF32(0.5), false); len(got) != 0 {
 		t.Errorf("empty: got %v", got)
 	}
 }

@@ -335,8 +335,10 @@ func interpolate(m1, m2 sparse, n int, ratio Fixed) sparse {
 // in O(len(new)+len(old)) and with the same additions in the same order (new first, then
 // old, each saturating from zero); other rows take the dense path.
 //
-// The rows are carved from buf (see take).
-func matEMA(newM, oldM sparse, alpha Fixed, n int, buf []cell) sparse {
+// The rows are carved from buf (see take). sorted asserts that every row of both
+// matrices is already known to be ascending (the epoch tracks this while building them),
+// which skips the per-row checks.
+func matEMA(newM, oldM sparse, alpha Fixed, n int, buf []cell, sorted bool) sparse {
 	oneMinus := One.SatSub(alpha)
 	out := make(sparse, len(newM))
 	if len(newM) == 0 {
@@ -353,7 +355,7 @@ func matEMA(newM, oldM sparse, alpha Fixed, n int, buf []cell) sparse {
 			continue // the densified row is all zero: nothing is kept
 		}
 		start := len(buf)
-		if ascending(nr, n) && ascending(or, n) {
+		if sorted || (ascending(nr, n) && ascending(or, n)) {
 			a, b := 0, 0
 			for a < len(nr) || b < len(or) {
 				var j uint16
@@ -500,9 +502,24 @@ func newMedianScratch(k int) *medianScratch {
 // result) without the indirection through an index list. The three buffers rotate roles
 // (current partition, lower, upper); each keeps its full capacity.
 func weightedMedianScored(m *medianScratch, minority, lo, hi Fixed) Fixed {
+	return medianSearch(m, len(m.b[0]), nil, minority, lo, hi)
+}
+
+// firstSplit is the outcome of the search's first partition of all n voters around the
+// score of voter n/2: the lower scores in m.b[1][:nl], the higher in m.b[2][:nu].
+type firstSplit struct {
+	pivot            Fixed
+	nl, nu           int
+	loStake, hiStake Fixed
+}
+
+// medianSearch runs the search on the n pairs in m.b[0]; with first given, the first
+// partition has already been made (by the caller, while gathering the column) and the
+// search continues from its outcome.
+func medianSearch(m *medianScratch, n int, first *firstSplit, minority, lo, hi Fixed) Fixed {
 	c, l, u := 0, 1, 2
-	cur := m.b[c]
-	limit := len(cur)
+	cur := m.b[c][:n]
+	limit := n
 	for iter := 0; ; {
 		n := len(cur)
 		if n == 0 {
@@ -511,30 +528,37 @@ func weightedMedianScored(m *medianScratch, minority, lo, hi Fixed) Fixed {
 		if n == 1 {
 			return cur[0].score
 		}
-		pivot := cur[n/2].score
-		// Stable partition without data-dependent branches: each element is written to
-		// both outputs and the write positions advance by the comparison results (a
-		// random score order would otherwise mispredict half the branches). The stake
-		// sums are of normalised stakes (total ≤ 1), so plain addition equals the
-		// saturating addition of subtensor.
-		lower, upper := m.b[l][:n], m.b[u][:n]
-		var nl, nu int
-		var loStake, hiStake Fixed
-		for _, e := range cur {
-			lower[nl], upper[nu] = e, e
-			isLo, isHi := b2i(e.score < pivot), b2i(e.score > pivot)
-			nl += isLo
-			nu += isHi
-			loStake += e.stake & Fixed(-isLo)
-			hiStake += e.stake & Fixed(-isHi)
+		var pivot, loStake, hiStake Fixed
+		var lower, upper []scored
+		if first != nil {
+			pivot, loStake, hiStake = first.pivot, first.loStake, first.hiStake
+			lower, upper = m.b[l][:first.nl], m.b[u][:first.nu]
+			first = nil
+		} else {
+			pivot = cur[n/2].score
+			// Stable partition without data-dependent branches: each element is written
+			// to both outputs and the write positions advance by the comparison results
+			// (a random score order would otherwise mispredict half the branches). The
+			// stake sums are of normalised stakes (total ≤ 1), so plain addition equals
+			// the saturating addition of subtensor.
+			lower, upper = m.b[l][:n], m.b[u][:n]
+			var nl, nu int
+			for _, e := range cur {
+				lower[nl], upper[nu] = e, e
+				isLo, isHi := b2i(e.score < pivot), b2i(e.score > pivot)
+				nl += isLo
+				nu += isHi
+				loStake += e.stake & Fixed(-isLo)
+				hiStake += e.stake & Fixed(-isHi)
+			}
+			lower, upper = lower[:nl], upper[:nu]
 		}
-		lower, upper = lower[:nl], upper[:nu]
 		switch {
-		case minority < lo.SatAdd(loStake) && nl > 0:
+		case minority < lo.SatAdd(loStake) && len(lower) > 0:
 			hi = lo.SatAdd(loStake)
 			c, l = l, c
 			cur = lower
-		case hi.SatSub(hiStake) <= minority && nu > 0:
+		case hi.SatSub(hiStake) <= minority && len(upper) > 0:
 			lo = hi.SatSub(hiStake)
 			c, u = u, c
 			cur = upper
@@ -565,9 +589,9 @@ func b2i(b bool) int {
 // are gathered into one reused buffer: when every voter row is stored in ascending column
 // order (what set_weights-sorted chains hold) by walking all voter rows with one cursor each,
 // which reads each row sequentially and keeps the voters' current cache lines hot; otherwise
-// through a compressed-column copy built in O(nnz). Both give weightedMedianScored exactly
+// through a compressed-column copy built in O(nnz). knownSorted asserts the former. Both give weightedMedianScored exactly
 // the inputs subtensor's weighted_median gets.
-func weightedMedianColSparse(stake []Fixed, m sparse, n int, kappa Fixed) []Fixed {
+func weightedMedianColSparse(stake []Fixed, m sparse, n int, kappa Fixed, knownSorted bool) []Fixed {
 	var useStake []Fixed
 	var voters []int // rows with positive stake, in order
 	for i, s := range stake {
@@ -590,26 +614,44 @@ func weightedMedianColSparse(stake []Fixed, m sparse, n int, kappa Fixed) []Fixe
 	out := make([]Fixed, n)
 	ms := newMedianScratch(k)
 	sorted := true
-	for v := range k {
+	for v := 0; v < k && !knownSorted; v++ {
 		if !ascending(rowOf(v), n) {
 			sorted = false
 			break
 		}
 	}
-	if sorted {
+	if sorted && k >= 2 {
+		// Gathering a column and the search's first partition (around the score of
+		// voter k/2, in voter order) happen in one pass.
+		rows := make([][]cell, k)
+		for v := range k {
+			rows[v] = rowOf(v)
+		}
 		pos := make([]int, k)
+		mid := k / 2
 		for j := 0; j < n; j++ {
-			col := ms.b[0][:k]
-			ms.b[0] = col
-			for v := range k {
-				var sc Fixed
-				if row := rowOf(v); pos[v] < len(row) && int(row[pos[v]].j) == j {
-					sc = row[pos[v]].v
-					pos[v]++
-				}
-				col[v] = scored{sc, useStake[v]}
+			var pivot Fixed
+			if r := rows[mid]; pos[mid] < len(r) && int(r[pos[mid]].j) == j {
+				pivot = r[pos[mid]].v
 			}
-			out[j] = weightedMedianScored(ms, minority, 0, stakeSum)
+			lower, upper := ms.b[1][:k], ms.b[2][:k]
+			var f firstSplit
+			f.pivot = pivot
+			for v, r := range rows {
+				var sc Fixed
+				if p := pos[v]; p < len(r) && int(r[p].j) == j {
+					sc = r[p].v
+					pos[v] = p + 1
+				}
+				e := scored{sc, useStake[v]}
+				lower[f.nl], upper[f.nu] = e, e
+				isLo, isHi := b2i(sc < pivot), b2i(sc > pivot)
+				f.nl += isLo
+				f.nu += isHi
+				f.loStake += e.stake & Fixed(-isLo)
+				f.hiStake += e.stake & Fixed(-isHi)
+			}
+			out[j] = medianSearch(ms, k, &f, minority, 0, stakeSum)
 		}
 		return out
 	}
