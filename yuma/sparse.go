@@ -356,26 +356,39 @@ func matEMA(newM, oldM sparse, alpha Fixed, n int, buf []cell, sorted bool) spar
 		}
 		start := len(buf)
 		if sorted || (ascending(nr, n) && ascending(or, n)) {
-			a, b := 0, 0
-			for a < len(nr) || b < len(or) {
-				var j uint16
-				var v Fixed
-				switch {
-				case b == len(or) || (a < len(nr) && nr[a].j < or[b].j):
-					j, v = nr[a].j, alpha.SatMul(nr[a].v)
-					a++
-				case a == len(nr) || or[b].j < nr[a].j:
-					j, v = or[b].j, Fixed(0).SatAdd(oneMinus.SatMul(or[b].v))
-					b++
-				default: // same column
-					j, v = nr[a].j, alpha.SatMul(nr[a].v).SatAdd(oneMinus.SatMul(or[b].v))
-					a++
-					b++
-				}
-				if v > 0 {
-					buf = append(buf, cell{j, v})
-				}
+			// Write into the row's slot directly (it holds at most len(nr)+len(or) cells).
+			if cap(buf)-start < len(nr)+len(or) {
+				nb := make([]cell, start, 2*cap(buf)+len(nr)+len(or))
+				copy(nb, buf)
+				buf = nb
 			}
+			dst := buf[start : start+len(nr)+len(or)]
+			w, a, b := 0, 0, 0
+			for a < len(nr) && b < len(or) {
+				x, y := nr[a], or[b]
+				switch {
+				case x.j == y.j:
+					dst[w] = cell{x.j, alpha.SatMul(x.v).SatAdd(oneMinus.SatMul(y.v))}
+					a++
+					b++
+				case x.j < y.j:
+					dst[w] = cell{x.j, alpha.SatMul(x.v)}
+					a++
+				default:
+					dst[w] = cell{y.j, oneMinus.SatMul(y.v)}
+					b++
+				}
+				w += b2i(dst[w].v > 0)
+			}
+			for ; a < len(nr); a++ {
+				dst[w] = cell{nr[a].j, alpha.SatMul(nr[a].v)}
+				w += b2i(dst[w].v > 0)
+			}
+			for ; b < len(or); b++ {
+				dst[w] = cell{or[b].j, oneMinus.SatMul(or[b].v)}
+				w += b2i(dst[w].v > 0)
+			}
+			buf = buf[:start+w]
 			out[i] = buf[start:len(buf):len(buf)]
 			continue
 		}

@@ -144,8 +144,22 @@ func (s *EpochState) Validate() error {
 }
 
 func validateRows(name string, m [][]Entry, n int) error {
-	seen := make([]int, n) // row index+1 at which a column was last seen
+	var seen []int // row index+1 at which a column was last seen; only for unsorted rows
 	for i, row := range m {
+		// Fast path: a row in strictly ascending column order below n has no duplicates.
+		ok := true
+		for k := range row {
+			if int(row[k].UID) >= n || (k > 0 && row[k].UID <= row[k-1].UID) {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			continue
+		}
+		if seen == nil {
+			seen = make([]int, n)
+		}
 		for k, e := range row {
 			if int(e.UID) >= n {
 				return fieldErr(fmt.Sprintf("%s[%d][%d]", name, i, k), "uid %d out of range (n = %d)", e.UID, n)
