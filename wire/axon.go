@@ -626,7 +626,7 @@ func (a *Axon) handlerError(w http.ResponseWriter, rt *route, call *Call, err er
 // responseHeaders sets the headers Bittensor's synapse_to_response sends: the synapse's
 // to_headers() with the axon status filled in. Names are lower case on the wire.
 func (a *Axon) responseHeaders(h http.Header, rt *route, b *Base, status int, message string, start time.Time, bodyHash string) {
-	hs := newHeaderSetter(h, 20+len(rt.schema.inputObj))
+	hs := newHeaderSetter(h, 16)
 	hs.set(hdrName, rt.name)
 	hs.set(hdrTimeout, pyFloatString(float64(b.Timeout)))
 	hs.set(hdrAxonStatusCode, strconv.Itoa(status))
@@ -652,9 +652,8 @@ func (a *Axon) responseHeaders(h http.Header, rt *route, b *Base, status int, me
 		hs.set(hdrAxonUUID, a.uuid)
 		hs.set(hdrAxonSignature, "0x"+hex.EncodeToString(sig))
 	}
-	for _, kv := range rt.schema.inputObj {
-		hs.set(kv[0], kv[1])
-	}
+	// Bittensor's responses also repeat the bt_header_input_obj_* headers, which only
+	// an axon reads; they are left out.
 	hs.set(hdrHeaderSize, "0")
 	hs.set(hdrTotalSize, "0")
 	hs.set(hdrBodyHash, bodyHash)

@@ -226,11 +226,9 @@ func TestAxonRateLimit(t *testing.T) {
 
 func TestAxonHandlerCutOffAtTimeout(t *testing.T) {
 	dk := vectorDendriteKey(t)
-	finished := make(chan struct{})
 	a, info := testAxon(t, alice(t), AxonConfig{}, func(a *Axon) {
 		a.Attach("Synapse", Handle(func(ctx context.Context, c *Call, s *Base) error {
-			defer close(finished)
-			time.Sleep(1500 * time.Millisecond) // ignores ctx on purpose
+			time.Sleep(3 * time.Second) // ignores ctx on purpose
 			return nil
 		}), AttachOptions{})
 	})
@@ -240,10 +238,9 @@ func TestAxonHandlerCutOffAtTimeout(t *testing.T) {
 	if st != http.StatusRequestTimeout || !strings.Contains(errMessage(body), "0.3 seconds") {
 		t.Fatalf("status %d %s", st, body)
 	}
-	if took < 300*time.Millisecond || took > 1200*time.Millisecond {
-		t.Fatalf("answered after %v, want about 0.3 s", took)
+	if took < 300*time.Millisecond || took > 2500*time.Millisecond {
+		t.Fatalf("answered after %v, want about 0.3 s (the handler runs 3 s)", took)
 	}
-	<-finished
 }
 
 func TestAxonMaxTimeoutCaps(t *testing.T) {
