@@ -1,6 +1,7 @@
 package wire
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -209,6 +210,7 @@ type Axon struct {
 	nonces  *nonceTracker
 	limiter *rateLimiter
 	sched   *scheduler
+	bufs    bufPool
 	metrics *axonMetrics
 	log     *slog.Logger
 }
@@ -487,7 +489,7 @@ func (a *Axon) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// The body: bounded, read before the deadline, checked against the signed hash.
 	rc := http.NewResponseController(w)
 	_ = rc.SetReadDeadline(deadline)
-	body, err := readBody(r.Body, r.ContentLength, a.cfg.MaxBodyBytes)
+	body, err := readBody(r.Body, r.ContentLength, a.cfg.MaxBodyBytes, &a.bufs)
 	if err != nil {
 		var mbe *http.MaxBytesError
 		switch {
@@ -512,7 +514,9 @@ func (a *Axon) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	syn := reflect.New(rt.schema.typ).Interface().(Synapse)
-	if err := json.Unmarshal(body, syn); err != nil {
+	err = json.Unmarshal(body, syn)
+	a.bufs.put(body) // the decoder copies what it keeps
+	if err != nil {
 		a.refuse(w, rt, name, reject{http.StatusBadRequest, fmt.Sprintf("body is not a valid %s synapse: %v", name, err), "bad_body"}, start)
 		return
 	}
@@ -674,11 +678,13 @@ func (a *Axon) writeSynapse(w http.ResponseWriter, rt *route, call *Call, syn Sy
 	}
 	pt := Float(time.Since(start).Seconds())
 	b.Axon.StatusCode, b.Axon.StatusMessage, b.Axon.ProcessTime = &status, &message, &pt
-	body, err := json.Marshal(syn)
-	if err != nil {
+	buf := bytes.NewBuffer(a.bufs.get(1024))
+	if err := json.NewEncoder(buf).Encode(syn); err != nil {
 		a.handlerError(w, rt, call, fmt.Errorf("encode response: %w", err), start)
 		return
 	}
+	body := buf.Bytes()
+	defer a.bufs.put(body) // written (copied into the connection's buffer) by then
 	hash, err := rt.schema.bodyHash(body)
 	if err != nil {
 		a.handlerError(w, rt, call, fmt.Errorf("hash response: %w", err), start)
@@ -707,13 +713,19 @@ func (timeoutError) Is(err error) bool {
 }
 
 // readBody reads the whole body, at most limit bytes. With a Content-Length it reads
-// into a buffer of exactly that size; without one it grows as bytes arrive.
-func readBody(r io.Reader, contentLength, limit int64) ([]byte, error) {
+// into a buffer of exactly that size (from pool when small); without one it grows as
+// bytes arrive.
+func readBody(r io.Reader, contentLength, limit int64, pool *bufPool) ([]byte, error) {
 	if contentLength > limit {
 		return nil, errBodyTooLarge
 	}
 	if contentLength >= 0 {
-		buf := make([]byte, contentLength)
+		var buf []byte
+		if contentLength <= maxPooledBuf {
+			buf = pool.get(int(contentLength))[:contentLength]
+		} else {
+			buf = make([]byte, contentLength)
+		}
 		if _, err := io.ReadFull(r, buf); err != nil {
 			return nil, err
 		}

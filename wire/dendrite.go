@@ -73,6 +73,7 @@ type Dendrite struct {
 	hotkey    string
 	uuid      string
 	pool      *connPool
+	bufs      bufPool
 	lastNonce atomic.Int64
 	schemas   sync.Map // reflect.Type → *schema
 	keys      *verifierCache
@@ -398,9 +399,10 @@ func (d *Dendrite) buildRequest(p *prepared, axon AxonInfo) ([]byte, sent, error
 	var msgBuf [320]byte
 	msg := appendSignedMessage(msgBuf[:0], nonce, d.hotkey, axon.Hotkey, d.uuid, p.hash)
 	sig := "0x" + hex.EncodeToString(d.signer.Sign(msg))
-	body := p.appendBody(make([]byte, 0, len(p.body)+512), d, axon, nonce, sig)
+	body := p.appendBody(d.bufs.get(len(p.body)+512), d, axon, nonce, sig)
+	defer d.bufs.put(body)
 
-	b := make([]byte, 0, 1024+len(body))
+	b := d.bufs.get(1024 + len(body)) // given back by send once written
 	b = append(b, "POST /"...)
 	b = append(b, p.schema.name...)
 	b = append(b, " HTTP/1.1\r\nHost: "...)
@@ -441,6 +443,7 @@ func (d *Dendrite) send(ctx context.Context, p *prepared, axon AxonInfo) (*excha
 	}
 	ctx, cancel := context.WithTimeout(ctx, p.timeout)
 	x, err := d.pool.roundTrip(ctx, axon.Addr(), req)
+	d.bufs.put(req)
 	if err != nil {
 		cancel()
 		return nil, s, nil, err
@@ -471,7 +474,7 @@ func (d *Dendrite) call(ctx context.Context, p *prepared, axon AxonInfo) Result 
 		r.StatusCode, r.StatusMessage, r.Err = http.StatusUnauthorized, err.Error(), err
 		return d.finish(r, p, start)
 	}
-	body, err := readBody(resp.Body, resp.ContentLength, d.cfg.MaxResponseBytes)
+	body, err := readBody(resp.Body, resp.ContentLength, d.cfg.MaxResponseBytes, &d.bufs)
 	if err != nil {
 		x.release(false)
 		return d.fail(axon, p, start, err)
@@ -485,7 +488,9 @@ func (d *Dendrite) call(ctx context.Context, p *prepared, axon AxonInfo) Result 
 		return d.finish(r, p, start)
 	}
 	out := reflect.New(p.schema.typ).Interface().(Synapse)
-	if err := json.Unmarshal(body, out); err != nil {
+	err = json.Unmarshal(body, out)
+	d.bufs.put(body) // the decoder copies what it keeps
+	if err != nil {
 		r.StatusCode, r.StatusMessage = http.StatusUnprocessableEntity, "Failed to parse response: "+err.Error()
 		r.Err = &StatusError{Code: r.StatusCode, Message: r.StatusMessage}
 		return d.finish(r, p, start)
