@@ -194,11 +194,21 @@ func epochSparse(s *EpochState) *EpochResult {
 	lastTempo := s.lastTempo()
 	var dividends []Fixed
 	var emaBonds sparse
+	var storedBonds [][]Entry // Yuma3: the rows to store, made with the dividends
 	if s.Yuma3 {
-		bonds, bSorted := s.readBonds(lastTempo, true, take(&ws.bonds, nnzRows(s.Bonds)))
-		emaBonds = computeBondsSparse(s, p, weightsForBonds, bonds, consensus,
-			take(&ws.ema, weightsForBonds.nnz()+bonds.nnz()), wSorted && bSorted)
-		dividends = vecMul(yuma3BondIncentive(emaBonds, incentive, n), activeStake)
+		if wSorted && !liquidActive(s, consensus) && entriesAscending(s.Bonds) {
+			// The default Yuma3 path: the stored bonds are read (masked, as proportions)
+			// while merging them into the EMA, without materialising them first.
+			emaBonds = matEMAStored(weightsForBonds, s.Bonds, s.BlockAtRegistration, lastTempo,
+				p.emaAlpha, take(&ws.ema, weightsForBonds.nnz()+nnzRows(s.Bonds)))
+		} else {
+			bonds, bSorted := s.readBonds(lastTempo, true, take(&ws.bonds, nnzRows(s.Bonds)))
+			emaBonds = computeBondsSparse(s, p, weightsForBonds, bonds, consensus,
+				take(&ws.ema, weightsForBonds.nnz()+bonds.nnz()), wSorted && bSorted)
+		}
+		var perValidator []Fixed
+		perValidator, storedBonds = yuma3BondIncentive(emaBonds, incentive, n, newPermits)
+		dividends = vecMul(perValidator, activeStake)
 		normalize(dividends)
 	} else {
 		bonds, bSorted := s.readBonds(lastTempo, false, take(&ws.bonds, nnzRows(s.Bonds)))
@@ -223,6 +233,10 @@ func epochSparse(s *EpochState) *EpochResult {
 
 	// Stored bonds: the EMA row for uids with a new permit, an empty row for everyone else
 	// (the epoch's terms carry an empty bond for them and every row is written).
+	if storedBonds != nil {
+		res.Bonds = storedBonds
+		return res
+	}
 	res.Bonds = make([][]Entry, n)
 	total := 0
 	for i := range res.Bonds {
@@ -288,7 +302,9 @@ func (s *EpochState) readBonds(lastTempo uint64, proportion bool, buf []cell) (s
 // for each validator the sum over its bonds of (bond / column sum) × incentive. It is
 // computed without materialising the normalised and multiplied matrices (two copies of
 // every bond); dropping the zero products, as mat_vec_mul_sparse does, changes no sum.
-func yuma3BondIncentive(ema sparse, incentive []Fixed, n int) []Fixed {
+// In the same pass it converts the rows of uids with a new permit into the bonds to store,
+// floor(b × 65535) (the other rows are stored empty); with a nil permits it only sums.
+func yuma3BondIncentive(ema sparse, incentive []Fixed, n int, permits []bool) ([]Fixed, [][]Entry) {
 	sums := make([]Fixed, n)
 	for _, row := range ema {
 		for _, c := range row {
@@ -297,10 +313,29 @@ func yuma3BondIncentive(ema sparse, incentive []Fixed, n int) []Fixed {
 			}
 		}
 	}
+	var stored [][]Entry
+	var entries []Entry
+	if permits != nil {
+		stored = make([][]Entry, len(permits))
+		total := 0
+		for i := range permits {
+			if permits[i] && i < len(ema) {
+				total += len(ema[i])
+			}
+		}
+		entries = make([]Entry, total) // one allocation for all rows
+	}
 	out := make([]Fixed, len(ema))
 	for i, row := range ema {
+		var dst []Entry
+		if permits != nil && i < len(permits) && permits[i] {
+			dst, entries = entries[:len(row):len(row)], entries[len(row):]
+		}
 		var acc Fixed
-		for _, c := range row {
+		for k, c := range row {
+			if dst != nil {
+				dst[k] = Entry{c.j, c.v.ToU16Proportion()}
+			}
 			if int(c.j) >= len(incentive) {
 				continue
 			}
@@ -311,6 +346,92 @@ func yuma3BondIncentive(ema sparse, incentive []Fixed, n int) []Fixed {
 			acc += v.SatMul(incentive[c.j])
 		}
 		out[i] = acc
+		if stored != nil && i < len(stored) {
+			if dst == nil {
+				dst = []Entry{}
+			}
+			stored[i] = dst
+		}
+	}
+	for i := range stored {
+		if stored[i] == nil {
+			stored[i] = []Entry{}
+		}
+	}
+	return out, stored
+}
+
+// liquidActive reports whether compute_bonds_sparse takes the liquid-alpha branch: liquid
+// alpha on and some consensus value non-zero.
+func liquidActive(s *EpochState, consensus []Fixed) bool {
+	if !s.LiquidAlpha {
+		return false
+	}
+	for _, c := range consensus {
+		if c != 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// entriesAscending reports whether every row lists its uids in strictly ascending order.
+func entriesAscending(m [][]Entry) bool {
+	for _, row := range m {
+		for k := 1; k < len(row); k++ {
+			if row[k].UID <= row[k-1].UID {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// matEMAStored is matEMA(newM, readBonds(lastTempo, proportion = true), alpha) for rows in
+// ascending column order (newM's and the stored bonds'): the stored bonds are masked
+// (dropped where lastTempo <= the column's registration block) and converted to u16/65535
+// proportions as the merge reaches them, with the same arithmetic as the two steps.
+func matEMAStored(newM sparse, stored [][]Entry, registered []uint64, lastTempo uint64, alpha Fixed, buf []cell) sparse {
+	oneMinus := One.SatSub(alpha)
+	out := make(sparse, len(newM))
+	buf = buf[:0]
+	for i, nr := range newM {
+		var or []Entry
+		if i < len(stored) {
+			or = stored[i]
+		}
+		if len(nr) == 0 && len(or) == 0 {
+			continue
+		}
+		start := len(buf)
+		if cap(buf)-start < len(nr)+len(or) {
+			nb := make([]cell, start, 2*cap(buf)+len(nr)+len(or))
+			copy(nb, buf)
+			buf = nb
+		}
+		dst := buf[start : start+len(nr)+len(or)]
+		w, a, b := 0, 0, 0
+		for a < len(nr) || b < len(or) {
+			if b < len(or) && lastTempo <= registered[or[b].UID] {
+				b++ // bond on a uid registered since the last epoch: masked
+				continue
+			}
+			switch {
+			case b == len(or) || (a < len(nr) && nr[a].j < or[b].UID):
+				dst[w] = cell{nr[a].j, alpha.SatMul(nr[a].v)}
+				a++
+			case a == len(nr) || or[b].UID < nr[a].j:
+				dst[w] = cell{or[b].UID, oneMinus.SatMul(U16Proportion(or[b].Value))}
+				b++
+			default:
+				dst[w] = cell{nr[a].j, alpha.SatMul(nr[a].v).SatAdd(oneMinus.SatMul(U16Proportion(or[b].Value)))}
+				a++
+				b++
+			}
+			w += b2i(dst[w].v > 0)
+		}
+		buf = buf[:start+w]
+		out[i] = buf[start:len(buf):len(buf)]
 	}
 	return out
 }

@@ -301,3 +301,29 @@ func TestSparseMatchesDense(t *testing.T) {
 		}
 	}
 }
+
+func TestMatEMAStoredMatchesReadThenEMA(t *testing.T) {
+	rng := rand.New(rand.NewPCG(31, 32))
+	for iter := range 300 {
+		n := 1 + rng.IntN(40)
+		s := &EpochState{N: n, BlockAtRegistration: make([]uint64, n), Bonds: make([][]Entry, n)}
+		for j := range n {
+			s.BlockAtRegistration[j] = rng.Uint64N(100)
+		}
+		for i := range n {
+			for j := range n {
+				if rng.IntN(3) > 0 {
+					s.Bonds[i] = append(s.Bonds[i], Entry{uint16(j), uint16(rng.IntN(65536))})
+				}
+			}
+		}
+		w := randSparse(rng, n, n, rng.Float64(), true)
+		lastTempo := rng.Uint64N(110)
+		alpha := Fixed(rng.Uint64N(uint64(One) + 1))
+		b, _ := s.readBonds(lastTempo, true, nil)
+		want := matEMA(w, b, alpha, n, nil, false)
+		if got := matEMAStored(w, s.Bonds, s.BlockAtRegistration, lastTempo, alpha, nil); !sameSparse(got, want) {
+			t.Fatalf("iteration %d: differs\n got %v\nwant %v", iter, got, want)
+		}
+	}
+}
