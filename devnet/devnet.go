@@ -51,6 +51,8 @@ type Options struct {
 	BasePort  int
 	BlockTime time.Duration
 	Logger    *slog.Logger
+	// Subnet, when set, creates subnet 1 with this layout once the chain runs.
+	Subnet *SubnetLayout
 	// Extensions add parts of the network.
 	Extensions []Extension
 }
@@ -64,6 +66,7 @@ type Devnet struct {
 	Log      *slog.Logger
 
 	tempHome bool
+	reused   bool // the home held a chain already
 }
 
 // Start creates (or reopens) the devnet's home and starts the chain and its extensions.
@@ -111,6 +114,12 @@ func Start(ctx context.Context, o Options) (*Devnet, error) {
 		d.Stop()
 		return nil, fmt.Errorf("devnet did not produce its first block: %w", err)
 	}
+	if o.Subnet != nil && !d.reused {
+		if err := d.SetupSubnet(ctx, *o.Subnet); err != nil {
+			d.Stop()
+			return nil, fmt.Errorf("set up subnet %d: %w", o.Subnet.Netuid, err)
+		}
+	}
 	for _, e := range o.Extensions {
 		if err := e.Start(ctx, d); err != nil {
 			d.Stop()
@@ -123,6 +132,7 @@ func Start(ctx context.Context, o Options) (*Devnet, error) {
 func (d *Devnet) initHome(o Options) error {
 	if _, err := os.Stat(filepath.Join(d.Home, "config", "genesis.json")); err == nil {
 		d.Log.Info("reusing devnet home", "home", d.Home)
+		d.reused = true
 		return nil
 	}
 	ports, err := pickPorts(o.Host, o.BasePort)

@@ -15,7 +15,10 @@ import (
 	"github.com/tessera-net/tessera/client"
 	"github.com/tessera-net/tessera/genesis"
 	"github.com/tessera-net/tessera/modules/accounts"
+	"github.com/tessera-net/tessera/modules/subnets"
 	"github.com/tessera-net/tessera/tx"
+	"github.com/tessera-net/tessera/yuma"
+	"github.com/tessera-net/tessera/yuma/yumajson"
 )
 
 func startDevnet(t *testing.T) *Devnet {
@@ -183,4 +186,79 @@ func mustTransfer(t *testing.T, to [32]byte, amount uint64) tx.Msg {
 func itoa(n int64) string {
 	b, _ := json.Marshal(n)
 	return string(b)
+}
+
+// On a running devnet, weights set by a validator produce, at the next epoch, exactly the
+// emissions package yuma computes from the chain's own epoch state, paid as stake.
+func TestDevnetEpochMatchesYuma(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	layout := DefaultSubnetLayout()
+	layout.Tempo = 5
+	d, err := Start(ctx, Options{BlockTime: 200 * time.Millisecond, Subnet: &layout})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Stop()
+	var mg subnets.Metagraph
+	// Permits come with the first epoch.
+	for {
+		if err := d.Client.Query(ctx, "/subnets/metagraph/1", 0, &mg); err != nil {
+			t.Fatal(err)
+		}
+		if mg.ValidatorPermit[1] {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	bob, _ := d.account("Bob")
+	m, err := subnets.NewSetWeights(1, []uint16{3, 4, 5}, []uint16{65535, 30000, 5000}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := bob.signer.Send(ctx, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	epoch := uint64(v.Height) + 1
+	for !subnets.EpochDue(1, layout.Tempo, epoch) {
+		epoch++
+	}
+	if err := d.WaitHeight(ctx, int64(epoch)+1); err != nil {
+		t.Fatal(err)
+	}
+	var raw json.RawMessage
+	if err := d.Client.Query(ctx, "/subnets/epoch_state/1", int64(epoch)-1, &raw); err != nil {
+		t.Fatal(err)
+	}
+	st, err := yumajson.Decode(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.CurrentBlock != epoch {
+		t.Fatalf("epoch state for block %d, want %d", st.CurrentBlock, epoch)
+	}
+	want, err := yuma.Epoch(&st.EpochState)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var before, after subnets.Metagraph
+	if err := d.Client.Query(ctx, "/subnets/metagraph/1", int64(epoch)-1, &before); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Client.Query(ctx, "/subnets/metagraph/1", int64(epoch), &after); err != nil {
+		t.Fatal(err)
+	}
+	for uid := range after.UIDs {
+		exp := want.ServerEmission[uid] + want.ValidatorEmission[uid]
+		if after.Emission[uid] != exp {
+			t.Errorf("uid %d: chain emission %d, yuma %d", uid, after.Emission[uid], exp)
+		}
+		if grew := after.Stake[uid] - before.Stake[uid]; grew != exp {
+			t.Errorf("uid %d: stake grew %d, emission %d", uid, grew, exp)
+		}
+	}
+	if !(after.Incentive[3] > after.Incentive[4] && after.Incentive[4] > after.Incentive[5]) {
+		t.Fatalf("incentive does not follow Bob's weights: %v", after.Incentive)
+	}
 }

@@ -38,33 +38,9 @@ func newTxCmd(env *cliEnv) *cobra.Command {
 	return cmd
 }
 
-// keyFlags choose the signing key of a transaction.
-type keyFlags struct {
-	uri string
-}
-
-func (k *keyFlags) register(cmd *cobra.Command) {
-	cmd.Flags().StringVar(&k.uri, "from-uri", "", "secret URI of the signing key (for example //Alice on a devnet); also TESSERA_FROM_URI")
-}
-
-func (k *keyFlags) pair(env *cliEnv) (*keys.Pair, error) {
-	uri := k.uri
-	if uri == "" {
-		uri = env.getenv("TESSERA_FROM_URI")
-	}
-	if uri == "" {
-		return nil, usagef("no signing key: give --from-uri (or set TESSERA_FROM_URI)")
-	}
-	p, err := keys.FromURI(uri)
-	if err != nil {
-		return nil, usagef("--from-uri: %v", err)
-	}
-	return p, nil
-}
-
 func newTransferCmd(env *cliEnv, nf *nodeFlag) *cobra.Command {
 	var (
-		kf      keyFlags
+		kf      = keyFlags{role: coldkeyRole}
 		to      string
 		amount  string
 		fee     string
@@ -88,7 +64,7 @@ func newTransferCmd(env *cliEnv, nf *nodeFlag) *cobra.Command {
 			if units == 0 {
 				return usagef("--amount must be greater than zero")
 			}
-			pair, err := kf.pair(env)
+			pair, err := kf.pair(cmd, env)
 			if err != nil {
 				return err
 			}

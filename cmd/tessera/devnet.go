@@ -18,6 +18,8 @@ func newDevnetCmd(env *cliEnv) *cobra.Command {
 		keepHome  bool
 		basePort  int
 		blockTime time.Duration
+		tempo     uint16
+		noSubnet  bool
 	)
 	cmd := &cobra.Command{
 		Use:   "devnet",
@@ -35,11 +37,20 @@ that is removed on exit, unless --home is given.`,
 			if cmd.Flags().Changed("home") || keepHome {
 				home = env.home
 			}
-			d, err := devnet.Start(cmd.Context(), devnet.Options{Home: home, BasePort: basePort, BlockTime: blockTime, Logger: log})
+			opts := devnet.Options{Home: home, BasePort: basePort, BlockTime: blockTime, Logger: log}
+			layout := devnet.DefaultSubnetLayout()
+			if tempo == 0 {
+				return usagef("--tempo must be at least 1")
+			}
+			layout.Tempo = tempo
+			if !noSubnet {
+				opts.Subnet = &layout
+			}
+			d, err := devnet.Start(cmd.Context(), opts)
 			if err != nil {
 				return err
 			}
-			info := devnetInfo(d)
+			info := devnetInfo(d, opts.Subnet)
 			if err := env.emit(info, func(w io.Writer) error { return printDevnet(w, info) }); err != nil {
 				d.Stop()
 				return err
@@ -54,6 +65,8 @@ that is removed on exit, unless --home is given.`,
 	cmd.Flags().BoolVar(&keepHome, "keep", false, "keep the data in --home (default ~/.tessera) instead of a temporary directory")
 	cmd.Flags().IntVar(&basePort, "base-port", 26656, "p2p port; RPC is base+1 and the API base+2 (0 picks free ports)")
 	cmd.Flags().DurationVar(&blockTime, "block-time", time.Second, "target time between blocks")
+	cmd.Flags().Uint16Var(&tempo, "tempo", 20, "blocks between the epochs of subnet 1")
+	cmd.Flags().BoolVar(&noSubnet, "no-subnet", false, "start the chain only, without subnet 1")
 	return cmd
 }
 
@@ -65,15 +78,16 @@ type devnetAccount struct {
 }
 
 type devnetSummary struct {
-	ChainID  string          `json:"chain_id"`
-	Home     string          `json:"home"`
-	RPC      string          `json:"rpc"`
-	API      string          `json:"api"`
-	Accounts []devnetAccount `json:"accounts"`
+	ChainID  string               `json:"chain_id"`
+	Home     string               `json:"home"`
+	RPC      string               `json:"rpc"`
+	API      string               `json:"api"`
+	Accounts []devnetAccount      `json:"accounts"`
+	Subnet   *devnet.SubnetLayout `json:"subnet,omitempty"`
 }
 
-func devnetInfo(d *devnet.Devnet) devnetSummary {
-	s := devnetSummary{ChainID: devnet.ChainID, Home: d.Home, RPC: d.Node.RPCAddress(), API: d.Node.APIAddress()}
+func devnetInfo(d *devnet.Devnet, subnet *devnet.SubnetLayout) devnetSummary {
+	s := devnetSummary{ChainID: devnet.ChainID, Home: d.Home, RPC: d.Node.RPCAddress(), API: d.Node.APIAddress(), Subnet: subnet}
 	for _, a := range d.Accounts {
 		s.Accounts = append(s.Accounts, devnetAccount{Name: a.Name, URI: a.URI, Address: a.Pair.Public().String(), Balance: accounts.FormatAmount(genesis.DevBalance)})
 	}
@@ -88,6 +102,12 @@ func printDevnet(w io.Writer, s devnetSummary) error {
 		fmt.Fprintf(w, "  %-8s %-10s %s  %s\n", a.Name, a.URI, a.Address, a.Balance)
 	}
 	fmt.Fprintf(w, "\nSend tokens:  tessera tx transfer --node %s --from-uri //Alice --to %s --amount 1.5\n", s.RPC, s.Accounts[1].Address)
+	if l := s.Subnet; l != nil {
+		fmt.Fprintf(w, "\nSubnet %d (tempo %d blocks): owner %s (uid 0), validators %v (uids 1-%d, %s staked each), miners %v (uids %d-%d).\n",
+			l.Netuid, l.Tempo, l.Owner, l.Validators, len(l.Validators), accounts.FormatAmount(l.Stake), l.Miners, len(l.Validators)+1, len(l.Validators)+len(l.Miners))
+		fmt.Fprintf(w, "Set weights:  tessera weights set --node %s --from-uri //%s --netuid %d --uids 3,4,5 --weights 1,0.5,0.2\n", s.RPC, l.Validators[0], l.Netuid)
+		fmt.Fprintf(w, "Watch:        tessera metagraph --node %s --netuid %d\n", s.RPC, l.Netuid)
+	}
 	_, err := fmt.Fprintf(w, "Press Ctrl-C to stop.\n")
 	return err
 }

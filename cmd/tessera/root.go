@@ -66,6 +66,11 @@ func newRootCmd(env *cliEnv) *cobra.Command {
 		newTxCmd(env),
 		newQueryCmd(env),
 		newBenchCmd(env),
+		newSubnetCmd(env),
+		newStakeCmd(env),
+		newWeightsCmd(env),
+		newRootSubnetCmd(env),
+		newMetagraphCmd(env),
 		newYumaCmd(env),
 	} {
 		root.AddCommand(c)

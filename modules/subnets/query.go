@@ -189,6 +189,9 @@ func subnetView(r store.Reader, p Params, netuid uint16) (*SubnetView, error) {
 	v := &SubnetView{Netuid: s.Netuid, Mechanism: s.Mechanism, Owner: keys.PublicKey(s.Owner).String(), OwnerHotkey: keys.PublicKey(s.OwnerHotkey).String(),
 		CreatedAt: s.CreatedAt, N: s.N, Burn: s.Burn, Pending: s.Pending, EmissionPerBlk: shares[netuid], LastEpochBlock: s.LastEpochBlock,
 		Locked: s.Locked, Hyperparams: s.Hyper}
+	if netuid == RootNetuid {
+		v.Owner, v.OwnerHotkey = "", "" // root has no owner
+	}
 	if s.Hyper.Tempo > 0 && netuid != RootNetuid {
 		// The next block b > last at which (b + netuid + 1) % (tempo + 1) == 0.
 		period := uint64(s.Hyper.Tempo) + 1

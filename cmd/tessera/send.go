@@ -1,0 +1,61 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tessera-net/tessera/client"
+	"github.com/tessera-net/tessera/tx"
+)
+
+// sendFlags are the flags of every command that sends one transaction.
+type sendFlags struct {
+	keyFlags
+	timeout time.Duration
+}
+
+func newSendFlags(role keyRole) *sendFlags {
+	return &sendFlags{keyFlags: keyFlags{role: role}}
+}
+
+func (s *sendFlags) register(cmd *cobra.Command) {
+	s.keyFlags.register(cmd)
+	cmd.Flags().DurationVar(&s.timeout, "timeout", 30*time.Second, "how long to wait for the transaction to be committed")
+}
+
+// send signs msg with the chosen key, submits it and waits for its block, then prints
+// done (a sentence) or the transaction as JSON.
+func (s *sendFlags) send(cmd *cobra.Command, env *cliEnv, nf *nodeFlag, msg tx.Msg, done string) error {
+	pair, err := s.pair(cmd, env)
+	if err != nil {
+		return err
+	}
+	c, err := nf.client()
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(cmd.Context(), s.timeout)
+	defer cancel()
+	v, err := c.Signer(pair).Send(ctx, msg)
+	if err != nil {
+		return err
+	}
+	return env.emit(v, func(w io.Writer) error {
+		_, err := fmt.Fprintf(w, "%s (block %d, tx %s)\n", done, v.Height, v.Hash)
+		return err
+	})
+}
+
+// eventAttr finds an attribute of the first event of a type in a committed transaction.
+func eventAttr(v *client.TxView, typ, key string) string {
+	for _, e := range v.Events {
+		if e.Type == typ {
+			return e.Attributes[key]
+		}
+	}
+	return ""
+}
