@@ -5,6 +5,7 @@ package yuma
 // them with literal transcriptions of the Rust functions on random matrices.
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"reflect"
 	"slices"
@@ -324,6 +325,40 @@ func TestMatEMAStoredMatchesReadThenEMA(t *testing.T) {
 		want := matEMA(w, b, alpha, n, nil, false)
 		if got := matEMAStored(w, s.Bonds, s.BlockAtRegistration, lastTempo, alpha, nil); !sameSparse(got, want) {
 			t.Fatalf("iteration %d: differs\n got %v\nwant %v", iter, got, want)
+		}
+	}
+}
+
+// TestEpochConcurrent: epochs running at the same time (each with its own pooled
+// workspace) give the results they give alone.
+func TestEpochConcurrent(t *testing.T) {
+	rng := rand.New(rand.NewPCG(41, 42))
+	states := make([]*EpochState, 16)
+	want := make([]*EpochResult, len(states))
+	for i := range states {
+		states[i] = randomState(rng)
+		r, err := Epoch(states[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		want[i] = r
+	}
+	done := make(chan error, len(states))
+	for i := range states {
+		go func() {
+			for range 20 {
+				r, err := Epoch(states[i])
+				if err != nil || !reflect.DeepEqual(r, want[i]) {
+					done <- fmt.Errorf("state %d: concurrent epoch differs (err %v)", i, err)
+					return
+				}
+			}
+			done <- nil
+		}()
+	}
+	for range states {
+		if err := <-done; err != nil {
+			t.Error(err)
 		}
 	}
 }
