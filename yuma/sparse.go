@@ -495,25 +495,37 @@ func weightedMedian(stake, score []Fixed, idx []int, minority, lo, hi Fixed, buf
 	}
 }
 
-// scored is one voter's (score, stake) in a weighted median.
-type scored struct{ score, stake Fixed }
+// scored is one voter's entry in a weighted median, packed into 8 bytes to halve the data
+// the search moves: the score (a normalised weight, 0 ≤ score < 2^48) in the high 48 bits,
+// the voter's index (< 2^16) in the low 16. Its stake is looked up by index.
+type scored uint64
 
-// medianScratch holds the three buffers of weightedMedianScored, each with capacity for
-// every voter. The caller fills b[0] with the column's voters.
-type medianScratch struct{ b [3][]scored }
+func mkScored(score Fixed, voter int) scored { return scored(uint64(score)<<16 | uint64(voter)) }
+func (e scored) score() Fixed                { return Fixed(uint64(e) >> 16) }
+func (e scored) voter() int                  { return int(e & 0xffff) }
 
-func newMedianScratch(k int) *medianScratch {
-	var m medianScratch
+// packable reports whether a score can be held in a scored.
+func packable(v Fixed) bool { return uint64(v)>>48 == 0 }
+
+// medianScratch holds the voters' stakes and the three buffers of the search, each with
+// capacity for every voter. The caller fills b[0] with the column's voters.
+type medianScratch struct {
+	stake []Fixed
+	b     [3][]scored
+}
+
+func newMedianScratch(stake []Fixed) *medianScratch {
+	m := medianScratch{stake: stake}
 	for i := range m.b {
-		m.b[i] = make([]scored, k)
+		m.b[i] = make([]scored, len(stake))
 	}
 	return &m
 }
 
-// weightedMedianScored is weightedMedian on the (score, stake) pairs in m.b[0], held by
-// value: the same mid-pivot search with the same stable partitions (so the same pivots and
-// result) without the indirection through an index list. The three buffers rotate roles
-// (current partition, lower, upper); each keeps its full capacity.
+// weightedMedianScored is weightedMedian on the entries in m.b[0], held by value: the same
+// mid-pivot search with the same stable partitions (so the same pivots and result) without
+// the indirection through an index list. The three buffers rotate roles (current
+// partition, lower, upper); each keeps its full capacity.
 func weightedMedianScored(m *medianScratch, minority, lo, hi Fixed) Fixed {
 	return medianSearch(m, len(m.b[0]), nil, minority, lo, hi)
 }
@@ -526,12 +538,13 @@ type firstSplit struct {
 	loStake, hiStake Fixed
 }
 
-// medianSearch runs the search on the n pairs in m.b[0]; with first given, the first
+// medianSearch runs the search on the n entries in m.b[0]; with first given, the first
 // partition has already been made (by the caller, while gathering the column) and the
 // search continues from its outcome.
 func medianSearch(m *medianScratch, n int, first *firstSplit, minority, lo, hi Fixed) Fixed {
 	c, l, u := 0, 1, 2
 	cur := m.b[c][:n]
+	stake := m.stake
 	limit := n
 	for iter := 0; ; {
 		n := len(cur)
@@ -539,7 +552,7 @@ func medianSearch(m *medianScratch, n int, first *firstSplit, minority, lo, hi F
 			return 0
 		}
 		if n == 1 {
-			return cur[0].score
+			return cur[0].score()
 		}
 		var pivot, loStake, hiStake Fixed
 		var lower, upper []scored
@@ -548,7 +561,7 @@ func medianSearch(m *medianScratch, n int, first *firstSplit, minority, lo, hi F
 			lower, upper = m.b[l][:first.nl], m.b[u][:first.nu]
 			first = nil
 		} else {
-			pivot = cur[n/2].score
+			pivot = cur[n/2].score()
 			// Stable partition without data-dependent branches: each element is written
 			// to both outputs and the write positions advance by the comparison results
 			// (a random score order would otherwise mispredict half the branches). The
@@ -558,11 +571,12 @@ func medianSearch(m *medianScratch, n int, first *firstSplit, minority, lo, hi F
 			var nl, nu int
 			for _, e := range cur {
 				lower[nl], upper[nu] = e, e
-				isLo, isHi := b2i(e.score < pivot), b2i(e.score > pivot)
+				sc, st := e.score(), stake[e.voter()]
+				isLo, isHi := b2i(sc < pivot), b2i(sc > pivot)
 				nl += isLo
 				nu += isHi
-				loStake += e.stake & Fixed(-isLo)
-				hiStake += e.stake & Fixed(-isHi)
+				loStake += st & Fixed(-isLo)
+				hiStake += st & Fixed(-isHi)
 			}
 			lower, upper = lower[:nl], upper[:nu]
 		}
@@ -602,9 +616,11 @@ func b2i(b bool) int {
 // are gathered into one reused buffer: when every voter row is stored in ascending column
 // order (what set_weights-sorted chains hold) by walking all voter rows with one cursor each,
 // which reads each row sequentially and keeps the voters' current cache lines hot; otherwise
-// through a compressed-column copy built in O(nnz). knownSorted asserts the former. Both give weightedMedianScored exactly
+// through a compressed-column copy built in O(nnz). known asserts that the rows are
+// ascending and hold normalised weights (0 ≤ w ≤ 1, so they pack into scored); otherwise
+// both are checked, and scores that do not pack take subtensor's index-based search. Both give weightedMedianScored exactly
 // the inputs subtensor's weighted_median gets.
-func weightedMedianColSparse(stake []Fixed, m sparse, n int, kappa Fixed, knownSorted bool) []Fixed {
+func weightedMedianColSparse(stake []Fixed, m sparse, n int, kappa Fixed, known bool) []Fixed {
 	var useStake []Fixed
 	var voters []int // rows with positive stake, in order
 	for i, s := range stake {
@@ -625,13 +641,21 @@ func weightedMedianColSparse(stake []Fixed, m sparse, n int, kappa Fixed, knownS
 	}
 
 	out := make([]Fixed, n)
-	ms := newMedianScratch(k)
-	sorted := true
-	for v := 0; v < k && !knownSorted; v++ {
-		if !ascending(rowOf(v), n) {
+	ms := newMedianScratch(useStake)
+	sorted, packs := true, true
+	for v := 0; v < k && !known; v++ {
+		row := rowOf(v)
+		if !ascending(row, n) {
 			sorted = false
-			break
 		}
+		for _, c := range row {
+			if !packable(c.v) {
+				packs = false
+			}
+		}
+	}
+	if !packs {
+		return weightedMedianColLiteral(useStake, voters, m, n, minority, stakeSum)
 	}
 	if sorted && k >= 2 {
 		// Gathering a column and the search's first partition (around the score of
@@ -656,13 +680,13 @@ func weightedMedianColSparse(stake []Fixed, m sparse, n int, kappa Fixed, knownS
 					sc = r[p].v
 					pos[v] = p + 1
 				}
-				e := scored{sc, useStake[v]}
+				e := mkScored(sc, v)
 				lower[f.nl], upper[f.nu] = e, e
 				isLo, isHi := b2i(sc < pivot), b2i(sc > pivot)
 				f.nl += isLo
 				f.nu += isHi
-				f.loStake += e.stake & Fixed(-isLo)
-				f.hiStake += e.stake & Fixed(-isHi)
+				f.loStake += useStake[v] & Fixed(-isLo)
+				f.hiStake += useStake[v] & Fixed(-isHi)
 			}
 			out[j] = medianSearch(ms, k, &f, minority, 0, stakeSum)
 		}
@@ -705,9 +729,38 @@ func weightedMedianColSparse(stake []Fixed, m sparse, n int, kappa Fixed, knownS
 		col := ms.b[0][:k]
 		ms.b[0] = col
 		for v := range k {
-			col[v] = scored{score[v], useStake[v]}
+			col[v] = mkScored(score[v], v)
 		}
 		out[j] = weightedMedianScored(ms, minority, 0, stakeSum)
+	}
+	return out
+}
+
+// weightedMedianColLiteral is weighted_median_col_sparse with subtensor's index-based
+// weighted_median, for scores outside the packed range (never met by normalised weights).
+func weightedMedianColLiteral(useStake []Fixed, voters []int, m sparse, n int, minority, stakeSum Fixed) []Fixed {
+	k := len(useStake)
+	out := make([]Fixed, n)
+	cols := make([][]Fixed, n)
+	for j := range cols {
+		cols[j] = make([]Fixed, k)
+	}
+	for v, i := range voters {
+		if i < len(m) {
+			for _, c := range m[i] {
+				if int(c.j) < n {
+					cols[c.j][v] = c.v
+				}
+			}
+		}
+	}
+	idx := make([]int, k)
+	for i := range idx {
+		idx[i] = i
+	}
+	var bufs [3][]int
+	for j := range out {
+		out[j] = weightedMedian(useStake, cols[j], idx, minority, 0, stakeSum, &bufs)
 	}
 	return out
 }
