@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math"
 	"net/http"
+	"os"
 	"reflect"
 	"strconv"
 	"strings"
@@ -216,5 +217,43 @@ func TestPyStrErrors(t *testing.T) {
 	}
 	if got, _ := PyStr([]byte(`{"hotkey": "h", "ip": "1.2.3.4"}`), reflect.TypeFor[TerminalInfo]()); !strings.HasPrefix(got, "{'status_code': None, 'status_message': None, 'process_time': None, 'ip': '1.2.3.4'") {
 		t.Errorf("nested model renders %q", got)
+	}
+}
+
+// TestPyStrGolden checks PyStr against CPython's str() (and pydantic's coercion for
+// typed fields) on 820 generated values: testdata/pystr-golden.json, made by
+// testdata/gen_pystr_golden.py with CPython 3.11 and pydantic 2.13.
+func TestPyStrGolden(t *testing.T) {
+	b, err := os.ReadFile("testdata/pystr-golden.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var g struct {
+		Cases []struct{ Raw, Type, Str string }
+	}
+	if err := json.Unmarshal(b, &g); err != nil {
+		t.Fatal(err)
+	}
+	types := map[string]reflect.Type{
+		"any": nil, "float": reflect.TypeFor[float64](), "int": reflect.TypeFor[int64](),
+		"list[float]": reflect.TypeFor[[]float64](), "dict[str,float]": reflect.TypeFor[map[string]float64](),
+		"dict[str,int]": reflect.TypeFor[map[string]int](), "list[str]": reflect.TypeFor[[]string](), "str": reflect.TypeFor[string](),
+	}
+	failed := 0
+	for _, c := range g.Cases {
+		typ, ok := types[c.Type]
+		if !ok {
+			t.Fatalf("unknown type %q", c.Type)
+		}
+		got, err := PyStr([]byte(c.Raw), typ)
+		if err != nil || got != c.Str {
+			failed++
+			if failed <= 10 {
+				t.Errorf("PyStr(%s as %s) = %q (%v), CPython says %q", c.Raw, c.Type, got, err, c.Str)
+			}
+		}
+	}
+	if failed > 0 {
+		t.Fatalf("%d of %d cases differ from CPython", failed, len(g.Cases))
 	}
 }
