@@ -195,19 +195,21 @@ func epochSparse(s *EpochState) *EpochResult {
 	var dividends []Fixed
 	var emaBonds sparse
 	var storedBonds [][]Entry // Yuma3: the rows to store, made with the dividends
+	var colSums []Fixed       // Yuma3: column sums of the EMA bonds, when the merge made them
 	if s.Yuma3 {
 		if wSorted && !liquidActive(s, consensus) && entriesAscending(s.Bonds) {
 			// The default Yuma3 path: the stored bonds are read (masked, as proportions)
 			// while merging them into the EMA, without materialising them first.
+			colSums = make([]Fixed, n)
 			emaBonds = matEMAStored(weightsForBonds, s.Bonds, s.BlockAtRegistration, lastTempo,
-				p.emaAlpha, take(&ws.ema, weightsForBonds.nnz()+nnzRows(s.Bonds)))
+				p.emaAlpha, take(&ws.ema, weightsForBonds.nnz()+nnzRows(s.Bonds)), colSums)
 		} else {
 			bonds, bSorted := s.readBonds(lastTempo, true, take(&ws.bonds, nnzRows(s.Bonds)))
 			emaBonds = computeBondsSparse(s, p, weightsForBonds, bonds, consensus,
 				take(&ws.ema, weightsForBonds.nnz()+bonds.nnz()), wSorted && bSorted)
 		}
 		var perValidator []Fixed
-		perValidator, storedBonds = yuma3BondIncentive(emaBonds, incentive, n, newPermits)
+		perValidator, storedBonds = yuma3BondIncentive(emaBonds, incentive, n, newPermits, colSums)
 		dividends = vecMul(perValidator, activeStake)
 		normalize(dividends)
 	} else {
@@ -304,12 +306,17 @@ func (s *EpochState) readBonds(lastTempo uint64, proportion bool, buf []cell) (s
 // every bond); dropping the zero products, as mat_vec_mul_sparse does, changes no sum.
 // In the same pass it converts the rows of uids with a new permit into the bonds to store,
 // floor(b × 65535) (the other rows are stored empty); with a nil permits it only sums.
-func yuma3BondIncentive(ema sparse, incentive []Fixed, n int, permits []bool) ([]Fixed, [][]Entry) {
-	sums := make([]Fixed, n)
-	for _, row := range ema {
-		for _, c := range row {
-			if int(c.j) < n {
-				sums[c.j] = sums[c.j].SatAdd(c.v)
+//
+// sums, if not nil, are the column sums of ema (summed in row order, as here), already
+// computed by the step that produced it.
+func yuma3BondIncentive(ema sparse, incentive []Fixed, n int, permits []bool, sums []Fixed) ([]Fixed, [][]Entry) {
+	if sums == nil {
+		sums = make([]Fixed, n)
+		for _, row := range ema {
+			for _, c := range row {
+				if int(c.j) < n {
+					sums[c.j] = sums[c.j].SatAdd(c.v)
+				}
 			}
 		}
 	}
@@ -390,8 +397,9 @@ func entriesAscending(m [][]Entry) bool {
 // matEMAStored is matEMA(newM, readBonds(lastTempo, proportion = true), alpha) for rows in
 // ascending column order (newM's and the stored bonds'): the stored bonds are masked
 // (dropped where lastTempo <= the column's registration block) and converted to u16/65535
-// proportions as the merge reaches them, with the same arithmetic as the two steps.
-func matEMAStored(newM sparse, stored [][]Entry, registered []uint64, lastTempo uint64, alpha Fixed, buf []cell) sparse {
+// proportions as the merge reaches them, with the same arithmetic as the two steps. It
+// adds each kept value to sums[column] (rows in order, as a later column sum would).
+func matEMAStored(newM sparse, stored [][]Entry, registered []uint64, lastTempo uint64, alpha Fixed, buf []cell, sums []Fixed) sparse {
 	oneMinus := One.SatSub(alpha)
 	out := make(sparse, len(newM))
 	buf = buf[:0]
@@ -428,7 +436,10 @@ func matEMAStored(newM sparse, stored [][]Entry, registered []uint64, lastTempo 
 				a++
 				b++
 			}
-			w += b2i(dst[w].v > 0)
+			if dst[w].v > 0 {
+				sums[dst[w].j] = sums[dst[w].j].SatAdd(dst[w].v)
+				w++
+			}
 		}
 		buf = buf[:start+w]
 		out[i] = buf[start:len(buf):len(buf)]

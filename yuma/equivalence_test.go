@@ -326,8 +326,18 @@ func TestMatEMAStoredMatchesReadThenEMA(t *testing.T) {
 		alpha := Fixed(rng.Uint64N(uint64(One) + 1))
 		b, _ := s.readBonds(lastTempo, true, nil)
 		want := matEMA(w, b, alpha, n, nil, false)
-		if got := matEMAStored(w, s.Bonds, s.BlockAtRegistration, lastTempo, alpha, nil); !sameSparse(got, want) {
+		sums := make([]Fixed, n)
+		if got := matEMAStored(w, s.Bonds, s.BlockAtRegistration, lastTempo, alpha, nil, sums); !sameSparse(got, want) {
 			t.Fatalf("iteration %d: differs\n got %v\nwant %v", iter, got, want)
+		}
+		wantSums := make([]Fixed, n)
+		for _, row := range want {
+			for _, c := range row {
+				wantSums[c.j] = wantSums[c.j].SatAdd(c.v)
+			}
+		}
+		if !slices.Equal(sums, wantSums) {
+			t.Fatalf("iteration %d: column sums differ", iter)
 		}
 	}
 }
