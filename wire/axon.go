@@ -38,7 +38,7 @@ type AxonConfig struct {
 	// ExternalIP and ExternalPort are the address the axon tells peers in its response
 	// headers (bt_header_axon_ip/port); optional.
 	ExternalIP   string
-	ExternalPort int
+	ExternalPort int // see ExternalIP
 
 	// MaxBodyBytes bounds request bodies (default 8 MiB); larger ones get 413.
 	MaxBodyBytes int64
@@ -51,17 +51,17 @@ type AxonConfig struct {
 	// NonceSessions bounds the (hotkey, uuid) sessions whose nonces are remembered
 	// (default 100 000); NonceHistory the nonces remembered per session (default 1024).
 	NonceSessions int
-	NonceHistory  int
+	NonceHistory  int // see NonceSessions
 
 	// RateLimit is the requests a second each hotkey may make (default 100), with
 	// bursts of RateBurst (default 2×RateLimit). A negative RateLimit disables it.
 	RateLimit float64
-	RateBurst int
+	RateBurst int // see RateLimit
 
 	// Concurrency is how many handlers run at once (default 256); MaxQueue how many
 	// requests may wait for a slot, in priority order (default 4096).
 	Concurrency int
-	MaxQueue    int
+	MaxQueue    int // see Concurrency
 
 	// SignResponses makes the axon sign "{axon_nonce}.{dendrite_hotkey}.{axon_hotkey}.
 	// {axon_uuid}" on every response, as a Bittensor axon does, so a dendrite can check
@@ -175,10 +175,11 @@ func Handle[S any, P interface {
 // Error is a handler error with the HTTP status to answer with, like Bittensor's
 // RunException with axon.status_code set.
 type Error struct {
-	Code    int
-	Message string
+	Code    int    // HTTP status, 400–599
+	Message string // sent as {"message": …}
 }
 
+// Error returns the status and message.
 func (e *Error) Error() string { return fmt.Sprintf("%d %s", e.Code, e.Message) }
 
 // Errorf returns an *Error with the given status and formatted message.
@@ -707,6 +708,8 @@ var ioTimeout = timeoutError{}
 type timeoutError struct{}
 
 func (timeoutError) Error() string { return "i/o timeout" }
+
+// Is matches any net.Error that is a timeout.
 func (timeoutError) Is(err error) bool {
 	var ne net.Error
 	return errors.As(err, &ne) && ne.Timeout()

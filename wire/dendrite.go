@@ -25,9 +25,9 @@ import (
 // AxonInfo is where a dendrite sends a call: the axon's address and hotkey (SS58), as
 // served on chain.
 type AxonInfo struct {
-	IP     string
-	Port   int
-	Hotkey string
+	IP     string // IPv4 or IPv6 address (or a host name)
+	Port   int    // TCP port
+	Hotkey string // the axon's hotkey, SS58; calls are signed for it
 }
 
 // Addr returns host:port, with brackets around an IPv6 address (which Bittensor's
@@ -145,21 +145,21 @@ func (d *Dendrite) Close() {
 
 // ResponseInfo is what the axon said about its answer, from the response headers.
 type ResponseInfo struct {
-	StatusCode    int
-	StatusMessage string
+	StatusCode    int     // bt_header_axon_status_code, else the HTTP status
+	StatusMessage string  // bt_header_axon_status_message
 	ProcessTime   float64 // the axon's own measure, seconds (0 if not sent)
 	AxonHotkey    string  // the hotkey the axon answered as
 }
 
 // Result is the outcome of a call to one axon.
 type Result struct {
-	Axon AxonInfo
+	Axon AxonInfo // the axon called
 	// Synapse is the decoded response (a new value of the request's type), or nil.
 	Synapse Synapse
 	// StatusCode is the HTTP status, or Bittensor's client-side code when there was no
 	// answer: 408 timeout, 503 unreachable, 422 unreadable response.
 	StatusCode    int
-	StatusMessage string
+	StatusMessage string // the axon's message, or the dendrite's
 	// Latency is from just before signing to the end of reading the response.
 	Latency time.Duration
 	// ProcessTime is the axon's own measure of its work, seconds (0 if not sent).
@@ -170,10 +170,11 @@ type Result struct {
 
 // StatusError is a call that did not succeed: the status and message.
 type StatusError struct {
-	Code    int
-	Message string
+	Code    int    // HTTP status or client-side code
+	Message string // the axon's or the dendrite's message
 }
 
+// Error returns the status and message.
 func (e *StatusError) Error() string {
 	return fmt.Sprintf("status %d: %s", e.Code, e.Message)
 }

@@ -74,9 +74,10 @@ const (
 type HeaderError struct {
 	Header  string // the header, in its wire (lower-case) form
 	Missing bool   // true: absent; false: present but malformed
-	Reason  string
+	Reason  string // what is wrong, in words
 }
 
+// Error says which header is wrong and how.
 func (e *HeaderError) Error() string {
 	if e.Missing {
 		return e.Reason

@@ -17,6 +17,7 @@ const AllowedDelta = 4 * time.Second
 // start with a capital letter.
 type nonceError string
 
+// Error returns the message.
 func (e nonceError) Error() string { return string(e) }
 
 // Nonce errors.

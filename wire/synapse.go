@@ -16,16 +16,16 @@ import (
 // TerminalInfo describes one end of a call, as Bittensor's TerminalInfo does. Every field
 // is optional (null in JSON); the field order is the order of model_dump().
 type TerminalInfo struct {
-	StatusCode    *int    `json:"status_code"`
-	StatusMessage *string `json:"status_message"`
-	ProcessTime   *Float  `json:"process_time"`
-	IP            *string `json:"ip"`
-	Port          *int    `json:"port"`
-	Version       *int64  `json:"version"`
-	Nonce         *int64  `json:"nonce"`
-	UUID          *string `json:"uuid"`
-	Hotkey        *string `json:"hotkey"`
-	Signature     *string `json:"signature"`
+	StatusCode    *int    `json:"status_code"`    // HTTP status of the call
+	StatusMessage *string `json:"status_message"` // "Success" or what went wrong
+	ProcessTime   *Float  `json:"process_time"`   // seconds the axon spent
+	IP            *string `json:"ip"`             // the terminal's address
+	Port          *int    `json:"port"`           // the terminal's port
+	Version       *int64  `json:"version"`        // Bittensor version integer
+	Nonce         *int64  `json:"nonce"`          // request nonce, ns
+	UUID          *string `json:"uuid"`           // session id
+	Hotkey        *string `json:"hotkey"`         // SS58 hotkey
+	Signature     *string `json:"signature"`      // 0x-hex sr25519 signature
 }
 
 // Float is a float64 that encodes in JSON as Python's json.dumps writes a float: always
@@ -59,13 +59,13 @@ const DefaultTimeout = 12.0
 // dendrite sends an empty value of its type in a bt_header_input_obj_ header, which
 // Python axons need to build the synapse from the headers.
 type Base struct {
-	Name             string       `json:"name"`
-	Timeout          Float        `json:"timeout"`
-	TotalSize        int64        `json:"total_size"`
-	HeaderSize       int64        `json:"header_size"`
-	Dendrite         TerminalInfo `json:"dendrite"`
-	Axon             TerminalInfo `json:"axon"`
-	ComputedBodyHash string       `json:"computed_body_hash"`
+	Name             string       `json:"name"`               // the synapse name; set by the wire layer
+	Timeout          Float        `json:"timeout"`            // seconds; 0 means DefaultTimeout
+	TotalSize        int64        `json:"total_size"`         // CPython artefact, kept for the wire
+	HeaderSize       int64        `json:"header_size"`        // CPython artefact, kept for the wire
+	Dendrite         TerminalInfo `json:"dendrite"`           // the caller, as the axon authenticated it
+	Axon             TerminalInfo `json:"axon"`               // the callee and the call's status
+	ComputedBodyHash string       `json:"computed_body_hash"` // the signed body hash (axon side)
 }
 
 // SynapseBase returns b; through embedding it makes every synapse type a Synapse.
