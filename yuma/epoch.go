@@ -348,7 +348,13 @@ func yuma3BondIncentive(ema sparse, incentive []Fixed, n int, permits []bool, su
 			}
 			v := c.v
 			if int(c.j) < n && sums[c.j] != 0 {
-				v = v.SafeDiv(sums[c.j])
+				// SafeDiv, with its common case (a bond below 1 over a larger positive
+				// column sum: no overflow possible) written out to avoid the call.
+				if d := sums[c.j]; uint64(v) < 1<<32 && d > 0 && uint64(v)>>31 < uint64(d) {
+					v = Fixed(uint64(v) << fracBits / uint64(d))
+				} else {
+					v = v.SafeDiv(d)
+				}
 			}
 			acc += v.SatMul(incentive[c.j])
 		}
