@@ -34,6 +34,9 @@ type Options struct {
 	// Yardstick runs CometBFT's kvstore example instead of Tessera (unsigned key=value
 	// transactions of the same size).
 	Yardstick bool
+	// Weights sends set_weights transactions of 256 entries from 64 validators of a
+	// 256-uid subnet instead of transfers (Senders is then 64).
+	Weights   bool
 	Duration  time.Duration // the measured window (default 30s)
 	Warmup    time.Duration // load before the window opens (default 3s)
 	BlockTime time.Duration // default 1s
@@ -106,10 +109,11 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	}
 	perSender := (o.MaxRate*int((o.Duration+o.Warmup)/time.Second) + o.Senders - 1) / o.Senders
 	var (
-		queues  [][][]byte
-		appName = "tessera"
-		chainID = "loadgen"
-		nopts   = node.Options{Home: home, Logger: o.Logger}
+		setupWeights func(context.Context, *client.Client) error
+		queues       [][][]byte
+		appName      = "tessera"
+		chainID      = "loadgen"
+		nopts        = node.Options{Home: home, Logger: o.Logger}
 	)
 	senders := make([]*keys.Pair, o.Senders)
 	var st genesis.AppState
@@ -119,12 +123,35 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		}
 		st.Fund(senders[i].Public(), 1_000_000*accounts.UnitsPerToken)
 	}
-	if o.Yardstick {
+	if o.Weights {
+		o.Senders = WeightValidators
+		senders = senders[:0]
+		for i := 0; i < WeightValidators; i++ {
+			p, err := keys.FromURI("//load/" + strconv.Itoa(i))
+			if err != nil {
+				return nil, err
+			}
+			senders = append(senders, p)
+		}
+		perSender = (o.MaxRate*int((o.Duration+o.Warmup)/time.Second) + o.Senders - 1) / o.Senders
+	}
+	switch {
+	case o.Weights:
+		appName = "tessera-set_weights"
+		owner, err := keys.FromURI("//load/owner")
+		if err != nil {
+			return nil, err
+		}
+		st.Fund(owner.Public(), 1_000_000*accounts.UnitsPerToken)
+		o.Logger.Info("pre-signing set_weights", "validators", len(senders), "per_validator", perSender)
+		queues = signWeights(chainID, senders, perSender)
+		setupWeights = func(ctx context.Context, c *client.Client) error { return weightsSubnet(ctx, c, owner, senders) }
+	case o.Yardstick:
 		appName = "cometbft-kvstore"
 		nopts.Yardstick = kvstore.NewInMemoryApplication()
 		size := len(signTransfers(chainID, senders[:1], 1)[0][0])
 		queues = kvTxs(o.Senders, perSender, size)
-	} else {
+	default:
 		o.Logger.Info("pre-signing transactions", "senders", o.Senders, "per_sender", perSender)
 		queues = signTransfers(chainID, senders, perSender)
 	}
@@ -155,6 +182,11 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	if setupWeights != nil {
+		if err := setupWeights(ctx, local); err != nil {
+			return nil, fmt.Errorf("set up the weights subnet: %w", err)
 		}
 	}
 

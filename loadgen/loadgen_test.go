@@ -50,3 +50,22 @@ func TestShortRunCommits(t *testing.T) {
 		}
 	}
 }
+
+// The set_weights load sets up a 256-uid subnet whose 64 validators get permits, and its
+// 256-entry weights commit.
+func TestShortWeightsRunCommits(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a node")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	r, err := Run(ctx, Options{Weights: true, Duration: 2 * time.Second, Warmup: 500 * time.Millisecond,
+		BlockTime: 200 * time.Millisecond, Workers: 8, MaxRate: 300, BasePort: freePort(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%+v", r)
+	if r.Committed == 0 || r.Rejected != 0 {
+		t.Fatalf("%+v", r)
+	}
+}

@@ -17,6 +17,7 @@ func newBenchCmd(env *cliEnv) *cobra.Command {
 	var (
 		o          loadgen.Options
 		yardstick  bool
+		weights    bool
 		lf         logFlags
 		cpuProfile string
 	)
@@ -49,10 +50,14 @@ node configuration with same-size unsigned transactions, for comparison.`,
 			if yardstick {
 				runs = append(runs, true)
 			}
+			o.Weights = weights
 			var results []*loadgen.Result
 			for _, ys := range runs {
 				oo := o
 				oo.Yardstick = ys
+				if ys {
+					oo.Weights = false
+				}
 				r, err := loadgen.Run(cmd.Context(), oo)
 				if err != nil {
 					return err
@@ -85,6 +90,7 @@ node configuration with same-size unsigned transactions, for comparison.`,
 	transfers.Flags().IntVar(&o.MaxRate, "max-rate", 8000, "transactions pre-signed per second of load")
 	transfers.Flags().IntVar(&o.BasePort, "base-port", 27656, "p2p port of the benchmark node (RPC +1)")
 	transfers.Flags().BoolVar(&yardstick, "yardstick", false, "also run CometBFT's kvstore example for comparison")
+	transfers.Flags().BoolVar(&weights, "set-weights", false, "send set_weights of 256 entries from 64 validators of a 256-uid subnet instead of transfers")
 	transfers.Flags().StringVar(&cpuProfile, "cpu-profile", "", "write a CPU profile of the whole run to this file")
 	transfers.Flags().StringVar(&lf.level, "log-level", "warn", "log level")
 	transfers.Flags().StringVar(&lf.format, "log-format", "text", "log format")

@@ -108,21 +108,21 @@ type Axon struct {
 
 // Neuron is one uid of a subnet.
 type Neuron struct {
-	Hotkey              []byte       `cbor:"1,keyasint"`
-	Coldkey             []byte       `cbor:"2,keyasint"`
-	BlockAtRegistration uint64       `cbor:"3,keyasint"`
-	LastUpdate          uint64       `cbor:"4,keyasint"`
-	Axon                *Axon        `cbor:"5,keyasint,omitempty"`
-	ValidatorPermit     bool         `cbor:"6,keyasint"`
-	Active              bool         `cbor:"7,keyasint"`
-	StakeWeight         uint16       `cbor:"8,keyasint"`
-	Consensus           uint16       `cbor:"9,keyasint"`
-	Incentive           uint16       `cbor:"10,keyasint"`
-	Dividends           uint16       `cbor:"11,keyasint"`
-	ValidatorTrust      uint16       `cbor:"12,keyasint"`
-	Emission            uint64       `cbor:"13,keyasint"` // paid at the last epoch
-	Weights             []yuma.Entry `cbor:"14,keyasint"`
-	Bonds               []yuma.Entry `cbor:"15,keyasint"`
+	Hotkey              []byte `cbor:"1,keyasint"`
+	Coldkey             []byte `cbor:"2,keyasint"`
+	BlockAtRegistration uint64 `cbor:"3,keyasint"`
+	LastUpdate          uint64 `cbor:"4,keyasint"`
+	Axon                *Axon  `cbor:"5,keyasint,omitempty"`
+	ValidatorPermit     bool   `cbor:"6,keyasint"`
+	Active              bool   `cbor:"7,keyasint"`
+	StakeWeight         uint16 `cbor:"8,keyasint"`
+	Consensus           uint16 `cbor:"9,keyasint"`
+	Incentive           uint16 `cbor:"10,keyasint"`
+	Dividends           uint16 `cbor:"11,keyasint"`
+	ValidatorTrust      uint16 `cbor:"12,keyasint"`
+	Emission            uint64 `cbor:"13,keyasint"` // paid at the last epoch
+	Weights             Row    `cbor:"14,keyasint"`
+	Bonds               Row    `cbor:"15,keyasint"`
 }
 
 // Commitment is data a hotkey published on a subnet.

@@ -87,7 +87,7 @@ func checkWeights(s *Subnet, uid uint16, n *Neuron, uids, values []uint16, versi
 	if s.Netuid == RootNetuid {
 		limit = 1 << 16
 	}
-	seen := make(map[uint16]bool, len(uids))
+	seen := make([]bool, limit)
 	for _, u := range uids {
 		if int(u) >= limit {
 			if s.Netuid == RootNetuid {
