@@ -60,7 +60,7 @@ func TestShortWeightsRunCommits(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	r, err := Run(ctx, Options{Weights: true, Duration: 2 * time.Second, Warmup: 500 * time.Millisecond,
-		BlockTime: 200 * time.Millisecond, Workers: 8, MaxRate: 300, BasePort: freePort(t)})
+		BlockTime: 200 * time.Millisecond, Workers: 8, MaxRate: 3000, BasePort: freePort(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
