@@ -437,7 +437,10 @@ func (a *Axon) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			fmt.Sprintf("Not Verified with error: request is addressed to axon hotkey %s, this axon is %s", hdr.axonHotkey, a.hotkey), "wrong_axon"}, start)
 		return
 	}
-	timeout := min(time.Duration(hdr.timeout*float64(time.Second)), a.cfg.MaxTimeout)
+	timeout := a.cfg.MaxTimeout // compared in float first: a huge header must not overflow
+	if hdr.timeout < timeout.Seconds() {
+		timeout = time.Duration(hdr.timeout * float64(time.Second))
+	}
 	now := a.cfg.Now().UnixNano() // nonce windows: the configurable clock
 	if err := a.nonces.checkFresh(now, hdr.nonce, timeout); err != nil {
 		a.refuse(w, rt, name, reject{http.StatusUnauthorized, "Not Verified with error: " + err.Error(), "nonce"}, start)

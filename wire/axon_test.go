@@ -461,3 +461,18 @@ func TestAxonMetricsOnRegistry(t *testing.T) {
 		t.Fatalf("second registration: %v", err)
 	}
 }
+
+func TestAxonHugeTimeoutHeader(t *testing.T) {
+	dk := vectorDendriteKey(t)
+	var got time.Duration
+	a, info := testAxon(t, alice(t), AxonConfig{}, func(a *Axon) {
+		a.Attach("Synapse", Handle(func(ctx context.Context, c *Call, s *Base) error {
+			got = c.Timeout
+			return nil
+		}), AttachOptions{})
+	})
+	st, _, body := rawExchange(t, info.Addr(), reqSpec{signer: dk, signedFor: a.Hotkey(), nonce: time.Now().UnixNano(), body: "{}", timeout: "1e300"}.raw())
+	if st != 200 || got != 60*time.Second {
+		t.Fatalf("status %d, timeout %v: %s", st, got, body)
+	}
+}

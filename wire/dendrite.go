@@ -179,6 +179,9 @@ func (e *StatusError) Error() string {
 	return fmt.Sprintf("status %d: %s", e.Code, e.Message)
 }
 
+// maxCallTimeout bounds a synapse's timeout (a larger float would overflow a Duration).
+const maxCallTimeout = 24 * time.Hour
+
 // prepared is a synapse encoded once for any number of axons: the JSON members other
 // than the per-axon ones, its body hash and timeout.
 type prepared struct {
@@ -214,7 +217,7 @@ func (d *Dendrite) prepare(ctx context.Context, syn Synapse) (*prepared, error) 
 	if timeout <= 0 {
 		timeout = DefaultTimeout
 	}
-	to := time.Duration(timeout * float64(time.Second))
+	to := time.Duration(min(timeout, maxCallTimeout.Seconds()) * float64(time.Second))
 	if dl, ok := ctx.Deadline(); ok {
 		to = min(to, time.Until(dl))
 	}
