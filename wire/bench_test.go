@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"net/http"
 	"slices"
 	"sync"
 	"syscall"
@@ -177,4 +178,58 @@ func BenchmarkFanout1000(b *testing.B) {
 	slices.Sort(times)
 	b.ReportMetric(float64(times[len(times)/2].Microseconds())/1000, "p50-ms")
 	b.ReportMetric(float64(times[min(len(times)-1, len(times)*99/100)].Microseconds())/1000, "p99-ms")
+}
+
+// BenchmarkBodyHash is the axon's per-request body work for a synapse with a hashed
+// field: one skipping scan for the hash field and the terminals, the Python str() of
+// the field, two SHA3-256s, and the terminals cut out.
+func BenchmarkBodyHash(b *testing.B) {
+	s, err := schemaOf(&HashedSynapse{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	body := []byte(`{"name": "HashedSynapse", "timeout": 12.0, "total_size": 3317, "header_size": 0, "dendrite": {"status_code": null, "status_message": null, "process_time": null, "ip": "203.0.113.5", "port": null, "version": 10002000, "nonce": 1718000000000000000, "uuid": "5ecbd69c-1cec-11ee-b0dc-e29ce36fec1a", "hotkey": "5HDvhV6WDCjCKyrXqGQSDYqQAzkzabNhctmiDYEqgBC66BsX", "signature": "0x6e4d7eb99111e5e185c7e0a3cf8363b9f11aed1c40a98451ce798a2561953b52b34de39044169d40f0b04ccdfee5412d470a61c3e5fecd71f6f29e794fe1c983"}, "axon": {"status_code": null, "status_message": null, "process_time": null, "ip": "198.51.100.7", "port": 8091, "version": null, "nonce": null, "uuid": null, "hotkey": "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY", "signature": null}, "computed_body_hash": "", "a": 1, "b": 2, "c": null, "d": ["foobar"]}`)
+	buf := make([]byte, len(body))
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		copy(buf, body)
+		h, _, err := s.bodyHashAndWipe(buf)
+		if err != nil || h != "ae06397d08f30f75c91395c59f05c62ac3b62b88250eb78b109213258e6ced0c" {
+			b.Fatal(h, err)
+		}
+	}
+}
+
+// BenchmarkParseRequestHeaders is the axon's header parsing and checking per request.
+func BenchmarkParseRequestHeaders(b *testing.B) {
+	h := http.Header{}
+	for k, v := range map[string]string{
+		canonDendriteHotkey: "5HDvhV6WDCjCKyrXqGQSDYqQAzkzabNhctmiDYEqgBC66BsX", canonDendriteNonce: "1718000000000000000",
+		canonDendriteSignature: "0xc460d4f9fb883d79680bcb6d6358ca1678daa141cf2732f017aac71e077aea67c9b32c8f93d1d4a4da2a27c4bc4f052d332bb229f273d4edc988161ae31f9f89",
+		canonDendriteUUID:      "5ecbd69c-1cec-11ee-b0dc-e29ce36fec1a", canonBodyHash: EmptyBodyHash, canonTimeout: "12.0",
+		canonDendriteVersion: "10002000", canonAxonHotkey: "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY", canonDendriteIP: "203.0.113.5",
+	} {
+		h[k] = []string{v}
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := parseRequestHeaders(h); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkPyStr renders a nested value as Python's str().
+func BenchmarkPyStr(b *testing.B) {
+	raw := []byte(`{"prompt": "Write a haiku about 'rain'", "scores": [0.1, 1e-05, 12.0, 3], "meta": {"k": null, "ok": true}}`)
+	var out []byte
+	b.SetBytes(int64(len(raw)))
+	b.ReportAllocs()
+	for b.Loop() {
+		var err error
+		if out, err = AppendPyStr(out[:0], raw, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
