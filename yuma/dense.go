@@ -330,9 +330,10 @@ func computeBondsDense(s *EpochState, p params, w, b dense, consensus []Fixed) d
 		}
 		return out
 	}
+	ac := newAlphaCache(p)
 	for i := range out {
 		for j := range out[i] {
-			a := alphaSigmoid(consensus[j], w[i][j], b[i][j], p.alphaLow, p.alphaHigh, p.steepness)
+			a := ac.alpha(consensus[j], w[i][j], b[i][j])
 			decayed := One.SatSub(a).SatMul(b[i][j])
 			inc := maxF(a.SatMul(w[i][j]), 0)
 			out[i][j] = minF(decayed.SatAdd(inc), One)

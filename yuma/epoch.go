@@ -468,16 +468,52 @@ func vecMul(a, b []Fixed) []Fixed {
 // bond, between low and high, steeper as the validator's weight departs from consensus
 // (buying) or falls below its bond (selling).
 func alphaSigmoid(consensus, weight, bond, low, high, steepness Fixed) Fixed {
-	diffBuy := clamp(weight.SatSub(consensus), 0, One)
-	diffSell := clamp(bond.SatSub(weight), 0, One)
-	diff := diffSell
+	return alphaOfDiff(sigmoidDiff(consensus, weight, bond), low, high, steepness)
+}
+
+// sigmoidDiff is the distance alpha_sigmoid feeds its sigmoid: how far the weight is above
+// consensus when buying (weight ≥ bond), how far it is below the bond when selling, in [0, 1].
+func sigmoidDiff(consensus, weight, bond Fixed) Fixed {
 	if weight >= bond {
-		diff = diffBuy
+		return clamp(weight.SatSub(consensus), 0, One)
 	}
+	return clamp(bond.SatSub(weight), 0, One)
+}
+
+// alphaOfDiff is the rest of alpha_sigmoid: low + sigmoid × (high − low), clamped.
+func alphaOfDiff(diff, low, high, steepness Fixed) Fixed {
 	e := ExpSafe(steepness.SatDiv(FixedFromInt(-100)).SatMul(diff.SatSub(half)))
 	sig := One.SatDiv(One.SatAdd(e))
 	a := low.SatAdd(sig.SatMul(high.SatSub(low)))
 	return clamp(a, low, high)
+}
+
+// alphaCache remembers alphaOfDiff at the two ends of its range: a weight at or below
+// consensus (diff 0, the common case when validators agree) and a full departure (diff 1).
+// The alpha is a function of diff alone within an epoch, so this only skips recomputing
+// the exp series.
+type alphaCache struct {
+	low, high, steepness Fixed
+	at0, at1             Fixed
+}
+
+func newAlphaCache(p params) *alphaCache {
+	return &alphaCache{
+		low: p.alphaLow, high: p.alphaHigh, steepness: p.steepness,
+		at0: alphaOfDiff(0, p.alphaLow, p.alphaHigh, p.steepness),
+		at1: alphaOfDiff(One, p.alphaLow, p.alphaHigh, p.steepness),
+	}
+}
+
+func (c *alphaCache) alpha(consensus, weight, bond Fixed) Fixed {
+	switch d := sigmoidDiff(consensus, weight, bond); d {
+	case 0:
+		return c.at0
+	case One:
+		return c.at1
+	default:
+		return alphaOfDiff(d, c.low, c.high, c.steepness)
+	}
 }
 
 // computeBondsSparse is compute_bonds_sparse (Yuma3): with liquid alpha on and a non-zero
@@ -504,6 +540,7 @@ func computeBondsSparse(s *EpochState, p params, w, b sparse, consensus []Fixed,
 	// reproduced by mergedValues once per row.
 	wv := make([]Fixed, n)
 	bv := make([]Fixed, n)
+	ac := newAlphaCache(p)
 	cur := -1
 	alphaOf := func(i int, j uint16) Fixed {
 		if i != cur {
@@ -515,7 +552,7 @@ func computeBondsSparse(s *EpochState, p params, w, b sparse, consensus []Fixed,
 			}
 			mergedValues(bv, or)
 		}
-		return alphaSigmoid(consensus[j], wv[j], bv[j], p.alphaLow, p.alphaHigh, p.steepness)
+		return ac.alpha(consensus[j], wv[j], bv[j])
 	}
 	return matEMAAlphaSparse(w, b, n, alphaOf, buf)
 }
