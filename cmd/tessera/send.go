@@ -8,7 +8,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/tessera-net/tessera/client"
 	"github.com/tessera-net/tessera/tx"
 )
 
@@ -48,14 +47,4 @@ func (s *sendFlags) send(cmd *cobra.Command, env *cliEnv, nf *nodeFlag, msg tx.M
 		_, err := fmt.Fprintf(w, "%s (block %d, tx %s)\n", done, v.Height, v.Hash)
 		return err
 	})
-}
-
-// eventAttr finds an attribute of the first event of a type in a committed transaction.
-func eventAttr(v *client.TxView, typ, key string) string {
-	for _, e := range v.Events {
-		if e.Type == typ {
-			return e.Attributes[key]
-		}
-	}
-	return ""
 }

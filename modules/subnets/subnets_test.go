@@ -1,6 +1,7 @@
 package subnets_test
 
 import (
+	"context"
 	"strings"
 	"testing"
 
@@ -63,7 +64,7 @@ func TestEpochEmissionsMatchYuma(t *testing.T) {
 	h.untilEpoch(10)
 	var raw []byte
 	{
-		r, err := h.app.Query(nil, queryReq("/subnets/epoch_state/1"))
+		r, err := h.app.Query(context.Background(), queryReq("/subnets/epoch_state/1"))
 		if err != nil || r.Code != 0 {
 			t.Fatalf("epoch_state: %v %s", err, r.Log)
 		}
