@@ -30,15 +30,23 @@ import (
 //
 // What is cached is only key material; every signature is checked in full.
 
+// Transcript labels, shared by every call. merlin appends the length to the label it is
+// given (append(label, …)), so each label's capacity is cut to its length: the append
+// then always copies, and concurrent signers never write into a shared array.
 var (
-	labelProto = []byte("proto-name")
-	labelSchn  = []byte("Schnorr-sig")
-	labelPK    = []byte("sign:pk")
-	labelR     = []byte("sign:R")
-	labelC     = []byte("sign:c")
-	labelEmpty = []byte("")
-	labelBytes = []byte("sign-bytes")
+	labelProto = fixedLabel("proto-name")
+	labelSchn  = fixedLabel("Schnorr-sig")
+	labelPK    = fixedLabel("sign:pk")
+	labelR     = fixedLabel("sign:R")
+	labelC     = fixedLabel("sign:c")
+	labelEmpty = fixedLabel("")
+	labelBytes = fixedLabel("sign-bytes")
 )
+
+func fixedLabel(s string) []byte {
+	b := []byte(s)
+	return b[:len(b):len(b)]
+}
 
 // signingTranscript starts the schnorrkel transcript for msg in the "substrate" context,
 // as schnorrkel.NewSigningContext does.

@@ -2,6 +2,7 @@ package keys
 
 import (
 	"encoding/hex"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -145,4 +146,33 @@ func BenchmarkVerify(b *testing.B) {
 			v.Verify(msg, sig)
 		}
 	})
+}
+
+// TestSignerVerifierConcurrent signs and verifies from many goroutines at once (run
+// with -race): the shared key material and transcript labels must not be written.
+func TestSignerVerifierConcurrent(t *testing.T) {
+	p, err := FromURI("//Alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, _ := NewSigner(p)
+	v, _ := NewVerifier(p.Public())
+	done := make(chan error, 8)
+	for g := range 8 {
+		go func() {
+			for i := range 50 {
+				msg := []byte(strings.Repeat("m", g*7+i))
+				if !v.Verify(msg, s.Sign(msg)) {
+					done <- fmt.Errorf("goroutine %d message %d: signature rejected", g, i)
+					return
+				}
+			}
+			done <- nil
+		}()
+	}
+	for range 8 {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
 }
