@@ -42,10 +42,13 @@ run_bench() { # title, command...
 go build -o "$tmp/tessera" ./cmd/tessera
 run_bench "Sustained signed transfers through a single-node chain (1 s blocks), with CometBFT's kvstore as yardstick" \
   "$tmp/tessera" bench transfers --duration "$window" --yardstick --log-level error
+run_bench "set_weights of 256 entries (64 validators, 256-uid subnet) through a single-node chain (1 s blocks)" \
+  "$tmp/tessera" bench transfers --set-weights --max-rate 4000 --duration "$window" --log-level error
 run_bench "sr25519 sign and verify, one core" go test ./keys -run '^$' -bench 'Sign|Verify' -cpu 1 -benchmem
 run_bench "Transaction decode and signature check, one core" go test ./tx -run '^$' -bench . -cpu 1 -benchmem
 run_bench "IAVL commit of 10k and 100k writes in one block" go test ./store -run '^$' -bench Commit -benchtime 3x
-for pkg in yuma wire; do
+run_bench "Yuma epoch, one core (4096 uids x 256 validators; 256 x 64)" go test ./yuma -run '^$' -bench 'Epoch4096x256$|Epoch256x64$' -cpu 1 -benchtime 20x -benchmem
+for pkg in wire; do
   if [ -d "$pkg" ] && grep -qs '^func Benchmark' "$pkg"/*_test.go "$pkg"/*/*_test.go; then
     run_bench "$pkg" go test "./$pkg/..." -run '^$' -bench . -benchmem
   fi
