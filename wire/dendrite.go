@@ -207,7 +207,7 @@ func (d *Dendrite) schemaFor(syn Synapse) (*schema, error) {
 
 // prepare encodes syn once. The body hash covers only the synapse's own fields, so it
 // is the same for every axon; the per-axon members (dendrite, axon) are spliced in by
-// body().
+// appendBody.
 func (d *Dendrite) prepare(ctx context.Context, syn Synapse) (*prepared, error) {
 	s, err := d.schemaFor(syn)
 	if err != nil {
@@ -273,7 +273,7 @@ func appendJSONString(b []byte, s string) []byte {
 	return append(b, '"')
 }
 
-// body builds the request body for one axon: the prepared members with name, timeout
+// appendBody builds the request body for one axon: the prepared members with name, timeout
 // and the two terminals set as Bittensor's dendrite sets them, and computed_body_hash
 // empty as a Python dendrite sends it.
 func (p *prepared) appendBody(b []byte, d *Dendrite, axon AxonInfo, nonce int64, sig string) []byte {
