@@ -212,18 +212,23 @@ func EpochState(r store.Reader, s *Subnet, currentBlock, emission uint64) (*yuma
 func (m *Module) runEpoch(ctx *module.Context, p Params, s *Subnet, block uint64) error {
 	pending := s.Pending
 	cut := mulDiv(pending, uint64(p.OwnerCut), 65535)
-	if cut > 0 {
-		if err := accounts.Credit(ctx.KV, keys.PublicKey(s.Owner), cut); err != nil {
-			return err
-		}
-	}
 	es, neurons, err := EpochState(ctx.KV, s, block, pending-cut)
 	if err != nil {
 		return err
 	}
 	res, err := yuma.Epoch(es)
 	if err != nil {
-		return err
+		// The stored state is inconsistent (a bug, not an attack: every input went through
+		// the handlers' checks). Every node reaches the same verdict, so skipping the
+		// epoch keeps consensus; the emission stays pending for the next one.
+		ctx.Emit("epoch_failed", module.Attr("netuid", strconv.Itoa(int(s.Netuid))), module.Attr("error", err.Error()))
+		s.LastEpochBlock = block
+		return nil
+	}
+	if cut > 0 {
+		if err := accounts.Credit(ctx.KV, keys.PublicKey(s.Owner), cut); err != nil {
+			return err
+		}
 	}
 	var paid uint64
 	for uid, nr := range neurons {
