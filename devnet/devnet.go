@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	cmttypes "github.com/cometbft/cometbft/types"
@@ -107,6 +108,9 @@ func Start(ctx context.Context, o Options) (*Devnet, error) {
 	}
 	if err := n.Start(); err != nil {
 		d.cleanup()
+		if strings.Contains(err.Error(), "address already in use") {
+			return nil, fmt.Errorf("%w\n(is another devnet or node running? stop it, or pick other ports with --base-port)", err)
+		}
 		return nil, err
 	}
 	d.Node, d.Client = n, client.New(n.Client())
