@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/tessera-net/tessera/internal/testutil"
 )
 
 // recorder is a batch function that doubles its inputs and records the
@@ -260,7 +262,7 @@ func TestCancelledItemDroppedBeforeDispatch(t *testing.T) {
 	if slices.Contains(items, 666) {
 		t.Fatalf("cancelled item reached the batch function: %v", items)
 	}
-	if got := gather(t, reg)["tessera_sdk_batcher_dropped_total"]; got != 1 {
+	if got := testutil.Gather(t, reg)["tessera_sdk_batcher_dropped_total"]; got != 1 {
 		t.Fatalf("dropped_total = %v, want 1", got)
 	}
 }
@@ -336,7 +338,7 @@ func TestCloseFlushesAndRejects(t *testing.T) {
 	if _, err := b.Submit(context.Background(), 9); !errors.Is(err, ErrClosed) {
 		t.Fatalf("Submit after Close err = %v, want ErrClosed", err)
 	}
-	waitGoroutines(t, before)
+	testutil.WaitGoroutines(t, before)
 }
 
 func TestCloseTimeoutCancelsBatch(t *testing.T) {
@@ -360,7 +362,7 @@ func TestCloseTimeoutCancelsBatch(t *testing.T) {
 	if err := <-res; !errors.Is(err, context.Canceled) {
 		t.Fatalf("in-flight item err = %v, want Canceled", err)
 	}
-	waitGoroutines(t, before)
+	testutil.WaitGoroutines(t, before)
 }
 
 func TestMetrics(t *testing.T) {
@@ -376,7 +378,7 @@ func TestMetrics(t *testing.T) {
 		}
 	}
 	closeBatcher(t, b)
-	got := gather(t, reg)
+	got := testutil.Gather(t, reg)
 	for name, want := range map[string]float64{
 		"tessera_sdk_batcher_batches_total":          3,
 		"tessera_sdk_batcher_items_total":            3,
@@ -403,40 +405,5 @@ func waitFor(t *testing.T, cond func() bool) {
 			t.Fatal("condition not met within 10s")
 		}
 		time.Sleep(time.Millisecond)
-	}
-}
-
-func gather(t *testing.T, reg *prometheus.Registry) map[string]float64 {
-	t.Helper()
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := map[string]float64{}
-	for _, mf := range mfs {
-		for _, m := range mf.GetMetric() {
-			switch {
-			case m.GetCounter() != nil:
-				out[mf.GetName()] += m.GetCounter().GetValue()
-			case m.GetGauge() != nil:
-				out[mf.GetName()] += m.GetGauge().GetValue()
-			case m.GetHistogram() != nil:
-				out[mf.GetName()] += float64(m.GetHistogram().GetSampleCount())
-			}
-		}
-	}
-	return out
-}
-
-func waitGoroutines(t *testing.T, max int) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for runtime.NumGoroutine() > max {
-		if time.Now().After(deadline) {
-			buf := make([]byte, 1<<16)
-			n := runtime.Stack(buf, true)
-			t.Fatalf("goroutine leak: %d running, want <= %d\n%s", runtime.NumGoroutine(), max, buf[:n])
-		}
-		time.Sleep(5 * time.Millisecond)
 	}
 }

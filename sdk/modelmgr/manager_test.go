@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/tessera-net/tessera/internal/testutil"
 )
 
 // writeArtifact writes content to dir/name and returns a spec for it.
@@ -142,7 +144,7 @@ func TestLoadVerifiesChecksum(t *testing.T) {
 	if loads, _ := h.snapshot(); len(loads) != 0 {
 		t.Fatalf("loader called despite checksum mismatch: %v", loads)
 	}
-	if got := gather(t, reg); got["tessera_sdk_modelmgr_loads_total"] != 1 || got["tessera_sdk_modelmgr_failures_total"] != 1 {
+	if got := testutil.Gather(t, reg); got["tessera_sdk_modelmgr_loads_total"] != 1 || got["tessera_sdk_modelmgr_failures_total"] != 1 {
 		t.Fatalf("metrics after mismatch: %v", got)
 	}
 	// Restore the file: the load now succeeds.
@@ -511,7 +513,7 @@ func TestRunAndMetrics(t *testing.T) {
 	if h.Successes != 2 || h.Failures != 1 {
 		t.Fatalf("Health = %+v", h)
 	}
-	got := gather(t, reg)
+	got := testutil.Gather(t, reg)
 	for name, want := range map[string]float64{
 		"tessera_sdk_modelmgr_loads_total":               1,
 		"tessera_sdk_modelmgr_cache_misses_total":        1,
@@ -529,7 +531,7 @@ func TestRunAndMetrics(t *testing.T) {
 	if err := mg.Unregister("m", "1"); err != nil {
 		t.Fatal(err)
 	}
-	if got := gather(t, reg); got["tessera_sdk_modelmgr_healthy"] != 0 || got["tessera_sdk_modelmgr_loaded_models"] != 0 {
+	if got := testutil.Gather(t, reg); got["tessera_sdk_modelmgr_healthy"] != 0 || got["tessera_sdk_modelmgr_loaded_models"] != 0 {
 		t.Errorf("per-model series or cache survived Unregister: %v", got)
 	}
 }
@@ -552,26 +554,4 @@ func TestNewValidates(t *testing.T) {
 			}
 		})
 	}
-}
-
-func gather(t *testing.T, reg *prometheus.Registry) map[string]float64 {
-	t.Helper()
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := map[string]float64{}
-	for _, mf := range mfs {
-		for _, m := range mf.GetMetric() {
-			switch {
-			case m.GetCounter() != nil:
-				out[mf.GetName()] += m.GetCounter().GetValue()
-			case m.GetGauge() != nil:
-				out[mf.GetName()] += m.GetGauge().GetValue()
-			case m.GetHistogram() != nil:
-				out[mf.GetName()] += float64(m.GetHistogram().GetSampleCount())
-			}
-		}
-	}
-	return out
 }

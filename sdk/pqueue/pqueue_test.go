@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/tessera-net/tessera/internal/testutil"
 )
 
 type push struct {
@@ -226,7 +228,7 @@ func TestCloseWakesBlockedPops(t *testing.T) {
 			t.Fatalf("Pop err = %v, want ErrClosed", err)
 		}
 	}
-	waitGoroutines(t, before)
+	testutil.WaitGoroutines(t, before)
 }
 
 // TestConcurrent checks that under contention every pushed item is popped
@@ -297,7 +299,7 @@ func TestMetrics(t *testing.T) {
 		"tessera_sdk_pqueue_depth":          1,
 		"tessera_sdk_pqueue_wait_seconds":   1, // sample count
 	}
-	got := gather(t, reg)
+	got := testutil.Gather(t, reg)
 	for name, v := range want {
 		if got[name] != v {
 			t.Errorf("%s = %v, want %v", name, got[name], v)
@@ -314,39 +316,6 @@ func TestMetrics(t *testing.T) {
 
 // gather returns each metric family's value summed over its series: counter
 // and gauge values, histogram sample counts.
-func gather(t *testing.T, reg *prometheus.Registry) map[string]float64 {
-	t.Helper()
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := map[string]float64{}
-	for _, mf := range mfs {
-		for _, m := range mf.GetMetric() {
-			switch {
-			case m.GetCounter() != nil:
-				out[mf.GetName()] += m.GetCounter().GetValue()
-			case m.GetGauge() != nil:
-				out[mf.GetName()] += m.GetGauge().GetValue()
-			case m.GetHistogram() != nil:
-				out[mf.GetName()] += float64(m.GetHistogram().GetSampleCount())
-			}
-		}
-	}
-	return out
-}
-
-func waitGoroutines(t *testing.T, max int) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for runtime.NumGoroutine() > max {
-		if time.Now().After(deadline) {
-			t.Fatalf("goroutine leak: %d running, want <= %d", runtime.NumGoroutine(), max)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 func equal(a, b []string) bool {
 	if len(a) != len(b) {
 		return false

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/tessera-net/tessera/internal/testutil"
 )
 
 type clock struct {
@@ -188,12 +190,12 @@ func TestSingleflight(t *testing.T) {
 	if calls.Load() != 1 {
 		t.Fatalf("fetch ran %d times for %d concurrent Gets, want 1", calls.Load(), n)
 	}
-	got := gather(t, reg)
+	got := testutil.Gather(t, reg)
 	if got["tessera_sdk_respcache_misses_total"] != 1 || got["tessera_sdk_respcache_shared_total"] != n-1 {
 		t.Fatalf("misses %v shared %v, want 1 and %d", got["tessera_sdk_respcache_misses_total"],
 			got["tessera_sdk_respcache_shared_total"], n-1)
 	}
-	waitGoroutines(t, before)
+	testutil.WaitGoroutines(t, before)
 }
 
 func TestImpatientCallerDoesNotFailOthers(t *testing.T) {
@@ -249,7 +251,7 @@ func TestAbandonedFetchIsCancelled(t *testing.T) {
 	if err != nil || v != "fresh" {
 		t.Fatalf("Get after abandon = %q, %v", v, err)
 	}
-	waitGoroutines(t, before)
+	testutil.WaitGoroutines(t, before)
 }
 
 func TestHashJSON(t *testing.T) {
@@ -305,42 +307,9 @@ func TestMaintenance(t *testing.T) {
 	if c.Len() != 0 {
 		t.Fatalf("Len after Purge = %d", c.Len())
 	}
-	got := gather(t, reg)
+	got := testutil.Gather(t, reg)
 	if got["tessera_sdk_respcache_evictions_total"] != 2 || got["tessera_sdk_respcache_entries"] != 0 {
 		t.Fatalf("metrics %v", got)
-	}
-}
-
-func gather(t *testing.T, reg *prometheus.Registry) map[string]float64 {
-	t.Helper()
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := map[string]float64{}
-	for _, mf := range mfs {
-		for _, m := range mf.GetMetric() {
-			switch {
-			case m.GetCounter() != nil:
-				out[mf.GetName()] += m.GetCounter().GetValue()
-			case m.GetGauge() != nil:
-				out[mf.GetName()] += m.GetGauge().GetValue()
-			case m.GetHistogram() != nil:
-				out[mf.GetName()] += float64(m.GetHistogram().GetSampleCount())
-			}
-		}
-	}
-	return out
-}
-
-func waitGoroutines(t *testing.T, max int) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for runtime.NumGoroutine() > max {
-		if time.Now().After(deadline) {
-			t.Fatalf("goroutine leak: %d running, want <= %d", runtime.NumGoroutine(), max)
-		}
-		time.Sleep(5 * time.Millisecond)
 	}
 }
 
@@ -373,5 +342,5 @@ func TestCloseCancelsFetches(t *testing.T) {
 	if _, err := c.Get(context.Background(), request{"m", "new"}, (&counter{}).fetch); !errors.Is(err, ErrClosed) {
 		t.Fatalf("miss after Close err = %v, want ErrClosed", err)
 	}
-	waitGoroutines(t, before)
+	testutil.WaitGoroutines(t, before)
 }

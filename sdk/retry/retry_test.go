@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/tessera-net/tessera/internal/testutil"
 )
 
 func mustNew(t *testing.T, cfg Config) *Retrier {
@@ -198,7 +200,7 @@ func TestMetrics(t *testing.T) {
 	r := mustNew(t, Config{MaxAttempts: 3, InitialBackoff: time.Millisecond, Name: "dendrite", Registerer: reg})
 	_ = r.Do(context.Background(), func(context.Context) error { return nil })
 	_ = r.Do(context.Background(), func(context.Context) error { return errFlaky })
-	got := gather(t, reg)
+	got := testutil.Gather(t, reg)
 	for name, want := range map[string]float64{
 		"tessera_sdk_retry_attempts_total":    4,
 		"tessera_sdk_retry_calls_total":       2,
@@ -209,26 +211,4 @@ func TestMetrics(t *testing.T) {
 			t.Errorf("%s = %v, want %v", name, got[name], want)
 		}
 	}
-}
-
-func gather(t *testing.T, reg *prometheus.Registry) map[string]float64 {
-	t.Helper()
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := map[string]float64{}
-	for _, mf := range mfs {
-		for _, m := range mf.GetMetric() {
-			switch {
-			case m.GetCounter() != nil:
-				out[mf.GetName()] += m.GetCounter().GetValue()
-			case m.GetGauge() != nil:
-				out[mf.GetName()] += m.GetGauge().GetValue()
-			case m.GetHistogram() != nil:
-				out[mf.GetName()] += float64(m.GetHistogram().GetSampleCount())
-			}
-		}
-	}
-	return out
 }

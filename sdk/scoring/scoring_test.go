@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/tessera-net/tessera/internal/testutil"
 )
 
 const ms = time.Millisecond
@@ -172,7 +174,7 @@ func TestInvalidObservations(t *testing.T) {
 			if res != nil {
 				t.Fatal("partial results returned with an error")
 			}
-			if got := gather(t, reg); got["tessera_sdk_scoring_invalid_rounds_total"] != 1 {
+			if got := testutil.Gather(t, reg); got["tessera_sdk_scoring_invalid_rounds_total"] != 1 {
 				t.Fatalf("invalid_rounds_total = %v", got["tessera_sdk_scoring_invalid_rounds_total"])
 			}
 		})
@@ -288,7 +290,7 @@ func TestMetrics(t *testing.T) {
 	if _, err := s.Score(pair()); err != nil {
 		t.Fatal(err)
 	}
-	got := gather(t, reg)
+	got := testutil.Gather(t, reg)
 	for name, want := range map[string]float64{
 		"tessera_sdk_scoring_rounds_total":        1,
 		"tessera_sdk_scoring_miners_scored_total": 2,
@@ -300,26 +302,4 @@ func TestMetrics(t *testing.T) {
 			t.Errorf("%s = %v, want %v", name, got[name], want)
 		}
 	}
-}
-
-func gather(t *testing.T, reg *prometheus.Registry) map[string]float64 {
-	t.Helper()
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := map[string]float64{}
-	for _, mf := range mfs {
-		for _, m := range mf.GetMetric() {
-			switch {
-			case m.GetCounter() != nil:
-				out[mf.GetName()] += m.GetCounter().GetValue()
-			case m.GetGauge() != nil:
-				out[mf.GetName()] += m.GetGauge().GetValue()
-			case m.GetHistogram() != nil:
-				out[mf.GetName()] += float64(m.GetHistogram().GetSampleCount())
-			}
-		}
-	}
-	return out
 }

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/tessera-net/tessera/internal/testutil"
 )
 
 func newPool(t *testing.T, cfg Config) *Pool {
@@ -210,7 +212,7 @@ func TestCloseWaitsAndRejects(t *testing.T) {
 	if err := p.Close(context.Background()); err != nil {
 		t.Fatalf("second Close: %v", err)
 	}
-	waitGoroutines(t, before)
+	testutil.WaitGoroutines(t, before)
 }
 
 func TestCloseTimeoutAbandonsQueued(t *testing.T) {
@@ -242,7 +244,7 @@ func TestCloseTimeoutAbandonsQueued(t *testing.T) {
 	if err := p.Close(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	waitGoroutines(t, before)
+	testutil.WaitGoroutines(t, before)
 }
 
 func TestConcurrentSubmitAndClose(t *testing.T) {
@@ -280,7 +282,7 @@ func TestConcurrentSubmitAndClose(t *testing.T) {
 	if accepted.Load() != ran.Load() {
 		t.Fatalf("accepted %d tasks, ran %d", accepted.Load(), ran.Load())
 	}
-	waitGoroutines(t, before)
+	testutil.WaitGoroutines(t, before)
 }
 
 func TestMetrics(t *testing.T) {
@@ -295,7 +297,7 @@ func TestMetrics(t *testing.T) {
 	if err := p.Close(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	got := gather(t, reg)
+	got := testutil.Gather(t, reg)
 	want := map[string]float64{
 		"tessera_sdk_workerpool_workers":               1,
 		"tessera_sdk_workerpool_submitted_total":       4,
@@ -309,38 +311,5 @@ func TestMetrics(t *testing.T) {
 		if got[name] != v {
 			t.Errorf("%s = %v, want %v", name, got[name], v)
 		}
-	}
-}
-
-func gather(t *testing.T, reg *prometheus.Registry) map[string]float64 {
-	t.Helper()
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := map[string]float64{}
-	for _, mf := range mfs {
-		for _, m := range mf.GetMetric() {
-			switch {
-			case m.GetCounter() != nil:
-				out[mf.GetName()] += m.GetCounter().GetValue()
-			case m.GetGauge() != nil:
-				out[mf.GetName()] += m.GetGauge().GetValue()
-			case m.GetHistogram() != nil:
-				out[mf.GetName()] += float64(m.GetHistogram().GetSampleCount())
-			}
-		}
-	}
-	return out
-}
-
-func waitGoroutines(t *testing.T, max int) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for runtime.NumGoroutine() > max {
-		if time.Now().After(deadline) {
-			t.Fatalf("goroutine leak: %d running, want <= %d", runtime.NumGoroutine(), max)
-		}
-		time.Sleep(5 * time.Millisecond)
 	}
 }
