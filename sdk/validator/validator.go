@@ -1,0 +1,454 @@
+// Package validator is the SDK's validator runtime. Given a subnet Definition it runs
+// rounds: it keeps the metagraph in step with the chain (resizing its scores when the
+// subnet grows or shrinks and restarting a uid's score when its hotkey changes), samples
+// miners that serve an axon, fans the round's query out to them with a timeout, scores
+// the answers with the subnet's function, keeps moving-average scores, and turns them
+// into weights within the chain's limits, set as soon as the rate limit allows, with
+// the chain's reason logged when it refuses. Its state is saved after every round and
+// resumed on start.
+package validator
+
+import (
+	"context"
+	crand "crypto/rand"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/tessera-net/tessera/client"
+	"github.com/tessera-net/tessera/keys"
+	"github.com/tessera-net/tessera/modules/subnets"
+	"github.com/tessera-net/tessera/sdk/metagraph"
+	"github.com/tessera-net/tessera/sdk/subnet"
+	"github.com/tessera-net/tessera/sdk/weights"
+	"github.com/tessera-net/tessera/tx"
+	"github.com/tessera-net/tessera/wire"
+)
+
+// Chain is what a validator needs of the chain: reads, and a signer for its hotkey.
+type Chain interface {
+	metagraph.Chain
+	Send(ctx context.Context, msg tx.Msg) (*client.TxView, error)
+}
+
+// Options configure a Validator.
+type Options struct {
+	// Config holds the netuid, sample size, timeout, α, epoch length, step interval and
+	// state directory (required: resolve the default with Config.ResolveStateDir).
+	Config subnet.Config
+	// Hotkey signs the queries and the weights.
+	Hotkey *keys.Pair
+	// Chain reads the metagraph and sends set_weights.
+	Chain Chain
+	// Dendrite sends the queries (one is made from Hotkey when nil).
+	Dendrite *wire.Dendrite
+	// Registerer receives the validator's and its dendrite's metrics (none when nil).
+	Registerer prometheus.Registerer
+	// Logger receives the validator's logs (discarded when nil).
+	Logger *slog.Logger
+}
+
+// Validator runs a subnet's validation loop.
+type Validator[P wire.Synapse] struct {
+	def  *subnet.Definition[P]
+	o    Options
+	cfg  subnet.Config
+	dend *wire.Dendrite
+	log  *slog.Logger
+	met  *metrics
+	seed uint64
+	me   string
+
+	mu    sync.Mutex // guards st for Snapshot
+	st    State
+	graph *metagraph.Graph
+	owner string // the subnet owner's hotkey, which may set weights without a permit
+	// why is the last reason weights were not set, logged once per change.
+	why string
+}
+
+// New checks the definition and options.
+func New[P wire.Synapse](def *subnet.Definition[P], o Options) (*Validator[P], error) {
+	if err := def.Check(); err != nil {
+		return nil, fmt.Errorf("validator: %w", err)
+	}
+	if o.Hotkey == nil {
+		return nil, errors.New("validator: no hotkey")
+	}
+	if o.Chain == nil {
+		return nil, errors.New("validator: no chain client")
+	}
+	if err := o.Config.Validate(); err != nil {
+		return nil, fmt.Errorf("validator: %w", err)
+	}
+	if o.Config.StateDir == "" {
+		return nil, errors.New("validator: no state directory")
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	v := &Validator[P]{def: def, o: o, cfg: o.Config, me: o.Hotkey.Public().String()}
+	v.log = o.Logger.With("role", "validator", "subnet", def.Name, "netuid", o.Config.Netuid)
+	var err error
+	if v.met, err = newMetrics(def.Name, o.Registerer); err != nil {
+		return nil, fmt.Errorf("validator metrics: %w", err)
+	}
+	v.dend = o.Dendrite
+	if v.dend == nil {
+		if v.dend, err = wire.NewDendrite(o.Hotkey, wire.DendriteConfig{Registerer: o.Registerer, Logger: o.Logger}); err != nil {
+			return nil, fmt.Errorf("validator: %w", err)
+		}
+	}
+	var b [8]byte
+	crand.Read(b[:])
+	v.seed = binary.LittleEndian.Uint64(b[:])
+	return v, nil
+}
+
+// Snapshot returns a copy of the validator's state.
+func (v *Validator[P]) Snapshot() State {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	s := v.st
+	s.Hotkeys, s.Scores = slices.Clone(s.Hotkeys), slices.Clone(s.Scores)
+	return s
+}
+
+// Run resumes the saved state, then runs rounds until ctx ends. It returns nil when ctx
+// ends, and an error only for what it cannot go on without (the state, the hotkey's
+// registration).
+func (v *Validator[P]) Run(ctx context.Context) error {
+	defer v.dend.Close()
+	if err := v.resume(); err != nil {
+		return err
+	}
+	for ctx.Err() == nil {
+		height, err := v.height(ctx)
+		if err != nil {
+			v.log.Warn("cannot read the chain's height; retrying", "err", err)
+			sleep(ctx, time.Duration(v.cfg.StepInterval)+time.Second)
+			continue
+		}
+		if err := v.sync(ctx, height, false); err != nil {
+			if ctx.Err() != nil {
+				break
+			}
+			if v.graph == nil {
+				v.log.Warn("no metagraph yet; retrying", "err", err)
+				sleep(ctx, time.Second)
+				continue
+			}
+			v.log.Warn("metagraph sync failed; going on with the previous one", "err", err)
+		}
+		if _, ok := v.graph.UID(v.me); !ok {
+			return fmt.Errorf("validator: hotkey %s is not registered on subnet %d (it may have been replaced): register it again", v.me, v.cfg.Netuid)
+		}
+		v.round(ctx, height)
+		if ctx.Err() != nil {
+			break
+		}
+		v.maybeSetWeights(ctx)
+		sleep(ctx, time.Duration(v.cfg.StepInterval))
+	}
+	v.log.Info("validator stopped", "step", v.st.Step)
+	return nil
+}
+
+func sleep(ctx context.Context, d time.Duration) {
+	if d <= 0 {
+		return
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+}
+
+func (v *Validator[P]) height(ctx context.Context) (int64, error) {
+	s, err := v.o.Chain.Status(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return s.Height, nil
+}
+
+// resume loads the saved state, or starts afresh when there is none.
+func (v *Validator[P]) resume() error {
+	st, ok, err := LoadState(v.cfg.StateDir)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		v.st = State{Netuid: v.cfg.Netuid, Hotkey: v.me}
+		v.log.Info("no saved state; starting afresh", "state_dir", v.cfg.StateDir)
+		return nil
+	}
+	if st.Netuid != v.cfg.Netuid || st.Hotkey != v.me {
+		return fmt.Errorf("validator: the state in %s is for subnet %d and hotkey %s, not subnet %d and hotkey %s: use another --state-dir",
+			v.cfg.StateDir, st.Netuid, st.Hotkey, v.cfg.Netuid, v.me)
+	}
+	v.st = *st
+	v.log.Info("resumed saved state", "state_dir", v.cfg.StateDir, "step", st.Step, "uids", len(st.Scores),
+		"scores", fmtScores(st.Scores), "last_weights_block", st.LastWeightsBlock, "saved_at", st.SavedAt)
+	v.setScoreMetrics()
+	return nil
+}
+
+func fmtScores(s []float64) string {
+	b := []byte{'['}
+	for i, x := range s {
+		if i > 0 {
+			b = append(b, ' ')
+		}
+		b = strconv.AppendFloat(b, x, 'f', 4, 64)
+	}
+	return string(append(b, ']'))
+}
+
+// sync refreshes the metagraph every EpochLength blocks (or when forced) and carries
+// the scores over.
+func (v *Validator[P]) sync(ctx context.Context, height int64, force bool) error {
+	if !force && v.graph != nil && height < v.graph.Block+v.cfg.EpochLength {
+		return nil
+	}
+	g, err := metagraph.Fetch(ctx, v.o.Chain, v.cfg.Netuid)
+	if err != nil {
+		return err
+	}
+	var sv subnets.SubnetView
+	if err := v.o.Chain.Query(ctx, fmt.Sprintf("/subnets/subnet/%d", v.cfg.Netuid), 0, &sv); err != nil {
+		return fmt.Errorf("subnet %d: %w", v.cfg.Netuid, err)
+	}
+	v.owner = sv.OwnerHotkey
+	v.mu.Lock()
+	before := len(v.st.Scores)
+	reset := v.st.Resync(g)
+	v.mu.Unlock()
+	v.graph = g
+	for _, uid := range reset {
+		v.log.Info("uid has a new hotkey: its score restarts from zero", "uid", uid, "hotkey", g.Hotkeys[uid])
+	}
+	if before != g.Size() {
+		v.log.Info("metagraph size changed", "from", before, "to", g.Size())
+	}
+	v.met.syncs.Inc()
+	v.met.uids.Set(float64(g.Size()))
+	v.setScoreMetrics()
+	return nil
+}
+
+func (v *Validator[P]) setScoreMetrics() {
+	v.met.score.Reset()
+	for uid, s := range v.st.Scores {
+		v.met.score.WithLabelValues(strconv.Itoa(uid)).Set(s)
+	}
+}
+
+// round queries a sample of miners once and folds the scores in.
+func (v *Validator[P]) round(ctx context.Context, height int64) {
+	start := time.Now()
+	self := -1
+	if uid, ok := v.graph.UID(v.me); ok {
+		self = int(uid)
+	}
+	step := v.st.Step + 1
+	rng := rand.New(rand.NewPCG(v.seed, step))
+	uids := SelectMiners(v.graph, self, v.cfg.SampleSize, v.cfg.VpermitLimit, rng)
+	if len(uids) == 0 {
+		v.setWhy(ctx, "no miner serves an axon on the subnet yet: nothing to query")
+		return
+	}
+	q, err := v.def.Query(ctx, subnet.Round{Step: step, Block: height, Rand: rng, Miners: uids})
+	if err != nil {
+		v.log.Error("the subnet's Query function failed; round skipped", "step", step, "err", err)
+		return
+	}
+	q.SynapseBase().Timeout = wire.Float(time.Duration(v.cfg.Timeout).Seconds())
+	axons := make([]wire.AxonInfo, len(uids))
+	for i, uid := range uids {
+		axons[i], _ = v.graph.Axon(uid)
+	}
+	results := v.dend.Fanout(ctx, axons, q)
+	if ctx.Err() != nil {
+		return // a round cut short by shutdown is not scored
+	}
+	responses := make([]subnet.Response[P], len(uids))
+	for i, r := range results {
+		resp := subnet.Response[P]{UID: uids[i], Hotkey: axons[i].Hotkey, Status: r.StatusCode, Message: r.StatusMessage, Latency: r.Latency, Err: r.Err}
+		if r.Err == nil {
+			if p, ok := r.Synapse.(P); ok {
+				resp.Synapse = p
+			} else {
+				resp.Err = fmt.Errorf("answer of type %T, not %T", r.Synapse, resp.Synapse)
+			}
+		}
+		v.met.responses.WithLabelValues(strconv.Itoa(r.StatusCode)).Inc()
+		responses[i] = resp
+	}
+	rewards, err := v.def.Score(ctx, q, responses)
+	if err == nil && len(rewards) != len(responses) {
+		err = fmt.Errorf("%d scores for %d responses", len(rewards), len(responses))
+	}
+	if err != nil {
+		v.log.Error("the subnet's Score function failed; round not scored", "step", step, "err", err)
+		return
+	}
+	v.mu.Lock()
+	UpdateScores(v.st.Scores, uids, rewards, v.cfg.Alpha)
+	v.st.Step, v.st.Block, v.st.SavedAt = step, height, time.Now().UTC()
+	st := v.st
+	v.mu.Unlock()
+	if err := st.Save(v.cfg.StateDir); err != nil {
+		v.log.Error("saving the state failed; it will be retried after the next round", "err", err)
+	}
+	v.setScoreMetrics()
+	v.met.rounds.Inc()
+	v.met.roundSeconds.Observe(time.Since(start).Seconds())
+	ok := 0
+	for _, r := range responses {
+		if r.OK() {
+			ok++
+		}
+	}
+	v.log.Debug("round", "step", step, "block", height, "queried", len(uids), "answered", ok, "rewards", fmtScores(rewards), "took", time.Since(start))
+}
+
+// setWhy logs why weights were not set (or a round did nothing), once per new reason.
+func (v *Validator[P]) setWhy(_ context.Context, why string) {
+	if why != v.why {
+		v.log.Warn(why)
+		v.why = why
+	}
+}
+
+// maybeSetWeights sets weights when they are due and the rate limit allows.
+func (v *Validator[P]) maybeSetWeights(ctx context.Context) {
+	if v.cfg.DisableSetWeights {
+		return
+	}
+	height, err := v.height(ctx)
+	if err != nil {
+		return
+	}
+	g := v.graph
+	uid, _ := g.UID(v.me)
+	h := g.Hyperparams
+	last := max(v.st.LastWeightsBlock, int64(g.LastUpdate[uid]))
+	if v.st.LastWeightsBlock == 0 && g.LastUpdate[uid] == g.BlockAtRegistration[uid] {
+		last = 0 // never set: the chain lets a new neuron set weights at once
+	}
+	// The transaction lands in a later block than height: at height+1 at the earliest.
+	next := last + max(v.cfg.EpochLength, int64(h.WeightsRateLimit))
+	if last > 0 && height+1 < next {
+		return
+	}
+	if !g.ValidatorPermit[uid] && v.owner != v.me {
+		v.refused(ctx, fmt.Sprintf("weights not set: uid %d has no validator permit on subnet %d yet (permits go to the top %d uids by stake at each epoch)", uid, v.cfg.Netuid, h.MaxValidators), true)
+		return
+	}
+	if v.def.VersionKey < h.WeightsVersionKey {
+		v.refused(ctx, fmt.Sprintf("weights not set: this validator's version key %d is older than the subnet's weights_version %d: update the validator", v.def.VersionKey, h.WeightsVersionKey), false)
+		return
+	}
+	n, minAllowed, maxLimit := g.Limits()
+	v.mu.Lock()
+	vec, err := weights.Compute(v.st.Scores, weights.Limits{N: n, MinAllowedWeights: minAllowed, MaxWeightLimit: maxLimit})
+	v.mu.Unlock()
+	if err != nil {
+		v.refused(ctx, "weights not set: "+err.Error(), false)
+		return
+	}
+	msg, err := subnets.NewSetWeights(v.cfg.Netuid, vec.UIDs, vec.Values, v.def.VersionKey)
+	if err != nil {
+		v.refused(ctx, "weights not set: "+err.Error(), false)
+		return
+	}
+	tctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	view, err := v.o.Chain.Send(tctx, msg)
+	if err != nil {
+		var te *client.TxError
+		if errors.As(err, &te) {
+			v.met.weights.WithLabelValues(te.Code.String()).Inc()
+			// The chain's state moved on (a permit lost, a rate limit): resync now.
+			v.refused(ctx, "the chain refused the weights: "+te.Log, true)
+			return
+		}
+		v.met.weights.WithLabelValues("error").Inc()
+		v.refused(ctx, "sending the weights failed: "+err.Error(), false)
+		return
+	}
+	v.met.weights.WithLabelValues("ok").Inc()
+	v.met.lastWeights.Set(float64(view.Height))
+	v.mu.Lock()
+	v.st.LastWeightsBlock, v.st.LastWeightsError = view.Height, ""
+	st := v.st
+	v.mu.Unlock()
+	v.why = ""
+	if err := st.Save(v.cfg.StateDir); err != nil {
+		v.log.Error("saving the state failed", "err", err)
+	}
+	v.log.Info("weights set", "block", view.Height, "tx", view.Hash, "uids", vec.UIDs, "values", vec.Values)
+}
+
+// refused records why weights were not set; resync forces a metagraph sync so that the
+// next attempt sees the chain's current state.
+func (v *Validator[P]) refused(ctx context.Context, why string, resync bool) {
+	v.mu.Lock()
+	v.st.LastWeightsError = why
+	v.mu.Unlock()
+	v.setWhy(ctx, why)
+	if resync {
+		if h, err := v.height(ctx); err == nil {
+			if err := v.sync(ctx, h, true); err != nil {
+				v.log.Warn("metagraph sync failed", "err", err)
+			}
+		}
+	}
+}
+
+type metrics struct {
+	rounds       prometheus.Counter
+	syncs        prometheus.Counter
+	roundSeconds prometheus.Histogram
+	responses    *prometheus.CounterVec
+	weights      *prometheus.CounterVec
+	score        *prometheus.GaugeVec
+	uids         prometheus.Gauge
+	lastWeights  prometheus.Gauge
+}
+
+func newMetrics(name string, reg prometheus.Registerer) (*metrics, error) {
+	labels := prometheus.Labels{"subnet": name}
+	o := func(n, help string) prometheus.Opts {
+		return prometheus.Opts{Namespace: "tessera", Subsystem: "validator", Name: n, Help: help, ConstLabels: labels}
+	}
+	m := &metrics{
+		rounds:       prometheus.NewCounter(prometheus.CounterOpts(o("rounds_total", "Rounds scored."))),
+		syncs:        prometheus.NewCounter(prometheus.CounterOpts(o("metagraph_syncs_total", "Metagraph syncs."))),
+		roundSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: "tessera", Subsystem: "validator", Name: "round_seconds", Help: "Time a round takes, query to saved scores.", ConstLabels: labels, Buckets: prometheus.ExponentialBuckets(0.005, 2, 14)}),
+		responses:    prometheus.NewCounterVec(prometheus.CounterOpts(o("responses_total", "Miner responses by status (200, or the dendrite's 408/503/422).")), []string{"status"}),
+		weights:      prometheus.NewCounterVec(prometheus.CounterOpts(o("weights_set_total", "Weight settings by result: ok, the chain's refusal code, or error.")), []string{"result"}),
+		score:        prometheus.NewGaugeVec(prometheus.GaugeOpts(o("score", "Moving-average score per uid.")), []string{"uid"}),
+		uids:         prometheus.NewGauge(prometheus.GaugeOpts(o("metagraph_uids", "Uids in the latest metagraph."))),
+		lastWeights:  prometheus.NewGauge(prometheus.GaugeOpts(o("last_weights_block", "Block the last accepted weights landed in."))),
+	}
+	if reg != nil {
+		for _, c := range []prometheus.Collector{m.rounds, m.syncs, m.roundSeconds, m.responses, m.weights, m.score, m.uids, m.lastWeights} {
+			if err := reg.Register(c); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return m, nil
+}
