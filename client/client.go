@@ -105,6 +105,7 @@ type QueryError struct {
 	Log  string
 }
 
+// Error returns the application's log line.
 func (e *QueryError) Error() string { return e.Log }
 
 // Query runs an application query ("/accounts/account/<addr>") at a height (0: latest)

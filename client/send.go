@@ -21,6 +21,7 @@ type TxError struct {
 	Height int64 // 0 when refused before reaching a block
 }
 
+// Error says where the transaction failed and why.
 func (e *TxError) Error() string {
 	if e.Height > 0 {
 		return fmt.Sprintf("transaction %s failed in block %d: %s", e.Hash, e.Height, e.Log)

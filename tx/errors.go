@@ -54,6 +54,7 @@ type Error struct {
 	Msg  string
 }
 
+// Error renders the code name and the message.
 func (e *Error) Error() string { return e.Code.String() + ": " + e.Msg }
 
 // Errorf builds an *Error with the given code.
