@@ -1,0 +1,260 @@
+package gateway
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/tessera-net/tessera/subnets/textgen"
+)
+
+// APIError is an error in OpenAI's shape, with the HTTP status it is sent with:
+//
+//	{"error": {"message": …, "type": …, "param": …, "code": …}}
+type APIError struct {
+	Status  int     `json:"-"`
+	Message string  `json:"message"`
+	Type    string  `json:"type"`
+	Param   *string `json:"param"`
+	Code    *string `json:"code"`
+}
+
+// Error returns the message.
+func (e *APIError) Error() string { return fmt.Sprintf("%d %s: %s", e.Status, e.Type, e.Message) }
+
+func strp(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+// apiErr builds an APIError; empty param or code are sent as null.
+func apiErr(status int, typ, code, param, format string, args ...any) *APIError {
+	return &APIError{Status: status, Message: fmt.Sprintf(format, args...), Type: typ, Param: strp(param), Code: strp(code)}
+}
+
+func invalid(param, code, format string, args ...any) *APIError {
+	return apiErr(http.StatusBadRequest, "invalid_request_error", code, param, format, args...)
+}
+
+// Model maps a model name clients ask for to the subnet that serves it.
+type Model struct {
+	// ID is the name in the "model" field of requests and in /v1/models.
+	ID string `json:"id"`
+	// Netuid is the text-generation subnet whose miners answer.
+	Netuid uint16 `json:"netuid"`
+	// Created is the Unix time /v1/models reports (0: the gateway's start).
+	Created int64 `json:"created"`
+}
+
+// content is a message's content: a string, or an array of parts of which only text
+// parts are accepted (joined with newlines), or null.
+type content string
+
+func (c *content) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	switch {
+	case len(b) == 0 || string(b) == "null":
+		*c = ""
+		return nil
+	case b[0] == '"':
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		*c = content(s)
+		return nil
+	case b[0] == '[':
+		var parts []struct {
+			Type string  `json:"type"`
+			Text *string `json:"text"`
+		}
+		if err := json.Unmarshal(b, &parts); err != nil {
+			return err
+		}
+		texts := make([]string, 0, len(parts))
+		for _, p := range parts {
+			if p.Type != "text" || p.Text == nil {
+				return fmt.Errorf("content part of type %q is not supported: only text parts are", p.Type)
+			}
+			texts = append(texts, *p.Text)
+		}
+		*c = content(strings.Join(texts, "\n"))
+		return nil
+	}
+	return errors.New("content must be a string or an array of text parts")
+}
+
+// stopList is "stop": a string or an array of strings.
+type stopList []string
+
+func (s *stopList) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	switch {
+	case string(b) == "null":
+		*s = nil
+		return nil
+	case len(b) > 0 && b[0] == '"':
+		var one string
+		if err := json.Unmarshal(b, &one); err != nil {
+			return err
+		}
+		*s = stopList{one}
+		return nil
+	}
+	var many []string
+	if err := json.Unmarshal(b, &many); err != nil {
+		return errors.New("stop must be a string or an array of strings")
+	}
+	*s = many
+	return nil
+}
+
+// chatRequest is the body of POST /v1/chat/completions, the fields the gateway uses.
+type chatRequest struct {
+	Model    *string `json:"model"`
+	Messages *[]struct {
+		Role    string  `json:"role"`
+		Content content `json:"content"`
+	} `json:"messages"`
+	MaxTokens           *int     `json:"max_tokens"`
+	MaxCompletionTokens *int     `json:"max_completion_tokens"`
+	Temperature         *float64 `json:"temperature"`
+	TopP                *float64 `json:"top_p"`
+	Seed                *int64   `json:"seed"`
+	Stop                stopList `json:"stop"`
+	N                   *int     `json:"n"`
+	Stream              *bool    `json:"stream"`
+	StreamOptions       *struct {
+		IncludeUsage bool `json:"include_usage"`
+	} `json:"stream_options"`
+}
+
+// parsedRequest is a chat request checked and turned into a subnet request.
+type parsedRequest struct {
+	model        Model
+	req          textgen.Request
+	stream       bool
+	includeUsage bool
+}
+
+// parseChatRequest checks a request body against the models the gateway serves. The
+// error is the OpenAI-style answer: 400 for malformed JSON, a missing or bad field, 404
+// for an unknown model.
+func parseChatRequest(body []byte, models map[string]Model) (parsedRequest, *APIError) {
+	var cr chatRequest
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if err := dec.Decode(&cr); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) && te.Field != "" {
+			return parsedRequest{}, invalid(te.Field, "invalid_type", "Invalid type for '%s': expected %s, got a JSON %s.", te.Field, te.Type, te.Value)
+		}
+		return parsedRequest{}, invalid("", "invalid_json", "We could not parse the JSON body of your request: %v", err)
+	}
+	if dec.More() {
+		return parsedRequest{}, invalid("", "invalid_json", "We could not parse the JSON body of your request: data after the JSON object.")
+	}
+	if cr.Model == nil || *cr.Model == "" {
+		return parsedRequest{}, invalid("model", "missing_required_parameter", "Missing required parameter: 'model'.")
+	}
+	m, ok := models[*cr.Model]
+	if !ok {
+		return parsedRequest{}, apiErr(http.StatusNotFound, "invalid_request_error", "model_not_found", "model",
+			"The model '%s' does not exist or you do not have access to it.", *cr.Model)
+	}
+	if cr.Messages == nil {
+		return parsedRequest{}, invalid("messages", "missing_required_parameter", "Missing required parameter: 'messages'.")
+	}
+	if len(*cr.Messages) == 0 {
+		return parsedRequest{}, invalid("messages", "empty_array", "Invalid 'messages': empty array. Expected an array with minimum length 1.")
+	}
+	p := parsedRequest{model: m, stream: cr.Stream != nil && *cr.Stream}
+	p.includeUsage = p.stream && cr.StreamOptions != nil && cr.StreamOptions.IncludeUsage
+	if cr.StreamOptions != nil && !p.stream {
+		return parsedRequest{}, invalid("stream_options", "invalid_value", "The 'stream_options' parameter is only allowed when 'stream' is enabled.")
+	}
+	if cr.N != nil && *cr.N != 1 {
+		return parsedRequest{}, invalid("n", "invalid_value", "Invalid 'n': this gateway returns one choice; n must be 1.")
+	}
+	msgs := make([]textgen.Message, len(*cr.Messages))
+	for i, msg := range *cr.Messages {
+		msgs[i] = textgen.Message{Role: msg.Role, Content: string(msg.Content)}
+	}
+	p.req = textgen.Request{Model: m.ID, Messages: msgs, Temperature: cr.Temperature, TopP: cr.TopP, Seed: cr.Seed, Stop: cr.Stop}
+	switch {
+	case cr.MaxCompletionTokens != nil:
+		p.req.MaxTokens = *cr.MaxCompletionTokens
+	case cr.MaxTokens != nil:
+		p.req.MaxTokens = *cr.MaxTokens
+	}
+	if err := p.req.Validate(); err != nil {
+		param, _, _ := strings.Cut(err.Error(), ":")
+		return parsedRequest{}, invalid(param, "invalid_value", "Invalid '%s", strings.Replace(err.Error(), ":", "':", 1))
+	}
+	return p, nil
+}
+
+// The answer shapes of the chat-completions API.
+type (
+	respMessage struct {
+		Role    string `json:"role"`
+		Content string `json:"content"`
+	}
+	respChoice struct {
+		Index        int         `json:"index"`
+		Message      respMessage `json:"message"`
+		FinishReason string      `json:"finish_reason"`
+		Logprobs     *struct{}   `json:"logprobs"`
+	}
+	respUsage struct {
+		PromptTokens     int `json:"prompt_tokens"`
+		CompletionTokens int `json:"completion_tokens"`
+		TotalTokens      int `json:"total_tokens"`
+	}
+	chatResponse struct {
+		ID                string       `json:"id"`
+		Object            string       `json:"object"`
+		Created           int64        `json:"created"`
+		Model             string       `json:"model"`
+		Choices           []respChoice `json:"choices"`
+		Usage             respUsage    `json:"usage"`
+		SystemFingerprint string       `json:"system_fingerprint"`
+	}
+	chunkDelta struct {
+		Role    string  `json:"role,omitempty"`
+		Content *string `json:"content,omitempty"`
+	}
+	chunkChoice struct {
+		Index        int        `json:"index"`
+		Delta        chunkDelta `json:"delta"`
+		FinishReason *string    `json:"finish_reason"`
+		Logprobs     *struct{}  `json:"logprobs"`
+	}
+	chatChunk struct {
+		ID                string        `json:"id"`
+		Object            string        `json:"object"`
+		Created           int64         `json:"created"`
+		Model             string        `json:"model"`
+		SystemFingerprint string        `json:"system_fingerprint"`
+		Choices           []chunkChoice `json:"choices"`
+		Usage             *respUsage    `json:"usage"`
+	}
+	modelObject struct {
+		ID      string `json:"id"`
+		Object  string `json:"object"`
+		Created int64  `json:"created"`
+		OwnedBy string `json:"owned_by"`
+	}
+	modelList struct {
+		Object string        `json:"object"`
+		Data   []modelObject `json:"data"`
+	}
+)
+
+func usageOf(u textgen.Usage) respUsage {
+	return respUsage{PromptTokens: u.PromptTokens, CompletionTokens: u.CompletionTokens, TotalTokens: u.TotalTokens}
+}

@@ -1,0 +1,25 @@
+// Package gateway is Tessera's OpenAI-compatible API in front of the network: it takes
+// POST /v1/chat/completions (streamed and not) and GET /v1/models from ordinary OpenAI
+// clients, and answers each request with the best miners of a text-generation subnet.
+//
+// Routing is the conditional computation of Bittensor's design: a request goes to one
+// of the top k miners only, ranked by their incentive on chain and the latency the
+// gateway observed (an exponentially weighted moving average), spread among the k in
+// turn. The gateway signs its queries as a dendrite (package wire). If a miner fails or
+// times out before the first byte of its answer, the request fails over to the next
+// miner in rank order; a miner that fails is cooled down (exponentially longer for
+// each failure in a row) and ranked after the healthy ones. When no miner can answer,
+// the client gets a clean OpenAI-style error.
+//
+// Callers authenticate with API keys kept in an embedded SQLite database (pure Go,
+// modernc.org/sqlite) that survives restarts: only a SHA-256 of each key is stored,
+// each key has its own token-bucket rate limit, and its usage (requests, tokens,
+// errors) is counted in memory and written to the database every few seconds and on
+// shutdown. Metrics are exported for Prometheus at /metrics.
+//
+// The pure parts — ranking and failover order (Rank, Plan, Stats.Observe), the token
+// bucket, request parsing and error shapes — do no I/O and are table-tested. Miners come
+// from a Source: ChainSource reads a subnet's metagraph through package client;
+// StaticSource serves fixed lists (tests, private deployments). docs/gateway.md
+// describes the API, the configuration and the measured overhead.
+package gateway

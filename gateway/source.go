@@ -1,0 +1,81 @@
+package gateway
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/tessera-net/tessera/client"
+	"github.com/tessera-net/tessera/modules/subnets"
+	"github.com/tessera-net/tessera/wire"
+)
+
+// Source tells the gateway which miners a subnet has.
+type Source interface {
+	// Miners lists the miners of subnet netuid that serve an axon.
+	Miners(ctx context.Context, netuid uint16) ([]Miner, error)
+}
+
+// Querier is the part of *client.Client a ChainSource uses.
+type Querier interface {
+	Query(ctx context.Context, path string, height int64, out any) error
+}
+
+var _ Querier = (*client.Client)(nil)
+
+// ChainSource reads miners from a subnet's metagraph on chain.
+type ChainSource struct {
+	Client Querier
+}
+
+// Miners implements Source: every neuron serving an axon, with its incentive,
+// except validators (a validator permit and dividends but no incentive).
+func (s ChainSource) Miners(ctx context.Context, netuid uint16) ([]Miner, error) {
+	var mg subnets.Metagraph
+	if err := s.Client.Query(ctx, fmt.Sprintf("/subnets/metagraph/%d", netuid), 0, &mg); err != nil {
+		return nil, fmt.Errorf("gateway: metagraph of subnet %d: %w", netuid, err)
+	}
+	return MinersFromMetagraph(&mg), nil
+}
+
+// MinersFromMetagraph picks the routable miners of a metagraph: neurons with an axon
+// (IP and port), excluding validators (a permit and dividends, no incentive).
+func MinersFromMetagraph(mg *subnets.Metagraph) []Miner {
+	var out []Miner
+	at := func(xs []uint16, i int) uint16 {
+		if i < len(xs) {
+			return xs[i]
+		}
+		return 0
+	}
+	for i, ax := range mg.Axons {
+		if ax.IP == "" || ax.Port == 0 || ax.IP == "0.0.0.0" {
+			continue
+		}
+		hotkey := ax.Hotkey
+		if i < len(mg.Hotkeys) && mg.Hotkeys[i] != "" {
+			hotkey = mg.Hotkeys[i]
+		}
+		if hotkey == "" {
+			continue
+		}
+		inc := at(mg.Incentive, i)
+		if i < len(mg.ValidatorPermit) && mg.ValidatorPermit[i] && at(mg.Dividends, i) > 0 && inc == 0 {
+			continue
+		}
+		uid := uint16(i)
+		if i < len(mg.UIDs) {
+			uid = mg.UIDs[i]
+		}
+		out = append(out, Miner{UID: uid, Axon: wire.AxonInfo{IP: ax.IP, Port: int(ax.Port), Hotkey: hotkey}, Incentive: float64(inc) / 65535})
+	}
+	return out
+}
+
+// StaticSource serves fixed miner lists, by subnet.
+type StaticSource map[uint16][]Miner
+
+// Miners implements Source.
+func (s StaticSource) Miners(_ context.Context, netuid uint16) ([]Miner, error) {
+	return slices.Clone(s[netuid]), nil
+}
