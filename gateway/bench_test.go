@@ -1,0 +1,155 @@
+package gateway
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tessera-net/tessera/keys"
+	"github.com/tessera-net/tessera/subnets/textgen"
+	"github.com/tessera-net/tessera/wire"
+)
+
+// Benchmarks of the gateway against a fast local backend: a built-in miner (no
+// artificial latency) on a real signed axon on 127.0.0.1, with API keys on. Everything
+// — the HTTP client, the gateway and the miner — shares this process's cores, so the
+// figures include the client's and the miner's CPU.
+
+const benchBody = `{"model":"tessera-textgen","messages":[{"role":"user","content":"Sort these numbers in ascending order and answer with them separated by single spaces: 9 -1 4"}],"max_tokens":32}`
+
+func benchClient() *http.Client {
+	return &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256, MaxIdleConns: 256, DisableCompression: true}}
+}
+
+func benchPost(b *testing.B, c *http.Client, url, key string) {
+	req, _ := http.NewRequest(http.MethodPost, url+"/v1/chat/completions", strings.NewReader(benchBody))
+	req.Header.Set("Authorization", "Bearer "+key)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := c.Do(req)
+	if err != nil {
+		b.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		b.Fatalf("status %d", resp.StatusCode)
+	}
+}
+
+func percentile(ds []time.Duration, p float64) time.Duration {
+	slices.Sort(ds)
+	return ds[min(len(ds)-1, int(p*float64(len(ds))))]
+}
+
+// BenchmarkGatewayOverhead times requests one at a time, through the gateway and
+// straight to the miner with a dendrite, and reports the p50 and p99 of both and the
+// difference of the p50s: the latency the gateway adds (its HTTP hop, key check,
+// routing, and OpenAI encoding).
+func BenchmarkGatewayOverhead(b *testing.B) {
+	m := startMiner(b, "//Fast", 1, builtin(b, textgen.BuiltinConfig{}))
+	gw := startGateway(b, []*testMiner{m}, nil)
+	c := benchClient()
+	pair, _ := keys.FromURI("//Direct")
+	d, _ := wire.NewDendrite(pair, wire.DendriteConfig{})
+	defer d.Close()
+	req := textgen.Request{Model: "tessera-textgen", MaxTokens: 32,
+		Messages: []textgen.Message{{Role: "user", Content: "Sort these numbers in ascending order and answer with them separated by single spaces: 9 -1 4"}}}
+	ctx := context.Background()
+	for range 200 { // warm both paths' connections and caches
+		benchPost(b, c, gw.URL, gw.Secret)
+		d.Call(ctx, m.Axon, textgen.NewChatCompletion(req, 12))
+	}
+	via := make([]time.Duration, 0, b.N)
+	direct := make([]time.Duration, 0, b.N)
+	b.ResetTimer()
+	for b.Loop() {
+		t0 := time.Now()
+		if r := d.Call(ctx, m.Axon, textgen.NewChatCompletion(req, 12)); r.Err != nil {
+			b.Fatal(r.Err)
+		}
+		t1 := time.Now()
+		benchPost(b, c, gw.URL, gw.Secret)
+		t2 := time.Now()
+		direct = append(direct, t1.Sub(t0))
+		via = append(via, t2.Sub(t1))
+	}
+	b.StopTimer()
+	dp50, vp50 := percentile(direct, 0.5), percentile(via, 0.5)
+	b.ReportMetric(float64(dp50.Microseconds()), "direct-p50-µs")
+	b.ReportMetric(float64(percentile(direct, 0.99).Microseconds()), "direct-p99-µs")
+	b.ReportMetric(float64(vp50.Microseconds()), "gateway-p50-µs")
+	b.ReportMetric(float64(percentile(via, 0.99).Microseconds()), "gateway-p99-µs")
+	b.ReportMetric(float64((vp50 - dp50).Microseconds()), "overhead-p50-µs")
+}
+
+// BenchmarkGatewayThroughput sends non-streamed requests from many goroutines at once
+// and reports requests a second.
+func BenchmarkGatewayThroughput(b *testing.B) {
+	for _, conc := range []int{8, 32} {
+		b.Run(fmt.Sprintf("conc=%d", conc), func(b *testing.B) {
+			m := startMiner(b, "//Fast", 1, builtin(b, textgen.BuiltinConfig{}))
+			gw := startGateway(b, []*testMiner{m}, nil)
+			c := benchClient()
+			var wg sync.WaitGroup
+			for range conc {
+				wg.Add(1)
+				go func() { defer wg.Done(); benchPost(b, c, gw.URL, gw.Secret) }()
+			}
+			wg.Wait()
+			next := make(chan struct{}, conc)
+			b.ResetTimer()
+			start := time.Now()
+			go func() {
+				for range b.N {
+					next <- struct{}{}
+				}
+				close(next)
+			}()
+			for range conc {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for range next {
+						benchPost(b, c, gw.URL, gw.Secret)
+					}
+				}()
+			}
+			wg.Wait()
+			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "req/s")
+		})
+	}
+}
+
+// BenchmarkParseChatRequest measures request checking alone.
+func BenchmarkParseChatRequest(b *testing.B) {
+	models := map[string]Model{"tessera-textgen": {ID: "tessera-textgen", Netuid: 1}}
+	body := []byte(benchBody)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, e := parseChatRequest(body, models); e != nil {
+			b.Fatal(e)
+		}
+	}
+}
+
+// BenchmarkRank256 ranks a subnet of 256 miners (what a re-rank costs).
+func BenchmarkRank256(b *testing.B) {
+	ms := make([]Miner, 256)
+	stats := map[string]Stats{}
+	for i := range ms {
+		hk := fmt.Sprintf("5miner%03d", i)
+		ms[i] = mk(hk, float64(i%17)/17)
+		stats[hk] = Stats{Latency: time.Duration(i%31) * time.Millisecond, Samples: 3}
+	}
+	now := time.Now()
+	b.ReportAllocs()
+	for b.Loop() {
+		Rank(ms, stats, now, RouteConfig{})
+	}
+}
