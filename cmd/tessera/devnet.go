@@ -20,6 +20,7 @@ func newDevnetCmd(env *cliEnv) *cobra.Command {
 		blockTime time.Duration
 		tempo     uint16
 		noSubnet  bool
+		quiet     bool
 	)
 	cmd := &cobra.Command{
 		Use:   "devnet",
@@ -55,6 +56,13 @@ that is removed on exit, unless --home is given.`,
 				d.Stop()
 				return err
 			}
+			if opts.Subnet != nil && env.output == "text" && !quiet {
+				names := map[string]string{}
+				for _, a := range d.Accounts {
+					names[a.Pair.Public().String()] = a.Name
+				}
+				go watchEpochs(cmd.Context(), env.stdout, d.Client, opts.Subnet.Netuid, names)
+			}
 			<-cmd.Context().Done()
 			log.Info("stopping devnet")
 			return d.Stop()
@@ -67,6 +75,7 @@ that is removed on exit, unless --home is given.`,
 	cmd.Flags().DurationVar(&blockTime, "block-time", time.Second, "target time between blocks")
 	cmd.Flags().Uint16Var(&tempo, "tempo", 20, "blocks between the epochs of subnet 1")
 	cmd.Flags().BoolVar(&noSubnet, "no-subnet", false, "start the chain only, without subnet 1")
+	cmd.Flags().BoolVar(&quiet, "quiet", false, "do not print each epoch's results")
 	return cmd
 }
 
