@@ -72,6 +72,7 @@ func newRootCmd(env *cliEnv) *cobra.Command {
 		newRootSubnetCmd(env),
 		newMetagraphCmd(env),
 		newYumaCmd(env),
+		newGatewayCmd(env),
 	} {
 		root.AddCommand(c)
 	}

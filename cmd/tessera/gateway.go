@@ -1,0 +1,242 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/spf13/cobra"
+
+	"github.com/tessera-net/tessera/gateway"
+	"github.com/tessera-net/tessera/wire"
+)
+
+// gatewayDB is the --db flag of the gateway commands: the API key database.
+type gatewayDB struct{ path string }
+
+func (g *gatewayDB) resolve(env *cliEnv) string {
+	if g.path != "" {
+		return g.path
+	}
+	return filepath.Join(env.home, "gateway", "keys.db")
+}
+
+func (g *gatewayDB) open(ctx context.Context, env *cliEnv) (*gateway.KeyStore, error) {
+	path := g.resolve(env)
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("create the key database directory: %w", err)
+	}
+	return gateway.OpenKeyStore(ctx, path)
+}
+
+func newGatewayCmd(env *cliEnv) *cobra.Command {
+	var db gatewayDB
+	cmd := &cobra.Command{Use: "gateway", Short: "Run the OpenAI-compatible API gateway and manage its API keys"}
+	cmd.PersistentFlags().StringVar(&db.path, "db", "", "API key database (default <home>/gateway/keys.db)")
+	cmd.AddCommand(newGatewayServeCmd(env, &db), newGatewayKeysCmd(env, &db))
+	return cmd
+}
+
+// parseModels reads --model values: name=netuid.
+func parseModels(specs []string) ([]gateway.Model, error) {
+	var out []gateway.Model
+	for _, s := range specs {
+		name, n, ok := strings.Cut(s, "=")
+		netuid, err := strconv.ParseUint(n, 10, 16)
+		if !ok || name == "" || err != nil {
+			return nil, usagef("--model %q: want name=netuid, for example tessera-textgen=1", s)
+		}
+		out = append(out, gateway.Model{ID: name, Netuid: uint16(netuid)})
+	}
+	return out, nil
+}
+
+func newGatewayServeCmd(env *cliEnv, db *gatewayDB) *cobra.Command {
+	var (
+		nf      nodeFlag
+		kf      = keyFlags{role: hotkeyRole}
+		lf      logFlags
+		listen  string
+		models  []string
+		noAuth  bool
+		route   gateway.RouteConfig
+		timeout time.Duration
+		attempt time.Duration
+		refresh time.Duration
+		maxBody int64
+	)
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Serve the OpenAI-compatible API, routing requests to the best miners of text-generation subnets",
+		Long: `Serve POST /v1/chat/completions (streamed and not), GET /v1/models, /metrics and
+/healthz. Each model name maps to a subnet (--model name=netuid); requests go to the top
+miners of that subnet by incentive and observed latency, signed with the gateway's hotkey
+(--from-uri or the wallet's hotkey), and fail over to the next miner on an error or a
+timeout before the first byte. Callers need an API key from "tessera gateway keys create"
+unless --no-auth is given.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			log, err := lf.logger(env.stderr)
+			if err != nil {
+				return err
+			}
+			ms, err := parseModels(models)
+			if err != nil {
+				return err
+			}
+			pair, err := kf.pair(cmd, env)
+			if err != nil {
+				return err
+			}
+			c, err := nf.client()
+			if err != nil {
+				return err
+			}
+			reg := prometheus.NewRegistry()
+			reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+			d, err := wire.NewDendrite(pair, wire.DendriteConfig{Registerer: reg, Logger: log})
+			if err != nil {
+				return err
+			}
+			defer d.Close()
+			ctx := cmd.Context()
+			var ks *gateway.KeyStore
+			if !noAuth {
+				if ks, err = db.open(ctx, env); err != nil {
+					return err
+				}
+				defer func() {
+					if err := ks.Close(context.WithoutCancel(ctx)); err != nil {
+						log.Error("closing the key database", "err", err)
+					}
+				}()
+			}
+			g, err := gateway.New(gateway.Config{
+				Models: ms, Source: gateway.ChainSource{Client: c}, Dendrite: d, Keys: ks, Route: route,
+				RequestTimeout: timeout, AttemptTimeout: attempt, RefreshInterval: refresh, MaxBodyBytes: maxBody,
+				Registerer: reg, Logger: log,
+			})
+			if err != nil {
+				return err
+			}
+			var lc net.ListenConfig
+			l, err := lc.Listen(ctx, "tcp", listen)
+			if err != nil {
+				return fmt.Errorf("listen on %s: %w", listen, err)
+			}
+			log.Info("gateway", "listen", l.Addr().String(), "hotkey", d.Hotkey(), "auth", !noAuth, "node", nf.addr)
+			return g.Serve(ctx, l)
+		},
+	}
+	nf.register(cmd)
+	kf.register(cmd)
+	cmd.Flags().StringVar(&lf.level, "log-level", "info", "log level: debug, info, warn, error")
+	cmd.Flags().StringVar(&lf.format, "log-format", "text", "log format: text or json")
+	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:8080", "address to serve the API on")
+	cmd.Flags().StringArrayVar(&models, "model", []string{"tessera-textgen=1"}, "a model name and the subnet that serves it, name=netuid (repeatable)")
+	cmd.Flags().BoolVar(&noAuth, "no-auth", false, "serve without API keys (private deployments and devnets only)")
+	cmd.Flags().IntVar(&route.TopK, "top-k", 3, "how many of the best miners share the traffic")
+	cmd.Flags().IntVar(&route.Attempts, "attempts", 3, "how many miners one request may try")
+	cmd.Flags().DurationVar(&route.LatencyRef, "latency-ref", 250*time.Millisecond, "latency at which a miner's latency factor is one half")
+	cmd.Flags().DurationVar(&timeout, "timeout", 60*time.Second, "the longest a request may take")
+	cmd.Flags().DurationVar(&attempt, "attempt-timeout", 20*time.Second, "the longest one miner may take to its first byte before the request fails over")
+	cmd.Flags().DurationVar(&refresh, "refresh", 12*time.Second, "how often the miners are read from the metagraph")
+	cmd.Flags().Int64Var(&maxBody, "max-body", 4<<20, "largest request body, in bytes")
+	return cmd
+}
+
+func newGatewayKeysCmd(env *cliEnv, db *gatewayDB) *cobra.Command {
+	cmd := &cobra.Command{Use: "keys", Short: "Create, list and revoke the gateway's API keys"}
+
+	var rpm float64
+	var burst int
+	create := &cobra.Command{
+		Use: "create NAME", Short: "Create an API key; its secret is printed once and never stored", Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ks, err := db.open(cmd.Context(), env)
+			if err != nil {
+				return err
+			}
+			defer ks.Close(cmd.Context())
+			secret, k, err := ks.Create(cmd.Context(), args[0], rpm, burst)
+			if err != nil {
+				return err
+			}
+			out := struct {
+				gateway.Key
+				Secret string `json:"secret"`
+			}{k, secret}
+			return env.emit(out, func(w io.Writer) error {
+				_, err := fmt.Fprintf(w, "API key %q created (id %d, %s).\nSecret (shown only now): %s\n", k.Name, k.ID, rateText(k), secret)
+				return err
+			})
+		},
+	}
+	create.Flags().Float64Var(&rpm, "rpm", 60, "requests per minute the key may make (0: unlimited)")
+	create.Flags().IntVar(&burst, "burst", 0, "requests the key may make at once (0: ten seconds' worth)")
+
+	list := &cobra.Command{
+		Use: "list", Short: "List the API keys with their limits and usage", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ks, err := db.open(cmd.Context(), env)
+			if err != nil {
+				return err
+			}
+			defer ks.Close(cmd.Context())
+			keys := ks.List()
+			return env.emit(keys, func(w io.Writer) error {
+				tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+				fmt.Fprintln(tw, "ID\tNAME\tKEY\tLIMIT\tREQUESTS\tERRORS\tPROMPT TOK\tCOMPLETION TOK\tLAST USED\tSTATUS")
+				for _, k := range keys {
+					status, last := "active", "never"
+					if k.RevokedAt != nil {
+						status = "revoked " + k.RevokedAt.Format(time.DateTime)
+					}
+					if !k.LastUsed.IsZero() {
+						last = k.LastUsed.Format(time.DateTime)
+					}
+					fmt.Fprintf(tw, "%d\t%s\t%s…\t%s\t%d\t%d\t%d\t%d\t%s\t%s\n", k.ID, k.Name, k.Hint, rateText(k),
+						k.Usage.Requests, k.Usage.Errors, k.Usage.PromptTokens, k.Usage.CompletionTokens, last, status)
+				}
+				return tw.Flush()
+			})
+		},
+	}
+
+	revoke := &cobra.Command{
+		Use: "revoke NAME|ID", Short: "Revoke an API key (a running gateway stops accepting it within seconds)", Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ks, err := db.open(cmd.Context(), env)
+			if err != nil {
+				return err
+			}
+			defer ks.Close(cmd.Context())
+			k, err := ks.Revoke(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			return env.emit(k, func(w io.Writer) error {
+				_, err := fmt.Fprintf(w, "API key %q (id %d) revoked.\n", k.Name, k.ID)
+				return err
+			})
+		},
+	}
+	cmd.AddCommand(create, list, revoke)
+	return cmd
+}
+
+func rateText(k gateway.Key) string {
+	if k.RatePerMinute == 0 {
+		return "unlimited"
+	}
+	return fmt.Sprintf("%g/min, burst %d", k.RatePerMinute, k.Burst)
+}
