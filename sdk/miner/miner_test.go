@@ -1,0 +1,215 @@
+package miner_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tessera-net/tessera/client"
+	"github.com/tessera-net/tessera/keys"
+	"github.com/tessera-net/tessera/modules/subnets"
+	"github.com/tessera-net/tessera/sdk/metagraph"
+	"github.com/tessera-net/tessera/sdk/miner"
+	"github.com/tessera-net/tessera/sdk/subnet"
+	"github.com/tessera-net/tessera/tx"
+	"github.com/tessera-net/tessera/wire"
+)
+
+func graph(t *testing.T, hotkeys []string, permit []bool, stake []uint64) *metagraph.Graph {
+	t.Helper()
+	n := len(hotkeys)
+	mg := &subnets.Metagraph{Netuid: 1, N: uint16(n), Hotkeys: hotkeys, Coldkeys: make([]string, n), Stake: stake,
+		ValidatorPermit: permit, Axons: make([]subnets.AxonView, n), LastUpdate: make([]uint64, n),
+		BlockAtRegistration: make([]uint64, n), Incentive: make([]uint16, n)}
+	for i := range n {
+		mg.UIDs = append(mg.UIDs, uint16(i))
+	}
+	g, err := metagraph.New(mg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g
+}
+
+func TestAdmit(t *testing.T) {
+	g := graph(t, []string{"val", "miner"}, []bool{true, false}, []uint64{5000, 10})
+	tests := []struct {
+		name   string
+		g      *metagraph.Graph
+		caller string
+		pol    miner.Policy
+		want   miner.Refusal
+	}{
+		{"registered", g, "miner", miner.Policy{}, miner.Refusal{}},
+		{"not registered", g, "stranger", miner.Policy{}, miner.Refusal{Kind: "not_registered", Reason: "hotkey stranger is not registered on subnet 1"}},
+		{"not registered but allowed", g, "stranger", miner.Policy{AllowNonRegistered: true}, miner.Refusal{}},
+		{"allowed strangers still need a permit when one is required", g, "stranger", miner.Policy{AllowNonRegistered: true, RequirePermit: true},
+			miner.Refusal{Kind: "not_registered", Reason: "hotkey stranger is not registered on subnet 1"}},
+		{"permit required and held", g, "val", miner.Policy{RequirePermit: true}, miner.Refusal{}},
+		{"permit required, not held", g, "miner", miner.Policy{RequirePermit: true}, miner.Refusal{Kind: "no_permit", Reason: "uid 1 has no validator permit on subnet 1"}},
+		{"stake below the minimum", g, "miner", miner.Policy{MinStake: 11}, miner.Refusal{Kind: "low_stake", Reason: "uid 1 has stake 10, below the 11 this miner requires"}},
+		{"no metagraph yet", nil, "val", miner.Policy{}, miner.Refusal{Kind: "no_metagraph", Reason: "the miner has not read the metagraph yet"}},
+		{"no metagraph, open miner", nil, "val", miner.Policy{AllowNonRegistered: true}, miner.Refusal{}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := miner.Admit(tc.g, tc.caller, tc.pol); got != tc.want {
+				t.Fatalf("Admit = %+v, want %+v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestPriority(t *testing.T) {
+	g := graph(t, []string{"val", "miner"}, []bool{true, false}, []uint64{5_000_000_000_000, 10})
+	for _, tc := range []struct {
+		g      *metagraph.Graph
+		caller string
+		want   float64
+	}{{g, "val", 5000}, {g, "miner", 1e-8}, {g, "stranger", 0}, {nil, "val", 0}} {
+		if got := miner.Priority(tc.g, tc.caller); got != tc.want {
+			t.Errorf("Priority(%s) = %v, want %v", tc.caller, got, tc.want)
+		}
+	}
+}
+
+func TestAnnounceAddr(t *testing.T) {
+	tests := []struct {
+		ip, extIP     string
+		port, extPort int
+		wantIP        string
+		wantPort      int
+	}{
+		{"0.0.0.0", "", 8091, 0, "127.0.0.1", 8091},
+		{"::", "", 8091, 0, "127.0.0.1", 8091},
+		{"10.0.0.5", "", 8091, 0, "10.0.0.5", 8091},
+		{"0.0.0.0", "203.0.113.9", 8091, 443, "203.0.113.9", 443},
+	}
+	for _, tc := range tests {
+		cfg := subnet.DefaultConfig()
+		cfg.AxonExternalIP, cfg.AxonExternalPort = tc.extIP, tc.extPort
+		ip, port := miner.AnnounceAddr(cfg, &net.TCPAddr{IP: net.ParseIP(tc.ip), Port: tc.port})
+		if ip != tc.wantIP || port != tc.wantPort {
+			t.Errorf("%s:%d ext %s:%d → %s:%d, want %s:%d", tc.ip, tc.port, tc.extIP, tc.extPort, ip, port, tc.wantIP, tc.wantPort)
+		}
+	}
+}
+
+// Ping is the test synapse.
+type Ping struct {
+	wire.Base
+	N int `json:"n"`
+}
+
+type fakeChain struct {
+	mu     sync.Mutex
+	mg     subnets.Metagraph
+	served []subnets.ServeAxon
+}
+
+func (f *fakeChain) Status(context.Context) (*client.Status, error) {
+	return &client.Status{Height: 10}, nil
+}
+
+func (f *fakeChain) Query(_ context.Context, path string, _ int64, out any) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if path != "/subnets/metagraph/1" {
+		return &client.QueryError{Code: tx.CodeNotFound, Log: "unknown " + path}
+	}
+	raw, _ := json.Marshal(f.mg)
+	return json.Unmarshal(raw, out)
+}
+
+func (f *fakeChain) Send(_ context.Context, msg tx.Msg) (*client.TxView, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var s subnets.ServeAxon
+	if err := msg.DecodeBody(&s); err != nil {
+		return nil, err
+	}
+	f.served = append(f.served, s)
+	return &client.TxView{Height: 11, Hash: "TX"}, nil
+}
+
+func pair(t *testing.T, uri string) *keys.Pair {
+	t.Helper()
+	p, err := keys.FromURI(uri)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// TestMinerServes runs a miner against a fake chain: it announces its axon, answers a
+// registered caller, refuses a stranger and, with permits required, a caller without
+// one; an unregistered miner does not start.
+func TestMinerServes(t *testing.T) {
+	dave, bob, eve := pair(t, "//Dave"), pair(t, "//Bob"), pair(t, "//Eve")
+	fc := &fakeChain{}
+	hot := []string{bob.Public().String(), dave.Public().String(), eve.Public().String()}
+	fc.mg = subnets.Metagraph{Netuid: 1, N: 3, UIDs: []uint16{0, 1, 2}, Hotkeys: hot, Coldkeys: hot, Stake: []uint64{100, 0, 0},
+		ValidatorPermit: []bool{true, false, false}, Axons: make([]subnets.AxonView, 3), LastUpdate: make([]uint64, 3),
+		BlockAtRegistration: make([]uint64, 3), Incentive: make([]uint16, 3)}
+	cfg := subnet.DefaultConfig()
+	cfg.AxonIP, cfg.AxonPort, cfg.ForceValidatorPermit = "127.0.0.1", 0, true
+	h := wire.Handle(func(_ context.Context, _ *wire.Call, p *Ping) error { p.N++; return nil })
+	m, err := miner.New(h, miner.Options{Config: cfg, Hotkey: dave, Chain: fc, Poll: 20 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- m.Run(ctx) }()
+	deadline := time.Now().Add(10 * time.Second)
+	for m.Addr() == nil && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	addr := m.Addr()
+	if addr == nil {
+		t.Fatal("the miner did not listen")
+	}
+	fc.mu.Lock()
+	served := append([]subnets.ServeAxon(nil), fc.served...)
+	fc.mu.Unlock()
+	if len(served) != 1 || served[0].IP != "127.0.0.1" || int(served[0].Port) != addr.Port || served[0].Netuid != 1 {
+		t.Fatalf("serve_axon sent %+v, want 127.0.0.1:%d on subnet 1", served, addr.Port)
+	}
+	axon := wire.AxonInfo{IP: "127.0.0.1", Port: addr.Port, Hotkey: dave.Public().String()}
+	call := func(p *keys.Pair) wire.Result {
+		d, err := wire.NewDendrite(p, wire.DendriteConfig{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer d.Close()
+		return d.Call(ctx, axon, &Ping{N: 1})
+	}
+	if r := call(bob); r.Err != nil || r.Synapse.(*Ping).N != 2 {
+		t.Fatalf("the validator's call: %d %s", r.StatusCode, r.StatusMessage)
+	}
+	if r := call(eve); r.StatusCode != 403 || !strings.Contains(r.StatusMessage, "uid 2 has no validator permit on subnet 1") {
+		t.Fatalf("a caller without a permit: %d %s", r.StatusCode, r.StatusMessage)
+	}
+	if r := call(pair(t, "//Nobody")); r.StatusCode != 403 || !strings.Contains(r.StatusMessage, "is not registered on subnet 1") {
+		t.Fatalf("a stranger: %d %s", r.StatusCode, r.StatusMessage)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+
+	// A miner whose hotkey is not registered says so.
+	m2, err := miner.New(h, miner.Options{Config: cfg, Hotkey: pair(t, "//Ferdie"), Chain: fc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = m2.Run(context.Background())
+	if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("hotkey %s is not registered on subnet 1", pair(t, "//Ferdie").Public())) {
+		t.Fatalf("err = %v", err)
+	}
+}
