@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"log/slog"
 	"net"
 	"net/http"
@@ -551,14 +552,26 @@ func (g *Gateway) streamFrom(ctx context.Context, w http.ResponseWriter, key *ke
 	}
 	syn := &textgen.ChatCompletionStream{ChatCompletion: *textgen.NewChatCompletion(p.req, budget.Seconds())}
 	attemptStart := time.Now()
+	var events iter.Seq2[[]byte, error]
 	st, err := g.cfg.Dendrite.Stream(actx, m.Axon, syn)
+	var se *wire.StatusError
+	if errors.As(err, &se) && se.Code == http.StatusNotFound {
+		// The miner serves ChatCompletion only (the SDK's miner runtime attaches one
+		// route): ask for the whole answer and stream it as one chunk.
+		res := g.cfg.Dendrite.Call(actx, m.Axon, textgen.NewChatCompletion(p.req, budget.Seconds()))
+		if err = res.Err; err == nil {
+			events = wholeAnswer(res.Synapse.(*textgen.ChatCompletion))
+		}
+	} else if err == nil {
+		defer st.Close()
+		events = st.Events()
+	}
 	if err != nil {
 		if context.Cause(actx) == errFirstByte {
 			return false, errFirstByte
 		}
 		return false, err
 	}
-	defer st.Close()
 
 	id, created := newID(), start.Unix()
 	fp := fmt.Sprintf("tessera-%d-%d", p.model.Netuid, m.UID)
@@ -580,7 +593,7 @@ func (g *Gateway) streamFrom(ctx context.Context, w http.ResponseWriter, key *ke
 		return rc.Flush()
 	}
 	var final textgen.StreamChunk
-	for ev, err := range st.Events() {
+	for ev, err := range events {
 		if err == nil && !committed {
 			if !timer.Stop() { // the first byte came too late: the attempt is cancelled
 				return false, errFirstByte
@@ -653,6 +666,23 @@ func (g *Gateway) streamFrom(ctx context.Context, w http.ResponseWriter, key *ke
 	rc.Flush()
 	g.settle(key, p, "stream", u, start)
 	return true, nil
+}
+
+// wholeAnswer yields a complete answer as the events of a stream: the text, then the
+// finish reason and usage.
+func wholeAnswer(c *textgen.ChatCompletion) iter.Seq2[[]byte, error] {
+	return func(yield func([]byte, error) bool) {
+		usage := c.Usage
+		for _, ch := range []textgen.StreamChunk{{Delta: c.Completion}, {FinishReason: c.FinishReason, Usage: &usage, Model: c.BackendModel}} {
+			if ch.FinishReason == "" && ch.Usage != nil {
+				ch.FinishReason = "stop"
+			}
+			data, err := json.Marshal(ch)
+			if !yield(data, err) || err != nil {
+				return
+			}
+		}
+	}
 }
 
 // streamBroken ends a stream already under way with an OpenAI-style error event.

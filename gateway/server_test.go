@@ -5,12 +5,15 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/tessera-net/tessera/keys"
 	"github.com/tessera-net/tessera/subnets/textgen"
+	"github.com/tessera-net/tessera/wire"
 )
 
 const sortPrompt = "Sort these numbers in ascending order and answer with them separated by single spaces: 9 -1 4"
@@ -346,4 +349,29 @@ func answerText(t testing.TB, data []byte) string {
 		}
 	}
 	return text.String()
+}
+
+// A miner that serves ChatCompletion only (as the SDK's miner runtime attaches one
+// route) still answers streamed requests, as one chunk.
+func TestStreamFromUnaryOnlyMiner(t *testing.T) {
+	pair, _ := keys.FromURI("//UnaryOnly")
+	ax, err := wire.NewAxon(pair, wire.AxonConfig{RateLimit: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tm, _ := textgen.NewMiner(builtin(t, textgen.BuiltinConfig{}), textgen.MinerConfig{})
+	if err := ax.Attach("", wire.Handle(tm.Handle), wire.AttachOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	l, _ := net.Listen("tcp", "127.0.0.1:0")
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { ax.Serve(ctx, l); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+	m := &testMiner{Miner: Miner{UID: 9, Axon: wire.AxonInfo{IP: "127.0.0.1", Port: l.Addr().(*net.TCPAddr).Port, Hotkey: ax.Hotkey()}}}
+	gw := startGateway(t, []*testMiner{m}, nil)
+	resp, data := post(t, gw.URL, gw.Secret, chatBody(sortPrompt, `,"stream":true,"stream_options":{"include_usage":true}`))
+	if resp.StatusCode != 200 || answerText(t, data) != "-1 4 9" || !strings.Contains(string(data), `"completion_tokens":3`) || !strings.HasSuffix(string(data), "data: [DONE]\n\n") {
+		t.Fatalf("%d %s", resp.StatusCode, data)
+	}
 }
