@@ -21,6 +21,7 @@ import (
 
 	"github.com/tessera-net/tessera/client"
 	"github.com/tessera-net/tessera/genesis"
+	"github.com/tessera-net/tessera/keys"
 	"github.com/tessera-net/tessera/module"
 	"github.com/tessera-net/tessera/node"
 )
@@ -93,6 +94,11 @@ func Start(ctx context.Context, o Options) (*Devnet, error) {
 	if d.Accounts, err = genesis.DevAccounts(); err != nil {
 		return nil, err
 	}
+	if o.Subnet != nil {
+		if err := d.addLayoutAccounts(*o.Subnet); err != nil {
+			return nil, err
+		}
+	}
 	if err := d.initHome(o); err != nil {
 		d.cleanup()
 		return nil, err
@@ -148,8 +154,8 @@ func (d *Devnet) initHome(o Options) error {
 		return err
 	}
 	var st genesis.AppState
-	if err := st.FundDevAccounts(); err != nil {
-		return err
+	for _, a := range d.Accounts {
+		st.Fund(a.Pair.Public(), genesis.DevBalance)
 	}
 	for _, e := range o.Extensions {
 		if err := e.Genesis(&st); err != nil {
@@ -161,6 +167,27 @@ func (d *Devnet) initHome(o Options) error {
 		return err
 	}
 	return node.WriteGenesis(ChainID, []cmttypes.GenesisValidator{gv}, raw, d.Home)
+}
+
+// addLayoutAccounts derives the accounts a subnet layout names beyond the development
+// accounts (//Validator3, //Miner4, …).
+func (d *Devnet) addLayoutAccounts(l SubnetLayout) error {
+	have := map[string]bool{}
+	for _, a := range d.Accounts {
+		have[a.Name] = true
+	}
+	for _, name := range l.Names() {
+		if have[name] {
+			continue
+		}
+		p, err := keys.FromURI("//" + name)
+		if err != nil {
+			return fmt.Errorf("derive //%s: %w", name, err)
+		}
+		d.Accounts = append(d.Accounts, genesis.DevAccount{Name: name, URI: "//" + name, Pair: p})
+		have[name] = true
+	}
+	return nil
 }
 
 // pickPorts returns the ports at base, or free ports when base is 0.

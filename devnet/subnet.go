@@ -26,8 +26,37 @@ type SubnetLayout struct {
 // DefaultSubnetLayout: Alice owns subnet 1 (tempo 20: an epoch every 21 blocks), Bob and
 // Charlie validate with 1,000 tokens staked each, Dave, Eve and Ferdie mine.
 func DefaultSubnetLayout() SubnetLayout {
-	return SubnetLayout{Netuid: 1, Tempo: 20, Owner: "Alice", Validators: []string{"Bob", "Charlie"},
-		Miners: []string{"Dave", "Eve", "Ferdie"}, Stake: 1000 * accounts.UnitsPerToken}
+	return NewSubnetLayout(2, 3, 20)
+}
+
+// NewSubnetLayout names the accounts of a subnet with the given numbers of validators and
+// miners: validators are Bob and Charlie, then Validator3, Validator4, …; miners are Dave,
+// Eve and Ferdie, then Miner4, Miner5, …. Accounts beyond the six development accounts
+// are derived the same way (//Validator3) and funded at genesis.
+func NewSubnetLayout(validators, miners int, tempo uint16) SubnetLayout {
+	l := SubnetLayout{Netuid: 1, Tempo: tempo, Owner: "Alice", Stake: 1000 * accounts.UnitsPerToken}
+	named := []string{"Bob", "Charlie"}
+	for i := 0; i < validators; i++ {
+		if i < len(named) {
+			l.Validators = append(l.Validators, named[i])
+		} else {
+			l.Validators = append(l.Validators, fmt.Sprintf("Validator%d", i+1))
+		}
+	}
+	named = []string{"Dave", "Eve", "Ferdie"}
+	for i := 0; i < miners; i++ {
+		if i < len(named) {
+			l.Miners = append(l.Miners, named[i])
+		} else {
+			l.Miners = append(l.Miners, fmt.Sprintf("Miner%d", i+1))
+		}
+	}
+	return l
+}
+
+// Names lists every account of the layout: owner, validators, miners.
+func (l SubnetLayout) Names() []string {
+	return append(append([]string{l.Owner}, l.Validators...), l.Miners...)
 }
 
 func (d *Devnet) account(name string) (*DevAccountRef, error) {

@@ -14,13 +14,15 @@ import (
 
 func newDevnetCmd(env *cliEnv) *cobra.Command {
 	var (
-		lf        logFlags
-		keepHome  bool
-		basePort  int
-		blockTime time.Duration
-		tempo     uint16
-		noSubnet  bool
-		quiet     bool
+		lf         logFlags
+		keepHome   bool
+		basePort   int
+		blockTime  time.Duration
+		tempo      uint16
+		noSubnet   bool
+		quiet      bool
+		miners     int
+		validators int
 	)
 	cmd := &cobra.Command{
 		Use:   "devnet",
@@ -39,11 +41,13 @@ that is removed on exit, unless --home is given.`,
 				home = env.home
 			}
 			opts := devnet.Options{Home: home, BasePort: basePort, BlockTime: blockTime, Logger: log}
-			layout := devnet.DefaultSubnetLayout()
 			if tempo == 0 {
 				return usagef("--tempo must be at least 1")
 			}
-			layout.Tempo = tempo
+			if validators < 1 || miners < 1 || validators+miners > 200 {
+				return usagef("--validators and --miners must each be at least 1, together at most 200")
+			}
+			layout := devnet.NewSubnetLayout(validators, miners, tempo)
 			if !noSubnet {
 				opts.Subnet = &layout
 			}
@@ -76,6 +80,8 @@ that is removed on exit, unless --home is given.`,
 	cmd.Flags().Uint16Var(&tempo, "tempo", 20, "blocks between the epochs of subnet 1")
 	cmd.Flags().BoolVar(&noSubnet, "no-subnet", false, "start the chain only, without subnet 1")
 	cmd.Flags().BoolVar(&quiet, "quiet", false, "do not print each epoch's results")
+	cmd.Flags().IntVar(&validators, "validators", 2, "validators on subnet 1 (Bob, Charlie, then //Validator3, …)")
+	cmd.Flags().IntVar(&miners, "miners", 3, "miners on subnet 1 (Dave, Eve, Ferdie, then //Miner4, …)")
 	return cmd
 }
 
@@ -108,13 +114,14 @@ func printDevnet(w io.Writer, s devnetSummary) error {
 	fmt.Fprintf(w, "  CometBFT RPC  %s\n  JSON API      %s   (try %s/v1/status)\n  metrics       %s/metrics\n\n", s.RPC, s.API, s.API, s.API)
 	fmt.Fprintf(w, "Development accounts (secret URI → address, balance):\n")
 	for _, a := range s.Accounts {
-		fmt.Fprintf(w, "  %-8s %-10s %s  %s\n", a.Name, a.URI, a.Address, a.Balance)
+		fmt.Fprintf(w, "  %-10s %-12s %s  %s\n", a.Name, a.URI, a.Address, a.Balance)
 	}
 	fmt.Fprintf(w, "\nSend tokens:  tessera tx transfer --node %s --from-uri //Alice --to %s --amount 1.5\n", s.RPC, s.Accounts[1].Address)
 	if l := s.Subnet; l != nil {
 		fmt.Fprintf(w, "\nSubnet %d (tempo %d blocks): owner %s (uid 0), validators %v (uids 1-%d, %s staked each), miners %v (uids %d-%d).\n",
 			l.Netuid, l.Tempo, l.Owner, l.Validators, len(l.Validators), accounts.FormatAmount(l.Stake), l.Miners, len(l.Validators)+1, len(l.Validators)+len(l.Miners))
-		fmt.Fprintf(w, "Set weights:  tessera weights set --node %s --from-uri //%s --netuid %d --uids 3,4,5 --weights 1,0.5,0.2\n", s.RPC, l.Validators[0], l.Netuid)
+		first := len(l.Validators) + 1
+		fmt.Fprintf(w, "Set weights:  tessera weights set --node %s --from-uri //%s --netuid %d --uids %d,%d --weights 1,0.5\n", s.RPC, l.Validators[0], l.Netuid, first, first+min(1, len(l.Miners)-1))
 		fmt.Fprintf(w, "Watch:        tessera metagraph --node %s --netuid %d\n", s.RPC, l.Netuid)
 	}
 	_, err := fmt.Fprintf(w, "Press Ctrl-C to stop.\n")

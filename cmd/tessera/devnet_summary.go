@@ -52,7 +52,7 @@ func formatEpoch(mg *subnets.Metagraph, block uint64, names map[string]string) s
 		if name == "" {
 			name = mg.Hotkeys[uid][:8] + "…"
 		}
-		fmt.Fprintf(&b, "  uid %-3d %-9s %-8s incentive %.4f  dividends %.4f  emission %s  stake %s\n", uid, name, role,
+		fmt.Fprintf(&b, "  uid %-3d %-10s %-8s incentive %.4f  dividends %.4f  emission %s  stake %s\n", uid, name, role,
 			u16f(mg.Incentive[uid]), u16f(mg.Dividends[uid]), accounts.FormatAmount(mg.Emission[uid]), accounts.FormatAmount(mg.Stake[uid]))
 	}
 	return b.String()
