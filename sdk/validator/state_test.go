@@ -41,7 +41,7 @@ func TestUpdateScores(t *testing.T) {
 }
 
 // graph builds a metagraph; axon[uid] says whether uid serves.
-func graph(t *testing.T, hotkeys []string, axon []bool, permit []bool, stake []uint64) *metagraph.Graph {
+func graph(t testing.TB, hotkeys []string, axon []bool, permit []bool, stake []uint64) *metagraph.Graph {
 	t.Helper()
 	n := len(hotkeys)
 	mg := &subnets.Metagraph{Netuid: 1, N: uint16(n), Hotkeys: hotkeys, Coldkeys: make([]string, n), Stake: make([]uint64, n),
