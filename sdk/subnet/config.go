@@ -7,8 +7,10 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -19,6 +21,24 @@ import (
 // Duration is a time.Duration that a JSON config file writes as "10s" (or a number of
 // seconds, as Bittensor's configs do).
 type Duration time.Duration
+
+// String writes the duration as time.Duration does ("1m30s").
+func (d *Duration) String() string { return time.Duration(*d).String() }
+
+// Set reads a flag value: "10s", "500ms", or a bare number of seconds ("10", "0.5") as
+// Bittensor's template takes --neuron.timeout.
+func (d *Duration) Set(s string) error {
+	if v, err := time.ParseDuration(s); err == nil {
+		*d = Duration(v)
+		return nil
+	}
+	secs, err := strconv.ParseFloat(s, 64)
+	if err != nil || math.IsNaN(secs) || math.IsInf(secs, 0) {
+		return fmt.Errorf("duration %q: write it as 10s, 500ms, 1m30s or a number of seconds", s)
+	}
+	*d = Duration(secs * float64(time.Second))
+	return nil
+}
 
 // MarshalJSON writes the duration as a string such as "1m30s".
 func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(d).String()) }
@@ -147,10 +167,10 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.BoolVar(&c.AllowNonRegistered, "blacklist.allow_non_registered", c.AllowNonRegistered, "answer callers not registered on the subnet")
 	fs.Uint64Var(&c.MinStake, "blacklist.min_stake", c.MinStake, "stake a caller needs, smallest units")
 	fs.IntVar(&c.SampleSize, "neuron.sample_size", c.SampleSize, "miners a validator queries per round")
-	fs.DurationVar((*time.Duration)(&c.Timeout), "neuron.timeout", time.Duration(c.Timeout), "query timeout")
+	fs.Var(&c.Timeout, "neuron.timeout", "query timeout (10s, 500ms, or seconds)")
 	fs.Float64Var(&c.Alpha, "neuron.moving_average_alpha", c.Alpha, "moving-average factor of the scores, in (0, 1]")
 	fs.Int64Var(&c.EpochLength, "neuron.epoch_length", c.EpochLength, "blocks between metagraph syncs and weight settings")
-	fs.DurationVar((*time.Duration)(&c.StepInterval), "neuron.step_interval", time.Duration(c.StepInterval), "pause between a validator's rounds")
+	fs.Var(&c.StepInterval, "neuron.step_interval", "pause between a validator's rounds (5s, 500ms, or seconds)")
 	fs.BoolVar(&c.DisableSetWeights, "neuron.disable_set_weights", c.DisableSetWeights, "score but never set weights")
 	fs.Uint64Var(&c.VpermitLimit, "neuron.vpermit_tao_limit", c.VpermitLimit, "permit holders with more stake than this (smallest units) are not queried")
 	fs.StringVar(&c.StateDir, "state-dir", c.StateDir, "validator state directory (default ~/.tessera/neurons/netuid<N>/<hotkey>)")

@@ -54,6 +54,10 @@ func TestParse(t *testing.T) {
 		{"flags win over the file, wherever they are", []string{"--neuron.sample_size", "5", "--config", file, "--axon.port", "9100"}, func(c Config) bool {
 			return c.SampleSize == 5 && c.AxonPort == 9100 && c.Netuid == 7
 		}, ""},
+		{"bare seconds as the template writes them", []string{"--neuron.timeout", "12", "--neuron.step_interval", "0.25"}, func(c Config) bool {
+			return time.Duration(c.Timeout) == 12*time.Second && time.Duration(c.StepInterval) == 250*time.Millisecond
+		}, ""},
+		{"bad duration flag", []string{"--neuron.timeout", "soon"}, nil, `duration "soon": write it as 10s, 500ms, 1m30s or a number of seconds`},
 		{"unknown key in the file", []string{"--config", writeFile(t, `{"neuron.sampel_size": 3}`)}, nil, `unknown field "neuron.sampel_size"`},
 		{"bad duration in the file", []string{"--config", writeFile(t, `{"neuron.timeout": "ten"}`)}, nil, `duration "ten": write it as 10s, 500ms or 1m30s`},
 		{"missing file", []string{"--config", "/nonexistent/c.json"}, nil, "config file: open /nonexistent/c.json"},
