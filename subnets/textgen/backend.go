@@ -134,7 +134,18 @@ func (b *Builtin) Generate(ctx context.Context, req Request, emit func(string) e
 	}
 	text := b.Answer(req)
 	if wrong {
-		text = Corrupt(text, r)
+		if t, _ := ParseTask(req.LastUser(), b.cfg.Corpus); t.Kind == Free {
+			// A wrong free answer: other facts, which a similarity check notices (a
+			// shuffle of the right words would not).
+			other := req
+			other.Seed = new(int64(r>>1) + 1)
+			if req.Seed != nil {
+				*other.Seed += *req.Seed
+			}
+			text = b.Answer(other)
+		} else {
+			text = Corrupt(text, r)
+		}
 	}
 	limit := req.MaxTokens
 	if limit <= 0 {

@@ -153,6 +153,9 @@ func (m *Miner) backendError(c *wire.Call, err error) error {
 	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
 		return err
 	}
+	if errors.Is(err, errNotMining) {
+		return wire.Errorf(http.StatusServiceUnavailable, "this node does not mine")
+	}
 	m.log.Warn("backend failed", "caller", c.Hotkey, "err", err)
 	return wire.Errorf(http.StatusBadGateway, "the miner's backend failed to answer")
 }

@@ -194,3 +194,18 @@ func TestCountTokens(t *testing.T) {
 		}
 	}
 }
+
+func TestWrongFreeAnswerIsDissimilar(t *testing.T) {
+	b, _ := NewBuiltin(BuiltinConfig{WrongRate: 1, Seed: 9})
+	prompt := "Give three facts about rivers."
+	right := FreeText(prompt, 0, DefaultCorpus())
+	for range 20 {
+		res, err := b.Generate(t.Context(), userReq(prompt), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s := Similarity(right, res.Text); s > 0.9 {
+			t.Fatalf("wrong answer %q is %.2f similar to %q", res.Text, s, right)
+		}
+	}
+}
