@@ -26,21 +26,11 @@ import (
 	"github.com/tessera-net/tessera/wire"
 )
 
-// Chain is what a miner needs of the chain: reads, and a signer for its hotkey.
+// Chain is what a miner needs of the chain: reads, and a signer for its hotkey
+// (subnet.ClientChain has it).
 type Chain interface {
 	metagraph.Chain
 	Send(ctx context.Context, msg tx.Msg) (*client.TxView, error)
-}
-
-// ClientChain joins a client and a signer for its hotkey into a Chain.
-type ClientChain struct {
-	*client.Client
-	Signer *client.Signer
-}
-
-// Send signs and sends msg with the hotkey and waits for its block.
-func (c ClientChain) Send(ctx context.Context, msg tx.Msg) (*client.TxView, error) {
-	return c.Signer.Send(ctx, msg)
 }
 
 // Options configure a Miner.

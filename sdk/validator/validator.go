@@ -33,7 +33,8 @@ import (
 	"github.com/tessera-net/tessera/wire"
 )
 
-// Chain is what a validator needs of the chain: reads, and a signer for its hotkey.
+// Chain is what a validator needs of the chain: reads, and a signer for its hotkey
+// (subnet.ClientChain has it).
 type Chain interface {
 	metagraph.Chain
 	Send(ctx context.Context, msg tx.Msg) (*client.TxView, error)
@@ -265,7 +266,7 @@ func (v *Validator[P]) round(ctx context.Context, height int64) {
 	rng := rand.New(rand.NewPCG(v.seed, step))
 	uids := SelectMiners(v.graph, self, v.cfg.SampleSize, v.cfg.VpermitLimit, rng)
 	if len(uids) == 0 {
-		v.setWhy(ctx, "no miner serves an axon on the subnet yet: nothing to query")
+		v.setWhy("no miner serves an axon on the subnet yet: nothing to query")
 		return
 	}
 	q, err := v.def.Query(ctx, subnet.Round{Step: step, Block: height, Rand: rng, Miners: uids})
@@ -324,7 +325,7 @@ func (v *Validator[P]) round(ctx context.Context, height int64) {
 }
 
 // setWhy logs why weights were not set (or a round did nothing), once per new reason.
-func (v *Validator[P]) setWhy(_ context.Context, why string) {
+func (v *Validator[P]) setWhy(why string) {
 	if why != v.why {
 		v.log.Warn(why)
 		v.why = why
@@ -407,7 +408,7 @@ func (v *Validator[P]) refused(ctx context.Context, why string, resync bool) {
 	v.mu.Lock()
 	v.st.LastWeightsError = why
 	v.mu.Unlock()
-	v.setWhy(ctx, why)
+	v.setWhy(why)
 	if resync {
 		if h, err := v.height(ctx); err == nil {
 			if err := v.sync(ctx, h, true); err != nil {

@@ -91,7 +91,7 @@ func run(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	chain := miner.ClientChain{Client: c, Signer: c.Signer(hot)}
+	chain := subnet.ClientChain{Client: c, Signer: c.Signer(hot)}
 	if role == "miner" {
 		mn, err := miner.New(def.Handler, miner.Options{Config: cfg, Hotkey: hot, Chain: chain, Name: def.Name, Registerer: reg, Logger: log.With("mode", string(m))})
 		if err != nil {

@@ -1,0 +1,23 @@
+package subnet
+
+import (
+	"context"
+
+	"github.com/tessera-net/tessera/client"
+	"github.com/tessera-net/tessera/tx"
+)
+
+// ClientChain is the chain as the runtimes use it: a node client for reads and a signer
+// for the neuron's hotkey (serve_axon, set_weights). It satisfies miner.Chain and
+// validator.Chain. The signer tracks the hotkey's nonce, so one ClientChain serves one
+// runtime.
+type ClientChain struct {
+	*client.Client
+	Signer *client.Signer
+}
+
+// Send signs msg with the hotkey, broadcasts it and waits for its block. A refusal is a
+// *client.TxError with the chain's code and reason.
+func (c ClientChain) Send(ctx context.Context, msg tx.Msg) (*client.TxView, error) {
+	return c.Signer.Send(ctx, msg)
+}
