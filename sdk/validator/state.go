@@ -36,9 +36,23 @@ type State struct {
 	// LastWeightsBlock is the block the last accepted weights landed in;
 	// LastWeightsError the chain's or the SDK's reason the last attempt failed ("" if
 	// it succeeded).
-	LastWeightsBlock int64     `json:"last_weights_block"`
-	LastWeightsError string    `json:"last_weights_error,omitempty"`
-	SavedAt          time.Time `json:"saved_at"`
+	LastWeightsBlock int64  `json:"last_weights_block"`
+	LastWeightsError string `json:"last_weights_error,omitempty"`
+	// Pending is a weight commit waiting for its reveal epoch (commit-reveal subnets).
+	Pending *PendingReveal `json:"pending_reveal,omitempty"`
+	SavedAt time.Time      `json:"saved_at"`
+}
+
+// PendingReveal is what a validator keeps between committing weights and revealing them.
+type PendingReveal struct {
+	UIDs       []uint16 `json:"uids"`
+	Values     []uint16 `json:"values"`
+	Salt       []uint16 `json:"salt"`
+	VersionKey uint64   `json:"version_key"`
+	// Block and Epoch are where the commit landed; the reveal is due in epoch
+	// Epoch + commit_reveal_period.
+	Block int64  `json:"block"`
+	Epoch uint64 `json:"epoch"`
 }
 
 // LoadState reads the state in dir. A missing file is no error: ok is false.
@@ -71,7 +85,7 @@ func LoadState(dir string) (st *State, ok bool, err error) {
 
 // Save writes the state to dir atomically: a temporary file, synced, renamed over the
 // old one, and the directory synced, so a crash leaves the old state or the new one.
-func (s *State) Save(dir string) error {
+func (s State) Save(dir string) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("validator state directory: %w", err)
 	}

@@ -190,7 +190,9 @@ func (v *Validator[P]) resume() error {
 		return err
 	}
 	if !ok {
-		v.st = State{Netuid: v.cfg.Netuid, Hotkey: v.me}
+		v.mu.Lock()
+		v.st = State{Version: StateVersion, Netuid: v.cfg.Netuid, Hotkey: v.me}
+		v.mu.Unlock()
 		v.log.Info("no saved state; starting afresh", "state_dir", v.cfg.StateDir)
 		return nil
 	}
@@ -198,7 +200,9 @@ func (v *Validator[P]) resume() error {
 		return fmt.Errorf("validator: the state in %s is for subnet %d and hotkey %s, not subnet %d and hotkey %s: use another --state-dir",
 			v.cfg.StateDir, st.Netuid, st.Hotkey, v.cfg.Netuid, v.me)
 	}
+	v.mu.Lock()
 	v.st = *st
+	v.mu.Unlock()
 	v.log.Info("resumed saved state", "state_dir", v.cfg.StateDir, "step", st.Step, "uids", len(st.Scores),
 		"scores", fmtScores(st.Scores), "last_weights_block", st.LastWeightsBlock, "saved_at", st.SavedAt)
 	v.setScoreMetrics()
@@ -332,7 +336,9 @@ func (v *Validator[P]) setWhy(why string) {
 	}
 }
 
-// maybeSetWeights sets weights when they are due and the rate limit allows.
+// maybeSetWeights sets weights when they are due and the rate limit allows; on a
+// subnet with commit-reveal it commits them, and reveals them in the epoch the chain
+// expects.
 func (v *Validator[P]) maybeSetWeights(ctx context.Context) {
 	if v.cfg.DisableSetWeights {
 		return
@@ -344,6 +350,10 @@ func (v *Validator[P]) maybeSetWeights(ctx context.Context) {
 	g := v.graph
 	uid, _ := g.UID(v.me)
 	h := g.Hyperparams
+	if v.st.Pending != nil {
+		v.maybeReveal(ctx, height, h)
+		return
+	}
 	last := max(v.st.LastWeightsBlock, int64(g.LastUpdate[uid]))
 	if v.st.LastWeightsBlock == 0 && g.LastUpdate[uid] == g.BlockAtRegistration[uid] {
 		last = 0 // never set: the chain lets a new neuron set weights at once
@@ -369,37 +379,130 @@ func (v *Validator[P]) maybeSetWeights(ctx context.Context) {
 		v.refused(ctx, "weights not set: "+err.Error(), false)
 		return
 	}
+	if h.CommitReveal {
+		v.commit(ctx, vec, h)
+		return
+	}
 	msg, err := subnets.NewSetWeights(v.cfg.Netuid, vec.UIDs, vec.Values, v.def.VersionKey)
 	if err != nil {
 		v.refused(ctx, "weights not set: "+err.Error(), false)
 		return
 	}
-	tctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	view, err := v.o.Chain.Send(tctx, msg)
-	if err != nil {
-		var te *client.TxError
-		if errors.As(err, &te) {
-			v.met.weights.WithLabelValues(te.Code.String()).Inc()
-			// The chain's state moved on (a permit lost, a rate limit): resync now.
-			v.refused(ctx, "the chain refused the weights: "+te.Log, true)
-			return
-		}
-		v.met.weights.WithLabelValues("error").Inc()
-		v.refused(ctx, "sending the weights failed: "+err.Error(), false)
+	view, _ := v.send(ctx, msg, "weights")
+	if view == nil {
 		return
 	}
-	v.met.weights.WithLabelValues("ok").Inc()
-	v.met.lastWeights.Set(float64(view.Height))
+	v.landed(view.Height, nil)
+	v.log.Info("weights set", "block", view.Height, "tx", view.Hash, "uids", vec.UIDs, "values", vec.Values)
+}
+
+// commit sends the hash of vec with a fresh salt and keeps what the reveal needs.
+func (v *Validator[P]) commit(ctx context.Context, vec weights.Vector, h subnets.Hyperparams) {
+	var b [16]byte
+	crand.Read(b[:])
+	salt := make([]uint16, 8)
+	for i := range salt {
+		salt[i] = binary.LittleEndian.Uint16(b[2*i:])
+	}
+	msg, err := subnets.NewCommitWeights(v.o.Hotkey.Public(), v.cfg.Netuid, vec.UIDs, vec.Values, salt, v.def.VersionKey)
+	if err != nil {
+		v.refused(ctx, "weights not committed: "+err.Error(), false)
+		return
+	}
+	view, _ := v.send(ctx, msg, "commit")
+	if view == nil {
+		return
+	}
+	p := &PendingReveal{UIDs: vec.UIDs, Values: vec.Values, Salt: salt, VersionKey: v.def.VersionKey,
+		Block: view.Height, Epoch: subnets.EpochIndex(v.cfg.Netuid, h.Tempo, uint64(view.Height))}
 	v.mu.Lock()
-	v.st.LastWeightsBlock, v.st.LastWeightsError = view.Height, ""
+	v.st.Pending, v.st.LastWeightsError = p, ""
 	st := v.st
 	v.mu.Unlock()
 	v.why = ""
 	if err := st.Save(v.cfg.StateDir); err != nil {
 		v.log.Error("saving the state failed", "err", err)
 	}
-	v.log.Info("weights set", "block", view.Height, "tx", view.Hash, "uids", vec.UIDs, "values", vec.Values)
+	v.log.Info("weights committed", "block", view.Height, "epoch", p.Epoch, "reveal_epoch", p.Epoch+h.RevealPeriod, "uids", vec.UIDs, "values", vec.Values)
+}
+
+// maybeReveal reveals committed weights once their reveal epoch has come, and drops a
+// commit whose epoch has passed.
+func (v *Validator[P]) maybeReveal(ctx context.Context, height int64, h subnets.Hyperparams) {
+	p := v.st.Pending
+	now := subnets.EpochIndex(v.cfg.Netuid, h.Tempo, uint64(height+1))
+	due := p.Epoch + h.RevealPeriod
+	if now < due {
+		return
+	}
+	drop := func(why string) {
+		v.mu.Lock()
+		v.st.Pending = nil
+		st := v.st
+		v.mu.Unlock()
+		v.refused(ctx, why, true)
+		if err := st.Save(v.cfg.StateDir); err != nil {
+			v.log.Error("saving the state failed", "err", err)
+		}
+	}
+	if now > due {
+		drop(fmt.Sprintf("the weights committed at block %d (epoch %d) were not revealed in epoch %d and expired; they will be committed again", p.Block, p.Epoch, due))
+		return
+	}
+	msg, err := subnets.NewRevealWeights(v.cfg.Netuid, p.UIDs, p.Values, p.Salt, p.VersionKey)
+	if err != nil {
+		drop("weights not revealed: " + err.Error())
+		return
+	}
+	view, te := v.send(ctx, msg, "reveal")
+	if view == nil {
+		if te != nil && te.Code != tx.CodeRateLimited {
+			// Expired, missing or not matching: the commit is of no more use.
+			drop("the chain refused the reveal: " + te.Log)
+		}
+		return
+	}
+	v.landed(view.Height, func(st *State) { st.Pending = nil })
+	v.log.Info("weights revealed", "block", view.Height, "tx", view.Hash, "uids", p.UIDs, "values", p.Values)
+}
+
+// send sends a weights transaction (what: weights, commit or reveal), counting the
+// result and reporting a refusal. It returns the committed transaction, or nil and the
+// chain's refusal (nil when the failure was not the chain's).
+func (v *Validator[P]) send(ctx context.Context, msg tx.Msg, what string) (*client.TxView, *client.TxError) {
+	tctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	view, err := v.o.Chain.Send(tctx, msg)
+	if err == nil {
+		v.met.weights.WithLabelValues("ok").Inc()
+		return view, nil
+	}
+	var te *client.TxError
+	if errors.As(err, &te) {
+		v.met.weights.WithLabelValues(te.Code.String()).Inc()
+		// The chain's state moved on (a permit lost, a rate limit): resync now.
+		v.refused(ctx, "the chain refused the "+what+": "+te.Log, true)
+		return nil, te
+	}
+	v.met.weights.WithLabelValues("error").Inc()
+	v.refused(ctx, "sending the "+what+" failed: "+err.Error(), false)
+	return nil, nil
+}
+
+// landed records weights that reached the chain at block and saves the state.
+func (v *Validator[P]) landed(block int64, also func(*State)) {
+	v.met.lastWeights.Set(float64(block))
+	v.mu.Lock()
+	v.st.LastWeightsBlock, v.st.LastWeightsError = block, ""
+	if also != nil {
+		also(&v.st)
+	}
+	st := v.st
+	v.mu.Unlock()
+	v.why = ""
+	if err := st.Save(v.cfg.StateDir); err != nil {
+		v.log.Error("saving the state failed", "err", err)
+	}
 }
 
 // refused records why weights were not set; resync forces a metagraph sync so that the

@@ -88,6 +88,11 @@ type fakeChain struct {
 	owner  string
 	refuse *client.TxError
 	sent   []subnets.SetWeights
+	// commit-reveal: the pending commit of uid 1, and the reveals refused
+	commit      []byte
+	commitEpoch uint64
+	commits     int
+	badReveals  []string
 }
 
 func (f *fakeChain) Status(context.Context) (*client.Status, error) {
@@ -116,17 +121,51 @@ func (f *fakeChain) Query(_ context.Context, path string, _ int64, out any) erro
 func (f *fakeChain) Send(_ context.Context, msg tx.Msg) (*client.TxView, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if msg.Type != subnets.MsgSetWeights {
-		return nil, fmt.Errorf("unexpected %s", msg.Type)
-	}
 	if f.refuse != nil {
 		return nil, f.refuse
 	}
-	var w subnets.SetWeights
-	if err := msg.DecodeBody(&w); err != nil {
-		return nil, err
-	}
 	f.height++
+	h := f.mg.Hyperparams
+	var w subnets.SetWeights
+	switch msg.Type {
+	case subnets.MsgSetWeights:
+		if err := msg.DecodeBody(&w); err != nil {
+			return nil, err
+		}
+	case subnets.MsgCommitWeights:
+		var c subnets.CommitWeights
+		if err := msg.DecodeBody(&c); err != nil {
+			return nil, err
+		}
+		f.commit, f.commitEpoch = c.Hash, subnets.EpochIndex(1, h.Tempo, uint64(f.height))
+		f.commits++
+		f.mg.LastUpdate[1] = uint64(f.height)
+		return &client.TxView{Height: f.height, Hash: fmt.Sprintf("C%d", f.commits)}, nil
+	case subnets.MsgRevealWeights:
+		var r subnets.RevealWeights
+		if err := msg.DecodeBody(&r); err != nil {
+			return nil, err
+		}
+		now := subnets.EpochIndex(1, h.Tempo, uint64(f.height))
+		bob, _ := keys.FromURI("//Bob")
+		hash := subnets.CommitHash(bob.Public(), 1, r.UIDs, r.Values, r.Salt, r.VersionKey)
+		switch {
+		case f.commit == nil:
+			f.badReveals = append(f.badReveals, "no commit")
+		case now != f.commitEpoch+h.RevealPeriod:
+			f.badReveals = append(f.badReveals, fmt.Sprintf("revealed in epoch %d, committed in %d", now, f.commitEpoch))
+		case string(hash) != string(f.commit):
+			f.badReveals = append(f.badReveals, "hash mismatch")
+		default:
+			f.commit = nil
+			w = subnets.SetWeights{Netuid: r.Netuid, UIDs: r.UIDs, Values: r.Values, VersionKey: r.VersionKey}
+		}
+		if w.UIDs == nil {
+			return nil, &client.TxError{Code: tx.CodeInvalidMessage, Log: f.badReveals[len(f.badReveals)-1]}
+		}
+	default:
+		return nil, fmt.Errorf("unexpected %s", msg.Type)
+	}
 	f.sent = append(f.sent, w)
 	f.mg.LastUpdate[1] = uint64(f.height)
 	return &client.TxView{Height: f.height, Hash: fmt.Sprintf("TX%d", len(f.sent))}, nil
@@ -183,21 +222,21 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-// TestValidatorLoop runs the validator against in-process miners and a chain the test
-// edits: weights within the limits are set, a refusal is reported with the chain's
-// reason, the metagraph grows and shrinks, a replaced hotkey's score restarts, a lost
-// permit stops the weights, and a restart resumes the scores.
-func TestValidatorLoop(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
+// setup makes a chain with Alice (owner), Bob (validator, uid 1) and good miners Dave
+// and Eve (uids 2, 3), and a function that starts Bob's validator on it.
+func setup(t *testing.T, ctx context.Context, edit func(h *subnets.Hyperparams)) (*fakeChain, func(context.Context) (*validator.Validator[*Echo], chan error)) {
+	t.Helper()
 	alice, bob := pair(t, "//Alice").Public().String(), pair(t, "//Bob").Public().String()
-	dave, eve, ferdie := pair(t, "//Dave").Public().String(), pair(t, "//Eve").Public().String(), pair(t, "//Ferdie").Public().String()
+	dave, eve := pair(t, "//Dave").Public().String(), pair(t, "//Eve").Public().String()
 	fc := &fakeChain{owner: alice}
 	fc.mg.Netuid = 1
 	fc.mg.Hyperparams = subnets.DefaultHyperparams()
 	fc.mg.Hyperparams.WeightsRateLimit = 0
 	fc.mg.Hyperparams.MinAllowedWeights = 3
 	fc.mg.Hyperparams.MaxWeightLimit = 50000
+	if edit != nil {
+		edit(&fc.mg.Hyperparams)
+	}
 	setUID(&fc.mg, 0, alice, 0)
 	setUID(&fc.mg, 1, bob, 0)
 	setUID(&fc.mg, 2, dave, serve(t, ctx, "//Dave", true))
@@ -208,7 +247,7 @@ func TestValidatorLoop(t *testing.T) {
 	cfg := subnet.DefaultConfig()
 	cfg.EpochLength, cfg.StepInterval, cfg.Timeout, cfg.Alpha = 2, subnet.Duration(5*time.Millisecond), subnet.Duration(5*time.Second), 0.5
 	cfg.StateDir = t.TempDir()
-	run := func(ctx context.Context) (*validator.Validator[*Echo], chan error) {
+	return fc, func(ctx context.Context) (*validator.Validator[*Echo], chan error) {
 		v, err := validator.New(definition(), validator.Options{Config: cfg, Hotkey: pair(t, "//Bob"), Chain: fc})
 		if err != nil {
 			t.Fatal(err)
@@ -217,6 +256,40 @@ func TestValidatorLoop(t *testing.T) {
 		go func() { done <- v.Run(ctx) }()
 		return v, done
 	}
+}
+
+// TestValidatorCommitReveal: on a commit-reveal subnet the validator commits, reveals
+// in the epoch after, with the salt and values committed, and commits again later.
+func TestValidatorCommitReveal(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	fc, run := setup(t, ctx, func(h *subnets.Hyperparams) {
+		h.CommitReveal, h.RevealPeriod, h.Tempo = true, 1, 5
+	})
+	_, done := run(ctx)
+	waitFor(t, "two revealed weight sets", func() bool { return len(fc.sentWeights()) >= 2 })
+	cancel()
+	<-done
+	fc.mu.Lock()
+	defer fc.mu.Unlock()
+	if len(fc.badReveals) > 0 || fc.commits < 2 {
+		t.Fatalf("%d commits, reveals refused: %v", fc.commits, fc.badReveals)
+	}
+	w := fc.sent[0]
+	if err := weights.Check(weights.Vector{UIDs: w.UIDs, Values: w.Values}, weights.Limits{N: 4, MinAllowedWeights: 3, MaxWeightLimit: 50000}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestValidatorLoop runs the validator against in-process miners and a chain the test
+// edits: weights within the limits are set, a refusal is reported with the chain's
+// reason, the metagraph grows and shrinks, a replaced hotkey's score restarts, a lost
+// permit stops the weights, and a restart resumes the scores.
+func TestValidatorLoop(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	fc, run := setup(t, ctx, nil)
+	ferdie := pair(t, "//Ferdie").Public().String()
 	vctx, vcancel := context.WithCancel(ctx)
 	v, done := run(vctx)
 
