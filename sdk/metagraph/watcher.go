@@ -3,6 +3,7 @@ package metagraph
 import (
 	"context"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -22,7 +23,25 @@ type Watcher struct {
 	// OnSync, when set, is called with every new metagraph.
 	OnSync func(*Graph)
 
-	cur atomic.Pointer[Graph]
+	cur      atomic.Pointer[Graph]
+	lastSync atomic.Int64 // unix ns of the last successful sync
+	pokeOnce sync.Once
+	poke     chan struct{}
+}
+
+func (w *Watcher) pokes() chan struct{} {
+	w.pokeOnce.Do(func() { w.poke = make(chan struct{}, 1) })
+	return w.poke
+}
+
+// Poke asks Run for a sync before the next scheduled one — when a caller the metagraph
+// does not know shows up, it may have just registered. Run honours at most one poke per
+// Poll; Poke never blocks.
+func (w *Watcher) Poke() {
+	select {
+	case w.pokes() <- struct{}{}:
+	default:
+	}
 }
 
 // Current returns the latest metagraph, or nil before the first sync.
@@ -35,6 +54,7 @@ func (w *Watcher) Sync(ctx context.Context) (*Graph, error) {
 		return nil, err
 	}
 	w.cur.Store(g)
+	w.lastSync.Store(time.Now().UnixNano())
 	if w.OnSync != nil {
 		w.OnSync(g)
 	}
@@ -55,10 +75,19 @@ func (w *Watcher) Run(ctx context.Context) error {
 	}
 	t := time.NewTicker(poll)
 	defer t.Stop()
+	pokes := w.pokes()
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
+		case <-pokes:
+			if time.Since(time.Unix(0, w.lastSync.Load())) < poll {
+				continue
+			}
+			if _, err := w.Sync(ctx); err != nil && ctx.Err() == nil {
+				log.Warn("metagraph sync failed; keeping the previous one", "netuid", w.Netuid, "err", err)
+			}
+			continue
 		case <-t.C:
 		}
 		var last int64

@@ -110,6 +110,9 @@ func New(h wire.Handler, o Options) (*Miner, error) {
 		Blacklist: func(_ context.Context, c *wire.Call) (bool, string) {
 			r := Admit(m.watch.Current(), c.Hotkey, pol)
 			if r.Kind != "" {
+				if r.Kind == "not_registered" || r.Kind == "no_permit" {
+					m.watch.Poke() // the caller may have registered or got a permit since the last sync
+				}
 				m.refused.WithLabelValues(r.Kind).Inc()
 				m.log.Debug("caller refused", "caller", c.Hotkey, "reason", r.Reason)
 			}

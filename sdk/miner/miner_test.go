@@ -198,6 +198,31 @@ func TestMinerServes(t *testing.T) {
 	if r := call(pair(t, "//Nobody")); r.StatusCode != 403 || !strings.Contains(r.StatusMessage, "is not registered on subnet 1") {
 		t.Fatalf("a stranger: %d %s", r.StatusCode, r.StatusMessage)
 	}
+	// A caller that registers after the last sync is admitted once the refusal has
+	// made the miner resync.
+	charlie := pair(t, "//Charlie")
+	fc.mu.Lock()
+	fc.mg.N++
+	fc.mg.UIDs = append(fc.mg.UIDs, 3)
+	fc.mg.Hotkeys = append(fc.mg.Hotkeys, charlie.Public().String())
+	fc.mg.Coldkeys = append(fc.mg.Coldkeys, "")
+	fc.mg.Stake = append(fc.mg.Stake, 1)
+	fc.mg.ValidatorPermit = append(fc.mg.ValidatorPermit, true)
+	fc.mg.Axons = append(fc.mg.Axons, subnets.AxonView{})
+	fc.mg.LastUpdate = append(fc.mg.LastUpdate, 0)
+	fc.mg.BlockAtRegistration = append(fc.mg.BlockAtRegistration, 0)
+	fc.mg.Incentive = append(fc.mg.Incentive, 0)
+	fc.mu.Unlock()
+	if r := call(charlie); r.StatusCode != 403 {
+		t.Fatalf("a caller unknown to the miner's metagraph: %d %s", r.StatusCode, r.StatusMessage)
+	}
+	deadline = time.Now().Add(10 * time.Second)
+	for r := call(charlie); r.Err != nil; r = call(charlie) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the newly registered caller is still refused: %d %s", r.StatusCode, r.StatusMessage)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatalf("Run: %v", err)
