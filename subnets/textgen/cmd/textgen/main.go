@@ -156,7 +156,7 @@ func run(ctx context.Context, args []string, getenv func(string) string) error {
 	if err != nil {
 		return err
 	}
-	chain := miner.ClientChain{Client: c, Signer: c.Signer(hot)}
+	chain := subnet.ClientChain{Client: c, Signer: c.Signer(hot)}
 	if role == "miner" {
 		mn, err := miner.New(def.Handler, miner.Options{Config: cfg, Hotkey: hot, Chain: chain, Name: def.Name, Registerer: reg, Logger: log.With("backend", bf.kind)})
 		if err != nil {

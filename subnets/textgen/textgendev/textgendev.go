@@ -1,0 +1,247 @@
+// Package textgendev puts the text-generation subnet on a devnet: a devnet.Extension
+// that, once the chain runs, starts textgen miners (built-in backends, each behaving as
+// configured: right, slow, wrong or failing) and validators on the SDK's runtimes, and
+// the OpenAI-compatible gateway in front of them, all in the devnet's process. Within a
+// few epochs incentive follows the miners' quality and the gateway sends requests to
+// the best of them.
+package textgendev
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/tessera-net/tessera/devnet"
+	"github.com/tessera-net/tessera/gateway"
+	"github.com/tessera-net/tessera/genesis"
+	"github.com/tessera-net/tessera/keys"
+	"github.com/tessera-net/tessera/module"
+	"github.com/tessera-net/tessera/sdk/miner"
+	"github.com/tessera-net/tessera/sdk/subnet"
+	"github.com/tessera-net/tessera/sdk/validator"
+	"github.com/tessera-net/tessera/subnets/textgen"
+	"github.com/tessera-net/tessera/wire"
+)
+
+// MinerSpec is one miner: the development account whose hotkey it uses (registered on
+// the subnet by the devnet's layout) and how its built-in backend behaves.
+type MinerSpec struct {
+	Account string
+	Backend textgen.BuiltinConfig
+}
+
+// Options configure the extension. The zero value runs the default layout's miners
+// (Dave right, Eve wrong half the time, Ferdie slow), its validators (Bob, Charlie)
+// and a gateway on a free port signing as Alice, the subnet's owner.
+type Options struct {
+	// Netuid is the subnet (default 1; the devnet's layout must create it).
+	Netuid uint16
+	// Miners run miners (default: DefaultMiners()).
+	Miners []MinerSpec
+	// Validators run validators, by development account (default Bob, Charlie).
+	Validators []string
+	// GatewayAccount signs the gateway's queries (default Alice); it must be
+	// registered on the subnet, since miners refuse unregistered callers.
+	GatewayAccount string
+	// GatewayAddr is where the gateway listens (default 127.0.0.1:0: a free port).
+	GatewayAddr string
+	// EpochLength is the runtimes' metagraph resync period in blocks (default 5);
+	// StepInterval the validators' pause between rounds (default 300 ms); Timeout the
+	// validators' query timeout (default 3 s).
+	EpochLength  int64
+	StepInterval time.Duration // see EpochLength
+	Timeout      time.Duration // see EpochLength
+	// Logger receives the parts' logs (the devnet's logger when nil).
+	Logger *slog.Logger
+}
+
+// DefaultMiners is the default cast: one right and quick, one wrong half the time, one
+// right but slow.
+func DefaultMiners() []MinerSpec {
+	return []MinerSpec{
+		{Account: "Dave", Backend: textgen.BuiltinConfig{Seed: 1}},
+		{Account: "Eve", Backend: textgen.BuiltinConfig{Seed: 2, WrongRate: 0.5}},
+		{Account: "Ferdie", Backend: textgen.BuiltinConfig{Seed: 3, Latency: 400 * time.Millisecond, Jitter: 100 * time.Millisecond}},
+	}
+}
+
+// Extension is the devnet extension. Make it with New.
+type Extension struct {
+	o    Options
+	wg   sync.WaitGroup
+	mu   sync.Mutex
+	url  string
+	errs []error
+}
+
+// New makes the extension.
+func New(o Options) *Extension {
+	if o.Netuid == 0 {
+		o.Netuid = 1
+	}
+	if o.Miners == nil {
+		o.Miners = DefaultMiners()
+	}
+	if o.Validators == nil {
+		o.Validators = []string{"Bob", "Charlie"}
+	}
+	if o.GatewayAccount == "" {
+		o.GatewayAccount = "Alice"
+	}
+	if o.GatewayAddr == "" {
+		o.GatewayAddr = "127.0.0.1:0"
+	}
+	if o.EpochLength <= 0 {
+		o.EpochLength = 5
+	}
+	if o.StepInterval <= 0 {
+		o.StepInterval = 300 * time.Millisecond
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = 3 * time.Second
+	}
+	return &Extension{o: o}
+}
+
+// Name implements devnet.Extension.
+func (e *Extension) Name() string { return "textgen" }
+
+// Modules implements devnet.Extension: the subnet needs no module of its own.
+func (e *Extension) Modules() []module.Module { return nil }
+
+// Genesis implements devnet.Extension: nothing to add.
+func (e *Extension) Genesis(*genesis.AppState) error { return nil }
+
+// GatewayURL is the gateway's API root ("http://host:port/v1") once Start has returned.
+func (e *Extension) GatewayURL() string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.url
+}
+
+// Wait waits for every part to stop (after the Start context ends) and returns the
+// errors they stopped with.
+func (e *Extension) Wait() error {
+	e.wg.Wait()
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return errors.Join(e.errs...)
+}
+
+func (e *Extension) pair(d *devnet.Devnet, name string) (*keys.Pair, error) {
+	for _, a := range d.Accounts {
+		if a.Name == name {
+			return a.Pair, nil
+		}
+	}
+	return nil, fmt.Errorf("textgen devnet: no development account %q", name)
+}
+
+func (e *Extension) run(ctx context.Context, what string, fn func(context.Context) error) {
+	e.wg.Add(1)
+	go func() {
+		defer e.wg.Done()
+		if err := fn(ctx); err != nil && ctx.Err() == nil {
+			e.mu.Lock()
+			e.errs = append(e.errs, fmt.Errorf("%s: %w", what, err))
+			e.mu.Unlock()
+		}
+	}()
+}
+
+// Start implements devnet.Extension: it starts the miners, the validators and the
+// gateway, and returns once the gateway listens. They stop when ctx ends.
+func (e *Extension) Start(ctx context.Context, d *devnet.Devnet) error {
+	log := e.o.Logger
+	if log == nil {
+		log = d.Log
+	}
+	cfg := subnet.DefaultConfig()
+	cfg.Node = d.Node.RPCAddress()
+	cfg.Netuid = e.o.Netuid
+	cfg.AxonIP = "127.0.0.1"
+	cfg.AxonPort = 0
+	cfg.EpochLength = e.o.EpochLength
+	cfg.StepInterval = subnet.Duration(e.o.StepInterval)
+	cfg.Timeout = subnet.Duration(e.o.Timeout)
+	for _, ms := range e.o.Miners {
+		pair, err := e.pair(d, ms.Account)
+		if err != nil {
+			return err
+		}
+		b, err := textgen.NewBuiltin(ms.Backend)
+		if err != nil {
+			return fmt.Errorf("textgen devnet: miner %s: %w", ms.Account, err)
+		}
+		def, err := textgen.NewSubnet(textgen.SubnetConfig{Backend: b})
+		if err != nil {
+			return err
+		}
+		ml := log.With("part", "textgen-miner", "account", ms.Account)
+		mn, err := miner.New(def.Handler, miner.Options{Config: cfg, Hotkey: pair, Chain: subnet.ClientChain{Client: d.Client, Signer: d.Client.Signer(pair)},
+			Name: "textgen", Logger: ml})
+		if err != nil {
+			return fmt.Errorf("textgen devnet: miner %s: %w", ms.Account, err)
+		}
+		e.run(ctx, "miner "+ms.Account, mn.Run)
+	}
+	for _, name := range e.o.Validators {
+		pair, err := e.pair(d, name)
+		if err != nil {
+			return err
+		}
+		def, err := textgen.NewSubnet(textgen.SubnetConfig{})
+		if err != nil {
+			return err
+		}
+		vc := cfg
+		vc.StateDir = filepath.Join(d.Home, "textgen", "validator-"+name)
+		v, err := validator.New(def, validator.Options{Config: vc, Hotkey: pair, Chain: subnet.ClientChain{Client: d.Client, Signer: d.Client.Signer(pair)},
+			Logger: log.With("part", "textgen-validator", "account", name)})
+		if err != nil {
+			return fmt.Errorf("textgen devnet: validator %s: %w", name, err)
+		}
+		e.run(ctx, "validator "+name, v.Run)
+	}
+	pair, err := e.pair(d, e.o.GatewayAccount)
+	if err != nil {
+		return err
+	}
+	dend, err := wire.NewDendrite(pair, wire.DendriteConfig{})
+	if err != nil {
+		return err
+	}
+	g, err := gateway.New(gateway.Config{
+		Models:   []gateway.Model{{ID: "tessera-textgen", Netuid: e.o.Netuid}},
+		Source:   gateway.ChainSource{Client: d.Client},
+		Dendrite: dend,
+		// The runtime's miners answer within the validators' timeout; a gateway on a
+		// devnet fails over sooner and re-reads the metagraph often.
+		Route:           gateway.RouteConfig{TopK: 1},
+		AttemptTimeout:  5 * time.Second,
+		RefreshInterval: time.Second,
+		Logger:          log.With("part", "gateway"),
+	})
+	if err != nil {
+		return err
+	}
+	var lc net.ListenConfig
+	l, err := lc.Listen(ctx, "tcp", e.o.GatewayAddr)
+	if err != nil {
+		return fmt.Errorf("textgen devnet: gateway listen on %s: %w", e.o.GatewayAddr, err)
+	}
+	e.mu.Lock()
+	e.url = "http://" + l.Addr().String() + "/v1"
+	e.mu.Unlock()
+	e.run(ctx, "gateway", func(ctx context.Context) error {
+		defer dend.Close()
+		return g.Serve(ctx, l)
+	})
+	log.Info("textgen subnet running", "netuid", e.o.Netuid, "miners", len(e.o.Miners), "validators", len(e.o.Validators), "gateway", e.GatewayURL())
+	return nil
+}
