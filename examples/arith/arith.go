@@ -17,9 +17,9 @@ import (
 // Problem is the subnet's synapse: the validator fills A, Op and B, the miner Result.
 type Problem struct {
 	wire.Base
-	A  int64  `json:"a" wire:"required"`
-	B  int64  `json:"b" wire:"required"`
-	Op string `json:"op" wire:"required"`
+	A  int64  `json:"a" wire:"required"`  // left operand, -1000 to 1000
+	B  int64  `json:"b" wire:"required"`  // right operand, -1000 to 1000
+	Op string `json:"op" wire:"required"` // "+", "-" or "*"
 	// Result is the miner's answer (null until answered).
 	Result *int64 `json:"result"`
 }

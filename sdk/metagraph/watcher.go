@@ -12,8 +12,8 @@ import (
 // blacklist and priority hooks): it resyncs every Every blocks, checking the chain's
 // height every Poll. A failed sync is logged and the previous metagraph kept.
 type Watcher struct {
-	Chain  Chain
-	Netuid uint16
+	Chain  Chain  // where the metagraph is read
+	Netuid uint16 // the subnet
 	// Every is the number of blocks between syncs (default 10).
 	Every int64
 	// Poll is how often the chain's height is read (default 1 s).

@@ -221,8 +221,8 @@ type Policy struct {
 // no_permit, low_stake, no_metagraph) and Reason is told to the caller. The zero value
 // admits.
 type Refusal struct {
-	Kind   string
-	Reason string
+	Kind   string // the metric label; "" admits
+	Reason string // what the caller is told
 }
 
 // Admit decides whether a verified caller may be served under pol, given the latest

@@ -13,7 +13,7 @@ import (
 // runtime.
 type ClientChain struct {
 	*client.Client
-	Signer *client.Signer
+	Signer *client.Signer // signs as the neuron's hotkey
 }
 
 // Send signs msg with the hotkey, broadcasts it and waits for its block. A refusal is a

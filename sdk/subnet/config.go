@@ -79,20 +79,20 @@ type Config struct {
 	// BT_WALLET_NAME, BT_WALLET_HOTKEY, BT_WALLET_PATH). An encrypted hotkey is opened
 	// with the password in BT_PW_<path> or TESSERA_PASSWORD.
 	WalletName   string `json:"wallet.name"`
-	WalletHotkey string `json:"wallet.hotkey"`
-	WalletPath   string `json:"wallet.path"`
+	WalletHotkey string `json:"wallet.hotkey"` // see WalletName
+	WalletPath   string `json:"wallet.path"`   // see WalletName
 
 	// AxonIP and AxonPort are where a miner listens; AxonExternalIP and
 	// AxonExternalPort what it announces on chain (default: the listen address, or
 	// 127.0.0.1 when listening on every interface).
 	AxonIP           string `json:"axon.ip"`
-	AxonPort         int    `json:"axon.port"`
-	AxonExternalIP   string `json:"axon.external_ip"`
-	AxonExternalPort int    `json:"axon.external_port"`
+	AxonPort         int    `json:"axon.port"`          // see AxonIP
+	AxonExternalIP   string `json:"axon.external_ip"`   // see AxonIP
+	AxonExternalPort int    `json:"axon.external_port"` // see AxonIP
 	// AxonConcurrency is how many requests a miner handles at once; AxonMaxQueue how
 	// many wait, highest stake first.
 	AxonConcurrency int `json:"axon.concurrency"`
-	AxonMaxQueue    int `json:"axon.max_queue"`
+	AxonMaxQueue    int `json:"axon.max_queue"` // see AxonConcurrency
 
 	// ForceValidatorPermit makes a miner refuse callers without a validator permit.
 	ForceValidatorPermit bool `json:"blacklist.force_validator_permit"`
@@ -124,7 +124,7 @@ type Config struct {
 	MetricsAddr string `json:"metrics.addr"`
 	// LogLevel (debug, info, warn, error) and LogFormat (text, json).
 	LogLevel  string `json:"log.level"`
-	LogFormat string `json:"log.format"`
+	LogFormat string `json:"log.format"` // see LogLevel
 }
 
 // DefaultConfig is the template's defaults: 50 miners a round, a 10 s timeout, α 0.1,

@@ -63,14 +63,14 @@ type Round struct {
 
 // Response is one miner's answer to a round's query.
 type Response[P wire.Synapse] struct {
-	UID    uint16
-	Hotkey string
+	UID    uint16 // the miner's uid
+	Hotkey string // the miner's hotkey (SS58)
 	// Synapse is the miner's answer, or the zero P when the call failed.
 	Synapse P
 	// Status is the HTTP status (200 on success) or the dendrite's code: 408 timeout,
 	// 503 unreachable, 422 unreadable answer.
 	Status  int
-	Message string
+	Message string // the axon's or the dendrite's status message
 	// Latency is the round trip as the validator measured it.
 	Latency time.Duration
 	// Err is nil exactly when the call succeeded.

@@ -24,35 +24,35 @@ const StateFile = "validator-state.json"
 // State is what a validator keeps across restarts: its scores, the hotkeys they belong
 // to, its round counter and what happened to its last weights.
 type State struct {
-	Version int    `json:"version"`
-	Netuid  uint16 `json:"netuid"`
-	Hotkey  string `json:"hotkey"`
+	Version int    `json:"version"` // StateVersion
+	Netuid  uint16 `json:"netuid"`  // the subnet the state belongs to
+	Hotkey  string `json:"hotkey"`  // the validator's hotkey (SS58)
 	// Step counts rounds; Block is the chain's height at the last round.
 	Step  uint64 `json:"step"`
-	Block int64  `json:"block"`
+	Block int64  `json:"block"` // see Step
 	// Hotkeys[uid] held the uid when Scores[uid] was last updated.
 	Hotkeys []string  `json:"hotkeys"`
-	Scores  []float64 `json:"scores"`
+	Scores  []float64 `json:"scores"` // moving averages in [0, 1], by uid
 	// LastWeightsBlock is the block the last accepted weights landed in;
 	// LastWeightsError the chain's or the SDK's reason the last attempt failed ("" if
 	// it succeeded).
 	LastWeightsBlock int64  `json:"last_weights_block"`
-	LastWeightsError string `json:"last_weights_error,omitempty"`
+	LastWeightsError string `json:"last_weights_error,omitempty"` // see LastWeightsBlock
 	// Pending is a weight commit waiting for its reveal epoch (commit-reveal subnets).
 	Pending *PendingReveal `json:"pending_reveal,omitempty"`
-	SavedAt time.Time      `json:"saved_at"`
+	SavedAt time.Time      `json:"saved_at"` // when the state was last written (UTC)
 }
 
 // PendingReveal is what a validator keeps between committing weights and revealing them.
 type PendingReveal struct {
-	UIDs       []uint16 `json:"uids"`
-	Values     []uint16 `json:"values"`
-	Salt       []uint16 `json:"salt"`
-	VersionKey uint64   `json:"version_key"`
+	UIDs       []uint16 `json:"uids"`        // the committed weights
+	Values     []uint16 `json:"values"`      // see UIDs
+	Salt       []uint16 `json:"salt"`        // the random salt in the commit hash
+	VersionKey uint64   `json:"version_key"` // the version key in the commit hash
 	// Block and Epoch are where the commit landed; the reveal is due in epoch
 	// Epoch + commit_reveal_period.
 	Block int64  `json:"block"`
-	Epoch uint64 `json:"epoch"`
+	Epoch uint64 `json:"epoch"` // see Block
 }
 
 // LoadState reads the state in dir. A missing file is no error: ok is false.

@@ -35,8 +35,8 @@ var ErrNoScores = errors.New("every score is zero: there is nothing to set weigh
 // Vector is a weight vector ready for set_weights: uids in increasing order and their
 // max-upscaled u16 values.
 type Vector struct {
-	UIDs   []uint16
-	Values []uint16
+	UIDs   []uint16 // increasing, each below the subnet's size
+	Values []uint16 // max-upscaled: the largest is 65535
 }
 
 // Compute turns scores (indexed by uid; negative, NaN and infinite scores count as zero)
