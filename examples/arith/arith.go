@@ -7,6 +7,7 @@ package arith
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/tessera-net/tessera/sdk/scoring"
@@ -61,9 +62,14 @@ func ParseMode(s string) (Mode, error) {
 }
 
 // Handler answers problems as mode says; a slow miner waits delay first (and gives up
-// when the validator's timeout, enforced by the axon, ends the call).
-func Handler(mode Mode, delay time.Duration) wire.Handler {
-	return wire.Handle(func(ctx context.Context, _ *wire.Call, p *Problem) error {
+// when the validator's timeout, enforced by the axon, ends the call). Each problem is
+// logged at debug level on log (nil: not logged) before it is worked on.
+func Handler(mode Mode, delay time.Duration, log *slog.Logger) wire.Handler {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return wire.Handle(func(ctx context.Context, c *wire.Call, p *Problem) error {
+		log.Debug("problem received", "caller", c.Hotkey, "a", p.A, "op", p.Op, "b", p.B)
 		r, err := Solve(p.A, p.B, p.Op)
 		if err != nil {
 			return wire.Errorf(400, "%v", err)
@@ -138,13 +144,13 @@ func (s *Scorer) Score(_ context.Context, q *Problem, rs []subnet.Response[*Prob
 const VersionKey = 1
 
 // Subnet is the subnet's definition for the SDK's runtimes; a miner's handler is set
-// from its mode.
-func Subnet(mode Mode, delay time.Duration) (*subnet.Definition[*Problem], error) {
+// from its mode and logs to log.
+func Subnet(mode Mode, delay time.Duration, log *slog.Logger) (*subnet.Definition[*Problem], error) {
 	sc, err := NewScorer()
 	if err != nil {
 		return nil, err
 	}
 	return &subnet.Definition[*Problem]{
-		Name: "arith", Handler: Handler(mode, delay), Query: Query, Score: sc.Score, VersionKey: VersionKey,
+		Name: "arith", Handler: Handler(mode, delay, log), Query: Query, Score: sc.Score, VersionKey: VersionKey,
 	}, nil
 }

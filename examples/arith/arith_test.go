@@ -71,7 +71,7 @@ func TestScore(t *testing.T) {
 }
 
 func TestSubnetDefinition(t *testing.T) {
-	def, err := Subnet(Good, 0)
+	def, err := Subnet(Good, 0, nil)
 	if err != nil || def.Check() != nil {
 		t.Fatalf("%v %v", err, def.Check())
 	}

@@ -111,6 +111,15 @@ func (p *proc) kill(t *testing.T) {
 	p.done <- nil
 }
 
+// count returns how many JSON log lines of p have msg as their msg.
+func (p *proc) count(msg string) int {
+	raw, err := os.ReadFile(p.log)
+	if err != nil {
+		return 0
+	}
+	return strings.Count(string(raw), `"msg":"`+msg+`"`)
+}
+
 // logLine returns the first JSON log line of p whose msg is msg.
 func (p *proc) logLine(msg string) map[string]any {
 	f, err := os.Open(p.log)
@@ -178,7 +187,7 @@ func TestEndToEnd(t *testing.T) {
 	common := []string{"--node", node, "--netuid", "1", "--neuron.epoch_length", "5", "--log.format", "json"}
 	miner := func(name, mode string) (*proc, string) {
 		port := freePort(t)
-		args := append([]string{"miner", "--from-uri", "//" + name, "--axon.ip", "127.0.0.1", "--axon.port", port, "--mode", mode, "--delay", "300ms"}, common...)
+		args := append([]string{"miner", "--from-uri", "//" + name, "--axon.ip", "127.0.0.1", "--axon.port", port, "--mode", mode, "--delay", "300ms", "--log.level", "debug"}, common...)
 		return start(t, name, args...), port
 	}
 	_, davePort := miner("Dave", "good")
@@ -222,10 +231,19 @@ func TestEndToEnd(t *testing.T) {
 		t.Fatalf("an unregistered caller got %d %q, want 403 not registered", r.StatusCode, r.StatusMessage)
 	}
 
-	// 2. Kill the slow miner in the middle of a round (it is busy 300 ms of every
-	// round): the validator goes on and the miner's score decays.
-	before := loadState(t, stateDir)
+	// 2. Kill the slow miner in the middle of a round: as soon as it logs a new problem
+	// (it then works on it for 300 ms, while the validator waits for it). The validator
+	// goes on and the miner's score decays.
+	seen := ferdieProc.count("problem received")
+	deadline := time.Now().Add(20 * time.Second)
+	for ferdieProc.count("problem received") == seen {
+		if time.Now().After(deadline) {
+			t.Fatal("the slow miner received no problem in 20 s")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 	ferdieProc.kill(t)
+	before := loadState(t, stateDir)
 	eventually(t, 30*time.Second, "the killed miner's score decays", func() (bool, string) {
 		if !bobProc.running() {
 			t.Fatalf("the validator exited after a miner was killed")

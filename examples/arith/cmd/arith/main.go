@@ -87,7 +87,7 @@ func run(ctx context.Context, args []string) error {
 		defer srv.Close()
 		log.Info("metrics served", "addr", l.Addr().String()+"/metrics")
 	}
-	def, err := arith.Subnet(m, *delay)
+	def, err := arith.Subnet(m, *delay, log)
 	if err != nil {
 		return err
 	}
