@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"reflect"
 	"slices"
 	"strconv"
 	"sync"
@@ -273,17 +274,24 @@ func (v *Validator[P]) round(ctx context.Context, height int64) {
 		v.setWhy("no miner serves an axon on the subnet yet: nothing to query")
 		return
 	}
-	q, err := v.def.Query(ctx, subnet.Round{Step: step, Block: height, Rand: rng, Miners: uids})
+	q, err := guard(func() (*P, error) {
+		q, err := v.def.Query(ctx, subnet.Round{Step: step, Block: height, Rand: rng, Miners: uids})
+		return &q, err
+	})
 	if err != nil {
 		v.log.Error("the subnet's Query function failed; round skipped", "step", step, "err", err)
 		return
 	}
-	q.SynapseBase().Timeout = wire.Float(time.Duration(v.cfg.Timeout).Seconds())
+	if rv := reflect.ValueOf(*q); !rv.IsValid() || (rv.Kind() == reflect.Pointer && rv.IsNil()) {
+		v.log.Error("the subnet's Query function returned no synapse; round skipped", "step", step)
+		return
+	}
+	(*q).SynapseBase().Timeout = wire.Float(time.Duration(v.cfg.Timeout).Seconds())
 	axons := make([]wire.AxonInfo, len(uids))
 	for i, uid := range uids {
 		axons[i], _ = v.graph.Axon(uid)
 	}
-	results := v.dend.Fanout(ctx, axons, q)
+	results := v.dend.Fanout(ctx, axons, *q)
 	if ctx.Err() != nil {
 		return // a round cut short by shutdown is not scored
 	}
@@ -300,7 +308,7 @@ func (v *Validator[P]) round(ctx context.Context, height int64) {
 		v.met.responses.WithLabelValues(strconv.Itoa(r.StatusCode)).Inc()
 		responses[i] = resp
 	}
-	rewards, err := v.def.Score(ctx, q, responses)
+	rewards, err := guard(func() ([]float64, error) { return v.def.Score(ctx, *q, responses) })
 	if err == nil && len(rewards) != len(responses) {
 		err = fmt.Errorf("%d scores for %d responses", len(rewards), len(responses))
 	}
@@ -326,6 +334,17 @@ func (v *Validator[P]) round(ctx context.Context, height int64) {
 		}
 	}
 	v.log.Debug("round", "step", step, "block", height, "queried", len(uids), "answered", ok, "rewards", fmtScores(rewards), "took", time.Since(start))
+}
+
+// guard runs a subnet's function, turning a panic into an error so that a bug in one
+// round does not stop the validator.
+func guard[T any](fn func() (T, error)) (out T, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("panic: %v", r)
+		}
+	}()
+	return fn()
 }
 
 // setWhy logs why weights were not set (or a round did nothing), once per new reason.

@@ -383,3 +383,49 @@ func TestNewChecks(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// TestValidatorSurvivesSubnetBugs: a Query that panics or returns nothing and a Score
+// that panics or miscounts cost a round each, not the validator.
+func TestValidatorSurvivesSubnetBugs(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	fc, _ := setup(t, ctx, nil)
+	var calls int
+	def := definition()
+	query, score := def.Query, def.Score
+	def.Query = func(ctx context.Context, r subnet.Round) (*Echo, error) {
+		calls++
+		switch calls {
+		case 1:
+			panic("query bug")
+		case 2:
+			return nil, nil
+		}
+		return query(ctx, r)
+	}
+	def.Score = func(ctx context.Context, q *Echo, rs []subnet.Response[*Echo]) ([]float64, error) {
+		switch calls {
+		case 3:
+			panic("score bug")
+		case 4:
+			return []float64{1}, nil
+		}
+		return score(ctx, q, rs)
+	}
+	cfg := subnet.DefaultConfig()
+	cfg.EpochLength, cfg.StepInterval, cfg.StateDir = 2, subnet.Duration(time.Millisecond), t.TempDir()
+	v, err := validator.New(def, validator.Options{Config: cfg, Hotkey: pair(t, "//Bob"), Chain: fc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- v.Run(ctx) }()
+	waitFor(t, "two scored rounds", func() bool { return v.Snapshot().Step >= 2 })
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if calls < 6 {
+		t.Fatalf("%d rounds attempted for 2 scored ones", calls)
+	}
+}
