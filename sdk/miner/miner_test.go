@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/tessera-net/tessera/client"
 	"github.com/tessera-net/tessera/keys"
 	"github.com/tessera-net/tessera/modules/subnets"
@@ -237,4 +239,89 @@ func TestMinerServes(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("hotkey %s is not registered on subnet 1", pair(t, "//Ferdie").Public())) {
 		t.Fatalf("err = %v", err)
 	}
+}
+
+// TestMinerServesHigherStakeFirst: with one handler slot busy, the waiting request of
+// the caller with more stake runs before the one that came first.
+func TestMinerServesHigherStakeFirst(t *testing.T) {
+	dave, rich, poor, first := pair(t, "//Dave"), pair(t, "//Rich"), pair(t, "//Poor"), pair(t, "//First")
+	hot := []string{dave.Public().String(), rich.Public().String(), poor.Public().String(), first.Public().String()}
+	fc := &fakeChain{}
+	fc.mg = subnets.Metagraph{Netuid: 1, N: 4, UIDs: []uint16{0, 1, 2, 3}, Hotkeys: hot, Coldkeys: hot, Stake: []uint64{0, 9_000_000_000_000, 1_000_000_000, 5},
+		ValidatorPermit: make([]bool, 4), Axons: make([]subnets.AxonView, 4), LastUpdate: make([]uint64, 4),
+		BlockAtRegistration: make([]uint64, 4), Incentive: make([]uint16, 4)}
+	cfg := subnet.DefaultConfig()
+	cfg.AxonIP, cfg.AxonPort, cfg.AxonConcurrency = "127.0.0.1", 0, 1
+	release := make(chan struct{})
+	var mu sync.Mutex
+	var order []string
+	h := wire.Handle(func(_ context.Context, c *wire.Call, p *Ping) error {
+		if c.Hotkey == first.Public().String() {
+			<-release
+		}
+		mu.Lock()
+		order = append(order, c.Hotkey)
+		mu.Unlock()
+		return nil
+	})
+	reg := prometheus.NewRegistry()
+	m, err := miner.New(h, miner.Options{Config: cfg, Hotkey: dave, Chain: fc, Registerer: reg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gauge := func(name string) float64 {
+		mfs, _ := reg.Gather()
+		for _, mf := range mfs {
+			if mf.GetName() == name {
+				return mf.GetMetric()[0].GetGauge().GetValue()
+			}
+		}
+		return -1
+	}
+	waitGauge := func(name string, want float64) {
+		t.Helper()
+		for deadline := time.Now().Add(10 * time.Second); gauge(name) != want; time.Sleep(2 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s stays %v, want %v", name, gauge(name), want)
+			}
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- m.Run(ctx) }()
+	for deadline := time.Now().Add(10 * time.Second); m.Addr() == nil; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the miner did not listen")
+		}
+	}
+	axon := wire.AxonInfo{IP: "127.0.0.1", Port: m.Addr().Port, Hotkey: dave.Public().String()}
+	var wg sync.WaitGroup
+	send := func(p *keys.Pair) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			d, _ := wire.NewDendrite(p, wire.DendriteConfig{})
+			defer d.Close()
+			if r := d.Call(ctx, axon, &Ping{}); r.Err != nil {
+				t.Errorf("%s: %d %s", p.Public(), r.StatusCode, r.StatusMessage)
+			}
+		}()
+	}
+	send(first)
+	waitGauge("tessera_axon_handlers_running", 1) // first holds the slot
+	send(poor)
+	waitGauge("tessera_axon_queue_length", 1) // poor waits
+	send(rich)
+	waitGauge("tessera_axon_queue_length", 2) // rich waits too, and goes ahead of poor
+	close(release)
+	wg.Wait()
+	mu.Lock()
+	defer mu.Unlock()
+	want := []string{first.Public().String(), rich.Public().String(), poor.Public().String()}
+	if fmt.Sprint(order) != fmt.Sprint(want) {
+		t.Fatalf("served %v, want first, rich, poor %v", order, want)
+	}
+	cancel()
+	<-done
 }
