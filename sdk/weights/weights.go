@@ -36,7 +36,7 @@ var ErrNoScores = errors.New("every score is zero: there is nothing to set weigh
 // max-upscaled u16 values.
 type Vector struct {
 	UIDs   []uint16 // increasing, each below the subnet's size
-	Values []uint16 // max-upscaled: the largest is 65535
+	Values []uint16 // max-upscaled to 65535 (a unit or so less where the limit needs it)
 }
 
 // Compute turns scores (indexed by uid; negative, NaN and infinite scores count as zero)
