@@ -51,8 +51,8 @@ type Vector struct {
 // them gets the limit and the rest of the weight is shared equally by the uids with a
 // zero score. Zero-valued entries are added (lowest uids first) until there are
 // min_allowed_weights entries. Values are max-upscaled to 65535 with round-half-even,
-// then the largest are lowered one unit at a time while the integer check
-// max·65535 ≤ limit·sum fails (rounding can push a clipped vector a hair over).
+// then, while the integer check max·65535 ≤ limit·sum fails (rounding can push a
+// clipped vector a unit over), the largest are lowered to the highest value that passes.
 func Compute(scores []float64, lim Limits) (Vector, error) {
 	if lim.N <= 0 {
 		return Vector{}, fmt.Errorf("the subnet has no uids to weight (n = %d)", lim.N)
