@@ -329,11 +329,16 @@ func (ks *KeyStore) Authenticate(secret string) (*keyState, error) {
 	return st, nil
 }
 
-// allow takes one request from the key's rate limit.
-func (st *keyState) allow(now time.Time) (bool, time.Duration) {
+// allow takes one request from the key's rate limit. When none is left it also
+// returns the key's record, to explain the refusal.
+func (st *keyState) allow(now time.Time) (bool, time.Duration, Key) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	return st.bucket.take(now)
+	ok, wait := st.bucket.take(now)
+	if ok {
+		return true, 0, Key{}
+	}
+	return false, wait, st.key
 }
 
 // record counts usage against the key.

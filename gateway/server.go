@@ -286,13 +286,13 @@ func (g *Gateway) authenticate(w http.ResponseWriter, r *http.Request, now time.
 		return nil, apiErr(http.StatusUnauthorized, "invalid_request_error", "invalid_api_key", "",
 			"Incorrect API key provided: %s (%v).", hint, err)
 	}
-	if ok, wait := st.allow(now); !ok {
+	if ok, wait, k := st.allow(now); !ok {
 		secs := int((wait + time.Second - 1) / time.Second)
 		w.Header().Set("Retry-After", strconv.Itoa(secs))
 		st.record(Usage{Errors: 1}, now)
 		return nil, apiErr(http.StatusTooManyRequests, "requests", "rate_limit_exceeded", "",
 			"Rate limit reached for key %q: %g requests per minute, burst %d. Please try again in %s.",
-			st.key.Name, st.key.RatePerMinute, st.key.Burst, wait.Round(time.Millisecond))
+			k.Name, k.RatePerMinute, k.Burst, wait.Round(time.Millisecond))
 	}
 	return st, nil
 }
