@@ -167,3 +167,21 @@ func (b blocking) Generate(ctx context.Context, _ textgen.Request, _ func(string
 	<-ctx.Done()
 	return textgen.Result{}, ctx.Err()
 }
+
+// halfway is a backend that streams one piece, signals on started, then waits for its
+// context to end: a miner that dies in the middle of a stream.
+type halfway struct{ started chan struct{} }
+
+func (h halfway) Generate(ctx context.Context, _ textgen.Request, emit func(string) error) (textgen.Result, error) {
+	if emit != nil {
+		if err := emit("The first words"); err != nil {
+			return textgen.Result{}, err
+		}
+	}
+	select {
+	case h.started <- struct{}{}:
+	default:
+	}
+	<-ctx.Done()
+	return textgen.Result{}, ctx.Err()
+}

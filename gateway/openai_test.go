@@ -148,3 +148,27 @@ func TestOpenAIClientErrors(t *testing.T) {
 		t.Fatalf("stream error %v", err)
 	}
 }
+
+// The OpenAI client sees a stream broken by a dying miner as an error, after the text
+// it had.
+func TestOpenAIClientBrokenStream(t *testing.T) {
+	h := halfway{started: make(chan struct{}, 1)}
+	victim := startMiner(t, "//Halfway", 1, h)
+	gw := startGateway(t, []*testMiner{victim}, nil)
+	go func() { <-h.started; victim.kill() }()
+	c := openaiClient(gw, gw.Secret)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	stream := c.Chat.Completions.NewStreaming(ctx, openai.ChatCompletionNewParams{
+		Model: "tessera-textgen", Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("hello")},
+	})
+	var text strings.Builder
+	for stream.Next() {
+		if ch := stream.Current(); len(ch.Choices) > 0 {
+			text.WriteString(ch.Choices[0].Delta.Content)
+		}
+	}
+	if err := stream.Err(); err == nil || !strings.Contains(err.Error(), "stream_interrupted") || text.String() != "The first words" {
+		t.Fatalf("text %q, error %v", text.String(), err)
+	}
+}

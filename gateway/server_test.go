@@ -375,3 +375,22 @@ func TestStreamFromUnaryOnlyMiner(t *testing.T) {
 		t.Fatalf("%d %s", resp.StatusCode, data)
 	}
 }
+
+// A miner killed after the first chunk of a stream: the stream cannot fail over any
+// more, so it ends at once with an OpenAI-style error event.
+func TestStreamBrokenAfterFirstChunk(t *testing.T) {
+	h := halfway{started: make(chan struct{}, 1)}
+	victim := startMiner(t, "//Halfway", 1, h)
+	gw := startGateway(t, []*testMiner{victim}, nil)
+	go func() { <-h.started; victim.kill() }()
+	start := time.Now()
+	resp, data := post(t, gw.URL, gw.Secret, chatBody(sortPrompt, `,"stream":true`))
+	if resp.StatusCode != 200 || !strings.Contains(string(data), `"content":"The first words"`) ||
+		!strings.Contains(string(data), `data: {"error":{`) || !strings.Contains(string(data), `"code":"stream_interrupted"`) ||
+		strings.Contains(string(data), "[DONE]") {
+		t.Fatalf("%d %s", resp.StatusCode, data)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Fatalf("the broken stream ended after %v", d)
+	}
+}
