@@ -51,6 +51,12 @@ type testMiner struct {
 
 func startMiner(t testing.TB, uri string, incentive float64, b textgen.Backend) *testMiner {
 	t.Helper()
+	return startMinerWith(t, uri, incentive, b, wire.AttachOptions{})
+}
+
+// startMinerWith is startMiner with the axon's hooks.
+func startMinerWith(t testing.TB, uri string, incentive float64, b textgen.Backend, opts wire.AttachOptions) *testMiner {
+	t.Helper()
 	pair, err := keys.FromURI(uri)
 	if err != nil {
 		t.Fatal(err)
@@ -63,7 +69,7 @@ func startMiner(t testing.TB, uri string, incentive float64, b textgen.Backend) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := m.Attach(ax, wire.AttachOptions{}); err != nil {
+	if err := m.Attach(ax, opts); err != nil {
 		t.Fatal(err)
 	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")

@@ -386,29 +386,46 @@ func (g *Gateway) fail(w http.ResponseWriter, key *keyState, model, mode string,
 	}
 }
 
-// attemptError classifies a failed attempt: whether the miner is to blame (and so
-// cooled down), and the metrics outcome.
-func attemptError(err error) (blame bool, outcome string) {
+// failures tallies a request's failed attempts.
+type failures struct {
+	n         int // attempts that failed
+	invalid   int // refused as an invalid request (400, 413): the caller's fault
+	forbidden int // refused the gateway's hotkey (401, 403)
+	last      error
+}
+
+// add classifies a failed attempt and reports whether the miner is to blame (and so
+// cooled down) and the outcome for metrics.
+func (f *failures) add(err error) (blame bool, outcome string) {
+	f.n++
+	f.last = err
 	var se *wire.StatusError
 	if errors.As(err, &se) {
-		switch {
-		case se.Code == http.StatusRequestTimeout:
+		switch se.Code {
+		case http.StatusRequestTimeout:
 			return true, "timeout"
-		case se.Code == http.StatusBadRequest || se.Code == http.StatusRequestEntityTooLarge:
+		case http.StatusBadRequest, http.StatusRequestEntityTooLarge:
+			f.invalid++
+			return false, "refused"
+		case http.StatusUnauthorized, http.StatusForbidden:
+			f.forbidden++
 			return false, "refused"
 		}
 	}
-	if errors.Is(err, context.DeadlineExceeded) {
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, errFirstByte) {
 		return true, "timeout"
 	}
 	return true, "error"
 }
 
-// noAnswer is the error when no miner answered: 504 past the deadline, 400 when every
-// miner refused the request as invalid, 503 when there were no miners, 502 otherwise.
-func noAnswer(ctx context.Context, p parsedRequest, tried int, last error, allRefused bool, timeout time.Duration) *APIError {
+// noAnswer is the error when no miner answered: 503 when there were no miners, 504
+// past the deadline, 400 when every miner refused the request as invalid, 502
+// otherwise (saying so when every miner refused the gateway's hotkey).
+func (g *Gateway) noAnswer(ctx context.Context, p parsedRequest, tried int, f *failures) *APIError {
+	timeout := g.cfg.RequestTimeout
 	var se *wire.StatusError
-	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < 10*time.Millisecond && errors.As(last, &se) && se.Code == http.StatusRequestTimeout {
+	lastStatus := errors.As(f.last, &se)
+	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < 10*time.Millisecond && lastStatus && se.Code == http.StatusRequestTimeout {
 		// The last attempt ran out of the request's own time: the dendrite's timeout
 		// (the request's remaining time) fired just before the request's context.
 		return apiErr(http.StatusGatewayTimeout, "server_error", "timeout", "",
@@ -418,25 +435,26 @@ func noAnswer(ctx context.Context, p parsedRequest, tried int, last error, allRe
 	case tried == 0:
 		return apiErr(http.StatusServiceUnavailable, "server_error", "no_miners_available", "",
 			"No miner of subnet %d serves model '%s' right now. Please try again later.", p.model.Netuid, p.model.ID)
-	case ctx.Err() != nil:
+	case ctx.Err() != nil || f.n == 0:
 		return apiErr(http.StatusGatewayTimeout, "server_error", "timeout", "",
 			"No miner answered within the request's deadline of %s (%d tried).", timeout, tried)
-	case allRefused:
-		var se *wire.StatusError
-		msg := last.Error()
-		if errors.As(last, &se) {
+	case f.invalid == f.n:
+		msg := f.last.Error()
+		if lastStatus {
 			msg = se.Message
 		}
 		return invalid("", "invalid_value", "The miners refused the request: %s", msg)
+	case f.forbidden == f.n:
+		return apiErr(http.StatusBadGateway, "server_error", "gateway_not_admitted", "",
+			"The miners refused the gateway's hotkey %s (%v); it must be registered on subnet %d.", g.cfg.Dendrite.Hotkey(), f.last, p.model.Netuid)
 	}
 	return apiErr(http.StatusBadGateway, "server_error", "miners_unavailable", "",
-		"None of the %d miners tried could answer (last error: %v). Please try again.", tried, last)
+		"None of the %d miners tried could answer (last error: %v). Please try again.", tried, f.last)
 }
 
 func (g *Gateway) unary(ctx context.Context, w http.ResponseWriter, key *keyState, p parsedRequest, start time.Time) {
 	plan := g.router.plan(p.model.Netuid, start)
-	var last error
-	allRefused := true
+	var f failures
 	for i, m := range plan {
 		if ctx.Err() != nil {
 			break
@@ -458,18 +476,14 @@ func (g *Gateway) unary(ctx context.Context, w http.ResponseWriter, key *keyStat
 			g.answer(w, key, p, m, c, start)
 			return
 		}
-		blame, outcome := attemptError(res.Err)
-		if blame {
-			allRefused = false
-			if ctx.Err() == nil || errors.Is(context.Cause(ctx), context.DeadlineExceeded) {
-				g.router.observe(m.Axon.Hotkey, res.Latency, false, now)
-			}
+		blame, outcome := f.add(res.Err)
+		if blame && (ctx.Err() == nil || errors.Is(context.Cause(ctx), context.DeadlineExceeded)) {
+			g.router.observe(m.Axon.Hotkey, res.Latency, false, now)
 		}
 		g.m.attempts.WithLabelValues(outcome).Inc()
 		g.log.Debug("miner failed", "uid", m.UID, "hotkey", m.Axon.Hotkey, "err", res.Err)
-		last = res.Err
 	}
-	g.fail(w, key, p.model.ID, "unary", noAnswer(ctx, p, len(plan), last, allRefused && last != nil, g.cfg.RequestTimeout), start)
+	g.fail(w, key, p.model.ID, "unary", g.noAnswer(ctx, p, len(plan), &f), start)
 }
 
 func (g *Gateway) answer(w http.ResponseWriter, key *keyState, p parsedRequest, m Miner, c *textgen.ChatCompletion, start time.Time) {
@@ -507,8 +521,7 @@ var errFirstByte = errors.New("no first byte within the attempt timeout")
 
 func (g *Gateway) stream(ctx context.Context, w http.ResponseWriter, key *keyState, p parsedRequest, start time.Time) {
 	plan := g.router.plan(p.model.Netuid, start)
-	var last error
-	allRefused := true
+	var f failures
 	for i, m := range plan {
 		if ctx.Err() != nil {
 			break
@@ -520,21 +533,14 @@ func (g *Gateway) stream(ctx context.Context, w http.ResponseWriter, key *keySta
 		if committed {
 			return
 		}
-		blame, outcome := attemptError(err)
-		if errors.Is(err, errFirstByte) {
-			blame, outcome = true, "timeout"
-		}
-		if blame {
-			allRefused = false
-			if ctx.Err() == nil {
-				g.router.observe(m.Axon.Hotkey, time.Since(start), false, time.Now())
-			}
+		blame, outcome := f.add(err)
+		if blame && ctx.Err() == nil {
+			g.router.observe(m.Axon.Hotkey, time.Since(start), false, time.Now())
 		}
 		g.m.attempts.WithLabelValues(outcome).Inc()
 		g.log.Debug("miner failed before its first byte", "uid", m.UID, "hotkey", m.Axon.Hotkey, "err", err)
-		last = err
 	}
-	g.fail(w, key, p.model.ID, "stream", noAnswer(ctx, p, len(plan), last, allRefused && last != nil, g.cfg.RequestTimeout), start)
+	g.fail(w, key, p.model.ID, "stream", g.noAnswer(ctx, p, len(plan), &f), start)
 }
 
 // streamFrom streams one miner's answer to the caller. Until the miner's first event

@@ -287,6 +287,18 @@ func TestFailover(t *testing.T) {
 			t.Fatalf("%d %s after %v", resp.StatusCode, data, time.Since(start))
 		}
 	})
+	t.Run("miners refuse the gateway's hotkey", func(t *testing.T) {
+		refuse := wire.AttachOptions{Blacklist: func(context.Context, *wire.Call) (bool, string) { return true, "not registered" }}
+		a := startMinerWith(t, "//PickyA", 0.5, builtin(t, textgen.BuiltinConfig{}), refuse)
+		b := startMinerWith(t, "//PickyB", 0.5, builtin(t, textgen.BuiltinConfig{}), refuse)
+		gw := startGateway(t, []*testMiner{a, b}, nil)
+		for _, stream := range []string{"", `,"stream":true`} {
+			resp, data := post(t, gw.URL, gw.Secret, chatBody(sortPrompt, stream))
+			if resp.StatusCode != 502 || !strings.Contains(string(data), `"code":"gateway_not_admitted"`) || !strings.Contains(string(data), "must be registered on subnet 1") {
+				t.Fatalf("stream=%q: %d %s", stream, resp.StatusCode, data)
+			}
+		}
+	})
 	t.Run("no miners", func(t *testing.T) {
 		gw := startGateway(t, nil, nil)
 		resp, data := post(t, gw.URL, gw.Secret, chatBody(sortPrompt, ""))
