@@ -15,11 +15,11 @@ import (
 //
 //	{"error": {"message": …, "type": …, "param": …, "code": …}}
 type APIError struct {
-	Status  int     `json:"-"`
-	Message string  `json:"message"`
-	Type    string  `json:"type"`
-	Param   *string `json:"param"`
-	Code    *string `json:"code"`
+	Status  int     `json:"-"`       // the HTTP status it is sent with
+	Message string  `json:"message"` // what went wrong, for people
+	Type    string  `json:"type"`    // invalid_request_error, requests, server_error
+	Param   *string `json:"param"`   // the request field at fault, or null
+	Code    *string `json:"code"`    // a machine-readable code, or null
 }
 
 // Error returns the message.
@@ -55,6 +55,7 @@ type Model struct {
 // parts are accepted (joined with newlines), or null.
 type content string
 
+// UnmarshalJSON reads a string, null, or an array of text parts.
 func (c *content) UnmarshalJSON(b []byte) error {
 	b = bytes.TrimSpace(b)
 	switch {
@@ -92,6 +93,7 @@ func (c *content) UnmarshalJSON(b []byte) error {
 // stopList is "stop": a string or an array of strings.
 type stopList []string
 
+// UnmarshalJSON reads a string, null, or an array of strings.
 func (s *stopList) UnmarshalJSON(b []byte) error {
 	b = bytes.TrimSpace(b)
 	switch {

@@ -25,10 +25,10 @@ const KeyPrefix = "tsk-"
 
 // Usage is what one key has used.
 type Usage struct {
-	Requests         int64 `json:"requests"`
-	PromptTokens     int64 `json:"prompt_tokens"`
-	CompletionTokens int64 `json:"completion_tokens"`
-	Errors           int64 `json:"errors"`
+	Requests         int64 `json:"requests"`          // chat completions asked for, answered or not
+	PromptTokens     int64 `json:"prompt_tokens"`     // tokens of the answered requests' messages
+	CompletionTokens int64 `json:"completion_tokens"` // tokens of the answers
+	Errors           int64 `json:"errors"`            // requests refused or not answered
 }
 
 func (u *Usage) add(v Usage) {
@@ -40,16 +40,16 @@ func (u *Usage) add(v Usage) {
 
 // Key is an API key's record (never the secret itself).
 type Key struct {
-	ID   int64  `json:"id"`
-	Name string `json:"name"`
+	ID   int64  `json:"id"`   // the database's id
+	Name string `json:"name"` // a unique name given at creation
 	// Hint is the first characters of the secret, to tell keys apart.
 	Hint string `json:"hint"`
 	// RatePerMinute is the key's sustained request rate (0: unlimited); Burst how
 	// many requests it may make at once.
 	RatePerMinute float64    `json:"rate_per_minute"`
-	Burst         int        `json:"burst"`
-	CreatedAt     time.Time  `json:"created_at"`
-	RevokedAt     *time.Time `json:"revoked_at,omitempty"`
+	Burst         int        `json:"burst"`                // see RatePerMinute
+	CreatedAt     time.Time  `json:"created_at"`           // when the key was issued
+	RevokedAt     *time.Time `json:"revoked_at,omitempty"` // when it was revoked (nil: active)
 	// Usage is the key's use, including what is not yet written to the database.
 	Usage Usage `json:"usage"`
 	// LastUsed is when the key was last used (zero if never).

@@ -11,8 +11,8 @@ import (
 
 // Miner is a miner the gateway can route to: its uid, axon and incentive on chain.
 type Miner struct {
-	UID  uint16
-	Axon wire.AxonInfo
+	UID  uint16        // the miner's uid on the subnet
+	Axon wire.AxonInfo // where its axon listens, and its hotkey
 	// Incentive is the miner's share of the subnet's incentive, in [0,1].
 	Incentive float64
 }

@@ -25,7 +25,7 @@ var _ Querier = (*client.Client)(nil)
 
 // ChainSource reads miners from a subnet's metagraph on chain.
 type ChainSource struct {
-	Client Querier
+	Client Querier // the chain client (*client.Client)
 }
 
 // Miners implements Source: every neuron serving an axon, with its incentive,

@@ -15,7 +15,7 @@ import (
 type Result struct {
 	Text         string // the whole completion
 	FinishReason string // "stop" or "length"
-	Usage        Usage
+	Usage        Usage  // tokens of the request and the completion
 	Model        string // the model that answered
 }
 

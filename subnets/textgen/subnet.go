@@ -134,6 +134,7 @@ func NewSubnet(cfg SubnetConfig) (*subnet.Definition[*ChatCompletion], error) {
 // unavailable is the backend of a process that does not mine.
 type unavailable struct{}
 
+// Generate fails: there is no backend.
 func (unavailable) Generate(context.Context, Request, func(string) error) (Result, error) {
 	return Result{}, errNotMining
 }

@@ -10,8 +10,8 @@ import (
 // Message is one message of a chat: a role ("system", "user", "assistant" or "tool")
 // and its text.
 type Message struct {
-	Role    string `json:"role"`
-	Content string `json:"content"`
+	Role    string `json:"role"`    // system, developer, user, assistant or tool
+	Content string `json:"content"` // the message's text
 }
 
 // Usage counts the tokens of one completion.
@@ -79,13 +79,13 @@ type StreamChunk struct {
 
 // Request is what a Backend is asked: the request fields of a ChatCompletion.
 type Request struct {
-	Model       string
-	Messages    []Message
-	MaxTokens   int
-	Temperature *float64
-	TopP        *float64
-	Seed        *int64
-	Stop        []string
+	Model       string    // the model asked for ("": the backend's)
+	Messages    []Message // the chat, at least one message
+	MaxTokens   int       // the longest completion (0: the backend's default)
+	Temperature *float64  // sampling temperature in [0, 2] (nil: default)
+	TopP        *float64  // nucleus sampling in [0, 1] (nil: default)
+	Seed        *int64    // seed for reproducible sampling (nil: none)
+	Stop        []string  // sequences that end the completion
 }
 
 // Request returns the backend request the synapse carries.

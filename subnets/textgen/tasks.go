@@ -36,8 +36,8 @@ func (k Kind) Checkable() bool { return k != Free }
 
 // Task is one prompt with, for a checkable kind, its right answer.
 type Task struct {
-	Kind   Kind   `json:"kind"`
-	Prompt string `json:"prompt"`
+	Kind   Kind   `json:"kind"`   // the task's family
+	Prompt string `json:"prompt"` // what the miner is asked
 	// Answer is the right answer of a checkable task ("" for Free).
 	Answer string `json:"answer,omitempty"`
 }

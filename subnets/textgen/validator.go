@@ -17,16 +17,16 @@ import (
 
 // Target is a miner a validator queries: its uid and axon.
 type Target struct {
-	UID  uint16
-	Axon wire.AxonInfo
+	UID  uint16        // the miner's uid
+	Axon wire.AxonInfo // its axon and hotkey
 }
 
 // Response is one miner's answer to a task, as the validator measured it.
 type Response struct {
-	UID        uint16
-	Hotkey     string
-	Completion string
-	Usage      Usage
+	UID        uint16 // the miner's uid
+	Hotkey     string // the miner's hotkey
+	Completion string // its answer
+	Usage      Usage  // the token usage it reported
 	// Latency is the round trip as the validator timed it.
 	Latency time.Duration
 	// Err is why the miner gave no answer (nil when it answered).
@@ -170,9 +170,9 @@ func NewValidator(cfg ValidatorConfig) (*Validator, error) {
 
 // RoundResult is what one round found.
 type RoundResult struct {
-	Task      Task
-	Reference string // the reference answer (free tasks) or the right answer
-	Responses []Response
+	Task      Task             // the round's task
+	Reference string           // the reference answer (free tasks) or the right answer
+	Responses []Response       // one per target, in order
 	Scores    []scoring.Result // one per response, in the same order
 }
 

@@ -31,8 +31,8 @@ import (
 // MinerSpec is one miner: the development account whose hotkey it uses (registered on
 // the subnet by the devnet's layout) and how its built-in backend behaves.
 type MinerSpec struct {
-	Account string
-	Backend textgen.BuiltinConfig
+	Account string                // a development account registered as a miner
+	Backend textgen.BuiltinConfig // how its built-in backend behaves
 }
 
 // Options configure the extension. The zero value runs the default layout's miners
