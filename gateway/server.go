@@ -271,9 +271,8 @@ func (g *Gateway) authenticate(w http.ResponseWriter, r *http.Request, now time.
 	if g.cfg.Keys == nil {
 		return nil, nil
 	}
-	auth := r.Header.Get("Authorization")
-	secret, ok := strings.CutPrefix(auth, "Bearer ")
-	if !ok || strings.TrimSpace(secret) == "" {
+	scheme, secret, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(secret) == "" {
 		return nil, apiErr(http.StatusUnauthorized, "invalid_request_error", "", "",
 			"You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).")
 	}

@@ -127,6 +127,23 @@ func TestBadRequests(t *testing.T) {
 		}
 	}
 
+	// The auth scheme is case-insensitive; another scheme is no key.
+	for _, tc := range []struct {
+		header string
+		status int
+	}{{"bearer " + gw.Secret, 200}, {"BEARER " + gw.Secret, 200}, {"Basic " + gw.Secret, 401}, {gw.Secret, 401}} {
+		req, _ := http.NewRequest(http.MethodPost, gw.URL+"/v1/chat/completions", strings.NewReader(ok))
+		req.Header.Set("Authorization", tc.header)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != tc.status {
+			t.Fatalf("Authorization %.12q…: %d, want %d", tc.header, resp.StatusCode, tc.status)
+		}
+	}
+
 	// Wrong method and unknown path.
 	resp, err := http.Get(gw.URL + "/v1/chat/completions")
 	if err != nil || resp.StatusCode != 405 {
