@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"cmp"
 	"slices"
 	"strings"
 	"sync"
@@ -127,11 +128,17 @@ func Rank(miners []Miner, stats map[string]Stats, now time.Time, cfg RouteConfig
 		score   float64
 	}
 	rs := make([]ranked, len(miners))
+	// Sort indices, not the records: a swap moves 4 bytes instead of about 100, which
+	// makes ranking a few hundred miners several times faster. Ties end at the hotkey,
+	// so the unstable sort is deterministic.
+	idx := make([]int32, len(miners))
 	for i, m := range miners {
 		s := stats[m.Axon.Hotkey]
 		rs[i] = ranked{m: m, cooling: now.Before(s.CooldownUntil), until: s.CooldownUntil, score: score(m, s, cfg)}
+		idx[i] = int32(i)
 	}
-	slices.SortStableFunc(rs, func(a, b ranked) int {
+	slices.SortFunc(idx, func(i, j int32) int {
+		a, b := &rs[i], &rs[j]
 		switch {
 		case a.cooling != b.cooling:
 			if a.cooling {
@@ -146,11 +153,14 @@ func Rank(miners []Miner, stats map[string]Stats, now time.Time, cfg RouteConfig
 			}
 			return 1
 		}
-		return strings.Compare(a.m.Axon.Hotkey, b.m.Axon.Hotkey)
+		if c := strings.Compare(a.m.Axon.Hotkey, b.m.Axon.Hotkey); c != 0 {
+			return c
+		}
+		return cmp.Compare(i, j)
 	})
 	out := make([]Miner, len(rs))
-	for i, r := range rs {
-		out[i] = r.m
+	for k, i := range idx {
+		out[k] = rs[i].m
 	}
 	return out
 }
