@@ -1,12 +1,15 @@
 package gateway
 
 import (
+	"context"
+	"errors"
 	"math"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/tessera-net/tessera/keys"
 	"github.com/tessera-net/tessera/modules/subnets"
 	"github.com/tessera-net/tessera/wire"
 )
@@ -174,5 +177,60 @@ func TestMinersFromMetagraph(t *testing.T) {
 	got := MinersFromMetagraph(mg)
 	if len(got) != 2 || got[0].Axon.Hotkey != "m1" || got[0].Incentive != 1 || got[1].UID != 3 || got[1].Axon.Port != 8094 {
 		t.Fatalf("%+v", got)
+	}
+}
+
+// flakySource fails when told to, or hangs until its context ends.
+type flakySource struct {
+	miners []Miner
+	fail   bool
+	hang   bool
+}
+
+func (f *flakySource) Miners(ctx context.Context, _ uint16) ([]Miner, error) {
+	if f.hang {
+		<-ctx.Done()
+		return nil, ctx.Err()
+	}
+	if f.fail {
+		return nil, errors.New("node unreachable")
+	}
+	return f.miners, nil
+}
+
+func TestRefreshKeepsMinersOnError(t *testing.T) {
+	src := &flakySource{miners: []Miner{mk("a", 1), mk("b", 1)}}
+	pair, _ := keys.FromURI("//Gateway")
+	d, _ := wire.NewDendrite(pair, wire.DendriteConfig{})
+	defer d.Close()
+	g, err := New(Config{Models: []Model{{ID: "m", Netuid: 1}, {ID: "m2", Netuid: 1}}, Source: src, Dendrite: d, RefreshInterval: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := g.Refresh(ctx); err != nil || g.router.count(1) != 2 {
+		t.Fatalf("%v, %d miners", err, g.router.count(1))
+	}
+	src.fail = true
+	if err := g.Refresh(ctx); err == nil || g.router.count(1) != 2 {
+		t.Fatalf("failed refresh: %v, %d miners", err, g.router.count(1))
+	}
+	src.fail, src.hang = false, true
+	start := time.Now()
+	hctx, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+	defer cancel()
+	if err := g.Refresh(hctx); !errors.Is(err, context.DeadlineExceeded) || time.Since(start) > 2*time.Second || g.router.count(1) != 2 {
+		t.Fatalf("hanging source: %v after %v", err, time.Since(start))
+	}
+	for _, cfg := range []Config{
+		{Source: src, Dendrite: d},
+		{Models: []Model{{ID: "m"}}, Dendrite: d},
+		{Models: []Model{{ID: "m"}}, Source: src},
+		{Models: []Model{{ID: ""}}, Source: src, Dendrite: d},
+		{Models: []Model{{ID: "m"}, {ID: "m"}}, Source: src, Dendrite: d},
+	} {
+		if _, err := New(cfg); err == nil {
+			t.Errorf("New(%+v) accepted", cfg)
+		}
 	}
 }

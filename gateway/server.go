@@ -144,8 +144,9 @@ func New(cfg Config) (*Gateway, error) {
 // ServeHTTP implements http.Handler.
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) { g.mux.ServeHTTP(w, r) }
 
-// Refresh reads the miners of every subnet behind a model from the Source. A subnet
-// that cannot be read keeps the miners it had; the errors are joined.
+// Refresh reads the miners of every subnet behind a model from the Source, each read
+// bounded by max(RefreshInterval, 5 s). A subnet that cannot be read keeps the miners
+// it had; the errors are joined.
 func (g *Gateway) Refresh(ctx context.Context) error {
 	g.refresh.Lock()
 	defer g.refresh.Unlock()
@@ -156,7 +157,10 @@ func (g *Gateway) Refresh(ctx context.Context) error {
 			continue
 		}
 		seen[md.Netuid] = true
-		ms, err := g.cfg.Source.Miners(ctx, md.Netuid)
+		// A node that does not answer must not hold the refresh (or Serve's start) up.
+		sctx, cancel := context.WithTimeout(ctx, max(g.cfg.RefreshInterval, 5*time.Second))
+		ms, err := g.cfg.Source.Miners(sctx, md.Netuid)
+		cancel()
 		if err != nil {
 			g.m.refreshErrs.Inc()
 			errs = append(errs, err)
