@@ -162,9 +162,12 @@ func (b *Builtin) Generate(ctx context.Context, req Request, emit func(string) e
 	if b.cfg.TokensPerSecond > 0 {
 		gap = time.Duration(float64(time.Second) / b.cfg.TokensPerSecond)
 	}
+	// Token i is due at first + i·gap: pacing against the clock, not by sleeping a gap
+	// after each token, keeps the rate right when timers fire late.
+	first := time.Now()
 	for i, p := range pieces {
 		if i > 0 && gap > 0 {
-			if err := sleep(ctx, gap); err != nil {
+			if err := sleep(ctx, time.Until(first.Add(time.Duration(i)*gap))); err != nil {
 				return Result{}, err
 			}
 		}

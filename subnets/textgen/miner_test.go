@@ -284,3 +284,18 @@ func TestValidatorRanksMiners(t *testing.T) {
 		t.Fatalf("weights %v", w)
 	}
 }
+
+func TestBuiltinPacing(t *testing.T) {
+	b, _ := NewBuiltin(BuiltinConfig{TokensPerSecond: 2000})
+	prompt := "Write a short paragraph about maps."
+	n := len(splitTokens(FreeText(prompt, 0, DefaultCorpus())))
+	start := time.Now()
+	res, err := b.Generate(t.Context(), userReq(prompt), func(string) error { return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := time.Duration(n-1) * time.Second / 2000
+	if took := time.Since(start); took < want || took > want+50*time.Millisecond || res.Usage.CompletionTokens != n {
+		t.Fatalf("%d tokens at 2000/s took %v, want about %v", n, took, want)
+	}
+}
