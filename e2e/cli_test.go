@@ -25,7 +25,7 @@ func TestDevnetCLIJourney(t *testing.T) {
 	defer cancel()
 	base := freeBasePort(t, 3)
 	home := t.TempDir()
-	dev := exec.CommandContext(ctx, binary, "devnet", "--base-port", strconv.Itoa(base), "--block-time", "200ms", "--tempo", "5", "--log-level", "warn")
+	dev := exec.CommandContext(ctx, binary, "devnet", "--base-port", strconv.Itoa(base), "--block-time", "200ms", "--tempo", "5", "--chain-only", "--log-level", "warn")
 	stdout, err := dev.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

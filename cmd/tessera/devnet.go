@@ -10,6 +10,7 @@ import (
 	"github.com/tessera-net/tessera/devnet"
 	"github.com/tessera-net/tessera/genesis"
 	"github.com/tessera-net/tessera/modules/accounts"
+	"github.com/tessera-net/tessera/subnets/textgen/textgendev"
 )
 
 func newDevnetCmd(env *cliEnv) *cobra.Command {
@@ -23,12 +24,19 @@ func newDevnetCmd(env *cliEnv) *cobra.Command {
 		quiet      bool
 		miners     int
 		validators int
+		chainOnly  bool
+		gatewayAt  string
+		noKeys     bool
 	)
 	cmd := &cobra.Command{
 		Use:   "devnet",
 		Short: "Run a whole local network in this process until interrupted",
 		Long: `Run a whole local Tessera network in this process: a one-validator chain with the
-development accounts (//Alice, //Bob, ...) funded. Its data go to a temporary directory
+development accounts (//Alice, //Bob, ...) funded; subnet 1, a text-generation subnet,
+owned by Alice, with validators (Bob, Charlie) and miners of different quality (Dave
+good, Eve slow, Ferdie often wrong, Miner4 flapping) that answer, are scored and paid; and
+an OpenAI-compatible gateway in front of them, with a ready-to-use API key. Its data go
+to a temporary directory
 that is removed on exit, unless --home is given.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -48,14 +56,29 @@ that is removed on exit, unless --home is given.`,
 				return usagef("--validators and --miners must each be at least 1, together at most 200")
 			}
 			layout := devnet.NewSubnetLayout(validators, miners, tempo)
+			var tg *textgendev.Extension
 			if !noSubnet {
 				opts.Subnet = &layout
+				if !chainOnly {
+					if basePort == 0 && !cmd.Flags().Changed("gateway") {
+						gatewayAt = "127.0.0.1:0"
+					}
+					tg = textgendev.New(textgendev.Options{Miners: textgendev.MinersFor(layout.Miners), Validators: layout.Validators,
+						GatewayAddr: gatewayAt, APIKeys: !noKeys, Logger: log})
+					opts.Extensions = append(opts.Extensions, tg)
+				}
 			}
 			d, err := devnet.Start(cmd.Context(), opts)
 			if err != nil {
 				return err
 			}
 			info := devnetInfo(d, opts.Subnet)
+			if tg != nil {
+				info.Gateway = &gatewayInfo{URL: tg.GatewayURL(), APIKey: tg.APIKey(), Model: "tessera-textgen"}
+				for i, m := range layout.Miners {
+					info.MinerBehaviour = append(info.MinerBehaviour, m+": "+textgendev.Behaviours[i%len(textgendev.Behaviours)].Name)
+				}
+			}
 			if err := env.emit(info, func(w io.Writer) error { return printDevnet(w, info) }); err != nil {
 				d.Stop()
 				return err
@@ -69,6 +92,11 @@ that is removed on exit, unless --home is given.`,
 			}
 			<-cmd.Context().Done()
 			log.Info("stopping devnet")
+			if tg != nil {
+				if err := tg.Wait(); err != nil {
+					log.Warn("text-generation parts stopped with errors", "err", err)
+				}
+			}
 			return d.Stop()
 		},
 	}
@@ -81,7 +109,10 @@ that is removed on exit, unless --home is given.`,
 	cmd.Flags().BoolVar(&noSubnet, "no-subnet", false, "start the chain only, without subnet 1")
 	cmd.Flags().BoolVar(&quiet, "quiet", false, "do not print each epoch's results")
 	cmd.Flags().IntVar(&validators, "validators", 2, "validators on subnet 1 (Bob, Charlie, then //Validator3, …)")
-	cmd.Flags().IntVar(&miners, "miners", 3, "miners on subnet 1 (Dave, Eve, Ferdie, then //Miner4, …)")
+	cmd.Flags().IntVar(&miners, "miners", 4, "miners on subnet 1 (Dave, Eve, Ferdie, then //Miner4, …); their quality cycles good, slow, wrong, flapping")
+	cmd.Flags().BoolVar(&chainOnly, "chain-only", false, "create subnet 1 but run no miners, validators or gateway (set weights by hand)")
+	cmd.Flags().StringVar(&gatewayAt, "gateway", "127.0.0.1:8080", "address of the OpenAI-compatible gateway")
+	cmd.Flags().BoolVar(&noKeys, "no-api-keys", false, "serve the gateway without API keys")
 	return cmd
 }
 
@@ -99,6 +130,15 @@ type devnetSummary struct {
 	API      string               `json:"api"`
 	Accounts []devnetAccount      `json:"accounts"`
 	Subnet   *devnet.SubnetLayout `json:"subnet,omitempty"`
+	Gateway  *gatewayInfo         `json:"gateway,omitempty"`
+	// MinerBehaviour says how each miner's built-in backend behaves.
+	MinerBehaviour []string `json:"miner_behaviour,omitempty"`
+}
+
+type gatewayInfo struct {
+	URL    string `json:"url"`
+	APIKey string `json:"api_key,omitempty"`
+	Model  string `json:"model"`
 }
 
 func devnetInfo(d *devnet.Devnet, subnet *devnet.SubnetLayout) devnetSummary {
@@ -124,6 +164,23 @@ func printDevnet(w io.Writer, s devnetSummary) error {
 		fmt.Fprintf(w, "Set weights:  tessera weights set --node %s --from-uri //%s --netuid %d --uids %d,%d --weights 1,0.5\n", s.RPC, l.Validators[0], l.Netuid, first, first+min(1, len(l.Miners)-1))
 		fmt.Fprintf(w, "Watch:        tessera metagraph --node %s --netuid %d\n", s.RPC, l.Netuid)
 	}
+	if g := s.Gateway; g != nil {
+		auth := ""
+		if g.APIKey != "" {
+			auth = " -H 'Authorization: Bearer " + g.APIKey + "'"
+		}
+		fmt.Fprintf(w, "\nText generation: miners %v answer, validators %v score them.\n", s.MinerBehaviour, s.Subnet.Validators)
+		fmt.Fprintf(w, "OpenAI-compatible gateway  %s   model %q   API key %s\n", g.URL, g.Model, orNone(g.APIKey))
+		fmt.Fprintf(w, "Chat:  curl %s/chat/completions%s -H 'Content-Type: application/json' \\\n"+
+			"         -d '{\"model\":\"%s\",\"messages\":[{\"role\":\"user\",\"content\":\"Compute the value of this expression and answer with the number only: 17 + 25\"}]}'\n", g.URL, auth, g.Model)
+	}
 	_, err := fmt.Fprintf(w, "Press Ctrl-C to stop.\n")
 	return err
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "(none needed)"
+	}
+	return s
 }

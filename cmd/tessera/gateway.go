@@ -16,9 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/spf13/cobra"
 
-	"github.com/tessera-net/tessera/devnet"
 	"github.com/tessera-net/tessera/gateway"
-	"github.com/tessera-net/tessera/subnets/textgen/textgendev"
 	"github.com/tessera-net/tessera/wire"
 )
 
@@ -44,7 +42,7 @@ func newGatewayCmd(env *cliEnv) *cobra.Command {
 	var db gatewayDB
 	cmd := &cobra.Command{Use: "gateway", Short: "Run the OpenAI-compatible API gateway and manage its API keys"}
 	cmd.PersistentFlags().StringVar(&db.path, "db", "", "API key database (default <home>/gateway/keys.db)")
-	cmd.AddCommand(newGatewayServeCmd(env, &db), newGatewayKeysCmd(env, &db), newGatewayDevnetCmd(env))
+	cmd.AddCommand(newGatewayServeCmd(env, &db), newGatewayKeysCmd(env, &db))
 	return cmd
 }
 
@@ -241,75 +239,4 @@ func rateText(k gateway.Key) string {
 		return "unlimited"
 	}
 	return fmt.Sprintf("%g/min, burst %d", k.RatePerMinute, k.Burst)
-}
-
-func newGatewayDevnetCmd(env *cliEnv) *cobra.Command {
-	var (
-		lf        logFlags
-		basePort  int
-		blockTime time.Duration
-		tempo     uint16
-		listen    string
-	)
-	cmd := &cobra.Command{
-		Use:   "devnet",
-		Short: "Run a devnet with the text-generation subnet and the gateway in front of it",
-		Long: `Run a whole local network in this process: the devnet's chain and subnet 1, textgen
-miners on built-in backends (Dave right and quick, Eve wrong half the time, Ferdie slow),
-validators Bob and Charlie, and the gateway (no API keys) signing as Alice. Point any
-OpenAI client at the printed URL, model "tessera-textgen"; within a few epochs
-incentive follows the miners' quality and the gateway answers from the best one.`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			log, err := lf.logger(env.stderr)
-			if err != nil {
-				return err
-			}
-			if tempo == 0 {
-				return usagef("--tempo must be at least 1")
-			}
-			layout := devnet.DefaultSubnetLayout()
-			layout.Tempo = tempo
-			ext := textgendev.New(textgendev.Options{GatewayAddr: listen, Logger: log})
-			ctx, stop := context.WithCancel(cmd.Context())
-			defer stop()
-			d, err := devnet.Start(ctx, devnet.Options{BasePort: basePort, BlockTime: blockTime, Logger: log,
-				Subnet: &layout, Extensions: []devnet.Extension{ext}})
-			if err != nil {
-				return err
-			}
-			info := struct {
-				RPC     string `json:"rpc"`
-				Gateway string `json:"gateway"`
-				Model   string `json:"model"`
-			}{d.Node.RPCAddress(), ext.GatewayURL(), "tessera-textgen"}
-			err = env.emit(info, func(w io.Writer) error {
-				_, err := fmt.Fprintf(w, "Devnet with the text-generation subnet is running.\n  chain RPC  %s\n  gateway    %s  (model %q, no API key needed)\n\n"+
-					"Try: curl %s/chat/completions -H 'Content-Type: application/json' \\\n"+
-					"       -d '{\"model\":\"tessera-textgen\",\"messages\":[{\"role\":\"user\",\"content\":\"What is the capital of Peru? Answer with the name only.\"}]}'\n"+
-					"Watch incentive: tessera metagraph --node %s --netuid 1\nPress Ctrl-C to stop.\n",
-					info.RPC, info.Gateway, info.Model, info.Gateway, info.RPC)
-				return err
-			})
-			if err == nil {
-				<-cmd.Context().Done()
-			}
-			log.Info("stopping the textgen devnet")
-			stop()
-			if werr := ext.Wait(); werr != nil {
-				log.Warn("textgen parts stopped with errors", "err", werr)
-			}
-			if serr := d.Stop(); err == nil {
-				err = serr
-			}
-			return err
-		},
-	}
-	cmd.Flags().StringVar(&lf.level, "log-level", "info", "log level: debug, info, warn, error")
-	cmd.Flags().StringVar(&lf.format, "log-format", "text", "log format: text or json")
-	cmd.Flags().IntVar(&basePort, "base-port", 26656, "p2p port; RPC is base+1 and the API base+2 (0 picks free ports)")
-	cmd.Flags().DurationVar(&blockTime, "block-time", time.Second, "target time between blocks")
-	cmd.Flags().Uint16Var(&tempo, "tempo", 20, "blocks between the epochs of subnet 1")
-	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:8080", "address the gateway listens on")
-	return cmd
 }

@@ -50,6 +50,11 @@ type Options struct {
 	GatewayAccount string
 	// GatewayAddr is where the gateway listens (default 127.0.0.1:0: a free port).
 	GatewayAddr string
+	// APIKeys makes the gateway require API keys, kept in a SQLite database (KeyDB, by
+	// default gateway-keys.db in the devnet's home); Start creates one (APIKey) for the
+	// devnet's user.
+	APIKeys bool
+	KeyDB   string // see APIKeys
 	// EpochLength is the runtimes' metagraph resync period in blocks (default 5);
 	// StepInterval the validators' pause between rounds (default 300 ms); Timeout the
 	// validators' query timeout (default 3 s).
@@ -70,13 +75,38 @@ func DefaultMiners() []MinerSpec {
 	}
 }
 
+// Behaviours are the miner qualities a devnet cycles through: right and quick, slow,
+// often wrong, and flapping (failing half of its requests).
+var Behaviours = []struct {
+	Name    string
+	Backend textgen.BuiltinConfig
+}{
+	{"good", textgen.BuiltinConfig{}},
+	{"slow", textgen.BuiltinConfig{Latency: 600 * time.Millisecond, Jitter: 200 * time.Millisecond}},
+	{"wrong", textgen.BuiltinConfig{WrongRate: 0.6}},
+	{"flapping", textgen.BuiltinConfig{FailRate: 0.5}},
+}
+
+// MinersFor gives each account a behaviour, cycling through Behaviours in order, each
+// with its own seed.
+func MinersFor(accounts []string) []MinerSpec {
+	out := make([]MinerSpec, len(accounts))
+	for i, a := range accounts {
+		b := Behaviours[i%len(Behaviours)].Backend
+		b.Seed = uint64(i + 1)
+		out[i] = MinerSpec{Account: a, Backend: b}
+	}
+	return out
+}
+
 // Extension is the devnet extension. Make it with New.
 type Extension struct {
-	o    Options
-	wg   sync.WaitGroup
-	mu   sync.Mutex
-	url  string
-	errs []error
+	o      Options
+	wg     sync.WaitGroup
+	mu     sync.Mutex
+	url    string
+	apiKey string
+	errs   []error
 }
 
 // New makes the extension.
@@ -122,6 +152,13 @@ func (e *Extension) GatewayURL() string {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return e.url
+}
+
+// APIKey is the API key Start created for the devnet's user ("" without a KeyDB).
+func (e *Extension) APIKey() string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.apiKey
 }
 
 // Wait waits for every part to stop (after the Start context ends) and returns the
@@ -216,7 +253,18 @@ func (e *Extension) Start(ctx context.Context, d *devnet.Devnet) error {
 	if err != nil {
 		return err
 	}
+	var ks *gateway.KeyStore
+	if e.o.APIKeys {
+		if e.o.KeyDB == "" {
+			e.o.KeyDB = filepath.Join(d.Home, "gateway-keys.db")
+		}
+		if ks, err = e.openKeys(ctx, log); err != nil {
+			dend.Close()
+			return err
+		}
+	}
 	g, err := gateway.New(gateway.Config{
+		Keys:     ks,
 		Models:   []gateway.Model{{ID: "tessera-textgen", Netuid: e.o.Netuid}},
 		Source:   gateway.ChainSource{Client: d.Client},
 		Dendrite: dend,
@@ -244,4 +292,36 @@ func (e *Extension) Start(ctx context.Context, d *devnet.Devnet) error {
 	})
 	log.Info("textgen subnet running", "netuid", e.o.Netuid, "miners", len(e.o.Miners), "validators", len(e.o.Validators), "gateway", e.GatewayURL())
 	return nil
+}
+
+// openKeys opens the key database, creates a key for this run (a secret is shown once and
+// stored only as a hash, so every run makes its own), and keeps usage flushed until ctx
+// ends, then closes the database.
+func (e *Extension) openKeys(ctx context.Context, log *slog.Logger) (*gateway.KeyStore, error) {
+	ks, err := gateway.OpenKeyStore(ctx, e.o.KeyDB)
+	if err != nil {
+		return nil, fmt.Errorf("textgen devnet: %w", err)
+	}
+	// Names are unique: take the first free "devnet-N".
+	taken := map[string]bool{}
+	for _, k := range ks.List() {
+		taken[k.Name] = true
+	}
+	n := 1
+	for taken[fmt.Sprintf("devnet-%d", n)] {
+		n++
+	}
+	secret, _, err := ks.Create(ctx, fmt.Sprintf("devnet-%d", n), 600, 60)
+	if err != nil {
+		_ = ks.Close(context.Background())
+		return nil, fmt.Errorf("textgen devnet: create an API key: %w", err)
+	}
+	e.mu.Lock()
+	e.apiKey = secret
+	e.mu.Unlock()
+	e.run(ctx, "key store", func(ctx context.Context) error {
+		ks.Run(ctx, 5*time.Second, func(err error) { log.Warn("gateway key store", "err", err) })
+		return ks.Close(context.Background())
+	})
+	return ks, nil
 }

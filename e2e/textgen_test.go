@@ -1,0 +1,113 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/tessera-net/tessera/modules/subnets"
+)
+
+// `tessera devnet` as a user runs it: the text-generation subnet with miners of four
+// qualities, two validators and the gateway. After a few epochs incentive ranks the good
+// miner first and the often-wrong one last, and the gateway answers with the printed key.
+func TestDevnetTextgenRanksMinersAndServesChat(t *testing.T) {
+	needBinary(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	base := freeBasePort(t, 3)
+	dir := t.TempDir()
+	dev := exec.CommandContext(ctx, binary, "devnet", "--base-port", strconv.Itoa(base), "--block-time", "200ms", "--tempo", "10",
+		"--gateway", "127.0.0.1:0", "--quiet", "--log-level", "warn", "-o", "json")
+	stdout, err := dev.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	logf, _ := os.Create(filepath.Join(dir, "devnet.log"))
+	dev.Stderr = logf
+	if err := dev.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		_ = dev.Process.Signal(syscall.SIGTERM)
+		_ = dev.Wait()
+		if t.Failed() {
+			b, _ := os.ReadFile(filepath.Join(dir, "devnet.log"))
+			if len(b) > 6000 {
+				b = b[len(b)-6000:]
+			}
+			t.Logf("devnet log:\n%s", b)
+		}
+	}()
+	var info struct {
+		RPC     string `json:"rpc"`
+		Gateway struct {
+			URL    string `json:"url"`
+			APIKey string `json:"api_key"`
+			Model  string `json:"model"`
+		} `json:"gateway"`
+		Subnet struct {
+			Miners []string `json:"Miners"`
+		} `json:"subnet"`
+	}
+	if err := json.NewDecoder(stdout).Decode(&info); err != nil {
+		t.Fatalf("devnet summary: %v", err)
+	}
+	go func() { _, _ = io.Copy(io.Discard, stdout) }()
+	if info.Gateway.URL == "" || info.Gateway.APIKey == "" {
+		t.Fatalf("no gateway or key in the summary: %+v", info)
+	}
+
+	// Miners are uids 3.. in the order good, slow, wrong, flapping.
+	node := "--node=" + strings.TrimPrefix(info.RPC, "tcp://")
+	var mg subnets.Metagraph
+	ranked := func() bool {
+		raw := tessera(t, "metagraph", "--netuid", "1", node, "-o", "json")
+		if err := json.Unmarshal(raw, &mg); err != nil {
+			t.Fatal(err)
+		}
+		good, wrong := mg.Incentive[3], mg.Incentive[5]
+		for uid := 3; uid < int(mg.N); uid++ {
+			if uid != 3 && mg.Incentive[uid] >= good || uid != 5 && mg.Incentive[uid] <= wrong {
+				return false
+			}
+		}
+		return good > 0
+	}
+	for deadline := time.Now().Add(2 * time.Minute); !ranked(); time.Sleep(time.Second) {
+		if time.Now().After(deadline) {
+			t.Fatalf("incentive does not rank the miners by quality: %v", mg.Incentive)
+		}
+	}
+
+	chat := func(key string) (int, string) {
+		body := `{"model":"` + info.Gateway.Model + `","messages":[{"role":"user","content":"What is the capital of Peru? Answer with the name only."}]}`
+		req, _ := http.NewRequestWithContext(ctx, "POST", info.Gateway.URL+"/chat/completions", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		if key != "" {
+			req.Header.Set("Authorization", "Bearer "+key)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, body := chat(info.Gateway.APIKey); code != 200 || !strings.Contains(body, "Lima") {
+		t.Fatalf("chat with the printed key: %d %s", code, body)
+	}
+	if code, body := chat("tsk-not-a-key"); code != 401 || !strings.Contains(body, `"error"`) {
+		t.Fatalf("chat with a wrong key: %d %s", code, body)
+	}
+}
