@@ -53,6 +53,7 @@ for pkg in wire; do
     run_bench "$pkg" go test "./$pkg/..." -run '^$' -bench . -benchmem
   fi
 done
+run_bench "OpenAI-compatible gateway: overhead over a direct signed call, throughput, streaming" go test ./gateway -run '^$' -bench 'Overhead|Throughput|GatewayStream' -benchtime 3000x -benchmem
 if [ -d sdk ]; then
   run_bench "SDK AI/ML layer" go test ./sdk/... -run '^$' -bench . -benchmem
 fi
