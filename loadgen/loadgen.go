@@ -305,9 +305,9 @@ func sleep(ctx context.Context, d time.Duration) {
 	}
 }
 
-// signTransfers pre-signs perSender transfers of 1 unit for each sender (to the next
-// sender), with consecutive nonces from 0, using every CPU.
-func signTransfers(chainID string, senders []*keys.Pair, perSender int) [][][]byte {
+// presign signs perSender transactions for each sender, using every CPU: transaction n
+// of sender i carries msg(i, n) with nonce firstNonce+n.
+func presign(chainID string, senders []*keys.Pair, perSender int, firstNonce uint64, msg func(i, n int) tx.Msg) [][][]byte {
 	out := make([][][]byte, len(senders))
 	var wg sync.WaitGroup
 	next := make(chan int, len(senders))
@@ -320,13 +320,11 @@ func signTransfers(chainID string, senders []*keys.Pair, perSender int) [][][]by
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				to := senders[(i+1)%len(senders)].Public()
-				m, _ := accounts.NewTransfer(to, 1)
 				q := make([][]byte, perSender)
 				for n := range q {
-					raw, err := tx.Sign(senders[i], tx.Envelope{ChainID: chainID, Nonce: uint64(n), Fee: 1000, Msg: m})
+					raw, err := tx.Sign(senders[i], tx.Envelope{ChainID: chainID, Nonce: firstNonce + uint64(n), Fee: 1000, Msg: msg(i, n)})
 					if err != nil {
-						panic(err) // encoding a fixed, valid envelope cannot fail
+						panic(err) // encoding a valid envelope cannot fail
 					}
 					q[n] = raw
 				}
@@ -336,6 +334,15 @@ func signTransfers(chainID string, senders []*keys.Pair, perSender int) [][][]by
 	}
 	wg.Wait()
 	return out
+}
+
+// signTransfers pre-signs perSender transfers of 1 unit for each sender (to the next
+// sender), with consecutive nonces from 0.
+func signTransfers(chainID string, senders []*keys.Pair, perSender int) [][][]byte {
+	return presign(chainID, senders, perSender, 0, func(i, _ int) tx.Msg {
+		m, _ := accounts.NewTransfer(senders[(i+1)%len(senders)].Public(), 1)
+		return m
+	})
 }
 
 // kvTxs builds unique key=value transactions of the given size for the kvstore.

@@ -3,9 +3,7 @@ package loadgen
 import (
 	"context"
 	"fmt"
-	"runtime"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/tessera-net/tessera/client"
@@ -105,35 +103,12 @@ func signWeights(chainID string, validators []*keys.Pair, perSender int) [][][]b
 	for i := range uids {
 		uids[i] = uint16(i)
 	}
-	out := make([][][]byte, len(validators))
-	var wg sync.WaitGroup
-	next := make(chan int, len(validators))
-	for i := range validators {
-		next <- i
-	}
-	close(next)
-	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				q := make([][]byte, perSender)
-				for n := range q {
-					vals := make([]uint16, WeightUIDs)
-					for j := range vals {
-						vals[j] = uint16(1 + (i*31+j*7+n)%1000)
-					}
-					m, _ := subnets.NewSetWeights(1, uids, vals, 0)
-					raw, err := tx.Sign(validators[i], tx.Envelope{ChainID: chainID, Nonce: uint64(n + 2), Fee: 1000, Msg: m})
-					if err != nil {
-						panic(err) // a fixed, valid envelope always encodes
-					}
-					q[n] = raw
-				}
-				out[i] = q
-			}
-		}()
-	}
-	wg.Wait()
-	return out
+	return presign(chainID, validators, perSender, 2, func(i, n int) tx.Msg {
+		vals := make([]uint16, WeightUIDs)
+		for j := range vals {
+			vals[j] = uint16(1 + (i*31+j*7+n)%1000)
+		}
+		m, _ := subnets.NewSetWeights(1, uids, vals, 0)
+		return m
+	})
 }
