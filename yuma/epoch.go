@@ -74,13 +74,14 @@ func (s *EpochState) activeMask() []bool {
 // returns its outputs. It validates s first and returns a *FieldError if it is inconsistent.
 // s is not modified.
 func Epoch(s *EpochState) (*EpochResult, error) {
-	if err := s.Validate(); err != nil {
+	c, err := s.validate()
+	if err != nil {
 		return nil, err
 	}
-	return epochSparse(s), nil
+	return epochSparse(s, c), nil
 }
 
-func epochSparse(s *EpochState) *EpochResult {
+func epochSparse(s *EpochState, c checked) *EpochResult {
 	ws := workspaces.Get().(*workspace)
 	defer workspaces.Put(ws)
 	n := s.N
@@ -91,7 +92,7 @@ func epochSparse(s *EpochState) *EpochResult {
 	active := s.activeMask()
 
 	// Stake: threshold filter (owner exempt), I64F64 normalisation, truncation to I32F32.
-	stake := s.stakeVector(true)
+	stake := normalizedStake(c.total, s.StakeThreshold, owner)
 
 	// Validator permits: the stored ones (owner forced) mask this epoch; the top-k by stake
 	// (owner forced) are the output for the next epoch.
@@ -197,7 +198,7 @@ func epochSparse(s *EpochState) *EpochResult {
 	var storedBonds [][]Entry // Yuma3: the rows to store, made with the dividends
 	var colSums []Fixed       // Yuma3: column sums of the EMA bonds, when the merge made them
 	if s.Yuma3 {
-		if wSorted && !liquidActive(s, consensus) && entriesAscending(s.Bonds) {
+		if wSorted && !liquidActive(s, consensus) && c.bondsAscending {
 			// The default Yuma3 path: the stored bonds are read (masked, as proportions)
 			// while merging them into the EMA, without materialising them first.
 			colSums = make([]Fixed, n)
@@ -386,18 +387,6 @@ func liquidActive(s *EpochState, consensus []Fixed) bool {
 		}
 	}
 	return false
-}
-
-// entriesAscending reports whether every row lists its uids in strictly ascending order.
-func entriesAscending(m [][]Entry) bool {
-	for _, row := range m {
-		for k := 1; k < len(row); k++ {
-			if row[k].UID <= row[k-1].UID {
-				return false
-			}
-		}
-	}
-	return true
 }
 
 // matEMAStored is matEMA(newM, readBonds(lastTempo, proportion = true), alpha) for rows in

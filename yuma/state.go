@@ -96,8 +96,23 @@ func fieldErr(field, format string, args ...any) error {
 // row is below N and appears at most once per row, the owner uid is in range, and the total
 // stake fits the I64F64 range. The first problem found is returned as a *FieldError.
 func (s *EpochState) Validate() error {
+	_, err := s.validate()
+	return err
+}
+
+// checked is what validate learns about a consistent state that the epoch needs again:
+// the I64F64 total stakes and whether every bonds row is in strictly ascending uid order.
+// Handing them on saves the epoch a second pass over the bonds and a second math/big
+// computation of the stakes.
+type checked struct {
+	total          []*big.Int
+	bondsAscending bool
+}
+
+func (s *EpochState) validate() (checked, error) {
+	var c checked
 	if s.N < 0 || s.N > MaxN {
-		return fieldErr("n", "must be between 0 and %d, got %d", MaxN, s.N)
+		return c, fieldErr("n", "must be between 0 and %d, got %d", MaxN, s.N)
 	}
 	n := s.N
 	lengths := []struct {
@@ -119,17 +134,18 @@ func (s *EpochState) Validate() error {
 			continue
 		}
 		if v.l != n {
-			return fieldErr(v.name, "has %d entries, want n = %d", v.l, n)
+			return c, fieldErr(v.name, "has %d entries, want n = %d", v.l, n)
 		}
 	}
 	if s.HasOwner && int(s.OwnerUID) >= n {
-		return fieldErr("owner_uid", "uid %d out of range (n = %d)", s.OwnerUID, n)
+		return c, fieldErr("owner_uid", "uid %d out of range (n = %d)", s.OwnerUID, n)
 	}
-	if err := validateRows("weights", s.Weights, n); err != nil {
-		return err
+	if _, err := validateRows("weights", s.Weights, n); err != nil {
+		return c, err
 	}
-	if err := validateRows("bonds", s.Bonds, n); err != nil {
-		return err
+	asc, err := validateRows("bonds", s.Bonds, n)
+	if err != nil {
+		return c, err
 	}
 	// The I64F64 sum of stakes must not overflow (subtensor's plain sum would).
 	total := totalStake(s.Stake, s.TaoStake, s.TaoWeight)
@@ -138,13 +154,16 @@ func (s *EpochState) Validate() error {
 		sum.Add(sum, t)
 	}
 	if sum.Cmp(i64f64Max) > 0 {
-		return fieldErr("stake", "total stake exceeds 2^63 (the I64F64 range)")
+		return c, fieldErr("stake", "total stake exceeds 2^63 (the I64F64 range)")
 	}
-	return nil
+	return checked{total: total, bondsAscending: asc}, nil
 }
 
-func validateRows(name string, m [][]Entry, n int) error {
+// validateRows checks that every uid in m is below n and unique in its row. It also
+// reports whether every row is in strictly ascending uid order (all took the fast path).
+func validateRows(name string, m [][]Entry, n int) (bool, error) {
 	var seen []int // row index+1 at which a column was last seen; only for unsorted rows
+	asc := true
 	for i, row := range m {
 		// Fast path: a row in strictly ascending column order below n has no duplicates.
 		ok := true
@@ -157,20 +176,21 @@ func validateRows(name string, m [][]Entry, n int) error {
 		if ok {
 			continue
 		}
+		asc = false
 		if seen == nil {
 			seen = make([]int, n)
 		}
 		for k, e := range row {
 			if int(e.UID) >= n {
-				return fieldErr(fmt.Sprintf("%s[%d][%d]", name, i, k), "uid %d out of range (n = %d)", e.UID, n)
+				return false, fieldErr(fmt.Sprintf("%s[%d][%d]", name, i, k), "uid %d out of range (n = %d)", e.UID, n)
 			}
 			if seen[e.UID] == i+1 {
-				return fieldErr(fmt.Sprintf("%s[%d][%d]", name, i, k), "duplicate uid %d in row", e.UID)
+				return false, fieldErr(fmt.Sprintf("%s[%d][%d]", name, i, k), "duplicate uid %d in row", e.UID)
 			}
 			seen[e.UID] = i + 1
 		}
 	}
-	return nil
+	return asc, nil
 }
 
 // ActivityCutoffBlocks is subtensor's get_activity_cutoff_blocks: max(1, factor_milli ×
