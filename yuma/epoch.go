@@ -414,6 +414,24 @@ func matEMAStored(newM sparse, stored [][]Entry, registered []uint64, lastTempo 
 		}
 		dst := buf[start : start+len(nr)+len(or)]
 		w, a, b := 0, 0, 0
+		// Lockstep run: while the next weight and the next bond are on the same column and
+		// the bond is not masked (every cell when validators weight and bond the same
+		// miners), this is the merge's "both" case without its other tests. The first
+		// cell that breaks the run goes to the general merge below.
+		for a < len(nr) && b < len(or) {
+			x, y := nr[a], or[b]
+			if x.j != y.UID || lastTempo <= registered[y.UID] {
+				break
+			}
+			v := alpha.SatMul(x.v).SatAdd(oneMinus.SatMul(U16Proportion(y.Value)))
+			dst[w] = cell{x.j, v}
+			if v > 0 {
+				sums[x.j] = sums[x.j].SatAdd(v)
+				w++
+			}
+			a++
+			b++
+		}
 		for a < len(nr) || b < len(or) {
 			if b < len(or) && lastTempo <= registered[or[b].UID] {
 				b++ // bond on a uid registered since the last epoch: masked
