@@ -164,10 +164,14 @@ func epochSparse(s *EpochState, c checked) *EpochResult {
 				prev = j
 			}
 			r := buf[start:len(buf):len(buf)]
-			for k := range r {
-				if sum > 0 {
-					r[k].v = Fixed((uint64(r[k].v) << fracBits) / sum)
-				} else {
+			if sum > 0 {
+				// The row's quotients share one divisor: multiply by its reciprocal.
+				d := newDivisor(sum)
+				for k := range r {
+					r[k].v = Fixed(d.quo(uint64(r[k].v) << fracBits))
+				}
+			} else {
+				for k := range r {
 					r[k].v <<= fracBits // an all-zero row stays as it is
 				}
 			}

@@ -1,6 +1,7 @@
 package yuma
 
 import (
+	"math/bits"
 	"slices"
 	"sync"
 )
@@ -763,4 +764,19 @@ func weightedMedianColLiteral(useStake []Fixed, voters []int, m sparse, n int, m
 		out[j] = weightedMedian(useStake, cols[j], idx, minority, 0, stakeSum, &bufs)
 	}
 	return out
+}
+
+// divisor is a 64-bit divisor d > 0 with its reciprocal m = floor((2^64-1)/d), so that many
+// quotients by the same d cost a multiplication instead of a hardware division.
+//
+// For any x < 2^64, q' = floor(x·m / 2^64) is floor(x/d) or one less: since
+// 2^64-1-d < m·d ≤ 2^64-1, x/d - 1 < x·m/2^64 < x/d. One comparison of the remainder
+// x - q'·d with d corrects it, so quo is exactly x / d (TestDivisorQuo checks it).
+type divisor struct{ d, m uint64 }
+
+func newDivisor(d uint64) divisor { return divisor{d, ^uint64(0) / d} }
+
+func (v divisor) quo(x uint64) uint64 {
+	q, _ := bits.Mul64(x, v.m)
+	return q + uint64(b2i(x-q*v.d >= v.d))
 }
