@@ -12,22 +12,14 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
-
-	"github.com/tessera-net/tessera/client"
 	"github.com/tessera-net/tessera/examples/arith"
-	"github.com/tessera-net/tessera/sdk/miner"
+	"github.com/tessera-net/tessera/sdk/runner"
 	"github.com/tessera-net/tessera/sdk/subnet"
-	"github.com/tessera-net/tessera/sdk/validator"
 )
 
 func main() {
@@ -63,48 +55,14 @@ func run(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	log, err := cfg.Logger(os.Stderr)
+	env, err := runner.Setup(cfg, os.Getenv)
 	if err != nil {
 		return err
 	}
-	hot, err := cfg.Hotkey(nil)
+	defer env.Close()
+	def, err := arith.Subnet(m, *delay, env.Log)
 	if err != nil {
 		return err
 	}
-	c, err := client.Dial(cfg.Node)
-	if err != nil {
-		return err
-	}
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	if cfg.MetricsAddr != "" {
-		l, err := net.Listen("tcp", cfg.MetricsAddr)
-		if err != nil {
-			return fmt.Errorf("metrics.addr: %w", err)
-		}
-		srv := &http.Server{Handler: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), ReadHeaderTimeout: 5 * time.Second}
-		go srv.Serve(l)
-		defer srv.Close()
-		log.Info("metrics served", "addr", l.Addr().String()+"/metrics")
-	}
-	def, err := arith.Subnet(m, *delay, log)
-	if err != nil {
-		return err
-	}
-	chain := subnet.ClientChain{Client: c, Signer: c.Signer(hot)}
-	if role == "miner" {
-		mn, err := miner.New(def.Handler, miner.Options{Config: cfg, Hotkey: hot, Chain: chain, Name: def.Name, Registerer: reg, Logger: log.With("mode", string(m))})
-		if err != nil {
-			return err
-		}
-		return mn.Run(ctx)
-	}
-	if cfg.StateDir, err = cfg.ResolveStateDir(hot.Public().String()); err != nil {
-		return err
-	}
-	v, err := validator.New(def, validator.Options{Config: cfg, Hotkey: hot, Chain: chain, Registerer: reg, Logger: log})
-	if err != nil {
-		return err
-	}
-	return v.Run(ctx)
+	return runner.Run(ctx, env, role, def, env.Log.With("mode", string(m)))
 }

@@ -17,22 +17,13 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"strings"
 	"syscall"
-	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
-
-	"github.com/tessera-net/tessera/client"
-	"github.com/tessera-net/tessera/sdk/miner"
+	"github.com/tessera-net/tessera/sdk/runner"
 	"github.com/tessera-net/tessera/sdk/subnet"
-	"github.com/tessera-net/tessera/sdk/validator"
 	"github.com/tessera-net/tessera/subnets/textgen"
 )
 
@@ -126,52 +117,18 @@ func run(ctx context.Context, args []string, getenv func(string) string) error {
 			return err
 		}
 	}
-	log, err := cfg.Logger(os.Stderr)
+	env, err := runner.Setup(cfg, getenv)
 	if err != nil {
 		return err
 	}
-	sc.Miner.Logger = log
-	hot, err := cfg.Hotkey(getenv)
-	if err != nil {
-		return err
-	}
-	c, err := client.Dial(cfg.Node)
-	if err != nil {
-		return err
-	}
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	sc.Miner.Registerer = reg
-	if cfg.MetricsAddr != "" {
-		l, err := net.Listen("tcp", cfg.MetricsAddr)
-		if err != nil {
-			return fmt.Errorf("metrics.addr: %w", err)
-		}
-		srv := &http.Server{Handler: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), ReadHeaderTimeout: 5 * time.Second}
-		go srv.Serve(l)
-		defer srv.Close()
-		log.Info("metrics served", "addr", l.Addr().String()+"/metrics")
-	}
+	defer env.Close()
+	sc.Miner.Logger = env.Log
+	sc.Miner.Registerer = env.Registry
 	def, err := textgen.NewSubnet(sc)
 	if err != nil {
 		return err
 	}
-	chain := subnet.ClientChain{Client: c, Signer: c.Signer(hot)}
-	if role == "miner" {
-		mn, err := miner.New(def.Handler, miner.Options{Config: cfg, Hotkey: hot, Chain: chain, Name: def.Name, Registerer: reg, Logger: log.With("backend", bf.kind)})
-		if err != nil {
-			return err
-		}
-		return mn.Run(ctx)
-	}
-	if cfg.StateDir, err = cfg.ResolveStateDir(hot.Public().String()); err != nil {
-		return err
-	}
-	v, err := validator.New(def, validator.Options{Config: cfg, Hotkey: hot, Chain: chain, Registerer: reg, Logger: log})
-	if err != nil {
-		return err
-	}
-	return v.Run(ctx)
+	return runner.Run(ctx, env, role, def, env.Log.With("backend", bf.kind))
 }
 
 func kindList() string {
