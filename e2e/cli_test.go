@@ -4,12 +4,8 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -25,24 +21,7 @@ func TestDevnetCLIJourney(t *testing.T) {
 	defer cancel()
 	base := freeBasePort(t, 3)
 	home := t.TempDir()
-	dev := exec.CommandContext(ctx, binary, "devnet", "--base-port", strconv.Itoa(base), "--block-time", "200ms", "--tempo", "5", "--chain-only", "--log-level", "warn")
-	stdout, err := dev.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	logf, _ := os.Create(filepath.Join(home, "devnet.log"))
-	dev.Stderr = logf
-	if err := dev.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		_ = dev.Process.Signal(syscall.SIGTERM)
-		_ = dev.Wait()
-		if t.Failed() {
-			b, _ := os.ReadFile(filepath.Join(home, "devnet.log"))
-			t.Logf("devnet log:\n%s", b)
-		}
-	}()
+	stdout := startDevnet(ctx, t, base, "--block-time", "200ms", "--tempo", "5", "--chain-only", "--log-level", "warn")
 	// The devnet prints its summary once subnet 1 is ready.
 	sc := bufio.NewScanner(stdout)
 	for sc.Scan() && !strings.Contains(sc.Text(), "Press Ctrl-C") {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net"
 	"os"
@@ -166,4 +167,37 @@ func waitHeight(ctx context.Context, t *testing.T, c *client.Client, h int64) in
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
+}
+
+// startDevnet runs `tessera devnet` with args on base..base+2 and returns its stdout; the
+// process gets SIGTERM at the end of the test, and its log is shown if the test failed.
+func startDevnet(ctx context.Context, t *testing.T, base int, args ...string) io.Reader {
+	t.Helper()
+	logPath := filepath.Join(t.TempDir(), "devnet.log")
+	dev := exec.CommandContext(ctx, binary, append([]string{"devnet", "--base-port", strconv.Itoa(base)}, args...)...)
+	stdout, err := dev.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	logf, err := os.Create(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dev.Stderr = logf
+	if err := dev.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = dev.Process.Signal(syscall.SIGTERM)
+		_ = dev.Wait()
+		logf.Close()
+		if t.Failed() {
+			b, _ := os.ReadFile(logPath)
+			if len(b) > 6000 {
+				b = b[len(b)-6000:]
+			}
+			t.Logf("devnet log:\n%s", b)
+		}
+	})
+	return stdout
 }

@@ -5,12 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -25,29 +20,8 @@ func TestDevnetTextgenRanksMinersAndServesChat(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	base := freeBasePort(t, 3)
-	dir := t.TempDir()
-	dev := exec.CommandContext(ctx, binary, "devnet", "--base-port", strconv.Itoa(base), "--block-time", "200ms", "--tempo", "10",
+	stdout := startDevnet(ctx, t, base, "--block-time", "200ms", "--tempo", "10",
 		"--gateway", "127.0.0.1:0", "--quiet", "--log-level", "warn", "-o", "json")
-	stdout, err := dev.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	logf, _ := os.Create(filepath.Join(dir, "devnet.log"))
-	dev.Stderr = logf
-	if err := dev.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		_ = dev.Process.Signal(syscall.SIGTERM)
-		_ = dev.Wait()
-		if t.Failed() {
-			b, _ := os.ReadFile(filepath.Join(dir, "devnet.log"))
-			if len(b) > 6000 {
-				b = b[len(b)-6000:]
-			}
-			t.Logf("devnet log:\n%s", b)
-		}
-	}()
 	var info struct {
 		RPC     string `json:"rpc"`
 		Gateway struct {
