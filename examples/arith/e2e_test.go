@@ -18,6 +18,7 @@ import (
 
 	"github.com/tessera-net/tessera/devnet"
 	"github.com/tessera-net/tessera/examples/arith"
+	"github.com/tessera-net/tessera/internal/testutil"
 	"github.com/tessera-net/tessera/keys"
 	"github.com/tessera-net/tessera/modules/subnets"
 	"github.com/tessera-net/tessera/sdk/validator"
@@ -148,22 +149,6 @@ func freePort(t *testing.T) string {
 	return strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
 }
 
-// eventually polls cond every 200 ms until it holds or the deadline passes.
-func eventually(t *testing.T, within time.Duration, what string, cond func() (bool, string)) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	var last string
-	for time.Now().Before(deadline) {
-		ok, state := cond()
-		if ok {
-			return
-		}
-		last = state
-		time.Sleep(200 * time.Millisecond)
-	}
-	t.Fatalf("%s: not after %v (last: %s)", what, within, last)
-}
-
 // TestEndToEnd runs the arith subnet on a real devnet node with real miner and
 // validator processes: weights land on chain and incentive follows the scores; a miner
 // killed mid-round does not stop the validator and its score decays; a restarted
@@ -208,7 +193,7 @@ func TestEndToEnd(t *testing.T) {
 
 	// 1. Weights land on chain and incentive ranks the good miner first, the wrong one
 	// last.
-	eventually(t, 45*time.Second, "weights on chain and incentive following quality", func() (bool, string) {
+	testutil.Eventually(t, 45*time.Second, "weights on chain and incentive following quality", func() (bool, string) {
 		mg := metagraph()
 		inc := mg.Incentive
 		state := fmt.Sprintf("bob's weights %v, incentive %v", mg.Weights[bob], inc)
@@ -244,7 +229,7 @@ func TestEndToEnd(t *testing.T) {
 	}
 	ferdieProc.kill(t)
 	before := loadState(t, stateDir)
-	eventually(t, 30*time.Second, "the killed miner's score decays", func() (bool, string) {
+	testutil.Eventually(t, 30*time.Second, "the killed miner's score decays", func() (bool, string) {
 		if !bobProc.running() {
 			t.Fatalf("the validator exited after a miner was killed")
 		}
@@ -257,7 +242,7 @@ func TestEndToEnd(t *testing.T) {
 	bobProc.kill(t)
 	saved := loadState(t, stateDir)
 	bob2 := start(t, "Bob-restarted", validatorArgs...)
-	eventually(t, 20*time.Second, "the restarted validator resumes", func() (bool, string) {
+	testutil.Eventually(t, 20*time.Second, "the restarted validator resumes", func() (bool, string) {
 		line := bob2.logLine("resumed saved state")
 		if line == nil {
 			return false, "no \"resumed saved state\" log line yet"

@@ -48,3 +48,20 @@ func WaitGoroutines(t testing.TB, max int) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// Eventually polls cond every 200 ms until it holds, and fails the test with what and the
+// last state cond reported if it does not within the given time.
+func Eventually(t testing.TB, within time.Duration, what string, cond func() (bool, string)) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	var last string
+	for time.Now().Before(deadline) {
+		ok, state := cond()
+		if ok {
+			return
+		}
+		last = state
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Fatalf("%s: not after %v (last: %s)", what, within, last)
+}

@@ -17,21 +17,15 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/tessera-net/tessera/client"
 	"github.com/tessera-net/tessera/keys"
 	"github.com/tessera-net/tessera/modules/subnets"
 	"github.com/tessera-net/tessera/sdk/metagraph"
 	"github.com/tessera-net/tessera/sdk/subnet"
-	"github.com/tessera-net/tessera/tx"
 	"github.com/tessera-net/tessera/wire"
 )
 
-// Chain is what a miner needs of the chain: reads, and a signer for its hotkey
-// (subnet.ClientChain has it).
-type Chain interface {
-	metagraph.Chain
-	Send(ctx context.Context, msg tx.Msg) (*client.TxView, error)
-}
+// Chain is what a miner needs of the chain (subnet.Chain; subnet.ClientChain has it).
+type Chain = subnet.Chain
 
 // Options configure a Miner.
 type Options struct {

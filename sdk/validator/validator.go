@@ -34,12 +34,8 @@ import (
 	"github.com/tessera-net/tessera/wire"
 )
 
-// Chain is what a validator needs of the chain: reads, and a signer for its hotkey
-// (subnet.ClientChain has it).
-type Chain interface {
-	metagraph.Chain
-	Send(ctx context.Context, msg tx.Msg) (*client.TxView, error)
-}
+// Chain is what a validator needs of the chain (subnet.Chain; subnet.ClientChain has it).
+type Chain = subnet.Chain
 
 // Options configure a Validator.
 type Options struct {

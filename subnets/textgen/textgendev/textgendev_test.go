@@ -11,26 +11,12 @@ import (
 	"time"
 
 	"github.com/tessera-net/tessera/devnet"
+	"github.com/tessera-net/tessera/internal/testutil"
 	"github.com/tessera-net/tessera/keys"
 	"github.com/tessera-net/tessera/modules/subnets"
 	"github.com/tessera-net/tessera/subnets/textgen"
 	"github.com/tessera-net/tessera/subnets/textgen/textgendev"
 )
-
-func eventually(t *testing.T, within time.Duration, what string, cond func() (bool, string)) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	var last string
-	for time.Now().Before(deadline) {
-		ok, state := cond()
-		if ok {
-			return
-		}
-		last = state
-		time.Sleep(250 * time.Millisecond)
-	}
-	t.Fatalf("%s: not after %v (last: %s)", what, within, last)
-}
 
 // A devnet with the textgen subnet: miners on the SDK runtime (right, wrong, slow), a
 // validator, and the gateway. Incentive follows quality, and the gateway answers from
@@ -87,12 +73,12 @@ func TestDevnetTextgen(t *testing.T) {
 	}
 	gen, _ := textgen.NewGenerator(textgen.GeneratorConfig{Seed: 5, Kinds: []textgen.Kind{textgen.Sort}})
 	task := gen.Next()
-	eventually(t, 60*time.Second, "the gateway answers from a miner", func() (bool, string) {
+	testutil.Eventually(t, 60*time.Second, "the gateway answers from a miner", func() (bool, string) {
 		status, text, _ := ask(task.Prompt)
 		return status == 200 && text != "", fmt.Sprintf("%d %s", status, text)
 	})
 
-	eventually(t, 90*time.Second, "incentive following quality", func() (bool, string) {
+	testutil.Eventually(t, 90*time.Second, "incentive following quality", func() (bool, string) {
 		var mg subnets.Metagraph
 		if err := d.Client.Query(ctx, "/subnets/metagraph/1", 0, &mg); err != nil {
 			t.Fatal(err)
@@ -103,7 +89,7 @@ func TestDevnetTextgen(t *testing.T) {
 	})
 
 	// With top-1 routing the gateway now sends requests to Dave, the best miner.
-	eventually(t, 30*time.Second, "the gateway routes to the best miner", func() (bool, string) {
+	testutil.Eventually(t, 30*time.Second, "the gateway routes to the best miner", func() (bool, string) {
 		status, text, miner := ask(task.Prompt)
 		return status == 200 && miner == hotkey("//Dave") && textgen.Check(task, text) == 1, fmt.Sprintf("%d %q from %s", status, text, miner)
 	})
