@@ -155,9 +155,16 @@ func TestLiquidAlphaMatchesSubtensor(t *testing.T) {
 
 func TestSparseMedianMatchesDense(t *testing.T) {
 	rng := rand.New(rand.NewPCG(11, 12))
-	for iter := range 300 {
+	for iter := range 340 {
 		n := 1 + rng.IntN(30)
-		m := randSparse(rng, n, n, rng.Float64(), iter%2 == 0)
+		if iter >= 300 {
+			n = 60 + rng.IntN(250) // several column blocks, rows full and partial
+		}
+		density := rng.Float64()
+		if iter%3 == 0 {
+			density = 1
+		}
+		m := randSparse(rng, n, n, density, iter%2 == 0)
 		if iter%5 == 0 && len(m[0]) > 0 {
 			m[0][0].v = Fixed(1) << 50 // outside the packed range: the literal search
 		}
@@ -177,6 +184,77 @@ func TestSparseMedianMatchesDense(t *testing.T) {
 		kappa := Fixed(rng.Uint64N(uint64(One) + 1))
 		if got, want := weightedMedianColSparse(stake, m, n, kappa, false), weightedMedianCol(stake, d, kappa); !slices.Equal(got, want) {
 			t.Fatalf("iteration %d: sparse median %v, dense %v", iter, got, want)
+		}
+	}
+}
+
+// TestColumnQuantileMatchesSubtensor checks that the radix selection gives, for any column,
+// the value subtensor's pivoting search returns (the pivot-independence argued above
+// columnQuantile): ties, zero stakes, skewed scores and minority points outside [0, T).
+func TestColumnQuantileMatchesSubtensor(t *testing.T) {
+	rng := rand.New(rand.NewPCG(21, 22))
+	scoreGens := []func() Fixed{
+		func() Fixed { return Fixed(rng.Uint64N(uint64(One) + 1)) },            // uniform
+		func() Fixed { return Fixed(rng.IntN(4)) << 30 },                       // few values, many ties
+		func() Fixed { return Fixed(rng.Uint64N(1 << uint(rng.IntN(48)))) },    // every magnitude
+		func() Fixed { return Fixed(rng.IntN(2)) * Fixed(rng.Uint64N(1<<20)) }, // half zero
+		func() Fixed { return Fixed(1<<40 + rng.IntN(3)) },                     // high shared bits
+		func() Fixed { return 0 },
+	}
+	for iter := range 4000 {
+		k := 1 + rng.IntN(400)
+		gen := scoreGens[iter%len(scoreGens)]
+		score := make([]Fixed, k)
+		stake := make([]Fixed, k)
+		for v := range k {
+			score[v] = gen()
+			switch iter % 4 {
+			case 0:
+				stake[v] = Fixed(rng.Uint64N(uint64(One)))
+			case 1:
+				if rng.IntN(3) == 0 {
+					stake[v] = Fixed(rng.Uint64N(uint64(One)))
+				}
+			case 2:
+				stake[v] = Fixed(1 + rng.IntN(3)) // tiny stakes: normalised values round to 0
+			case 3:
+				stake[v] = Fixed(rng.Uint64N(1000))
+				if v == 0 {
+					stake[v] = One << 20 // one dominant voter
+				}
+			}
+		}
+		normalize(stake)
+		total := sumFixed(stake)
+		var minority Fixed
+		switch iter % 7 {
+		case 0:
+			minority = -Fixed(rng.Uint64N(uint64(One)))
+		case 1:
+			minority = total + Fixed(rng.Uint64N(3))
+		case 2:
+			minority = 0
+		case 3:
+			minority = total - 1
+		default:
+			minority = total.SatSub(Fixed(rng.Uint64N(uint64(One) + 1)))
+		}
+		idx := make([]int, k)
+		for i := range idx {
+			idx[i] = i
+		}
+		var bufs [3][]int
+		want := weightedMedian(stake, score, idx, minority, 0, total, &bufs)
+
+		m := newMedianScratch(stake)
+		col := make([]scored, k)
+		var or uint64
+		for v := range k {
+			col[v] = mkScored(score[v], v)
+			or |= uint64(score[v])
+		}
+		if got := columnQuantile(m, col, or, minority, total); got != want {
+			t.Fatalf("iteration %d (k=%d): radix selection %d, subtensor's search %d", iter, k, got, want)
 		}
 	}
 }

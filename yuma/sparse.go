@@ -523,30 +523,15 @@ func newMedianScratch(stake []Fixed) *medianScratch {
 	return &m
 }
 
-// weightedMedianScored is weightedMedian on the entries in m.b[0], held by value: the same
-// mid-pivot search with the same stable partitions (so the same pivots and result) without
-// the indirection through an index list. The three buffers rotate roles (current
-// partition, lower, upper); each keeps its full capacity.
-func weightedMedianScored(m *medianScratch, minority, lo, hi Fixed) Fixed {
-	return medianSearch(m, len(m.b[0]), nil, minority, lo, hi)
-}
-
-// firstSplit is the outcome of the search's first partition of all n voters around the
-// score of voter n/2: the lower scores in m.b[1][:nl], the higher in m.b[2][:nu].
-type firstSplit struct {
-	pivot            Fixed
-	nl, nu           int
-	loStake, hiStake Fixed
-}
-
-// medianSearch runs the search on the n entries in m.b[0]; with first given, the first
-// partition has already been made (by the caller, while gathering the column) and the
-// search continues from its outcome.
-func medianSearch(m *medianScratch, n int, first *firstSplit, minority, lo, hi Fixed) Fixed {
+// medianSearch is weightedMedian on the entries in cur (a slice of one of m's buffers, not
+// m.b[1] or m.b[2]), held by value: the same mid-pivot search with the same stable
+// partitions, without the indirection through an index list. The buffers rotate roles
+// (current partition, lower, upper); each keeps its full capacity.
+func medianSearch(m *medianScratch, cur []scored, minority, lo, hi Fixed) Fixed {
 	c, l, u := 0, 1, 2
-	cur := m.b[c][:n]
+	m.b[c] = cur[:cap(cur)]
 	stake := m.stake
-	limit := n
+	limit := len(cur)
 	for iter := 0; ; {
 		n := len(cur)
 		if n == 0 {
@@ -555,32 +540,25 @@ func medianSearch(m *medianScratch, n int, first *firstSplit, minority, lo, hi F
 		if n == 1 {
 			return cur[0].score()
 		}
-		var pivot, loStake, hiStake Fixed
-		var lower, upper []scored
-		if first != nil {
-			pivot, loStake, hiStake = first.pivot, first.loStake, first.hiStake
-			lower, upper = m.b[l][:first.nl], m.b[u][:first.nu]
-			first = nil
-		} else {
-			pivot = cur[n/2].score()
-			// Stable partition without data-dependent branches: each element is written
-			// to both outputs and the write positions advance by the comparison results
-			// (a random score order would otherwise mispredict half the branches). The
-			// stake sums are of normalised stakes (total ≤ 1), so plain addition equals
-			// the saturating addition of subtensor.
-			lower, upper = m.b[l][:n], m.b[u][:n]
-			var nl, nu int
-			for _, e := range cur {
-				lower[nl], upper[nu] = e, e
-				sc, st := e.score(), stake[e.voter()]
-				isLo, isHi := b2i(sc < pivot), b2i(sc > pivot)
-				nl += isLo
-				nu += isHi
-				loStake += st & Fixed(-isLo)
-				hiStake += st & Fixed(-isHi)
-			}
-			lower, upper = lower[:nl], upper[:nu]
+		pivot := cur[n/2].score()
+		// Stable partition without data-dependent branches: each element is written to
+		// both outputs and the write positions advance by the comparison results (a
+		// random score order would otherwise mispredict half the branches). The stake sums
+		// are of normalised stakes (total ≤ 1), so plain addition equals the saturating
+		// addition of subtensor.
+		lower, upper := m.b[l][:n], m.b[u][:n]
+		var nl, nu int
+		var loStake, hiStake Fixed
+		for _, e := range cur {
+			lower[nl], upper[nu] = e, e
+			sc, st := e.score(), stake[e.voter()]
+			isLo, isHi := b2i(sc < pivot), b2i(sc > pivot)
+			nl += isLo
+			nu += isHi
+			loStake += st & Fixed(-isLo)
+			hiStake += st & Fixed(-isHi)
 		}
+		lower, upper = lower[:nl], upper[:nu]
 		switch {
 		case minority < lo.SatAdd(loStake) && len(lower) > 0:
 			hi = lo.SatAdd(loStake)
@@ -600,6 +578,137 @@ func medianSearch(m *medianScratch, n int, first *firstSplit, minority, lo, hi F
 	}
 }
 
+// The consensus median does not depend on the search's pivots. Let the voters' scores be
+// x_v with stakes s_v ≥ 0 summing to T, and for a score y let L(y) = Σ{s_v : x_v < y} and
+// LE(y) = Σ{s_v : x_v ≤ y}. Subtensor's weighted_median (weightedMedian, literally) keeps
+// the current candidates as a run of consecutive scores in sorted order with lo = L of its
+// smallest and hi = LE of its largest (exact integer sums: the stakes are normalised, so
+// nothing saturates), and for a pivot p descends into the scores below p when minority <
+// L(p), into those above when LE(p) ≤ minority, and otherwise returns p (a side is only
+// entered if it is non-empty; each step removes the pivot, so the iteration limit is
+// never reached).
+//
+//   - If 0 ≤ minority < T, then lo ≤ minority < hi holds initially and after every step.
+//     Under it, an empty lower side means L(p) = lo ≤ minority and an empty upper side
+//     means LE(p) = hi > minority, so p is returned exactly when L(p) ≤ minority < LE(p).
+//     The bands [L(y), LE(y)) of the distinct scores partition [0, T) (a score whose
+//     stakes are all zero has an empty band), so exactly one score qualifies, whatever the
+//     pivots: the smallest y with LE(y) > minority.
+//   - If minority < 0, every L(p) ≥ 0 > minority: the search descends while a lower side
+//     exists and returns the smallest score.
+//   - If minority ≥ T, every LE(p) ≤ T ≤ minority and L(p) ≤ minority: it ascends while an
+//     upper side exists and returns the largest score.
+//
+// So the median is the smallest score y with LE(y) > minority, or the largest score if
+// there is none — a weighted quantile that any selection method may compute.
+// columnQuantile does so by radix selection on the score bits, which needs no pivots;
+// TestColumnQuantileMatchesSubtensor checks it against the literal search.
+
+// radixBits is the number of score bits columnQuantile's histograms resolve per pass.
+const radixBits = 6
+
+// columnQuantile returns subtensor's weighted median of the column in col (every voter's
+// entry, scores non-negative), given the bitwise OR of its scores, the minority stake point
+// and the total stake T of m.stake. col is overwritten; it must not be m.b[1] or m.b[2].
+//
+// Each pass sums the stake of the candidates per bucket of radixBits score bits (the top
+// ones not yet shared by all candidates), finds the bucket whose stake band holds the
+// minority point and keeps only its entries; once a few candidates are left, or they all
+// share one score, the literal search finishes on them with their band as [lo, hi).
+func columnQuantile(m *medianScratch, col []scored, or uint64, minority, total Fixed) Fixed {
+	if or == 0 {
+		return 0 // every score is zero
+	}
+	if minority < 0 || minority >= total {
+		var lo, hi Fixed = MaxFixed, 0
+		for _, e := range col {
+			lo, hi = minF(lo, e.score()), maxF(hi, e.score())
+		}
+		if minority < 0 {
+			return lo
+		}
+		return hi
+	}
+	stake := m.stake
+	cur := col
+	var lo Fixed
+	hi := total
+	shift := uint(max(bits.Len64(or)-radixBits, 0))
+	next := 1
+	for len(cur) > 16 {
+		var hist [1 << radixBits]Fixed
+		for _, e := range cur {
+			hist[(uint64(e.score())>>shift)&(1<<radixBits-1)] += stake[e.voter()]
+		}
+		b := 0
+		for ; b < len(hist)-1 && lo+hist[b] <= minority; b++ {
+			lo += hist[b]
+		}
+		hi = lo + hist[b]
+		dst := m.b[next][:len(cur)]
+		w := 0
+		for _, e := range cur {
+			dst[w] = e
+			w += b2i((uint64(e.score())>>shift)&(1<<radixBits-1) == uint64(b))
+		}
+		cur = dst[:w]
+		next = 3 - next // alternate between m.b[1] and m.b[2]
+		if shift == 0 {
+			return cur[0].score() // the candidates share every bit: one score
+		}
+		shift = uint(max(int(shift)-radixBits, 0))
+	}
+	search := m.b[0][:len(cur)]
+	copy(search, cur)
+	return medianSearch(m, search, minority, lo, hi)
+}
+
+// consensusAscending fills out with the consensus median of every column of rows (one per
+// voter, in voter order, each in strictly ascending column order with scores that pack),
+// absent entries counting as 0. Columns are taken medianBlock at a time: every voter row's
+// cursor copies its part of the block into a column-major buffer (a plain copy where the
+// row holds all of the block's columns), then each column's quantile is selected from its
+// contiguous entries.
+func consensusAscending(rows [][]cell, m *medianScratch, n int, minority, total Fixed, out []Fixed) {
+	const medianBlock = 64
+	k := len(rows)
+	pos := make([]int, k)
+	// Columns are stride entries apart; the padding keeps the block's column starts off a
+	// power-of-two spacing, which would map them to a few cache sets.
+	stride := k + 8
+	blk := make([]scored, medianBlock*stride)
+	var ors [medianBlock]uint64
+	for j0 := 0; j0 < n; j0 += medianBlock {
+		w := min(medianBlock, n-j0)
+		clear(ors[:])
+		for v, r := range rows {
+			p := pos[v]
+			if p+w <= len(r) && int(r[p].j) == j0 && int(r[p+w-1].j) == j0+w-1 {
+				// Ascending and distinct: the row holds exactly columns j0..j0+w-1 here.
+				for c, e := range r[p : p+w] {
+					blk[c*stride+v] = mkScored(e.v, v)
+					ors[c] |= uint64(e.v)
+				}
+				pos[v] = p + w
+				continue
+			}
+			for c := range w {
+				var sc Fixed
+				if p < len(r) && int(r[p].j) == j0+c {
+					sc = r[p].v
+					p++
+				}
+				blk[c*stride+v] = mkScored(sc, v)
+				ors[c] |= uint64(sc)
+			}
+			pos[v] = p
+		}
+		for c := range w {
+			out[j0+c] = columnQuantile(m, blk[c*stride:c*stride+k], ors[c], minority, total)
+		}
+	}
+}
+
 // b2i is 1 for true and 0 for false (compiled without a branch).
 func b2i(b bool) int {
 	var i int
@@ -613,14 +722,14 @@ func b2i(b bool) int {
 // median (at majority kappa) of the scores of the rows with positive stake, absent entries
 // counting as 0, voters in row order.
 //
-// Subtensor materialises a columns × voters score matrix. Here each column's voter scores
-// are gathered into one reused buffer: when every voter row is stored in ascending column
-// order (what set_weights-sorted chains hold) by walking all voter rows with one cursor each,
-// which reads each row sequentially and keeps the voters' current cache lines hot; otherwise
-// through a compressed-column copy built in O(nnz). known asserts that the rows are
-// ascending and hold normalised weights (0 ≤ w ≤ 1, so they pack into scored); otherwise
-// both are checked, and scores that do not pack take subtensor's index-based search. Both give weightedMedianScored exactly
-// the inputs subtensor's weighted_median gets.
+// Subtensor materialises a columns × voters score matrix. Here the columns are gathered a
+// block at a time into a reused buffer: when every voter row is stored in ascending column
+// order (what set_weights-sorted chains hold) by walking the voter rows with one cursor
+// each (consensusAscending); otherwise through a compressed-column copy built in O(nnz).
+// Each column's median is then selected by columnQuantile, which returns what subtensor's
+// search returns without its pivots. known asserts that the rows are ascending and hold
+// normalised weights (0 ≤ w ≤ 1, so they pack into scored); otherwise both are checked, and
+// scores that do not pack take subtensor's index-based search.
 func weightedMedianColSparse(stake []Fixed, m sparse, n int, kappa Fixed, known bool) []Fixed {
 	var useStake []Fixed
 	var voters []int // rows with positive stake, in order
@@ -659,38 +768,11 @@ func weightedMedianColSparse(stake []Fixed, m sparse, n int, kappa Fixed, known 
 		return weightedMedianColLiteral(useStake, voters, m, n, minority, stakeSum)
 	}
 	if sorted && k >= 2 {
-		// Gathering a column and the search's first partition (around the score of
-		// voter k/2, in voter order) happen in one pass.
 		rows := make([][]cell, k)
 		for v := range k {
 			rows[v] = rowOf(v)
 		}
-		pos := make([]int, k)
-		mid := k / 2
-		for j := 0; j < n; j++ {
-			var pivot Fixed
-			if r := rows[mid]; pos[mid] < len(r) && int(r[pos[mid]].j) == j {
-				pivot = r[pos[mid]].v
-			}
-			lower, upper := ms.b[1][:k], ms.b[2][:k]
-			var f firstSplit
-			f.pivot = pivot
-			for v, r := range rows {
-				var sc Fixed
-				if p := pos[v]; p < len(r) && int(r[p].j) == j {
-					sc = r[p].v
-					pos[v] = p + 1
-				}
-				e := mkScored(sc, v)
-				lower[f.nl], upper[f.nu] = e, e
-				isLo, isHi := b2i(sc < pivot), b2i(sc > pivot)
-				f.nl += isLo
-				f.nu += isHi
-				f.loStake += useStake[v] & Fixed(-isLo)
-				f.hiStake += useStake[v] & Fixed(-isHi)
-			}
-			out[j] = medianSearch(ms, k, &f, minority, 0, stakeSum)
-		}
+		consensusAscending(rows, ms, n, minority, stakeSum, out)
 		return out
 	}
 
@@ -728,11 +810,12 @@ func weightedMedianColSparse(stake []Fixed, m sparse, n int, kappa Fixed, known 
 			score[e.k] = e.v
 		}
 		col := ms.b[0][:k]
-		ms.b[0] = col
+		var or uint64
 		for v := range k {
 			col[v] = mkScored(score[v], v)
+			or |= uint64(score[v])
 		}
-		out[j] = weightedMedianScored(ms, minority, 0, stakeSum)
+		out[j] = columnQuantile(ms, col, or, minority, stakeSum)
 	}
 	return out
 }
