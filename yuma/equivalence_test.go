@@ -5,6 +5,7 @@ package yuma
 // them with literal transcriptions of the Rust functions on random matrices.
 
 import (
+	"cmp"
 	"fmt"
 	"math/rand/v2"
 	"reflect"
@@ -450,6 +451,51 @@ func TestEpochConcurrent(t *testing.T) {
 	for range states {
 		if err := <-done; err != nil {
 			t.Error(err)
+		}
+	}
+}
+
+// refIsTopkNonzero is is_topk_nonzero literally: a stable ascending sort of the indexes by
+// value, the first n-k of which are cleared.
+func refIsTopkNonzero(x []Fixed, k int) []bool {
+	out := make([]bool, len(x))
+	for i, v := range x {
+		out[i] = v != 0
+	}
+	if len(x) < k {
+		return out
+	}
+	idx := make([]int, len(x))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortStableFunc(idx, func(a, b int) int { return cmp.Compare(x[a], x[b]) })
+	for _, i := range idx[:len(x)-k] {
+		out[i] = false
+	}
+	return out
+}
+
+func TestIsTopkNonzeroMatchesSubtensor(t *testing.T) {
+	rng := rand.New(rand.NewPCG(31, 32))
+	for iter := range 2000 {
+		n := rng.IntN(300)
+		x := make([]Fixed, n)
+		for i := range x {
+			switch iter % 4 {
+			case 0:
+				x[i] = Fixed(rng.Uint64N(uint64(One) + 1))
+			case 1:
+				x[i] = Fixed(rng.IntN(3)) // ties and zeros
+			case 2:
+				x[i] = Fixed(rng.Int64()) // negative and beyond the packed range
+			case 3:
+				x[i] = Fixed(rng.IntN(2)) << 47
+			}
+		}
+		k := rng.IntN(n + 3)
+		if got, want := isTopkNonzero(x, k), refIsTopkNonzero(x, k); !slices.Equal(got, want) {
+			t.Fatalf("iteration %d (n=%d, k=%d): %v, want %v", iter, n, k, got, want)
 		}
 	}
 }

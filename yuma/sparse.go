@@ -63,6 +63,20 @@ func isTopkNonzero(x []Fixed, k int) []bool {
 	if n < k {
 		return out
 	}
+	// A stable ascending sort on the value orders equal values by index, so sorting the
+	// (value, index) pairs gives the same order. Packed into one word (values of at most 48
+	// bits, indexes of at most 16, as every stake vector has) they sort as plain integers.
+	if n <= 1<<16 && !slices.ContainsFunc(x, func(v Fixed) bool { return !packable(v) }) {
+		keys := make([]uint64, n)
+		for i, v := range x {
+			keys[i] = uint64(v)<<16 | uint64(i)
+		}
+		slices.Sort(keys)
+		for _, key := range keys[:n-k] {
+			out[key&0xffff] = false
+		}
+		return out
+	}
 	idx := make([]int, n)
 	for i := range idx {
 		idx[i] = i
