@@ -179,50 +179,64 @@ func epochSparse(s *EpochState, c checked) *EpochResult {
 		}
 	}
 
-	// Consensus, clipping, validator trust.
+	// Consensus.
 	consensus := weightedMedianColSparse(activeStake, weights, n, p.kappa, wSorted)
-	// Clipping, validator trust (row sums of the clipped weights) and ranks (stake-weighted
-	// column sums) in one pass. interpolate_sparse returns the clipped matrix unchanged for
-	// ratio 1 (the default bonds penalty) and the unclipped weights are then not read
-	// again, so they are clipped in place; otherwise a copy is clipped.
-	clipped := weights
-	if p.bondsPenalty != One {
-		clipped = weights.clone()
-	}
-	validatorTrust, incentive := clipped.clipTrustRanks(consensus, activeStake, n)
 
-	// Incentive: normalised ranks.
-	normalize(incentive)
-
-	// Bonds and dividends.
-	weightsForBonds := interpolate(weights, clipped, n, p.bondsPenalty)
+	// Clipping, validator trust, ranks and the bonds' EMA.
 	lastTempo := s.lastTempo()
-	var dividends []Fixed
+	var validatorTrust, incentive, dividends []Fixed
 	var emaBonds sparse
 	var storedBonds [][]Entry // Yuma3: the rows to store, made with the dividends
 	var colSums []Fixed       // Yuma3: column sums of the EMA bonds, when the merge made them
-	if s.Yuma3 {
-		if wSorted && !liquidActive(s, consensus) && c.bondsAscending {
-			// The default Yuma3 path: the stored bonds are read (masked, as proportions)
-			// while merging them into the EMA, without materialising them first.
+	if s.Yuma3 && p.bondsPenalty == One && wSorted && !liquidActive(s, consensus) && c.bondsAscending {
+		// The default path. interpolate_sparse returns the clipped weights for ratio 1, so
+		// the bonds' EMA reads the clipped rows, and the unclipped ones are not read again:
+		// they are clipped in place. The stored bonds are read (masked, as proportions)
+		// while merging them into the EMA, without materialising them first.
+		colSums = make([]Fixed, n)
+		e := newStoredEMA(s.Bonds, s.BlockAtRegistration, lastTempo, p.emaAlpha, colSums)
+		validatorTrust, incentive, emaBonds = clipEMAStored(weights, consensus, activeStake, n, e,
+			take(&ws.ema, weights.nnz()+nnzRows(s.Bonds)))
+	} else {
+		// Clipping, validator trust (row sums of the clipped weights) and ranks
+		// (stake-weighted column sums) in one pass; a copy is clipped unless the bonds
+		// penalty is 1 (then the unclipped weights are not read again).
+		clipped := weights
+		if p.bondsPenalty != One {
+			clipped = weights.clone()
+		}
+		validatorTrust, incentive = clipped.clipTrustRanks(consensus, activeStake, n)
+		weightsForBonds := interpolate(weights, clipped, n, p.bondsPenalty)
+		switch {
+		case !s.Yuma3:
+		case wSorted && !liquidActive(s, consensus) && c.bondsAscending:
 			colSums = make([]Fixed, n)
 			emaBonds = matEMAStored(weightsForBonds, s.Bonds, s.BlockAtRegistration, lastTempo,
 				p.emaAlpha, take(&ws.ema, weightsForBonds.nnz()+nnzRows(s.Bonds)), colSums)
-		} else {
+		default:
 			bonds, bSorted := s.readBonds(lastTempo, true, take(&ws.bonds, nnzRows(s.Bonds)))
 			emaBonds = computeBondsSparse(s, p, weightsForBonds, bonds, consensus,
 				take(&ws.ema, weightsForBonds.nnz()+bonds.nnz()), wSorted && bSorted)
 		}
+		if !s.Yuma3 {
+			bonds, bSorted := s.readBonds(lastTempo, false, take(&ws.bonds, nnzRows(s.Bonds)))
+			bonds.colNormalize(n)
+			delta := weightsForBonds.rowHadamard(activeStake, take(&ws.delta, weightsForBonds.nnz()))
+			delta.colNormalize(n)
+			emaBonds = matEMA(delta, bonds, p.emaAlpha, n, take(&ws.ema, delta.nnz()+bonds.nnz()), wSorted && bSorted)
+		}
+	}
+
+	// Incentive: normalised ranks.
+	normalize(incentive)
+
+	// Dividends.
+	if s.Yuma3 {
 		var perValidator []Fixed
 		perValidator, storedBonds = yuma3BondIncentive(emaBonds, incentive, n, newPermits, colSums)
 		dividends = vecMul(perValidator, activeStake)
 		normalize(dividends)
 	} else {
-		bonds, bSorted := s.readBonds(lastTempo, false, take(&ws.bonds, nnzRows(s.Bonds)))
-		bonds.colNormalize(n)
-		delta := weightsForBonds.rowHadamard(activeStake, take(&ws.delta, weightsForBonds.nnz()))
-		delta.colNormalize(n)
-		emaBonds = matEMA(delta, bonds, p.emaAlpha, n, take(&ws.ema, delta.nnz()+bonds.nnz()), wSorted && bSorted)
 		emaBonds.colNormalize(n)
 		dividends = emaBonds.matmulTranspose(incentive)
 		normalize(dividends)
@@ -399,69 +413,110 @@ func liquidActive(s *EpochState, consensus []Fixed) bool {
 // proportions as the merge reaches them, with the same arithmetic as the two steps. It
 // adds each kept value to sums[column] (rows in order, as a later column sum would).
 func matEMAStored(newM sparse, stored [][]Entry, registered []uint64, lastTempo uint64, alpha Fixed, buf []cell, sums []Fixed) sparse {
-	oneMinus := One.SatSub(alpha)
+	e := newStoredEMA(stored, registered, lastTempo, alpha, sums)
 	out := make(sparse, len(newM))
 	buf = buf[:0]
 	for i, nr := range newM {
-		var or []Entry
-		if i < len(stored) {
-			or = stored[i]
+		buf, out[i] = e.row(i, nr, buf)
+	}
+	return out
+}
+
+// storedEMA merges rows of new values with the stored bonds, as matEMAStored does.
+type storedEMA struct {
+	stored          [][]Entry
+	registered      []uint64
+	lastTempo       uint64
+	alpha, oneMinus Fixed
+	sums            []Fixed
+}
+
+func newStoredEMA(stored [][]Entry, registered []uint64, lastTempo uint64, alpha Fixed, sums []Fixed) storedEMA {
+	return storedEMA{stored, registered, lastTempo, alpha, One.SatSub(alpha), sums}
+}
+
+// row appends the EMA of new row nr and stored row i to buf and returns buf and the row
+// (nil if both inputs are empty).
+func (e *storedEMA) row(i int, nr []cell, buf []cell) ([]cell, []cell) {
+	alpha, oneMinus, sums, registered, lastTempo := e.alpha, e.oneMinus, e.sums, e.registered, e.lastTempo
+	var or []Entry
+	if i < len(e.stored) {
+		or = e.stored[i]
+	}
+	if len(nr) == 0 && len(or) == 0 {
+		return buf, nil
+	}
+	start := len(buf)
+	if cap(buf)-start < len(nr)+len(or) {
+		nb := make([]cell, start, 2*cap(buf)+len(nr)+len(or))
+		copy(nb, buf)
+		buf = nb
+	}
+	dst := buf[start : start+len(nr)+len(or)]
+	w, a, b := 0, 0, 0
+	// Lockstep run: while the next weight and the next bond are on the same column and the
+	// bond is not masked (every cell when validators weight and bond the same miners), this
+	// is the merge's "both" case without its other tests. The first cell that breaks the
+	// run goes to the general merge below.
+	for a < len(nr) && b < len(or) {
+		x, y := nr[a], or[b]
+		if x.j != y.UID || lastTempo <= registered[y.UID] {
+			break
 		}
-		if len(nr) == 0 && len(or) == 0 {
+		v := alpha.SatMul(x.v).SatAdd(oneMinus.SatMul(U16Proportion(y.Value)))
+		dst[w] = cell{x.j, v}
+		if v > 0 {
+			sums[x.j] = sums[x.j].SatAdd(v)
+			w++
+		}
+		a++
+		b++
+	}
+	for a < len(nr) || b < len(or) {
+		if b < len(or) && lastTempo <= registered[or[b].UID] {
+			b++ // bond on a uid registered since the last epoch: masked
 			continue
 		}
-		start := len(buf)
-		if cap(buf)-start < len(nr)+len(or) {
-			nb := make([]cell, start, 2*cap(buf)+len(nr)+len(or))
-			copy(nb, buf)
-			buf = nb
-		}
-		dst := buf[start : start+len(nr)+len(or)]
-		w, a, b := 0, 0, 0
-		// Lockstep run: while the next weight and the next bond are on the same column and
-		// the bond is not masked (every cell when validators weight and bond the same
-		// miners), this is the merge's "both" case without its other tests. The first
-		// cell that breaks the run goes to the general merge below.
-		for a < len(nr) && b < len(or) {
-			x, y := nr[a], or[b]
-			if x.j != y.UID || lastTempo <= registered[y.UID] {
-				break
-			}
-			v := alpha.SatMul(x.v).SatAdd(oneMinus.SatMul(U16Proportion(y.Value)))
-			dst[w] = cell{x.j, v}
-			if v > 0 {
-				sums[x.j] = sums[x.j].SatAdd(v)
-				w++
-			}
+		switch {
+		case b == len(or) || (a < len(nr) && nr[a].j < or[b].UID):
+			dst[w] = cell{nr[a].j, alpha.SatMul(nr[a].v)}
+			a++
+		case a == len(nr) || or[b].UID < nr[a].j:
+			dst[w] = cell{or[b].UID, oneMinus.SatMul(U16Proportion(or[b].Value))}
+			b++
+		default:
+			dst[w] = cell{nr[a].j, alpha.SatMul(nr[a].v).SatAdd(oneMinus.SatMul(U16Proportion(or[b].Value)))}
 			a++
 			b++
 		}
-		for a < len(nr) || b < len(or) {
-			if b < len(or) && lastTempo <= registered[or[b].UID] {
-				b++ // bond on a uid registered since the last epoch: masked
-				continue
-			}
-			switch {
-			case b == len(or) || (a < len(nr) && nr[a].j < or[b].UID):
-				dst[w] = cell{nr[a].j, alpha.SatMul(nr[a].v)}
-				a++
-			case a == len(nr) || or[b].UID < nr[a].j:
-				dst[w] = cell{or[b].UID, oneMinus.SatMul(U16Proportion(or[b].Value))}
-				b++
-			default:
-				dst[w] = cell{nr[a].j, alpha.SatMul(nr[a].v).SatAdd(oneMinus.SatMul(U16Proportion(or[b].Value)))}
-				a++
-				b++
-			}
-			if dst[w].v > 0 {
-				sums[dst[w].j] = sums[dst[w].j].SatAdd(dst[w].v)
-				w++
-			}
+		if dst[w].v > 0 {
+			sums[dst[w].j] = sums[dst[w].j].SatAdd(dst[w].v)
+			w++
 		}
-		buf = buf[:start+w]
-		out[i] = buf[start:len(buf):len(buf)]
 	}
-	return out
+	buf = buf[:start+w]
+	return buf, buf[start:len(buf):len(buf)]
+}
+
+// clipEMAStored is clipTrustRanks followed by matEMAStored on the clipped weights (the
+// default path: bonds penalty 1, Yuma3 without liquid alpha, every row ascending), done
+// row by row so that each clipped row is merged while it is still in cache. Each row's
+// EMA depends only on that row, and the rank and column sums are added in row order in
+// both, so the results are the same.
+func clipEMAStored(weights sparse, consensus, activeStake []Fixed, n int, e storedEMA, buf []cell) (trust, ranks []Fixed, ema sparse) {
+	trust = make([]Fixed, len(weights))
+	ranks = make([]Fixed, n)
+	ema = make(sparse, len(weights))
+	buf = buf[:0]
+	for i, row := range weights {
+		var scale Fixed
+		if i < len(activeStake) {
+			scale = activeStake[i]
+		}
+		weights[i], trust[i] = clipRow(row, consensus, scale, ranks, n)
+		buf, ema[i] = e.row(i, weights[i], buf)
+	}
+	return trust, ranks, ema
 }
 
 // vecMul is vec_mul: element-wise checked product, 0 on overflow.

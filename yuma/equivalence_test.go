@@ -303,8 +303,11 @@ func TestSaturatingArithmetic(t *testing.T) {
 // randomState is a random subnet state without the features in which subtensor's sparse
 // and dense epochs differ (owner, commit-reveal, liquid alpha, bonds of uids without a
 // permit).
-func randomState(rng *rand.Rand) *EpochState {
-	n := 2 + rng.IntN(24)
+func randomState(rng *rand.Rand) *EpochState { return randomStateOf(rng, 2+rng.IntN(24), false) }
+
+// randomStateOf is a random state of n uids; with sorted, every weights and bonds row is in
+// ascending column order, as the chain stores them (the epoch's fast paths).
+func randomStateOf(rng *rand.Rand, n int, sorted bool) *EpochState {
 	s := &EpochState{
 		N: n, CurrentBlock: 1000 + rng.Uint64N(100), Tempo: uint16(1 + rng.IntN(400)),
 		LastMechanismStepBlock: rng.Uint64N(1000),
@@ -334,6 +337,11 @@ func randomState(rng *rand.Rand) *EpochState {
 				s.Bonds[i] = append(s.Bonds[i], Entry{uint16(j), uint16(rng.IntN(65536))})
 			}
 		}
+		if sorted {
+			byUID := func(a, b Entry) int { return cmp.Compare(a.UID, b.UID) }
+			slices.SortFunc(s.Weights[i], byUID)
+			slices.SortFunc(s.Bonds[i], byUID)
+		}
 	}
 	return s
 }
@@ -352,8 +360,14 @@ func TestSparseMatchesDense(t *testing.T) {
 		}
 		return out
 	}
-	for iter := range 500 {
-		s := randomState(rng)
+	for iter := range 560 {
+		// Even iterations hold rows sorted as the chain stores them (the fast paths); the
+		// last ones are larger, spanning several of the median's column blocks.
+		n := 2 + rng.IntN(24)
+		if iter >= 500 {
+			n = 64 + rng.IntN(200)
+		}
+		s := randomStateOf(rng, n, iter%2 == 0)
 		sp, err := Epoch(s)
 		if err != nil {
 			t.Fatal(err)

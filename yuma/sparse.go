@@ -173,32 +173,39 @@ func (m sparse) clipTrustRanks(th, activeStake []Fixed, n int) (trust, ranks []F
 		if i < len(activeStake) {
 			scale = activeStake[i]
 		}
-		k := 0
 		var tv Fixed
-		for _, c := range row {
-			var t Fixed
-			if int(c.j) < len(th) {
-				t = th[c.j]
-			}
-			if t <= 0 && t < c.v {
-				continue // clipped to a non-positive consensus: dropped (rare, predictable)
-			}
-			if t < c.v {
-				c.v = t // min, compiled to a conditional move
-			}
-			row[k] = c
-			k++
-			tv += c.v
-			if scale != 0 && int(c.j) < n {
-				ranks[c.j] = ranks[c.j].SatAdd(scale.SatMul(c.v))
-			}
-		}
-		m[i] = row[:k:k]
+		m[i], tv = clipRow(row, th, scale, ranks, n)
 		if trust != nil {
 			trust[i] = tv
 		}
 	}
 	return trust, ranks
+}
+
+// clipRow is clipTrustRanks on one row with its validator's active stake (scale): the row
+// clipped in place and compacted, and its sum; scale × each kept value is added to ranks.
+func clipRow(row []cell, th []Fixed, scale Fixed, ranks []Fixed, n int) ([]cell, Fixed) {
+	k := 0
+	var tv Fixed
+	for _, c := range row {
+		var t Fixed
+		if int(c.j) < len(th) {
+			t = th[c.j]
+		}
+		if t <= 0 && t < c.v {
+			continue // clipped to a non-positive consensus: dropped (rare, predictable)
+		}
+		if t < c.v {
+			c.v = t // min, compiled to a conditional move
+		}
+		row[k] = c
+		k++
+		tv += c.v
+		if scale != 0 && int(c.j) < n {
+			ranks[c.j] = ranks[c.j].SatAdd(scale.SatMul(c.v))
+		}
+	}
+	return row[:k:k], tv
 }
 
 // matmul is matmul_sparse: r_j = Σ_i v_i × m_ij (saturating).
