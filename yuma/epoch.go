@@ -122,62 +122,7 @@ func epochSparse(s *EpochState, c checked) *EpochResult {
 	// Row normalisation (inplace_row_normalize_sparse) divides each I32F32 weight w·2^32 by
 	// the row sum W·2^32 (exact: n·65535 < 2^31), i.e. floor(w·2^64 / (W·2^32)), which equals
 	// floor(w·2^32 / W): a 64-bit division instead of a 128-bit one per weight.
-	weights := make(sparse, n)
-	wSorted := true // every kept row in strictly ascending column order
-	{
-		total := 0
-		for i, row := range s.Weights {
-			if permits[i] {
-				total += len(row)
-			}
-		}
-		buf := take(&ws.weights, total)
-		for i, row := range s.Weights {
-			if !permits[i] {
-				continue
-			}
-			lu := s.LastUpdate[i]
-			cb := uint64(NoCommit)
-			if s.CommitRevealEnabled && len(s.CommitBlocks) == n {
-				cb = s.CommitBlocks[i]
-			}
-			start := len(buf)
-			var sum uint64
-			prev := -1
-			for _, e := range row {
-				j := int(e.UID)
-				if j == i && i != owner {
-					continue
-				}
-				reg := s.BlockAtRegistration[j]
-				if lu <= reg {
-					continue
-				}
-				if s.CommitRevealEnabled && cb < reg {
-					continue
-				}
-				buf = append(buf, cell{e.UID, Fixed(e.Value)})
-				sum += uint64(e.Value)
-				if j <= prev {
-					wSorted = false
-				}
-				prev = j
-			}
-			r := buf[start:len(buf):len(buf)]
-			if sum > 0 {
-				// The row's quotients share one divisor: multiply by its reciprocal.
-				d := newDivisor(sum)
-				for k := range r {
-					r[k].v = Fixed(d.quo(uint64(r[k].v) << fracBits))
-				}
-			} else {
-				for k := range r {
-					r[k].v <<= fracBits // an all-zero row stays as it is
-				}
-			}
-			weights[i] = r
-		}
-	}
+	weights, wSorted := s.normalizedWeights(permits, owner, c.weightsAscending, &ws.weights)
 
 	// Consensus.
 	consensus := weightedMedianColSparse(activeStake, weights, n, p.kappa, wSorted)
@@ -279,6 +224,93 @@ func epochSparse(s *EpochState, c checked) *EpochResult {
 		res.Bonds[i] = row
 	}
 	return res
+}
+
+// normalizedWeights is the epoch's weights step (see epochSparse): the rows of permitted
+// uids, masked and row-normalised, carved from *buf (see take). It also reports whether
+// every kept row is in strictly ascending column order, which ascending (every stored row
+// is) implies.
+func (s *EpochState) normalizedWeights(permits []bool, owner int, ascending bool, buf *[]cell) (sparse, bool) {
+	n := s.N
+	weights := make(sparse, n)
+	sorted := true
+	total := 0
+	for i, row := range s.Weights {
+		if permits[i] {
+			total += len(row)
+		}
+	}
+	// A row updated after every registration (and, with commit-reveal, committed after
+	// every registration) loses only its self-weight to the masks: the common case skips
+	// the per-entry registration tests.
+	var lastReg uint64
+	for _, r := range s.BlockAtRegistration {
+		lastReg = max(lastReg, r)
+	}
+	out := take(buf, total)
+	for i, row := range s.Weights {
+		if !permits[i] {
+			continue
+		}
+		lu := s.LastUpdate[i]
+		cb := uint64(NoCommit)
+		if s.CommitRevealEnabled && len(s.CommitBlocks) == n {
+			cb = s.CommitBlocks[i]
+		}
+		start := len(out)
+		dst := out[start : start+len(row)] // capacity for the whole row (total counts it)
+		w := 0
+		var sum uint64
+		prev := -1
+		if ascending && lu > lastReg && (!s.CommitRevealEnabled || cb >= lastReg) {
+			self := -1
+			if i != owner {
+				self = i
+			}
+			for _, e := range row {
+				dst[w] = cell{e.UID, Fixed(e.Value)}
+				keep := b2i(int(e.UID) != self)
+				w += keep
+				sum += uint64(e.Value) & -uint64(keep)
+			}
+		} else {
+			for _, e := range row {
+				j := int(e.UID)
+				if j == i && i != owner {
+					continue
+				}
+				reg := s.BlockAtRegistration[j]
+				if lu <= reg {
+					continue
+				}
+				if s.CommitRevealEnabled && cb < reg {
+					continue
+				}
+				dst[w] = cell{e.UID, Fixed(e.Value)}
+				w++
+				sum += uint64(e.Value)
+				if j <= prev {
+					sorted = false
+				}
+				prev = j
+			}
+		}
+		out = out[:start+w]
+		r := out[start:len(out):len(out)]
+		if sum > 0 {
+			// The row's quotients share one divisor: multiply by its reciprocal.
+			d := newDivisor(sum)
+			for k := range r {
+				r[k].v = Fixed(d.quo(uint64(r[k].v) << fracBits))
+			}
+		} else {
+			for k := range r {
+				r[k].v <<= fracBits // an all-zero row stays as it is
+			}
+		}
+		weights[i] = r
+	}
+	return weights, sorted
 }
 
 func nnzRows(m [][]Entry) int {
@@ -500,7 +532,8 @@ func (e *storedEMA) row(i int, nr []cell, buf []cell) ([]cell, []cell) {
 
 // clipEMAStored is clipTrustRanks followed by matEMAStored on the clipped weights (the
 // default path: bonds penalty 1, Yuma3 without liquid alpha, every row ascending), done
-// row by row so that each clipped row is merged while it is still in cache. Each row's
+// row by row so that each clipped row is merged while it is still in cache; the clipped
+// rows go to one reused row buffer, and weights is left as it was. Each row's
 // EMA depends only on that row, and the rank and column sums are added in row order in
 // both, so the results are the same.
 func clipEMAStored(weights sparse, consensus, activeStake []Fixed, n int, e storedEMA, buf []cell) (trust, ranks []Fixed, ema sparse) {
@@ -508,13 +541,18 @@ func clipEMAStored(weights sparse, consensus, activeStake []Fixed, n int, e stor
 	ranks = make([]Fixed, n)
 	ema = make(sparse, len(weights))
 	buf = buf[:0]
+	var clipped []cell // one row, reused: the clipped weights are not needed afterwards
 	for i, row := range weights {
 		var scale Fixed
 		if i < len(activeStake) {
 			scale = activeStake[i]
 		}
-		weights[i], trust[i] = clipRow(row, consensus, scale, ranks, n)
-		buf, ema[i] = e.row(i, weights[i], buf)
+		if cap(clipped) < len(row) {
+			clipped = make([]cell, len(row))
+		}
+		var r []cell
+		r, trust[i] = clipRowTo(clipped, row, consensus, scale, ranks, n)
+		buf, ema[i] = e.row(i, r, buf)
 	}
 	return trust, ranks, ema
 }

@@ -185,6 +185,13 @@ func (m sparse) clipTrustRanks(th, activeStake []Fixed, n int) (trust, ranks []F
 // clipRow is clipTrustRanks on one row with its validator's active stake (scale): the row
 // clipped in place and compacted, and its sum; scale × each kept value is added to ranks.
 func clipRow(row []cell, th []Fixed, scale Fixed, ranks []Fixed, n int) ([]cell, Fixed) {
+	return clipRowTo(row, row, th, scale, ranks, n)
+}
+
+// clipRowTo is clipRow writing the clipped row to dst (which may be row itself, or must
+// have room for it).
+func clipRowTo(dst, row []cell, th []Fixed, scale Fixed, ranks []Fixed, n int) ([]cell, Fixed) {
+	dst = dst[:len(row)]
 	k := 0
 	var tv Fixed
 	for _, c := range row {
@@ -198,14 +205,14 @@ func clipRow(row []cell, th []Fixed, scale Fixed, ranks []Fixed, n int) ([]cell,
 		if t < c.v {
 			c.v = t // min, compiled to a conditional move
 		}
-		row[k] = c
+		dst[k] = c
 		k++
 		tv += c.v
 		if scale != 0 && int(c.j) < n {
 			ranks[c.j] = ranks[c.j].SatAdd(scale.SatMul(c.v))
 		}
 	}
-	return row[:k:k], tv
+	return dst[:k:k], tv
 }
 
 // matmul is matmul_sparse: r_j = Σ_i v_i × m_ij (saturating).

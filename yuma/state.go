@@ -101,12 +101,13 @@ func (s *EpochState) Validate() error {
 }
 
 // checked is what validate learns about a consistent state that the epoch needs again:
-// the I64F64 total stakes and whether every bonds row is in strictly ascending uid order.
-// Handing them on saves the epoch a second pass over the bonds and a second math/big
-// computation of the stakes.
+// the I64F64 total stakes and whether every weights and bonds row is in strictly
+// ascending uid order. Handing them on saves the epoch second passes over the rows and a
+// second computation of the stakes.
 type checked struct {
-	total          []*big.Int
-	bondsAscending bool
+	total            []*big.Int
+	weightsAscending bool
+	bondsAscending   bool
 }
 
 func (s *EpochState) validate() (checked, error) {
@@ -140,10 +141,11 @@ func (s *EpochState) validate() (checked, error) {
 	if s.HasOwner && int(s.OwnerUID) >= n {
 		return c, fieldErr("owner_uid", "uid %d out of range (n = %d)", s.OwnerUID, n)
 	}
-	if _, err := validateRows("weights", s.Weights, n); err != nil {
+	wAsc, err := validateRows("weights", s.Weights, n)
+	if err != nil {
 		return c, err
 	}
-	asc, err := validateRows("bonds", s.Bonds, n)
+	bAsc, err := validateRows("bonds", s.Bonds, n)
 	if err != nil {
 		return c, err
 	}
@@ -156,7 +158,7 @@ func (s *EpochState) validate() (checked, error) {
 	if sum.Cmp(i64f64Max) > 0 {
 		return c, fieldErr("stake", "total stake exceeds 2^63 (the I64F64 range)")
 	}
-	return checked{total: total, bondsAscending: asc}, nil
+	return checked{total: total, weightsAscending: wAsc, bondsAscending: bAsc}, nil
 }
 
 // validateRows checks that every uid in m is below n and unique in its row. It also
@@ -165,15 +167,14 @@ func validateRows(name string, m [][]Entry, n int) (bool, error) {
 	var seen []int // row index+1 at which a column was last seen; only for unsorted rows
 	asc := true
 	for i, row := range m {
-		// Fast path: a row in strictly ascending column order below n has no duplicates.
-		ok := true
-		for k := range row {
-			if int(row[k].UID) >= n || (k > 0 && row[k].UID <= row[k-1].UID) {
-				ok = false
-				break
-			}
+		// Fast path: a row in strictly ascending column order whose last column is below n
+		// has no duplicates and no column out of range.
+		prev, ok := -1, true
+		for _, e := range row {
+			ok = ok && int(e.UID) > prev
+			prev = int(e.UID)
 		}
-		if ok {
+		if ok && prev < n {
 			continue
 		}
 		asc = false
