@@ -74,28 +74,51 @@ func benchState(n, v int, yuma3, liquid bool) *EpochState {
 	return s
 }
 
+// benchEpoch times epochs of one state. Sparse epochs run through one Workspace, as the
+// chain runs them, unless fresh (then each epoch allocates its buffers, as a lone Epoch
+// call does).
 func benchEpoch(b *testing.B, n, v int, yuma3, liquid, dense bool) {
+	benchEpochWith(b, n, v, yuma3, liquid, dense, false)
+}
+
+func benchEpochWith(b *testing.B, n, v int, yuma3, liquid, dense, fresh bool) {
 	s := benchState(n, v, yuma3, liquid)
+	var ws Workspace
+	epoch := func() {
+		var err error
+		switch {
+		case dense:
+			_, err = EpochDense(s)
+		case fresh:
+			_, err = Epoch(s)
+		default:
+			_, err = ws.Epoch(s)
+		}
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	// One epoch before timing: the process's first one also pays for growing the heap
+	// (page faults on tens of megabytes), which a running node paid once at its first.
+	epoch()
 	b.ReportAllocs()
 	b.ResetTimer()
 	start := cpuTime()
 	defer func() { b.ReportMetric(float64(cpuTime()-start)/float64(b.N), "cpu-ns/op") }()
 	for b.Loop() {
-		var err error
-		if dense {
-			_, err = EpochDense(s)
-		} else {
-			_, err = Epoch(s)
-		}
-		if err != nil {
-			b.Fatal(err)
-		}
+		epoch()
 	}
 }
 
 // BenchmarkEpoch4096x256 is one sparse epoch of a 4096-uid subnet where 256 validators each
 // weight all 3840 miners, with the defaults of a new subnet (Yuma3 on, liquid alpha off).
 func BenchmarkEpoch4096x256(b *testing.B) { benchEpoch(b, 4096, 256, true, false, false) }
+
+// BenchmarkEpoch4096x256Fresh is BenchmarkEpoch4096x256 with every epoch allocating its
+// buffers (Epoch rather than Workspace.Epoch).
+func BenchmarkEpoch4096x256Fresh(b *testing.B) {
+	benchEpochWith(b, 4096, 256, true, false, false, true)
+}
 
 // BenchmarkEpoch256x64 is one sparse epoch of a 256-uid subnet with 64 validators.
 func BenchmarkEpoch256x64(b *testing.B) { benchEpoch(b, 256, 64, true, false, false) }

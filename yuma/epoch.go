@@ -73,17 +73,11 @@ func (s *EpochState) activeMask() []bool {
 // Epoch runs subtensor's epoch_mechanism, the sparse epoch the chain executes, on s and
 // returns its outputs. It validates s first and returns a *FieldError if it is inconsistent.
 // s is not modified.
-func Epoch(s *EpochState) (*EpochResult, error) {
-	c, err := s.validate()
-	if err != nil {
-		return nil, err
-	}
-	return epochSparse(s, c), nil
-}
+// Each call allocates its buffers afresh; a caller running epochs repeatedly should keep a
+// Workspace and use its Epoch.
+func Epoch(s *EpochState) (*EpochResult, error) { return new(Workspace).Epoch(s) }
 
-func epochSparse(s *EpochState, c checked) *EpochResult {
-	ws := workspaces.Get().(*workspace)
-	defer workspaces.Put(ws)
+func epochSparse(s *EpochState, c checked, ws *Workspace) *EpochResult {
 	n := s.N
 	p := newParams(s)
 	owner := s.owner()
@@ -140,8 +134,7 @@ func epochSparse(s *EpochState, c checked) *EpochResult {
 		// while merging them into the EMA, without materialising them first.
 		colSums = make([]Fixed, n)
 		e := newStoredEMA(s.Bonds, s.BlockAtRegistration, lastTempo, p.emaAlpha, colSums)
-		validatorTrust, incentive, emaBonds = clipEMAStored(weights, consensus, activeStake, n, e,
-			take(&ws.ema, weights.nnz()+nnzRows(s.Bonds)))
+		validatorTrust, incentive, emaBonds = clipEMAStored(weights, consensus, activeStake, n, e, &ws.emaRows)
 	} else {
 		// Clipping, validator trust (row sums of the clipped weights) and ranks
 		// (stake-weighted column sums) in one pass; a copy is clipped unless the bonds
@@ -157,7 +150,7 @@ func epochSparse(s *EpochState, c checked) *EpochResult {
 		case wSorted && !liquidActive(s, consensus) && c.bondsAscending:
 			colSums = make([]Fixed, n)
 			emaBonds = matEMAStored(weightsForBonds, s.Bonds, s.BlockAtRegistration, lastTempo,
-				p.emaAlpha, take(&ws.ema, weightsForBonds.nnz()+nnzRows(s.Bonds)), colSums)
+				p.emaAlpha, &ws.emaRows, colSums)
 		default:
 			bonds, bSorted := s.readBonds(lastTempo, true, take(&ws.bonds, nnzRows(s.Bonds)))
 			emaBonds = computeBondsSparse(s, p, weightsForBonds, bonds, consensus,
@@ -444,12 +437,14 @@ func liquidActive(s *EpochState, consensus []Fixed) bool {
 // (dropped where lastTempo <= the column's registration block) and converted to u16/65535
 // proportions as the merge reaches them, with the same arithmetic as the two steps. It
 // adds each kept value to sums[column] (rows in order, as a later column sum would).
-func matEMAStored(newM sparse, stored [][]Entry, registered []uint64, lastTempo uint64, alpha Fixed, buf []cell, sums []Fixed) sparse {
+//
+// The rows are carved from a (reset first).
+func matEMAStored(newM sparse, stored [][]Entry, registered []uint64, lastTempo uint64, alpha Fixed, a *rowArena, sums []Fixed) sparse {
 	e := newStoredEMA(stored, registered, lastTempo, alpha, sums)
 	out := make(sparse, len(newM))
-	buf = buf[:0]
+	a.reset()
 	for i, nr := range newM {
-		buf, out[i] = e.row(i, nr, buf)
+		out[i] = e.row(i, nr, a)
 	}
 	return out
 }
@@ -467,31 +462,25 @@ func newStoredEMA(stored [][]Entry, registered []uint64, lastTempo uint64, alpha
 	return storedEMA{stored, registered, lastTempo, alpha, One.SatSub(alpha), sums}
 }
 
-// row appends the EMA of new row nr and stored row i to buf and returns buf and the row
-// (nil if both inputs are empty).
-func (e *storedEMA) row(i int, nr []cell, buf []cell) ([]cell, []cell) {
+// row returns the EMA of new row nr and stored row i, carved from a (nil if both inputs
+// are empty).
+func (e *storedEMA) row(i int, nr []cell, a *rowArena) []cell {
 	alpha, oneMinus, sums, registered, lastTempo := e.alpha, e.oneMinus, e.sums, e.registered, e.lastTempo
 	var or []Entry
 	if i < len(e.stored) {
 		or = e.stored[i]
 	}
 	if len(nr) == 0 && len(or) == 0 {
-		return buf, nil
+		return nil
 	}
-	start := len(buf)
-	if cap(buf)-start < len(nr)+len(or) {
-		nb := make([]cell, start, 2*cap(buf)+len(nr)+len(or))
-		copy(nb, buf)
-		buf = nb
-	}
-	dst := buf[start : start+len(nr)+len(or)]
-	w, a, b := 0, 0, 0
+	dst := a.reserve(len(nr) + len(or))
+	w, p, b := 0, 0, 0
 	// Lockstep run: while the next weight and the next bond are on the same column and the
 	// bond is not masked (every cell when validators weight and bond the same miners), this
 	// is the merge's "both" case without its other tests. The first cell that breaks the
 	// run goes to the general merge below.
-	for a < len(nr) && b < len(or) {
-		x, y := nr[a], or[b]
+	for p < len(nr) && b < len(or) {
+		x, y := nr[p], or[b]
 		if x.j != y.UID || lastTempo <= registered[y.UID] {
 			break
 		}
@@ -501,24 +490,24 @@ func (e *storedEMA) row(i int, nr []cell, buf []cell) ([]cell, []cell) {
 			sums[x.j] = sums[x.j].SatAdd(v)
 			w++
 		}
-		a++
+		p++
 		b++
 	}
-	for a < len(nr) || b < len(or) {
+	for p < len(nr) || b < len(or) {
 		if b < len(or) && lastTempo <= registered[or[b].UID] {
 			b++ // bond on a uid registered since the last epoch: masked
 			continue
 		}
 		switch {
-		case b == len(or) || (a < len(nr) && nr[a].j < or[b].UID):
-			dst[w] = cell{nr[a].j, alpha.SatMul(nr[a].v)}
-			a++
-		case a == len(nr) || or[b].UID < nr[a].j:
+		case b == len(or) || (p < len(nr) && nr[p].j < or[b].UID):
+			dst[w] = cell{nr[p].j, alpha.SatMul(nr[p].v)}
+			p++
+		case p == len(nr) || or[b].UID < nr[p].j:
 			dst[w] = cell{or[b].UID, oneMinus.SatMul(U16Proportion(or[b].Value))}
 			b++
 		default:
-			dst[w] = cell{nr[a].j, alpha.SatMul(nr[a].v).SatAdd(oneMinus.SatMul(U16Proportion(or[b].Value)))}
-			a++
+			dst[w] = cell{nr[p].j, alpha.SatMul(nr[p].v).SatAdd(oneMinus.SatMul(U16Proportion(or[b].Value)))}
+			p++
 			b++
 		}
 		if dst[w].v > 0 {
@@ -526,8 +515,7 @@ func (e *storedEMA) row(i int, nr []cell, buf []cell) ([]cell, []cell) {
 			w++
 		}
 	}
-	buf = buf[:start+w]
-	return buf, buf[start:len(buf):len(buf)]
+	return a.commit(w)
 }
 
 // clipEMAStored is clipTrustRanks followed by matEMAStored on the clipped weights (the
@@ -536,11 +524,11 @@ func (e *storedEMA) row(i int, nr []cell, buf []cell) ([]cell, []cell) {
 // rows go to one reused row buffer, and weights is left as it was. Each row's
 // EMA depends only on that row, and the rank and column sums are added in row order in
 // both, so the results are the same.
-func clipEMAStored(weights sparse, consensus, activeStake []Fixed, n int, e storedEMA, buf []cell) (trust, ranks []Fixed, ema sparse) {
+func clipEMAStored(weights sparse, consensus, activeStake []Fixed, n int, e storedEMA, a *rowArena) (trust, ranks []Fixed, ema sparse) {
 	trust = make([]Fixed, len(weights))
 	ranks = make([]Fixed, n)
 	ema = make(sparse, len(weights))
-	buf = buf[:0]
+	a.reset()
 	var clipped []cell // one row, reused: the clipped weights are not needed afterwards
 	for i, row := range weights {
 		var scale Fixed
@@ -552,7 +540,7 @@ func clipEMAStored(weights sparse, consensus, activeStake []Fixed, n int, e stor
 		}
 		var r []cell
 		r, trust[i] = clipRowTo(clipped, row, consensus, scale, ranks, n)
-		buf, ema[i] = e.row(i, r, buf)
+		ema[i] = e.row(i, r, a)
 	}
 	return trust, ranks, ema
 }

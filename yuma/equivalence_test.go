@@ -420,7 +420,7 @@ func TestMatEMAStoredMatchesReadThenEMA(t *testing.T) {
 		b, _ := s.readBonds(lastTempo, true, nil)
 		want := matEMA(w, b, alpha, n, nil, false)
 		sums := make([]Fixed, n)
-		if got := matEMAStored(w, s.Bonds, s.BlockAtRegistration, lastTempo, alpha, nil, sums); !sameSparse(got, want) {
+		if got := matEMAStored(w, s.Bonds, s.BlockAtRegistration, lastTempo, alpha, new(rowArena), sums); !sameSparse(got, want) {
 			t.Fatalf("iteration %d: differs\n got %v\nwant %v", iter, got, want)
 		}
 		wantSums := make([]Fixed, n)

@@ -3,7 +3,6 @@ package yuma
 import (
 	"fmt"
 	"math"
-	"math/big"
 )
 
 // MaxN is the largest subnet size the epoch accepts. Above it a row of u16 weights could
@@ -105,7 +104,7 @@ func (s *EpochState) Validate() error {
 // ascending uid order. Handing them on saves the epoch second passes over the rows and a
 // second computation of the stakes.
 type checked struct {
-	total            []*big.Int
+	total            []u128
 	weightsAscending bool
 	bondsAscending   bool
 }
@@ -151,11 +150,7 @@ func (s *EpochState) validate() (checked, error) {
 	}
 	// The I64F64 sum of stakes must not overflow (subtensor's plain sum would).
 	total := totalStake(s.Stake, s.TaoStake, s.TaoWeight)
-	sum := new(big.Int)
-	for _, t := range total {
-		sum.Add(sum, t)
-	}
-	if sum.Cmp(i64f64Max) > 0 {
+	if _, ok := sumStake(total); !ok {
 		return c, fieldErr("stake", "total stake exceeds 2^63 (the I64F64 range)")
 	}
 	return checked{total: total, weightsAscending: wAsc, bondsAscending: bAsc}, nil

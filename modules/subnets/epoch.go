@@ -216,7 +216,9 @@ func (m *Module) runEpoch(ctx *module.Context, p Params, s *Subnet, block uint64
 	if err != nil {
 		return err
 	}
-	res, err := yuma.Epoch(es)
+	m.epochMu.Lock()
+	res, err := m.epochs.Epoch(es)
+	m.epochMu.Unlock()
 	if err != nil {
 		// The stored state is inconsistent (a bug, not an attack: every input went through
 		// the handlers' checks). Every node reaches the same verdict, so skipping the

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 	"strconv"
+	"sync"
 
 	"github.com/tessera-net/tessera/keys"
 	"github.com/tessera-net/tessera/module"
@@ -12,6 +13,7 @@ import (
 	"github.com/tessera-net/tessera/modules/stake"
 	"github.com/tessera-net/tessera/store"
 	"github.com/tessera-net/tessera/tx"
+	"github.com/tessera-net/tessera/yuma"
 )
 
 // Name is the module name.
@@ -23,8 +25,13 @@ type Genesis struct {
 	// RootHyperparams override the root subnet's parameters (tempo drives nothing there).
 }
 
-// Module is the subnets module.
-type Module struct{}
+// Module is the subnets module. It keeps the buffers of the Yuma epoch between epochs
+// (a 4096-uid subnet's epoch works through tens of megabytes), so every epoch after the
+// first reuses them.
+type Module struct {
+	epochMu sync.Mutex // one epoch at a time in epochs
+	epochs  yuma.Workspace
+}
 
 // New returns the subnets module.
 func New() *Module { return &Module{} }
