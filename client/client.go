@@ -86,6 +86,17 @@ func (c *Client) Status(ctx context.Context) (*Status, error) {
 	}, nil
 }
 
+// AppHeight returns the height of the last block the application has committed. It can lag
+// Status's height for a moment: the node stores a block before the application commits
+// it, and only committed state is served to queries.
+func (c *Client) AppHeight(ctx context.Context) (int64, error) {
+	info, err := c.rpc.ABCIInfo(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("application info: %w", err)
+	}
+	return info.Response.LastBlockHeight, nil
+}
+
 // ChainID returns the node's chain id.
 func (c *Client) ChainID(ctx context.Context) (string, error) {
 	if c.chainID != "" {

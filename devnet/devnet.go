@@ -213,11 +213,12 @@ func pickPorts(host string, base int) (node.Ports, error) {
 	return node.Ports{P2P: addrs[0], RPC: addrs[1], API: addrs[2]}, nil
 }
 
-// WaitHeight waits until the chain has committed height h.
+// WaitHeight waits until the application has committed height h, so that queries see
+// that height's state.
 func (d *Devnet) WaitHeight(ctx context.Context, h int64) error {
 	for {
-		s, err := d.Client.Status(ctx)
-		if err == nil && s.Height >= h {
+		got, err := d.Client.AppHeight(ctx)
+		if err == nil && got >= h {
 			return nil
 		}
 		select {

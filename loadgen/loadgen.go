@@ -175,7 +175,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	defer n.Stop()
 	local := client.New(n.Client())
 	for {
-		if s, err := local.Status(ctx); err == nil && s.Height >= 1 {
+		if h, err := local.AppHeight(ctx); err == nil && h >= 1 {
 			break
 		}
 		select {
