@@ -39,14 +39,11 @@ run_bench() { # title, command...
   } >>"$tmp/body.md"
 }
 
-go build -o "$tmp/tessera" ./cmd/tessera
-run_bench "Sustained signed transfers through a single-node chain (1 s blocks), with CometBFT's kvstore as yardstick" \
-  "$tmp/tessera" bench transfers --duration "$window" --yardstick --log-level error
-run_bench "set_weights of 256 entries (64 validators, 256-uid subnet) through a single-node chain (1 s blocks)" \
-  "$tmp/tessera" bench transfers --set-weights --max-rate 4000 --duration "$window" --log-level error
+# The in-memory benchmarks run first: right after the chain and store runs, which write
+# hundreds of megabytes, the machine flushes them to disk for a while, and memory-bound
+# benchmarks measured then (the Yuma epoch) come out up to 70% slower.
 run_bench "sr25519 sign and verify, one core" go test ./keys -run '^$' -bench 'Sign|Verify' -cpu 1 -benchmem
 run_bench "Transaction decode and signature check, one core" go test ./tx -run '^$' -bench . -cpu 1 -benchmem
-run_bench "IAVL commit of 10k and 100k writes in one block" go test ./store -run '^$' -bench Commit -benchtime 3x
 run_bench "Yuma epoch, one core (4096 uids x 256 validators, through a kept Workspace and with fresh buffers; 256 x 64)" go test ./yuma -run '^$' -bench 'Epoch4096x256|Epoch256x64$' -cpu 1 -benchtime 100x -benchmem
 for pkg in wire; do
   if [ -d "$pkg" ] && grep -qs '^func Benchmark' "$pkg"/*_test.go "$pkg"/*/*_test.go; then
@@ -57,5 +54,13 @@ run_bench "OpenAI-compatible gateway: overhead over a direct signed call, throug
 if [ -d sdk ]; then
   run_bench "SDK AI/ML layer" go test ./sdk/... -run '^$' -bench . -benchmem
 fi
+run_bench "IAVL commit of 10k and 100k writes in one block" go test ./store -run '^$' -bench Commit -benchtime 3x
+sync
+go build -o "$tmp/tessera" ./cmd/tessera
+run_bench "Sustained signed transfers through a single-node chain (1 s blocks), with CometBFT's kvstore as yardstick" \
+  "$tmp/tessera" bench transfers --duration "$window" --yardstick --log-level error
+sync
+run_bench "set_weights of 256 entries (64 validators, 256-uid subnet) through a single-node chain (1 s blocks)" \
+  "$tmp/tessera" bench transfers --set-weights --max-rate 4000 --duration "$window" --log-level error
 cat "$tmp/head.md" "$tmp/body.md" >"$out"
 echo "wrote $out" >&2
