@@ -384,9 +384,12 @@ func (p *parser) matrix(field string, n int, optional bool) [][]yuma.Entry {
 }
 
 // Run runs the epoch variant the state selects.
-func Run(st *State) (*yuma.EpochResult, error) {
+func Run(st *State) (*yuma.EpochResult, error) { return runIn(new(yuma.Workspace), st) }
+
+// runIn is Run with the sparse epoch's buffers in ws.
+func runIn(ws *yuma.Workspace, st *State) (*yuma.EpochResult, error) {
 	if st.Sparse {
-		return yuma.Epoch(&st.EpochState)
+		return ws.Epoch(&st.EpochState)
 	}
 	return yuma.EpochDense(&st.EpochState)
 }
@@ -442,8 +445,9 @@ func Simulate(st *State, epochs int) ([]*Output, error) {
 		return nil, fmt.Errorf("epochs must be at least 1, got %d", epochs)
 	}
 	outs := make([]*Output, 0, epochs)
+	var ws yuma.Workspace // one set of buffers for every epoch
 	for range epochs {
-		r, err := Run(st)
+		r, err := runIn(&ws, st)
 		if err != nil {
 			return nil, err
 		}
