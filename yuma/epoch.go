@@ -129,9 +129,9 @@ func epochSparse(s *EpochState, c checked, ws *Workspace) *EpochResult {
 	var colSums []Fixed       // Yuma3: column sums of the EMA bonds, when the merge made them
 	if s.Yuma3 && p.bondsPenalty == One && wSorted && !liquidActive(s, consensus) && c.bondsAscending {
 		// The default path. interpolate_sparse returns the clipped weights for ratio 1, so
-		// the bonds' EMA reads the clipped rows, and the unclipped ones are not read again:
-		// they are clipped in place. The stored bonds are read (masked, as proportions)
-		// while merging them into the EMA, without materialising them first.
+		// the bonds' EMA reads the clipped rows, each merged as soon as it is clipped. The
+		// stored bonds are read (masked, as proportions) during the merge, without
+		// materialising them first.
 		colSums = make([]Fixed, n)
 		e := newStoredEMA(s.Bonds, s.BlockAtRegistration, lastTempo, p.emaAlpha, colSums)
 		validatorTrust, incentive, emaBonds = clipEMAStored(weights, consensus, activeStake, n, e, &ws.emaRows)

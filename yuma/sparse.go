@@ -273,8 +273,8 @@ func (m sparse) rowHadamard(v []Fixed, buf []cell) sparse {
 // Workspace holds the large buffers of sparse epochs: the backing arrays of their
 // million-entry matrices. A caller that runs epochs repeatedly (the chain, once per subnet
 // per tempo) keeps one Workspace and runs them through it, which avoids allocating and
-// zeroing tens of megabytes of fresh memory per epoch — at 4096 uids that costs more than
-// a third of the epoch. Buffers never outlive an epoch: results are copied out. The zero
+// zeroing tens of megabytes of fresh memory per epoch — at 4096 uids that adds about half
+// to the epoch's time. Buffers never outlive an epoch: results are copied out. The zero
 // value is ready to use; a Workspace must not be used by two epochs at once.
 type Workspace struct {
 	weights, bonds, delta, ema []cell
