@@ -565,8 +565,8 @@ func (g *Gateway) streamFrom(ctx context.Context, w http.ResponseWriter, key *ke
 	st, err := g.cfg.Dendrite.Stream(actx, m.Axon, syn)
 	var se *wire.StatusError
 	if errors.As(err, &se) && se.Code == http.StatusNotFound {
-		// The miner serves ChatCompletion only (the SDK's miner runtime attaches one
-		// route): ask for the whole answer and stream it as one chunk.
+		// The miner serves ChatCompletion only (a subnet binary whose definition has
+		// no streaming route): ask for the whole answer and stream it as one chunk.
 		res := g.cfg.Dendrite.Call(actx, m.Axon, textgen.NewChatCompletion(p.req, budget.Seconds()))
 		if err = res.Err; err == nil {
 			events = wholeAnswer(res.Synapse.(*textgen.ChatCompletion))

@@ -44,6 +44,10 @@ type Options struct {
 	Logger *slog.Logger
 	// Poll is how often the chain's height is read for metagraph syncs (default 1 s).
 	Poll time.Duration
+	// Routes are further synapses the axon answers besides the main handler (a
+	// streaming variant, say: subnet.Definition.Routes), with the same admission policy
+	// and priority.
+	Routes []wire.Handler
 }
 
 // Miner serves one subnet's handler.
@@ -100,7 +104,7 @@ func New(h wire.Handler, o Options) (*Miner, error) {
 		return nil, fmt.Errorf("miner: %w", err)
 	}
 	pol := Policy{RequirePermit: o.Config.ForceValidatorPermit, AllowNonRegistered: o.Config.AllowNonRegistered, MinStake: o.Config.MinStake}
-	err = axon.Attach("", h, wire.AttachOptions{
+	admit := wire.AttachOptions{
 		Blacklist: func(_ context.Context, c *wire.Call) (bool, string) {
 			r := Admit(m.watch.Current(), c.Hotkey, pol)
 			if r.Kind != "" {
@@ -113,9 +117,11 @@ func New(h wire.Handler, o Options) (*Miner, error) {
 			return r.Kind != "", r.Reason
 		},
 		Priority: func(_ context.Context, c *wire.Call) float64 { return Priority(m.watch.Current(), c.Hotkey) },
-	})
-	if err != nil {
-		return nil, fmt.Errorf("miner: %w", err)
+	}
+	for _, route := range append([]wire.Handler{h}, o.Routes...) {
+		if err := axon.Attach("", route, admit); err != nil {
+			return nil, fmt.Errorf("miner: %w", err)
+		}
 	}
 	m.axon = axon
 	return m, nil

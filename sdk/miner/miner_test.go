@@ -3,8 +3,10 @@ package miner_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -108,6 +110,12 @@ type Ping struct {
 	N int `json:"n"`
 }
 
+// Count is answered as a stream of N events: the miner's extra route.
+type Count struct {
+	wire.Base
+	N int `json:"n"`
+}
+
 type fakeChain struct {
 	mu     sync.Mutex
 	mg     subnets.Metagraph
@@ -161,7 +169,16 @@ func TestMinerServes(t *testing.T) {
 	cfg := subnet.DefaultConfig()
 	cfg.AxonIP, cfg.AxonPort, cfg.ForceValidatorPermit = "127.0.0.1", 0, true
 	h := wire.Handle(func(_ context.Context, _ *wire.Call, p *Ping) error { p.N++; return nil })
-	m, err := miner.New(h, miner.Options{Config: cfg, Hotkey: dave, Chain: fc, Poll: 20 * time.Millisecond})
+	count := wire.HandleStream(func(_ context.Context, _ *wire.Call, c *Count, w *wire.StreamWriter) error {
+		for i := range c.N {
+			if err := w.WriteEvent([]byte(strconv.Itoa(i))); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	m, err := miner.New(h, miner.Options{Config: cfg, Hotkey: dave, Chain: fc, Poll: 20 * time.Millisecond,
+		Routes: []wire.Handler{count}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -196,6 +213,34 @@ func TestMinerServes(t *testing.T) {
 	}
 	if r := call(eve); r.StatusCode != 403 || !strings.Contains(r.StatusMessage, "uid 2 has no validator permit on subnet 1") {
 		t.Fatalf("a caller without a permit: %d %s", r.StatusCode, r.StatusMessage)
+	}
+	// The extra route streams, under the same admission policy.
+	stream := func(p *keys.Pair) ([]string, error) {
+		d, err := wire.NewDendrite(p, wire.DendriteConfig{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer d.Close()
+		st, err := d.Stream(ctx, axon, &Count{N: 3})
+		if err != nil {
+			return nil, err
+		}
+		defer st.Close()
+		var got []string
+		for ev, err := range st.Events() {
+			if err != nil {
+				return got, err
+			}
+			got = append(got, string(ev))
+		}
+		return got, nil
+	}
+	if got, err := stream(bob); err != nil || strings.Join(got, ",") != "0,1,2" {
+		t.Fatalf("the validator's stream: %q, %v", got, err)
+	}
+	var se *wire.StatusError
+	if _, err := stream(eve); !errors.As(err, &se) || se.Code != 403 {
+		t.Fatalf("a stream for a caller without a permit: %v", err)
 	}
 	if r := call(pair(t, "//Nobody")); r.StatusCode != 403 || !strings.Contains(r.StatusMessage, "is not registered on subnet 1") {
 		t.Fatalf("a stranger: %d %s", r.StatusCode, r.StatusMessage)

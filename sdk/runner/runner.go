@@ -96,7 +96,7 @@ func Run[P wire.Synapse](ctx context.Context, e *Env, role string, def *subnet.D
 		if minerLog == nil {
 			minerLog = e.Log
 		}
-		mn, err := miner.New(def.Handler, miner.Options{Config: cfg, Hotkey: e.Hotkey, Chain: chain, Name: def.Name, Registerer: e.Registry, Logger: minerLog})
+		mn, err := miner.New(def.Handler, miner.Options{Config: cfg, Hotkey: e.Hotkey, Chain: chain, Name: def.Name, Registerer: e.Registry, Logger: minerLog, Routes: def.Routes})
 		if err != nil {
 			return err
 		}

@@ -21,6 +21,9 @@ type Definition[P wire.Synapse] struct {
 	Name string
 	// Handler answers the synapse on a miner: wire.Handle(func(ctx, call, *S) error).
 	Handler wire.Handler
+	// Routes are further synapses the miner answers, outside the validator's rounds
+	// (a streaming variant for clients, say: wire.HandleStream). Optional.
+	Routes []wire.Handler
 	// Query makes a round's challenge on a validator; the same synapse goes to every
 	// miner sampled in the round.
 	Query func(ctx context.Context, r Round) (P, error)

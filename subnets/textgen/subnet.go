@@ -56,8 +56,8 @@ func Rewards(results []scoring.Result) []float64 {
 // by Similarity to the reference backend) and combines quality, latency, throughput and
 // uptime with the SDK's scorer, a wrong answer earning nothing.
 //
-// The runtime's miner serves the one ChatCompletion route; the gateway streams from
-// such miners as one chunk. Attach a Miner to an axon directly to serve streams too.
+// The miner also answers ChatCompletionStream (the Definition's Routes), which the
+// gateway uses for streamed requests; validators' rounds use ChatCompletion.
 func NewSubnet(cfg SubnetConfig) (*subnet.Definition[*ChatCompletion], error) {
 	corpus := DefaultCorpus()
 	if _, err := NewGenerator(GeneratorConfig{Kinds: cfg.Kinds, Corpus: corpus}); err != nil {
@@ -128,7 +128,10 @@ func NewSubnet(cfg SubnetConfig) (*subnet.Definition[*ChatCompletion], error) {
 		}
 		return Rewards(res.Scores), nil
 	}
-	return &subnet.Definition[*ChatCompletion]{Name: "textgen", Handler: wire.Handle(m.Handle), Query: query, Score: score, VersionKey: VersionKey}, nil
+	return &subnet.Definition[*ChatCompletion]{
+		Name: "textgen", Handler: wire.Handle(m.Handle), Routes: []wire.Handler{wire.HandleStream(m.HandleStream)},
+		Query: query, Score: score, VersionKey: VersionKey,
+	}, nil
 }
 
 // unavailable is the backend of a process that does not mine.

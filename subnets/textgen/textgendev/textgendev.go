@@ -221,7 +221,7 @@ func (e *Extension) Start(ctx context.Context, d *devnet.Devnet) error {
 		}
 		ml := log.With("part", "textgen-miner", "account", ms.Account)
 		mn, err := miner.New(def.Handler, miner.Options{Config: cfg, Hotkey: pair, Chain: subnet.ClientChain{Client: d.Client, Signer: d.Client.Signer(pair)},
-			Name: "textgen", Logger: ml})
+			Name: "textgen", Logger: ml, Routes: def.Routes})
 		if err != nil {
 			return fmt.Errorf("textgen devnet: miner %s: %w", ms.Account, err)
 		}

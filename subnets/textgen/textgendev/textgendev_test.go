@@ -93,4 +93,37 @@ func TestDevnetTextgen(t *testing.T) {
 		status, text, miner := ask(task.Prompt)
 		return status == 200 && miner == hotkey("//Dave") && textgen.Check(task, text) == 1, fmt.Sprintf("%d %q from %s", status, text, miner)
 	})
+
+	// A streamed request is streamed by the miner (the runtime serves the streaming
+	// route): the answer arrives token by token, not as one chunk.
+	body, _ := json.Marshal(map[string]any{"model": "tessera-textgen", "stream": true,
+		"messages": []map[string]string{{"role": "user", "content": task.Prompt}}})
+	resp, err := http.Post(ext.GatewayURL()+"/chat/completions", "application/json", strings.NewReader(string(body)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	var pieces []string
+	for line := range strings.Lines(string(data)) {
+		payload, ok := strings.CutPrefix(strings.TrimSpace(line), "data: ")
+		if !ok || payload == "[DONE]" {
+			continue
+		}
+		var c struct {
+			Choices []struct {
+				Delta struct{ Content string } `json:"delta"`
+			} `json:"choices"`
+		}
+		if err := json.Unmarshal([]byte(payload), &c); err != nil {
+			t.Fatalf("stream event %q: %v", payload, err)
+		}
+		if len(c.Choices) > 0 && c.Choices[0].Delta.Content != "" {
+			pieces = append(pieces, c.Choices[0].Delta.Content)
+		}
+	}
+	if resp.StatusCode != 200 || len(pieces) < 2 || !strings.HasSuffix(strings.TrimSpace(string(data)), "data: [DONE]") ||
+		textgen.Check(task, strings.Join(pieces, "")) != 1 {
+		t.Fatalf("streamed answer: status %d, %d content chunks %q\n%s", resp.StatusCode, len(pieces), pieces, data)
+	}
 }
