@@ -127,13 +127,16 @@ func epochSparse(s *EpochState, c checked, ws *Workspace) *EpochResult {
 	var emaBonds sparse
 	var storedBonds [][]Entry // Yuma3: the rows to store, made with the dividends
 	var colSums []Fixed       // Yuma3: column sums of the EMA bonds, when the merge made them
-	if s.Yuma3 && p.bondsPenalty == One && wSorted && !liquidActive(s, consensus) && c.bondsAscending {
-		// The default path. interpolate_sparse returns the clipped weights for ratio 1, so
-		// the bonds' EMA reads the clipped rows, each merged as soon as it is clipped. The
-		// stored bonds are read (masked, as proportions) during the merge, without
-		// materialising them first.
+	if s.Yuma3 && p.bondsPenalty == One && wSorted && c.bondsAscending && !ws.unfused {
+		// The default path (and Yuma3 with liquid alpha). interpolate_sparse returns the
+		// clipped weights for ratio 1, so the bonds' EMA reads the clipped rows, each
+		// merged as soon as it is clipped. The stored bonds are read (masked, as
+		// proportions) during the merge, without materialising them first.
 		colSums = make([]Fixed, n)
 		e := newStoredEMA(s.Bonds, s.BlockAtRegistration, lastTempo, p.emaAlpha, colSums)
+		if liquidActive(s, consensus) {
+			e.liquid, e.consensus = newAlphaCache(p), consensus
+		}
 		validatorTrust, incentive, emaBonds = clipEMAStored(weights, consensus, activeStake, n, e, &ws.emaRows)
 	} else {
 		// Clipping, validator trust (row sums of the clipped weights) and ranks
@@ -456,10 +459,50 @@ type storedEMA struct {
 	lastTempo       uint64
 	alpha, oneMinus Fixed
 	sums            []Fixed
+	// With liquid, rowLiquid's per-cell alphas (and the consensus they read) replace
+	// the fixed alpha.
+	liquid    *alphaCache
+	consensus []Fixed
 }
 
 func newStoredEMA(stored [][]Entry, registered []uint64, lastTempo uint64, alpha Fixed, sums []Fixed) storedEMA {
-	return storedEMA{stored, registered, lastTempo, alpha, One.SatSub(alpha), sums}
+	return storedEMA{stored: stored, registered: registered, lastTempo: lastTempo, alpha: alpha, oneMinus: One.SatSub(alpha), sums: sums}
+}
+
+// rowLiquid is row for liquid alpha: mat_ema_alpha_sparse on ascending rows. For each
+// weight w at column j, with b the stored bond at j (masked, as a proportion; 0 if none)
+// and α = alpha_sigmoid(consensus_j, w, b), the cell is min(1, (1-α)·b + max(0, α·w)),
+// kept if positive; a bond without a weight is dropped. On ascending rows the value
+// subtensor's forward-only cursor reads at j is the row's value there, so one merge walk
+// gives the same alphas as computeBondsSparse.
+func (e *storedEMA) rowLiquid(i int, nr []cell, a *rowArena) []cell {
+	if len(nr) == 0 {
+		return nil
+	}
+	var or []Entry
+	if i < len(e.stored) {
+		or = e.stored[i]
+	}
+	dst := a.reserve(len(nr))
+	w, b := 0, 0
+	for _, x := range nr {
+		for b < len(or) && or[b].UID < x.j {
+			b++
+		}
+		var bond Fixed
+		if b < len(or) && or[b].UID == x.j && e.lastTempo > e.registered[x.j] {
+			bond = U16Proportion(or[b].Value)
+		}
+		al := e.liquid.alpha(e.consensus[x.j], x.v, bond)
+		decayed := One.SatSub(al).SatMul(bond)
+		inc := maxF(al.SatMul(x.v), 0)
+		if v := minF(decayed.SatAdd(inc), One); v > 0 {
+			dst[w] = cell{x.j, v}
+			e.sums[x.j] = e.sums[x.j].SatAdd(v)
+			w++
+		}
+	}
+	return a.commit(w)
 }
 
 // row returns the EMA of new row nr and stored row i, carved from a (nil if both inputs
@@ -518,8 +561,9 @@ func (e *storedEMA) row(i int, nr []cell, a *rowArena) []cell {
 	return a.commit(w)
 }
 
-// clipEMAStored is clipTrustRanks followed by matEMAStored on the clipped weights (the
-// default path: bonds penalty 1, Yuma3 without liquid alpha, every row ascending), done
+// clipEMAStored is clipTrustRanks followed by matEMAStored on the clipped weights, or
+// with e.liquid by computeBondsSparse's liquid-alpha EMA (the default path: bonds penalty
+// 1, Yuma3, every row ascending), done
 // row by row so that each clipped row is merged while it is still in cache; the clipped
 // rows go to one reused row buffer, and weights is left as it was. Each row's
 // EMA depends only on that row, and the rank and column sums are added in row order in
@@ -540,7 +584,11 @@ func clipEMAStored(weights sparse, consensus, activeStake []Fixed, n int, e stor
 		}
 		var r []cell
 		r, trust[i] = clipRowTo(clipped, row, consensus, scale, ranks, n)
-		ema[i] = e.row(i, r, a)
+		if e.liquid != nil {
+			ema[i] = e.rowLiquid(i, r, a)
+		} else {
+			ema[i] = e.row(i, r, a)
+		}
 	}
 	return trust, ranks, ema
 }

@@ -513,3 +513,40 @@ func TestIsTopkNonzeroMatchesSubtensor(t *testing.T) {
 		}
 	}
 }
+
+// TestFusedMatchesStepByStep runs random states stored as the chain stores them (rows
+// ascending), with Yuma3, liquid alpha and the bonds penalty varied, through the fused
+// default path and through the step-by-step path that follows subtensor's functions one
+// by one: every output is identical.
+func TestFusedMatchesStepByStep(t *testing.T) {
+	rng := rand.New(rand.NewPCG(51, 52))
+	var fused, stepwise Workspace
+	stepwise.unfused = true
+	fusedRuns := 0
+	for iter := range 600 {
+		s := randomStateOf(rng, 2+rng.IntN(60), true)
+		s.Yuma3 = iter%5 != 0
+		s.BondsPenalty = []uint16{65535, 65535, 65535, uint16(rng.IntN(65536))}[iter%4]
+		s.LiquidAlpha = iter%2 == 0
+		s.AlphaLow = uint16(rng.IntN(40000))
+		s.AlphaHigh = uint16(40000 + rng.IntN(25536))
+		s.AlphaSigmoidSteepness = int16(rng.IntN(4000) - 1000)
+		if s.Yuma3 && s.BondsPenalty == 65535 {
+			fusedRuns++
+		}
+		a, err := fused.Epoch(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := stepwise.Epoch(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(a, b) {
+			t.Fatalf("iteration %d: fused %+v\nstep by step %+v\nstate %+v", iter, a, b, s)
+		}
+	}
+	if fusedRuns < 200 {
+		t.Fatalf("only %d states took the fused path", fusedRuns)
+	}
+}

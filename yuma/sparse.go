@@ -279,6 +279,7 @@ func (m sparse) rowHadamard(v []Fixed, buf []cell) sparse {
 type Workspace struct {
 	weights, bonds, delta, ema []cell
 	emaRows                    rowArena
+	unfused                    bool // tests: take the step-by-step path everywhere
 }
 
 // Epoch is the package-level Epoch run in w's buffers.
