@@ -125,8 +125,8 @@ func epochSparse(s *EpochState, c checked, ws *Workspace) *EpochResult {
 	lastTempo := s.lastTempo()
 	var validatorTrust, incentive, dividends []Fixed
 	var emaBonds sparse
-	var storedBonds [][]Entry // Yuma3: the rows to store, made with the dividends
-	var colSums []Fixed       // Yuma3: column sums of the EMA bonds, when the merge made them
+	var storedBonds [][]Entry // the rows to store, when made with the dividends
+	var colSums []Fixed       // column sums of the EMA bonds, when the merge made them
 	if s.Yuma3 && p.bondsPenalty == One && wSorted && c.bondsAscending && !ws.unfused {
 		// The default path (and Yuma3 with liquid alpha). interpolate_sparse returns the
 		// clipped weights for ratio 1, so the bonds' EMA reads the clipped rows, each
@@ -138,6 +138,9 @@ func epochSparse(s *EpochState, c checked, ws *Workspace) *EpochResult {
 			e.liquid, e.consensus = newAlphaCache(p), consensus
 		}
 		validatorTrust, incentive, emaBonds = clipEMAStored(weights, consensus, activeStake, n, e, &ws.emaRows)
+	} else if !s.Yuma3 && p.bondsPenalty == One && wSorted && c.bondsAscending && !ws.unfused {
+		// Original Yuma on the same conditions: clipping to the EMA bonds in two passes.
+		validatorTrust, incentive, emaBonds, colSums = s.clipOriginalEMA(weights, consensus, activeStake, lastTempo, p.emaAlpha, &ws.emaRows)
 	} else {
 		// Clipping, validator trust (row sums of the clipped weights) and ranks
 		// (stake-weighted column sums) in one pass; a copy is clipped unless the bonds
@@ -176,6 +179,9 @@ func epochSparse(s *EpochState, c checked, ws *Workspace) *EpochResult {
 		var perValidator []Fixed
 		perValidator, storedBonds = yuma3BondIncentive(emaBonds, incentive, n, newPermits, colSums)
 		dividends = vecMul(perValidator, activeStake)
+		normalize(dividends)
+	} else if colSums != nil {
+		dividends, storedBonds = originalDividends(emaBonds, incentive, newPermits, colSums)
 		normalize(dividends)
 	} else {
 		emaBonds.colNormalize(n)
@@ -591,6 +597,143 @@ func clipEMAStored(weights sparse, consensus, activeStake []Fixed, n int, e stor
 		}
 	}
 	return trust, ranks, ema
+}
+
+// clipOriginalEMA is, for original Yuma with bonds penalty 1 and every row ascending, the
+// steps from clipping to the EMA bonds: clipTrustRanks (in place), readBonds (raw u16),
+// colNormalize of the bonds, rowHadamard of the clipped weights by active stake,
+// colNormalize of that, and matEMA. It takes two passes over the rows instead of
+// subtensor's eight: the delta's column sums are the ranks (the same products, summed in
+// the same order) and the bonds' column sums are read ahead, so each cell is normalised
+// as the merge reaches it. It also returns the EMA's column sums (summed in row order,
+// as colNormalize would).
+func (s *EpochState) clipOriginalEMA(weights sparse, consensus, activeStake []Fixed, lastTempo uint64, alpha Fixed, a *rowArena) (trust, ranks []Fixed, ema sparse, emaSums []Fixed) {
+	n := s.N
+	trust = make([]Fixed, len(weights))
+	ranks = make([]Fixed, n)
+	for i, row := range weights {
+		var scale Fixed
+		if i < len(activeStake) {
+			scale = activeStake[i]
+		}
+		weights[i], trust[i] = clipRow(row, consensus, scale, ranks, n)
+	}
+	masked := func(uid uint16) bool { return lastTempo <= s.BlockAtRegistration[uid] }
+	bondSums := make([]Fixed, n)
+	for _, row := range s.Bonds {
+		for _, e := range row {
+			if !masked(e.UID) {
+				bondSums[e.UID] = bondSums[e.UID].SatAdd(FixedFromU16(e.Value))
+			}
+		}
+	}
+	// A cell of the normalised delta and of the normalised bonds.
+	delta := func(i int, c cell) Fixed {
+		v := c.v.SatMul(activeStake[i])
+		if d := ranks[c.j]; d != 0 {
+			v = v.SafeDiv(d)
+		}
+		return v
+	}
+	bond := func(e Entry) Fixed {
+		v := FixedFromU16(e.Value)
+		if d := bondSums[e.UID]; d != 0 {
+			v = v.SafeDiv(d)
+		}
+		return v
+	}
+	oneMinus := One.SatSub(alpha)
+	emaSums = make([]Fixed, n)
+	ema = make(sparse, len(weights))
+	a.reset()
+	for i, nr := range weights {
+		var or []Entry
+		if i < len(s.Bonds) {
+			or = s.Bonds[i]
+		}
+		if len(nr) == 0 && len(or) == 0 {
+			continue
+		}
+		dst := a.reserve(len(nr) + len(or))
+		w, p, b := 0, 0, 0
+		for p < len(nr) || b < len(or) {
+			if b < len(or) && masked(or[b].UID) {
+				b++
+				continue
+			}
+			var j uint16
+			var v Fixed
+			switch {
+			case b == len(or) || (p < len(nr) && nr[p].j < or[b].UID):
+				j, v = nr[p].j, alpha.SatMul(delta(i, nr[p]))
+				p++
+			case p == len(nr) || or[b].UID < nr[p].j:
+				j, v = or[b].UID, oneMinus.SatMul(bond(or[b]))
+				b++
+			default:
+				j, v = nr[p].j, alpha.SatMul(delta(i, nr[p])).SatAdd(oneMinus.SatMul(bond(or[b])))
+				p++
+				b++
+			}
+			if v > 0 {
+				dst[w] = cell{j, v}
+				emaSums[j] = emaSums[j].SatAdd(v)
+				w++
+			}
+		}
+		ema[i] = a.commit(w)
+	}
+	return trust, ranks, ema, emaSums
+}
+
+// originalDividends is, after clipOriginalEMA, colNormalize of the EMA bonds (by sums),
+// the dividends matmulTranspose(ema, incentive), and colMaxUpscale, whose result is
+// stored (floor(b × 65535)) for uids with a new permit and empty for the others: two
+// passes over the rows instead of five. ema is normalised in place.
+func originalDividends(ema sparse, incentive []Fixed, permits []bool, sums []Fixed) ([]Fixed, [][]Entry) {
+	maxs := make([]Fixed, len(sums))
+	dividends := make([]Fixed, len(ema))
+	total := 0
+	for i, row := range ema {
+		var acc Fixed
+		for k, c := range row {
+			v := c.v
+			if d := sums[c.j]; d != 0 {
+				v = v.SafeDiv(d)
+			}
+			row[k].v = v
+			var x Fixed
+			if int(c.j) < len(incentive) {
+				x = incentive[c.j]
+			}
+			acc = acc.SatAdd(x.SatMul(v))
+			maxs[c.j] = maxF(maxs[c.j], v)
+		}
+		dividends[i] = acc
+		if i < len(permits) && permits[i] {
+			total += len(row)
+		}
+	}
+	stored := make([][]Entry, len(permits))
+	entries := make([]Entry, total) // one allocation for all rows
+	for i := range stored {
+		if !permits[i] || i >= len(ema) {
+			stored[i] = []Entry{}
+			continue
+		}
+		row := ema[i]
+		dst := entries[:len(row):len(row)]
+		entries = entries[len(row):]
+		for k, c := range row {
+			v := c.v
+			if m := maxs[c.j]; m != 0 {
+				v = v.SafeDiv(m)
+			}
+			dst[k] = Entry{c.j, v.ToU16Proportion()}
+		}
+		stored[i] = dst
+	}
+	return dividends, stored
 }
 
 // vecMul is vec_mul: element-wise checked product, 0 on overflow.
