@@ -43,3 +43,26 @@ func BenchmarkCommit(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkCacheIteratePrefix iterates a prefix of 256 keys in a write buffer that holds
+// 20,000 writes, as an epoch does per validator (its nominators) after thousands of stake
+// and neuron writes: the cost follows the keys under the prefix, not the whole buffer.
+func BenchmarkCacheIteratePrefix(b *testing.B) {
+	c := NewCache(OpenMemory().Working())
+	value := make([]byte, 8)
+	for i := range 20_000 {
+		_ = c.Set(binary.BigEndian.AppendUint32([]byte("s/"), uint32(i)), value)
+	}
+	prefix := binary.BigEndian.AppendUint32([]byte("s/"), 1234)[:5] // keys 1024..1279
+	n := 0
+	for b.Loop() {
+		n = 0
+		_ = c.Iterate(prefix, func(_, _ []byte) (bool, error) {
+			n++
+			return true, nil
+		})
+	}
+	if n != 256 {
+		b.Fatalf("the prefix matched %d keys, want 256", n)
+	}
+}
