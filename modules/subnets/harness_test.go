@@ -20,13 +20,13 @@ const chain = "subnets-test"
 
 // chainHarness drives the real application through ABCI, one block at a time.
 type chainHarness struct {
-	t      *testing.T
+	t      testing.TB
 	app    *app.App
 	height int64
 	nonces map[keys.PublicKey]uint64
 }
 
-func newChain(t *testing.T, funded ...*keys.Pair) *chainHarness {
+func newChain(t testing.TB, funded ...*keys.Pair) *chainHarness {
 	t.Helper()
 	a, err := app.New(store.OpenMemory(), app.Options{})
 	if err != nil {
@@ -43,7 +43,7 @@ func newChain(t *testing.T, funded ...*keys.Pair) *chainHarness {
 	return &chainHarness{t: t, app: a, nonces: map[keys.PublicKey]uint64{}}
 }
 
-func pair(t *testing.T, uri string) *keys.Pair {
+func pair(t testing.TB, uri string) *keys.Pair {
 	t.Helper()
 	p, err := keys.FromURI(uri)
 	if err != nil {

@@ -1,0 +1,106 @@
+package subnets_test
+
+import (
+	"crypto/sha256"
+	"fmt"
+	"testing"
+
+	"github.com/tessera-net/tessera/keys"
+	"github.com/tessera-net/tessera/modules/accounts"
+	"github.com/tessera-net/tessera/modules/stake"
+	"github.com/tessera-net/tessera/modules/subnets"
+	"github.com/tessera-net/tessera/tx"
+)
+
+// BenchmarkChainEpoch4096x256 times the block that runs the epoch of a 4096-uid subnet
+// whose 256 validators each weight all 3840 miners, through the real application (ABCI
+// FinalizeBlock and Commit on an in-memory IAVL store): reading the epoch's state from the
+// store, the Yuma epoch, paying the emission as stake and writing every neuron's terms and
+// every validator's bonds. The setup (4,095 registrations, stakes and 256 set_weights of
+// 3,840 entries, all as signed transactions) is not timed.
+func BenchmarkChainEpoch4096x256(b *testing.B) {
+	const n, validators = 4096, 256
+	owner := pair(b, "//Alice")
+	h := newChain(b, owner)
+	h.must(owner, h.msg(subnets.NewCreate(pair(b, "//Alice//hot").Public())))
+	for _, p := range []struct {
+		name  string
+		value uint64
+	}{
+		{"tempo", 65535}, {"max_uids", n}, {"max_validators", validators}, {"weights_rate_limit", 0},
+		{"target_regs_per_interval", 4096}, {"min_burn", 0}, {"max_burn", 0}, {"max_weight_limit", 65535},
+		{"immunity_period", 0},
+	} {
+		h.must(owner, h.msg(subnets.NewSetHyperparam(1, p.name, p.value)))
+	}
+	hot := make([]*keys.Pair, n) // uid 0 is the owner's hotkey
+	for i := 1; i < n; i++ {
+		seed := sha256.Sum256(fmt.Appendf(nil, "bench hotkey %d", i))
+		p, err := keys.FromSeed(seed[:])
+		if err != nil {
+			b.Fatal(err)
+		}
+		hot[i] = p
+	}
+	// Registrations, then stake and fee money for the validators (uids 1..256).
+	blockOf := func(msgs func(add func(from *keys.Pair, m tx.Msg))) {
+		var txs [][]byte
+		msgs(func(from *keys.Pair, m tx.Msg) { txs = append(txs, h.sign(from, m)) })
+		for i, r := range h.block(txs...).TxResults {
+			if r.Code != 0 {
+				b.Fatalf("setup transaction %d: %s", i, r.Log)
+			}
+		}
+	}
+	for lo := 1; lo < n; lo += 512 {
+		blockOf(func(add func(*keys.Pair, tx.Msg)) {
+			for i := lo; i < min(lo+512, n); i++ {
+				add(owner, h.msg(subnets.NewRegister(1, hot[i].Public(), 0)))
+			}
+		})
+	}
+	blockOf(func(add func(*keys.Pair, tx.Msg)) {
+		for i := 1; i <= validators; i++ {
+			add(owner, h.msg(stake.NewAdd(hot[i].Public(), uint64(1000+i)*accounts.UnitsPerToken)))
+			add(owner, h.msg(accounts.NewTransfer(hot[i].Public(), 1000*accounts.UnitsPerToken)))
+		}
+	})
+	// An epoch hands the validators their permits; then they weight every miner.
+	h.must(owner, h.msg(subnets.NewSetHyperparam(1, "tempo", 4)))
+	h.untilEpoch(4)
+	h.block()
+	x := uint64(0x9e3779b97f4a7c15)
+	blockOf(func(add func(*keys.Pair, tx.Msg)) {
+		for i := 1; i <= validators; i++ {
+			uids := make([]uint16, 0, n-validators-1)
+			vals := make([]uint16, 0, n-validators-1)
+			for j := validators + 1; j < n; j++ {
+				x ^= x << 13
+				x ^= x >> 7
+				x ^= x << 17
+				uids = append(uids, uint16(j))
+				vals = append(vals, uint16(x))
+			}
+			add(hot[i], h.msg(subnets.NewSetWeights(1, uids, vals, 0)))
+		}
+	})
+	h.untilEpoch(4)
+	h.block() // the first epoch with weights: bonds from here on
+
+	b.ResetTimer()
+	for b.Loop() {
+		b.StopTimer()
+		h.untilEpoch(4)
+		b.StartTimer()
+		r := h.block()
+		b.StopTimer()
+		saw := false
+		for _, e := range r.Events {
+			saw = saw || e.Type == "epoch"
+		}
+		if !saw {
+			b.Fatal("no epoch in the timed block")
+		}
+		b.StartTimer()
+	}
+}
