@@ -143,10 +143,14 @@ func AddStake(kv store.KV, hotkey, coldkey keys.PublicKey, amount uint64) error 
 	if amount == 0 {
 		return nil
 	}
-	for _, k := range [][]byte{key(prefixStake, hotkey, coldkey), key(prefixTotal, hotkey), keyStaked} {
+	var had uint64 // the position's stake before
+	for i, k := range [][]byte{key(prefixStake, hotkey, coldkey), key(prefixTotal, hotkey), keyStaked} {
 		v, err := getU64(kv, k)
 		if err != nil {
 			return err
+		}
+		if i == 0 {
+			had = v
 		}
 		sum, carry := bits.Add64(v, amount, 0)
 		if carry != 0 {
@@ -155,6 +159,9 @@ func AddStake(kv store.KV, hotkey, coldkey keys.PublicKey, amount uint64) error 
 		if err := setU64(kv, k, sum); err != nil {
 			return err
 		}
+	}
+	if had > 0 {
+		return nil // the coldkey's index lists the position already (it exists while the stake is positive)
 	}
 	return kv.Set(key(prefixCold, coldkey, hotkey), []byte{})
 }
