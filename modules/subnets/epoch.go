@@ -255,7 +255,7 @@ func (m *Module) runEpoch(ctx *module.Context, p Params, s *Subnet, block uint64
 		nr.ValidatorPermit = res.NewValidatorPermit[uid]
 		nr.Emission = res.ServerEmission[uid] + res.ValidatorEmission[uid]
 		nr.Bonds = res.Bonds[uid]
-		if err := putNeuron(ctx.KV, s.Netuid, uint16(uid), nr); err != nil {
+		if err := putNeuronTerms(ctx.KV, s.Netuid, uint16(uid), nr); err != nil {
 			return err
 		}
 	}

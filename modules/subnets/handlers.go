@@ -384,7 +384,7 @@ func (m *Module) serveAxon(ctx *module.Context, signer keys.PublicKey, msg tx.Ms
 	n.Axon = &Axon{IP: ip.String(), Port: a.Port, Protocol: proto, Version: a.Version, Block: blockOf(ctx)}
 	ctx.Emit("axon_served", module.Attr("netuid", strconv.Itoa(int(a.Netuid))), module.Attr("uid", strconv.Itoa(int(uid))),
 		module.Attr("endpoint", netip.AddrPortFrom(ip, a.Port).String()))
-	return putNeuron(ctx.KV, a.Netuid, uid, n)
+	return putNeuronTerms(ctx.KV, a.Netuid, uid, n)
 }
 
 func (m *Module) commit(ctx *module.Context, signer keys.PublicKey, msg tx.Msg) error {

@@ -12,7 +12,7 @@ import (
 // Row is a stored sparse row of weights or bonds. It is encoded as one CBOR byte string
 // of 4-byte big-endian (uid, value) pairs rather than as a CBOR array of maps: a 256-entry
 // row is 1 KiB instead of ~4 KiB and decodes in one copy, which matters because every
-// set_weights rewrites its neuron's record.
+// set_weights rewrites its row and every epoch reads every row.
 type Row []yuma.Entry
 
 // MarshalCBOR implements cbor.Marshaler.

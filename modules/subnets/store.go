@@ -11,7 +11,8 @@ import (
 
 var (
 	prefixSubnet = []byte("sn/s/")  // netuid → Subnet
-	prefixNeuron = []byte("sn/n/")  // netuid ‖ uid → Neuron
+	prefixNeuron = []byte("sn/n/")  // netuid ‖ uid → Neuron (without its weights)
+	prefixWRow   = []byte("sn/wt/") // netuid ‖ uid → Row: the neuron's weights, if any
 	prefixHotkey = []byte("sn/h/")  // netuid ‖ hotkey → uid
 	prefixCommit = []byte("sn/c/")  // netuid ‖ hotkey → Commitment
 	prefixWCmt   = []byte("sn/wc/") // netuid ‖ hotkey → WeightCommit
@@ -89,10 +90,32 @@ func GetNeuron(r store.Reader, netuid, uid uint16) (*Neuron, error) {
 	if !ok {
 		return nil, tx.Errorf(tx.CodeNotFound, "uid %d does not exist on subnet %d", uid, netuid)
 	}
+	if _, err := get(r, k(prefixWRow, u16(netuid), u16(uid)), &n.Weights); err != nil {
+		return nil, err
+	}
 	return &n, nil
 }
 
+// putNeuron stores a neuron and its weights.
 func putNeuron(kv store.KV, netuid, uid uint16, n *Neuron) error {
+	if err := putNeuronTerms(kv, netuid, uid, n); err != nil {
+		return err
+	}
+	wk := k(prefixWRow, u16(netuid), u16(uid))
+	if len(n.Weights) > 0 {
+		return put(kv, wk, n.Weights)
+	}
+	if b, err := kv.Get(wk); err != nil || b == nil {
+		return err
+	}
+	return kv.Delete(wk)
+}
+
+// putNeuronTerms stores a neuron without touching its weights, which are kept under their
+// own key: an epoch rewrites every neuron's terms and bonds but no weights, and a
+// validator's weights row (thousands of entries) would otherwise be rewritten, hashed and
+// committed every epoch.
+func putNeuronTerms(kv store.KV, netuid, uid uint16, n *Neuron) error {
 	return put(kv, k(prefixNeuron, u16(netuid), u16(uid)), n)
 }
 

@@ -121,7 +121,7 @@ type Neuron struct {
 	Dividends           uint16 `cbor:"11,keyasint"`
 	ValidatorTrust      uint16 `cbor:"12,keyasint"`
 	Emission            uint64 `cbor:"13,keyasint"` // paid at the last epoch
-	Weights             Row    `cbor:"14,keyasint"`
+	Weights             Row    `cbor:"-"`           // stored under its own key (putNeuron)
 	Bonds               Row    `cbor:"15,keyasint"`
 }
 

@@ -168,7 +168,7 @@ func (m *Module) commitWeights(ctx *module.Context, signer keys.PublicKey, msg t
 	wc := WeightCommit{Hash: c.Hash, Block: block, Epoch: EpochIndex(c.Netuid, s.Hyper.Tempo, block)}
 	// The commit counts as the uid's activity for the rate limit.
 	n.LastUpdate = block
-	if err := putNeuron(ctx.KV, c.Netuid, mustUID(ctx.KV, c.Netuid, signer), n); err != nil {
+	if err := putNeuronTerms(ctx.KV, c.Netuid, mustUID(ctx.KV, c.Netuid, signer), n); err != nil {
 		return err
 	}
 	ctx.Emit("weights_committed", module.Attr("netuid", strconv.Itoa(int(c.Netuid))), module.Attr("hotkey", signer.String()))
