@@ -96,6 +96,13 @@ func Unmarshal(data []byte, v any) error {
 	return nil
 }
 
+// UnmarshalState decodes bytes the chain itself wrote with Marshal (its stored state):
+// Unmarshal without the canonical check, which re-encodes the value to compare and costs
+// as much as the decoding. State bytes are canonical by construction, and the app hash
+// commits to them, so a node whose store differed would be outvoted, not misled; input
+// from outside (transactions, messages) must go through Unmarshal.
+func UnmarshalState(data []byte, v any) error { return decMode.Unmarshal(data, v) }
+
 // NewMsg builds a message from its type name and body value.
 func NewMsg(typ string, body any) (Msg, error) {
 	b, err := Marshal(body)

@@ -173,3 +173,32 @@ func BenchmarkDecodeVerify(b *testing.B) {
 		}
 	}
 }
+
+// UnmarshalState reads what Marshal wrote; unlike Unmarshal it skips the canonical
+// check, so it is only for bytes the chain itself stored.
+func TestUnmarshalState(t *testing.T) {
+	type rec struct {
+		A uint64 `cbor:"1,keyasint"`
+		B []byte `cbor:"2,keyasint"`
+	}
+	in := rec{A: 300, B: []byte("x")}
+	b, err := Marshal(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out rec
+	if err := UnmarshalState(b, &out); err != nil || out.A != 300 || string(out.B) != "x" {
+		t.Fatalf("round trip: %+v, %v", out, err)
+	}
+	// 1 as a two-byte integer: valid CBOR, not canonical.
+	var v uint64
+	if err := Unmarshal([]byte{0x19, 0x00, 0x01}, &v); err == nil {
+		t.Fatal("Unmarshal accepted a non-canonical integer")
+	}
+	if err := UnmarshalState([]byte{0x19, 0x00, 0x01}, &v); err != nil || v != 1 {
+		t.Fatalf("UnmarshalState: %d, %v", v, err)
+	}
+	if err := UnmarshalState([]byte{0xff}, &v); err == nil {
+		t.Fatal("UnmarshalState accepted bytes that are not CBOR")
+	}
+}

@@ -83,7 +83,7 @@ func GetAccount(r store.Reader, pub keys.PublicKey) (Account, error) {
 	if err != nil || b == nil {
 		return a, err
 	}
-	if err := tx.Unmarshal(b, &a); err != nil {
+	if err := tx.UnmarshalState(b, &a); err != nil {
 		return a, fmt.Errorf("decode account %s: %w", pub, err)
 	}
 	return a, nil
@@ -105,7 +105,7 @@ func GetParams(r store.Reader) (Params, error) {
 	if err != nil || b == nil {
 		return p, err
 	}
-	return p, tx.Unmarshal(b, &p)
+	return p, tx.UnmarshalState(b, &p)
 }
 
 func getUint(r store.Reader, key []byte) (uint64, error) {
@@ -114,7 +114,7 @@ func getUint(r store.Reader, key []byte) (uint64, error) {
 		return 0, err
 	}
 	var v uint64
-	return v, tx.Unmarshal(b, &v)
+	return v, tx.UnmarshalState(b, &v)
 }
 
 func setUint(kv store.KV, key []byte, v uint64) error {

@@ -75,7 +75,7 @@ func getU64(r store.Reader, k []byte) (uint64, error) {
 		return 0, err
 	}
 	var v uint64
-	return v, tx.Unmarshal(b, &v)
+	return v, tx.UnmarshalState(b, &v)
 }
 
 func setU64(kv store.KV, k []byte, v uint64) error {
@@ -121,7 +121,7 @@ func Take(r store.Reader, hotkey keys.PublicKey) (uint16, error) {
 		return DefaultTake, err
 	}
 	var v uint16
-	return v, tx.Unmarshal(b, &v)
+	return v, tx.UnmarshalState(b, &v)
 }
 
 // TotalStake is the stake on a hotkey from every coldkey.
@@ -201,7 +201,7 @@ func Nominators(r store.Reader, hotkey keys.PublicKey) ([]Nominator, error) {
 	prefix := key(prefixStake, hotkey)
 	err := r.Iterate(prefix, func(k, v []byte) (bool, error) {
 		var amt uint64
-		if err := tx.Unmarshal(v, &amt); err != nil {
+		if err := tx.UnmarshalState(v, &amt); err != nil {
 			return false, err
 		}
 		out = append(out, Nominator{Coldkey: keys.PublicKey(k[len(prefix):]), Stake: amt})

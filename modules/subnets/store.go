@@ -34,7 +34,7 @@ func get(r store.Reader, key []byte, v any) (bool, error) {
 	if err != nil || b == nil {
 		return false, err
 	}
-	if err := tx.Unmarshal(b, v); err != nil {
+	if err := tx.UnmarshalState(b, v); err != nil {
 		return false, fmt.Errorf("decode %q: %w", key, err)
 	}
 	return true, nil
