@@ -609,15 +609,7 @@ func clipEMAStored(weights sparse, consensus, activeStake []Fixed, n int, e stor
 // as colNormalize would).
 func (s *EpochState) clipOriginalEMA(weights sparse, consensus, activeStake []Fixed, lastTempo uint64, alpha Fixed, a *rowArena) (trust, ranks []Fixed, ema sparse, emaSums []Fixed) {
 	n := s.N
-	trust = make([]Fixed, len(weights))
-	ranks = make([]Fixed, n)
-	for i, row := range weights {
-		var scale Fixed
-		if i < len(activeStake) {
-			scale = activeStake[i]
-		}
-		weights[i], trust[i] = clipRow(row, consensus, scale, ranks, n)
-	}
+	trust, ranks = weights.clipTrustRanks(consensus, activeStake, n)
 	masked := func(uid uint16) bool { return lastTempo <= s.BlockAtRegistration[uid] }
 	bondSums := make([]Fixed, n)
 	for _, row := range s.Bonds {
