@@ -11,6 +11,7 @@ package app
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"runtime"
@@ -19,9 +20,6 @@ import (
 	abci "github.com/cometbft/cometbft/abci/types"
 
 	"github.com/tessera-net/tessera/module"
-	"github.com/tessera-net/tessera/modules/accounts"
-	"github.com/tessera-net/tessera/modules/stake"
-	"github.com/tessera-net/tessera/modules/subnets"
 	"github.com/tessera-net/tessera/store"
 	"github.com/tessera-net/tessera/tx"
 )
@@ -44,6 +42,8 @@ type App struct {
 
 	modules  []module.Module
 	handlers map[string]module.Handler
+	routes   map[string]map[string]module.Route // module name → route → querier
+	ante     module.AnteHandler
 
 	chainMu sync.RWMutex
 	chainID string
@@ -63,8 +63,11 @@ type App struct {
 type Options struct {
 	Logger  *slog.Logger
 	Metrics *Metrics // nil: metrics are kept but not registered anywhere
-	// Modules are added after the built-in ones (accounts, stake, subnets).
+	// Modules are the chain's modules, in the order their genesis, begin- and end-block
+	// steps run. The chain's own set comes from its registry (package modules).
 	Modules []module.Module
+	// Ante runs before every transaction's message (nonce, fee); required.
+	Ante module.AnteHandler
 }
 
 // New builds the application over an opened store.
@@ -75,20 +78,27 @@ func New(st *store.Store, opts Options) (*App, error) {
 	if opts.Metrics == nil {
 		opts.Metrics = NewMetrics(nil)
 	}
+	if len(opts.Modules) == 0 {
+		return nil, errors.New("app: no modules (Options.Modules); the chain's set is modules.Builtin()")
+	}
+	if opts.Ante == nil {
+		return nil, errors.New("app: no ante handler (Options.Ante); the chain's is modules.Builtin().Ante")
+	}
 	a := &App{
 		store:    st,
 		log:      opts.Logger,
 		metrics:  opts.Metrics,
-		modules:  append([]module.Module{accounts.New(), stake.New(), subnets.New()}, opts.Modules...),
+		modules:  opts.Modules,
 		handlers: map[string]module.Handler{},
+		routes:   map[string]map[string]module.Route{},
+		ante:     opts.Ante,
 		verified: newSigCache(200_000),
 	}
-	names := map[string]bool{}
 	for _, m := range a.modules {
-		if names[m.Name()] {
-			return nil, fmt.Errorf("module %q registered twice", m.Name())
+		if _, dup := a.routes[m.Name()]; dup || m.Name() == "chain" || m.Name() == "store" {
+			return nil, fmt.Errorf("module name %q is taken", m.Name())
 		}
-		names[m.Name()] = true
+		a.routes[m.Name()] = m.Queries()
 		for typ, h := range m.Handlers() {
 			if _, dup := a.handlers[typ]; dup {
 				return nil, fmt.Errorf("message type %q handled by two modules", typ)
@@ -224,7 +234,7 @@ func (a *App) runTx(ctx *module.Context, t *tx.Tx) (paid bool, err error) {
 	if !ok {
 		return false, tx.Errorf(tx.CodeUnknownMessage, "no module handles message type %q", t.Msg.Type)
 	}
-	if err := accounts.Ante(ctx.KV, t); err != nil {
+	if err := a.ante(ctx.KV, t); err != nil {
 		return false, err
 	}
 	msgKV := store.NewCache(ctx.KV)

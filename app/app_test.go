@@ -6,6 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tessera-net/tessera/modules"
+	accountskeeper "github.com/tessera-net/tessera/modules/accounts/keeper"
+
 	abci "github.com/cometbft/cometbft/abci/types"
 
 	"github.com/tessera-net/tessera/keys"
@@ -17,9 +20,10 @@ import (
 const testChain = "tessera-test"
 
 type harness struct {
-	t      *testing.T
-	app    *App
-	height int64
+	t        *testing.T
+	app      *App
+	height   int64
+	accounts *accountskeeper.Keeper
 }
 
 func mustPair(t *testing.T, uri string) *keys.Pair {
@@ -33,7 +37,8 @@ func mustPair(t *testing.T, uri string) *keys.Pair {
 
 func newHarness(t *testing.T, balances map[string]uint64) *harness {
 	t.Helper()
-	a, err := New(store.OpenMemory(), Options{})
+	set := modules.Builtin()
+	a, err := New(store.OpenMemory(), Options{Modules: set.Modules, Ante: set.Ante})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,7 +50,7 @@ func newHarness(t *testing.T, balances map[string]uint64) *harness {
 	if _, err := a.InitChain(context.Background(), &abci.RequestInitChain{ChainId: testChain, AppStateBytes: raw, InitialHeight: 1}); err != nil {
 		t.Fatal(err)
 	}
-	return &harness{t: t, app: a}
+	return &harness{t: t, app: a, accounts: set.Accounts}
 }
 
 func (h *harness) sign(from *keys.Pair, nonce, fee uint64, chain string, msg tx.Msg) []byte {
@@ -89,7 +94,7 @@ func (h *harness) block(txs ...[]byte) *abci.ResponseFinalizeBlock {
 
 func (h *harness) account(p keys.PublicKey) accounts.Account {
 	r, _ := h.app.store.Committed(0)
-	a, err := accounts.GetAccount(r, p)
+	a, err := h.accounts.Account(r, p)
 	if err != nil {
 		h.t.Fatal(err)
 	}

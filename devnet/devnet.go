@@ -22,20 +22,18 @@ import (
 	"github.com/tessera-net/tessera/client"
 	"github.com/tessera-net/tessera/genesis"
 	"github.com/tessera-net/tessera/keys"
-	"github.com/tessera-net/tessera/module"
 	"github.com/tessera-net/tessera/node"
 )
 
 // ChainID is the devnet's chain id.
 const ChainID = "tessera-devnet"
 
-// Extension adds a part of the network to the devnet: its modules join the chain, and
-// Start runs once the chain is producing blocks. Start must return once the part is
+// Extension adds a part of the network to the devnet: Start runs once the chain is
+// producing blocks. (The chain's modules are the registry's, package modules, as on
+// every node: an extension brings processes and genesis, never a module of its own.) Start must return once the part is
 // running; the part stops when ctx ends.
 type Extension interface {
 	Name() string
-	// Modules are state-machine modules the extension needs.
-	Modules() []module.Module
 	// Genesis may add to the genesis app state before the chain starts.
 	Genesis(state *genesis.AppState) error
 	// Start starts the part.
@@ -103,11 +101,7 @@ func Start(ctx context.Context, o Options) (*Devnet, error) {
 		d.cleanup()
 		return nil, err
 	}
-	var mods []module.Module
-	for _, e := range o.Extensions {
-		mods = append(mods, e.Modules()...)
-	}
-	n, err := node.New(node.Options{Home: d.Home, Logger: o.Logger, Modules: mods})
+	n, err := node.New(node.Options{Home: d.Home, Logger: o.Logger})
 	if err != nil {
 		d.cleanup()
 		return nil, err

@@ -101,7 +101,7 @@ func (d *Devnet) SetupSubnet(ctx context.Context, l SubnetLayout) error {
 		_, err := d.Client.WaitTx(ctx, last)
 		return err
 	}
-	if err := send(owner, func() (tx.Msg, error) { return subnets.NewCreate(owner.pub) }); err != nil {
+	if err := send(owner, func() (tx.Msg, error) { return subnets.NewCreate(owner.pub, "") }); err != nil {
 		return err
 	}
 	if err := send(owner, func() (tx.Msg, error) { return subnets.NewSetHyperparam(l.Netuid, "tempo", uint64(l.Tempo)) }); err != nil {

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/tessera-net/tessera/internal/scale"
+
 	schnorrkel "github.com/ChainSafe/go-schnorrkel"
 	"github.com/gtank/merlin"
 	"golang.org/x/crypto/blake2b"
@@ -89,7 +91,7 @@ func NewJunction(name string, hard bool) Junction {
 	if n, err := strconv.ParseUint(name, 10, 64); err == nil {
 		code = binary.LittleEndian.AppendUint64(nil, n)
 	} else {
-		code = append(scaleCompactLen(uint64(len(name))), name...)
+		code = append(scale.AppendCompact(nil, uint64(len(name))), name...)
 	}
 	if len(code) > 32 {
 		h := blake2b.Sum256(code)
@@ -97,24 +99,6 @@ func NewJunction(name string, hard bool) Junction {
 	}
 	copy(j.ChainCode[:], code)
 	return j
-}
-
-// scaleCompactLen is SCALE's compact encoding of an unsigned integer.
-func scaleCompactLen(n uint64) []byte {
-	switch {
-	case n < 1<<6:
-		return []byte{byte(n << 2)}
-	case n < 1<<14:
-		return binary.LittleEndian.AppendUint16(nil, uint16(n<<2|1))
-	case n < 1<<30:
-		return binary.LittleEndian.AppendUint32(nil, uint32(n<<2|2))
-	default:
-		b := binary.LittleEndian.AppendUint64(nil, n)
-		for len(b) > 4 && b[len(b)-1] == 0 {
-			b = b[:len(b)-1]
-		}
-		return append([]byte{byte((len(b)-4)<<2 | 3)}, b...)
-	}
 }
 
 // Derive walks the junctions from this pair and returns the derived pair. A hard

@@ -6,12 +6,14 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tessera-net/tessera/internal/scale"
+
 	"golang.org/x/crypto/blake2b"
 )
 
 func TestParseURI(t *testing.T) {
 	long := "PathNameLongerThan32BytesWhichShouldBeHashed"
-	longCode := blake2b.Sum256(append(scaleCompactLen(uint64(len(long))), long...))
+	longCode := blake2b.Sum256(append(scale.AppendCompact(nil, uint64(len(long))), long...))
 	var aliceCode [32]byte
 	aliceCode[0] = 5 << 2
 	copy(aliceCode[1:], "Alice")

@@ -43,7 +43,7 @@ func weightsSubnet(ctx context.Context, c *client.Client, owner *keys.Pair, vali
 		}
 	}
 	for _, step := range []func() error{
-		func() error { return sendAs(os)(subnets.NewCreate(owner.Public())) },
+		func() error { return sendAs(os)(subnets.NewCreate(owner.Public(), "")) },
 		func() error { return sendAs(os)(subnets.NewSetHyperparam(1, "tempo", 3)) },
 		func() error { return sendAs(os)(subnets.NewSetHyperparam(1, "weights_rate_limit", 0)) },
 		func() error { return sendAs(os)(subnets.NewSetHyperparam(1, "immunity_period", 1_000_000)) },

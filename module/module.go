@@ -53,9 +53,38 @@ type Module interface {
 	InitGenesis(ctx *Context, raw json.RawMessage) error
 	// Handlers maps each message type the module handles to its handler.
 	Handlers() map[string]Handler
-	// Query answers a read-only query at path (the part after "/<module name>/").
-	Query(r store.Reader, path string, data []byte) (any, error)
+	// Queries maps each query route the module answers (the first path segment after
+	// "/<module name>/") to its querier.
+	Queries() map[string]Route
 }
+
+// QueryRequest is one query as a module's querier gets it.
+type QueryRequest struct {
+	State  store.Reader // the committed version asked for
+	Height int64        // its height: what the answer is from
+	// Args are the path's segments after the route's name: exactly as many as the
+	// route declares, each at most MaxQueryArg bytes (the application checks both).
+	Args []string
+	Data []byte // the query's raw payload
+}
+
+// Querier answers one query route against committed state; the answer is served as JSON.
+type Querier func(q QueryRequest) (any, error)
+
+// Route is one query a module answers: the names of its path arguments (they appear in
+// the error a wrong path gets, e.g. "metagraph/<netuid>") and its querier.
+type Route struct {
+	Args  []string
+	Query Querier
+}
+
+// MaxQueryArg bounds one path argument of a query (an SS58 address is 48 characters,
+// a hex public key 66): longer arguments are refused before any module decodes them.
+const MaxQueryArg = 128
+
+// AnteHandler is what every transaction passes before its message runs: the nonce, the
+// fee. Its writes stay even when the message then fails.
+type AnteHandler func(kv store.KV, t *tx.Tx) error
 
 // EndBlocker is implemented by modules that act at the end of every block.
 type EndBlocker interface {

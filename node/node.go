@@ -24,7 +24,7 @@ import (
 
 	"github.com/tessera-net/tessera/api"
 	"github.com/tessera-net/tessera/app"
-	"github.com/tessera-net/tessera/module"
+	"github.com/tessera-net/tessera/modules"
 	"github.com/tessera-net/tessera/store"
 )
 
@@ -32,8 +32,6 @@ import (
 type Options struct {
 	Home   string
 	Logger *slog.Logger
-	// Modules are extra state-machine modules, after the built-in ones.
-	Modules []module.Module
 	// VerboseConsensus shows CometBFT's info-level logs.
 	VerboseConsensus bool
 	// Yardstick runs this ABCI application instead of Tessera's (no state store, no
@@ -82,7 +80,9 @@ func New(o Options) (*Node, error) {
 		if st, err = store.Open(filepath.Join(cfg.DBDir(), "app"), store.Options{Backend: settings.StateBackend}); err != nil {
 			return nil, err
 		}
-		if a, err = app.New(st, app.Options{Logger: o.Logger.With("module", "app"), Metrics: app.NewMetrics(reg), Modules: o.Modules}); err != nil {
+		// Every node runs the chain's one registry of modules (package modules).
+		set := modules.Builtin()
+		if a, err = app.New(st, app.Options{Logger: o.Logger.With("module", "app"), Metrics: app.NewMetrics(reg), Modules: set.Modules, Ante: set.Ante}); err != nil {
 			st.Close()
 			return nil, err
 		}

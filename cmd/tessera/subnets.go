@@ -36,7 +36,7 @@ func newSubnetCmd(env *cliEnv) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			m, err := subnets.NewCreate(hot)
+			m, err := subnets.NewCreate(hot, "")
 			if err != nil {
 				return err
 			}

@@ -5,9 +5,10 @@ import (
 	"github.com/tessera-net/tessera/tx"
 )
 
-// NewCreate builds a subnets/create message.
-func NewCreate(hotkey keys.PublicKey) (tx.Msg, error) {
-	return tx.NewMsg(MsgCreate, Create{Hotkey: hotkey[:]})
+// NewCreate builds a subnets/create message for a subnet run by the named incentive
+// mechanism ("": Yuma).
+func NewCreate(hotkey keys.PublicKey, mechanism string) (tx.Msg, error) {
+	return tx.NewMsg(MsgCreate, Create{Hotkey: hotkey[:], Mechanism: mechanism})
 }
 
 // NewSetHyperparam builds a subnets/set_hyperparam message.

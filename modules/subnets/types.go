@@ -9,6 +9,15 @@ import (
 	"github.com/tessera-net/tessera/yuma"
 )
 
+// Name is the module name.
+const Name = "subnets"
+
+// Genesis is the module's genesis state.
+type Genesis struct {
+	Params *Params `json:"params,omitempty"`
+	// RootHyperparams override the root subnet's parameters (tempo drives nothing there).
+}
+
 // RootNetuid is the root subnet: its validators weight the other subnets, and those
 // weights split the block emission.
 const RootNetuid uint16 = 0
@@ -94,7 +103,7 @@ type Subnet struct {
 	Pending        uint64      `cbor:"10,keyasint"` // emission accumulated since the last epoch
 	LastEpochBlock uint64      `cbor:"11,keyasint"` // LastMechanismStepBlock
 	Locked         uint64      `cbor:"12,keyasint"` // tokens locked at creation
-	Mechanism      string      `cbor:"13,keyasint"` // "yuma"
+	Mechanism      string      `cbor:"13,keyasint"` // the incentive mechanism's name: "yuma", or "root" for root
 }
 
 // Axon is where a neuron serves.
@@ -157,9 +166,11 @@ func DefaultParams() Params {
 	return Params{BlockEmission: 1_000_000_000, LockCost: 1_000_000_000_000, OwnerCut: 11_796, MaxSubnets: 1024, RootValidators: 64}
 }
 
-// Create makes a new subnet owned by the signer with Hotkey as the owner's hotkey (uid 0).
+// Create makes a new subnet owned by the signer with Hotkey as the owner's hotkey (uid 0),
+// run by the named incentive mechanism ("" is "yuma").
 type Create struct {
-	Hotkey []byte `cbor:"1,keyasint"`
+	Hotkey    []byte `cbor:"1,keyasint"`
+	Mechanism string `cbor:"2,keyasint,omitempty"`
 }
 
 // SetHyperparam sets one hyperparameter by its JSON name (as `subnet hyperparams` shows).

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tessera-net/tessera/modules"
+
 	abci "github.com/cometbft/cometbft/abci/types"
 
 	"github.com/tessera-net/tessera/app"
@@ -34,7 +36,8 @@ const chainID = "weights-test"
 
 func newChain(t *testing.T) *chain {
 	t.Helper()
-	a, err := app.New(store.OpenMemory(), app.Options{})
+	set := modules.Builtin()
+	a, err := app.New(store.OpenMemory(), app.Options{Modules: set.Modules, Ante: set.Ante})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,7 +101,7 @@ func TestChainAcceptsComputedWeights(t *testing.T) {
 	}
 	c := newChain(t)
 	const netuid, n = 1, 48
-	if err := c.block(must(subnets.NewCreate(c.owner.Public())),
+	if err := c.block(must(subnets.NewCreate(c.owner.Public(), "")),
 		must(subnets.NewSetHyperparam(netuid, "weights_rate_limit", 0))); err != nil {
 		t.Fatal(err)
 	}

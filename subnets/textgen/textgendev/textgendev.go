@@ -20,7 +20,6 @@ import (
 	"github.com/tessera-net/tessera/gateway"
 	"github.com/tessera-net/tessera/genesis"
 	"github.com/tessera-net/tessera/keys"
-	"github.com/tessera-net/tessera/module"
 	"github.com/tessera-net/tessera/sdk/miner"
 	"github.com/tessera-net/tessera/sdk/subnet"
 	"github.com/tessera-net/tessera/sdk/validator"
@@ -140,9 +139,6 @@ func New(o Options) *Extension {
 
 // Name implements devnet.Extension.
 func (e *Extension) Name() string { return "textgen" }
-
-// Modules implements devnet.Extension: the subnet needs no module of its own.
-func (e *Extension) Modules() []module.Module { return nil }
 
 // Genesis implements devnet.Extension: nothing to add.
 func (e *Extension) Genesis(*genesis.AppState) error { return nil }

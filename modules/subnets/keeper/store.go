@@ -1,8 +1,10 @@
-package subnets
+package keeper
 
 import (
 	"encoding/binary"
-	"fmt"
+
+	"github.com/tessera-net/tessera/module"
+	"github.com/tessera-net/tessera/modules/subnets"
 
 	"github.com/tessera-net/tessera/keys"
 	"github.com/tessera-net/tessera/store"
@@ -10,55 +12,28 @@ import (
 )
 
 var (
-	prefixSubnet = []byte("sn/s/")  // netuid → Subnet
-	prefixNeuron = []byte("sn/n/")  // netuid ‖ uid → Neuron (without its weights)
+	prefixSubnet = []byte("sn/s/")  // netuid → subnets.Subnet
+	prefixNeuron = []byte("sn/n/")  // netuid ‖ uid → subnets.Neuron (without its weights)
 	prefixWRow   = []byte("sn/wt/") // netuid ‖ uid → Row: the neuron's weights, if any
 	prefixHotkey = []byte("sn/h/")  // netuid ‖ hotkey → uid
-	prefixCommit = []byte("sn/c/")  // netuid ‖ hotkey → Commitment
-	prefixWCmt   = []byte("sn/wc/") // netuid ‖ hotkey → WeightCommit
+	prefixCommit = []byte("sn/c/")  // netuid ‖ hotkey → subnets.Commitment
+	prefixWCmt   = []byte("sn/wc/") // netuid ‖ hotkey → subnets.WeightCommit
 	keyParams    = []byte("sn/params")
 )
 
 func u16(v uint16) []byte { return binary.BigEndian.AppendUint16(nil, v) }
 
-func k(prefix []byte, parts ...[]byte) []byte {
-	out := append([]byte(nil), prefix...)
-	for _, p := range parts {
-		out = append(out, p...)
-	}
-	return out
-}
-
-func get(r store.Reader, key []byte, v any) (bool, error) {
-	b, err := r.Get(key)
-	if err != nil || b == nil {
-		return false, err
-	}
-	if err := tx.UnmarshalState(b, v); err != nil {
-		return false, fmt.Errorf("decode %q: %w", key, err)
-	}
-	return true, nil
-}
-
-func put(kv store.KV, key []byte, v any) error {
-	b, err := tx.Marshal(v)
-	if err != nil {
-		return err
-	}
-	return kv.Set(key, b)
-}
-
 // GetParams reads the module parameters.
-func GetParams(r store.Reader) (Params, error) {
-	p := DefaultParams()
-	_, err := get(r, keyParams, &p)
+func GetParams(r store.Reader) (subnets.Params, error) {
+	p := subnets.DefaultParams()
+	_, err := module.Get(r, keyParams, &p)
 	return p, err
 }
 
 // GetSubnet reads a subnet.
-func GetSubnet(r store.Reader, netuid uint16) (*Subnet, error) {
-	var s Subnet
-	ok, err := get(r, k(prefixSubnet, u16(netuid)), &s)
+func GetSubnet(r store.Reader, netuid uint16) (*subnets.Subnet, error) {
+	var s subnets.Subnet
+	ok, err := module.Get(r, module.Key(prefixSubnet, u16(netuid)), &s)
 	if err != nil {
 		return nil, err
 	}
@@ -68,7 +43,9 @@ func GetSubnet(r store.Reader, netuid uint16) (*Subnet, error) {
 	return &s, nil
 }
 
-func putSubnet(kv store.KV, s *Subnet) error { return put(kv, k(prefixSubnet, u16(s.Netuid)), s) }
+func putSubnet(kv store.KV, s *subnets.Subnet) error {
+	return module.Put(kv, module.Key(prefixSubnet, u16(s.Netuid)), s)
+}
 
 // Netuids lists the existing subnets in ascending order, root included.
 func Netuids(r store.Reader) ([]uint16, error) {
@@ -81,29 +58,29 @@ func Netuids(r store.Reader) ([]uint16, error) {
 }
 
 // GetNeuron reads a uid of a subnet.
-func GetNeuron(r store.Reader, netuid, uid uint16) (*Neuron, error) {
-	var n Neuron
-	ok, err := get(r, k(prefixNeuron, u16(netuid), u16(uid)), &n)
+func GetNeuron(r store.Reader, netuid, uid uint16) (*subnets.Neuron, error) {
+	var n subnets.Neuron
+	ok, err := module.Get(r, module.Key(prefixNeuron, u16(netuid), u16(uid)), &n)
 	if err != nil {
 		return nil, err
 	}
 	if !ok {
 		return nil, tx.Errorf(tx.CodeNotFound, "uid %d does not exist on subnet %d", uid, netuid)
 	}
-	if _, err := get(r, k(prefixWRow, u16(netuid), u16(uid)), &n.Weights); err != nil {
+	if _, err := module.Get(r, module.Key(prefixWRow, u16(netuid), u16(uid)), &n.Weights); err != nil {
 		return nil, err
 	}
 	return &n, nil
 }
 
 // putNeuron stores a neuron and its weights.
-func putNeuron(kv store.KV, netuid, uid uint16, n *Neuron) error {
+func putNeuron(kv store.KV, netuid, uid uint16, n *subnets.Neuron) error {
 	if err := putNeuronTerms(kv, netuid, uid, n); err != nil {
 		return err
 	}
-	wk := k(prefixWRow, u16(netuid), u16(uid))
+	wk := module.Key(prefixWRow, u16(netuid), u16(uid))
 	if len(n.Weights) > 0 {
-		return put(kv, wk, n.Weights)
+		return module.Put(kv, wk, n.Weights)
 	}
 	if b, err := kv.Get(wk); err != nil || b == nil {
 		return err
@@ -115,13 +92,13 @@ func putNeuron(kv store.KV, netuid, uid uint16, n *Neuron) error {
 // own key: an epoch rewrites every neuron's terms and bonds but no weights, and a
 // validator's weights row (thousands of entries) would otherwise be rewritten, hashed and
 // committed every epoch.
-func putNeuronTerms(kv store.KV, netuid, uid uint16, n *Neuron) error {
-	return put(kv, k(prefixNeuron, u16(netuid), u16(uid)), n)
+func putNeuronTerms(kv store.KV, netuid, uid uint16, n *subnets.Neuron) error {
+	return module.Put(kv, module.Key(prefixNeuron, u16(netuid), u16(uid)), n)
 }
 
 // Neurons reads every uid of a subnet, indexed by uid.
-func Neurons(r store.Reader, s *Subnet) ([]*Neuron, error) {
-	out := make([]*Neuron, s.N)
+func Neurons(r store.Reader, s *subnets.Subnet) ([]*subnets.Neuron, error) {
+	out := make([]*subnets.Neuron, s.N)
 	for uid := uint16(0); uid < s.N; uid++ {
 		n, err := GetNeuron(r, s.Netuid, uid)
 		if err != nil {
@@ -134,7 +111,7 @@ func Neurons(r store.Reader, s *Subnet) ([]*Neuron, error) {
 
 // UIDOf returns the uid of a hotkey on a subnet.
 func UIDOf(r store.Reader, netuid uint16, hotkey keys.PublicKey) (uint16, bool, error) {
-	b, err := r.Get(k(prefixHotkey, u16(netuid), hotkey[:]))
+	b, err := r.Get(module.Key(prefixHotkey, u16(netuid), hotkey[:]))
 	if err != nil || b == nil {
 		return 0, false, err
 	}

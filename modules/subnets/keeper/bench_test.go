@@ -1,4 +1,4 @@
-package subnets_test
+package keeper_test
 
 import (
 	"crypto/sha256"
@@ -22,7 +22,7 @@ func BenchmarkChainEpoch4096x256(b *testing.B) {
 	const n, validators = 4096, 256
 	owner := pair(b, "//Alice")
 	h := newChain(b, owner)
-	h.must(owner, h.msg(subnets.NewCreate(pair(b, "//Alice//hot").Public())))
+	h.must(owner, h.msg(subnets.NewCreate(pair(b, "//Alice//hot").Public(), "")))
 	for _, p := range []struct {
 		name  string
 		value uint64

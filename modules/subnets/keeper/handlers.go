@@ -1,63 +1,57 @@
-package subnets
+package keeper
 
 import (
 	"encoding/json"
 	"fmt"
 	"net/netip"
 	"strconv"
-	"sync"
+
+	"github.com/tessera-net/tessera/modules/subnets"
 
 	"github.com/tessera-net/tessera/keys"
 	"github.com/tessera-net/tessera/module"
 	"github.com/tessera-net/tessera/modules/accounts"
-	"github.com/tessera-net/tessera/modules/stake"
 	"github.com/tessera-net/tessera/store"
 	"github.com/tessera-net/tessera/tx"
-	"github.com/tessera-net/tessera/yuma"
 )
 
-// Name is the module name.
-const Name = "subnets"
-
-// Genesis is the module's genesis state.
-type Genesis struct {
-	Params *Params `json:"params,omitempty"`
-	// RootHyperparams override the root subnet's parameters (tempo drives nothing there).
+// Keeper is the subnets module: subnets, neurons, weights, and at every tempo the epoch
+// of each subnet's incentive mechanism, whose results it pays as stake. What it needs of
+// the accounts and staking modules is the AccountKeeper and StakeKeeper it is given.
+type Keeper struct {
+	accounts   AccountKeeper
+	stake      StakeKeeper
+	mechanisms subnets.Mechanisms
 }
 
-// Module is the subnets module. It keeps the buffers of the Yuma epoch between epochs
-// (a 4096-uid subnet's epoch works through tens of megabytes), so every epoch after the
-// first reuses them.
-type Module struct {
-	epochMu sync.Mutex // one epoch at a time in epochs
-	epochs  yuma.Workspace
+// New returns the subnets keeper over the given accounts and stake, offering the given
+// incentive mechanisms (by name; a subnet chooses one at creation).
+func New(accounts AccountKeeper, stake StakeKeeper, mechanisms subnets.Mechanisms) *Keeper {
+	return &Keeper{accounts: accounts, stake: stake, mechanisms: mechanisms}
 }
-
-// New returns the subnets module.
-func New() *Module { return &Module{} }
 
 // Name implements module.Module.
-func (*Module) Name() string { return Name }
+func (*Keeper) Name() string { return subnets.Name }
 
 // InitGenesis writes the parameters and creates the root subnet.
-func (m *Module) InitGenesis(ctx *module.Context, raw json.RawMessage) error {
-	var g Genesis
+func (k *Keeper) InitGenesis(ctx *module.Context, raw json.RawMessage) error {
+	var g subnets.Genesis
 	if len(raw) > 0 {
 		if err := json.Unmarshal(raw, &g); err != nil {
 			return fmt.Errorf("subnets genesis: %w", err)
 		}
 	}
-	p := DefaultParams()
+	p := subnets.DefaultParams()
 	if g.Params != nil {
 		p = *g.Params
 	}
 	if p.OwnerCut > 65535/2 {
 		return fmt.Errorf("subnets genesis: owner_cut %d is above half", p.OwnerCut)
 	}
-	if err := put(ctx.KV, keyParams, p); err != nil {
+	if err := module.Put(ctx.KV, keyParams, p); err != nil {
 		return err
 	}
-	root := &Subnet{Netuid: RootNetuid, Owner: make([]byte, 32), OwnerHotkey: make([]byte, 32), Hyper: DefaultHyperparams(), Mechanism: "root"}
+	root := &subnets.Subnet{Netuid: subnets.RootNetuid, Owner: make([]byte, 32), OwnerHotkey: make([]byte, 32), Hyper: subnets.DefaultHyperparams(), Mechanism: subnets.MechanismRoot}
 	root.Hyper.MaxUIDs = p.RootValidators
 	root.Hyper.MinAllowedWeights = 1
 	root.Hyper.WeightsRateLimit = 1
@@ -66,34 +60,31 @@ func (m *Module) InitGenesis(ctx *module.Context, raw json.RawMessage) error {
 }
 
 // Handlers implements module.Module.
-func (m *Module) Handlers() map[string]module.Handler {
+func (k *Keeper) Handlers() map[string]module.Handler {
 	return map[string]module.Handler{
-		MsgCreate:        m.create,
-		MsgSetHyperparam: m.setHyperparam,
-		MsgRegister:      m.register,
-		MsgServeAxon:     m.serveAxon,
-		MsgCommit:        m.commit,
-		MsgSetWeights:    m.setWeights,
-		MsgCommitWeights: m.commitWeights,
-		MsgRevealWeights: m.revealWeights,
+		subnets.MsgCreate:        k.create,
+		subnets.MsgSetHyperparam: k.setHyperparam,
+		subnets.MsgRegister:      k.register,
+		subnets.MsgServeAxon:     k.serveAxon,
+		subnets.MsgCommit:        k.commit,
+		subnets.MsgSetWeights:    k.setWeights,
+		subnets.MsgCommitWeights: k.commitWeights,
+		subnets.MsgRevealWeights: k.revealWeights,
 	}
-}
-
-func pubkey(field string, b []byte) (keys.PublicKey, error) {
-	if len(b) != keys.PublicKeySize {
-		return keys.PublicKey{}, tx.Errorf(tx.CodeInvalidMessage, "%s is %d bytes, want a %d-byte public key", field, len(b), keys.PublicKeySize)
-	}
-	return keys.PublicKey(b), nil
 }
 
 func blockOf(ctx *module.Context) uint64 { return uint64(max(ctx.Height, 0)) }
 
-func (m *Module) create(ctx *module.Context, signer keys.PublicKey, msg tx.Msg) error {
-	var c Create
+func (k *Keeper) create(ctx *module.Context, signer keys.PublicKey, msg tx.Msg) error {
+	var c subnets.Create
 	if err := msg.DecodeBody(&c); err != nil {
 		return err
 	}
-	hot, err := pubkey("hotkey", c.Hotkey)
+	hot, err := module.PublicKey("hotkey", c.Hotkey)
+	if err != nil {
+		return err
+	}
+	mech, err := k.mechanismFor(c.Mechanism)
 	if err != nil {
 		return err
 	}
@@ -115,13 +106,13 @@ func (m *Module) create(ctx *module.Context, signer keys.PublicKey, msg tx.Msg) 
 			netuid++
 		}
 	}
-	if err := accounts.Debit(ctx.KV, signer, p.LockCost); err != nil {
+	if err := k.accounts.Debit(ctx.KV, signer, p.LockCost); err != nil {
 		return tx.Errorf(tx.CodeInsufficientFunds, "creating a subnet locks %s: %v", accounts.FormatAmount(p.LockCost), err)
 	}
-	if err := stake.ClaimHotkey(ctx.KV, hot, signer); err != nil {
+	if err := k.stake.ClaimHotkey(ctx.KV, hot, signer); err != nil {
 		return err
 	}
-	s := &Subnet{Netuid: netuid, Owner: signer[:], OwnerHotkey: hot[:], CreatedAt: ctx.Height, Hyper: DefaultHyperparams(), Locked: p.LockCost, Mechanism: "yuma"}
+	s := &subnets.Subnet{Netuid: netuid, Owner: signer[:], OwnerHotkey: hot[:], CreatedAt: ctx.Height, Hyper: subnets.DefaultHyperparams(), Locked: p.LockCost, Mechanism: mech}
 	s.Burn = s.Hyper.MinBurn
 	s.LastAdjustment = blockOf(ctx)
 	if _, err := appendNeuron(ctx, s, hot, signer); err != nil {
@@ -130,30 +121,42 @@ func (m *Module) create(ctx *module.Context, signer keys.PublicKey, msg tx.Msg) 
 	if err := putSubnet(ctx.KV, s); err != nil {
 		return err
 	}
-	ctx.Emit("subnet_created", module.Attr("netuid", strconv.Itoa(int(netuid))), module.Attr("owner", signer.String()), module.Attr("owner_hotkey", hot.String()))
+	ctx.Emit("subnet_created", module.Attr("netuid", strconv.Itoa(int(netuid))), module.Attr("owner", signer.String()), module.Attr("owner_hotkey", hot.String()), module.Attr("mechanism", mech))
 	return nil
 }
 
+// mechanismFor checks a requested mechanism name ("" is Yuma) against those the chain
+// offers.
+func (k *Keeper) mechanismFor(name string) (string, error) {
+	if name == "" {
+		name = subnets.MechanismYuma
+	}
+	if _, ok := k.mechanisms[name]; !ok {
+		return "", tx.Errorf(tx.CodeInvalidMessage, "unknown incentive mechanism %q; this chain offers %v", name, k.mechanisms.Names())
+	}
+	return name, nil
+}
+
 // appendNeuron adds a new uid at the end of the subnet (the caller saves the subnet).
-func appendNeuron(ctx *module.Context, s *Subnet, hot, cold keys.PublicKey) (uint16, error) {
+func appendNeuron(ctx *module.Context, s *subnets.Subnet, hot, cold keys.PublicKey) (uint16, error) {
 	uid := s.N
-	n := &Neuron{Hotkey: hot[:], Coldkey: cold[:], BlockAtRegistration: blockOf(ctx), LastUpdate: blockOf(ctx)}
+	n := &subnets.Neuron{Hotkey: hot[:], Coldkey: cold[:], BlockAtRegistration: blockOf(ctx), LastUpdate: blockOf(ctx)}
 	if err := putNeuron(ctx.KV, s.Netuid, uid, n); err != nil {
 		return 0, err
 	}
-	if err := ctx.KV.Set(k(prefixHotkey, u16(s.Netuid), hot[:]), u16(uid)); err != nil {
+	if err := ctx.KV.Set(module.Key(prefixHotkey, u16(s.Netuid), hot[:]), u16(uid)); err != nil {
 		return 0, err
 	}
 	s.N++
 	return uid, nil
 }
 
-func (m *Module) subnetOwnedBy(ctx *module.Context, netuid uint16, signer keys.PublicKey) (*Subnet, error) {
+func (k *Keeper) subnetOwnedBy(ctx *module.Context, netuid uint16, signer keys.PublicKey) (*subnets.Subnet, error) {
 	s, err := GetSubnet(ctx.KV, netuid)
 	if err != nil {
 		return nil, err
 	}
-	if netuid == RootNetuid {
+	if netuid == subnets.RootNetuid {
 		return nil, tx.Errorf(tx.CodeUnauthorized, "the root subnet's parameters are set at genesis")
 	}
 	if keys.PublicKey(s.Owner) != signer {
@@ -162,16 +165,16 @@ func (m *Module) subnetOwnedBy(ctx *module.Context, netuid uint16, signer keys.P
 	return s, nil
 }
 
-func (m *Module) setHyperparam(ctx *module.Context, signer keys.PublicKey, msg tx.Msg) error {
-	var h SetHyperparam
+func (k *Keeper) setHyperparam(ctx *module.Context, signer keys.PublicKey, msg tx.Msg) error {
+	var h subnets.SetHyperparam
 	if err := msg.DecodeBody(&h); err != nil {
 		return err
 	}
-	s, err := m.subnetOwnedBy(ctx, h.Netuid, signer)
+	s, err := k.subnetOwnedBy(ctx, h.Netuid, signer)
 	if err != nil {
 		return err
 	}
-	if err := SetHyper(&s.Hyper, h.Name, h.Value); err != nil {
+	if err := subnets.SetHyper(&s.Hyper, h.Name, h.Value); err != nil {
 		return err
 	}
 	if s.Hyper.MaxUIDs < s.N {
@@ -187,12 +190,12 @@ func (m *Module) setHyperparam(ctx *module.Context, signer keys.PublicKey, msg t
 	return putSubnet(ctx.KV, s)
 }
 
-func (m *Module) register(ctx *module.Context, signer keys.PublicKey, msg tx.Msg) error {
-	var r Register
+func (k *Keeper) register(ctx *module.Context, signer keys.PublicKey, msg tx.Msg) error {
+	var r subnets.Register
 	if err := msg.DecodeBody(&r); err != nil {
 		return err
 	}
-	hot, err := pubkey("hotkey", r.Hotkey)
+	hot, err := module.PublicKey("hotkey", r.Hotkey)
 	if err != nil {
 		return err
 	}
@@ -205,16 +208,16 @@ func (m *Module) register(ctx *module.Context, signer keys.PublicKey, msg tx.Msg
 	} else if exists {
 		return tx.Errorf(tx.CodeConflict, "hotkey %s is already registered on subnet %d", hot, r.Netuid)
 	}
-	if err := stake.ClaimHotkey(ctx.KV, hot, signer); err != nil {
+	if err := k.stake.ClaimHotkey(ctx.KV, hot, signer); err != nil {
 		return err
 	}
-	if r.Netuid == RootNetuid {
-		return m.registerRoot(ctx, s, hot, signer)
+	if r.Netuid == subnets.RootNetuid {
+		return k.registerRoot(ctx, s, hot, signer)
 	}
 	if r.MaxBurn > 0 && s.Burn > r.MaxBurn {
 		return tx.Errorf(tx.CodeInsufficientFee, "registration costs %s, above your limit %s", accounts.FormatAmount(s.Burn), accounts.FormatAmount(r.MaxBurn))
 	}
-	if err := accounts.Debit(ctx.KV, signer, s.Burn); err != nil {
+	if err := k.accounts.Debit(ctx.KV, signer, s.Burn); err != nil {
 		return tx.Errorf(tx.CodeInsufficientFunds, "registration on subnet %d burns %s: %v", r.Netuid, accounts.FormatAmount(s.Burn), err)
 	}
 	var uid uint16
@@ -222,7 +225,7 @@ func (m *Module) register(ctx *module.Context, signer keys.PublicKey, msg tx.Msg
 		if uid, err = appendNeuron(ctx, s, hot, signer); err != nil {
 			return err
 		}
-	} else if uid, err = replaceNeuron(ctx, s, hot, signer); err != nil {
+	} else if uid, err = k.replaceNeuron(ctx, s, hot, signer); err != nil {
 		return err
 	}
 	s.RegsInInterval++
@@ -233,8 +236,8 @@ func (m *Module) register(ctx *module.Context, signer keys.PublicKey, msg tx.Msg
 
 // registerRoot admits a hotkey to the root subnet by stake: while root has room anyone
 // with stake joins; once full, a hotkey with more stake than the lowest member replaces it.
-func (m *Module) registerRoot(ctx *module.Context, s *Subnet, hot, cold keys.PublicKey) error {
-	st, err := stake.TotalStake(ctx.KV, hot)
+func (k *Keeper) registerRoot(ctx *module.Context, s *subnets.Subnet, hot, cold keys.PublicKey) error {
+	st, err := k.stake.TotalStake(ctx.KV, hot)
 	if err != nil {
 		return err
 	}
@@ -253,7 +256,7 @@ func (m *Module) registerRoot(ctx *module.Context, s *Subnet, hot, cold keys.Pub
 	}
 	lowest, lowStake := -1, uint64(0)
 	for uid, n := range neurons {
-		ns, err := stake.TotalStake(ctx.KV, keys.PublicKey(n.Hotkey))
+		ns, err := k.stake.TotalStake(ctx.KV, keys.PublicKey(n.Hotkey))
 		if err != nil {
 			return err
 		}
@@ -272,7 +275,7 @@ func (m *Module) registerRoot(ctx *module.Context, s *Subnet, hot, cold keys.Pub
 
 // replaceNeuron prunes the neuron with the lowest incentive outside its immunity period
 // (the owner's hotkey never) and gives its uid to hot.
-func replaceNeuron(ctx *module.Context, s *Subnet, hot, cold keys.PublicKey) (uint16, error) {
+func (k *Keeper) replaceNeuron(ctx *module.Context, s *subnets.Subnet, hot, cold keys.PublicKey) (uint16, error) {
 	neurons, err := Neurons(ctx.KV, s)
 	if err != nil {
 		return 0, err
@@ -300,16 +303,16 @@ func replaceNeuron(ctx *module.Context, s *Subnet, hot, cold keys.PublicKey) (ui
 
 // swapNeuron gives uid to a new hotkey: its weights and bonds go, every weight to it is
 // set to zero (the entry stays), and it starts without a permit (subtensor's replace_neuron).
-func swapNeuron(ctx *module.Context, s *Subnet, uid uint16, hot, cold keys.PublicKey) (uint16, error) {
+func swapNeuron(ctx *module.Context, s *subnets.Subnet, uid uint16, hot, cold keys.PublicKey) (uint16, error) {
 	old, err := GetNeuron(ctx.KV, s.Netuid, uid)
 	if err != nil {
 		return 0, err
 	}
-	if err := ctx.KV.Delete(k(prefixHotkey, u16(s.Netuid), old.Hotkey)); err != nil {
+	if err := ctx.KV.Delete(module.Key(prefixHotkey, u16(s.Netuid), old.Hotkey)); err != nil {
 		return 0, err
 	}
 	for _, pfx := range [][]byte{prefixCommit, prefixWCmt} {
-		if err := ctx.KV.Delete(k(pfx, u16(s.Netuid), old.Hotkey)); err != nil {
+		if err := ctx.KV.Delete(module.Key(pfx, u16(s.Netuid), old.Hotkey)); err != nil {
 			return 0, err
 		}
 	}
@@ -333,16 +336,16 @@ func swapNeuron(ctx *module.Context, s *Subnet, uid uint16, hot, cold keys.Publi
 			}
 		}
 	}
-	n := &Neuron{Hotkey: hot[:], Coldkey: cold[:], BlockAtRegistration: blockOf(ctx), LastUpdate: blockOf(ctx)}
+	n := &subnets.Neuron{Hotkey: hot[:], Coldkey: cold[:], BlockAtRegistration: blockOf(ctx), LastUpdate: blockOf(ctx)}
 	if err := putNeuron(ctx.KV, s.Netuid, uid, n); err != nil {
 		return 0, err
 	}
 	ctx.Emit("neuron_replaced", module.Attr("netuid", strconv.Itoa(int(s.Netuid))), module.Attr("uid", strconv.Itoa(int(uid))),
 		module.Attr("old_hotkey", keys.PublicKey(old.Hotkey).String()))
-	return uid, ctx.KV.Set(k(prefixHotkey, u16(s.Netuid), hot[:]), u16(uid))
+	return uid, ctx.KV.Set(module.Key(prefixHotkey, u16(s.Netuid), hot[:]), u16(uid))
 }
 
-func (m *Module) signerUID(ctx *module.Context, netuid uint16, hot keys.PublicKey) (*Subnet, uint16, *Neuron, error) {
+func (k *Keeper) signerUID(ctx *module.Context, netuid uint16, hot keys.PublicKey) (*subnets.Subnet, uint16, *subnets.Neuron, error) {
 	s, err := GetSubnet(ctx.KV, netuid)
 	if err != nil {
 		return nil, 0, nil, err
@@ -358,8 +361,8 @@ func (m *Module) signerUID(ctx *module.Context, netuid uint16, hot keys.PublicKe
 	return s, uid, n, err
 }
 
-func (m *Module) serveAxon(ctx *module.Context, signer keys.PublicKey, msg tx.Msg) error {
-	var a ServeAxon
+func (k *Keeper) serveAxon(ctx *module.Context, signer keys.PublicKey, msg tx.Msg) error {
+	var a subnets.ServeAxon
 	if err := msg.DecodeBody(&a); err != nil {
 		return err
 	}
@@ -377,34 +380,34 @@ func (m *Module) serveAxon(ctx *module.Context, signer keys.PublicKey, msg tx.Ms
 			proto = 6
 		}
 	}
-	_, uid, n, err := m.signerUID(ctx, a.Netuid, signer)
+	_, uid, n, err := k.signerUID(ctx, a.Netuid, signer)
 	if err != nil {
 		return err
 	}
-	n.Axon = &Axon{IP: ip.String(), Port: a.Port, Protocol: proto, Version: a.Version, Block: blockOf(ctx)}
+	n.Axon = &subnets.Axon{IP: ip.String(), Port: a.Port, Protocol: proto, Version: a.Version, Block: blockOf(ctx)}
 	ctx.Emit("axon_served", module.Attr("netuid", strconv.Itoa(int(a.Netuid))), module.Attr("uid", strconv.Itoa(int(uid))),
 		module.Attr("endpoint", netip.AddrPortFrom(ip, a.Port).String()))
 	return putNeuronTerms(ctx.KV, a.Netuid, uid, n)
 }
 
-func (m *Module) commit(ctx *module.Context, signer keys.PublicKey, msg tx.Msg) error {
-	var c Commit
+func (k *Keeper) commit(ctx *module.Context, signer keys.PublicKey, msg tx.Msg) error {
+	var c subnets.Commit
 	if err := msg.DecodeBody(&c); err != nil {
 		return err
 	}
-	if len(c.Data) == 0 || len(c.Data) > MaxCommitmentBytes {
-		return tx.Errorf(tx.CodeInvalidMessage, "a commitment holds 1 to %d bytes, got %d", MaxCommitmentBytes, len(c.Data))
+	if len(c.Data) == 0 || len(c.Data) > subnets.MaxCommitmentBytes {
+		return tx.Errorf(tx.CodeInvalidMessage, "a commitment holds 1 to %d bytes, got %d", subnets.MaxCommitmentBytes, len(c.Data))
 	}
-	if _, _, _, err := m.signerUID(ctx, c.Netuid, signer); err != nil {
+	if _, _, _, err := k.signerUID(ctx, c.Netuid, signer); err != nil {
 		return err
 	}
 	ctx.Emit("commitment", module.Attr("netuid", strconv.Itoa(int(c.Netuid))), module.Attr("hotkey", signer.String()))
-	return put(ctx.KV, k(prefixCommit, u16(c.Netuid), signer[:]), Commitment{Block: blockOf(ctx), Data: c.Data})
+	return module.Put(ctx.KV, module.Key(prefixCommit, u16(c.Netuid), signer[:]), subnets.Commitment{Block: blockOf(ctx), Data: c.Data})
 }
 
 // GetCommitment reads a hotkey's commitment on a subnet.
-func GetCommitment(r store.Reader, netuid uint16, hot keys.PublicKey) (*Commitment, bool, error) {
-	var c Commitment
-	ok, err := get(r, k(prefixCommit, u16(netuid), hot[:]), &c)
+func GetCommitment(r store.Reader, netuid uint16, hot keys.PublicKey) (*subnets.Commitment, bool, error) {
+	var c subnets.Commitment
+	ok, err := module.Get(r, module.Key(prefixCommit, u16(netuid), hot[:]), &c)
 	return &c, ok, err
 }

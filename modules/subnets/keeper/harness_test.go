@@ -1,4 +1,4 @@
-package subnets_test
+package keeper_test
 
 import (
 	"context"
@@ -6,12 +6,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tessera-net/tessera/modules"
+
 	abci "github.com/cometbft/cometbft/abci/types"
 
 	"github.com/tessera-net/tessera/app"
 	"github.com/tessera-net/tessera/genesis"
 	"github.com/tessera-net/tessera/keys"
-	"github.com/tessera-net/tessera/modules/accounts"
 	"github.com/tessera-net/tessera/store"
 	"github.com/tessera-net/tessera/tx"
 )
@@ -22,13 +23,15 @@ const chain = "subnets-test"
 type chainHarness struct {
 	t      testing.TB
 	app    *app.App
+	set    *modules.Set
 	height int64
 	nonces map[keys.PublicKey]uint64
 }
 
 func newChain(t testing.TB, funded ...*keys.Pair) *chainHarness {
 	t.Helper()
-	a, err := app.New(store.OpenMemory(), app.Options{})
+	set := modules.Builtin()
+	a, err := app.New(store.OpenMemory(), app.Options{Modules: set.Modules, Ante: set.Ante})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,7 +43,7 @@ func newChain(t testing.TB, funded ...*keys.Pair) *chainHarness {
 	if _, err := a.InitChain(context.Background(), &abci.RequestInitChain{ChainId: chain, AppStateBytes: raw, InitialHeight: 1}); err != nil {
 		t.Fatal(err)
 	}
-	return &chainHarness{t: t, app: a, nonces: map[keys.PublicKey]uint64{}}
+	return &chainHarness{t: t, app: a, set: set, nonces: map[keys.PublicKey]uint64{}}
 }
 
 func pair(t testing.TB, uri string) *keys.Pair {
@@ -82,7 +85,7 @@ func (h *chainHarness) do(from *keys.Pair, msg tx.Msg) (tx.Code, string) {
 	h.t.Helper()
 	r := h.block(h.sign(from, msg)).TxResults[0]
 	// A refused transaction does not use its nonce: resync from the state.
-	acct, err := accounts.GetAccount(h.reader(), from.Public())
+	acct, err := h.set.Accounts.Account(h.reader(), from.Public())
 	if err != nil {
 		h.t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package subnets_test
+package keeper_test
 
 import (
 	"context"
@@ -28,7 +28,7 @@ func setupSubnet(t *testing.T) (*chainHarness, actors) {
 		a.minHots = append(a.minHots, pair(t, n+"//hot"))
 	}
 	h := newChain(t, append([]*keys.Pair{a.owner, a.val}, a.miners...)...)
-	h.must(a.owner, h.msg(subnets.NewCreate(a.ownerHot.Public())))
+	h.must(a.owner, h.msg(subnets.NewCreate(a.ownerHot.Public(), "")))
 	h.must(a.owner, h.msg(subnets.NewSetHyperparam(1, "tempo", 10)))
 	h.must(a.owner, h.msg(subnets.NewSetHyperparam(1, "weights_rate_limit", 0)))
 	h.must(a.val, h.msg(subnets.NewRegister(1, a.valHot.Public(), 0)))
@@ -81,7 +81,7 @@ func TestEpochEmissionsMatchYuma(t *testing.T) {
 	before := make([]uint64, mg.N)
 	for uid, hk := range mg.Hotkeys {
 		pk, _ := keys.ParsePublicKey(hk)
-		before[uid], _ = stake.TotalStake(h.reader(), pk)
+		before[uid], _ = h.set.Stake.TotalStake(h.reader(), pk)
 	}
 	res := h.block()
 	var sawEpoch bool
@@ -100,7 +100,7 @@ func TestEpochEmissionsMatchYuma(t *testing.T) {
 			t.Errorf("uid %d: chain emission %d, yuma %d", uid, got, exp)
 		}
 		pk, _ := keys.ParsePublicKey(mg.Hotkeys[uid])
-		after, _ := stake.TotalStake(h.reader(), pk)
+		after, _ := h.set.Stake.TotalStake(h.reader(), pk)
 		if after-before[uid] != exp {
 			t.Errorf("uid %d: stake grew by %d, emission was %d", uid, after-before[uid], exp)
 		}
@@ -234,7 +234,7 @@ func TestRegistrationReplacesLowestOutsideImmunity(t *testing.T) {
 
 func TestRootWeightsSplitEmission(t *testing.T) {
 	h, a := setupSubnet(t)
-	h.must(a.val, h.msg(subnets.NewCreate(pair(t, "//Bob//hot2").Public()))) // subnet 2
+	h.must(a.val, h.msg(subnets.NewCreate(pair(t, "//Bob//hot2").Public(), ""))) // subnet 2
 	var shares map[string]string
 	h.query("/subnets/emission", &shares)
 	if shares["1"] != shares["2"] || shares["1"] == "0" {

@@ -1,11 +1,10 @@
-package subnets
+package keeper
 
 import (
 	"bytes"
-	"encoding/binary"
 	"strconv"
 
-	"golang.org/x/crypto/blake2b"
+	"github.com/tessera-net/tessera/modules/subnets"
 
 	"github.com/tessera-net/tessera/keys"
 	"github.com/tessera-net/tessera/module"
@@ -14,55 +13,9 @@ import (
 	"github.com/tessera-net/tessera/yuma"
 )
 
-// EpochIndex is the epoch a block belongs to on a subnet (subtensor's get_epoch_index):
-// (block + netuid + 1) / (tempo + 1).
-func EpochIndex(netuid uint16, tempo uint16, block uint64) uint64 {
-	return (block + uint64(netuid) + 1) / (uint64(tempo) + 1)
-}
-
-// EpochDue reports whether the epoch of a subnet runs at block (subtensor's legacy
-// scheduler): (block + netuid + 1) % (tempo + 1) == 0, never with tempo 0.
-func EpochDue(netuid uint16, tempo uint16, block uint64) bool {
-	return tempo != 0 && (block+uint64(netuid)+1)%(uint64(tempo)+1) == 0
-}
-
-// CommitHash is the hash a weight commit carries, as Bittensor computes it:
-// blake2b-256 of SCALE(hotkey[32], netuid u16, Vec<u16> uids, Vec<u16> values,
-// Vec<u16> salt, version_key u64).
-func CommitHash(hotkey keys.PublicKey, netuid uint16, uids, values, salt []uint16, versionKey uint64) []byte {
-	var b bytes.Buffer
-	b.Write(hotkey[:])
-	b.Write(binary.LittleEndian.AppendUint16(nil, netuid))
-	for _, v := range [][]uint16{uids, values, salt} {
-		b.Write(scaleCompact(uint64(len(v))))
-		for _, x := range v {
-			b.Write(binary.LittleEndian.AppendUint16(nil, x))
-		}
-	}
-	b.Write(binary.LittleEndian.AppendUint64(nil, versionKey))
-	h := blake2b.Sum256(b.Bytes())
-	return h[:]
-}
-
-func scaleCompact(n uint64) []byte {
-	switch {
-	case n < 1<<6:
-		return []byte{byte(n << 2)}
-	case n < 1<<14:
-		return binary.LittleEndian.AppendUint16(nil, uint16(n<<2|1))
-	case n < 1<<30:
-		return binary.LittleEndian.AppendUint32(nil, uint32(n<<2|2))
-	}
-	b := binary.LittleEndian.AppendUint64(nil, n)
-	for len(b) > 4 && b[len(b)-1] == 0 {
-		b = b[:len(b)-1]
-	}
-	return append([]byte{byte((len(b)-4)<<2 | 3)}, b...)
-}
-
 // checkWeights applies subtensor's set_weights rules and returns the row to store
 // (values max-upscaled to u16, zeros kept, in the order given).
-func checkWeights(s *Subnet, uid uint16, n *Neuron, uids, values []uint16, versionKey uint64, block uint64, fromReveal bool) ([]yuma.Entry, error) {
+func checkWeights(s *subnets.Subnet, uid uint16, n *subnets.Neuron, uids, values []uint16, versionKey uint64, block uint64, fromReveal bool) ([]yuma.Entry, error) {
 	if len(uids) != len(values) {
 		return nil, tx.Errorf(tx.CodeInvalidMessage, "%d uids but %d values: they must pair up", len(uids), len(values))
 	}
@@ -80,17 +33,17 @@ func checkWeights(s *Subnet, uid uint16, n *Neuron, uids, values []uint16, versi
 	}
 	selfOnly := len(uids) == 1 && uids[0] == uid
 	isOwner := bytes.Equal(n.Hotkey, s.OwnerHotkey)
-	if s.Netuid != RootNetuid && !selfOnly && !isOwner && !n.ValidatorPermit {
+	if s.Netuid != subnets.RootNetuid && !selfOnly && !isOwner && !n.ValidatorPermit {
 		return nil, tx.Errorf(tx.CodeUnauthorized, "uid %d has no validator permit on subnet %d: only validators may weight others", uid, s.Netuid)
 	}
 	limit := int(s.N)
-	if s.Netuid == RootNetuid {
+	if s.Netuid == subnets.RootNetuid {
 		limit = 1 << 16
 	}
 	seen := make([]bool, limit)
 	for _, u := range uids {
 		if int(u) >= limit {
-			if s.Netuid == RootNetuid {
+			if s.Netuid == subnets.RootNetuid {
 				return nil, tx.Errorf(tx.CodeNotFound, "subnet %d does not exist", u)
 			}
 			return nil, tx.Errorf(tx.CodeNotFound, "uid %d does not exist on subnet %d (it has %d uids)", u, s.Netuid, s.N)
@@ -123,8 +76,8 @@ func checkWeights(s *Subnet, uid uint16, n *Neuron, uids, values []uint16, versi
 	return row, nil
 }
 
-func (m *Module) applyWeights(ctx *module.Context, signer keys.PublicKey, netuid uint16, uids, values []uint16, version uint64, fromReveal bool) error {
-	s, uid, n, err := m.signerUID(ctx, netuid, signer)
+func (k *Keeper) applyWeights(ctx *module.Context, signer keys.PublicKey, netuid uint16, uids, values []uint16, version uint64, fromReveal bool) error {
+	s, uid, n, err := k.signerUID(ctx, netuid, signer)
 	if err != nil {
 		return err
 	}
@@ -138,23 +91,23 @@ func (m *Module) applyWeights(ctx *module.Context, signer keys.PublicKey, netuid
 	return putNeuron(ctx.KV, netuid, uid, n)
 }
 
-func (m *Module) setWeights(ctx *module.Context, signer keys.PublicKey, msg tx.Msg) error {
-	var w SetWeights
+func (k *Keeper) setWeights(ctx *module.Context, signer keys.PublicKey, msg tx.Msg) error {
+	var w subnets.SetWeights
 	if err := msg.DecodeBody(&w); err != nil {
 		return err
 	}
-	return m.applyWeights(ctx, signer, w.Netuid, w.UIDs, w.Values, w.VersionKey, false)
+	return k.applyWeights(ctx, signer, w.Netuid, w.UIDs, w.Values, w.VersionKey, false)
 }
 
-func (m *Module) commitWeights(ctx *module.Context, signer keys.PublicKey, msg tx.Msg) error {
-	var c CommitWeights
+func (k *Keeper) commitWeights(ctx *module.Context, signer keys.PublicKey, msg tx.Msg) error {
+	var c subnets.CommitWeights
 	if err := msg.DecodeBody(&c); err != nil {
 		return err
 	}
 	if len(c.Hash) != 32 {
 		return tx.Errorf(tx.CodeInvalidMessage, "a weight commit is a 32-byte hash, got %d bytes", len(c.Hash))
 	}
-	s, _, n, err := m.signerUID(ctx, c.Netuid, signer)
+	s, _, n, err := k.signerUID(ctx, c.Netuid, signer)
 	if err != nil {
 		return err
 	}
@@ -165,14 +118,14 @@ func (m *Module) commitWeights(ctx *module.Context, signer keys.PublicKey, msg t
 	if block-n.LastUpdate < s.Hyper.WeightsRateLimit && n.LastUpdate != n.BlockAtRegistration {
 		return tx.Errorf(tx.CodeRateLimited, "weights were committed at block %d; the next commit may come at block %d", n.LastUpdate, n.LastUpdate+s.Hyper.WeightsRateLimit)
 	}
-	wc := WeightCommit{Hash: c.Hash, Block: block, Epoch: EpochIndex(c.Netuid, s.Hyper.Tempo, block)}
+	wc := subnets.WeightCommit{Hash: c.Hash, Block: block, Epoch: subnets.EpochIndex(c.Netuid, s.Hyper.Tempo, block)}
 	// The commit counts as the uid's activity for the rate limit.
 	n.LastUpdate = block
 	if err := putNeuronTerms(ctx.KV, c.Netuid, mustUID(ctx.KV, c.Netuid, signer), n); err != nil {
 		return err
 	}
 	ctx.Emit("weights_committed", module.Attr("netuid", strconv.Itoa(int(c.Netuid))), module.Attr("hotkey", signer.String()))
-	return put(ctx.KV, k(prefixWCmt, u16(c.Netuid), signer[:]), wc)
+	return module.Put(ctx.KV, module.Key(prefixWCmt, u16(c.Netuid), signer[:]), wc)
 }
 
 func mustUID(r store.Reader, netuid uint16, hot keys.PublicKey) uint16 {
@@ -180,8 +133,8 @@ func mustUID(r store.Reader, netuid uint16, hot keys.PublicKey) uint16 {
 	return uid
 }
 
-func (m *Module) revealWeights(ctx *module.Context, signer keys.PublicKey, msg tx.Msg) error {
-	var rv RevealWeights
+func (k *Keeper) revealWeights(ctx *module.Context, signer keys.PublicKey, msg tx.Msg) error {
+	var rv subnets.RevealWeights
 	if err := msg.DecodeBody(&rv); err != nil {
 		return err
 	}
@@ -189,15 +142,15 @@ func (m *Module) revealWeights(ctx *module.Context, signer keys.PublicKey, msg t
 	if err != nil {
 		return err
 	}
-	var wc WeightCommit
-	ok, err := get(ctx.KV, k(prefixWCmt, u16(rv.Netuid), signer[:]), &wc)
+	var wc subnets.WeightCommit
+	ok, err := module.Get(ctx.KV, module.Key(prefixWCmt, u16(rv.Netuid), signer[:]), &wc)
 	if err != nil {
 		return err
 	}
 	if !ok {
 		return tx.Errorf(tx.CodeNotFound, "hotkey %s has no weight commit on subnet %d", signer, rv.Netuid)
 	}
-	now := EpochIndex(rv.Netuid, s.Hyper.Tempo, blockOf(ctx))
+	now := subnets.EpochIndex(rv.Netuid, s.Hyper.Tempo, blockOf(ctx))
 	due := wc.Epoch + s.Hyper.RevealPeriod
 	switch {
 	case now < due:
@@ -205,11 +158,11 @@ func (m *Module) revealWeights(ctx *module.Context, signer keys.PublicKey, msg t
 	case now > due:
 		return tx.Errorf(tx.CodeConflict, "the commit from epoch %d expired after epoch %d (now %d): commit again", wc.Epoch, due, now)
 	}
-	if h := CommitHash(signer, rv.Netuid, rv.UIDs, rv.Values, rv.Salt, rv.VersionKey); !bytes.Equal(h, wc.Hash) {
+	if h := subnets.CommitHash(signer, rv.Netuid, rv.UIDs, rv.Values, rv.Salt, rv.VersionKey); !bytes.Equal(h, wc.Hash) {
 		return tx.Errorf(tx.CodeInvalidMessage, "revealed weights do not match the commit (hash %x, committed %x)", h, wc.Hash)
 	}
-	if err := m.applyWeights(ctx, signer, rv.Netuid, rv.UIDs, rv.Values, rv.VersionKey, true); err != nil {
+	if err := k.applyWeights(ctx, signer, rv.Netuid, rv.UIDs, rv.Values, rv.VersionKey, true); err != nil {
 		return err
 	}
-	return ctx.KV.Delete(k(prefixWCmt, u16(rv.Netuid), signer[:]))
+	return ctx.KV.Delete(module.Key(prefixWCmt, u16(rv.Netuid), signer[:]))
 }

@@ -1,0 +1,44 @@
+// Package modules is the registry of the chain's built-in modules: the one place where
+// the keepers are built and wired to each other through the interfaces each consumer
+// declares (its expected_keepers.go), and where the incentive mechanisms a subnet may
+// choose are named. `tessera node start`, `tessera testnet`, `tessera devnet` and the
+// tests all build their application from Builtin, so a module exists on every node or
+// on none.
+//
+// A module's types live in modules/<name> (no store imported: clients and the SDK link
+// them) and its state and rules in modules/<name>/keeper. docs/modules.md tells how to
+// write one and plug it in here.
+package modules
+
+import (
+	"github.com/tessera-net/tessera/module"
+	accountskeeper "github.com/tessera-net/tessera/modules/accounts/keeper"
+	stakekeeper "github.com/tessera-net/tessera/modules/stake/keeper"
+	"github.com/tessera-net/tessera/modules/subnets"
+	subnetskeeper "github.com/tessera-net/tessera/modules/subnets/keeper"
+)
+
+// Set is a chain's modules, wired, with the ante step every transaction passes.
+type Set struct {
+	Accounts *accountskeeper.Keeper
+	Stake    *stakekeeper.Keeper
+	Subnets  *subnetskeeper.Keeper
+	// Mechanisms are the incentive mechanisms subnets may choose, by name.
+	Mechanisms subnets.Mechanisms
+	// Modules lists every module in the order genesis and the block steps run them.
+	Modules []module.Module
+	// Ante is the chain's ante step (the accounts module's nonce and fee).
+	Ante module.AnteHandler
+}
+
+// Builtin builds the chain's modules. Each call returns new keepers (a keeper may hold
+// buffers, such as Yuma's epoch workspace, that one application owns).
+func Builtin() *Set {
+	s := &Set{Mechanisms: subnets.Mechanisms{subnets.MechanismYuma: subnets.NewYuma()}}
+	s.Accounts = accountskeeper.New()
+	s.Stake = stakekeeper.New(s.Accounts)
+	s.Subnets = subnetskeeper.New(s.Accounts, s.Stake, s.Mechanisms)
+	s.Modules = []module.Module{s.Accounts, s.Stake, s.Subnets}
+	s.Ante = s.Accounts.Ante
+	return s
+}
