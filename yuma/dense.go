@@ -312,16 +312,7 @@ func (s *EpochState) readBondsDense(masked []bool, proportion bool) dense {
 func computeBondsDense(s *EpochState, p params, w, b dense, consensus []Fixed) dense {
 	n := s.N
 	out := newDense(n)
-	liquid := false
-	if s.LiquidAlpha {
-		for _, c := range consensus {
-			if c != 0 {
-				liquid = true
-				break
-			}
-		}
-	}
-	if !liquid {
+	if !liquidActive(s, consensus) {
 		oneMinus := One.SatSub(p.emaAlpha)
 		for i := range out {
 			for j := range out[i] {

@@ -427,8 +427,9 @@ func yuma3BondIncentive(ema sparse, incentive []Fixed, n int, permits []bool, su
 	return out, stored
 }
 
-// liquidActive reports whether compute_bonds_sparse takes the liquid-alpha branch: liquid
-// alpha on and some consensus value non-zero.
+// liquidActive reports whether subtensor's bonds step takes the liquid-alpha branch (in
+// compute_bonds_sparse and in the dense compute_bonds alike): liquid alpha on and some
+// consensus value non-zero. Otherwise the bonds' EMA uses the fixed alpha.
 func liquidActive(s *EpochState, consensus []Fixed) bool {
 	if !s.LiquidAlpha {
 		return false
@@ -797,16 +798,7 @@ func (c *alphaCache) alpha(consensus, weight, bond Fixed) Fixed {
 // otherwise the fixed-alpha EMA of mat_ema_sparse.
 func computeBondsSparse(s *EpochState, p params, w, b sparse, consensus []Fixed, buf []cell, sorted bool) sparse {
 	n := s.N
-	liquid := false
-	if s.LiquidAlpha {
-		for _, c := range consensus {
-			if c != 0 {
-				liquid = true
-				break
-			}
-		}
-	}
-	if !liquid {
+	if !liquidActive(s, consensus) {
 		return matEMA(w, b, p.emaAlpha, n, buf, sorted)
 	}
 	// Subtensor computes an n×n matrix of alphas; only the alphas at the columns of each
