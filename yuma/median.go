@@ -13,7 +13,8 @@ import "math/bits"
 // Subtensor materialises a columns × voters score matrix. Here the columns are gathered a
 // block at a time into a reused buffer: when every voter row is stored in ascending column
 // order (what set_weights-sorted chains hold) by walking the voter rows with one cursor
-// each (consensusAscending); otherwise through a compressed-column copy built in O(nnz).
+// each (consensusAscending); otherwise through a compressed-column copy built in O(nnz)
+// (consensusCompressed).
 // Each column's median is then selected by columnQuantile, which returns what subtensor's
 // search returns without its pivots. known asserts that the rows are ascending and hold
 // normalised weights (0 ≤ w ≤ 1, so they pack into scored); otherwise both are checked, and
@@ -21,28 +22,44 @@ import "math/bits"
 func weightedMedianColSparse(stake []Fixed, m sparse, n int, kappa Fixed, known bool) []Fixed {
 	var useStake []Fixed
 	var voters []int // rows with positive stake, in order
+	var rows [][]cell
 	for i, s := range stake {
 		if s > 0 {
 			voters = append(voters, i)
 			useStake = append(useStake, s)
+			var row []cell
+			if i < len(m) {
+				row = m[i]
+			}
+			rows = append(rows, row)
 		}
 	}
 	normalize(useStake)
 	stakeSum := sumFixed(useStake)
 	minority := stakeSum.SatSub(kappa)
-	k := len(useStake)
-	rowOf := func(v int) []cell {
-		if voters[v] < len(m) {
-			return m[voters[v]]
-		}
-		return nil
-	}
 
+	sorted, packs := true, true
+	if !known {
+		sorted, packs = ascendingPacked(rows, n)
+	}
+	if !packs {
+		return weightedMedianColLiteral(useStake, voters, m, n, minority, stakeSum)
+	}
 	out := make([]Fixed, n)
 	ms := newMedianScratch(useStake)
-	sorted, packs := true, true
-	for v := 0; v < k && !known; v++ {
-		row := rowOf(v)
+	if sorted && len(rows) >= 2 {
+		consensusAscending(rows, ms, n, minority, stakeSum, out)
+	} else {
+		consensusCompressed(rows, ms, n, minority, stakeSum, out)
+	}
+	return out
+}
+
+// ascendingPacked reports whether every row is in strictly ascending column order (below
+// n), and whether every score in them packs into a scored.
+func ascendingPacked(rows [][]cell, n int) (sorted, packs bool) {
+	sorted, packs = true, true
+	for _, row := range rows {
 		if !ascending(row, n) {
 			sorted = false
 		}
@@ -52,23 +69,18 @@ func weightedMedianColSparse(stake []Fixed, m sparse, n int, kappa Fixed, known 
 			}
 		}
 	}
-	if !packs {
-		return weightedMedianColLiteral(useStake, voters, m, n, minority, stakeSum)
-	}
-	if sorted && k >= 2 {
-		rows := make([][]cell, k)
-		for v := range k {
-			rows[v] = rowOf(v)
-		}
-		consensusAscending(rows, ms, n, minority, stakeSum, out)
-		return out
-	}
+	return sorted, packs
+}
 
-	// Compressed columns: for each column the (voter, value) pairs in row order; a later
-	// duplicate in a row overwrites an earlier one, as in subtensor.
+// consensusCompressed is consensusAscending for rows in any order (scores that pack): the
+// rows are copied into compressed columns, for each column the (voter, value) pairs in row
+// order, where a later duplicate in a row overwrites an earlier one, as in subtensor; then
+// each column's quantile is selected.
+func consensusCompressed(rows [][]cell, m *medianScratch, n int, minority, total Fixed, out []Fixed) {
+	k := len(rows)
 	counts := make([]int, n+1)
-	for v := range k {
-		for _, c := range rowOf(v) {
+	for _, row := range rows {
+		for _, c := range row {
 			if int(c.j) < n {
 				counts[c.j+1]++
 			}
@@ -83,8 +95,8 @@ func weightedMedianColSparse(stake []Fixed, m sparse, n int, kappa Fixed, known 
 	}
 	entries := make([]vv, counts[n])
 	fill := append([]int(nil), counts[:n]...)
-	for v := range k {
-		for _, c := range rowOf(v) {
+	for v, row := range rows {
+		for _, c := range row {
 			if int(c.j) < n {
 				entries[fill[c.j]] = vv{v, c.v}
 				fill[c.j]++
@@ -97,15 +109,14 @@ func weightedMedianColSparse(stake []Fixed, m sparse, n int, kappa Fixed, known 
 		for _, e := range entries[counts[j]:counts[j+1]] {
 			score[e.k] = e.v
 		}
-		col := ms.b[0][:k]
+		col := m.b[0][:k]
 		var or uint64
 		for v := range k {
 			col[v] = mkScored(score[v], v)
 			or |= uint64(score[v])
 		}
-		out[j] = columnQuantile(ms, col, or, minority, stakeSum)
+		out[j] = columnQuantile(m, col, or, minority, total)
 	}
-	return out
 }
 
 // weightedMedianColLiteral is weighted_median_col_sparse with subtensor's index-based
