@@ -347,7 +347,6 @@ func interpolate(m1, m2 sparse, n int, ratio Fixed) sparse {
 // matrices is already known to be ascending (the epoch tracks this while building them),
 // which skips the per-row checks.
 func matEMA(newM, oldM sparse, alpha Fixed, n int, buf []cell, sorted bool) sparse {
-	oneMinus := One.SatSub(alpha)
 	out := make(sparse, len(newM))
 	if len(newM) == 0 {
 		return out
@@ -370,59 +369,76 @@ func matEMA(newM, oldM sparse, alpha Fixed, n int, buf []cell, sorted bool) spar
 				copy(nb, buf)
 				buf = nb
 			}
-			dst := buf[start : start+len(nr)+len(or)]
-			w, a, b := 0, 0, 0
-			for a < len(nr) && b < len(or) {
-				x, y := nr[a], or[b]
-				switch {
-				case x.j == y.j:
-					dst[w] = cell{x.j, alpha.SatMul(x.v).SatAdd(oneMinus.SatMul(y.v))}
-					a++
-					b++
-				case x.j < y.j:
-					dst[w] = cell{x.j, alpha.SatMul(x.v)}
-					a++
-				default:
-					dst[w] = cell{y.j, oneMinus.SatMul(y.v)}
-					b++
-				}
-				w += b2i(dst[w].v > 0)
-			}
-			for ; a < len(nr); a++ {
-				dst[w] = cell{nr[a].j, alpha.SatMul(nr[a].v)}
-				w += b2i(dst[w].v > 0)
-			}
-			for ; b < len(or); b++ {
-				dst[w] = cell{or[b].j, oneMinus.SatMul(or[b].v)}
-				w += b2i(dst[w].v > 0)
-			}
+			w := mergeEMARow(buf[start:start+len(nr)+len(or)], nr, or, alpha)
 			buf = buf[:start+w]
-			out[i] = buf[start:len(buf):len(buf)]
-			continue
-		}
-		if acc == nil {
-			acc = make([]Fixed, n)
 		} else {
-			clear(acc)
-		}
-		for _, c := range nr {
-			if int(c.j) < n {
-				acc[c.j] = acc[c.j].SatAdd(alpha.SatMul(c.v))
+			if acc == nil {
+				acc = make([]Fixed, n)
 			}
-		}
-		for _, c := range or {
-			if int(c.j) < n {
-				acc[c.j] = acc[c.j].SatAdd(oneMinus.SatMul(c.v))
-			}
-		}
-		for j, v := range acc {
-			if v > 0 {
-				buf = append(buf, cell{uint16(j), v})
-			}
+			buf = denseEMARow(buf, acc, nr, or, alpha)
 		}
 		out[i] = buf[start:len(buf):len(buf)]
 	}
 	return out
+}
+
+// mergeEMARow is mat_ema_sparse on one pair of ascending rows, merged: the positive cells
+// of alpha×new + (1-alpha)×old written to dst (room for len(nr)+len(or) cells) in column
+// order. It returns how many were written.
+func mergeEMARow(dst, nr, or []cell, alpha Fixed) int {
+	oneMinus := One.SatSub(alpha)
+	w, a, b := 0, 0, 0
+	for a < len(nr) && b < len(or) {
+		x, y := nr[a], or[b]
+		switch {
+		case x.j == y.j:
+			dst[w] = cell{x.j, alpha.SatMul(x.v).SatAdd(oneMinus.SatMul(y.v))}
+			a++
+			b++
+		case x.j < y.j:
+			dst[w] = cell{x.j, alpha.SatMul(x.v)}
+			a++
+		default:
+			dst[w] = cell{y.j, oneMinus.SatMul(y.v)}
+			b++
+		}
+		w += b2i(dst[w].v > 0)
+	}
+	for ; a < len(nr); a++ {
+		dst[w] = cell{nr[a].j, alpha.SatMul(nr[a].v)}
+		w += b2i(dst[w].v > 0)
+	}
+	for ; b < len(or); b++ {
+		dst[w] = cell{or[b].j, oneMinus.SatMul(or[b].v)}
+		w += b2i(dst[w].v > 0)
+	}
+	return w
+}
+
+// denseEMARow is mat_ema_sparse on one pair of rows as subtensor computes it: both rows
+// densified into acc (n cells, cleared first; of repeated columns each adds), new first,
+// then old, each saturating from zero; the positive cells are appended to buf in column
+// order.
+func denseEMARow(buf []cell, acc []Fixed, nr, or []cell, alpha Fixed) []cell {
+	oneMinus := One.SatSub(alpha)
+	n := len(acc)
+	clear(acc)
+	for _, c := range nr {
+		if int(c.j) < n {
+			acc[c.j] = acc[c.j].SatAdd(alpha.SatMul(c.v))
+		}
+	}
+	for _, c := range or {
+		if int(c.j) < n {
+			acc[c.j] = acc[c.j].SatAdd(oneMinus.SatMul(c.v))
+		}
+	}
+	for j, v := range acc {
+		if v > 0 {
+			buf = append(buf, cell{uint16(j), v})
+		}
+	}
+	return buf
 }
 
 // ascending reports whether the row's columns are strictly increasing and below n.
