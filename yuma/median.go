@@ -22,16 +22,16 @@ import "math/bits"
 func weightedMedianColSparse(stake []Fixed, m sparse, n int, kappa Fixed, known bool) []Fixed {
 	var useStake []Fixed
 	var voters []int // rows with positive stake, in order
-	var rows [][]cell
 	for i, s := range stake {
 		if s > 0 {
 			voters = append(voters, i)
 			useStake = append(useStake, s)
-			var row []cell
-			if i < len(m) {
-				row = m[i]
-			}
-			rows = append(rows, row)
+		}
+	}
+	rows := make([][]cell, len(voters)) // the voters' weight rows
+	for v, i := range voters {
+		if i < len(m) {
+			rows[v] = m[i]
 		}
 	}
 	normalize(useStake)
