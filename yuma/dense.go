@@ -145,16 +145,8 @@ func epochDense(s *EpochState) *EpochResult {
 	}
 
 	stake := s.stakeVector(false)
-	permits := s.ValidatorPermit
-	newPermits := isTopkNonzero(stake, int(s.MaxAllowedValidators))
-
-	activeStake := make([]Fixed, n)
-	for i := range activeStake {
-		if active[i] && permits[i] {
-			activeStake[i] = stake[i]
-		}
-	}
-	normalize(activeStake)
+	permits, newPermits := s.permits(stake, -1) // no owner exemption in the dense epoch
+	activeStake := activeStakeOf(stake, active, permits)
 
 	// Weights: rows without permit zeroed, the whole diagonal zeroed (the dense epoch masks
 	// the diagonal again after sparing the owner's entry), outdated cells zeroed.
@@ -258,14 +250,12 @@ func epochDense(s *EpochState) *EpochResult {
 		ema.colMaxUpscale()
 	}
 
-	res := emissionResult(stake, activeStake, incentive, dividends, s.RaoEmission)
-	res.Active = active
-	res.StakeWeight = toU16(stake)
-	res.Consensus = toU16(consensus)
-	res.Incentive = toU16(incentive)
-	res.Dividends = toU16(dividends)
-	res.ValidatorTrust = toU16(validatorTrust)
-	res.NewValidatorPermit = newPermits
+	t := terms{
+		active: active, newPermits: newPermits,
+		stake: stake, activeStake: activeStake,
+		consensus: consensus, incentive: incentive, dividends: dividends, trust: validatorTrust,
+	}
+	res := t.result(s.RaoEmission)
 	res.Bonds = make([][]Entry, n)
 	for i := range res.Bonds {
 		switch {
@@ -312,16 +302,7 @@ func (s *EpochState) readBondsDense(masked []bool, proportion bool) dense {
 func computeBondsDense(s *EpochState, p params, w, b dense, consensus []Fixed) dense {
 	n := s.N
 	out := newDense(n)
-	liquid := false
-	if s.LiquidAlpha {
-		for _, c := range consensus {
-			if c != 0 {
-				liquid = true
-				break
-			}
-		}
-	}
-	if !liquid {
+	if !liquidActive(s, consensus) {
 		oneMinus := One.SatSub(p.emaAlpha)
 		for i := range out {
 			for j := range out[i] {

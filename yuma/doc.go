@@ -1,11 +1,13 @@
 // Package yuma computes one Yuma Consensus epoch of a subnet as a pure function: the
 // subnet's state (stake, validator permits, weights, bonds, hyperparameters) in, per-uid
 // results (consensus, incentive, dividends, validator trust, new permits, emissions) and the
-// new bonds out. It reproduces subtensor's epoch (pallets/subtensor/src/epoch, see
-// research/yuma.md) bit for bit: every step in subtensor's order, in the same fixed-point
-// types (I32F32 as Fixed, I64F64 for stake, I96F32 for emissions) with the same rounding
-// (floored products, truncated quotients, saturation, substrate-fixed's exp series), so
-// that each u16 output, stored bond and emission in the smallest unit equals the chain's.
+// new bonds out. It reproduces subtensor's epoch (pallets/subtensor/src/epoch; see
+// docs/yuma.md "§1 Source, place and inputs" and "§2 What one epoch computes") bit for
+// bit: every step in subtensor's order, in the same fixed-point types (I32F32 as Fixed,
+// I64F64 for stake, I96F32 for emissions) with the same rounding (floored products,
+// truncated quotients, saturation, substrate-fixed's exp series; docs/yuma.md "§4
+// Fixed-point rounding"), so that each u16 output, stored bond and emission in the
+// smallest unit equals the chain's.
 //
 // Epoch runs epoch_mechanism, the sparse epoch the chain executes; EpochDense runs
 // epoch_dense_mechanism, subtensor's dense variant, which differs from it exactly where

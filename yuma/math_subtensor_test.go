@@ -95,7 +95,7 @@ func TestSubtensorMathVecU16MaxUpscaleToU16(t *testing.T) {
 		{[]uint16{65535, 65535}, []uint16{65535, 65535}},
 		{[]uint16{0, 1, 65534}, []uint16{0, 1, 65535}},
 		{[]uint16{0, 1, 2, 3, 4, 65533, 65535}, []uint16{0, 1, 2, 3, 4, 65533, 65535}},
-		// research/yuma.md §5.
+		// docs/yuma.md "§5 Weights as submitted and as stored".
 		{[]uint16{43690, 21845}, []uint16{65535, 32768}},
 	}
 	for i, c := range cases {
@@ -302,7 +302,7 @@ func TestSubtensorMathFixedConversions(t *testing.T) {
 		t.Errorf("u16_proportion_to_fixed(65535) = %v, want 1", got)
 	}
 	if got := U16Proportion(36044).ToU16Proportion(); got != 36043 {
-		t.Errorf("round trip of 36044 = %d, want 36043 (research/yuma.md §4)", got)
+		t.Errorf("round trip of 36044 = %d, want 36043 (docs/yuma.md §4 Fixed-point rounding)", got)
 	}
 	if got := FixedFromInt(-1).ToU16(); got != 0 {
 		t.Errorf("fixed_to_u16(-1) = %d, want 0", got)
@@ -310,7 +310,7 @@ func TestSubtensorMathFixedConversions(t *testing.T) {
 	if got := FixedFromInt(70000).ToU16(); got != math.MaxUint16 {
 		t.Errorf("fixed_to_u16(70000) = %d, want 65535", got)
 	}
-	// I64F64 -> I32F32 of 0.9 and the EMA alpha (research/yuma.md §4).
+	// I64F64 -> I32F32 of 0.9 and the EMA alpha (docs/yuma.md "§4 Fixed-point rounding").
 	if got := ratioI64F64ToFixed(900_000, 1_000_000); got != 3865470566 {
 		t.Errorf("0.9 as I64F64->I32F32 = %d, want 3865470566", got)
 	}

@@ -79,7 +79,7 @@ type EpochResult struct {
 }
 
 // FieldError reports an invalid EpochState; Field uses the names of the JSON epoch state
-// (research/yuma.md §9), with an index where one element is at fault.
+// (docs/yuma.md "§9 The epoch-state JSON"), with an index where one element is at fault.
 type FieldError struct {
 	Field string
 	Msg   string

@@ -1,5 +1,5 @@
 // Package yumajson reads and writes the Yuma epoch state and results as JSON, in the format
-// of research/yuma.md §9 that `tessera yuma simulate` uses. Decoding is strict: unknown
+// of docs/yuma.md "§9 The epoch-state JSON" that `tessera yuma simulate` uses. Decoding is strict: unknown
 // fields, values outside their type's range, non-integers, and vectors whose length
 // disagrees with n are rejected with a *yuma.FieldError naming the field (and index).
 package yumajson
@@ -23,7 +23,7 @@ type State struct {
 	Sparse bool
 }
 
-// Defaults applied to optional fields (the runtime's defaults, research/yuma.md §3).
+// Defaults applied to optional fields: a new subnet's (docs/yuma.md "§3 Defaults").
 const (
 	DefaultKappa                 = 32_767
 	DefaultBondsPenalty          = 65_535
@@ -397,7 +397,8 @@ func runIn(ws *yuma.Workspace, st *State) (*yuma.EpochResult, error) {
 // Pair is a [uid, value] pair, encoded as a two-element JSON array.
 type Pair [2]uint16
 
-// Output is an epoch's results as JSON, with the field names of research/yuma.md §9.
+// Output is an epoch's results as JSON, with the field names of docs/yuma.md "§9 The
+// epoch-state JSON".
 type Output struct {
 	CurrentBlock       uint64   `json:"current_block"`
 	Active             []bool   `json:"active"`

@@ -1,0 +1,411 @@
+package yuma
+
+import "math/bits"
+
+// This file holds the consensus step: subtensor's stake-weighted median of every column
+// (weighted_median_col_sparse), computed as the weighted quantile it equals (columnQuantile)
+// on columns gathered a block at a time, and the literal search it is checked against.
+
+// weightedMedianColSparse is weighted_median_col_sparse: for every column, the stake-weighted
+// median (at majority kappa) of the scores of the rows with positive stake, absent entries
+// counting as 0, voters in row order.
+//
+// Subtensor materialises a columns × voters score matrix. Here the columns are gathered a
+// block at a time into a reused buffer: when every voter row is stored in ascending column
+// order (what set_weights-sorted chains hold) by walking the voter rows with one cursor
+// each (consensusAscending); otherwise through a compressed-column copy built in O(nnz)
+// (consensusCompressed).
+// Each column's median is then selected by columnQuantile, which returns what subtensor's
+// search returns without its pivots. known asserts that the rows are ascending and hold
+// normalised weights (0 ≤ w ≤ 1, so they pack into scored); otherwise both are checked, and
+// scores that do not pack take subtensor's index-based search.
+func weightedMedianColSparse(stake []Fixed, m sparse, n int, kappa Fixed, known bool) []Fixed {
+	var useStake []Fixed
+	var voters []int // rows with positive stake, in order
+	for i, s := range stake {
+		if s > 0 {
+			voters = append(voters, i)
+			useStake = append(useStake, s)
+		}
+	}
+	rows := make([][]cell, len(voters)) // the voters' weight rows
+	for v, i := range voters {
+		if i < len(m) {
+			rows[v] = m[i]
+		}
+	}
+	normalize(useStake)
+	stakeSum := sumFixed(useStake)
+	minority := stakeSum.SatSub(kappa)
+
+	sorted, packs := true, true
+	if !known {
+		sorted, packs = ascendingPacked(rows, n)
+	}
+	if !packs {
+		return weightedMedianColLiteral(useStake, voters, m, n, minority, stakeSum)
+	}
+	out := make([]Fixed, n)
+	ms := newMedianScratch(useStake)
+	if sorted && len(rows) >= 2 {
+		consensusAscending(rows, ms, n, minority, stakeSum, out)
+	} else {
+		consensusCompressed(rows, ms, n, minority, stakeSum, out)
+	}
+	return out
+}
+
+// ascendingPacked reports whether every row is in strictly ascending column order (below
+// n), and whether every score in them packs into a scored.
+func ascendingPacked(rows [][]cell, n int) (sorted, packs bool) {
+	sorted, packs = true, true
+	for _, row := range rows {
+		if !ascending(row, n) {
+			sorted = false
+		}
+		for _, c := range row {
+			if !packable(c.v) {
+				packs = false
+			}
+		}
+	}
+	return sorted, packs
+}
+
+// consensusCompressed is consensusAscending for rows in any order (scores that pack): the
+// rows are copied into compressed columns, for each column the (voter, value) pairs in row
+// order, where a later duplicate in a row overwrites an earlier one, as in subtensor; then
+// each column's quantile is selected.
+func consensusCompressed(rows [][]cell, m *medianScratch, n int, minority, total Fixed, out []Fixed) {
+	k := len(rows)
+	counts := make([]int, n+1)
+	for _, row := range rows {
+		for _, c := range row {
+			if int(c.j) < n {
+				counts[c.j+1]++
+			}
+		}
+	}
+	for j := 0; j < n; j++ {
+		counts[j+1] += counts[j]
+	}
+	type vv struct {
+		k int
+		v Fixed
+	}
+	entries := make([]vv, counts[n])
+	fill := append([]int(nil), counts[:n]...)
+	for v, row := range rows {
+		for _, c := range row {
+			if int(c.j) < n {
+				entries[fill[c.j]] = vv{v, c.v}
+				fill[c.j]++
+			}
+		}
+	}
+	score := make([]Fixed, k)
+	for j := 0; j < n; j++ {
+		clear(score)
+		for _, e := range entries[counts[j]:counts[j+1]] {
+			score[e.k] = e.v
+		}
+		col := m.b[0][:k]
+		var or uint64
+		for v := range k {
+			col[v] = mkScored(score[v], v)
+			or |= uint64(score[v])
+		}
+		out[j] = columnQuantile(m, col, or, minority, total)
+	}
+}
+
+// weightedMedianColLiteral is weighted_median_col_sparse with subtensor's index-based
+// weighted_median, for scores outside the packed range (never met by normalised weights).
+func weightedMedianColLiteral(useStake []Fixed, voters []int, m sparse, n int, minority, stakeSum Fixed) []Fixed {
+	k := len(useStake)
+	out := make([]Fixed, n)
+	cols := make([][]Fixed, n)
+	for j := range cols {
+		cols[j] = make([]Fixed, k)
+	}
+	for v, i := range voters {
+		if i < len(m) {
+			for _, c := range m[i] {
+				if int(c.j) < n {
+					cols[c.j][v] = c.v
+				}
+			}
+		}
+	}
+	idx := make([]int, k)
+	for i := range idx {
+		idx[i] = i
+	}
+	var bufs [3][]int
+	for j := range out {
+		out[j] = weightedMedian(useStake, cols[j], idx, minority, 0, stakeSum, &bufs)
+	}
+	return out
+}
+
+// consensusAscending fills out with the consensus median of every column of rows (one per
+// voter, in voter order, each in strictly ascending column order with scores that pack),
+// absent entries counting as 0. Columns are taken medianBlock at a time: every voter row's
+// cursor copies its part of the block into a column-major buffer (a plain copy where the
+// row holds all of the block's columns), then each column's quantile is selected from its
+// contiguous entries.
+func consensusAscending(rows [][]cell, m *medianScratch, n int, minority, total Fixed, out []Fixed) {
+	const medianBlock = 64
+	k := len(rows)
+	pos := make([]int, k)
+	// Columns are stride entries apart; the padding keeps the block's column starts off a
+	// power-of-two spacing, which would map them to a few cache sets.
+	stride := k + 8
+	blk := make([]scored, medianBlock*stride)
+	var ors [medianBlock]uint64
+	for j0 := 0; j0 < n; j0 += medianBlock {
+		w := min(medianBlock, n-j0)
+		clear(ors[:])
+		for v, r := range rows {
+			p := pos[v]
+			if p+w <= len(r) && int(r[p].j) == j0 && int(r[p+w-1].j) == j0+w-1 {
+				// Ascending and distinct: the row holds exactly columns j0..j0+w-1 here.
+				for c, e := range r[p : p+w] {
+					blk[c*stride+v] = mkScored(e.v, v)
+					ors[c] |= uint64(e.v)
+				}
+				pos[v] = p + w
+				continue
+			}
+			for c := range w {
+				var sc Fixed
+				if p < len(r) && int(r[p].j) == j0+c {
+					sc = r[p].v
+					p++
+				}
+				blk[c*stride+v] = mkScored(sc, v)
+				ors[c] |= uint64(sc)
+			}
+			pos[v] = p
+		}
+		for c := range w {
+			out[j0+c] = columnQuantile(m, blk[c*stride:c*stride+k], ors[c], minority, total)
+		}
+	}
+}
+
+// The consensus median does not depend on the search's pivots. Let the voters' scores be
+// x_v with stakes s_v ≥ 0 summing to T, and for a score y let L(y) = Σ{s_v : x_v < y} and
+// LE(y) = Σ{s_v : x_v ≤ y}. Subtensor's weighted_median (weightedMedian, literally) keeps
+// the current candidates as a run of consecutive scores in sorted order with lo = L of its
+// smallest and hi = LE of its largest (exact integer sums: the stakes are normalised, so
+// nothing saturates), and for a pivot p descends into the scores below p when minority <
+// L(p), into those above when LE(p) ≤ minority, and otherwise returns p (a side is only
+// entered if it is non-empty; each step removes the pivot, so the iteration limit is
+// never reached).
+//
+//   - If 0 ≤ minority < T, then lo ≤ minority < hi holds initially and after every step.
+//     Under it, an empty lower side means L(p) = lo ≤ minority and an empty upper side
+//     means LE(p) = hi > minority, so p is returned exactly when L(p) ≤ minority < LE(p).
+//     The bands [L(y), LE(y)) of the distinct scores partition [0, T) (a score whose
+//     stakes are all zero has an empty band), so exactly one score qualifies, whatever the
+//     pivots: the smallest y with LE(y) > minority.
+//   - If minority < 0, every L(p) ≥ 0 > minority: the search descends while a lower side
+//     exists and returns the smallest score.
+//   - If minority ≥ T, every LE(p) ≤ T ≤ minority and L(p) ≤ minority: it ascends while an
+//     upper side exists and returns the largest score.
+//
+// So the median is the smallest score y with LE(y) > minority, or the largest score if
+// there is none — a weighted quantile that any selection method may compute.
+// columnQuantile does so by radix selection on the score bits, which needs no pivots;
+// TestColumnQuantileMatchesSubtensor checks it against the literal search.
+
+// radixBits is the number of score bits columnQuantile's histograms resolve per pass.
+const radixBits = 6
+
+// columnQuantile returns subtensor's weighted median of the column in col (every voter's
+// entry, scores non-negative), given the bitwise OR of its scores, the minority stake point
+// and the total stake T of m.stake. col is overwritten; it must not be m.b[1] or m.b[2].
+//
+// Each pass sums the stake of the candidates per bucket of radixBits score bits (the top
+// ones not yet shared by all candidates), finds the bucket whose stake band holds the
+// minority point and keeps only its entries; once a few candidates are left, or they all
+// share one score, the literal search finishes on them with their band as [lo, hi).
+func columnQuantile(m *medianScratch, col []scored, or uint64, minority, total Fixed) Fixed {
+	if or == 0 {
+		return 0 // every score is zero
+	}
+	if minority < 0 || minority >= total {
+		var lo, hi Fixed = MaxFixed, 0
+		for _, e := range col {
+			lo, hi = minF(lo, e.score()), maxF(hi, e.score())
+		}
+		if minority < 0 {
+			return lo
+		}
+		return hi
+	}
+	stake := m.stake
+	cur := col
+	var lo Fixed
+	hi := total
+	shift := uint(max(bits.Len64(or)-radixBits, 0))
+	next := 1
+	for len(cur) > 16 {
+		var hist [1 << radixBits]Fixed
+		for _, e := range cur {
+			hist[(uint64(e.score())>>shift)&(1<<radixBits-1)] += stake[e.voter()]
+		}
+		b := 0
+		for ; b < len(hist)-1 && lo+hist[b] <= minority; b++ {
+			lo += hist[b]
+		}
+		hi = lo + hist[b]
+		dst := m.b[next][:len(cur)]
+		w := 0
+		for _, e := range cur {
+			dst[w] = e
+			w += b2i((uint64(e.score())>>shift)&(1<<radixBits-1) == uint64(b))
+		}
+		cur = dst[:w]
+		next = 3 - next // alternate between m.b[1] and m.b[2]
+		if shift == 0 {
+			return cur[0].score() // the candidates share every bit: one score
+		}
+		shift = uint(max(int(shift)-radixBits, 0))
+	}
+	search := m.b[0][:len(cur)]
+	copy(search, cur)
+	return medianSearch(m, search, minority, lo, hi)
+}
+
+// medianSearch is weightedMedian on the entries in cur (a slice of one of m's buffers, not
+// m.b[1] or m.b[2]), held by value: the same mid-pivot search with the same stable
+// partitions, without the indirection through an index list. The buffers rotate roles
+// (current partition, lower, upper); each keeps its full capacity.
+func medianSearch(m *medianScratch, cur []scored, minority, lo, hi Fixed) Fixed {
+	c, l, u := 0, 1, 2
+	m.b[c] = cur[:cap(cur)]
+	stake := m.stake
+	limit := len(cur)
+	for iter := 0; ; {
+		n := len(cur)
+		if n == 0 {
+			return 0
+		}
+		if n == 1 {
+			return cur[0].score()
+		}
+		pivot := cur[n/2].score()
+		// Stable partition without data-dependent branches: each element is written to
+		// both outputs and the write positions advance by the comparison results (a
+		// random score order would otherwise mispredict half the branches). The stake sums
+		// are of normalised stakes (total ≤ 1), so plain addition equals the saturating
+		// addition of subtensor.
+		lower, upper := m.b[l][:n], m.b[u][:n]
+		var nl, nu int
+		var loStake, hiStake Fixed
+		for _, e := range cur {
+			lower[nl], upper[nu] = e, e
+			sc, st := e.score(), stake[e.voter()]
+			isLo, isHi := b2i(sc < pivot), b2i(sc > pivot)
+			nl += isLo
+			nu += isHi
+			loStake += st & Fixed(-isLo)
+			hiStake += st & Fixed(-isHi)
+		}
+		lower, upper = lower[:nl], upper[:nu]
+		switch {
+		case minority < lo.SatAdd(loStake) && len(lower) > 0:
+			hi = lo.SatAdd(loStake)
+			c, l = l, c
+			cur = lower
+		case hi.SatSub(hiStake) <= minority && len(upper) > 0:
+			lo = hi.SatSub(hiStake)
+			c, u = u, c
+			cur = upper
+		default:
+			return pivot
+		}
+		iter++
+		if iter > limit {
+			return 0
+		}
+	}
+}
+
+// scored is one voter's entry in a weighted median, packed into 8 bytes to halve the data
+// the search moves: the score (a normalised weight, 0 ≤ score < 2^48) in the high 48 bits,
+// the voter's index (< 2^16) in the low 16. Its stake is looked up by index.
+type scored uint64
+
+func mkScored(score Fixed, voter int) scored { return scored(uint64(score)<<16 | uint64(voter)) }
+func (e scored) score() Fixed                { return Fixed(uint64(e) >> 16) }
+func (e scored) voter() int                  { return int(e & 0xffff) }
+
+// packable reports whether a score can be held in a scored.
+func packable(v Fixed) bool { return uint64(v)>>48 == 0 }
+
+// medianScratch holds the voters' stakes and the three buffers of the search, each with
+// capacity for every voter. The caller fills b[0] with the column's voters.
+type medianScratch struct {
+	stake []Fixed
+	b     [3][]scored
+}
+
+func newMedianScratch(stake []Fixed) *medianScratch {
+	m := medianScratch{stake: stake}
+	for i := range m.b {
+		m.b[i] = make([]scored, len(stake))
+	}
+	return &m
+}
+
+// weightedMedian is subtensor's weighted_median, literally: a partition search that pivots on
+// the middle element of the current index list, returning the pivot once the minority stake
+// point falls inside the pivot's band. bufs are three scratch slices reused across calls.
+func weightedMedian(stake, score []Fixed, idx []int, minority, lo, hi Fixed, bufs *[3][]int) Fixed {
+	cur := append(bufs[0][:0], idx...)
+	lower, upper := bufs[1][:0], bufs[2][:0]
+	defer func() { bufs[0], bufs[1], bufs[2] = cur, lower, upper }()
+	limit := len(idx)
+	for iter := 0; ; {
+		n := len(cur)
+		if n == 0 {
+			return 0
+		}
+		if n == 1 {
+			return score[cur[0]]
+		}
+		pivot := score[cur[n/2]]
+		var loStake, hiStake Fixed
+		for _, k := range cur {
+			s := score[k]
+			if s == pivot {
+				continue
+			}
+			if s < pivot {
+				loStake = loStake.SatAdd(stake[k])
+				lower = append(lower, k)
+			} else {
+				hiStake = hiStake.SatAdd(stake[k])
+				upper = append(upper, k)
+			}
+		}
+		switch {
+		case minority < lo.SatAdd(loStake) && len(lower) > 0:
+			cur, lower = lower, cur
+			hi = lo.SatAdd(loStake)
+		case hi.SatSub(hiStake) <= minority && len(upper) > 0:
+			cur, upper = upper, cur
+			lo = hi.SatSub(hiStake)
+		default:
+			return pivot
+		}
+		lower, upper = lower[:0], upper[:0]
+		iter++
+		if iter > limit {
+			return 0
+		}
+	}
+}
