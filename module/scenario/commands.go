@@ -107,16 +107,13 @@ func (h *Harness) tx(d *datadriven.TestData) (string, error) {
 		return "", err
 	}
 	var out strings.Builder
+	given := env.Nonce
 	for i, line := range inputLines(d.Input) {
 		if env.Msg, err = h.message(line); err != nil {
 			return "", err
 		}
-		if explicitNonce && i > 0 {
-			env.Nonce++
-		} else if !explicitNonce {
-			if env.Nonce, err = h.signerNonce(signer.Public()); err != nil {
-				return "", err
-			}
+		if env.Nonce, err = h.lineNonce(signer.Public(), given, explicitNonce, i); err != nil {
+			return "", err
 		}
 		verdict, err := h.offer(signer, from, line, env)
 		if err != nil {
@@ -142,6 +139,15 @@ func (h *Harness) envelope(args *Args) (env tx.Envelope, explicitNonce bool, err
 		}
 	}
 	return env, explicitNonce, args.Unused()
+}
+
+// lineNonce is the nonce of a command's i-th message line: the given nonce counting up,
+// or else the signer's next one.
+func (h *Harness) lineNonce(signer keys.PublicKey, given uint64, explicit bool, i int) (uint64, error) {
+	if explicit {
+		return given + uint64(i), nil
+	}
+	return h.signerNonce(signer)
 }
 
 // signerNonce is the nonce the signer's next transaction must use: one past its last in
@@ -226,7 +232,10 @@ func (h *Harness) nextBlockTime(d *datadriven.TestData) (time.Time, error) {
 	}
 	at := h.blockTime.Add(time.Second)
 	if args.Has("time") {
-		s, _ := args.String("time")
+		s, err := args.String("time")
+		if err != nil {
+			return at, err
+		}
 		if at, err = time.Parse(time.RFC3339, s); err != nil {
 			return at, fmt.Errorf("%w: time: %v", ErrBadArg, err)
 		}
