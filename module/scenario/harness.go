@@ -11,6 +11,8 @@ import (
 
 	"github.com/tessera-net/tessera/app"
 	"github.com/tessera-net/tessera/keys"
+	"github.com/tessera-net/tessera/module"
+	"github.com/tessera-net/tessera/modules"
 	"github.com/tessera-net/tessera/store"
 )
 
@@ -61,13 +63,26 @@ func New(newChain NewChain, msgs MsgBuilders) *Harness {
 	return &Harness{newChain: newChain, msgs: msgs, names: NewNames()}
 }
 
-// NewApp is the NewChain of the real application over an in-memory store.
-func NewApp() (Chain, error) {
-	a, err := app.New(store.OpenMemory(), app.Options{})
-	if err != nil {
-		return nil, err
+// NewApp is the NewChain of the real application, with the chain's registry of modules
+// (modules.Builtin), over an in-memory store.
+func NewApp() (Chain, error) { return NewAppWith()() }
+
+// NewAppWith is NewApp with further modules after the built-in ones, each built by a
+// function that may wire it to the built-in keepers (as a new module's test does before
+// the module joins the registry).
+func NewAppWith(extra ...func(set *modules.Set) module.Module) NewChain {
+	return func() (Chain, error) {
+		set := modules.Builtin()
+		mods := set.Modules
+		for _, e := range extra {
+			mods = append(mods, e(set))
+		}
+		a, err := app.New(store.OpenMemory(), app.Options{Modules: mods, Ante: set.Ante})
+		if err != nil {
+			return nil, err
+		}
+		return a, nil
 	}
-	return a, nil
 }
 
 // Run runs the scenario file at path on the real application (NewApp), with the message
@@ -76,11 +91,18 @@ func NewApp() (Chain, error) {
 // under -rewrite, is written into the file.
 func Run(t *testing.T, path string, tables ...MsgBuilders) {
 	t.Helper()
+	RunOn(t, path, NewApp, tables...)
+}
+
+// RunOn is Run on the chains newChain makes (NewAppWith for a module not yet in the
+// registry).
+func RunOn(t *testing.T, path string, newChain NewChain, tables ...MsgBuilders) {
+	t.Helper()
 	msgs, err := Merge(tables...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := New(NewApp, msgs)
+	h := New(newChain, msgs)
 	datadriven.RunTest(t, path, func(t *testing.T, d *datadriven.TestData) string {
 		out, err := h.Command(d)
 		if err != nil {

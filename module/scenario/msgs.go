@@ -94,7 +94,7 @@ func buildSetTake(a *Args) (tx.Msg, error) {
 
 // SubnetsMsgs are the subnets module's messages that staking needs to have hotkeys:
 //
-//	create hotkey=ACCOUNT                        (locks the chain's lock cost)
+//	create hotkey=ACCOUNT [mechanism=NAME]       (locks the chain's lock cost)
 //	register netuid=N hotkey=ACCOUNT [max_burn=TOKENS]
 func SubnetsMsgs() MsgBuilders {
 	return MsgBuilders{"create": buildCreate, "register": buildRegister}
@@ -105,7 +105,13 @@ func buildCreate(a *Args) (tx.Msg, error) {
 	if err != nil {
 		return tx.Msg{}, err
 	}
-	return subnets.NewCreate(hot)
+	mech := ""
+	if a.Has("mechanism") {
+		if mech, err = a.String("mechanism"); err != nil {
+			return tx.Msg{}, err
+		}
+	}
+	return subnets.NewCreate(hot, mech)
 }
 
 func buildRegister(a *Args) (tx.Msg, error) {
