@@ -1,7 +1,9 @@
 package app
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"testing"
 	"time"
@@ -33,7 +35,13 @@ func mustPair(t *testing.T, uri string) *keys.Pair {
 
 func newHarness(t *testing.T, balances map[string]uint64) *harness {
 	t.Helper()
-	a, err := New(store.OpenMemory(), Options{})
+	return newHarnessWith(t, balances, Options{})
+}
+
+// newHarnessWith is newHarness with the App built with opts.
+func newHarnessWith(t *testing.T, balances map[string]uint64, opts Options) *harness {
+	t.Helper()
+	a, err := New(store.OpenMemory(), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,7 +85,9 @@ func (h *harness) checkTx(b []byte) *abci.ResponseCheckTx {
 func (h *harness) block(txs ...[]byte) *abci.ResponseFinalizeBlock {
 	h.t.Helper()
 	h.height++
-	r, err := h.app.FinalizeBlock(context.Background(), &abci.RequestFinalizeBlock{Txs: txs, Height: h.height, Time: time.Unix(1_700_000_000+h.height, 0)})
+	r, err := h.app.FinalizeBlock(context.Background(), &abci.RequestFinalizeBlock{
+		Txs: txs, Height: h.height, Time: blockTime(h.height), Hash: blockHash(h.height), ProposerAddress: testProposer,
+	})
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -86,6 +96,16 @@ func (h *harness) block(txs ...[]byte) *abci.ResponseFinalizeBlock {
 	}
 	return r
 }
+
+// blockTime, blockHash and testProposer are what the harness's block at a height carries.
+func blockTime(height int64) time.Time { return time.Unix(1_700_000_000+height, 0) }
+
+func blockHash(height int64) []byte {
+	h := sha256.Sum256([]byte{byte(height >> 8), byte(height)})
+	return h[:]
+}
+
+var testProposer = bytes.Repeat([]byte{0xA1}, 20)
 
 func (h *harness) account(p keys.PublicKey) accounts.Account {
 	r, _ := h.app.store.Committed(0)
