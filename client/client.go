@@ -119,26 +119,30 @@ type QueryError struct {
 // Error returns the application's log line.
 func (e *QueryError) Error() string { return e.Log }
 
-// Query runs an application query ("/accounts/account/<addr>") at a height (0: latest)
-// and decodes its JSON answer into out.
-func (c *Client) Query(ctx context.Context, path string, height int64, out any) error {
+// Query runs an application query ("/accounts/account/<addr>") at a height (0: latest),
+// decodes its JSON answer into out, and returns the height of the state it answered from
+// (the latest committed one when height is 0). A refusal is a *QueryError.
+func (c *Client) Query(ctx context.Context, path string, height int64, out any) (int64, error) {
+	if height < 0 {
+		return 0, fmt.Errorf("%w: query %s at height %d", ErrInvalidInput, path, height)
+	}
 	r, err := c.rpc.ABCIQueryWithOptions(ctx, path, nil, rpcclient.ABCIQueryOptions{Height: height})
 	if err != nil {
-		return fmt.Errorf("query %s: %w", path, err)
+		return 0, fmt.Errorf("query %s: %w", path, err)
 	}
 	if r.Response.Code != 0 {
-		return &QueryError{Code: tx.Code(r.Response.Code), Log: r.Response.Log}
+		return 0, &QueryError{Code: tx.Code(r.Response.Code), Log: r.Response.Log}
 	}
 	if err := json.Unmarshal(r.Response.Value, out); err != nil {
-		return fmt.Errorf("query %s: decode answer: %w", path, err)
+		return 0, fmt.Errorf("query %s: decode answer: %w", path, err)
 	}
-	return nil
+	return r.Response.Height, nil
 }
 
 // Account reads an account (zero balance and nonce for one never seen).
 func (c *Client) Account(ctx context.Context, pub keys.PublicKey) (*accounts.AccountView, error) {
 	var v accounts.AccountView
-	if err := c.Query(ctx, "/accounts/account/"+pub.Hex(), 0, &v); err != nil {
+	if _, err := c.Query(ctx, "/accounts/account/"+pub.Hex(), 0, &v); err != nil {
 		return nil, err
 	}
 	return &v, nil

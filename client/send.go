@@ -103,7 +103,7 @@ func (s *Signer) Sign(ctx context.Context, msg tx.Msg) ([]byte, error) {
 	}
 	if s.Fee == 0 {
 		var p accounts.Params
-		if err := s.c.Query(ctx, "/accounts/params", 0, &p); err != nil {
+		if _, err := s.c.Query(ctx, "/accounts/params", 0, &p); err != nil {
 			return nil, err
 		}
 		s.Fee = p.MinFee
