@@ -239,7 +239,7 @@ func (s *server) query(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	var out json.RawMessage
-	if err := s.c.Query(r.Context(), "/"+r.PathValue("path"), h, &out); err != nil {
+	if _, err := s.c.Query(r.Context(), "/"+r.PathValue("path"), h, &out); err != nil {
 		s.fail(w, err)
 		return
 	}

@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"runtime"
 	"sync"
+	"time"
 
 	abci "github.com/cometbft/cometbft/abci/types"
 
@@ -51,10 +52,17 @@ type App struct {
 	// block execution (consensus connection only)
 	block       *store.Cache
 	blockHeight int64
+	blockTime   time.Time // the time of the block being executed, handed to the mempool at Commit
 
 	// mempool checking
 	checkMu sync.Mutex
 	check   *store.Cache
+	// checkHeight and checkTime are the height of the block a checked transaction will
+	// enter (the last committed height + 1) and the last committed block's time.
+	// checkHeight 0: not known yet (no Commit since the App was built), taken from the
+	// store on first use.
+	checkHeight int64
+	checkTime   time.Time
 
 	verified *sigCache // signatures CheckTx already verified
 }
@@ -219,8 +227,15 @@ func (a *App) checkStateful(t *tx.Tx) error {
 	}
 	a.checkMu.Lock()
 	defer a.checkMu.Unlock()
+	if a.checkHeight == 0 {
+		// The check view was opened over the latest committed version (or the genesis
+		// state, before any version is committed).
+		last, _ := a.store.LastCommit()
+		a.checkHeight = last + 1
+	}
 	c := store.NewCache(a.check)
-	if _, err := a.runTx(&module.Context{KV: c, ChainID: t.ChainID, Check: true}, t); err != nil {
+	ctx := &module.Context{KV: c, ChainID: t.ChainID, Height: a.checkHeight, Time: a.checkTime, Check: true}
+	if _, err := a.runTx(ctx, t); err != nil {
 		return err
 	}
 	return c.Write(a.check)
@@ -249,13 +264,23 @@ func (a *App) runTx(ctx *module.Context, t *tx.Tx) (paid bool, err error) {
 	return true, msgKV.Write(ctx.KV)
 }
 
-// FinalizeBlock executes a decided block: every transaction in order, then the modules'
-// end-of-block work, and returns the results and the new app hash.
+// FinalizeBlock executes a decided block: the modules' start-of-block work, every
+// transaction in order, then the modules' end-of-block work, and returns the results and
+// the new app hash. Block events are the start's followed by the end's.
 func (a *App) FinalizeBlock(_ context.Context, req *abci.RequestFinalizeBlock) (*abci.ResponseFinalizeBlock, error) {
 	done := a.metrics.blockTimer()
 	a.block = store.NewCache(a.store.Working())
-	a.blockHeight = req.Height
+	a.blockHeight, a.blockTime = req.Height, req.Time
 	chainID := a.ChainID()
+
+	ctx := blockContext(a.block, chainID, req)
+	for _, m := range a.modules {
+		if bb, ok := m.(module.BeginBlocker); ok {
+			if err := bb.BeginBlock(ctx); err != nil {
+				return nil, fmt.Errorf("start of block %d in module %s: %w", req.Height, m.Name(), err)
+			}
+		}
+	}
 
 	decoded := a.decodeAndVerify(req.Txs)
 	results := make([]*abci.ExecTxResult, len(req.Txs))
@@ -263,7 +288,6 @@ func (a *App) FinalizeBlock(_ context.Context, req *abci.RequestFinalizeBlock) (
 		results[i] = a.deliver(chainID, req, d)
 	}
 
-	ctx := &module.Context{KV: a.block, ChainID: chainID, Height: req.Height, Time: req.Time}
 	for _, m := range a.modules {
 		if eb, ok := m.(module.EndBlocker); ok {
 			if err := eb.EndBlock(ctx); err != nil {
@@ -281,6 +305,11 @@ func (a *App) FinalizeBlock(_ context.Context, req *abci.RequestFinalizeBlock) (
 		Events:    ctx.Events(),
 		AppHash:   a.store.WorkingHash(),
 	}, nil
+}
+
+// blockContext is the context of block req's execution over kv.
+func blockContext(kv store.KV, chainID string, req *abci.RequestFinalizeBlock) *module.Context {
+	return &module.Context{KV: kv, ChainID: chainID, Height: req.Height, Time: req.Time, BlockHash: req.Hash, Proposer: req.ProposerAddress}
 }
 
 type decodedTx struct {
@@ -329,7 +358,7 @@ func (a *App) deliver(chainID string, req *abci.RequestFinalizeBlock, d decodedT
 		return fail(tx.Errorf(tx.CodeWrongChainID, "transaction is for chain %q, this is %q", d.t.ChainID, chainID))
 	}
 	c := store.NewCache(a.block)
-	ctx := &module.Context{KV: c, ChainID: chainID, Height: req.Height, Time: req.Time}
+	ctx := blockContext(c, chainID, req)
 	paid, err := a.runTx(ctx, d.t)
 	if tx.CodeOf(err) == tx.CodeInternal {
 		a.log.Error("transaction failed internally", "height", req.Height, "tx", fmt.Sprintf("%X", d.t.Hash), "err", err)
@@ -353,7 +382,8 @@ func (a *App) deliver(chainID string, req *abci.RequestFinalizeBlock, d decodedT
 	return &abci.ExecTxResult{Code: 0, Events: events}
 }
 
-// Commit saves the block's state as a new version and resets the mempool's view to it.
+// Commit saves the block's state as a new version and resets the mempool's view to it:
+// transactions are then checked at the next height and this block's time.
 func (a *App) Commit(context.Context, *abci.RequestCommit) (*abci.ResponseCommit, error) {
 	_, version, err := a.store.Commit()
 	if err != nil {
@@ -365,6 +395,7 @@ func (a *App) Commit(context.Context, *abci.RequestCommit) (*abci.ResponseCommit
 	}
 	a.checkMu.Lock()
 	a.check.Reset(committed)
+	a.checkHeight, a.checkTime = version+1, a.blockTime
 	a.checkMu.Unlock()
 	a.metrics.height.Set(float64(version))
 	return &abci.ResponseCommit{}, nil

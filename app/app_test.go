@@ -1,11 +1,14 @@
 package app
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"testing"
 	"time"
 
+	"github.com/tessera-net/tessera/module"
 	"github.com/tessera-net/tessera/modules"
 	accountskeeper "github.com/tessera-net/tessera/modules/accounts/keeper"
 
@@ -37,8 +40,14 @@ func mustPair(t *testing.T, uri string) *keys.Pair {
 
 func newHarness(t *testing.T, balances map[string]uint64) *harness {
 	t.Helper()
+	return newHarnessWith(t, balances)
+}
+
+// newHarnessWith is newHarness with further modules after the built-in ones.
+func newHarnessWith(t *testing.T, balances map[string]uint64, extra ...module.Module) *harness {
+	t.Helper()
 	set := modules.Builtin()
-	a, err := New(store.OpenMemory(), Options{Modules: set.Modules, Ante: set.Ante})
+	a, err := New(store.OpenMemory(), Options{Modules: append(set.Modules, extra...), Ante: set.Ante})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,7 +91,9 @@ func (h *harness) checkTx(b []byte) *abci.ResponseCheckTx {
 func (h *harness) block(txs ...[]byte) *abci.ResponseFinalizeBlock {
 	h.t.Helper()
 	h.height++
-	r, err := h.app.FinalizeBlock(context.Background(), &abci.RequestFinalizeBlock{Txs: txs, Height: h.height, Time: time.Unix(1_700_000_000+h.height, 0)})
+	r, err := h.app.FinalizeBlock(context.Background(), &abci.RequestFinalizeBlock{
+		Txs: txs, Height: h.height, Time: blockTime(h.height), Hash: blockHash(h.height), ProposerAddress: testProposer,
+	})
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -91,6 +102,16 @@ func (h *harness) block(txs ...[]byte) *abci.ResponseFinalizeBlock {
 	}
 	return r
 }
+
+// blockTime, blockHash and testProposer are what the harness's block at a height carries.
+func blockTime(height int64) time.Time { return time.Unix(1_700_000_000+height, 0) }
+
+func blockHash(height int64) []byte {
+	h := sha256.Sum256([]byte{byte(height >> 8), byte(height)})
+	return h[:]
+}
+
+var testProposer = bytes.Repeat([]byte{0xA1}, 20)
 
 func (h *harness) account(p keys.PublicKey) accounts.Account {
 	r, _ := h.app.store.Committed(0)

@@ -46,13 +46,15 @@ func (a *App) Query(_ context.Context, req *abci.RequestQuery) (*abci.ResponseQu
 		}
 		return resp, nil
 	}
-	r, err := a.store.Committed(req.Height)
-	if err != nil {
-		return fail(err)
-	}
+	// The height first, then that version: a block committed in between must not make
+	// the answer claim a height it is not from.
 	height := req.Height
 	if height == 0 {
 		height, _ = a.store.LastCommit()
+	}
+	r, err := a.store.Committed(height)
+	if err != nil {
+		return fail(err)
 	}
 	var answer any
 	if path == "chain" {

@@ -119,26 +119,30 @@ type QueryError struct {
 // Error returns the application's log line.
 func (e *QueryError) Error() string { return e.Log }
 
-// Query runs an application query ("/accounts/account/<addr>") at a height (0: latest)
-// and decodes its JSON answer into out.
-func (c *Client) Query(ctx context.Context, path string, height int64, out any) error {
+// Query runs an application query ("/accounts/account/<addr>") at a height (0: latest),
+// decodes its JSON answer into out, and returns the height of the state it answered from
+// (the latest committed one when height is 0). A refusal is a *QueryError.
+func (c *Client) Query(ctx context.Context, path string, height int64, out any) (int64, error) {
+	if height < 0 {
+		return 0, fmt.Errorf("%w: query %s at height %d", ErrInvalidInput, path, height)
+	}
 	r, err := c.rpc.ABCIQueryWithOptions(ctx, path, nil, rpcclient.ABCIQueryOptions{Height: height})
 	if err != nil {
-		return fmt.Errorf("query %s: %w", path, err)
+		return 0, fmt.Errorf("query %s: %w", path, err)
 	}
 	if r.Response.Code != 0 {
-		return &QueryError{Code: tx.Code(r.Response.Code), Log: r.Response.Log}
+		return 0, &QueryError{Code: tx.Code(r.Response.Code), Log: r.Response.Log}
 	}
 	if err := json.Unmarshal(r.Response.Value, out); err != nil {
-		return fmt.Errorf("query %s: decode answer: %w", path, err)
+		return 0, fmt.Errorf("query %s: decode answer: %w", path, err)
 	}
-	return nil
+	return r.Response.Height, nil
 }
 
 // Account reads an account (zero balance and nonce for one never seen).
 func (c *Client) Account(ctx context.Context, pub keys.PublicKey) (*accounts.AccountView, error) {
 	var v accounts.AccountView
-	if err := c.Query(ctx, "/accounts/account/"+pub.Hex(), 0, &v); err != nil {
+	if _, err := c.Query(ctx, "/accounts/account/"+pub.Hex(), 0, &v); err != nil {
 		return nil, err
 	}
 	return &v, nil
@@ -185,20 +189,23 @@ var ErrNotFound = errors.New("not found")
 // ErrInvalidInput is returned for a malformed argument (a hash, a height).
 var ErrInvalidInput = errors.New("invalid input")
 
-// Tx reads a committed transaction by its hash (hex).
+// Tx reads a committed transaction by its hash (hex, optionally 0x-prefixed). A hash the
+// node has not committed is ErrNotFound; a malformed one ErrInvalidInput.
 func (c *Client) Tx(ctx context.Context, hash string) (*TxView, error) {
 	h, err := hex.DecodeString(strings.TrimPrefix(strings.ToLower(hash), "0x"))
 	if err != nil || len(h) != 32 {
 		return nil, fmt.Errorf("%w: transaction hash %q is not 64 hex digits", ErrInvalidInput, hash)
 	}
-	r, err := c.rpc.Tx(ctx, h, false)
+	// A search by hash reports absence as an empty answer, where the tx endpoint has only
+	// an error text for it.
+	r, err := c.rpc.TxSearch(ctx, fmt.Sprintf("tx.hash='%X'", h), false, nil, nil, "")
 	if err != nil {
-		if strings.Contains(err.Error(), "not found") {
-			return nil, fmt.Errorf("transaction %X: %w", h, ErrNotFound)
-		}
 		return nil, fmt.Errorf("transaction %X: %w", h, err)
 	}
-	return txView(r), nil
+	if len(r.Txs) == 0 {
+		return nil, fmt.Errorf("transaction %X: %w", h, ErrNotFound)
+	}
+	return txView(r.Txs[0]), nil
 }
 
 func txView(r *ctypes.ResultTx) *TxView {
@@ -237,17 +244,16 @@ type BlockView struct {
 	ResultsReadable bool      `json:"results_available"`
 }
 
-// Block reads a block (height 0: the latest) with its transaction results.
+// Block reads a block (height 0: the latest) with its transaction results. A height
+// beyond the node's tip, or below the first block it keeps, is ErrNotFound; a negative
+// one ErrInvalidInput.
 func (c *Client) Block(ctx context.Context, height int64) (*BlockView, error) {
-	var hp *int64
-	if height > 0 {
-		hp = &height
+	hp, err := c.storedHeight(ctx, height)
+	if err != nil {
+		return nil, err
 	}
 	b, err := c.rpc.Block(ctx, hp)
 	if err != nil {
-		if strings.Contains(err.Error(), "must be less than or equal") {
-			return nil, fmt.Errorf("block %d: %w (%v)", height, ErrNotFound, err)
-		}
 		return nil, fmt.Errorf("block %d: %w", height, err)
 	}
 	h := b.Block.Header
@@ -268,4 +274,23 @@ func (c *Client) Block(ctx context.Context, height int64) (*BlockView, error) {
 		v.Txs = append(v.Txs, tv)
 	}
 	return v, nil
+}
+
+// storedHeight checks height (0: the latest) against the blocks the node stores and
+// returns it as the RPC takes it (nil for the latest).
+func (c *Client) storedHeight(ctx context.Context, height int64) (*int64, error) {
+	switch {
+	case height < 0:
+		return nil, fmt.Errorf("%w: block height %d is negative", ErrInvalidInput, height)
+	case height == 0:
+		return nil, nil
+	}
+	s, err := c.rpc.Status(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("block %d: node status: %w", height, err)
+	}
+	if latest, earliest := s.SyncInfo.LatestBlockHeight, s.SyncInfo.EarliestBlockHeight; height > latest || height < earliest {
+		return nil, fmt.Errorf("block %d: %w: the node has blocks %d to %d", height, ErrNotFound, earliest, latest)
+	}
+	return &height, nil
 }

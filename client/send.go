@@ -5,8 +5,10 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
+
+	"github.com/cometbft/cometbft/mempool"
+	rpctypes "github.com/cometbft/cometbft/rpc/jsonrpc/types"
 
 	"github.com/tessera-net/tessera/keys"
 	"github.com/tessera-net/tessera/modules/accounts"
@@ -30,11 +32,12 @@ func (e *TxError) Error() string {
 }
 
 // Broadcast submits signed transaction bytes and returns the hash once the node has
-// accepted it into its mempool. A refusal is a *TxError.
+// accepted it into its mempool. A refusal is a *TxError; bytes the node has already seen
+// (pending or committed) are a *TxError with tx.CodeConflict.
 func (c *Client) Broadcast(ctx context.Context, raw []byte) (string, error) {
 	r, err := c.rpc.BroadcastTxSync(ctx, raw)
 	if err != nil {
-		if strings.Contains(err.Error(), "tx already exists in cache") {
+		if inMempoolCache(err) {
 			// The node has seen these exact bytes: pending in its mempool or committed.
 			hash := fmt.Sprintf("%X", sha256.Sum256(raw))
 			return hash, &TxError{Hash: hash, Code: tx.CodeConflict, Log: "the node has already seen this exact transaction (a replay, or a resubmission of one still pending)"}
@@ -46,6 +49,22 @@ func (c *Client) Broadcast(ctx context.Context, raw []byte) (string, error) {
 		return hash, &TxError{Hash: hash, Code: tx.Code(r.Code), Log: r.Log}
 	}
 	return hash, nil
+}
+
+// jsonRPCInternalError is the JSON-RPC code CometBFT's RPC server gives an error its
+// handler returned.
+const jsonRPCInternalError = -32603
+
+// inMempoolCache reports whether a broadcast failed because the node's mempool cache holds
+// these exact bytes (CometBFT's mempool.ErrTxInCache). In process the error is that
+// sentinel. Over HTTP it arrives as the JSON-RPC internal error whose data is the text of
+// the sentinel, the only form the RPC gives it: that text is compared here, exactly.
+func inMempoolCache(err error) bool {
+	if errors.Is(err, mempool.ErrTxInCache) {
+		return true
+	}
+	var re *rpctypes.RPCError
+	return errors.As(err, &re) && re.Code == jsonRPCInternalError && re.Data == mempool.ErrTxInCache.Error()
 }
 
 // WaitTx polls until the transaction is in a committed block or ctx ends. A transaction
@@ -103,7 +122,7 @@ func (s *Signer) Sign(ctx context.Context, msg tx.Msg) ([]byte, error) {
 	}
 	if s.Fee == 0 {
 		var p accounts.Params
-		if err := s.c.Query(ctx, "/accounts/params", 0, &p); err != nil {
+		if _, err := s.c.Query(ctx, "/accounts/params", 0, &p); err != nil {
 			return nil, err
 		}
 		s.Fee = p.MinFee

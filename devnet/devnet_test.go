@@ -203,7 +203,7 @@ func TestDevnetEpochMatchesYuma(t *testing.T) {
 	var mg subnets.Metagraph
 	// Permits come with the first epoch.
 	for {
-		if err := d.Client.Query(ctx, "/subnets/metagraph/1", 0, &mg); err != nil {
+		if _, err := d.Client.Query(ctx, "/subnets/metagraph/1", 0, &mg); err != nil {
 			t.Fatal(err)
 		}
 		if mg.ValidatorPermit[1] {
@@ -228,7 +228,7 @@ func TestDevnetEpochMatchesYuma(t *testing.T) {
 		t.Fatal(err)
 	}
 	var raw json.RawMessage
-	if err := d.Client.Query(ctx, "/subnets/epoch_state/1", int64(epoch)-1, &raw); err != nil {
+	if _, err := d.Client.Query(ctx, "/subnets/epoch_state/1", int64(epoch)-1, &raw); err != nil {
 		t.Fatal(err)
 	}
 	st, err := yumajson.Decode(raw)
@@ -243,10 +243,10 @@ func TestDevnetEpochMatchesYuma(t *testing.T) {
 		t.Fatal(err)
 	}
 	var before, after subnets.Metagraph
-	if err := d.Client.Query(ctx, "/subnets/metagraph/1", int64(epoch)-1, &before); err != nil {
+	if _, err := d.Client.Query(ctx, "/subnets/metagraph/1", int64(epoch)-1, &before); err != nil {
 		t.Fatal(err)
 	}
-	if err := d.Client.Query(ctx, "/subnets/metagraph/1", int64(epoch), &after); err != nil {
+	if _, err := d.Client.Query(ctx, "/subnets/metagraph/1", int64(epoch), &after); err != nil {
 		t.Fatal(err)
 	}
 	for uid := range after.UIDs {

@@ -19,31 +19,7 @@ func TestDevnetCLIJourney(t *testing.T) {
 	needBinary(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	base := freeBasePort(t, 3)
-	home := t.TempDir()
-	stdout := startDevnet(ctx, t, base, "--block-time", "200ms", "--tempo", "5", "--chain-only", "--log-level", "warn")
-	// The devnet prints its summary once subnet 1 is ready.
-	sc := bufio.NewScanner(stdout)
-	for sc.Scan() && !strings.Contains(sc.Text(), "Press Ctrl-C") {
-	}
-	go func() {
-		for sc.Scan() {
-		}
-	}()
-	node := "--node=127.0.0.1:" + strconv.Itoa(base+1)
-	run := func(out any, args ...string) {
-		t.Helper()
-		all := append([]string{"--home", home}, args...)
-		if args[0] != "wallet" {
-			all = append(all, node)
-		}
-		raw := tessera(t, append(all, "-o", "json")...)
-		if out != nil {
-			if err := json.Unmarshal(raw, out); err != nil {
-				t.Fatalf("tessera %v: %v\n%s", args, err, raw)
-			}
-		}
-	}
+	run, _ := startCLIDevnet(ctx, t, 5)
 
 	// A wallet, funded by Alice, registers its hotkey and stakes on it.
 	var w struct {
@@ -98,4 +74,41 @@ func TestDevnetCLIJourney(t *testing.T) {
 	if blk.NumTxs < 1 {
 		t.Fatalf("block %d: %+v", v.Height, blk)
 	}
+}
+
+// cliRun runs a tessera command with --output json against the devnet (wallet commands
+// go to the test's home only) and decodes its answer into out unless out is nil.
+type cliRun func(out any, args ...string)
+
+// startCLIDevnet runs `tessera devnet --chain-only` with subnet 1 at tempo and 200 ms
+// blocks, waits until subnet 1 is ready, and returns a runner of CLI commands against it
+// and the devnet's RPC address.
+func startCLIDevnet(ctx context.Context, t *testing.T, tempo int) (cliRun, string) {
+	t.Helper()
+	base := freeBasePort(t, 3)
+	home := t.TempDir()
+	stdout := startDevnet(ctx, t, base, "--block-time", "200ms", "--tempo", strconv.Itoa(tempo), "--chain-only", "--log-level", "warn")
+	// The devnet prints its summary once subnet 1 is ready.
+	sc := bufio.NewScanner(stdout)
+	for sc.Scan() && !strings.Contains(sc.Text(), "Press Ctrl-C") {
+	}
+	go func() {
+		for sc.Scan() {
+		}
+	}()
+	rpc := "127.0.0.1:" + strconv.Itoa(base+1)
+	run := func(out any, args ...string) {
+		t.Helper()
+		all := append([]string{"--home", home}, args...)
+		if args[0] != "wallet" {
+			all = append(all, "--node="+rpc)
+		}
+		raw := tessera(t, append(all, "-o", "json")...)
+		if out != nil {
+			if err := json.Unmarshal(raw, out); err != nil {
+				t.Fatalf("tessera %v: %v\n%s", args, err, raw)
+			}
+		}
+	}
+	return run, rpc
 }

@@ -115,15 +115,15 @@ type fakeQuerier struct {
 	err error
 }
 
-func (f fakeQuerier) Query(_ context.Context, path string, _ int64, out any) error {
+func (f fakeQuerier) Query(_ context.Context, path string, _ int64, out any) (int64, error) {
 	if f.err != nil {
-		return f.err
+		return 0, f.err
 	}
 	if path != "/subnets/metagraph/7" {
-		return errors.New("unexpected path " + path)
+		return 0, errors.New("unexpected path " + path)
 	}
 	*out.(*subnets.Metagraph) = f.mg
-	return nil
+	return 0, nil
 }
 
 func TestChainSource(t *testing.T) {

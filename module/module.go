@@ -4,6 +4,8 @@
 package module
 
 import (
+	"crypto/sha256"
+	"encoding/binary"
 	"encoding/json"
 	"time"
 
@@ -15,15 +17,53 @@ import (
 )
 
 // Context is what a handler runs with: the state it may read and write, and the block.
+//
+// In a block (FinalizeBlock) Height, Time, BlockHash and Proposer describe that block.
+// When a transaction is checked for the mempool (Check), Height is the height of the block
+// it would enter (the last committed height + 1), Time the last committed block's time
+// (zero until the node has executed a block since it started), and BlockHash and Proposer
+// are nil: the block is not decided yet. At genesis Height is 0.
 type Context struct {
 	KV      store.KV
 	ChainID string
 	Height  int64
 	Time    time.Time // the block's time: the only clock the state machine has
+	// BlockHash is the hash of the block being executed (nil when checking or at genesis).
+	BlockHash []byte
+	// Proposer is the consensus address of the validator that proposed the block (nil
+	// when checking or at genesis).
+	Proposer []byte
 	// Check is true when the transaction is being checked for the mempool rather than
 	// executed in a block.
 	Check  bool
 	events []abci.Event
+}
+
+// Seed returns 32 bytes derived from domain, the chain id, the height and the block hash:
+// SHA-256 of len(domain) ‖ domain ‖ len(chain id) ‖ chain id ‖ height ‖ block hash, the
+// lengths and height big-endian uint64. Every node computes the same seed for the same
+// block, and nobody can know it before the block is decided. A module passes its own
+// domain (for example "subnets/epoch") so its seeds are independent of other modules'.
+//
+// It must not be used where a proposer gains from biasing it: the proposer chooses the
+// block's contents and so can try many block hashes before proposing one, which is fine
+// for tie-breaking or sampling but not for a lottery worth more than a block. Nor is it a
+// secret: once the block is out everyone knows it. When checking a transaction (no block
+// hash yet) the seed is predictable and only a placeholder for the block's.
+func (c *Context) Seed(domain string) [32]byte {
+	h := sha256.New()
+	var n [8]byte
+	for _, part := range [][]byte{[]byte(domain), []byte(c.ChainID)} {
+		binary.BigEndian.PutUint64(n[:], uint64(len(part)))
+		h.Write(n[:])
+		h.Write(part)
+	}
+	binary.BigEndian.PutUint64(n[:], uint64(c.Height))
+	h.Write(n[:])
+	h.Write(c.BlockHash)
+	var out [32]byte
+	h.Sum(out[:0])
+	return out
 }
 
 // Emit records an event of the transaction or block being processed.
@@ -85,6 +125,12 @@ const MaxQueryArg = 128
 // AnteHandler is what every transaction passes before its message runs: the nonce, the
 // fee. Its writes stay even when the message then fails.
 type AnteHandler func(kv store.KV, t *tx.Tx) error
+
+// BeginBlocker is implemented by modules that act at the start of every block, before
+// its transactions. An error halts the chain: it is for broken state, not for refusals.
+type BeginBlocker interface {
+	BeginBlock(ctx *Context) error
+}
 
 // EndBlocker is implemented by modules that act at the end of every block.
 type EndBlocker interface {

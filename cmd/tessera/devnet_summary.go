@@ -27,12 +27,12 @@ func watchEpochs(ctx context.Context, w io.Writer, c *client.Client, netuid uint
 		case <-tick.C:
 		}
 		var s subnets.SubnetView
-		if err := c.Query(ctx, "/subnets/subnet/"+strconv.Itoa(int(netuid)), 0, &s); err != nil || s.LastEpochBlock == last {
+		if _, err := c.Query(ctx, "/subnets/subnet/"+strconv.Itoa(int(netuid)), 0, &s); err != nil || s.LastEpochBlock == last {
 			continue
 		}
 		last = s.LastEpochBlock
 		var mg subnets.Metagraph
-		if err := c.Query(ctx, "/subnets/metagraph/"+strconv.Itoa(int(netuid)), int64(last), &mg); err != nil {
+		if _, err := c.Query(ctx, "/subnets/metagraph/"+strconv.Itoa(int(netuid)), int64(last), &mg); err != nil {
 			continue
 		}
 		fmt.Fprint(w, formatEpoch(&mg, last, names))

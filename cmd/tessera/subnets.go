@@ -54,7 +54,7 @@ func newSubnetCmd(env *cliEnv) *cobra.Command {
 				return err
 			}
 			var out []subnets.SubnetView
-			if err := c.Query(cmd.Context(), "/subnets/list", 0, &out); err != nil {
+			if _, err := c.Query(cmd.Context(), "/subnets/list", 0, &out); err != nil {
 				return err
 			}
 			return env.emit(out, func(w io.Writer) error {
@@ -75,7 +75,7 @@ func newSubnetCmd(env *cliEnv) *cobra.Command {
 				return err
 			}
 			var s subnets.SubnetView
-			if err := c.Query(cmd.Context(), "/subnets/subnet/"+args[0], 0, &s); err != nil {
+			if _, err := c.Query(cmd.Context(), "/subnets/subnet/"+args[0], 0, &s); err != nil {
 				return err
 			}
 			return env.emit(s, func(w io.Writer) error {
@@ -93,7 +93,7 @@ func newSubnetCmd(env *cliEnv) *cobra.Command {
 				return err
 			}
 			var h subnets.Hyperparams
-			if err := c.Query(cmd.Context(), "/subnets/hyperparams/"+args[0], 0, &h); err != nil {
+			if _, err := c.Query(cmd.Context(), "/subnets/hyperparams/"+args[0], 0, &h); err != nil {
 				return err
 			}
 			return env.emit(h, func(w io.Writer) error {
@@ -278,7 +278,7 @@ func newStakeCmd(env *cliEnv) *cobra.Command {
 				return err
 			}
 			var out []stake.Position
-			if err := c.Query(cmd.Context(), "/stake/coldkey/"+cold.Hex(), 0, &out); err != nil {
+			if _, err := c.Query(cmd.Context(), "/stake/coldkey/"+cold.Hex(), 0, &out); err != nil {
 				return err
 			}
 			return env.emit(out, func(w io.Writer) error {
@@ -455,7 +455,7 @@ func newRootSubnetCmd(env *cliEnv) *cobra.Command {
 				return err
 			}
 			var out map[string]string
-			if err := c.Query(cmd.Context(), "/subnets/emission", 0, &out); err != nil {
+			if _, err := c.Query(cmd.Context(), "/subnets/emission", 0, &out); err != nil {
 				return err
 			}
 			return env.emit(out, func(wr io.Writer) error {
@@ -487,7 +487,7 @@ func newMetagraphCmd(env *cliEnv) *cobra.Command {
 				return err
 			}
 			var mg subnets.Metagraph
-			if err := c.Query(cmd.Context(), "/subnets/metagraph/"+strconv.Itoa(int(netuid)), 0, &mg); err != nil {
+			if _, err := c.Query(cmd.Context(), "/subnets/metagraph/"+strconv.Itoa(int(netuid)), 0, &mg); err != nil {
 				return err
 			}
 			return env.emit(mg, func(w io.Writer) error {

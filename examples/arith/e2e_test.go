@@ -185,7 +185,7 @@ func TestEndToEnd(t *testing.T) {
 
 	metagraph := func() *subnets.Metagraph {
 		var mg subnets.Metagraph
-		if err := d.Client.Query(ctx, "/subnets/metagraph/1", 0, &mg); err != nil {
+		if _, err := d.Client.Query(ctx, "/subnets/metagraph/1", 0, &mg); err != nil {
 			t.Fatal(err)
 		}
 		return &mg

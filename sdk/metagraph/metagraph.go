@@ -17,7 +17,7 @@ import (
 
 // Chain is what the package needs of a chain client (*client.Client has it).
 type Chain interface {
-	Query(ctx context.Context, path string, height int64, out any) error
+	Query(ctx context.Context, path string, height int64, out any) (int64, error)
 	Status(ctx context.Context) (*client.Status, error)
 }
 
@@ -27,18 +27,16 @@ type Graph struct {
 	byHotkey map[string]uint16
 }
 
-// Fetch reads the metagraph of netuid at the latest block and checks it.
+// Fetch reads the metagraph of netuid at the latest committed block and checks it; its
+// Block is the height the answer was read at.
 func Fetch(ctx context.Context, c Chain, netuid uint16) (*Graph, error) {
 	var mg subnets.Metagraph
-	if err := c.Query(ctx, fmt.Sprintf("/subnets/metagraph/%d", netuid), 0, &mg); err != nil {
+	height, err := c.Query(ctx, fmt.Sprintf("/subnets/metagraph/%d", netuid), 0, &mg)
+	if err != nil {
 		return nil, fmt.Errorf("metagraph of subnet %d: %w", netuid, err)
 	}
 	if mg.Block == 0 {
-		// The query does not carry its height; the block it was read at is close enough
-		// for scheduling, and only used for it.
-		if s, err := c.Status(ctx); err == nil {
-			mg.Block = s.Height
-		}
+		mg.Block = height
 	}
 	return New(&mg)
 }

@@ -89,19 +89,19 @@ type fakeChain struct {
 	err error
 }
 
-func (f *fakeChain) Query(_ context.Context, path string, _ int64, out any) error {
+func (f *fakeChain) Query(_ context.Context, path string, _ int64, out any) (int64, error) {
 	if f.err != nil {
-		return f.err
+		return 0, f.err
 	}
 	if path != "/subnets/metagraph/1" {
-		return errors.New("unexpected path " + path)
+		return 0, errors.New("unexpected path " + path)
 	}
 	*out.(*subnets.Metagraph) = *f.mg
-	return nil
+	return 42, nil
 }
 
 func (f *fakeChain) Status(context.Context) (*client.Status, error) {
-	return &client.Status{Height: 42}, nil
+	return &client.Status{Height: 7}, nil
 }
 
 func TestFetch(t *testing.T) {

@@ -20,15 +20,15 @@ type movingChain struct {
 	reads  int
 }
 
-func (c *movingChain) Query(_ context.Context, _ string, _ int64, out any) error {
+func (c *movingChain) Query(_ context.Context, _ string, _ int64, out any) (int64, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.reads++
 	if c.fail {
-		return errors.New("node unreachable")
+		return 0, errors.New("node unreachable")
 	}
 	*out.(*subnets.Metagraph) = *c.mg
-	return nil
+	return c.height, nil
 }
 
 func (c *movingChain) Status(context.Context) (*client.Status, error) {

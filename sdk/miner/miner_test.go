@@ -126,14 +126,14 @@ func (f *fakeChain) Status(context.Context) (*client.Status, error) {
 	return &client.Status{Height: 10}, nil
 }
 
-func (f *fakeChain) Query(_ context.Context, path string, _ int64, out any) error {
+func (f *fakeChain) Query(_ context.Context, path string, _ int64, out any) (int64, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if path != "/subnets/metagraph/1" {
-		return &client.QueryError{Code: tx.CodeNotFound, Log: "unknown " + path}
+		return 0, &client.QueryError{Code: tx.CodeNotFound, Log: "unknown " + path}
 	}
 	raw, _ := json.Marshal(f.mg)
-	return json.Unmarshal(raw, out)
+	return 0, json.Unmarshal(raw, out)
 }
 
 func (f *fakeChain) Send(_ context.Context, msg tx.Msg) (*client.TxView, error) {

@@ -228,7 +228,7 @@ func (v *Validator[P]) sync(ctx context.Context, height int64, force bool) error
 		return err
 	}
 	var sv subnets.SubnetView
-	if err := v.o.Chain.Query(ctx, fmt.Sprintf("/subnets/subnet/%d", v.cfg.Netuid), 0, &sv); err != nil {
+	if _, err := v.o.Chain.Query(ctx, fmt.Sprintf("/subnets/subnet/%d", v.cfg.Netuid), 0, &sv); err != nil {
 		return fmt.Errorf("subnet %d: %w", v.cfg.Netuid, err)
 	}
 	v.owner = sv.OwnerHotkey

@@ -102,7 +102,7 @@ func (f *fakeChain) Status(context.Context) (*client.Status, error) {
 	return &client.Status{Height: f.height}, nil
 }
 
-func (f *fakeChain) Query(_ context.Context, path string, _ int64, out any) error {
+func (f *fakeChain) Query(_ context.Context, path string, _ int64, out any) (int64, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	var v any
@@ -112,10 +112,10 @@ func (f *fakeChain) Query(_ context.Context, path string, _ int64, out any) erro
 	case "/subnets/subnet/1":
 		v = subnets.SubnetView{Netuid: 1, N: f.mg.N, OwnerHotkey: f.owner, Hyperparams: f.mg.Hyperparams}
 	default:
-		return &client.QueryError{Code: tx.CodeNotFound, Log: "unknown query " + path}
+		return 0, &client.QueryError{Code: tx.CodeNotFound, Log: "unknown query " + path}
 	}
 	raw, _ := json.Marshal(v) // a deep copy, as the wire would make
-	return json.Unmarshal(raw, out)
+	return 0, json.Unmarshal(raw, out)
 }
 
 func (f *fakeChain) Send(_ context.Context, msg tx.Msg) (*client.TxView, error) {

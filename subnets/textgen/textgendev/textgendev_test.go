@@ -80,7 +80,7 @@ func TestDevnetTextgen(t *testing.T) {
 
 	testutil.Eventually(t, 90*time.Second, "incentive following quality", func() (bool, string) {
 		var mg subnets.Metagraph
-		if err := d.Client.Query(ctx, "/subnets/metagraph/1", 0, &mg); err != nil {
+		if _, err := d.Client.Query(ctx, "/subnets/metagraph/1", 0, &mg); err != nil {
 			t.Fatal(err)
 		}
 		inc := mg.Incentive

@@ -1,0 +1,144 @@
+package client_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tessera-net/tessera/client"
+	"github.com/tessera-net/tessera/devnet"
+	"github.com/tessera-net/tessera/modules/accounts"
+	"github.com/tessera-net/tessera/tx"
+)
+
+// The client against a real node: one devnet, reached in process and over HTTP.
+func TestClientAgainstANode(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a node: skipped with -short")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	d, err := devnet.Start(ctx, devnet.Options{BlockTime: 100 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Stop() })
+	overHTTP, err := client.Dial(d.Node.RPCAddress())
+	if err != nil {
+		t.Fatal(err)
+	}
+	clients := map[string]*client.Client{"local": d.Client, "http": overHTTP}
+	if err := d.WaitHeight(ctx, 3); err != nil {
+		t.Fatal(err)
+	}
+
+	t.Run("AppHeight", func(t *testing.T) {
+		for name, c := range clients {
+			h, err := c.AppHeight(ctx)
+			if err != nil || h < 3 {
+				t.Fatalf("%s: app height %d, %v; want at least 3", name, h, err)
+			}
+		}
+	})
+	t.Run("Query", func(t *testing.T) { testQuery(ctx, t, clients) })
+	t.Run("TxAndBlock", func(t *testing.T) { testTxAndBlock(ctx, t, d, clients) })
+	t.Run("BroadcastTwice", func(t *testing.T) { testBroadcastTwice(ctx, t, d, clients) })
+}
+
+type chainAnswer struct {
+	ChainID string `json:"chain_id"`
+	Height  int64  `json:"height"`
+}
+
+func testQuery(ctx context.Context, t *testing.T, clients map[string]*client.Client) {
+	for name, c := range clients {
+		var latest chainAnswer
+		h, err := c.Query(ctx, "/chain", 0, &latest)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if h < 3 || h != latest.Height || latest.ChainID != devnet.ChainID {
+			t.Fatalf("%s: the latest answer %+v came with height %d", name, latest, h)
+		}
+		var old chainAnswer
+		if h, err := c.Query(ctx, "/chain", 2, &old); err != nil || h != 2 || old.Height != 2 {
+			t.Fatalf("%s: at height 2 the answer is %+v at height %d (%v)", name, old, h, err)
+		}
+		var qe *client.QueryError
+		if _, err := c.Query(ctx, "/nosuchmodule/x", 0, &old); !errors.As(err, &qe) || qe.Code != tx.CodeNotFound {
+			t.Fatalf("%s: an unknown module answered %v, want a not_found QueryError", name, err)
+		}
+		if _, err := c.Query(ctx, "/chain", h+1_000_000, &old); !errors.As(err, &qe) || qe.Code != tx.CodeNotFound {
+			t.Fatalf("%s: a future height answered %v, want a not_found QueryError", name, err)
+		}
+		if _, err := c.Query(ctx, "/chain", -1, &old); !errors.Is(err, client.ErrInvalidInput) {
+			t.Fatalf("%s: a negative height answered %v, want ErrInvalidInput", name, err)
+		}
+	}
+}
+
+func testTxAndBlock(ctx context.Context, t *testing.T, d *devnet.Devnet, clients map[string]*client.Client) {
+	alice, bob := d.Accounts[0].Pair, d.Accounts[1].Pair
+	msg, err := accounts.NewTransfer(bob.Public(), 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sent, err := d.Client.Signer(alice).Send(ctx, msg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, c := range clients {
+		got, err := c.Tx(ctx, "0x"+strings.ToLower(sent.Hash))
+		if err != nil || got.Height != sent.Height || got.MsgType != msg.Type || got.Signer != alice.Public().String() {
+			t.Fatalf("%s: transaction %s read back as %+v (%v), sent %+v", name, sent.Hash, got, err, sent)
+		}
+		if _, err := c.Tx(ctx, strings.Repeat("ab", 32)); !errors.Is(err, client.ErrNotFound) {
+			t.Fatalf("%s: an unknown hash gave %v, want ErrNotFound", name, err)
+		}
+		for _, bad := range []string{"", "xyz", strings.Repeat("ab", 31)} {
+			if _, err := c.Tx(ctx, bad); !errors.Is(err, client.ErrInvalidInput) {
+				t.Fatalf("%s: hash %q gave %v, want ErrInvalidInput", name, bad, err)
+			}
+		}
+
+		b, err := c.Block(ctx, sent.Height)
+		if err != nil || b.Height != sent.Height || b.NumTxs != 1 || b.Txs[0].Hash != sent.Hash || b.ChainID != devnet.ChainID {
+			t.Fatalf("%s: block %d is %+v (%v), want the transfer %s in it", name, sent.Height, b, err, sent.Hash)
+		}
+		if latest, err := c.Block(ctx, 0); err != nil || latest.Height < sent.Height {
+			t.Fatalf("%s: the latest block is %+v (%v)", name, latest, err)
+		}
+		if _, err := c.Block(ctx, sent.Height+1_000_000); !errors.Is(err, client.ErrNotFound) {
+			t.Fatalf("%s: a block beyond the tip gave %v, want ErrNotFound", name, err)
+		}
+		if _, err := c.Block(ctx, -1); !errors.Is(err, client.ErrInvalidInput) {
+			t.Fatalf("%s: a negative height gave %v, want ErrInvalidInput", name, err)
+		}
+	}
+}
+
+// The same bytes broadcast twice: the second is a conflict, in process and over HTTP.
+func testBroadcastTwice(ctx context.Context, t *testing.T, d *devnet.Devnet, clients map[string]*client.Client) {
+	s := d.Client.Signer(d.Accounts[2].Pair)
+	for name, c := range clients {
+		msg, err := accounts.NewTransfer(d.Accounts[3].Pair.Public(), 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, err := s.Sign(ctx, msg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		first, err := c.Broadcast(ctx, raw)
+		if err != nil {
+			t.Fatalf("%s: first broadcast: %v", name, err)
+		}
+		again, err := c.Broadcast(ctx, raw)
+		var te *client.TxError
+		if !errors.As(err, &te) || te.Code != tx.CodeConflict || again != first || te.Hash != first {
+			t.Fatalf("%s: the second broadcast gave %q, %v; want a conflict TxError for %s", name, again, err, first)
+		}
+	}
+}
