@@ -32,7 +32,7 @@ type ChainSource struct {
 // except validators (a validator permit and dividends but no incentive).
 func (s ChainSource) Miners(ctx context.Context, netuid uint16) ([]Miner, error) {
 	var mg subnets.Metagraph
-	if _, err := s.Client.Query(ctx, fmt.Sprintf("/subnets/metagraph/%d", netuid), 0, &mg); err != nil {
+	if _, err := s.Client.Query(ctx, fmt.Sprintf("/subnets/metagraph_lite/%d", netuid), 0, &mg); err != nil {
 		return nil, fmt.Errorf("gateway: metagraph of subnet %d: %w", netuid, err)
 	}
 	return MinersFromMetagraph(&mg), nil

@@ -79,7 +79,7 @@ func weightsSubnet(ctx context.Context, c *client.Client, owner *keys.Pair, vali
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
 		var mg subnets.Metagraph
-		if _, err := c.Query(ctx, "/subnets/metagraph/1", 0, &mg); err != nil {
+		if _, err := c.Query(ctx, "/subnets/metagraph_lite/1", 0, &mg); err != nil {
 			return err
 		}
 		permits := 0

@@ -1,5 +1,5 @@
 // Package metagraph keeps a subnet's metagraph in step with the chain for the SDK's
-// miner and validator runtimes: it fetches /subnets/metagraph/N, checks that the answer
+// miner and validator runtimes: it fetches /subnets/metagraph_lite/N (every term but the weights and bonds), checks that the answer
 // is consistent, indexes it by hotkey, and — as pure functions separate from the I/O —
 // carries per-uid state (a validator's scores) across a resync: arrays grow when the
 // subnet grows, shrink when it shrinks, and a uid whose hotkey changed (its neuron was
@@ -31,7 +31,7 @@ type Graph struct {
 // Block is the height the answer was read at.
 func Fetch(ctx context.Context, c Chain, netuid uint16) (*Graph, error) {
 	var mg subnets.Metagraph
-	height, err := c.Query(ctx, fmt.Sprintf("/subnets/metagraph/%d", netuid), 0, &mg)
+	height, err := c.Query(ctx, fmt.Sprintf("/subnets/metagraph_lite/%d", netuid), 0, &mg)
 	if err != nil {
 		return nil, fmt.Errorf("metagraph of subnet %d: %w", netuid, err)
 	}

@@ -93,7 +93,7 @@ func (f *fakeChain) Query(_ context.Context, path string, _ int64, out any) (int
 	if f.err != nil {
 		return 0, f.err
 	}
-	if path != "/subnets/metagraph/1" {
+	if path != "/subnets/metagraph_lite/1" {
 		return 0, errors.New("unexpected path " + path)
 	}
 	*out.(*subnets.Metagraph) = *f.mg
