@@ -73,7 +73,7 @@ func New(st *store.Store, opts Options) (*App, error) {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	if opts.Metrics == nil {
-		opts.Metrics = NewMetrics(nil)
+		opts.Metrics, _ = newMetrics() // counted, registered nowhere
 	}
 	a := &App{
 		store:    st,

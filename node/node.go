@@ -82,7 +82,11 @@ func New(o Options) (*Node, error) {
 		if st, err = store.Open(filepath.Join(cfg.DBDir(), "app"), store.Options{Backend: settings.StateBackend}); err != nil {
 			return nil, err
 		}
-		if a, err = app.New(st, app.Options{Logger: o.Logger.With("module", "app"), Metrics: app.NewMetrics(reg), Modules: o.Modules}); err != nil {
+		m, err := app.NewMetrics(reg)
+		if err == nil {
+			a, err = app.New(st, app.Options{Logger: o.Logger.With("module", "app"), Metrics: m, Modules: o.Modules})
+		}
+		if err != nil {
 			st.Close()
 			return nil, err
 		}
