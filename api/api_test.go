@@ -241,7 +241,8 @@ func TestAPI(t *testing.T) {
 		}
 
 		// Bad bodies are refused before the node sees them.
-		for _, body := range []string{``, `{"tx": 5}`, `{"tx": "!!!"}`, `{"tx": ""}`, `{}`, `{"tx": "AAAA", "extra": 1}`, `[]`} {
+		for _, body := range []string{``, `{"tx": 5}`, `{"tx": "!!!"}`, `{"tx": ""}`, `{}`, `{"tx": "AAAA", "extra": 1}`, `[]`,
+			`{"tx": "AAAA"} {"tx": "BBBB"}`, `{"tx": "AAAA"}}`, `{"tx": "AAAA"} junk`} {
 			if eb := s.fails(t, "POST", "/v1/txs", body, 400); eb.Code != 0 {
 				t.Fatalf("%q: %+v", body, eb)
 			}
