@@ -192,6 +192,9 @@ type SubmitResponse struct {
 	Result *client.TxView `json:"result,omitempty"`
 }
 
+// submitShape begins the answer to a body that is not one SubmitRequest.
+const submitShape = "body must be {\"tx\": \"<base64>\", \"wait\": bool}: "
+
 func (s *server) submit(w http.ResponseWriter, r *http.Request) {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
 	if err != nil {
@@ -202,7 +205,11 @@ func (s *server) submit(w http.ResponseWriter, r *http.Request) {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&req); err != nil {
-		writeJSON(w, http.StatusBadRequest, ErrorBody{Error: "body must be {\"tx\": \"<base64>\", \"wait\": bool}: " + err.Error()})
+		writeJSON(w, http.StatusBadRequest, ErrorBody{Error: submitShape + err.Error()})
+		return
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		writeJSON(w, http.StatusBadRequest, ErrorBody{Error: submitShape + "data after the JSON object"})
 		return
 	}
 	raw, err := base64.StdEncoding.DecodeString(req.Tx)

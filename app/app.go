@@ -84,7 +84,7 @@ func New(st *store.Store, opts Options) (*App, error) {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	if opts.Metrics == nil {
-		opts.Metrics = NewMetrics(nil)
+		opts.Metrics, _ = newMetrics() // counted, registered nowhere
 	}
 	if len(opts.Modules) == 0 {
 		return nil, errors.New("app: no modules (Options.Modules); the chain's set is modules.Builtin()")

@@ -194,8 +194,11 @@ func parseChatRequest(body []byte, models map[string]Model) (parsedRequest, *API
 		p.req.MaxTokens = *cr.MaxTokens
 	}
 	if err := p.req.Validate(); err != nil {
-		param, _, _ := strings.Cut(err.Error(), ":")
-		return parsedRequest{}, invalid(param, "invalid_value", "Invalid '%s", strings.Replace(err.Error(), ":", "':", 1))
+		var pe *textgen.ParamError
+		if !errors.As(err, &pe) {
+			return parsedRequest{}, invalid("", "invalid_value", "Invalid request: %v", err)
+		}
+		return parsedRequest{}, invalid(pe.Param, "invalid_value", "Invalid '%s': %s", pe.Param, pe.Msg)
 	}
 	return p, nil
 }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/tessera-net/tessera/internal/prom"
 )
 
 type metrics struct {
@@ -17,43 +19,26 @@ type metrics struct {
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
+	s := prom.NewSet(nil)
 	m := &metrics{
-		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "tessera_gateway_requests_total",
-			Help: "API requests answered, by model, mode (unary, stream, models) and HTTP status.",
-		}, []string{"model", "mode", "status"}),
-		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name:    "tessera_gateway_request_duration_seconds",
-			Help:    "Time to answer a chat completion (to the last byte), by mode.",
-			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60},
-		}, []string{"mode"}),
-		attempts: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "tessera_gateway_miner_attempts_total",
-			Help: "Requests sent to miners, by outcome (ok, error, timeout, refused).",
-		}, []string{"outcome"}),
-		failovers: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "tessera_gateway_failovers_total",
-			Help: "Times a request moved on to the next miner after a failure.",
-		}),
-		tokens: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "tessera_gateway_tokens_total",
-			Help: "Tokens served, by kind (prompt, completion).",
-		}, []string{"kind"}),
-		miners: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "tessera_gateway_miners",
-			Help: "Routable miners of each subnet, as of the last refresh.",
-		}, []string{"netuid"}),
-		refreshErrs: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "tessera_gateway_refresh_errors_total",
-			Help: "Failed refreshes of a subnet's miners.",
-		}),
+		requests: s.CounterVec("tessera_gateway_requests_total",
+			"API requests answered, by model, mode (unary, stream, models) and HTTP status.", "model", "mode", "status"),
+		duration: s.HistogramVec("tessera_gateway_request_duration_seconds",
+			"Time to answer a chat completion (to the last byte), by mode.",
+			[]float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60}, "mode"),
+		attempts: s.CounterVec("tessera_gateway_miner_attempts_total",
+			"Requests sent to miners, by outcome (ok, error, timeout, refused).", "outcome"),
+		failovers: s.Counter("tessera_gateway_failovers_total",
+			"Times a request moved on to the next miner after a failure."),
+		tokens: s.CounterVec("tessera_gateway_tokens_total",
+			"Tokens served, by kind (prompt, completion).", "kind"),
+		miners: s.GaugeVec("tessera_gateway_miners",
+			"Routable miners of each subnet, as of the last refresh.", "netuid"),
+		refreshErrs: s.Counter("tessera_gateway_refresh_errors_total",
+			"Failed refreshes of a subnet's miners."),
 	}
-	if reg != nil {
-		for _, c := range []prometheus.Collector{m.requests, m.duration, m.attempts, m.failovers, m.tokens, m.miners, m.refreshErrs} {
-			if err := reg.Register(c); err != nil {
-				return nil, fmt.Errorf("gateway: register metrics: %w", err)
-			}
-		}
+	if err := s.Register(reg); err != nil {
+		return nil, fmt.Errorf("gateway: %w", err)
 	}
 	return m, nil
 }

@@ -82,7 +82,11 @@ func New(o Options) (*Node, error) {
 		}
 		// Every node runs the chain's one registry of modules (package modules).
 		set := modules.Builtin()
-		if a, err = app.New(st, app.Options{Logger: o.Logger.With("module", "app"), Metrics: app.NewMetrics(reg), Modules: set.Modules, Ante: set.Ante}); err != nil {
+		m, err := app.NewMetrics(reg)
+		if err == nil {
+			a, err = app.New(st, app.Options{Logger: o.Logger.With("module", "app"), Metrics: m, Modules: set.Modules, Ante: set.Ante})
+		}
+		if err != nil {
 			st.Close()
 			return nil, err
 		}

@@ -1,10 +1,9 @@
 package wire
 
 import (
-	"errors"
-	"fmt"
-
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/tessera-net/tessera/internal/prom"
 )
 
 // latencyBuckets cover loopback calls (tens of microseconds) to Bittensor's default 12 s
@@ -20,29 +19,18 @@ type axonMetrics struct {
 }
 
 func newAxonMetrics(reg prometheus.Registerer) (*axonMetrics, error) {
+	s := prom.NewSet(nil)
 	m := &axonMetrics{
-		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Namespace: "tessera", Subsystem: "axon", Name: "requests_total",
-			Help: "Requests answered by the axon, by synapse and HTTP status.",
-		}, []string{"synapse", "code"}),
-		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Namespace: "tessera", Subsystem: "axon", Name: "request_duration_seconds",
-			Help: "Time from request to response, by synapse.", Buckets: latencyBuckets,
-		}, []string{"synapse"}),
-		rejected: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Namespace: "tessera", Subsystem: "axon", Name: "rejected_total",
-			Help: "Requests refused before the handler ran, by reason.",
-		}, []string{"reason"}),
-		inflight: prometheus.NewGauge(prometheus.GaugeOpts{
-			Namespace: "tessera", Subsystem: "axon", Name: "handlers_running",
-			Help: "Handlers running now.",
-		}),
-		queued: prometheus.NewGauge(prometheus.GaugeOpts{
-			Namespace: "tessera", Subsystem: "axon", Name: "queue_length",
-			Help: "Requests waiting for a handler slot.",
-		}),
+		requests: s.CounterVec("tessera_axon_requests_total",
+			"Requests answered by the axon, by synapse and HTTP status.", "synapse", "code"),
+		duration: s.HistogramVec("tessera_axon_request_duration_seconds",
+			"Time from request to response, by synapse.", latencyBuckets, "synapse"),
+		rejected: s.CounterVec("tessera_axon_rejected_total",
+			"Requests refused before the handler ran, by reason.", "reason"),
+		inflight: s.Gauge("tessera_axon_handlers_running", "Handlers running now."),
+		queued:   s.Gauge("tessera_axon_queue_length", "Requests waiting for a handler slot."),
 	}
-	return m, register(reg, m.requests, m.duration, m.rejected, m.inflight, m.queued)
+	return m, s.Register(reg)
 }
 
 type dendriteMetrics struct {
@@ -52,36 +40,13 @@ type dendriteMetrics struct {
 }
 
 func newDendriteMetrics(reg prometheus.Registerer) (*dendriteMetrics, error) {
+	s := prom.NewSet(nil)
 	m := &dendriteMetrics{
-		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Namespace: "tessera", Subsystem: "dendrite", Name: "requests_total",
-			Help: "Calls made by the dendrite, by synapse and status (HTTP or Bittensor's client-side code).",
-		}, []string{"synapse", "code"}),
-		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Namespace: "tessera", Subsystem: "dendrite", Name: "request_duration_seconds",
-			Help: "Latency of calls, by synapse.", Buckets: latencyBuckets,
-		}, []string{"synapse"}),
-		inflight: prometheus.NewGauge(prometheus.GaugeOpts{
-			Namespace: "tessera", Subsystem: "dendrite", Name: "requests_in_flight",
-			Help: "Calls in flight now.",
-		}),
+		requests: s.CounterVec("tessera_dendrite_requests_total",
+			"Calls made by the dendrite, by synapse and status (HTTP or Bittensor's client-side code).", "synapse", "code"),
+		duration: s.HistogramVec("tessera_dendrite_request_duration_seconds",
+			"Latency of calls, by synapse.", latencyBuckets, "synapse"),
+		inflight: s.Gauge("tessera_dendrite_requests_in_flight", "Calls in flight now."),
 	}
-	return m, register(reg, m.requests, m.duration, m.inflight)
-}
-
-// register registers cs on reg; a nil reg registers nothing (the metrics still count).
-func register(reg prometheus.Registerer, cs ...prometheus.Collector) error {
-	if reg == nil {
-		return nil
-	}
-	for _, c := range cs {
-		if err := reg.Register(c); err != nil {
-			var are prometheus.AlreadyRegisteredError
-			if errors.As(err, &are) {
-				return fmt.Errorf("register metrics: %w (use one registry per axon or dendrite, or a prometheus.WrapRegistererWith prefix)", err)
-			}
-			return fmt.Errorf("register metrics: %w", err)
-		}
-	}
-	return nil
+	return m, s.Register(reg)
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/tessera-net/tessera/internal/prom"
 	"github.com/tessera-net/tessera/keys"
 	"github.com/tessera-net/tessera/modules/subnets"
 	"github.com/tessera-net/tessera/sdk/metagraph"
@@ -82,17 +83,11 @@ func New(h wire.Handler, o Options) (*Miner, error) {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	m := &Miner{o: o, handler: h, log: o.Logger.With("role", "miner", "netuid", o.Config.Netuid, "hotkey", o.Hotkey.Public().String())}
-	labels := prometheus.Labels{"subnet": o.Name}
-	m.refused = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "tessera", Subsystem: "miner", Name: "refused_total",
-		Help: "Requests the miner's blacklist refused, by reason.", ConstLabels: labels}, []string{"reason"})
-	m.uids = prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "tessera", Subsystem: "miner", Name: "metagraph_uids",
-		Help: "Uids in the miner's latest metagraph.", ConstLabels: labels})
-	if o.Registerer != nil {
-		for _, c := range []prometheus.Collector{m.refused, m.uids} {
-			if err := o.Registerer.Register(c); err != nil {
-				return nil, fmt.Errorf("miner metrics: %w", err)
-			}
-		}
+	set := prom.NewSet(prometheus.Labels{"subnet": o.Name})
+	m.refused = set.CounterVec("tessera_miner_refused_total", "Requests the miner's blacklist refused, by reason.", "reason")
+	m.uids = set.Gauge("tessera_miner_metagraph_uids", "Uids in the miner's latest metagraph.")
+	if err := set.Register(o.Registerer); err != nil {
+		return nil, fmt.Errorf("miner metrics: %w", err)
 	}
 	m.watch = &metagraph.Watcher{Chain: o.Chain, Netuid: o.Config.Netuid, Every: o.Config.EpochLength, Poll: o.Poll, Logger: m.log,
 		OnSync: func(g *metagraph.Graph) { m.uids.Set(float64(g.Size())) }}

@@ -4,6 +4,8 @@ import (
 	"fmt"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/tessera-net/tessera/internal/prom"
 )
 
 type metrics struct {
@@ -17,26 +19,15 @@ type metrics struct {
 var results = []string{"success", string(Exhausted), string(NotRetryable), string(Deadline), string(Canceled)}
 
 func newMetrics(name string, reg prometheus.Registerer) (*metrics, error) {
-	labels := prometheus.Labels{"name": name}
+	s := prom.NewSet(prometheus.Labels{"name": name})
 	m := &metrics{
-		attempts: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "tessera_sdk_retry_attempts_total", ConstLabels: labels,
-			Help: "Attempts made, first attempts included.",
-		}),
-		calls: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "tessera_sdk_retry_calls_total", ConstLabels: labels,
-			Help: "Calls finished, by result: success, exhausted, not_retryable, deadline, canceled.",
-		}, []string{"result"}),
-		perCall: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Name: "tessera_sdk_retry_attempts_per_call", ConstLabels: labels,
-			Help:    "Attempts each finished call made.",
-			Buckets: []float64{1, 2, 3, 4, 5, 7, 10, 15, 20},
-		}),
-		backoff: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Name: "tessera_sdk_retry_backoff_seconds", ConstLabels: labels,
-			Help:    "Delays slept between attempts.",
-			Buckets: prometheus.ExponentialBuckets(0.001, 4, 10),
-		}),
+		attempts: s.Counter("tessera_sdk_retry_attempts_total", "Attempts made, first attempts included."),
+		calls: s.CounterVec("tessera_sdk_retry_calls_total",
+			"Calls finished, by result: success, exhausted, not_retryable, deadline, canceled.", "result"),
+		perCall: s.Histogram("tessera_sdk_retry_attempts_per_call",
+			"Attempts each finished call made.", []float64{1, 2, 3, 4, 5, 7, 10, 15, 20}),
+		backoff: s.Histogram("tessera_sdk_retry_backoff_seconds",
+			"Delays slept between attempts.", prometheus.ExponentialBuckets(0.001, 4, 10)),
 		callResults: map[string]prometheus.Counter{},
 	}
 	// Resolve the label children once so the hot path does no map lookups
@@ -44,17 +35,8 @@ func newMetrics(name string, reg prometheus.Registerer) (*metrics, error) {
 	for _, r := range results {
 		m.callResults[r] = m.calls.WithLabelValues(r)
 	}
-	if reg == nil {
-		return m, nil
-	}
-	cs := []prometheus.Collector{m.attempts, m.calls, m.perCall, m.backoff}
-	for i, c := range cs {
-		if err := reg.Register(c); err != nil {
-			for _, done := range cs[:i] {
-				reg.Unregister(done)
-			}
-			return nil, fmt.Errorf("retry: register metrics for retrier %q: %w", name, err)
-		}
+	if err := s.Register(reg); err != nil {
+		return nil, fmt.Errorf("retry: %w", err)
 	}
 	return m, nil
 }

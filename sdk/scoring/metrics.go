@@ -4,6 +4,8 @@ import (
 	"fmt"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/tessera-net/tessera/internal/prom"
 )
 
 type metrics struct {
@@ -17,44 +19,21 @@ type metrics struct {
 }
 
 func newMetrics(name string, reg prometheus.Registerer) (*metrics, error) {
-	labels := prometheus.Labels{"name": name}
-	meanVec := prometheus.NewGaugeVec(prometheus.GaugeOpts{
-		Name: "tessera_sdk_scoring_criterion_mean", ConstLabels: labels,
-		Help: "Mean normalised value of each criterion in the last round.",
-	}, []string{"criterion"})
+	s := prom.NewSet(prometheus.Labels{"name": name})
 	m := &metrics{
-		rounds: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "tessera_sdk_scoring_rounds_total", ConstLabels: labels,
-			Help: "Rounds scored.",
-		}),
-		miners: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "tessera_sdk_scoring_miners_scored_total", ConstLabels: labels,
-			Help: "Miner scores computed.",
-		}),
-		invalid: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "tessera_sdk_scoring_invalid_rounds_total", ConstLabels: labels,
-			Help: "Rounds rejected for invalid observations.",
-		}),
-		score: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Name: "tessera_sdk_scoring_score", ConstLabels: labels,
-			Help:    "Distribution of combined scores.",
-			Buckets: prometheus.LinearBuckets(0.1, 0.1, 10),
-		}),
+		rounds:  s.Counter("tessera_sdk_scoring_rounds_total", "Rounds scored."),
+		miners:  s.Counter("tessera_sdk_scoring_miners_scored_total", "Miner scores computed."),
+		invalid: s.Counter("tessera_sdk_scoring_invalid_rounds_total", "Rounds rejected for invalid observations."),
+		score: s.Histogram("tessera_sdk_scoring_score",
+			"Distribution of combined scores.", prometheus.LinearBuckets(0.1, 0.1, 10)),
 	}
+	meanVec := s.GaugeVec("tessera_sdk_scoring_criterion_mean",
+		"Mean normalised value of each criterion in the last round.", "criterion")
 	for i, c := range []string{"quality", "latency", "throughput", "uptime"} {
 		m.means[i] = meanVec.WithLabelValues(c)
 	}
-	if reg == nil {
-		return m, nil
-	}
-	cs := []prometheus.Collector{m.rounds, m.miners, m.invalid, m.score, meanVec}
-	for i, c := range cs {
-		if err := reg.Register(c); err != nil {
-			for _, done := range cs[:i] {
-				reg.Unregister(done)
-			}
-			return nil, fmt.Errorf("scoring: register metrics for scorer %q: %w", name, err)
-		}
+	if err := s.Register(reg); err != nil {
+		return nil, fmt.Errorf("scoring: %w", err)
 	}
 	return m, nil
 }

@@ -25,6 +25,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/tessera-net/tessera/client"
+	"github.com/tessera-net/tessera/internal/prom"
 	"github.com/tessera-net/tessera/keys"
 	"github.com/tessera-net/tessera/modules/subnets"
 	"github.com/tessera-net/tessera/sdk/metagraph"
@@ -548,26 +549,19 @@ type metrics struct {
 }
 
 func newMetrics(name string, reg prometheus.Registerer) (*metrics, error) {
-	labels := prometheus.Labels{"subnet": name}
-	o := func(n, help string) prometheus.Opts {
-		return prometheus.Opts{Namespace: "tessera", Subsystem: "validator", Name: n, Help: help, ConstLabels: labels}
-	}
+	s := prom.NewSet(prometheus.Labels{"subnet": name})
 	m := &metrics{
-		rounds:       prometheus.NewCounter(prometheus.CounterOpts(o("rounds_total", "Rounds scored."))),
-		syncs:        prometheus.NewCounter(prometheus.CounterOpts(o("metagraph_syncs_total", "Metagraph syncs."))),
-		roundSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: "tessera", Subsystem: "validator", Name: "round_seconds", Help: "Time a round takes, query to saved scores.", ConstLabels: labels, Buckets: prometheus.ExponentialBuckets(0.005, 2, 14)}),
-		responses:    prometheus.NewCounterVec(prometheus.CounterOpts(o("responses_total", "Miner responses by status (200, or the dendrite's 408/503/422).")), []string{"status"}),
-		weights:      prometheus.NewCounterVec(prometheus.CounterOpts(o("weights_set_total", "Weight settings by result: ok, the chain's refusal code, or error.")), []string{"result"}),
-		score:        prometheus.NewGaugeVec(prometheus.GaugeOpts(o("score", "Moving-average score per uid.")), []string{"uid"}),
-		uids:         prometheus.NewGauge(prometheus.GaugeOpts(o("metagraph_uids", "Uids in the latest metagraph."))),
-		lastWeights:  prometheus.NewGauge(prometheus.GaugeOpts(o("last_weights_block", "Block the last accepted weights landed in."))),
+		rounds:       s.Counter("tessera_validator_rounds_total", "Rounds scored."),
+		syncs:        s.Counter("tessera_validator_metagraph_syncs_total", "Metagraph syncs."),
+		roundSeconds: s.Histogram("tessera_validator_round_seconds", "Time a round takes, query to saved scores.", prometheus.ExponentialBuckets(0.005, 2, 14)),
+		responses:    s.CounterVec("tessera_validator_responses_total", "Miner responses by status (200, or the dendrite's 408/503/422).", "status"),
+		weights:      s.CounterVec("tessera_validator_weights_set_total", "Weight settings by result: ok, the chain's refusal code, or error.", "result"),
+		score:        s.GaugeVec("tessera_validator_score", "Moving-average score per uid.", "uid"),
+		uids:         s.Gauge("tessera_validator_metagraph_uids", "Uids in the latest metagraph."),
+		lastWeights:  s.Gauge("tessera_validator_last_weights_block", "Block the last accepted weights landed in."),
 	}
-	if reg != nil {
-		for _, c := range []prometheus.Collector{m.rounds, m.syncs, m.roundSeconds, m.responses, m.weights, m.score, m.uids, m.lastWeights} {
-			if err := reg.Register(c); err != nil {
-				return nil, err
-			}
-		}
+	if err := s.Register(reg); err != nil {
+		return nil, err
 	}
 	return m, nil
 }

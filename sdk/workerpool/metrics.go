@@ -4,6 +4,8 @@ import (
 	"fmt"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/tessera-net/tessera/internal/prom"
 )
 
 type metrics struct {
@@ -18,54 +20,22 @@ type metrics struct {
 }
 
 func newMetrics(name string, reg prometheus.Registerer) (*metrics, error) {
-	labels := prometheus.Labels{"name": name}
+	s := prom.NewSet(prometheus.Labels{"name": name})
 	m := &metrics{
-		workers: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "tessera_sdk_workerpool_workers", ConstLabels: labels,
-			Help: "Worker goroutines in the pool.",
-		}),
-		busy: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "tessera_sdk_workerpool_busy_workers", ConstLabels: labels,
-			Help: "Workers currently running a task.",
-		}),
-		depth: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "tessera_sdk_workerpool_queue_depth", ConstLabels: labels,
-			Help: "Tasks waiting for a worker.",
-		}),
-		submitted: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "tessera_sdk_workerpool_submitted_total", ConstLabels: labels,
-			Help: "Tasks accepted into the queue.",
-		}),
-		rejected: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "tessera_sdk_workerpool_rejected_total", ConstLabels: labels,
-			Help: "Tasks refused with ErrQueueFull.",
-		}),
-		tasks: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "tessera_sdk_workerpool_tasks_total", ConstLabels: labels,
-			Help: "Tasks finished, by result: ok, error, panic, canceled (skipped).",
-		}, []string{"result"}),
-		duration: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Name: "tessera_sdk_workerpool_task_duration_seconds", ConstLabels: labels,
-			Help:    "Time tasks spent running.",
-			Buckets: prometheus.ExponentialBuckets(0.0001, 4, 10),
-		}),
-		wait: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Name: "tessera_sdk_workerpool_queue_wait_seconds", ConstLabels: labels,
-			Help:    "Time tasks waited in the queue before a worker started them.",
-			Buckets: prometheus.ExponentialBuckets(0.0001, 4, 10),
-		}),
+		workers:   s.Gauge("tessera_sdk_workerpool_workers", "Worker goroutines in the pool."),
+		busy:      s.Gauge("tessera_sdk_workerpool_busy_workers", "Workers currently running a task."),
+		depth:     s.Gauge("tessera_sdk_workerpool_queue_depth", "Tasks waiting for a worker."),
+		submitted: s.Counter("tessera_sdk_workerpool_submitted_total", "Tasks accepted into the queue."),
+		rejected:  s.Counter("tessera_sdk_workerpool_rejected_total", "Tasks refused with ErrQueueFull."),
+		tasks: s.CounterVec("tessera_sdk_workerpool_tasks_total",
+			"Tasks finished, by result: ok, error, panic, canceled (skipped).", "result"),
+		duration: s.Histogram("tessera_sdk_workerpool_task_duration_seconds",
+			"Time tasks spent running.", prometheus.ExponentialBuckets(0.0001, 4, 10)),
+		wait: s.Histogram("tessera_sdk_workerpool_queue_wait_seconds",
+			"Time tasks waited in the queue before a worker started them.", prometheus.ExponentialBuckets(0.0001, 4, 10)),
 	}
-	if reg == nil {
-		return m, nil
-	}
-	cs := []prometheus.Collector{m.workers, m.busy, m.depth, m.submitted, m.rejected, m.tasks, m.duration, m.wait}
-	for i, c := range cs {
-		if err := reg.Register(c); err != nil {
-			for _, done := range cs[:i] {
-				reg.Unregister(done)
-			}
-			return nil, fmt.Errorf("workerpool: register metrics for pool %q: %w", name, err)
-		}
+	if err := s.Register(reg); err != nil {
+		return nil, fmt.Errorf("workerpool: %w", err)
 	}
 	return m, nil
 }

@@ -126,35 +126,50 @@ const (
 	MaxStops = 4
 )
 
+// ParamError is the error Validate returns: the request parameter at fault, as the
+// chat-completions API names it ("messages", "messages[2].role", "max_tokens",
+// "temperature", "top_p", "stop"), and what is wrong with it. Its text is
+// "param: msg".
+type ParamError struct {
+	Param string
+	Msg   string
+}
+
+func (e *ParamError) Error() string { return e.Param + ": " + e.Msg }
+
+func paramErr(param, format string, args ...any) *ParamError {
+	return &ParamError{Param: param, Msg: fmt.Sprintf(format, args...)}
+}
+
 // Validate checks a backend request: at least one message, known roles, sampling
-// parameters in range. The error says what is wrong.
+// parameters in range. A refusal is a *ParamError naming the parameter.
 func (r *Request) Validate() error {
 	if len(r.Messages) == 0 {
-		return fmt.Errorf("messages: at least one message is required")
+		return paramErr("messages", "at least one message is required")
 	}
 	if len(r.Messages) > MaxMessages {
-		return fmt.Errorf("messages: %d messages, at most %d", len(r.Messages), MaxMessages)
+		return paramErr("messages", "%d messages, at most %d", len(r.Messages), MaxMessages)
 	}
 	for i, m := range r.Messages {
 		switch m.Role {
 		case "system", "user", "assistant", "tool", "developer":
 		case "":
-			return fmt.Errorf("messages[%d].role: missing", i)
+			return paramErr(fmt.Sprintf("messages[%d].role", i), "missing")
 		default:
-			return fmt.Errorf("messages[%d].role: %q is not system, developer, user, assistant or tool", i, m.Role)
+			return paramErr(fmt.Sprintf("messages[%d].role", i), "%q is not system, developer, user, assistant or tool", m.Role)
 		}
 	}
 	if r.MaxTokens < 0 {
-		return fmt.Errorf("max_tokens: %d is negative", r.MaxTokens)
+		return paramErr("max_tokens", "%d is negative", r.MaxTokens)
 	}
 	if t := r.Temperature; t != nil && !(*t >= 0 && *t <= 2) {
-		return fmt.Errorf("temperature: %v is not in [0, 2]", *t)
+		return paramErr("temperature", "%v is not in [0, 2]", *t)
 	}
 	if p := r.TopP; p != nil && !(*p >= 0 && *p <= 1) {
-		return fmt.Errorf("top_p: %v is not in [0, 1]", *p)
+		return paramErr("top_p", "%v is not in [0, 1]", *p)
 	}
 	if len(r.Stop) > MaxStops {
-		return fmt.Errorf("stop: %d sequences, at most %d", len(r.Stop), MaxStops)
+		return paramErr("stop", "%d sequences, at most %d", len(r.Stop), MaxStops)
 	}
 	return nil
 }
