@@ -30,7 +30,12 @@ type chainHarness struct {
 
 func newChain(t testing.TB, funded ...*keys.Pair) *chainHarness {
 	t.Helper()
-	set := modules.Builtin()
+	return newChainOn(t, modules.Builtin(), funded...)
+}
+
+// newChainOn is newChain over a given set of modules (with a test's extra mechanism).
+func newChainOn(t testing.TB, set *modules.Set, funded ...*keys.Pair) *chainHarness {
+	t.Helper()
 	a, err := app.New(store.OpenMemory(), app.Options{Modules: set.Modules, Ante: set.Ante})
 	if err != nil {
 		t.Fatal(err)
