@@ -43,6 +43,7 @@ type App struct {
 
 	modules  []module.Module
 	handlers map[string]module.Handler
+	waivers  map[string]module.FeeWaiver        // message type → the module that may waive its fee
 	routes   map[string]map[string]module.Route // module name → route → querier
 	ante     module.AnteHandler
 
@@ -98,6 +99,7 @@ func New(st *store.Store, opts Options) (*App, error) {
 		metrics:  opts.Metrics,
 		modules:  opts.Modules,
 		handlers: map[string]module.Handler{},
+		waivers:  map[string]module.FeeWaiver{},
 		routes:   map[string]map[string]module.Route{},
 		ante:     opts.Ante,
 		verified: newSigCache(200_000),
@@ -112,6 +114,9 @@ func New(st *store.Store, opts Options) (*App, error) {
 				return nil, fmt.Errorf("message type %q handled by two modules", typ)
 			}
 			a.handlers[typ] = h
+			if w, ok := m.(module.FeeWaiver); ok {
+				a.waivers[typ] = w
+			}
 		}
 	}
 	committed, err := st.Committed(0)
@@ -249,7 +254,14 @@ func (a *App) runTx(ctx *module.Context, t *tx.Tx) (paid bool, err error) {
 	if !ok {
 		return false, tx.Errorf(tx.CodeUnknownMessage, "no module handles message type %q", t.Msg.Type)
 	}
-	if err := a.ante(ctx.KV, t); err != nil {
+	waived := false
+	if w := a.waivers[t.Msg.Type]; w != nil {
+		var err error
+		if waived, err = w.WaivesFee(ctx.KV, t.SignerKey, t.Msg); err != nil {
+			return false, err
+		}
+	}
+	if err := a.ante(ctx.KV, t, waived); err != nil {
 		return false, err
 	}
 	msgKV := store.NewCache(ctx.KV)

@@ -123,8 +123,22 @@ type Route struct {
 const MaxQueryArg = 128
 
 // AnteHandler is what every transaction passes before its message runs: the nonce, the
-// fee. Its writes stay even when the message then fails.
-type AnteHandler func(kv store.KV, t *tx.Tx) error
+// fee. Its writes stay even when the message then fails. feeWaived is true when the
+// message's module waives the fee (FeeWaiver): then the nonce is checked and used but
+// nothing is charged, whatever fee the envelope offers.
+type AnteHandler func(kv store.KV, t *tx.Tx, feeWaived bool) error
+
+// FeeWaiver is implemented by modules some of whose messages pay no fee — subtensor's
+// free neuron calls: a registered hotkey's serve_axon and weights. The application asks
+// the module that handles the message before the ante step, against the same state.
+//
+// Contract: WaivesFee must be cheap and deterministic, and every message it waives must
+// be bounded by a rule its handler enforces (a rate limit). A waived transaction that
+// fails costs its signer nothing, so the bound must refuse it in CheckTx — where a
+// refusal uses no nonce and never reaches a block — not only in the block.
+type FeeWaiver interface {
+	WaivesFee(r store.Reader, signer keys.PublicKey, msg tx.Msg) (bool, error)
+}
 
 // BeginBlocker is implemented by modules that act at the start of every block, before
 // its transactions. An error halts the chain: it is for broken state, not for refusals.

@@ -123,6 +123,23 @@ func (a *Args) Uint(key string, bitSize int) (uint64, error) {
 	return u, nil
 }
 
+// Uint16s reads key as a comma-separated list of u16 ("1,2,3").
+func (a *Args) Uint16s(key string) ([]uint16, error) {
+	v, err := a.String(key)
+	if err != nil {
+		return nil, err
+	}
+	var out []uint16
+	for _, f := range strings.Split(v, ",") {
+		u, err := strconv.ParseUint(f, 10, 16)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %s: %v", ErrBadArg, key, err)
+		}
+		out = append(out, uint16(u))
+	}
+	return out, nil
+}
+
 // Unused returns an ErrUnusedArg error naming the keys no getter read, or nil.
 func (a *Args) Unused() error {
 	var left []string

@@ -92,12 +92,70 @@ func buildSetTake(a *Args) (tx.Msg, error) {
 	return stake.NewSetTake(hot, uint16(take))
 }
 
-// SubnetsMsgs are the subnets module's messages that staking needs to have hotkeys:
+// SubnetsMsgs are the subnets module's messages:
 //
 //	create hotkey=ACCOUNT [mechanism=NAME]       (locks the chain's lock cost)
 //	register netuid=N hotkey=ACCOUNT [max_burn=TOKENS]
+//	set_hyperparam netuid=N name=NAME value=V
+//	serve_axon netuid=N ip=IP port=P
+//	set_weights netuid=N uids=U,U,… weights=W,W,… [version=V]
 func SubnetsMsgs() MsgBuilders {
-	return MsgBuilders{"create": buildCreate, "register": buildRegister}
+	return MsgBuilders{"create": buildCreate, "register": buildRegister, "set_hyperparam": buildSetHyperparam,
+		"serve_axon": buildServeAxon, "set_weights": buildSetWeights}
+}
+
+func buildSetHyperparam(a *Args) (tx.Msg, error) {
+	netuid, err := a.Uint("netuid", 16)
+	if err != nil {
+		return tx.Msg{}, err
+	}
+	name, err := a.String("name")
+	if err != nil {
+		return tx.Msg{}, err
+	}
+	v, err := a.Uint("value", 64)
+	if err != nil {
+		return tx.Msg{}, err
+	}
+	return subnets.NewSetHyperparam(uint16(netuid), name, v)
+}
+
+func buildServeAxon(a *Args) (tx.Msg, error) {
+	netuid, err := a.Uint("netuid", 16)
+	if err != nil {
+		return tx.Msg{}, err
+	}
+	ip, err := a.String("ip")
+	if err != nil {
+		return tx.Msg{}, err
+	}
+	port, err := a.Uint("port", 16)
+	if err != nil {
+		return tx.Msg{}, err
+	}
+	return subnets.NewServeAxon(uint16(netuid), ip, uint16(port), 0)
+}
+
+func buildSetWeights(a *Args) (tx.Msg, error) {
+	netuid, err := a.Uint("netuid", 16)
+	if err != nil {
+		return tx.Msg{}, err
+	}
+	uids, err := a.Uint16s("uids")
+	if err != nil {
+		return tx.Msg{}, err
+	}
+	ws, err := a.Uint16s("weights")
+	if err != nil {
+		return tx.Msg{}, err
+	}
+	var version uint64
+	if a.Has("version") {
+		if version, err = a.Uint("version", 64); err != nil {
+			return tx.Msg{}, err
+		}
+	}
+	return subnets.NewSetWeights(uint16(netuid), uids, ws, version)
 }
 
 func buildCreate(a *Args) (tx.Msg, error) {

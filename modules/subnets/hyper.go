@@ -56,6 +56,7 @@ var hyperFields = map[string]hyperField{
 	"commit_reveal_weights_enabled": boolField(func(h *Hyperparams) *bool { return &h.CommitReveal }),
 	"commit_reveal_period":          u64Field(0, 100, func(h *Hyperparams) *uint64 { return &h.RevealPeriod }),
 	"stake_threshold":               u64Field(0, 1<<62, func(h *Hyperparams) *uint64 { return &h.StakeThreshold }),
+	"serving_rate_limit":            u64Field(0, 1_000_000, func(h *Hyperparams) *uint64 { return &h.ServingRateLimit }),
 	"activity_cutoff_factor_milli": {1000, 50_000,
 		func(h *Hyperparams) uint64 { return uint64(h.ActivityCutoffFactorMilli) },
 		func(h *Hyperparams, v uint64) { h.ActivityCutoffFactorMilli = uint32(v) }},

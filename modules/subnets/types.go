@@ -60,6 +60,9 @@ type Hyperparams struct {
 	CommitReveal              bool   `cbor:"22,keyasint" json:"commit_reveal_weights_enabled"`
 	RevealPeriod              uint64 `cbor:"23,keyasint" json:"commit_reveal_period"`
 	StakeThreshold            uint64 `cbor:"24,keyasint" json:"stake_threshold"`
+	// ServingRateLimit is the blocks between two serve_axon of one hotkey (free calls are
+	// bounded by rate limits, not fees).
+	ServingRateLimit uint64 `cbor:"25,keyasint" json:"serving_rate_limit"`
 }
 
 // DefaultHyperparams are a new subnet's parameters: subtensor's defaults for a new network,
@@ -86,6 +89,7 @@ func DefaultHyperparams() Hyperparams {
 		TargetRegsPerInterval:     2,
 		AdjustmentInterval:        360,
 		RevealPeriod:              1,
+		ServingRateLimit:          10,
 	}
 }
 

@@ -141,8 +141,9 @@ func (k *Keeper) Move(kv store.KV, from, to keys.PublicKey, amount uint64) error
 
 // Ante is the module.AnteHandler of the chain: the nonce must be the account's next one,
 // the fee must reach the minimum and be payable; the fee is then collected and the
-// nonce advanced.
-func (k *Keeper) Ante(kv store.KV, t *tx.Tx) error {
+// nonce advanced. A waived fee (a registered hotkey's neuron call) is not charged: only
+// the nonce is checked and advanced.
+func (k *Keeper) Ante(kv store.KV, t *tx.Tx, feeWaived bool) error {
 	p, err := k.Params(kv)
 	if err != nil {
 		return err
@@ -156,6 +157,10 @@ func (k *Keeper) Ante(kv store.KV, t *tx.Tx) error {
 		return tx.Errorf(tx.CodeStaleNonce, "nonce %d was already used; the account's next nonce is %d", t.Nonce, a.Nonce)
 	case t.Nonce > a.Nonce:
 		return tx.Errorf(tx.CodeFutureNonce, "nonce %d is ahead of the account's next nonce %d", t.Nonce, a.Nonce)
+	}
+	if feeWaived {
+		a.Nonce++
+		return setAccount(kv, t.SignerKey, a)
 	}
 	if t.Fee < p.MinFee {
 		return tx.Errorf(tx.CodeInsufficientFee, "fee %d is below the minimum fee %d", t.Fee, p.MinFee)

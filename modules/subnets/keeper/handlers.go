@@ -380,9 +380,13 @@ func (k *Keeper) serveAxon(ctx *module.Context, signer keys.PublicKey, msg tx.Ms
 			proto = 6
 		}
 	}
-	_, uid, n, err := k.signerUID(ctx, a.Netuid, signer)
+	s, uid, n, err := k.signerUID(ctx, a.Netuid, signer)
 	if err != nil {
 		return err
+	}
+	if n.Axon != nil && blockOf(ctx)-n.Axon.Block < s.Hyper.ServingRateLimit {
+		return tx.Errorf(tx.CodeRateLimited, "the axon was served at block %d; the next serve_axon may come at block %d (serving_rate_limit %d blocks)",
+			n.Axon.Block, n.Axon.Block+s.Hyper.ServingRateLimit, s.Hyper.ServingRateLimit)
 	}
 	n.Axon = &subnets.Axon{IP: ip.String(), Port: a.Port, Protocol: proto, Version: a.Version, Block: blockOf(ctx)}
 	ctx.Emit("axon_served", module.Attr("netuid", strconv.Itoa(int(a.Netuid))), module.Attr("uid", strconv.Itoa(int(uid))),
