@@ -85,18 +85,30 @@ func (g *Gateway) noAnswer(ctx context.Context, p parsedRequest, tried int, f *f
 		"None of the %d miners tried could answer (last error: %v). Please try again.", tried, f.last)
 }
 
+// attempts yields the plan's miners in turn while ctx lasts, counting each one after
+// the first as a failover.
+func (g *Gateway) attempts(ctx context.Context, plan []Miner) iter.Seq[Miner] {
+	return func(yield func(Miner) bool) {
+		for i, m := range plan {
+			if ctx.Err() != nil {
+				return
+			}
+			if i > 0 {
+				g.m.failovers.Inc()
+			}
+			if !yield(m) {
+				return
+			}
+		}
+	}
+}
+
 // unary runs a non-streamed request on the plan's miners in turn, each attempt bounded
 // by AttemptTimeout and the request's deadline, and answers with the first answer.
 func (g *Gateway) unary(ctx context.Context, w http.ResponseWriter, key *keyState, p parsedRequest, start time.Time) {
 	plan := g.router.plan(p.model.Netuid, start)
 	var f failures
-	for i, m := range plan {
-		if ctx.Err() != nil {
-			break
-		}
-		if i > 0 {
-			g.m.failovers.Inc()
-		}
+	for m := range g.attempts(ctx, plan) {
 		budget := g.cfg.AttemptTimeout
 		if dl, ok := ctx.Deadline(); ok {
 			budget = min(budget, time.Until(dl))
@@ -167,13 +179,7 @@ var errFirstByte = errors.New("no first byte within the attempt timeout")
 func (g *Gateway) stream(ctx context.Context, w http.ResponseWriter, key *keyState, p parsedRequest, start time.Time) {
 	plan := g.router.plan(p.model.Netuid, start)
 	var f failures
-	for i, m := range plan {
-		if ctx.Err() != nil {
-			break
-		}
-		if i > 0 {
-			g.m.failovers.Inc()
-		}
+	for m := range g.attempts(ctx, plan) {
 		committed, err := g.streamFrom(ctx, w, key, p, m, start)
 		if committed {
 			return

@@ -90,14 +90,23 @@ func (g *Gateway) authenticate(w http.ResponseWriter, r *http.Request, now time.
 	return st, nil
 }
 
-// listModels answers GET /v1/models with the configured models.
-func (g *Gateway) listModels(w http.ResponseWriter, r *http.Request) {
+// admitModelsRequest checks that a /v1/models request is a GET by an authenticated
+// caller; when it is not, it answers the error and returns false.
+func (g *Gateway) admitModelsRequest(w http.ResponseWriter, r *http.Request) bool {
 	if r.Method != http.MethodGet {
 		g.done(w, "", "models", apiErr(http.StatusMethodNotAllowed, "invalid_request_error", "method_not_allowed", "", "Use GET for %s.", r.URL.Path))
-		return
+		return false
 	}
 	if _, e := g.authenticate(w, r, time.Now()); e != nil {
 		g.done(w, "", "models", e)
+		return false
+	}
+	return true
+}
+
+// listModels answers GET /v1/models with the configured models.
+func (g *Gateway) listModels(w http.ResponseWriter, r *http.Request) {
+	if !g.admitModelsRequest(w, r) {
 		return
 	}
 	writeJSON(w, http.StatusOK, g.list)
@@ -106,12 +115,7 @@ func (g *Gateway) listModels(w http.ResponseWriter, r *http.Request) {
 
 // getModel answers GET /v1/models/{id} with the model, or 404.
 func (g *Gateway) getModel(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodGet {
-		g.done(w, "", "models", apiErr(http.StatusMethodNotAllowed, "invalid_request_error", "method_not_allowed", "", "Use GET for %s.", r.URL.Path))
-		return
-	}
-	if _, e := g.authenticate(w, r, time.Now()); e != nil {
-		g.done(w, "", "models", e)
+	if !g.admitModelsRequest(w, r) {
 		return
 	}
 	md, ok := g.models[r.PathValue("id")]
