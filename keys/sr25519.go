@@ -53,20 +53,11 @@ func (p PublicKey) Verify(msg, sig []byte) bool {
 
 // VerifyAllowWrapped is Verify with Bittensor's fallback (btwallet Keypair::verify): when
 // sig does not verify for msg itself, it is also tried against "<Bytes>" ‖ msg ‖
-// "</Bytes>", the form polkadot-js browser extensions sign.
+// "</Bytes>", the form polkadot-js browser extensions sign. Verifier.VerifyAllowWrapped
+// is the same check for a key decoded once.
 func (p PublicKey) VerifyAllowWrapped(msg, sig []byte) bool {
-	if p.Verify(msg, sig) {
-		return true
-	}
-	wrapped := make([]byte, 0, len(msg)+len(bytesWrapOpen)+len(bytesWrapClose))
-	wrapped = append(append(append(wrapped, bytesWrapOpen...), msg...), bytesWrapClose...)
-	return p.Verify(wrapped, sig)
+	return verifyAllowWrapped(nil, p, msg, sig)
 }
-
-const (
-	bytesWrapOpen  = "<Bytes>"
-	bytesWrapClose = "</Bytes>"
-)
 
 // ParsePublicKey reads a public key given as an SS58 address (any prefix) or as 64 hex
 // digits with or without "0x".

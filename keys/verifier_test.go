@@ -23,7 +23,16 @@ func mustHex(t testing.TB, s string) []byte {
 	return b
 }
 
-func TestVerifierVectors(t *testing.T) {
+// Signatures of verifierMsg by verifierSS58 from the same vectors: one by go-schnorrkel
+// over the message, one over the <Bytes>-wrapped message.
+const (
+	verifierSig        = "0xc460d4f9fb883d79680bcb6d6358ca1678daa141cf2732f017aac71e077aea67c9b32c8f93d1d4a4da2a27c4bc4f052d332bb229f273d4edc988161ae31f9f89"
+	verifierWrappedSig = "0x763dbd43da41d61c190667abab5179274d6537300a737491436c7c51f3032d180f6b1a38a27c8aad2d0efad5ab76217e79b92e472b56008d50443445ddd5698d"
+)
+
+// vectorKey returns the vectors' signing key in both forms.
+func vectorKey(t testing.TB) (PublicKey, *Verifier) {
+	t.Helper()
 	pub, _, err := SS58Decode(verifierSS58)
 	if err != nil {
 		t.Fatal(err)
@@ -32,33 +41,51 @@ func TestVerifierVectors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	good := mustHex(t, "0xc460d4f9fb883d79680bcb6d6358ca1678daa141cf2732f017aac71e077aea67c9b32c8f93d1d4a4da2a27c4bc4f052d332bb229f273d4edc988161ae31f9f89")
+	return pub, v
+}
+
+// TestVerifierVectors checks Verify and VerifyAllowWrapped, of a PublicKey and of a
+// Verifier, on the vectors: the two forms must agree.
+func TestVerifierVectors(t *testing.T) {
+	pub, v := vectorKey(t)
+	good, wrapped := mustHex(t, verifierSig), mustHex(t, verifierWrappedSig)
 	flipped := append([]byte(nil), good...)
 	flipped[5] ^= 1
 	unmarked := append([]byte(nil), good...)
 	unmarked[63] &= 0x7f
 	tests := []struct {
-		name string
-		msg  string
-		sig  []byte
-		want bool
+		name        string
+		msg         string
+		sig         []byte
+		want        bool // Verify
+		wantWrapped bool // VerifyAllowWrapped
 	}{
-		{"go-schnorrkel signature", verifierMsg, good, true},
-		{"polkadot-js signature", verifierMsg, mustHex(t, "0x3ecd0a4168c3329f99f9236ea60020abf9ac55319363ad0a52b3226e83105e0b1443f5e01bdaa92b4c8185297ca5af88553ef40a19bd94dd9e5814855dc59388"), true},
-		{"<Bytes> wrapped message", "<Bytes>" + verifierMsg + "</Bytes>", mustHex(t, "0x763dbd43da41d61c190667abab5179274d6537300a737491436c7c51f3032d180f6b1a38a27c8aad2d0efad5ab76217e79b92e472b56008d50443445ddd5698d"), true},
-		{"other message", verifierMsg + "x", good, false},
-		{"flipped bit in R", verifierMsg, flipped, false},
-		{"missing schnorrkel marker", verifierMsg, unmarked, false},
-		{"short signature", verifierMsg, good[:63], false},
-		{"empty signature", verifierMsg, nil, false},
+		{"go-schnorrkel signature", verifierMsg, good, true, true},
+		{"polkadot-js signature", verifierMsg, mustHex(t, "0x3ecd0a4168c3329f99f9236ea60020abf9ac55319363ad0a52b3226e83105e0b1443f5e01bdaa92b4c8185297ca5af88553ef40a19bd94dd9e5814855dc59388"), true, true},
+		{"<Bytes> wrapped message", "<Bytes>" + verifierMsg + "</Bytes>", wrapped, true, true},
+		{"<Bytes> signature of the bare message", verifierMsg, wrapped, false, true},
+		{"<Bytes> signature of another message", verifierMsg + "x", wrapped, false, false},
+		{"plain signature of the wrapped message", "<Bytes>" + verifierMsg + "</Bytes>", good, false, false},
+		{"other message", verifierMsg + "x", good, false, false},
+		{"flipped bit in R", verifierMsg, flipped, false, false},
+		{"missing schnorrkel marker", verifierMsg, unmarked, false, false},
+		{"short signature", verifierMsg, good[:63], false, false},
+		{"empty signature", verifierMsg, nil, false, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := v.Verify([]byte(tc.msg), tc.sig); got != tc.want {
-				t.Fatalf("Verifier.Verify = %v, want %v", got, tc.want)
+			msg := []byte(tc.msg)
+			if got := v.Verify(msg, tc.sig); got != tc.want {
+				t.Errorf("Verifier.Verify = %v, want %v", got, tc.want)
 			}
-			if got := pub.Verify([]byte(tc.msg), tc.sig); got != tc.want {
-				t.Fatalf("PublicKey.Verify = %v, want %v (the two must agree)", got, tc.want)
+			if got := pub.Verify(msg, tc.sig); got != tc.want {
+				t.Errorf("PublicKey.Verify = %v, want %v (the two must agree)", got, tc.want)
+			}
+			if got := v.VerifyAllowWrapped(msg, tc.sig); got != tc.wantWrapped {
+				t.Errorf("Verifier.VerifyAllowWrapped = %v, want %v", got, tc.wantWrapped)
+			}
+			if got := pub.VerifyAllowWrapped(msg, tc.sig); got != tc.wantWrapped {
+				t.Errorf("PublicKey.VerifyAllowWrapped = %v, want %v (the two must agree)", got, tc.wantWrapped)
 			}
 		})
 	}

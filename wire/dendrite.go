@@ -68,15 +68,12 @@ type DendriteConfig struct {
 // sends them to axons, one or many at once, over pooled connections. It is safe for
 // concurrent use.
 type Dendrite struct {
+	terminal
 	cfg       DendriteConfig
-	signer    *keys.Signer
-	hotkey    string
-	uuid      string
 	pool      *connPool
 	bufs      bufPool
 	lastNonce atomic.Int64
 	schemas   sync.Map // reflect.Type → *schema
-	keys      *verifierCache
 	metrics   *dendriteMetrics
 	log       *slog.Logger
 }
@@ -107,22 +104,19 @@ func NewDendrite(pair *keys.Pair, cfg DendriteConfig) (*Dendrite, error) {
 	if cfg.ExternalIP != "" && (!headerSafe(cfg.ExternalIP) || len(cfg.ExternalIP) > maxIPLen) {
 		return nil, fmt.Errorf("external IP %.60q is not an address", cfg.ExternalIP)
 	}
-	signer, err := keys.NewSigner(pair)
+	t, err := newTerminal(pair, "dendrite")
 	if err != nil {
-		return nil, fmt.Errorf("dendrite key: %w", err)
+		return nil, err
 	}
 	m, err := newDendriteMetrics(cfg.Registerer)
 	if err != nil {
 		return nil, err
 	}
 	d := &Dendrite{
-		cfg:     cfg,
-		signer:  signer,
-		hotkey:  pair.Public().String(),
-		uuid:    newUUID4(),
-		keys:    newVerifierCache(65536),
-		metrics: m,
-		log:     cfg.Logger.With("component", "dendrite"),
+		terminal: t,
+		cfg:      cfg,
+		metrics:  m,
+		log:      cfg.Logger.With("component", "dendrite"),
 	}
 	// One pool for every axon: a few idle connections per axon (a fan-out to a
 	// thousand axons keeps a thousand warm), HTTP/1.1 as Bittensor's uvicorn axons
@@ -573,7 +567,7 @@ func (d *Dendrite) checkAxon(resp *http.Response, axon AxonInfo) error {
 		return fmt.Errorf("axon hotkey %q: %w", axon.Hotkey, err)
 	}
 	var buf [256]byte
-	if !verifySignedMessage(v, appendAxonMessage(buf[:0], nonce, d.hotkey, axon.Hotkey, uuid), sig) {
+	if !v.VerifyAllowWrapped(appendAxonMessage(buf[:0], nonce, d.hotkey, axon.Hotkey, uuid), sig) {
 		return fmt.Errorf("axon %s answered with a signature that is not from hotkey %s", axon.Addr(), axon.Hotkey)
 	}
 	return nil

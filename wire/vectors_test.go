@@ -336,7 +336,7 @@ func TestVectorSignatures(t *testing.T) {
 			}
 			for _, sig := range ex.ValidSignatures {
 				b, _ := hex.DecodeString(strings.TrimPrefix(sig, "0x"))
-				if !verifySignedMessage(ver, []byte(ex.Message), b) {
+				if !ver.VerifyAllowWrapped([]byte(ex.Message), b) {
 					t.Errorf("valid signature %s… rejected", sig[:18])
 				}
 			}
@@ -345,13 +345,13 @@ func TestVectorSignatures(t *testing.T) {
 				if ver.Verify([]byte(ex.Message), b) {
 					t.Error("the <Bytes> signature verifies over the bare message (vector is wrong?)")
 				}
-				if !verifySignedMessage(ver, []byte(ex.Message), b) {
+				if !ver.VerifyAllowWrapped([]byte(ex.Message), b) {
 					t.Error("signature of the <Bytes>-wrapped message rejected")
 				}
 			}
 			if ex.Invalid != nil {
 				b, _ := hex.DecodeString(strings.TrimPrefix(ex.Invalid.Signature, "0x"))
-				if got := verifySignedMessage(ver, []byte(ex.Invalid.Message), b); got != ex.Invalid.Expected {
+				if got := ver.VerifyAllowWrapped([]byte(ex.Invalid.Message), b); got != ex.Invalid.Expected {
 					t.Errorf("invalid signature: verify = %v, want %v", got, ex.Invalid.Expected)
 				}
 			}

@@ -22,11 +22,26 @@ import (
 
 func u16f(v uint16) float64 { return float64(v) / 65535 }
 
+// newSubnetCmd is `tessera subnet`: its subcommands share the --node flag.
 func newSubnetCmd(env *cliEnv) *cobra.Command {
 	var nf nodeFlag
 	cmd := &cobra.Command{Use: "subnet", Aliases: []string{"s", "subnets"}, Short: "Create, inspect, configure and register on subnets"}
 	nf.register(cmd)
+	cmd.AddCommand(
+		newSubnetCreateCmd(env, &nf),
+		newSubnetListCmd(env, &nf),
+		newSubnetShowCmd(env, &nf),
+		newSubnetHyperparamsCmd(env, &nf),
+		newSubnetSetCmd(env, &nf),
+		newSubnetRegisterCmd(env, &nf),
+		newSubnetServeAxonCmd(env, &nf),
+		newSubnetCommitCmd(env, &nf),
+	)
+	return cmd
+}
 
+// newSubnetCreateCmd is `subnet create`: a new subnet owned by the wallet's coldkey.
+func newSubnetCreateCmd(env *cliEnv, nf *nodeFlag) *cobra.Command {
 	create := newSendFlags(coldkeyRole)
 	var createHot string
 	createCmd := &cobra.Command{
@@ -40,13 +55,17 @@ func newSubnetCmd(env *cliEnv) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return create.send(cmd, env, &nf, m, "subnet created")
+			return create.send(cmd, env, nf, m, "subnet created")
 		},
 	}
 	create.register(createCmd)
 	createCmd.Flags().StringVar(&createHot, "hotkey", "", "the owner's hotkey address (default: the wallet's hotkey)")
+	return createCmd
+}
 
-	list := &cobra.Command{
+// newSubnetListCmd is `subnet list`: every subnet, one a line.
+func newSubnetListCmd(env *cliEnv, nf *nodeFlag) *cobra.Command {
+	return &cobra.Command{
 		Use: "list", Short: "List the subnets", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			c, err := nf.client()
@@ -67,6 +86,10 @@ func newSubnetCmd(env *cliEnv) *cobra.Command {
 			})
 		},
 	}
+}
+
+// newSubnetShowCmd is `subnet show NETUID`: one subnet's state.
+func newSubnetShowCmd(env *cliEnv, nf *nodeFlag) *cobra.Command {
 	show := &cobra.Command{
 		Use: "show NETUID", Short: "Show a subnet", Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -85,6 +108,12 @@ func newSubnetCmd(env *cliEnv) *cobra.Command {
 			})
 		},
 	}
+	return show
+}
+
+// newSubnetHyperparamsCmd is `subnet hyperparams NETUID`: a subnet's hyperparameters
+// by name.
+func newSubnetHyperparamsCmd(env *cliEnv, nf *nodeFlag) *cobra.Command {
 	hyper := &cobra.Command{
 		Use: "hyperparams NETUID", Short: "Show a subnet's hyperparameters", Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -106,6 +135,11 @@ func newSubnetCmd(env *cliEnv) *cobra.Command {
 			})
 		},
 	}
+	return hyper
+}
+
+// newSubnetSetCmd is `subnet set NETUID NAME VALUE`: the owner sets a hyperparameter.
+func newSubnetSetCmd(env *cliEnv, nf *nodeFlag) *cobra.Command {
 	set := newSendFlags(coldkeyRole)
 	setCmd := &cobra.Command{
 		Use: "set NETUID NAME VALUE", Short: "Set a hyperparameter of a subnet you own (names as `subnet hyperparams` shows)", Args: cobra.ExactArgs(3),
@@ -122,11 +156,16 @@ func newSubnetCmd(env *cliEnv) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return set.send(cmd, env, &nf, m, fmt.Sprintf("%s of subnet %d set to %s", args[1], netuid, args[2]))
+			return set.send(cmd, env, nf, m, fmt.Sprintf("%s of subnet %d set to %s", args[1], netuid, args[2]))
 		},
 	}
 	set.register(setCmd)
+	return setCmd
+}
 
+// newSubnetRegisterCmd is `subnet register`: a hotkey registers on a subnet, the
+// coldkey paying the burn.
+func newSubnetRegisterCmd(env *cliEnv, nf *nodeFlag) *cobra.Command {
 	reg := newSendFlags(coldkeyRole)
 	var regNetuid uint16
 	var regHot, regMaxBurn string
@@ -147,14 +186,18 @@ func newSubnetCmd(env *cliEnv) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return reg.send(cmd, env, &nf, m, fmt.Sprintf("hotkey %s registered on subnet %d", hot, regNetuid))
+			return reg.send(cmd, env, nf, m, fmt.Sprintf("hotkey %s registered on subnet %d", hot, regNetuid))
 		},
 	}
 	reg.register(regCmd)
 	regCmd.Flags().Uint16Var(&regNetuid, "netuid", 1, "subnet to register on (0 is root)")
 	regCmd.Flags().StringVar(&regHot, "hotkey", "", "hotkey address (default: the wallet's hotkey)")
 	regCmd.Flags().StringVar(&regMaxBurn, "max-burn", "", "refuse if the registration costs more than this many tokens")
+	return regCmd
+}
 
+// newSubnetServeAxonCmd is `subnet serve-axon`: a hotkey announces its axon's address.
+func newSubnetServeAxonCmd(env *cliEnv, nf *nodeFlag) *cobra.Command {
 	axon := newSendFlags(hotkeyRole)
 	var axNetuid, axPort uint16
 	var axIP string
@@ -165,14 +208,18 @@ func newSubnetCmd(env *cliEnv) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return axon.send(cmd, env, &nf, m, fmt.Sprintf("axon %s:%d announced on subnet %d", axIP, axPort, axNetuid))
+			return axon.send(cmd, env, nf, m, fmt.Sprintf("axon %s:%d announced on subnet %d", axIP, axPort, axNetuid))
 		},
 	}
 	axon.register(axonCmd)
 	axonCmd.Flags().Uint16Var(&axNetuid, "netuid", 1, "subnet")
 	axonCmd.Flags().StringVar(&axIP, "ip", "127.0.0.1", "IP address")
 	axonCmd.Flags().Uint16Var(&axPort, "port", 8091, "port")
+	return axonCmd
+}
 
+// newSubnetCommitCmd is `subnet commit`: a hotkey publishes data on a subnet.
+func newSubnetCommitCmd(env *cliEnv, nf *nodeFlag) *cobra.Command {
 	commit := newSendFlags(hotkeyRole)
 	var cmNetuid uint16
 	var cmData string
@@ -183,15 +230,13 @@ func newSubnetCmd(env *cliEnv) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return commit.send(cmd, env, &nf, m, fmt.Sprintf("commitment published on subnet %d", cmNetuid))
+			return commit.send(cmd, env, nf, m, fmt.Sprintf("commitment published on subnet %d", cmNetuid))
 		},
 	}
 	commit.register(commitCmd)
 	commitCmd.Flags().Uint16Var(&cmNetuid, "netuid", 1, "subnet")
 	commitCmd.Flags().StringVar(&cmData, "data", "", "the data to publish (up to 1024 bytes)")
-
-	cmd.AddCommand(createCmd, list, show, hyper, setCmd, regCmd, axonCmd, commitCmd)
-	return cmd
+	return commitCmd
 }
 
 func parseNetuid(s string) (uint16, error) {
@@ -358,7 +403,7 @@ func newWeightsCmd(env *cliEnv) *cobra.Command {
 		c.Flags().StringVar(&f.weights, "weights", "", "comma-separated weights (any scale; the largest becomes 65535)")
 		c.Flags().Uint64Var(&f.version, "version-key", 0, "weights version key")
 		if use == "reveal" {
-			c.Flags().StringVar(&f.salt, "salt", "", "the salt printed by `weights commit`")
+			c.Flags().StringVar(&f.salt, "salt", "", "the salt printed by \"weights commit\", as comma-separated u16 values")
 		}
 		return c
 	}

@@ -3,6 +3,13 @@
 // function (a Definition), plus the configuration both runtimes share (Config, read
 // from flags and a JSON file, with the defaults of Bittensor's subnet template). The
 // runtimes are in sdk/miner and sdk/validator.
+//
+// This is the SDK's subnet: the definition of a subnet's off-chain code. It is not one
+// of the other packages named after subnets: modules/subnets is the chain module that
+// keeps subnets on chain (creation, registration, weights, the Yuma Consensus epoch);
+// subnets/ holds the built-in subnets written with this package (subnets/textgen); and
+// devnet's SubnetLayout and SetupSubnet (devnet/subnet.go) create and populate a subnet
+// on a local devnet.
 package subnet
 
 import (

@@ -21,4 +21,10 @@
 // The pure parts (tasks, checking, similarity, observations, weights) do no I/O and are
 // table-tested; the I/O parts (backends, the miner handler, the validator's queries)
 // take a context.Context on every blocking call. docs/textgen.md describes the subnet.
+//
+// This is one of the built-in subnets under subnets/: a subnet's off-chain code (its
+// synapse, miner and validator), defined with the SDK's package sdk/subnet. The chain's
+// side of every subnet (registration, weights, emission) is the module modules/subnets;
+// subnets/textgen/textgendev runs this subnet on a devnet, whose subnet.go creates and
+// populates the subnet on chain.
 package textgen

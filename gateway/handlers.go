@@ -1,0 +1,183 @@
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// This file holds the HTTP endpoints: /v1/models, /v1/chat/completions (up to the
+// point where failover.go runs the request on miners) and /healthz, with API-key
+// authentication and the JSON answers they share.
+
+// writeJSON answers status with the JSON body.
+func writeJSON(w http.ResponseWriter, status int, body []byte) {
+	h := w.Header()
+	h["Content-Type"] = []string{"application/json"}
+	h["Content-Length"] = []string{strconv.Itoa(len(body))}
+	w.WriteHeader(status)
+	w.Write(body)
+}
+
+// writeError answers e as OpenAI does: {"error": e} with e's status.
+func writeError(w http.ResponseWriter, e *APIError) {
+	body, _ := json.Marshal(struct {
+		Error *APIError `json:"error"`
+	}{e})
+	writeJSON(w, e.Status, body)
+}
+
+// healthz answers 200 when every subnet behind a model has miners, else 503, with
+// each subnet's miner count.
+func (g *Gateway) healthz(w http.ResponseWriter, r *http.Request) {
+	type sub struct {
+		Netuid uint16 `json:"netuid"`
+		Miners int    `json:"miners"`
+	}
+	var subs []sub
+	seen := map[uint16]bool{}
+	ok := true
+	for _, md := range g.cfg.Models {
+		if !seen[md.Netuid] {
+			seen[md.Netuid] = true
+			n := g.router.count(md.Netuid)
+			ok = ok && n > 0
+			subs = append(subs, sub{md.Netuid, n})
+		}
+	}
+	body, _ := json.Marshal(map[string]any{"ok": ok, "subnets": subs})
+	status := http.StatusOK
+	if !ok {
+		status = http.StatusServiceUnavailable
+	}
+	writeJSON(w, status, body)
+}
+
+// authenticate checks the caller's API key and rate limit; nil key state means no key
+// store is configured.
+func (g *Gateway) authenticate(w http.ResponseWriter, r *http.Request, now time.Time) (*keyState, *APIError) {
+	if g.cfg.Keys == nil {
+		return nil, nil
+	}
+	scheme, secret, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(secret) == "" {
+		return nil, apiErr(http.StatusUnauthorized, "invalid_request_error", "", "",
+			"You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).")
+	}
+	st, err := g.cfg.Keys.Authenticate(strings.TrimSpace(secret))
+	if err != nil {
+		hint := secret
+		if len(hint) > 10 {
+			hint = hint[:6] + "…" + hint[len(hint)-4:]
+		}
+		return nil, apiErr(http.StatusUnauthorized, "invalid_request_error", "invalid_api_key", "",
+			"Incorrect API key provided: %s (%v).", hint, err)
+	}
+	if ok, wait, k := st.allow(now); !ok {
+		secs := int((wait + time.Second - 1) / time.Second)
+		w.Header().Set("Retry-After", strconv.Itoa(secs))
+		st.record(Usage{Errors: 1}, now)
+		return nil, apiErr(http.StatusTooManyRequests, "requests", "rate_limit_exceeded", "",
+			"Rate limit reached for key %q: %g requests per minute, burst %d. Please try again in %s.",
+			k.Name, k.RatePerMinute, k.Burst, wait.Round(time.Millisecond))
+	}
+	return st, nil
+}
+
+// admitModelsRequest checks that a /v1/models request is a GET by an authenticated
+// caller; when it is not, it answers the error and returns false.
+func (g *Gateway) admitModelsRequest(w http.ResponseWriter, r *http.Request) bool {
+	if r.Method != http.MethodGet {
+		g.done(w, "", "models", apiErr(http.StatusMethodNotAllowed, "invalid_request_error", "method_not_allowed", "", "Use GET for %s.", r.URL.Path))
+		return false
+	}
+	if _, e := g.authenticate(w, r, time.Now()); e != nil {
+		g.done(w, "", "models", e)
+		return false
+	}
+	return true
+}
+
+// listModels answers GET /v1/models with the configured models.
+func (g *Gateway) listModels(w http.ResponseWriter, r *http.Request) {
+	if !g.admitModelsRequest(w, r) {
+		return
+	}
+	writeJSON(w, http.StatusOK, g.list)
+	g.m.requests.WithLabelValues("", "models", "200").Inc()
+}
+
+// getModel answers GET /v1/models/{id} with the model, or 404.
+func (g *Gateway) getModel(w http.ResponseWriter, r *http.Request) {
+	if !g.admitModelsRequest(w, r) {
+		return
+	}
+	md, ok := g.models[r.PathValue("id")]
+	if !ok {
+		g.done(w, "", "models", apiErr(http.StatusNotFound, "invalid_request_error", "model_not_found", "model",
+			"The model '%s' does not exist or you do not have access to it.", r.PathValue("id")))
+		return
+	}
+	body, _ := json.Marshal(modelObject{ID: md.ID, Object: "model", Created: md.Created, OwnedBy: fmt.Sprintf("tessera-subnet-%d", md.Netuid)})
+	writeJSON(w, http.StatusOK, body)
+	g.m.requests.WithLabelValues("", "models", "200").Inc()
+}
+
+// done answers an error and counts it.
+func (g *Gateway) done(w http.ResponseWriter, model, mode string, e *APIError) {
+	writeError(w, e)
+	g.m.requests.WithLabelValues(model, mode, strconv.Itoa(e.Status)).Inc()
+}
+
+// chatCompletions answers POST /v1/chat/completions: it authenticates the caller,
+// reads and checks the request, and runs it on the miners within RequestTimeout,
+// streamed or not as the request asks.
+func (g *Gateway) chatCompletions(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	if r.Method != http.MethodPost {
+		g.done(w, "", "unary", apiErr(http.StatusMethodNotAllowed, "invalid_request_error", "method_not_allowed", "", "Use POST for %s.", r.URL.Path))
+		return
+	}
+	key, e := g.authenticate(w, r, start)
+	if e != nil {
+		g.done(w, "", "unary", e)
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, g.cfg.MaxBodyBytes))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			e = apiErr(http.StatusRequestEntityTooLarge, "invalid_request_error", "request_too_large", "", "The request body exceeds %d bytes.", g.cfg.MaxBodyBytes)
+		} else {
+			e = invalid("", "", "Could not read the request body: %v", err)
+		}
+		g.fail(w, key, "", "unary", e, start)
+		return
+	}
+	p, e := parseChatRequest(body, g.models)
+	if e != nil {
+		g.fail(w, key, "", "unary", e, start)
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), g.cfg.RequestTimeout)
+	defer cancel()
+	if p.stream {
+		g.stream(ctx, w, key, p, start)
+	} else {
+		g.unary(ctx, w, key, p, start)
+	}
+}
+
+// fail answers an error, counts it, and charges it to the key.
+func (g *Gateway) fail(w http.ResponseWriter, key *keyState, model, mode string, e *APIError, start time.Time) {
+	g.done(w, model, mode, e)
+	if key != nil {
+		key.record(Usage{Requests: 1, Errors: 1}, start)
+	}
+}
