@@ -43,15 +43,17 @@ func newSubnetCmd(env *cliEnv) *cobra.Command {
 // newSubnetCreateCmd is `subnet create`: a new subnet owned by the wallet's coldkey.
 func newSubnetCreateCmd(env *cliEnv, nf *nodeFlag) *cobra.Command {
 	create := newSendFlags(coldkeyRole)
-	var createHot string
+	var createHot, mechanism string
 	createCmd := &cobra.Command{
 		Use: "create", Short: "Create a subnet (locks the chain's lock cost); the owner's hotkey becomes uid 0", Args: cobra.NoArgs,
+		Example: `  tessera subnet create --wallet.name owner
+  tessera subnet create --from-uri //Alice --hotkey 5F... --mechanism yuma`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			hot, err := create.hotkeyPub(cmd, env, createHot)
 			if err != nil {
 				return err
 			}
-			m, err := subnets.NewCreate(hot, "")
+			m, err := subnets.NewCreate(hot, mechanism)
 			if err != nil {
 				return err
 			}
@@ -60,6 +62,7 @@ func newSubnetCreateCmd(env *cliEnv, nf *nodeFlag) *cobra.Command {
 	}
 	create.register(createCmd)
 	createCmd.Flags().StringVar(&createHot, "hotkey", "", "the owner's hotkey address (default: the wallet's hotkey)")
+	createCmd.Flags().StringVar(&mechanism, "mechanism", subnets.MechanismYuma, "the subnet's incentive mechanism, fixed at creation (the node's API lists them: GET /v1/query/subnets/mechanisms)")
 	return createCmd
 }
 
