@@ -1,3 +1,6 @@
+// This file creates and populates the devnet's subnet 1 on chain (modules/subnets); the
+// subnet's off-chain code is defined with sdk/subnet and lives under subnets/.
+
 package devnet
 
 import (

@@ -1,8 +1,13 @@
-// Package subnets is the chain's subnets module: subnets and their hyperparameters,
-// neurons (registration by burn, UIDs, replacement when full, axons, commitments), weights
-// (set_weights and commit-reveal), the root subnet that splits the block emission across
-// subnets, and at every tempo the Yuma Consensus epoch (package yuma) that turns weights
-// into emissions paid as stake.
+// Package subnets holds the types of the chain's subnets module: subnets and their
+// hyperparameters, neurons (registration by burn, UIDs, replacement when full, axons,
+// commitments), weights (set_weights and commit-reveal), the root subnet that splits the
+// block emission across subnets, and the incentive Mechanism each subnet runs at every
+// tempo — Yuma Consensus (package yuma) first. It imports no store: the state and the
+// rules are in package keeper below it.
+//
+// This is the chain's side of subnets; a subnet's off-chain code is defined with the
+// SDK's package sdk/subnet, the built-in subnets live under subnets/ (subnets/textgen),
+// and devnet/subnet.go creates and populates a subnet on a local devnet.
 package subnets
 
 import (
