@@ -19,7 +19,7 @@ func TestDevnetCLIJourney(t *testing.T) {
 	needBinary(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	run, _ := startCLIDevnet(ctx, t, 5)
+	run, _, _ := startCLIDevnet(ctx, t, 5)
 
 	// A wallet, funded by Alice, registers its hotkey and stakes on it.
 	var w struct {
@@ -81,12 +81,12 @@ func TestDevnetCLIJourney(t *testing.T) {
 type cliRun func(out any, args ...string)
 
 // startCLIDevnet runs `tessera devnet --chain-only` with subnet 1 at tempo and 200 ms
-// blocks, waits until subnet 1 is ready, and returns a runner of CLI commands against it
-// and the devnet's RPC address.
-func startCLIDevnet(ctx context.Context, t *testing.T, tempo int) (cliRun, string) {
+// blocks, waits until subnet 1 is ready, and returns a runner of CLI commands against it,
+// the devnet's RPC address and the runner's --home (its wallets).
+func startCLIDevnet(ctx context.Context, t *testing.T, tempo int) (run cliRun, rpc, home string) {
 	t.Helper()
 	base := freeBasePort(t, 3)
-	home := t.TempDir()
+	home = t.TempDir()
 	stdout := startDevnet(ctx, t, base, "--block-time", "200ms", "--tempo", strconv.Itoa(tempo), "--chain-only", "--log-level", "warn")
 	// The devnet prints its summary once subnet 1 is ready.
 	sc := bufio.NewScanner(stdout)
@@ -96,8 +96,8 @@ func startCLIDevnet(ctx context.Context, t *testing.T, tempo int) (cliRun, strin
 		for sc.Scan() {
 		}
 	}()
-	rpc := "127.0.0.1:" + strconv.Itoa(base+1)
-	run := func(out any, args ...string) {
+	rpc = "127.0.0.1:" + strconv.Itoa(base+1)
+	run = func(out any, args ...string) {
 		t.Helper()
 		all := append([]string{"--home", home}, args...)
 		if args[0] != "wallet" {
@@ -110,5 +110,5 @@ func startCLIDevnet(ctx context.Context, t *testing.T, tempo int) (cliRun, strin
 			}
 		}
 	}
-	return run, rpc
+	return run, rpc, home
 }

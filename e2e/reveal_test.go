@@ -19,7 +19,7 @@ func TestCLIWeightsCommitReveal(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	const tempo = 10 // an epoch every 11 blocks: a 2.2 s reveal window at 200 ms blocks
-	run, rpc := startCLIDevnet(ctx, t, tempo)
+	run, rpc, _ := startCLIDevnet(ctx, t, tempo)
 	c := dial(t, rpc)
 
 	run(nil, "subnet", "set", "1", "commit_reveal_weights_enabled", "1", "--from-uri", "//Alice")
