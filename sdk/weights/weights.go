@@ -1,6 +1,6 @@
 // Package weights turns a validator's scores into the u16 weights it sets on chain,
 // within the subnet's limits exactly as the chain's set_weights checks them
-// (modules/subnets): every uid below the subnet's size at most once, at least
+// (modules/subnets/keeper): every uid below the subnet's size at most once, at least
 // min(min_allowed_weights, n) entries, and the largest weight at most
 // max_weight_limit/65535 of the total, computed on the integer values sent. It is pure:
 // no chain, no network, no clock.
@@ -244,7 +244,7 @@ func enforceLimit(values []uint16, limit uint16) error {
 
 // Check reports whether a vector passes the chain's set_weights rules on uids, counts
 // and the max weight limit for a validator weighting others (the rules of
-// modules/subnets checkWeights that depend on the vector alone), with the chain's
+// modules/subnets/keeper's checkWeights that depend on the vector alone), with the chain's
 // wording.
 func Check(v Vector, lim Limits) error {
 	if len(v.UIDs) != len(v.Values) {
