@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tessera-net/tessera/modules/accounts"
 	"github.com/tessera-net/tessera/modules/subnets"
 )
 
@@ -22,22 +23,7 @@ func TestDevnetCLIJourney(t *testing.T) {
 	run, _, _ := startCLIDevnet(ctx, t, 5)
 
 	// A wallet, funded by Alice, registers its hotkey and stakes on it.
-	var w struct {
-		Coldkey struct {
-			SS58 string `json:"ss58_address"`
-		} `json:"coldkey"`
-		Hotkey struct {
-			SS58 string `json:"ss58_address"`
-		} `json:"hotkey"`
-	}
-	run(&w, "wallet", "new", "--wallet.name", "w", "--no-password")
-	run(nil, "tx", "transfer", "--from-uri", "//Alice", "--to", w.Coldkey.SS58, "--amount", "50")
-	var bal map[string]string
-	run(&bal, "query", "balance", w.Coldkey.SS58)
-	if bal["balance"] != "50000000000" {
-		t.Fatalf("balance %v", bal)
-	}
-	run(nil, "subnet", "register", "--netuid", "1", "--wallet.name", "w")
+	w := newRegisteredWallet(t, run, "w", "50")
 	run(nil, "stake", "add", "--wallet.name", "w", "--amount", "5")
 
 	// Bob weights the miners (uids 3-5); an epoch later they have incentive.
@@ -61,7 +47,7 @@ func TestDevnetCLIJourney(t *testing.T) {
 	}
 	found := false
 	for _, h := range mg.Hotkeys {
-		found = found || h == w.Hotkey.SS58
+		found = found || h == w.hotkey
 	}
 	if !found {
 		t.Fatal("the wallet's hotkey is not in the metagraph")
@@ -74,6 +60,34 @@ func TestDevnetCLIJourney(t *testing.T) {
 	if blk.NumTxs < 1 {
 		t.Fatalf("block %d: %+v", v.Height, blk)
 	}
+}
+
+// cliWallet is a wallet the test made: its coldkey and hotkey addresses.
+type cliWallet struct{ coldkey, hotkey string }
+
+// newRegisteredWallet makes a wallet without a password, has Alice send its coldkey
+// tokens (checked on chain), and registers its hotkey on subnet 1, the coldkey paying.
+func newRegisteredWallet(t *testing.T, run cliRun, name, tokens string) cliWallet {
+	t.Helper()
+	var w struct {
+		Coldkey struct {
+			SS58 string `json:"ss58_address"`
+		} `json:"coldkey"`
+		Hotkey struct {
+			SS58 string `json:"ss58_address"`
+		} `json:"hotkey"`
+	}
+	run(&w, "wallet", "new", "--wallet.name", name, "--no-password")
+	run(nil, "tx", "transfer", "--from-uri", "//Alice", "--to", w.Coldkey.SS58, "--amount", tokens)
+	var acct struct {
+		Balance string `json:"balance"`
+	}
+	run(&acct, "query", "balance", w.Coldkey.SS58)
+	if want, _ := accounts.ParseAmount(tokens); acct.Balance != strconv.FormatUint(want, 10) {
+		t.Fatalf("balance of the new wallet %s, want %s tokens", acct.Balance, tokens)
+	}
+	run(nil, "subnet", "register", "--netuid", "1", "--wallet.name", name)
+	return cliWallet{w.Coldkey.SS58, w.Hotkey.SS58}
 }
 
 // cliRun runs a tessera command with --output json against the devnet (wallet commands

@@ -22,23 +22,13 @@ func TestCLIFreeNeuronCalls(t *testing.T) {
 	defer cancel()
 	run, rpc, home := startCLIDevnet(ctx, t, 50)
 
-	var w struct {
-		Coldkey struct {
-			SS58 string `json:"ss58_address"`
-		} `json:"coldkey"`
-		Hotkey struct {
-			SS58 string `json:"ss58_address"`
-		} `json:"hotkey"`
-	}
-	run(&w, "wallet", "new", "--wallet.name", "w", "--no-password")
-	run(nil, "tx", "transfer", "--from-uri", "//Alice", "--to", w.Coldkey.SS58, "--amount", "5")
-	run(nil, "subnet", "register", "--netuid", "1", "--wallet.name", "w")
+	w := newRegisteredWallet(t, run, "w", "5")
 
 	var mg subnets.Metagraph
 	run(&mg, "metagraph", "--netuid", "1")
 	uid := -1
 	for i, h := range mg.Hotkeys {
-		if h == w.Hotkey.SS58 {
+		if h == w.hotkey {
 			uid = i
 		}
 	}
@@ -52,7 +42,7 @@ func TestCLIFreeNeuronCalls(t *testing.T) {
 		Balance string `json:"balance"`
 		Nonce   uint64 `json:"nonce"`
 	}
-	run(&acct, "query", "account", w.Hotkey.SS58)
+	run(&acct, "query", "account", w.hotkey)
 	if acct.Balance != "0" || acct.Nonce != 2 {
 		t.Fatalf("the hotkey after two free calls: balance %s, nonce %d (want 0 and 2)", acct.Balance, acct.Nonce)
 	}
@@ -69,7 +59,7 @@ func TestCLIFreeNeuronCalls(t *testing.T) {
 	if err := cmd.Run(); err == nil || !strings.Contains(stderr.String(), "rate_limited") {
 		t.Fatalf("a second serve_axon at once: %v\n%s", err, stderr.String())
 	}
-	run(&acct, "query", "account", w.Hotkey.SS58)
+	run(&acct, "query", "account", w.hotkey)
 	if acct.Nonce != 2 {
 		t.Fatalf("the refused call used a nonce: %d", acct.Nonce)
 	}

@@ -94,6 +94,13 @@ func Run(t *testing.T, path string, tables ...MsgBuilders) {
 	RunOn(t, path, NewApp, tables...)
 }
 
+// Walk runs every scenario file under dir (Run on each), as a module's TestScenarios
+// does: scenario.Walk(t, "testdata", scenario.AccountsMsgs()).
+func Walk(t *testing.T, dir string, tables ...MsgBuilders) {
+	t.Helper()
+	datadriven.Walk(t, dir, func(t *testing.T, path string) { Run(t, path, tables...) })
+}
+
 // RunOn is Run on the chains newChain makes (NewAppWith for a module not yet in the
 // registry).
 func RunOn(t *testing.T, path string, newChain NewChain, tables ...MsgBuilders) {

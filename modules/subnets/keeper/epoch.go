@@ -17,15 +17,7 @@ import (
 // every subnet whose tempo ends at this block, and adjusts registration burns.
 func (k *Keeper) EndBlock(ctx *module.Context) error {
 	block := blockOf(ctx)
-	p, err := GetParams(ctx.KV)
-	if err != nil {
-		return err
-	}
-	ids, err := Netuids(ctx.KV)
-	if err != nil {
-		return err
-	}
-	shares, err := k.EmissionShares(ctx.KV, p, ids)
+	p, ids, shares, err := k.emissionState(ctx.KV)
 	if err != nil {
 		return err
 	}
@@ -63,6 +55,21 @@ func adjustBurn(s *subnets.Subnet, block uint64) {
 	s.Burn = min(max(next, h.MinBurn), h.MaxBurn)
 	s.RegsInInterval = 0
 	s.LastAdjustment = block
+}
+
+// emissionState reads the chain's parameters and subnets and splits one block's emission
+// over them (EmissionShares).
+func (k *Keeper) emissionState(r store.Reader) (subnets.Params, []uint16, map[uint16]uint64, error) {
+	p, err := GetParams(r)
+	if err != nil {
+		return p, nil, nil, err
+	}
+	ids, err := Netuids(r)
+	if err != nil {
+		return p, nil, nil, err
+	}
+	shares, err := k.EmissionShares(r, p, ids)
+	return p, ids, shares, err
 }
 
 // EmissionShares splits one block's emission across the subnets (root excluded). Each

@@ -51,15 +51,7 @@ func subnetArg(q module.QueryRequest) (*subnets.Subnet, error) {
 }
 
 func (k *Keeper) queryList(q module.QueryRequest) (any, error) {
-	p, err := GetParams(q.State)
-	if err != nil {
-		return nil, err
-	}
-	ids, err := Netuids(q.State)
-	if err != nil {
-		return nil, err
-	}
-	shares, err := k.EmissionShares(q.State, p, ids)
+	_, ids, shares, err := k.emissionState(q.State)
 	if err != nil {
 		return nil, err
 	}
@@ -75,15 +67,7 @@ func (k *Keeper) queryList(q module.QueryRequest) (any, error) {
 }
 
 func (k *Keeper) queryEmission(q module.QueryRequest) (any, error) {
-	p, err := GetParams(q.State)
-	if err != nil {
-		return nil, err
-	}
-	ids, err := Netuids(q.State)
-	if err != nil {
-		return nil, err
-	}
-	shares, err := k.EmissionShares(q.State, p, ids)
+	_, _, shares, err := k.emissionState(q.State)
 	if err != nil {
 		return nil, err
 	}
@@ -185,15 +169,7 @@ func (k *Keeper) queryEpochState(q module.QueryRequest) (any, error) {
 
 // emissionShare is one subnet's share of the block emission.
 func (k *Keeper) emissionShare(r store.Reader, netuid uint16) (uint64, error) {
-	p, err := GetParams(r)
-	if err != nil {
-		return 0, err
-	}
-	ids, err := Netuids(r)
-	if err != nil {
-		return 0, err
-	}
-	shares, err := k.EmissionShares(r, p, ids)
+	_, _, shares, err := k.emissionState(r)
 	return shares[netuid], err
 }
 
