@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tessera-net/tessera/internal/testutil"
+
 	"github.com/tessera-net/tessera/module"
 	"github.com/tessera-net/tessera/modules"
 	accountskeeper "github.com/tessera-net/tessera/modules/accounts/keeper"
@@ -29,15 +31,6 @@ type harness struct {
 	accounts *accountskeeper.Keeper
 }
 
-func mustPair(t *testing.T, uri string) *keys.Pair {
-	t.Helper()
-	p, err := keys.FromURI(uri)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
-
 func newHarness(t *testing.T, balances map[string]uint64) *harness {
 	t.Helper()
 	return newHarnessWith(t, balances)
@@ -53,7 +46,7 @@ func newHarnessWith(t *testing.T, balances map[string]uint64, extra ...module.Mo
 	}
 	g := accounts.Genesis{}
 	for uri, bal := range balances {
-		g.Balances = append(g.Balances, accounts.GenesisBalance{Address: mustPair(t, uri).Public().String(), Balance: bal})
+		g.Balances = append(g.Balances, accounts.GenesisBalance{Address: testutil.Pair(t, uri).Public().String(), Balance: bal})
 	}
 	raw, _ := json.Marshal(map[string]any{"accounts": g})
 	if _, err := a.InitChain(context.Background(), &abci.RequestInitChain{ChainId: testChain, AppStateBytes: raw, InitialHeight: 1}); err != nil {
@@ -123,7 +116,7 @@ func (h *harness) account(p keys.PublicKey) accounts.Account {
 }
 
 func TestTransferMovesBalances(t *testing.T) {
-	alice, bob := mustPair(t, "//Alice"), mustPair(t, "//Bob")
+	alice, bob := testutil.Pair(t, "//Alice"), testutil.Pair(t, "//Bob")
 	h := newHarness(t, map[string]uint64{"//Alice": 10_000_000})
 	tx0 := h.transfer(alice, bob.Public(), 2_500, 0)
 	tx1 := h.transfer(alice, bob.Public(), 500, 1)
@@ -151,7 +144,7 @@ func TestTransferMovesBalances(t *testing.T) {
 }
 
 func TestRejectionsHaveTheirOwnCodes(t *testing.T) {
-	alice, bob := mustPair(t, "//Alice"), mustPair(t, "//Bob")
+	alice, bob := testutil.Pair(t, "//Alice"), testutil.Pair(t, "//Bob")
 	h := newHarness(t, map[string]uint64{"//Alice": 10_000_000, "//Bob": 5_000})
 	good := h.transfer(alice, bob.Public(), 100, 0)
 	h.block(good)
@@ -176,7 +169,7 @@ func TestRejectionsHaveTheirOwnCodes(t *testing.T) {
 		{"fee below minimum", h.sign(alice, 1, 10, testChain, transfer(1)), tx.CodeInsufficientFee},
 		{"zero amount", h.sign(alice, 1, 1000, testChain, transfer(0)), tx.CodeInvalidAmount},
 		{"insufficient funds", h.sign(bob, 0, 1000, testChain, transfer(1_000_000)), tx.CodeInsufficientFunds},
-		{"cannot pay fee", h.sign(mustPair(t, "//Charlie"), 0, 1000, testChain, transfer(1)), tx.CodeInsufficientFunds},
+		{"cannot pay fee", h.sign(testutil.Pair(t, "//Charlie"), 0, 1000, testChain, transfer(1)), tx.CodeInsufficientFunds},
 		{"unknown message", h.sign(alice, 1, 1000, testChain, tx.Msg{Type: "nope/nothing", Body: []byte{0xa0}}), tx.CodeUnknownMessage},
 		{"malformed body", h.sign(alice, 1, 1000, testChain, tx.Msg{Type: accounts.MsgTransfer, Body: []byte{0x01}}), tx.CodeInvalidMessage},
 		{"too large", make([]byte, tx.MaxTxBytes+1), tx.CodeTooLarge},
@@ -218,7 +211,7 @@ func TestRejectionsHaveTheirOwnCodes(t *testing.T) {
 }
 
 func TestFailedMessagePaysFeeAndUsesNonce(t *testing.T) {
-	alice, bob := mustPair(t, "//Alice"), mustPair(t, "//Bob")
+	alice, bob := testutil.Pair(t, "//Alice"), testutil.Pair(t, "//Bob")
 	h := newHarness(t, map[string]uint64{"//Alice": 10_000})
 	m, _ := accounts.NewTransfer(bob.Public(), 1_000_000)
 	res := h.block(h.sign(alice, 0, 1000, testChain, m))
@@ -234,7 +227,7 @@ func TestFailedMessagePaysFeeAndUsesNonce(t *testing.T) {
 }
 
 func TestMempoolCountsPendingNonces(t *testing.T) {
-	alice, bob := mustPair(t, "//Alice"), mustPair(t, "//Bob")
+	alice, bob := testutil.Pair(t, "//Alice"), testutil.Pair(t, "//Bob")
 	h := newHarness(t, map[string]uint64{"//Alice": 10_000_000})
 	for n := uint64(0); n < 5; n++ {
 		if r := h.checkTx(h.transfer(alice, bob.Public(), 1, n)); r.Code != 0 {
@@ -247,7 +240,7 @@ func TestMempoolCountsPendingNonces(t *testing.T) {
 }
 
 func TestQuery(t *testing.T) {
-	alice := mustPair(t, "//Alice")
+	alice := testutil.Pair(t, "//Alice")
 	h := newHarness(t, map[string]uint64{"//Alice": 42})
 	h.block()
 	r, _ := h.app.Query(context.Background(), &abci.RequestQuery{Path: "/accounts/account/" + alice.Public().String()})
@@ -287,7 +280,7 @@ func TestSigCacheBounded(t *testing.T) {
 
 // A block whose transactions the node never checked still verifies their signatures.
 func TestBlockVerifiesUncheckedSignatures(t *testing.T) {
-	alice, bob := mustPair(t, "//Alice"), mustPair(t, "//Bob")
+	alice, bob := testutil.Pair(t, "//Alice"), testutil.Pair(t, "//Bob")
 	h := newHarness(t, map[string]uint64{"//Alice": 10_000_000})
 	forged := h.transfer(alice, bob.Public(), 100, 0)
 	forged[len(forged)-1] ^= 1

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tessera-net/tessera/internal/testutil"
+
 	abci "github.com/cometbft/cometbft/abci/types"
 
 	"github.com/tessera-net/tessera/keys"
@@ -50,7 +52,7 @@ func newProbeHarness(t *testing.T) (*harness, *probe, func(nonce uint64) []byte)
 	t.Helper()
 	p := &probe{}
 	h := newHarnessWith(t, map[string]uint64{"//Alice": 1_000_000}, p)
-	alice := mustPair(t, "//Alice")
+	alice := testutil.Pair(t, "//Alice")
 	msg, err := tx.NewMsg("probe/record", struct{}{})
 	if err != nil {
 		t.Fatal(err)

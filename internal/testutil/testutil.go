@@ -1,5 +1,6 @@
-// Package testutil holds helpers shared by tests: reading a Prometheus registry into
-// plain numbers, and waiting for goroutines to wind down (a leak check).
+// Package testutil holds helpers shared by tests: key pairs from secret URIs, reading a
+// Prometheus registry into plain numbers, and waiting for goroutines to wind down (a
+// leak check).
 package testutil
 
 import (
@@ -8,7 +9,20 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/tessera-net/tessera/keys"
 )
+
+// Pair derives the sr25519 pair of a secret URI ("//Alice", "//Bob//hot"), failing the
+// test on a malformed one.
+func Pair(t testing.TB, uri string) *keys.Pair {
+	t.Helper()
+	p, err := keys.FromURI(uri)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
 
 // Gather reads every metric of reg into name → value: counters and gauges by value
 // (summed over label sets), histograms by sample count.

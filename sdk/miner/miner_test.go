@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tessera-net/tessera/internal/testutil"
+
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/tessera-net/tessera/client"
@@ -129,7 +131,7 @@ func (f *fakeChain) Status(context.Context) (*client.Status, error) {
 func (f *fakeChain) Query(_ context.Context, path string, _ int64, out any) (int64, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if path != "/subnets/metagraph/1" {
+	if path != "/subnets/metagraph_lite/1" {
 		return 0, &client.QueryError{Code: tx.CodeNotFound, Log: "unknown " + path}
 	}
 	raw, _ := json.Marshal(f.mg)
@@ -147,20 +149,11 @@ func (f *fakeChain) Send(_ context.Context, msg tx.Msg) (*client.TxView, error) 
 	return &client.TxView{Height: 11, Hash: "TX"}, nil
 }
 
-func pair(t *testing.T, uri string) *keys.Pair {
-	t.Helper()
-	p, err := keys.FromURI(uri)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
-
 // TestMinerServes runs a miner against a fake chain: it announces its axon, answers a
 // registered caller, refuses a stranger and, with permits required, a caller without
 // one; an unregistered miner does not start.
 func TestMinerServes(t *testing.T) {
-	dave, bob, eve := pair(t, "//Dave"), pair(t, "//Bob"), pair(t, "//Eve")
+	dave, bob, eve := testutil.Pair(t, "//Dave"), testutil.Pair(t, "//Bob"), testutil.Pair(t, "//Eve")
 	fc := &fakeChain{}
 	hot := []string{bob.Public().String(), dave.Public().String(), eve.Public().String()}
 	fc.mg = subnets.Metagraph{Netuid: 1, N: 3, UIDs: []uint16{0, 1, 2}, Hotkeys: hot, Coldkeys: hot, Stake: []uint64{100, 0, 0},
@@ -242,12 +235,12 @@ func TestMinerServes(t *testing.T) {
 	if _, err := stream(eve); !errors.As(err, &se) || se.Code != 403 {
 		t.Fatalf("a stream for a caller without a permit: %v", err)
 	}
-	if r := call(pair(t, "//Nobody")); r.StatusCode != 403 || !strings.Contains(r.StatusMessage, "is not registered on subnet 1") {
+	if r := call(testutil.Pair(t, "//Nobody")); r.StatusCode != 403 || !strings.Contains(r.StatusMessage, "is not registered on subnet 1") {
 		t.Fatalf("a stranger: %d %s", r.StatusCode, r.StatusMessage)
 	}
 	// A caller that registers after the last sync is admitted once the refusal has
 	// made the miner resync.
-	charlie := pair(t, "//Charlie")
+	charlie := testutil.Pair(t, "//Charlie")
 	fc.mu.Lock()
 	fc.mg.N++
 	fc.mg.UIDs = append(fc.mg.UIDs, 3)
@@ -276,12 +269,12 @@ func TestMinerServes(t *testing.T) {
 	}
 
 	// A miner whose hotkey is not registered says so.
-	m2, err := miner.New(h, miner.Options{Config: cfg, Hotkey: pair(t, "//Ferdie"), Chain: fc})
+	m2, err := miner.New(h, miner.Options{Config: cfg, Hotkey: testutil.Pair(t, "//Ferdie"), Chain: fc})
 	if err != nil {
 		t.Fatal(err)
 	}
 	err = m2.Run(context.Background())
-	if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("hotkey %s is not registered on subnet 1", pair(t, "//Ferdie").Public())) {
+	if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("hotkey %s is not registered on subnet 1", testutil.Pair(t, "//Ferdie").Public())) {
 		t.Fatalf("err = %v", err)
 	}
 }
@@ -289,7 +282,7 @@ func TestMinerServes(t *testing.T) {
 // TestMinerServesHigherStakeFirst: with one handler slot busy, the waiting request of
 // the caller with more stake runs before the one that came first.
 func TestMinerServesHigherStakeFirst(t *testing.T) {
-	dave, rich, poor, first := pair(t, "//Dave"), pair(t, "//Rich"), pair(t, "//Poor"), pair(t, "//First")
+	dave, rich, poor, first := testutil.Pair(t, "//Dave"), testutil.Pair(t, "//Rich"), testutil.Pair(t, "//Poor"), testutil.Pair(t, "//First")
 	hot := []string{dave.Public().String(), rich.Public().String(), poor.Public().String(), first.Public().String()}
 	fc := &fakeChain{}
 	fc.mg = subnets.Metagraph{Netuid: 1, N: 4, UIDs: []uint16{0, 1, 2, 3}, Hotkeys: hot, Coldkeys: hot, Stake: []uint64{0, 9_000_000_000_000, 1_000_000_000, 5},

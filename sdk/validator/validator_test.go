@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tessera-net/tessera/internal/testutil"
+
 	"github.com/tessera-net/tessera/client"
 	"github.com/tessera-net/tessera/keys"
 	"github.com/tessera-net/tessera/modules/subnets"
@@ -47,20 +49,11 @@ func definition() *subnet.Definition[*Echo] {
 	}
 }
 
-func pair(t *testing.T, uri string) *keys.Pair {
-	t.Helper()
-	p, err := keys.FromURI(uri)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
-
 // serve runs an in-process miner axon for uri that answers well or badly, and returns
 // its port.
 func serve(t *testing.T, ctx context.Context, uri string, good bool) int {
 	t.Helper()
-	a, err := wire.NewAxon(pair(t, uri), wire.AxonConfig{})
+	a, err := wire.NewAxon(testutil.Pair(t, uri), wire.AxonConfig{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,7 +100,7 @@ func (f *fakeChain) Query(_ context.Context, path string, _ int64, out any) (int
 	defer f.mu.Unlock()
 	var v any
 	switch path {
-	case "/subnets/metagraph/1":
+	case "/subnets/metagraph_lite/1":
 		v = f.mg
 	case "/subnets/subnet/1":
 		v = subnets.SubnetView{Netuid: 1, N: f.mg.N, OwnerHotkey: f.owner, Hyperparams: f.mg.Hyperparams}
@@ -226,8 +219,8 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 // and Eve (uids 2, 3), and a function that starts Bob's validator on it.
 func setup(t *testing.T, ctx context.Context, edit func(h *subnets.Hyperparams)) (*fakeChain, func(context.Context) (*validator.Validator[*Echo], chan error)) {
 	t.Helper()
-	alice, bob := pair(t, "//Alice").Public().String(), pair(t, "//Bob").Public().String()
-	dave, eve := pair(t, "//Dave").Public().String(), pair(t, "//Eve").Public().String()
+	alice, bob := testutil.Pair(t, "//Alice").Public().String(), testutil.Pair(t, "//Bob").Public().String()
+	dave, eve := testutil.Pair(t, "//Dave").Public().String(), testutil.Pair(t, "//Eve").Public().String()
 	fc := &fakeChain{owner: alice}
 	fc.mg.Netuid = 1
 	fc.mg.Hyperparams = subnets.DefaultHyperparams()
@@ -248,7 +241,7 @@ func setup(t *testing.T, ctx context.Context, edit func(h *subnets.Hyperparams))
 	cfg.EpochLength, cfg.StepInterval, cfg.Timeout, cfg.Alpha = 2, subnet.Duration(5*time.Millisecond), subnet.Duration(5*time.Second), 0.5
 	cfg.StateDir = t.TempDir()
 	return fc, func(ctx context.Context) (*validator.Validator[*Echo], chan error) {
-		v, err := validator.New(definition(), validator.Options{Config: cfg, Hotkey: pair(t, "//Bob"), Chain: fc})
+		v, err := validator.New(definition(), validator.Options{Config: cfg, Hotkey: testutil.Pair(t, "//Bob"), Chain: fc})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -289,7 +282,7 @@ func TestValidatorLoop(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	fc, run := setup(t, ctx, nil)
-	ferdie := pair(t, "//Ferdie").Public().String()
+	ferdie := testutil.Pair(t, "//Ferdie").Public().String()
 	vctx, vcancel := context.WithCancel(ctx)
 	v, done := run(vctx)
 
@@ -314,7 +307,7 @@ func TestValidatorLoop(t *testing.T) {
 	ferdiePort := serve(t, ctx, "//Ferdie", false)
 	fc.edit(func(mg *subnets.Metagraph) {
 		setUID(mg, 3, ferdie, ferdiePort)
-		setUID(mg, 4, pair(t, "//Charlie").Public().String(), 0)
+		setUID(mg, 4, testutil.Pair(t, "//Charlie").Public().String(), 0)
 	})
 	waitFor(t, "the resync", func() bool { s := v.Snapshot(); return len(s.Hotkeys) == 5 && s.Hotkeys[3] == ferdie })
 	if s := v.Snapshot(); s.Scores[3] != 0 || s.Scores[4] != 0 {
@@ -350,13 +343,13 @@ func TestValidatorLoop(t *testing.T) {
 // TestValidatorRefusesForeignState: a state saved for another hotkey is not used.
 func TestValidatorRefusesForeignState(t *testing.T) {
 	dir := t.TempDir()
-	st := &validator.State{Netuid: 1, Hotkey: pair(t, "//Charlie").Public().String()}
+	st := &validator.State{Netuid: 1, Hotkey: testutil.Pair(t, "//Charlie").Public().String()}
 	if err := st.Save(dir); err != nil {
 		t.Fatal(err)
 	}
 	cfg := subnet.DefaultConfig()
 	cfg.StateDir = dir
-	v, err := validator.New(definition(), validator.Options{Config: cfg, Hotkey: pair(t, "//Bob"), Chain: &fakeChain{}})
+	v, err := validator.New(definition(), validator.Options{Config: cfg, Hotkey: testutil.Pair(t, "//Bob"), Chain: &fakeChain{}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -369,7 +362,7 @@ func TestValidatorRefusesForeignState(t *testing.T) {
 func TestNewChecks(t *testing.T) {
 	cfg := subnet.DefaultConfig()
 	cfg.StateDir = t.TempDir()
-	_, err := validator.New(&subnet.Definition[*Echo]{}, validator.Options{Config: cfg, Hotkey: pair(t, "//Bob"), Chain: &fakeChain{}})
+	_, err := validator.New(&subnet.Definition[*Echo]{}, validator.Options{Config: cfg, Hotkey: testutil.Pair(t, "//Bob"), Chain: &fakeChain{}})
 	if err == nil || !strings.Contains(err.Error(), "no Name") || !strings.Contains(err.Error(), "no Score function") {
 		t.Fatalf("err = %v", err)
 	}
@@ -378,7 +371,7 @@ func TestNewChecks(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 	cfg.StateDir = ""
-	_, err = validator.New(definition(), validator.Options{Config: cfg, Hotkey: pair(t, "//Bob"), Chain: &fakeChain{}})
+	_, err = validator.New(definition(), validator.Options{Config: cfg, Hotkey: testutil.Pair(t, "//Bob"), Chain: &fakeChain{}})
 	if err == nil || err.Error() != "validator: no state directory" {
 		t.Fatalf("err = %v", err)
 	}
@@ -414,7 +407,7 @@ func TestValidatorSurvivesSubnetBugs(t *testing.T) {
 	}
 	cfg := subnet.DefaultConfig()
 	cfg.EpochLength, cfg.StepInterval, cfg.StateDir = 2, subnet.Duration(time.Millisecond), t.TempDir()
-	v, err := validator.New(def, validator.Options{Config: cfg, Hotkey: pair(t, "//Bob"), Chain: fc})
+	v, err := validator.New(def, validator.Options{Config: cfg, Hotkey: testutil.Pair(t, "//Bob"), Chain: fc})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/tessera-net/tessera/internal/testutil"
+
 	"github.com/tessera-net/tessera/keys"
 	"github.com/tessera-net/tessera/modules/accounts"
 	"github.com/tessera-net/tessera/modules/stake"
@@ -20,9 +22,9 @@ import (
 // 3,840 entries, all as signed transactions) is not timed.
 func BenchmarkChainEpoch4096x256(b *testing.B) {
 	const n, validators = 4096, 256
-	owner := pair(b, "//Alice")
+	owner := testutil.Pair(b, "//Alice")
 	h := newChain(b, owner)
-	h.must(owner, h.msg(subnets.NewCreate(pair(b, "//Alice//hot").Public(), "")))
+	h.must(owner, h.msg(subnets.NewCreate(testutil.Pair(b, "//Alice//hot").Public(), "")))
 	for _, p := range []struct {
 		name  string
 		value uint64

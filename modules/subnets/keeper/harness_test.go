@@ -51,15 +51,6 @@ func newChainOn(t testing.TB, set *modules.Set, funded ...*keys.Pair) *chainHarn
 	return &chainHarness{t: t, app: a, set: set, nonces: map[keys.PublicKey]uint64{}}
 }
 
-func pair(t testing.TB, uri string) *keys.Pair {
-	t.Helper()
-	p, err := keys.FromURI(uri)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
-
 func (h *chainHarness) sign(from *keys.Pair, msg tx.Msg) []byte {
 	h.t.Helper()
 	n := h.nonces[from.Public()]

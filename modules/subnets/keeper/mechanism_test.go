@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tessera-net/tessera/internal/testutil"
+
 	"github.com/tessera-net/tessera/modules"
 	"github.com/tessera-net/tessera/modules/subnets"
 	"github.com/tessera-net/tessera/tx"
@@ -29,7 +31,7 @@ func (m *lastTakesAll) Epoch(in *subnets.EpochInput) (*subnets.EpochResult, erro
 // A subnet runs the mechanism it was created with, and the keeper pays what the
 // mechanism returns; a subnet created beside it with the default still runs Yuma.
 func TestSubnetRunsItsMechanism(t *testing.T) {
-	owner, ownerHot, miner, minerHot := pair(t, "//Alice"), pair(t, "//Alice//hot"), pair(t, "//M1"), pair(t, "//M1//hot")
+	owner, ownerHot, miner, minerHot := testutil.Pair(t, "//Alice"), testutil.Pair(t, "//Alice//hot"), testutil.Pair(t, "//M1"), testutil.Pair(t, "//M1//hot")
 	mech := &lastTakesAll{}
 	set := modules.Builtin()
 	set.Mechanisms["last-takes-all"] = mech
@@ -40,7 +42,7 @@ func TestSubnetRunsItsMechanism(t *testing.T) {
 		t.Fatalf("an unknown mechanism: %s %s", code, log)
 	}
 	h.must(owner, h.msg(subnets.NewCreate(ownerHot.Public(), "last-takes-all")))
-	h.must(owner, h.msg(subnets.NewCreate(pair(t, "//Alice//hot2").Public(), "")))
+	h.must(owner, h.msg(subnets.NewCreate(testutil.Pair(t, "//Alice//hot2").Public(), "")))
 	h.must(owner, h.msg(subnets.NewSetHyperparam(1, "tempo", 10)))
 	h.must(miner, h.msg(subnets.NewRegister(1, minerHot.Public(), 0)))
 

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tessera-net/tessera/internal/testutil"
+
 	"github.com/tessera-net/tessera/keys"
 	"github.com/tessera-net/tessera/modules/accounts"
 	"github.com/tessera-net/tessera/modules/stake"
@@ -22,10 +24,10 @@ type actors struct {
 
 // setupSubnet creates subnet 1 with tempo 10, a staked validator and three miners.
 func setupSubnet(t *testing.T) (*chainHarness, actors) {
-	a := actors{owner: pair(t, "//Alice"), ownerHot: pair(t, "//Alice//hot"), val: pair(t, "//Bob"), valHot: pair(t, "//Bob//hot")}
+	a := actors{owner: testutil.Pair(t, "//Alice"), ownerHot: testutil.Pair(t, "//Alice//hot"), val: testutil.Pair(t, "//Bob"), valHot: testutil.Pair(t, "//Bob//hot")}
 	for _, n := range []string{"//M1", "//M2", "//M3"} {
-		a.miners = append(a.miners, pair(t, n))
-		a.minHots = append(a.minHots, pair(t, n+"//hot"))
+		a.miners = append(a.miners, testutil.Pair(t, n))
+		a.minHots = append(a.minHots, testutil.Pair(t, n+"//hot"))
 	}
 	h := newChain(t, append([]*keys.Pair{a.owner, a.val}, a.miners...)...)
 	h.must(a.owner, h.msg(subnets.NewCreate(a.ownerHot.Public(), "")))
@@ -136,7 +138,7 @@ func TestWeightRejections(t *testing.T) {
 		{"duplicated uids", a.valHot, []uint16{2, 2}, []uint16{1, 1}, tx.CodeInvalidMessage, "appears twice"},
 		{"lengths disagree", a.valHot, []uint16{2, 3}, []uint16{1}, tx.CodeInvalidMessage, "pair up"},
 		{"no permit", m0, []uint16{2, 3}, []uint16{1, 1}, tx.CodeUnauthorized, "permit"},
-		{"not registered", pair(t, "//Nobody"), []uint16{2}, []uint16{1}, tx.CodeNotFound, "not registered"},
+		{"not registered", testutil.Pair(t, "//Nobody"), []uint16{2}, []uint16{1}, tx.CodeNotFound, "not registered"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -211,7 +213,7 @@ func TestRegistrationReplacesLowestOutsideImmunity(t *testing.T) {
 	h, a := setupSubnet(t)
 	h.must(a.owner, h.msg(subnets.NewSetHyperparam(1, "max_validators", 5)))
 	h.must(a.owner, h.msg(subnets.NewSetHyperparam(1, "max_uids", 5)))
-	newcomer, newHot := pair(t, "//New"), pair(t, "//New//hot")
+	newcomer, newHot := testutil.Pair(t, "//New"), testutil.Pair(t, "//New//hot")
 	h.must(a.owner, h.msg(accounts.NewTransfer(newcomer.Public(), 10*accounts.UnitsPerToken)))
 	if code, log := h.do(newcomer, h.msg(subnets.NewRegister(1, newHot.Public(), 0))); code != tx.CodeConflict || !strings.Contains(log, "immunity") {
 		t.Fatalf("full subnet with everyone immune: %s %s", code, log)
@@ -234,7 +236,7 @@ func TestRegistrationReplacesLowestOutsideImmunity(t *testing.T) {
 
 func TestRootWeightsSplitEmission(t *testing.T) {
 	h, a := setupSubnet(t)
-	h.must(a.val, h.msg(subnets.NewCreate(pair(t, "//Bob//hot2").Public(), ""))) // subnet 2
+	h.must(a.val, h.msg(subnets.NewCreate(testutil.Pair(t, "//Bob//hot2").Public(), ""))) // subnet 2
 	var shares map[string]string
 	h.query("/subnets/emission", &shares)
 	if shares["1"] != shares["2"] || shares["1"] == "0" {
