@@ -1,0 +1,46 @@
+package subnets
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/fxamacker/cbor/v2"
+
+	"github.com/tessera-net/tessera/yuma"
+)
+
+// FuzzRow: any bytes either decode to a row that encodes back to the same bytes, or are
+// refused; nothing panics.
+func FuzzRow(f *testing.F) {
+	good, _ := Row{{UID: 1, Value: 7}, {UID: 300, Value: 65535}}.MarshalCBOR()
+	f.Add(good)
+	f.Add([]byte{0x43, 1, 2, 3}) // a 3-byte string: not whole entries
+	f.Add([]byte{0xa0})          // a map, not a byte string
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var r Row
+		if err := r.UnmarshalCBOR(b); err != nil {
+			return
+		}
+		again, err := r.MarshalCBOR()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var back Row
+		if err := back.UnmarshalCBOR(again); err != nil || !slices.Equal(back, r) {
+			t.Fatalf("round trip of %x: %v %v", b, back, err)
+		}
+	})
+}
+
+func TestRowRefusesPartialEntries(t *testing.T) {
+	b, _ := cbor.Marshal([]byte{0, 1, 0, 2, 9})
+	var r Row
+	if err := r.UnmarshalCBOR(b); err == nil {
+		t.Fatal("a 5-byte row decoded")
+	}
+	want := Row{{UID: 1, Value: 2}}
+	ok, _ := cbor.Marshal([]byte{0, 1, 0, 2})
+	if err := r.UnmarshalCBOR(ok); err != nil || !slices.Equal(r, want) || r[0] != (yuma.Entry{UID: 1, Value: 2}) {
+		t.Fatalf("%v %v", r, err)
+	}
+}
