@@ -38,6 +38,9 @@ type Ports struct {
 	P2P string // host:port
 	RPC string // host:port
 	API string // host:port, "" for none
+	// Metrics is where CometBFT's Prometheus listener binds when instrumentation is
+	// turned on in config.toml; "" keeps the 127.0.0.1:26660 default.
+	Metrics string
 }
 
 // DefaultPorts are CometBFT's usual ports on 127.0.0.1 and the API on 1317.
@@ -123,6 +126,11 @@ func baseConfig(home, moniker string, ports Ports, blockTime time.Duration) *cmt
 	c.RPC.MaxSubscriptionsPerClient = 1000
 	c.RPC.TimeoutBroadcastTxCommit = 30 * time.Second
 	c.Instrumentation.Prometheus = false
+	// CometBFT's default is :26660, every interface; metrics stay on loopback unless asked.
+	c.Instrumentation.PrometheusListenAddr = "127.0.0.1:26660"
+	if ports.Metrics != "" {
+		c.Instrumentation.PrometheusListenAddr = ports.Metrics
+	}
 	return c
 }
 

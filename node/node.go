@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -77,7 +76,7 @@ func New(o Options) (*Node, error) {
 	if o.Yardstick != nil {
 		st, abc, settings.APIAddress = store.OpenMemory(), o.Yardstick, ""
 	} else {
-		if st, err = store.Open(filepath.Join(cfg.DBDir(), "app"), store.Options{Backend: settings.StateBackend}); err != nil {
+		if st, err = openVerifiedState(cfg, settings, o.Logger); err != nil {
 			return nil, err
 		}
 		// Every node runs the chain's one registry of modules (package modules).
@@ -103,9 +102,17 @@ func New(o Options) (*Node, error) {
 		return nil, err
 	}
 	logger := cometLogger{l: o.Logger.With("module", "comet"), verbose: o.VerboseConsensus}
-	comet, err := nm.NewNode(cfg, pv, nodeKey, proxy.NewConnSyncLocalClientCreator(abc),
-		nm.DefaultGenesisDocProviderFunc(cfg), cmtcfg.DefaultDBProvider,
-		nm.DefaultMetricsProvider(cfg.Instrumentation), logger)
+	var comet *nm.Node
+	// CometBFT panics on data it cannot read: report that as the error it is.
+	if perr := guard(cfg.DBDir(), hintComet, func() {
+		comet, err = nm.NewNode(cfg, pv, nodeKey, proxy.NewConnSyncLocalClientCreator(abc),
+			nm.DefaultGenesisDocProviderFunc(cfg), cmtcfg.DefaultDBProvider,
+			nm.DefaultMetricsProvider(cfg.Instrumentation), logger)
+	}); perr != nil {
+		st.Close()
+		logDataError(o.Logger, perr)
+		return nil, perr
+	}
 	if err != nil {
 		st.Close()
 		return nil, fmt.Errorf("create consensus node: %w", err)
@@ -126,7 +133,12 @@ func loadPrivValidator(cfg *cmtcfg.Config) (*privval.FilePV, error) {
 
 // Start starts consensus, p2p, the RPC server and the JSON API.
 func (n *Node) Start() error {
-	if err := n.comet.Start(); err != nil {
+	var err error
+	if perr := guard(n.cfg.DBDir(), hintComet, func() { err = n.comet.Start() }); perr != nil {
+		logDataError(n.log, perr)
+		return perr
+	}
+	if err != nil {
 		return fmt.Errorf("start consensus node: %w", err)
 	}
 	if n.settings.APIAddress != "" {

@@ -20,25 +20,28 @@ type TestnetOptions struct {
 	Validators int
 	ChainID    string
 	Host       string // listen host, 127.0.0.1 by default
-	BasePort   int    // node k uses BasePort+10k (p2p), +1 (RPC), +2 (API)
+	BasePort   int    // node k uses BasePort+10k (p2p), +1 (RPC), +2 (API), +3 (metrics)
 	BlockTime  time.Duration
 	AppState   json.RawMessage
 }
 
 // TestnetNode describes one generated node.
 type TestnetNode struct {
-	Home  string `json:"home"`
-	ID    string `json:"node_id"`
-	P2P   string `json:"p2p"`
-	RPC   string `json:"rpc"`
-	API   string `json:"api"`
-	Power int64  `json:"power"`
+	Home string `json:"home"`
+	ID   string `json:"node_id"`
+	P2P  string `json:"p2p"`
+	RPC  string `json:"rpc"`
+	API  string `json:"api"`
+	// Metrics is the node's Prometheus listener (off until enabled in config.toml).
+	Metrics string `json:"metrics"`
+	Power   int64  `json:"power"`
 }
 
-// PortsFor returns node k's ports in a testnet.
+// PortsFor returns node k's ports in a testnet: p2p, RPC and API on host, and the
+// metrics listener on 127.0.0.1 whatever host is, each node on its own ports.
 func PortsFor(host string, base, k int) Ports {
-	at := func(off int) string { return net.JoinHostPort(host, strconv.Itoa(base+10*k+off)) }
-	return Ports{P2P: at(0), RPC: at(1), API: at(2)}
+	at := func(h string, off int) string { return net.JoinHostPort(h, strconv.Itoa(base+10*k+off)) }
+	return Ports{P2P: at(host, 0), RPC: at(host, 1), API: at(host, 2), Metrics: at("127.0.0.1", 3)}
 }
 
 // WriteTestnet writes the homes of an N-validator network that share one genesis and
@@ -68,7 +71,7 @@ func WriteTestnet(o TestnetOptions) ([]TestnetNode, error) {
 			return nil, fmt.Errorf("node%d: %w", k, err)
 		}
 		vals[k], homes[k] = gv, home
-		nodes[k] = TestnetNode{Home: home, ID: string(id), P2P: ports.P2P, RPC: ports.RPC, API: ports.API, Power: gv.Power}
+		nodes[k] = TestnetNode{Home: home, ID: string(id), P2P: ports.P2P, RPC: ports.RPC, API: ports.API, Metrics: ports.Metrics, Power: gv.Power}
 	}
 	if err := WriteGenesis(o.ChainID, vals, o.AppState, homes...); err != nil {
 		return nil, err

@@ -107,6 +107,27 @@ func (s *Store) LastCommit() (int64, []byte) {
 	return s.committed.Version(), s.committed.Hash()
 }
 
+// Versions returns the earliest and the latest saved version (0, 0 before the first
+// commit). The store never prunes, so a healthy store's earliest version is 1; a larger
+// one means the history below it is gone.
+func (s *Store) Versions() (earliest, latest int64) {
+	latest, _ = s.LastCommit()
+	if latest == 0 {
+		return 0, 0
+	}
+	// VersionExists holds exactly on [earliest, latest]: search its lower end.
+	lo, hi := int64(1), latest
+	for lo < hi {
+		mid := lo + (hi-lo)/2
+		if s.tree.VersionExists(mid) {
+			hi = mid
+		} else {
+			lo = mid + 1
+		}
+	}
+	return lo, latest
+}
+
 // ErrVersionNotFound is returned for a version the store does not hold.
 var ErrVersionNotFound = errors.New("state version not found")
 

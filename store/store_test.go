@@ -177,3 +177,28 @@ func TestPrefixEnd(t *testing.T) {
 		}
 	}
 }
+
+func TestVersionsSpanEveryCommit(t *testing.T) {
+	s := OpenMemory()
+	if e, l := s.Versions(); e != 0 || l != 0 {
+		t.Fatalf("empty store: versions %d..%d, want 0..0", e, l)
+	}
+	for i := 0; i < 5; i++ {
+		if err := s.Working().Set([]byte("k"), []byte{byte(i)}); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := s.Commit(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if e, l := s.Versions(); e != 1 || l != 5 {
+		t.Fatalf("versions %d..%d, want 1..5", e, l)
+	}
+	// History lost below version 3 shows as a later earliest version.
+	if err := s.tree.DeleteVersionsTo(2); err != nil {
+		t.Fatal(err)
+	}
+	if e, l := s.Versions(); e != 3 || l != 5 {
+		t.Fatalf("after losing 1..2: versions %d..%d, want 3..5", e, l)
+	}
+}

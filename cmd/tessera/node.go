@@ -155,7 +155,7 @@ func newTestnetCmd(env *cliEnv) *cobra.Command {
 			return env.emit(map[string]any{"chain_id": o.ChainID, "nodes": nodes}, func(w io.Writer) error {
 				fmt.Fprintf(w, "%d-validator network %s written to %s\n", len(nodes), o.ChainID, o.Dir)
 				for _, n := range nodes {
-					fmt.Fprintf(w, "  tessera node start --home %s    # rpc %s, api %s\n", n.Home, n.RPC, n.API)
+					fmt.Fprintf(w, "  tessera node start --home %s    # rpc %s, api %s, metrics %s\n", n.Home, n.RPC, n.API, n.Metrics)
 				}
 				return nil
 			})
@@ -165,7 +165,7 @@ func newTestnetCmd(env *cliEnv) *cobra.Command {
 	cmd.Flags().StringVar(&o.Dir, "out", "", "directory to write node0..nodeN-1 into")
 	cmd.Flags().StringVar(&o.ChainID, "chain-id", "tessera-testnet", "chain id")
 	cmd.Flags().StringVar(&o.Host, "host", "127.0.0.1", "listen host of every node")
-	cmd.Flags().IntVar(&o.BasePort, "base-port", 26656, "node k listens on base+10k (p2p), +1 (RPC), +2 (API)")
+	cmd.Flags().IntVar(&o.BasePort, "base-port", 26656, "node k listens on base+10k (p2p), +1 (RPC), +2 (API), and +3 on 127.0.0.1 for metrics")
 	cmd.Flags().DurationVar(&o.BlockTime, "block-time", time.Second, "target time between blocks")
 	cmd.Flags().BoolVar(&devAccounts, "dev-accounts", true, "fund the development accounts")
 	return cmd
