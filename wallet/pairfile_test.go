@@ -12,26 +12,24 @@ import (
 	"github.com/tessera-net/tessera/keys"
 )
 
-// assertNoLeftovers fails for any hidden entry under dir: a wallet written here has
-// none, so one is a staging directory or temporary file that was not cleaned up.
-func assertNoLeftovers(t *testing.T, dir string) {
-	t.Helper()
+// leftoversIn lists the hidden entries under dir: a wallet written here has none, so
+// each is a staging directory or temporary file that was not cleaned up.
+func leftoversIn(dir string) []string {
+	var out []string
 	_ = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err == nil && strings.HasPrefix(d.Name(), ".") && p != dir {
-			t.Errorf("left behind: %s", p)
+		if err == nil && p != dir && strings.HasPrefix(d.Name(), ".") {
+			out = append(out, p)
 		}
 		return nil
 	})
+	return out
 }
 
-// hasLeftovers reports whether dir holds a hidden entry.
-func hasLeftovers(dir string) bool {
-	found := false
-	_ = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		found = found || (err == nil && strings.HasPrefix(d.Name(), ".") && p != dir)
-		return nil
-	})
-	return found
+func assertNoLeftovers(t *testing.T, dir string) {
+	t.Helper()
+	if left := leftoversIn(dir); len(left) != 0 {
+		t.Errorf("left behind: %v", left)
+	}
 }
 
 // filesHolding lists the files under dir whose bytes contain s.
@@ -105,7 +103,7 @@ func TestSaveCrashLeavesOldOrNewPair(t *testing.T) {
 				if err := r.save(w, neu, SaveOptions{Overwrite: true}); !errors.Is(err, errCrash) {
 					t.Fatalf("save = %v, want the simulated crash", err)
 				}
-				if step != StepDone && !hasLeftovers(w.Dir()) {
+				if step != StepDone && len(leftoversIn(w.Dir())) == 0 {
 					t.Fatal("the crash left nothing to recover from")
 				}
 				// On disk, even before any recovery, the files never disagree.
