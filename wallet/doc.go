@@ -14,5 +14,8 @@
 //
 // The package has three layers: pure functions over bytes (key file JSON, encryption,
 // the password obfuscation of BT_PW_ variables), key files on disk (atomic writes with
-// mode 0600, reads with clear errors naming the file), and Wallet, which knows the layout.
+// mode 0600, reads with clear errors naming the file), and Wallet, which knows the layout
+// and writes a key file and its public file as one change that a crash cannot split (a
+// staging directory, committed by a rename and finished by the next open or save) and
+// checks on every open that the two agree.
 package wallet

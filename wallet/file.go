@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 // FileMode and DirMode are the permissions of key files and wallet directories.
@@ -146,18 +147,27 @@ func WriteKeyfile(path string, k *Keypair, password []byte, overwrite bool) erro
 
 // writeFileAtomic writes data to a temporary file beside path, syncs it, and moves it
 // into place, so that path holds either its old content or all of data, never a part.
-// Without overwrite the move is a hard link, which fails if path exists.
+// Without overwrite the move is a hard link, which fails if path exists. It holds the
+// directory's lock, and first removes the temporary files an earlier crash left.
 func writeFileAtomic(path string, data []byte, overwrite bool) error {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, DirMode); err != nil {
 		return keyfileErr(path, fmt.Errorf("create directory: %w", err))
+	}
+	unlock, err := lockDir(dir)
+	if err != nil {
+		return keyfileErr(path, fmt.Errorf("lock the directory: %w", err))
+	}
+	defer unlock()
+	if err := removeStaleTemps(path); err != nil {
+		return err
 	}
 	if !overwrite {
 		if _, err := os.Lstat(path); err == nil {
 			return keyfileErr(path, ErrKeyExists)
 		}
 	}
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	tmp, err := os.CreateTemp(dir, tempPrefix(path)+"*")
 	if err != nil {
 		return keyfileErr(path, fmt.Errorf("create temporary file: %w", err))
 	}
@@ -201,6 +211,33 @@ func writeFileAtomic(path string, data []byte, overwrite bool) error {
 		}
 	}
 	syncDir(dir)
+	return nil
+}
+
+// tempPrefix starts the names of writeFileAtomic's temporary files for path.
+func tempPrefix(path string) string { return "." + filepath.Base(path) + ".tmp-" }
+
+// removeStaleTemps removes the temporary files of path that a crashed write left behind
+// (they may hold a secret in plaintext). Call it under the directory's lock, so that no
+// live write's file is taken.
+func removeStaleTemps(path string) error {
+	entries, err := os.ReadDir(filepath.Dir(path))
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		return keyfileErr(path, fmt.Errorf("look for stale temporary files: %w", err))
+	}
+	prefix := tempPrefix(path)
+	for _, e := range entries {
+		if !strings.HasPrefix(e.Name(), prefix) {
+			continue
+		}
+		stale := filepath.Join(filepath.Dir(path), e.Name())
+		if err := os.RemoveAll(stale); err != nil {
+			return keyfileErr(path, fmt.Errorf("remove the stale temporary file %s: %w", stale, err))
+		}
+	}
 	return nil
 }
 

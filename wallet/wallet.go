@@ -35,6 +35,14 @@ type Wallet struct {
 	Name string
 	// Hotkey is the hotkey file name (--wallet.hotkey).
 	Hotkey string
+
+	// Warn, when set, receives the problems that do not stop OpenColdkey or OpenHotkey:
+	// a key file that other users can read (a *ModeError).
+	Warn func(error)
+	// AfterWriteStep, when set, is called after each step of SaveColdkey and SaveHotkey.
+	// An error from it stops the write there, with nothing cleaned up, as a crash at that
+	// point would; the save returns that error. It exists to test crash safety.
+	AfterWriteStep func(WriteStep) error
 }
 
 // New checks the names and returns the wallet; a leading ~ in path is the home directory.
@@ -124,82 +132,115 @@ type SaveOptions struct {
 	Overwrite bool
 }
 
-// SaveColdkey writes the coldkey file and coldkeypub.txt. Without Overwrite it fails,
+func (w *Wallet) coldkeyFiles() pairFiles { return pairFiles{w.ColdkeyPath(), w.ColdkeyPubPath()} }
+func (w *Wallet) hotkeyFiles() pairFiles  { return pairFiles{w.HotkeyPath(), w.HotkeyPubPath()} }
+
+// SaveColdkey writes the coldkey file and coldkeypub.txt as one change: a crash at any
+// point leaves the old pair or the new one, and the next open or save finishes or undoes
+// the interrupted write and removes its temporary files. Without Overwrite it fails,
 // changing nothing, when either exists (a coldkeypub.txt that already holds this key may
 // stay).
 func (w *Wallet) SaveColdkey(k *Keypair, opts SaveOptions) error {
-	return saveKey(w.ColdkeyPath(), w.ColdkeyPubPath(), k, opts)
+	return w.saveKey(w.coldkeyFiles(), k, opts)
 }
 
 // SaveHotkey writes the hotkey file and its <hotkey>pub.txt, like SaveColdkey.
 func (w *Wallet) SaveHotkey(k *Keypair, opts SaveOptions) error {
-	return saveKey(w.HotkeyPath(), w.HotkeyPubPath(), k, opts)
+	return w.saveKey(w.hotkeyFiles(), k, opts)
 }
 
-func saveKey(path, pubPath string, k *Keypair, opts SaveOptions) error {
+func (w *Wallet) saveKey(p pairFiles, k *Keypair, opts SaveOptions) error {
 	if k == nil || k.Pair == nil {
-		return keyfileErr(path, errors.New("no secret key to write"))
+		return keyfileErr(p.key, errors.New("no secret key to write"))
 	}
-	if !opts.Overwrite {
-		if _, err := os.Lstat(path); err == nil {
-			return keyfileErr(path, ErrKeyExists)
-		}
-		if existing, err := ReadKeyfile(pubPath, nil); err == nil {
-			if existing.Public != k.Public {
-				return keyfileErr(pubPath, fmt.Errorf("%w and holds another key (%s)", ErrKeyExists, existing.Public))
-			}
-		} else if !errors.Is(err, fs.ErrNotExist) {
-			return keyfileErr(pubPath, fmt.Errorf("%w and cannot be read", ErrKeyExists))
-		}
+	check := func() error { return checkAbsent(p, k.Public) }
+	if opts.Overwrite {
+		check = nil
+	} else if err := check(); err != nil {
+		return err // before the slow encryption
 	}
 	data, err := EncodeKeyfile(k, opts.Password)
 	if err != nil {
-		return keyfileErr(path, err)
+		return keyfileErr(p.key, err)
 	}
-	if err := writeFileAtomic(path, data, opts.Overwrite); err != nil {
-		return err
-	}
-	return writeFileAtomic(pubPath, MarshalPublic(k.Public), true)
+	return p.write(data, MarshalPublic(k.Public), check, w.AfterWriteStep)
 }
 
-// OpenColdkey reads the coldkey; pw supplies the password when it is encrypted.
+// checkAbsent refuses a write without overwrite: the key file must not exist, and a
+// public key file may only hold pub.
+func checkAbsent(p pairFiles, pub keys.PublicKey) error {
+	if _, err := os.Lstat(p.key); err == nil {
+		return keyfileErr(p.key, ErrKeyExists)
+	}
+	if existing, err := ReadKeyfile(p.pub, nil); err == nil {
+		if existing.Public != pub {
+			return keyfileErr(p.pub, fmt.Errorf("%w and holds another key (%s)", ErrKeyExists, existing.Public))
+		}
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return keyfileErr(p.pub, fmt.Errorf("%w and cannot be read", ErrKeyExists))
+	}
+	return nil
+}
+
+// OpenColdkey reads the coldkey; pw supplies the password when it is encrypted. The
+// decrypted key must agree with coldkeypub.txt when there is one, or the error wraps
+// ErrPairMismatch. A coldkey that others can read is reported to Warn.
 func (w *Wallet) OpenColdkey(pw PasswordFunc) (*Keypair, error) {
-	return ReadKeyfile(w.ColdkeyPath(), pw)
+	return w.openKey(w.coldkeyFiles(), pw)
 }
 
-// OpenHotkey reads the hotkey; pw supplies the password when it is encrypted.
+// OpenHotkey reads the hotkey, like OpenColdkey (checked against <hotkey>pub.txt).
 func (w *Wallet) OpenHotkey(pw PasswordFunc) (*Keypair, error) {
-	return ReadKeyfile(w.HotkeyPath(), pw)
+	return w.openKey(w.hotkeyFiles(), pw)
+}
+
+func (w *Wallet) openKey(p pairFiles, pw PasswordFunc) (*Keypair, error) {
+	b, err := p.read()
+	if err != nil {
+		return nil, err
+	}
+	if b.keyErr != nil {
+		return nil, b.keyErr
+	}
+	if err := CheckKeyfileMode(p.key); err != nil && w.Warn != nil {
+		w.Warn(err)
+	}
+	k, err := DecodeKeyfile(p.key, b.key, pw)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkSigningPair(p, b, k); err != nil {
+		return nil, err
+	}
+	return k, nil
 }
 
 // ColdkeyPub returns the coldkey's public key from coldkeypub.txt, or from the coldkey
-// file itself when there is no coldkeypub.txt and the coldkey is not encrypted.
+// file itself when there is no coldkeypub.txt and the coldkey is not encrypted. An
+// unencrypted coldkey that disagrees with coldkeypub.txt is an ErrPairMismatch error.
 func (w *Wallet) ColdkeyPub() (keys.PublicKey, error) {
-	return publicKey(w.ColdkeyPubPath(), w.ColdkeyPath())
+	return publicKey(w.coldkeyFiles())
 }
 
 // HotkeyPub returns the hotkey's public key from <hotkey>pub.txt, or from the hotkey file
-// when there is no public file and the hotkey is not encrypted.
+// when there is no public file and the hotkey is not encrypted, like ColdkeyPub.
 func (w *Wallet) HotkeyPub() (keys.PublicKey, error) {
-	return publicKey(w.HotkeyPubPath(), w.HotkeyPath())
+	return publicKey(w.hotkeyFiles())
 }
 
-func publicKey(pubPath, keyPath string) (keys.PublicKey, error) {
-	k, err := ReadKeyfile(pubPath, nil)
-	if err == nil {
-		return k.Public, nil
-	}
-	if !errors.Is(err, fs.ErrNotExist) {
+func publicKey(p pairFiles) (keys.PublicKey, error) {
+	b, err := p.read()
+	if err != nil {
 		return keys.PublicKey{}, err
 	}
-	k, err2 := ReadKeyfile(keyPath, nil)
-	if err2 != nil {
-		if errors.Is(err2, fs.ErrNotExist) {
-			return keys.PublicKey{}, err
-		}
-		return keys.PublicKey{}, fmt.Errorf("%w; and %v", err, err2)
+	v := viewPair(p, b)
+	switch {
+	case v.pubErr != nil:
+		return keys.PublicKey{}, v.pubErr
+	case errors.Is(v.keyErr, ErrPairMismatch):
+		return keys.PublicKey{}, v.keyErr
 	}
-	return k.Public, nil
+	return v.public, nil
 }
 
 // Hotkeys lists the names of the wallet's hotkeys (those with a key file or a public
@@ -238,7 +279,14 @@ type KeySummary struct {
 	Encryption string `json:"encryption,omitempty"`
 	PublicKey  string `json:"public_key,omitempty"`
 	SS58       string `json:"ss58_address,omitempty"`
-	Error      string `json:"error,omitempty"`
+	// Check says whether the key file was checked against its public key file.
+	Check PairCheck `json:"check,omitempty"`
+	// Error says what is wrong: an unreadable or corrupt key file, a key file that
+	// disagrees with its public file, or no public key at all.
+	Error string `json:"error,omitempty"`
+	// Warning is a problem that does not stop the key's use: a key file that other
+	// users can read (see ModeError).
+	Warning string `json:"warning,omitempty"`
 }
 
 // Summary describes a wallet: its coldkey and hotkeys.
@@ -252,7 +300,7 @@ type Summary struct {
 // Summarize describes the wallet and all its hotkeys, with addresses in the given SS58
 // format. Problems with one key are reported in its Error field, not as an error.
 func (w *Wallet) Summarize(ss58Prefix uint16) (Summary, error) {
-	s := Summary{Name: w.Name, Path: w.Dir(), Coldkey: summarizeKey("", w.ColdkeyPath(), w.ColdkeyPubPath(), ss58Prefix)}
+	s := Summary{Name: w.Name, Path: w.Dir(), Coldkey: summarizeKey("", w.coldkeyFiles(), ss58Prefix)}
 	names, err := w.Hotkeys()
 	if err != nil {
 		return s, err
@@ -260,26 +308,38 @@ func (w *Wallet) Summarize(ss58Prefix uint16) (Summary, error) {
 	s.Hotkeys = []KeySummary{}
 	for _, n := range names {
 		h := Wallet{Path: w.Path, Name: w.Name, Hotkey: n}
-		s.Hotkeys = append(s.Hotkeys, summarizeKey(n, h.HotkeyPath(), h.HotkeyPubPath(), ss58Prefix))
+		s.Hotkeys = append(s.Hotkeys, summarizeKey(n, h.hotkeyFiles(), ss58Prefix))
 	}
 	return s, nil
 }
 
-func summarizeKey(name, path, pubPath string, prefix uint16) KeySummary {
-	ks := KeySummary{Name: name, Path: path}
-	if enc, err := KeyfileEncryption(path); err == nil {
-		ks.Exists = true
-		ks.Encryption = enc.String()
-	}
-	pub, err := publicKey(pubPath, path)
+// summarizeKey describes one key pair; its problems go into Error and Warning.
+func summarizeKey(name string, p pairFiles, prefix uint16) KeySummary {
+	ks := KeySummary{Name: name, Path: p.key}
+	b, err := p.read()
 	if err != nil {
-		if ks.Exists || !errors.Is(err, fs.ErrNotExist) {
-			ks.Error = err.Error()
-		}
+		ks.Error = err.Error()
 		return ks
 	}
-	ks.PublicKey = pub.Hex()
-	ks.SS58 = keys.SS58Encode(pub, prefix)
+	v := viewPair(p, b)
+	ks.Exists, ks.Check = v.keyExists, v.check
+	if b.keyErr == nil {
+		ks.Encryption = v.enc.String()
+		if err := CheckKeyfileMode(p.key); err != nil {
+			ks.Warning = err.Error()
+		}
+	}
+	var problems []string
+	for _, err := range []error{v.keyErr, v.pubErr} {
+		if err != nil && (ks.Exists || !errors.Is(err, fs.ErrNotExist)) {
+			problems = append(problems, err.Error())
+		}
+	}
+	ks.Error = strings.Join(problems, "; ")
+	if v.pubErr == nil && v.keyErr == nil {
+		ks.PublicKey = v.public.Hex()
+		ks.SS58 = keys.SS58Encode(v.public, prefix)
+	}
 	return ks
 }
 

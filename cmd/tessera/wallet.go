@@ -62,7 +62,23 @@ func (f *walletFlags) open(cmd *cobra.Command, env *cliEnv) (*wallet.Wallet, err
 	if err != nil {
 		return nil, usageError{err}
 	}
+	w.Warn = func(err error) { printKeyWarning(env, err.Error()) }
 	return w, nil
+}
+
+// printKeyWarning prints, on stderr, a problem with a key that does not stop the
+// command, such as a key file other users can read.
+func printKeyWarning(env *cliEnv, warning string) { fmt.Fprintln(env.stderr, "Warning: "+warning) }
+
+// warnSummaries prints the warnings of the wallets' keys on stderr.
+func warnSummaries(env *cliEnv, list ...wallet.Summary) {
+	for _, s := range list {
+		for _, k := range append([]wallet.KeySummary{s.Coldkey}, s.Hotkeys...) {
+			if k.Warning != "" {
+				printKeyWarning(env, k.Warning)
+			}
+		}
+	}
 }
 
 func (f *walletFlags) prefix() uint16 { return uint16(f.ss58Format) }
@@ -522,6 +538,7 @@ func newWalletListCmd(env *cliEnv) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			warnSummaries(env, list...)
 			out := struct {
 				Path    string           `json:"path"`
 				Wallets []wallet.Summary `json:"wallets"`
@@ -546,7 +563,7 @@ func newWalletListCmd(env *cliEnv) *cobra.Command {
 func printSummary(o io.Writer, s wallet.Summary) {
 	fmt.Fprintf(o, "%s\n", s.Name)
 	tw := tabwriter.NewWriter(o, 0, 4, 2, ' ', 0)
-	line := func(label string, k wallet.KeySummary) {
+	line := func(label, pubFile string, k wallet.KeySummary) {
 		switch {
 		case k.Error != "":
 			fmt.Fprintf(tw, "  %s\t%s\t\n", label, "error: "+k.Error)
@@ -557,12 +574,15 @@ func printSummary(o io.Writer, s wallet.Summary) {
 			if k.Exists {
 				enc = "encryption: " + k.Encryption
 			}
+			if k.Check == wallet.PairNeedsPassword {
+				enc += " (not checked against " + pubFile + " without the password; wallet sign checks it)"
+			}
 			fmt.Fprintf(tw, "  %s\t%s\t%s\n", label, k.SS58, enc)
 		}
 	}
-	line("coldkey", s.Coldkey)
+	line("coldkey", "coldkeypub.txt", s.Coldkey)
 	for _, h := range s.Hotkeys {
-		line("hotkey "+h.Name, h)
+		line("hotkey "+h.Name, h.Name+"pub.txt", h)
 	}
 	tw.Flush()
 }
@@ -585,6 +605,7 @@ func newWalletShowCmd(env *cliEnv) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			warnSummaries(env, s)
 			return env.emit(s, func(o io.Writer) error {
 				printSummary(o, s)
 				return nil

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tessera-net/tessera/keys"
 	"github.com/tessera-net/tessera/wallet"
 )
 
@@ -273,6 +274,15 @@ func TestWalletCLIEncrypted(t *testing.T) {
 		t.Fatalf("signer %s", sig.Signer)
 	}
 	c.ok(nil, "", "wallet", "verify", "--message", "m", "--signature", sig.Signature)
+
+	// show cannot check an encrypted coldkey against coldkeypub.txt, and says so; sign
+	// checks it after decrypting.
+	if text := c.ok(nil, "", "wallet", "show"); !strings.Contains(text, "not checked against coldkeypub.txt without the password") {
+		t.Fatalf("show text:\n%s", text)
+	}
+	alice, _ := keys.ParsePublicKey(aliceSS58)
+	c.file("wallets/default/coldkeypub.txt", string(wallet.MarshalPublic(alice)))
+	c.fails(1, "hold different keys", "", "wallet", "sign", "--message", "m")
 }
 
 func TestWalletCLIKeysInspect(t *testing.T) {
