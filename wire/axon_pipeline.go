@@ -99,13 +99,12 @@ func (a *Axon) serveRoute(w http.ResponseWriter, r *http.Request, rt *route, nam
 	return nil
 }
 
-// lookupRoute returns the synapse name from the path (its first segment) and its route,
-// nil when none is attached.
+// lookupRoute returns the synapse name from the path (all of it after the leading
+// slash) and its route, nil when none is attached. A path with more after the name
+// (/Name/x, /Name/) names no route: attached names have no slash, so it answers 404,
+// as Bittensor's router does, instead of serving Name.
 func (a *Axon) lookupRoute(path string) (string, *route) {
 	name := strings.TrimPrefix(path, "/")
-	if i := strings.IndexByte(name, '/'); i >= 0 {
-		name = name[:i]
-	}
 	return name, (*a.routes.Load())[name]
 }
 

@@ -182,6 +182,8 @@ func TestAxonRefusals(t *testing.T) {
 		{"blacklisted", with(func(s *reqSpec) { s.path = "/Blocked" }).raw(), 403, "Forbidden. Key is blacklisted: nope."},
 		{"verify hook", with(func(s *reqSpec) { s.path = "/Picky" }).raw(), 401, "not registered on subnet 1"},
 		{"unknown synapse", with(func(s *reqSpec) { s.path = "/Nope" }).raw(), 404, "Synapse name 'Nope' not found"},
+		{"path past the synapse name", with(func(s *reqSpec) { s.path = "/Synapse/anything" }).raw(), 404, "Synapse name 'Synapse/anything' not found"},
+		{"trailing slash", with(func(s *reqSpec) { s.path = "/Synapse/" }).raw(), 404, "Synapse name 'Synapse/' not found"},
 		{"method", strings.Replace(with(func(s *reqSpec) {}).raw(), "POST", "PUT", 1), 405, "PUT"},
 	}
 	for _, tc := range tests {
