@@ -58,7 +58,7 @@ func NewAxon(pair *keys.Pair, cfg AxonConfig) (*Axon, error) {
 	a := &Axon{
 		terminal: t,
 		cfg:      cfg,
-		nonces:   newNonceTracker(cfg.NonceSessions, cfg.NonceHistory, AllowedDelta, cfg.MaxTimeout),
+		nonces:   newNonceTracker(cfg.NonceSessions, cfg.NonceSessionsPerHotkey, cfg.NonceHistory, AllowedDelta, cfg.MaxTimeout),
 		limiter:  newRateLimiter(cfg.RateLimit, cfg.RateBurst, 65536),
 		sched:    newScheduler(cfg.Concurrency, cfg.MaxQueue, m.queued),
 		metrics:  m,

@@ -30,6 +30,12 @@ type AxonConfig struct {
 	// (default 100 000); NonceHistory the nonces remembered per session (default 1024).
 	NonceSessions int
 	NonceHistory  int // see NonceSessions
+	// NonceSessionsPerHotkey bounds the sessions one hotkey may hold (default 256, at
+	// most NonceSessions/16); a hotkey that opens one more has its oldest forgotten. A
+	// session forgotten while live raises its hotkey's floor to the session's highest
+	// nonce: new sessions of that hotkey must start above it until that nonce is older
+	// than AllowedDelta + MaxTimeout.
+	NonceSessionsPerHotkey int
 
 	// RateLimit is the requests a second each hotkey may make (default 100), with
 	// bursts of RateBurst (default 2×RateLimit). A negative RateLimit disables it.
@@ -74,6 +80,9 @@ func (c *AxonConfig) defaults() {
 	}
 	if c.NonceSessions <= 0 {
 		c.NonceSessions = 100_000
+	}
+	if c.NonceSessionsPerHotkey <= 0 {
+		c.NonceSessionsPerHotkey = 256
 	}
 	if c.NonceHistory <= 0 {
 		c.NonceHistory = 1024

@@ -99,13 +99,12 @@ func (a *Axon) serveRoute(w http.ResponseWriter, r *http.Request, rt *route, nam
 	return nil
 }
 
-// lookupRoute returns the synapse name from the path (its first segment) and its route,
-// nil when none is attached.
+// lookupRoute returns the synapse name from the path (all of it after the leading
+// slash) and its route, nil when none is attached. A path with more after the name
+// (/Name/x, /Name/) names no route: attached names have no slash, so it answers 404,
+// as Bittensor's router does, instead of serving Name.
 func (a *Axon) lookupRoute(path string) (string, *route) {
 	name := strings.TrimPrefix(path, "/")
-	if i := strings.IndexByte(name, '/'); i >= 0 {
-		name = name[:i]
-	}
 	return name, (*a.routes.Load())[name]
 }
 
@@ -177,25 +176,29 @@ func (a *Axon) verifySignature(hdr *requestHeaders) (*keys.Verifier, *reject) {
 }
 
 // admit runs the checks on an authenticated request that spend state: the blacklist
-// hook, then recording the nonce (refusing a replay), then the hotkey's rate limit.
+// hook, then, in one step (nonceTracker.record), the replay check, the hotkey's rate
+// limit and the nonce recorded. A replay is refused (401) before it spends the hotkey's
+// rate, and a request over the rate (429) is refused before it takes a place in the
+// session table, so one hotkey's flood of fresh sessions cannot fill it.
 func (a *Axon) admit(ctx context.Context, w http.ResponseWriter, rt *route, call *Call, hdr *requestHeaders, now int64, timeout time.Duration) *reject {
 	if rt.opts.Blacklist != nil {
 		if blocked, reason := rt.opts.Blacklist(ctx, call); blocked {
 			return &reject{http.StatusForbidden, fmt.Sprintf("Forbidden. Key is blacklisted: %s.", reason), "blacklisted"}
 		}
 	}
-	if err := a.nonces.record(now, hdr.hotkey, hdr.uuid, hdr.nonce, timeout); err != nil {
-		if errors.Is(err, errNonceTableFull) {
-			return &reject{http.StatusServiceUnavailable, err.Error(), "nonce_table_full"}
-		}
-		return &reject{http.StatusUnauthorized, "Not Verified with error: " + err.Error(), "nonce"}
-	}
-	if !a.limiter.allow(hdr.hotkey, now) {
+	err := a.nonces.record(now, hdr.hotkey, hdr.uuid, hdr.nonce, timeout, a.limiter)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, errRateLimited):
 		w.Header()["Retry-After"] = []string{"1"}
 		return &reject{http.StatusTooManyRequests,
 			fmt.Sprintf("Too many requests from hotkey %s: the limit is %g a second", hdr.hotkey, a.cfg.RateLimit), "rate_limited"}
+	case errors.Is(err, errNonceTableFull):
+		return &reject{http.StatusServiceUnavailable, err.Error(), "nonce_table_full"}
+	default:
+		return &reject{http.StatusUnauthorized, "Not Verified with error: " + err.Error(), "nonce"}
 	}
-	return nil
 }
 
 // readSynapse reads the body, bounded and before the deadline, checks it against the

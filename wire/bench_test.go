@@ -233,3 +233,21 @@ func BenchmarkPyStr(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkNonceRecord is the axon's nonce bookkeeping for a request of a session it
+// already knows (the hot path: every request after a dendrite's first): the window
+// check, the session lookup, and the nonce remembered in the session's history.
+func BenchmarkNonceRecord(b *testing.B) {
+	tr := newNonceTracker(100_000, 256, 1024, AllowedDelta, 60*time.Second)
+	const hotkey, uuid = "5HDvhV6WDCjCKyrXqGQSDYqQAzkzabNhctmiDYEqgBC66BsX", "5ecbd69c-1cec-11ee-b0dc-e29ce36fec1a"
+	now := time.Now().UnixNano()
+	nonce := now - int64(AllowedDelta)
+	unlimited := newRateLimiter(-1, 1, 1)
+	b.ReportAllocs()
+	for b.Loop() {
+		nonce++
+		if err := tr.record(now, hotkey, uuid, nonce, 12*time.Second, unlimited); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -17,7 +17,10 @@
 // The axon closes Bittensor's holes without changing the bytes: the signature is checked
 // before any hook, state or body, and unsigned requests are refused; nonces are
 // remembered per hotkey and session with bounded memory, so replays and stale requests
-// are refused; bodies, timeouts and per-hotkey request rates are bounded; malformed
+// are refused; bodies, timeouts and per-hotkey request rates are bounded; a request over
+// its hotkey's rate is refused before it takes a place in the session table, one
+// hotkey's sessions are bounded, and a full table forgets the sessions of the hotkey
+// holding most, so one admitted hotkey cannot lock others' new sessions out; malformed
 // headers answer 400, not 500; the handler sees the authenticated identity, not the
 // body's claim; blacklist, verify and priority hooks run on authenticated requests, and
 // priority really orders the queue for handler slots.

@@ -4,8 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"hash/maphash"
-	"slices"
-	"sync"
 	"time"
 )
 
@@ -29,42 +27,41 @@ const (
 // errNonceTableFull answers 503: the axon cannot remember another session right now.
 var errNonceTableFull = errors.New("nonce table is full of live sessions; try again shortly")
 
-// nonceKey identifies a dendrite session as Bittensor does: hotkey and uuid.
-type nonceKey struct{ hotkey, uuid string }
+// errRateLimited answers 429: the admitter refused a request the nonce table would
+// have accepted.
+var errRateLimited = errors.New("rate limited")
 
-// nonceEntry remembers the recent nonces of one session. Bittensor keeps only the last
-// nonce and demands that each request's be larger, which rejects requests that a busy
-// dendrite sends concurrently and that arrive out of order. This keeps the last
-// `history` nonces exactly (sorted) and a floor below which everything is refused: a
-// replay is refused whether it is older than the floor or one of the remembered nonces,
-// and honest reordering inside the history passes.
-type nonceEntry struct {
-	floor   int64   // nonces <= floor are refused
-	seen    []int64 // sorted, all > floor
-	expires int64   // unix ns after which every nonce of this entry is stale anyway
+// admitter decides whether hotkey may make one more request at now (unix ns), and
+// counts it if so. The nonce table asks it only about a request it would accept, just
+// before remembering the nonce; *rateLimiter is one.
+type admitter interface {
+	allow(hotkey string, now int64) bool
 }
 
-type nonceShard struct {
-	mu        sync.Mutex
-	m         map[nonceKey]*nonceEntry
-	lastSweep int64
-}
-
-// nonceTracker is the per-hotkey-and-uuid nonce memory of an axon, bounded in both the
-// number of sessions and the nonces per session. Forgetting is safe only for entries
-// whose nonces are all outside the freshness window, which the window check refuses on
-// its own; when the table is full of live sessions, new sessions are turned away (503)
-// rather than old ones forgotten.
+// nonceTracker is the per-hotkey-and-uuid nonce memory of an axon, bounded in the
+// number of sessions, the sessions per hotkey and the nonces per session.
+//
+// Sessions are sharded by hotkey, so all of a hotkey's sessions are counted in one
+// place. A hotkey holds at most perHotkey sessions: opening one more forgets its own
+// oldest. A full shard forgets the oldest session of its heaviest hotkey (the one with
+// the most sessions) for a newcomer with fewer; it turns a new session away (503) only
+// when every hotkey in it holds a single session. Forgetting a session whose nonces
+// are still inside the window raises its hotkey's floor to its highest nonce, so none
+// of its requests can be replayed as a new session. Sessions whose nonces are all
+// outside the window, which the window check refuses on its own, are swept.
 type nonceTracker struct {
 	seed       maphash.Seed
 	shards     [16]nonceShard
 	perShard   int
+	perHotkey  int
 	history    int
 	delta      int64 // AllowedDelta in ns
 	maxTimeout int64 // the largest timeout the window may stretch by, ns
 }
 
-func newNonceTracker(capacity, history int, delta, maxTimeout time.Duration) *nonceTracker {
+// newNonceTracker makes a table of at most capacity sessions, at most perHotkey of
+// them for one hotkey, each remembering its last history nonces exactly.
+func newNonceTracker(capacity, perHotkey, history int, delta, maxTimeout time.Duration) *nonceTracker {
 	t := &nonceTracker{
 		seed:       maphash.MakeSeed(),
 		perShard:   max(1, capacity/16),
@@ -72,8 +69,9 @@ func newNonceTracker(capacity, history int, delta, maxTimeout time.Duration) *no
 		delta:      int64(delta),
 		maxTimeout: int64(maxTimeout),
 	}
+	t.perHotkey = min(max(1, perHotkey), t.perShard)
 	for i := range t.shards {
-		t.shards[i].m = make(map[nonceKey]*nonceEntry)
+		t.shards[i].init(t.perHotkey)
 	}
 	return t
 }
@@ -101,63 +99,39 @@ func (t *nonceTracker) checkFresh(now, nonce int64, timeout time.Duration) error
 	return nil
 }
 
-// record accepts nonce for the session (hotkey, uuid) once: it is checked against the
-// window and the session's memory and remembered, atomically.
-func (t *nonceTracker) record(now int64, hotkey, uuid string, nonce int64, timeout time.Duration) error {
+// record accepts nonce for the session (hotkey, uuid) once, in one step under the
+// shard's lock: the window and the session's memory are checked (a replay, or a nonce
+// below the floor, is refused without asking gate), a new session must find room, then
+// gate is asked (nil admits everything), and only a request it admits is remembered,
+// opening its session if it is new. A refused request changes nothing, so a replay
+// spends no one's rate and a request over the rate takes no memory.
+//
+// Errors: a nonceError (401), errRateLimited (429), errNonceTableFull (503).
+func (t *nonceTracker) record(now int64, hotkey, uuid string, nonce int64, timeout time.Duration, gate admitter) error {
 	if err := t.checkFresh(now, nonce, timeout); err != nil {
 		return err
 	}
-	var h maphash.Hash
-	h.SetSeed(t.seed)
-	h.WriteString(hotkey)
-	h.WriteString(uuid)
-	s := &t.shards[h.Sum64()%uint64(len(t.shards))]
+	s := t.shardOf(hotkey)
 	key := nonceKey{hotkey, uuid}
-
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	e := s.m[key]
 	if e == nil {
-		if len(s.m) >= t.perShard {
-			s.sweep(now, t)
-			if len(s.m) >= t.perShard {
-				return errNonceTableFull
-			}
-		}
-		e = &nonceEntry{floor: t.window(now, time.Duration(t.maxTimeout))}
-		s.m[key] = e
+		return s.open(now, key, nonce, t, gate)
 	}
-	if nonce <= e.floor {
-		return errNonceBelow
+	if err := e.check(nonce); err != nil {
+		return err
 	}
-	i, found := slices.BinarySearch(e.seen, nonce)
-	if found {
-		return errNonceReplayed
+	if gate != nil && !gate.allow(hotkey, now) {
+		return errRateLimited
 	}
-	e.seen = slices.Insert(e.seen, i, nonce)
-	if len(e.seen) > t.history {
-		e.floor = e.seen[0]
-		e.seen = e.seen[1:]
-	}
-	if exp := e.seen[len(e.seen)-1] + t.delta + t.maxTimeout; exp > e.expires {
-		e.expires = exp
-	}
+	e.remember(nonce, t)
 	return nil
 }
 
-// sweep drops entries that can no longer refuse anything the window would accept. It
-// runs at most every 100 ms per shard, so a full table of live sessions does not make
-// every new session pay for a scan.
-func (s *nonceShard) sweep(now int64, t *nonceTracker) {
-	if now-s.lastSweep < int64(100*time.Millisecond) {
-		return
-	}
-	s.lastSweep = now
-	for k, e := range s.m {
-		if e.expires < now {
-			delete(s.m, k)
-		}
-	}
+// shardOf returns the shard that holds hotkey's sessions.
+func (t *nonceTracker) shardOf(hotkey string) *nonceShard {
+	return &t.shards[maphash.String(t.seed, hotkey)%uint64(len(t.shards))]
 }
 
 // len returns the number of sessions remembered.
@@ -170,4 +144,15 @@ func (t *nonceTracker) len() int {
 		s.mu.Unlock()
 	}
 	return n
+}
+
+// sessionsOf returns the number of sessions remembered for hotkey.
+func (t *nonceTracker) sessionsOf(hotkey string) int {
+	s := t.shardOf(hotkey)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if hk := s.hotkeys[hotkey]; hk != nil {
+		return hk.sessions.Len()
+	}
+	return 0
 }

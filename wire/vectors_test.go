@@ -441,9 +441,9 @@ func TestVectorNonceWindow(t *testing.T) {
 	}
 	now := time.Unix(1_718_000_000, 0).UnixNano()
 	for _, c := range v.Wire.NonceWindow.Cases {
-		tr := newNonceTracker(1000, 16, AllowedDelta, 60*time.Second)
+		tr := newNonceTracker(1000, 256, 16, AllowedDelta, 60*time.Second)
 		nonce := now - int64(c.Age*1e9)
-		err := tr.record(now, "hk", "uuid", nonce, 12*time.Second)
+		err := tr.record(now, "hk", "uuid", nonce, 12*time.Second, nil)
 		if (err == nil) != c.Accepted {
 			t.Errorf("nonce %gs old: err = %v, want accepted=%v", c.Age, err, c.Accepted)
 		}
@@ -774,7 +774,12 @@ func rawExchange(t *testing.T, addr, req string) (status int, headers [][2]strin
 	defer c.Close()
 	c.SetDeadline(time.Now().Add(10 * time.Second))
 	io.WriteString(c, req)
-	br := bufio.NewReader(c)
+	return readRawResponse(t, bufio.NewReader(c))
+}
+
+// readRawResponse reads one raw HTTP response from br: its status, its head (header
+// names as sent) and its body.
+func readRawResponse(t *testing.T, br *bufio.Reader) (status int, headers [][2]string, body []byte) {
 	line, _ := br.ReadString('\n')
 	fmt.Sscanf(line, "HTTP/1.1 %d", &status)
 	n := -1
