@@ -299,3 +299,24 @@ func TestBuiltinPacing(t *testing.T) {
 		t.Fatalf("%d tokens at 2000/s took %v, want about %v", n, took, want)
 	}
 }
+
+// A free prompt answered by the built-in backend, through a miner's axon, says that it
+// comes from a test backend; a checkable task's answer is the bare answer.
+func TestBuiltinFreeTextIsMarked(t *testing.T) {
+	b, _ := NewBuiltin(BuiltinConfig{})
+	ax := startMiner(t, "//MinerMarked", b)
+	d := newDendrite(t)
+	for _, prompt := range []string{"Write a short paragraph about bridges.", "Give three facts about bees."} {
+		res := d.Call(t.Context(), ax, NewChatCompletion(userReq(prompt), 5))
+		if res.Err != nil {
+			t.Fatal(res.Err)
+		}
+		if got := res.Synapse.(*ChatCompletion).Completion; !strings.HasPrefix(got, TestBackendMarker+" ") {
+			t.Fatalf("free answer %q does not start with %q", got, TestBackendMarker)
+		}
+	}
+	res := d.Call(t.Context(), ax, NewChatCompletion(userReq(leadReverse+"abc"), 5))
+	if res.Err != nil || res.Synapse.(*ChatCompletion).Completion != "cba" {
+		t.Fatalf("checkable answer: %v %+v", res.Err, res.Synapse)
+	}
+}

@@ -6,8 +6,9 @@
 //	textgen miner ... --builtin.latency 300ms --builtin.wrong-rate 0.2 --builtin.fail-rate 0.05
 //	textgen validator --node tcp://127.0.0.1:26657 --netuid 1 --from-uri //Bob --state-dir ./bob
 //
-// A miner's backend is the built-in one (no model: it answers the subnet's checkable
-// tasks, and can be made slow, wrong or failing) or any OpenAI-compatible server
+// A miner's backend is the built-in test backend (no language model: it answers the
+// subnet's checkable tasks, its free-text answers are marked filler, and it can be made
+// slow, wrong or failing) or any OpenAI-compatible server
 // (llama.cpp server, vLLM, Ollama). Every flag of sdk/subnet.Config is accepted
 // (textgen miner -h lists them), and --config file.json gives them in a file.
 package main
@@ -48,7 +49,7 @@ type backendFlags struct {
 }
 
 func (b *backendFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&b.kind, "backend", "builtin", "miner: the backend, builtin or http (an OpenAI-compatible server)")
+	fs.StringVar(&b.kind, "backend", "builtin", "miner: the backend: builtin (a test backend with no language model: it solves the checkable tasks, and its free-text answers are marked filler) or http (an OpenAI-compatible server)")
 	fs.StringVar(&b.http.BaseURL, "backend.url", "", "miner: the OpenAI API root of an http backend, e.g. http://127.0.0.1:8080/v1")
 	fs.StringVar(&b.http.Model, "backend.model", "", "miner: the model name sent to an http backend (default: the request's)")
 	fs.StringVar(&b.http.APIKey, "backend.key", "", "miner: the API key of an http backend (also TEXTGEN_BACKEND_KEY)")
