@@ -247,6 +247,33 @@ func TestHTTPBackend(t *testing.T) {
 	}
 }
 
+// An HTTP backend's Timeout bounds a request to a server that never answers.
+func TestHTTPBackendTimeout(t *testing.T) {
+	stalled := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-stalled:
+		case <-r.Context().Done():
+		}
+	}))
+	t.Cleanup(srv.Close)
+	t.Cleanup(func() { close(stalled) })
+	b, err := NewHTTPBackend(HTTPConfig{BaseURL: srv.URL + "/v1", Timeout: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+	defer cancel()
+	start := time.Now()
+	_, err = b.Generate(ctx, userReq("hello"), nil)
+	if !errors.Is(err, context.DeadlineExceeded) || time.Since(start) > 2*time.Second {
+		t.Fatalf("after %v: %v, want the backend's timeout", time.Since(start), err)
+	}
+	if _, err := NewHTTPBackend(HTTPConfig{BaseURL: srv.URL, Timeout: -time.Second}); err == nil {
+		t.Fatal("negative timeout accepted")
+	}
+}
+
 func TestValidatorRanksMiners(t *testing.T) {
 	good, _ := NewBuiltin(BuiltinConfig{})
 	slow, _ := NewBuiltin(BuiltinConfig{Latency: 150 * time.Millisecond})
