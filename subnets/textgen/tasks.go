@@ -378,6 +378,9 @@ func NewGenerator(cfg GeneratorConfig) (*Generator, error) {
 	return &Generator{rng: rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x9e3779b97f4a7c15)), kinds: slices.Clone(kinds), corpus: c}, nil
 }
 
+// Kinds returns the kinds the generator draws.
+func (g *Generator) Kinds() []Kind { return slices.Clone(g.kinds) }
+
 // Next draws a task.
 func (g *Generator) Next() Task {
 	return g.Make(g.kinds[g.rng.IntN(len(g.kinds))])
