@@ -54,9 +54,11 @@ type BuiltinConfig struct {
 	Corpus *Corpus
 }
 
-// Builtin is the backend that needs no model: it solves the checkable tasks of this
-// package (ParseTask) and answers free prompts with FreeText. It is deterministic
-// except for what its seeded source decides (jitter, wrong answers, failures).
+// Builtin is the test backend: it needs no model, solves the checkable tasks of this
+// package (ParseTask) and answers free prompts with FreeText, canned filler that starts
+// with TestBackendMarker. It is deterministic except for what its seeded source decides
+// (jitter, wrong answers, failures). A validator whose reference is a Builtin draws
+// checkable tasks only (JudgesFreeText).
 type Builtin struct {
 	cfg BuiltinConfig
 	mu  sync.Mutex
@@ -88,6 +90,10 @@ func NewBuiltin(cfg BuiltinConfig) (*Builtin, error) {
 
 // Model returns the name the backend answers as.
 func (b *Builtin) Model() string { return b.cfg.Model }
+
+// CannedFreeText reports true: the built-in backend's free-text answers are filler, so
+// it cannot be a validator's reference for free prompts (JudgesFreeText).
+func (*Builtin) CannedFreeText() bool { return true }
 
 // draw takes this call's random decisions at once, so one call holds the lock once.
 func (b *Builtin) draw() (fail, wrong bool, jitter time.Duration, r uint64) {

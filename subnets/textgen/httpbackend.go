@@ -28,6 +28,10 @@ type HTTPConfig struct {
 	Client *http.Client
 	// MaxResponseBytes bounds a non-streamed answer (default 16 MiB).
 	MaxResponseBytes int64
+	// Timeout bounds each request, from sending it to the answer's last byte (0: only
+	// the caller's context bounds it). A request that runs out of it fails with an
+	// error that wraps context.DeadlineExceeded.
+	Timeout time.Duration
 }
 
 // HTTPBackend is a Backend in front of any server speaking OpenAI's chat-completions
@@ -42,6 +46,9 @@ func NewHTTPBackend(cfg HTTPConfig) (*HTTPBackend, error) {
 	u, err := url.Parse(cfg.BaseURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("textgen: backend URL %q is not an http(s) URL with a host", cfg.BaseURL)
+	}
+	if cfg.Timeout < 0 {
+		return nil, fmt.Errorf("textgen: backend timeout %v is negative", cfg.Timeout)
 	}
 	if cfg.Client == nil {
 		cfg.Client = &http.Client{Transport: &http.Transport{
@@ -88,6 +95,11 @@ type (
 func (h *HTTPBackend) Generate(ctx context.Context, req Request, emit func(string) error) (Result, error) {
 	if err := req.Validate(); err != nil {
 		return Result{}, err
+	}
+	if h.cfg.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, h.cfg.Timeout)
+		defer cancel()
 	}
 	model := h.cfg.Model
 	if model == "" {

@@ -247,6 +247,33 @@ func TestHTTPBackend(t *testing.T) {
 	}
 }
 
+// An HTTP backend's Timeout bounds a request to a server that never answers.
+func TestHTTPBackendTimeout(t *testing.T) {
+	stalled := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-stalled:
+		case <-r.Context().Done():
+		}
+	}))
+	t.Cleanup(srv.Close)
+	t.Cleanup(func() { close(stalled) })
+	b, err := NewHTTPBackend(HTTPConfig{BaseURL: srv.URL + "/v1", Timeout: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+	defer cancel()
+	start := time.Now()
+	_, err = b.Generate(ctx, userReq("hello"), nil)
+	if !errors.Is(err, context.DeadlineExceeded) || time.Since(start) > 2*time.Second {
+		t.Fatalf("after %v: %v, want the backend's timeout", time.Since(start), err)
+	}
+	if _, err := NewHTTPBackend(HTTPConfig{BaseURL: srv.URL, Timeout: -time.Second}); err == nil {
+		t.Fatal("negative timeout accepted")
+	}
+}
+
 func TestValidatorRanksMiners(t *testing.T) {
 	good, _ := NewBuiltin(BuiltinConfig{})
 	slow, _ := NewBuiltin(BuiltinConfig{Latency: 150 * time.Millisecond})
@@ -297,5 +324,26 @@ func TestBuiltinPacing(t *testing.T) {
 	want := time.Duration(n-1) * time.Second / 2000
 	if took := time.Since(start); took < want || took > want+50*time.Millisecond || res.Usage.CompletionTokens != n {
 		t.Fatalf("%d tokens at 2000/s took %v, want about %v", n, took, want)
+	}
+}
+
+// A free prompt answered by the built-in backend, through a miner's axon, says that it
+// comes from a test backend; a checkable task's answer is the bare answer.
+func TestBuiltinFreeTextIsMarked(t *testing.T) {
+	b, _ := NewBuiltin(BuiltinConfig{})
+	ax := startMiner(t, "//MinerMarked", b)
+	d := newDendrite(t)
+	for _, prompt := range []string{"Write a short paragraph about bridges.", "Give three facts about bees."} {
+		res := d.Call(t.Context(), ax, NewChatCompletion(userReq(prompt), 5))
+		if res.Err != nil {
+			t.Fatal(res.Err)
+		}
+		if got := res.Synapse.(*ChatCompletion).Completion; !strings.HasPrefix(got, TestBackendMarker+" ") {
+			t.Fatalf("free answer %q does not start with %q", got, TestBackendMarker)
+		}
+	}
+	res := d.Call(t.Context(), ax, NewChatCompletion(userReq(leadReverse+"abc"), 5))
+	if res.Err != nil || res.Synapse.(*ChatCompletion).Completion != "cba" {
+		t.Fatalf("checkable answer: %v %+v", res.Err, res.Synapse)
 	}
 }

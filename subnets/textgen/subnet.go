@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/tessera-net/tessera/sdk/scoring"
@@ -16,11 +17,18 @@ type SubnetConfig struct {
 	// Backend answers on a miner (nil on a validator-only process: its handler then
 	// refuses every request with 503).
 	Backend Backend
-	// Reference is a validator's own backend, whose answers to free prompts are the
-	// reference miners are compared with (default: the built-in backend).
+	// Reference is a validator's own model, whose answers to free prompts are the
+	// reference miners' answers are compared with. Without one that judges free text
+	// (nil or the built-in test backend: JudgesFreeText) validators draw checkable
+	// tasks only (DrawKinds).
 	Reference Backend
-	// Kinds are the task kinds validators draw (default: all).
+	// Kinds are the task kinds validators draw (default: all, less Free without a
+	// reference model; Free without one is ErrNoReferenceModel).
 	Kinds []Kind
+	// Logger, when set, receives what NewSubnet notes for a validator at start: once,
+	// whether free prompts are on (a reference model) or off (none). A miner's process
+	// leaves it nil.
+	Logger *slog.Logger
 	// Model is the model name sent in tasks ("" lets miners choose).
 	Model string
 	// MaxTokens bounds each answer (default 256).
@@ -51,10 +59,11 @@ func Rewards(results []scoring.Result) []float64 {
 
 // NewSubnet makes the text-generation subnet's Definition for the SDK's miner and
 // validator runtimes (sdk/miner, sdk/validator): the miner handler answers
-// ChatCompletion with cfg.Backend; a validator's Query draws a task from the round's
-// random source, and Score judges the answers (checkable tasks by Check, free prompts
-// by Similarity to the reference backend) and combines quality, latency, throughput and
-// uptime with the SDK's scorer, a wrong answer earning nothing.
+// ChatCompletion with cfg.Backend; a validator's Query draws a task of DrawKinds from
+// the round's random source, and Score judges the answers (checkable tasks by Check,
+// free prompts, asked only with a reference model, by Similarity to its answer) and
+// combines quality, latency, throughput and uptime with the SDK's scorer, a wrong
+// answer earning nothing.
 //
 // The miner also answers ChatCompletionStream (the Definition's Routes), which the
 // gateway uses for streamed requests; validators' rounds use ChatCompletion.
@@ -63,13 +72,12 @@ func NewSubnet(cfg SubnetConfig) (*subnet.Definition[*ChatCompletion], error) {
 	if _, err := NewGenerator(GeneratorConfig{Kinds: cfg.Kinds, Corpus: corpus}); err != nil {
 		return nil, err
 	}
-	if cfg.Reference == nil {
-		b, err := NewBuiltin(BuiltinConfig{Corpus: corpus})
-		if err != nil {
-			return nil, err
-		}
-		cfg.Reference = b
+	kinds, freeOff, err := DrawKinds(cfg.Kinds, cfg.Reference)
+	if err != nil {
+		return nil, err
 	}
+	cfg.Kinds = kinds
+	noteReference(cfg.Logger, freeOff, kinds)
 	if cfg.Weights == (scoring.Weights{}) {
 		cfg.Weights = scoring.Weights{Quality: 0.6, Latency: 0.2, Throughput: 0.1, Uptime: 0.1}
 	}

@@ -378,6 +378,9 @@ func NewGenerator(cfg GeneratorConfig) (*Generator, error) {
 	return &Generator{rng: rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x9e3779b97f4a7c15)), kinds: slices.Clone(kinds), corpus: c}, nil
 }
 
+// Kinds returns the kinds the generator draws.
+func (g *Generator) Kinds() []Kind { return slices.Clone(g.kinds) }
+
 // Next draws a task.
 func (g *Generator) Next() Task {
 	return g.Make(g.kinds[g.rng.IntN(len(g.kinds))])
@@ -526,9 +529,15 @@ func Similarity(reference, completion string) float64 {
 	return 2 * p * r / (p + r)
 }
 
-// FreeText is the built-in backend's deterministic answer to a free prompt: a few
-// sentences built from the prompt's words and facts of the corpus, chosen by a hash
-// of the prompt and seed. The same prompt and seed always give the same text.
+// TestBackendMarker opens every free-text answer of the built-in backend: the text
+// after it is filler from the corpus, not a language model's answer.
+const TestBackendMarker = "[built-in test backend: no language model]"
+
+// FreeText is the built-in backend's deterministic answer to a free prompt:
+// TestBackendMarker, then a few sentences built from the prompt's words and facts of
+// the corpus, chosen by a hash of the prompt and seed. The same prompt and seed always
+// give the same text. It is filler for tests and devnets, not a reference to judge
+// anyone's free text by.
 func FreeText(prompt string, seed int64, c *Corpus) string {
 	h := fnv.New64a()
 	h.Write([]byte(prompt))
@@ -538,7 +547,7 @@ func FreeText(prompt string, seed int64, c *Corpus) string {
 		topic = topic[:120]
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "Here is an answer about %q.", topic)
+	fmt.Fprintf(&b, "%s Here is an answer about %q.", TestBackendMarker, topic)
 	for range 3 {
 		rel := "capital"
 		if rng.IntN(2) == 1 {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
@@ -117,7 +118,10 @@ type ValidatorConfig struct {
 	// Generator draws the tasks. Required.
 	Generator *Generator
 	// Reference answers free prompts; its answer is what miners' answers are compared
-	// with. Required when the generator draws Free tasks.
+	// with. Only a reference that judges free text (JudgesFreeText: a language model,
+	// not nil or the built-in test backend) is asked: without one the validator skips
+	// the Free tasks its generator draws, and a generator of Free tasks only is
+	// ErrNoReferenceModel.
 	Reference Backend
 	// Scorer combines the criteria (default: quality 0.6, latency 0.2, throughput 0.1,
 	// uptime 0.1, latency target 2 s).
@@ -137,6 +141,7 @@ type ValidatorConfig struct {
 // serialised).
 type Validator struct {
 	cfg    ValidatorConfig
+	free   bool // free tasks are judged: the reference judges free text
 	mu     sync.Mutex
 	uptime map[string]float64
 }
@@ -145,6 +150,10 @@ type Validator struct {
 func NewValidator(cfg ValidatorConfig) (*Validator, error) {
 	if cfg.Generator == nil {
 		return nil, errors.New("textgen: validator needs a task generator")
+	}
+	free := JudgesFreeText(cfg.Reference)
+	if !free && !slices.ContainsFunc(cfg.Generator.Kinds(), Kind.Checkable) {
+		return nil, ErrNoReferenceModel
 	}
 	if cfg.Scorer == nil {
 		s, err := scoring.New(scoring.Config{
@@ -165,7 +174,7 @@ func NewValidator(cfg ValidatorConfig) (*Validator, error) {
 	if cfg.MaxTokens <= 0 {
 		cfg.MaxTokens = 256
 	}
-	return &Validator{cfg: cfg, uptime: map[string]float64{}}, nil
+	return &Validator{cfg: cfg, free: free, uptime: map[string]float64{}}, nil
 }
 
 // RoundResult is what one round found.
@@ -176,13 +185,23 @@ type RoundResult struct {
 	Scores    []scoring.Result // one per response, in the same order
 }
 
-// Round draws a task, sends it to every target at once through d, and scores the
-// answers.
+// Round draws a task (a checkable one when the reference does not judge free text),
+// sends it to every target at once through d, and scores the answers.
 func (v *Validator) Round(ctx context.Context, d *wire.Dendrite, targets []Target) (*RoundResult, error) {
-	v.mu.Lock()
-	t := v.cfg.Generator.Next()
-	v.mu.Unlock()
+	t := v.next()
 	return v.Evaluate(ctx, t, v.Query(ctx, d, t, targets))
+}
+
+// next draws the generator's next task that the validator can judge. NewValidator made
+// sure the generator draws such tasks.
+func (v *Validator) next() Task {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	for {
+		if t := v.cfg.Generator.Next(); v.free || t.Kind.Checkable() {
+			return t
+		}
+	}
 }
 
 // Query sends task t to every target at once and collects their responses.
@@ -210,12 +229,13 @@ func (v *Validator) Query(ctx context.Context, d *wire.Dendrite, t Task, targets
 }
 
 // Evaluate scores responses to task t: it asks the reference backend for a free task,
-// updates uptime, and scores with the scorer.
+// updates uptime, and scores with the scorer. A free task without a reference that
+// judges free text is ErrNoReferenceModel: it is not scored against canned filler.
 func (v *Validator) Evaluate(ctx context.Context, t Task, rs []Response) (*RoundResult, error) {
 	ref := t.Answer
 	if !t.Kind.Checkable() {
-		if v.cfg.Reference == nil {
-			return nil, errors.New("textgen: a free task needs a reference backend")
+		if !v.free {
+			return nil, ErrNoReferenceModel
 		}
 		res, err := v.cfg.Reference.Generate(ctx, Request{Model: v.cfg.Model, MaxTokens: v.cfg.MaxTokens,
 			Messages: []Message{{Role: "user", Content: t.Prompt}}}, nil)
