@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -62,6 +61,8 @@ var (
 	ErrUnknownKey = errors.New("unknown API key")
 	// ErrRevokedKey is an API key that was revoked.
 	ErrRevokedKey = errors.New("revoked API key")
+	// ErrNoSuchKey is a revocation of a key that does not exist or is already revoked.
+	ErrNoSuchKey = errors.New("no such active API key")
 )
 
 // keyState is a key in memory: its record, rate limiter and usage not yet flushed.
@@ -196,29 +197,39 @@ func (ks *KeyStore) addLocked(hash string, k Key) *keyState {
 	return st
 }
 
-// Revoke revokes the key with this name, or this id when ref is a number.
-func (ks *KeyStore) Revoke(ctx context.Context, ref string) (Key, error) {
-	where, arg := "name = ?", any(ref)
-	if id, err := strconv.ParseInt(ref, 10, 64); err == nil {
-		where, arg = "id = ?", id
-	}
+// Revoke revokes the key named name. A name is only ever a name, even when it is a
+// number; RevokeID revokes by id. It fails with ErrNoSuchKey when no key of that name is
+// active.
+func (ks *KeyStore) Revoke(ctx context.Context, name string) (Key, error) {
+	return ks.revoke(ctx, "name = ?", name, fmt.Sprintf("named %q", name), func(k Key) bool { return k.Name == name })
+}
+
+// RevokeID revokes the key with this id. It fails with ErrNoSuchKey when no key of that
+// id is active.
+func (ks *KeyStore) RevokeID(ctx context.Context, id int64) (Key, error) {
+	return ks.revoke(ctx, "id = ?", id, fmt.Sprintf("with id %d", id), func(k Key) bool { return k.ID == id })
+}
+
+// revoke marks the active key matching where (with arg) revoked, reloads, and returns it
+// (the one is picks out); what says which key, for errors.
+func (ks *KeyStore) revoke(ctx context.Context, where string, arg any, what string, is func(Key) bool) (Key, error) {
 	now := ks.now().UTC().Truncate(time.Second)
 	res, err := ks.db.ExecContext(ctx, `UPDATE api_keys SET revoked_at = ? WHERE revoked_at IS NULL AND `+where, now.Unix(), arg)
 	if err != nil {
-		return Key{}, fmt.Errorf("gateway: revoke key %q: %w", ref, err)
+		return Key{}, fmt.Errorf("gateway: revoke the key %s: %w", what, err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return Key{}, fmt.Errorf("gateway: no key %q that is not already revoked", ref)
+		return Key{}, fmt.Errorf("gateway: no key %s that is not already revoked: %w", what, ErrNoSuchKey)
 	}
 	if err := ks.Reload(ctx); err != nil {
 		return Key{}, err
 	}
 	for _, k := range ks.List() {
-		if k.Name == ref || strconv.FormatInt(k.ID, 10) == ref {
+		if is(k) {
 			return k, nil
 		}
 	}
-	return Key{}, fmt.Errorf("gateway: key %q vanished while being revoked", ref)
+	return Key{}, fmt.Errorf("gateway: the key %s vanished while being revoked", what)
 }
 
 // Reload reads every key from the database: new keys become usable, revoked ones stop

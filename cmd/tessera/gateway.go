@@ -212,15 +212,35 @@ func newGatewayKeysCmd(env *cliEnv, db *gatewayDB) *cobra.Command {
 		},
 	}
 
+	var revokeID int64
+	var revokeName string
 	revoke := &cobra.Command{
-		Use: "revoke NAME|ID", Short: "Revoke an API key (a running gateway stops accepting it within seconds)", Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
+		Use:   "revoke (--id ID | --name NAME)",
+		Short: "Revoke an API key (a running gateway stops accepting it within seconds)",
+		Long: `Revoke an API key, named by exactly one of --id (the id "keys list" shows) or --name.
+A name is never read as an id: a key named "1" is revoked with --name 1.`,
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return usagef("gateway keys revoke takes no arguments: name the key with --id or --name, not %q", args[0])
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			byID, byName := cmd.Flags().Changed("id"), cmd.Flags().Changed("name")
+			if byID == byName {
+				return usagef("gateway keys revoke: give exactly one of --id or --name")
+			}
 			ks, err := db.open(cmd.Context(), env)
 			if err != nil {
 				return err
 			}
 			defer ks.Close(cmd.Context())
-			k, err := ks.Revoke(cmd.Context(), args[0])
+			var k gateway.Key
+			if byID {
+				k, err = ks.RevokeID(cmd.Context(), revokeID)
+			} else {
+				k, err = ks.Revoke(cmd.Context(), revokeName)
+			}
 			if err != nil {
 				return err
 			}
@@ -230,6 +250,8 @@ func newGatewayKeysCmd(env *cliEnv, db *gatewayDB) *cobra.Command {
 			})
 		},
 	}
+	revoke.Flags().Int64Var(&revokeID, "id", 0, "the id of the key to revoke")
+	revoke.Flags().StringVar(&revokeName, "name", "", "the name of the key to revoke")
 	cmd.AddCommand(create, list, revoke)
 	return cmd
 }
