@@ -139,10 +139,15 @@ func (g *Gateway) answer(w http.ResponseWriter, key *keyState, p parsedRequest, 
 	if finish == "" {
 		finish = "stop"
 	}
-	resp := chatResponse{ID: newID(), Object: "chat.completion", Created: start.Unix(), Model: p.model.ID,
+	fp, u := fmt.Sprintf("tessera-%d-%d", p.model.Netuid, m.UID), usageOf(c.Usage)
+	var resp any = chatResponse{ID: newID(p), Object: "chat.completion", Created: start.Unix(), Model: p.model.ID,
 		Choices:           []respChoice{{Message: respMessage{Role: "assistant", Content: c.Completion}, FinishReason: finish}},
-		Usage:             usageOf(c.Usage),
-		SystemFingerprint: fmt.Sprintf("tessera-%d-%d", p.model.Netuid, m.UID)}
+		Usage:             u,
+		SystemFingerprint: fp}
+	if p.legacy {
+		resp = textCompletion{ID: newID(p), Object: "text_completion", Created: start.Unix(), Model: p.model.ID,
+			Choices: []textChoice{{Text: c.Completion, FinishReason: &finish}}, Usage: &u, SystemFingerprint: fp}
+	}
 	body, err := json.Marshal(resp)
 	if err != nil {
 		g.fail(w, key, p.model.ID, "unary", apiErr(http.StatusInternalServerError, "server_error", "", "", "encode the answer: %v", err), start)
@@ -164,10 +169,14 @@ func (g *Gateway) settle(key *keyState, p parsedRequest, mode string, u textgen.
 	}
 }
 
-// newID returns a fresh completion id, "chatcmpl-" and 24 hex digits.
-func newID() string {
+// newID returns a fresh completion id: "chatcmpl-" ("cmpl-" for a legacy completion)
+// and 24 hex digits.
+func newID(p parsedRequest) string {
 	var b [12]byte
 	rand.Read(b[:])
+	if p.legacy {
+		return "cmpl-" + hex.EncodeToString(b[:])
+	}
 	return "chatcmpl-" + hex.EncodeToString(b[:])
 }
 
@@ -230,7 +239,7 @@ func (g *Gateway) streamFrom(ctx context.Context, w http.ResponseWriter, key *ke
 		return false, err
 	}
 
-	id, created := newID(), start.Unix()
+	id, created := newID(p), start.Unix()
 	fp := fmt.Sprintf("tessera-%d-%d", p.model.Netuid, m.UID)
 	rc := http.NewResponseController(w)
 	var buf []byte
@@ -239,7 +248,15 @@ func (g *Gateway) streamFrom(ctx context.Context, w http.ResponseWriter, key *ke
 		if c.Choices == nil {
 			c.Choices = []chunkChoice{}
 		}
-		data, err := json.Marshal(c)
+		var v any = c
+		if p.legacy {
+			lc := legacyChunk(c)
+			if lc == nil {
+				return nil
+			}
+			v = lc
+		}
+		data, err := json.Marshal(v)
 		if err != nil {
 			return err
 		}

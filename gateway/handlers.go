@@ -135,10 +135,21 @@ func (g *Gateway) done(w http.ResponseWriter, model, mode string, e *APIError) {
 	g.m.requests.WithLabelValues(model, mode, strconv.Itoa(e.Status)).Inc()
 }
 
-// chatCompletions answers POST /v1/chat/completions: it authenticates the caller,
-// reads and checks the request, and runs it on the miners within RequestTimeout,
-// streamed or not as the request asks.
+// chatCompletions answers POST /v1/chat/completions.
 func (g *Gateway) chatCompletions(w http.ResponseWriter, r *http.Request) {
+	g.complete(w, r, parseChatRequest)
+}
+
+// completions answers POST /v1/completions, OpenAI's legacy endpoint: the prompt goes
+// to the same miners as the one message of a chat, and the answer comes back as text.
+func (g *Gateway) completions(w http.ResponseWriter, r *http.Request) {
+	g.complete(w, r, parseCompletionRequest)
+}
+
+// complete answers a completion request: it authenticates the caller, reads the request
+// and checks it with parse, and runs it on the miners within RequestTimeout, streamed
+// or not as the request asks.
+func (g *Gateway) complete(w http.ResponseWriter, r *http.Request, parse func([]byte, map[string]Model) (parsedRequest, *APIError)) {
 	start := time.Now()
 	if r.Method != http.MethodPost {
 		g.done(w, "", "unary", apiErr(http.StatusMethodNotAllowed, "invalid_request_error", "method_not_allowed", "", "Use POST for %s.", r.URL.Path))
@@ -160,7 +171,7 @@ func (g *Gateway) chatCompletions(w http.ResponseWriter, r *http.Request) {
 		g.fail(w, key, "", "unary", e, start)
 		return
 	}
-	p, e := parseChatRequest(body, g.models)
+	p, e := parse(body, g.models)
 	if e != nil {
 		g.fail(w, key, "", "unary", e, start)
 		return

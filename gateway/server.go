@@ -123,6 +123,7 @@ func New(cfg Config) (*Gateway, error) {
 	}
 	g.list, _ = json.Marshal(list)
 	g.mux.HandleFunc("/v1/chat/completions", g.chatCompletions)
+	g.mux.HandleFunc("/v1/completions", g.completions)
 	g.mux.HandleFunc("/v1/models", g.listModels)
 	g.mux.HandleFunc("/v1/models/{id...}", g.getModel)
 	g.mux.HandleFunc("/healthz", g.healthz)
