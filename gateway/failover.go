@@ -120,7 +120,7 @@ func (g *Gateway) unary(ctx context.Context, w http.ResponseWriter, key *keyStat
 			c := res.Synapse.(*textgen.ChatCompletion)
 			g.router.observe(m.Axon.Hotkey, res.Latency, true, now)
 			g.m.attempts.WithLabelValues("ok").Inc()
-			g.answer(w, key, p, m, c, start)
+			g.answer(ctx, w, key, p, m, c, start)
 			return
 		}
 		blame, outcome := f.add(res.Err)
@@ -134,7 +134,7 @@ func (g *Gateway) unary(ctx context.Context, w http.ResponseWriter, key *keyStat
 }
 
 // answer writes a miner's completion as an OpenAI chat.completion and settles it.
-func (g *Gateway) answer(w http.ResponseWriter, key *keyState, p parsedRequest, m Miner, c *textgen.ChatCompletion, start time.Time) {
+func (g *Gateway) answer(ctx context.Context, w http.ResponseWriter, key *keyState, p parsedRequest, m Miner, c *textgen.ChatCompletion, start time.Time) {
 	finish := c.FinishReason
 	if finish == "" {
 		finish = "stop"
@@ -154,6 +154,7 @@ func (g *Gateway) answer(w http.ResponseWriter, key *keyState, p parsedRequest, 
 		return
 	}
 	w.Header()["X-Tessera-Miner"] = []string{m.Axon.Hotkey}
+	recordOf(ctx).miner = int(m.UID)
 	writeJSON(w, http.StatusOK, body)
 	g.settle(key, p, "unary", c.Usage, start)
 }
@@ -300,6 +301,7 @@ func (g *Gateway) streamFrom(ctx context.Context, w http.ResponseWriter, key *ke
 			h["Cache-Control"] = []string{"no-cache"}
 			h["X-Accel-Buffering"] = []string{"no"}
 			h["X-Tessera-Miner"] = []string{m.Axon.Hotkey}
+			recordOf(ctx).miner = int(m.UID)
 			w.WriteHeader(http.StatusOK)
 			if err := send(chatChunk{Choices: []chunkChoice{{Delta: chunkDelta{Role: "assistant", Content: new(string)}}}}); err != nil {
 				return true, nil // the caller went away

@@ -79,7 +79,12 @@ func (g *Gateway) authenticate(w http.ResponseWriter, r *http.Request, now time.
 		return nil, apiErr(http.StatusUnauthorized, "invalid_request_error", "invalid_api_key", "",
 			"Incorrect API key provided: %s (%v).", hint, err)
 	}
-	if ok, wait, k := st.allow(now); !ok {
+	recordOf(r.Context()).keyID = st.key.ID // the id never changes: no lock needed
+	ok, wait, k, lim := st.allow(now)
+	if lim.perMinute > 0 {
+		rateLimitHeaders(w.Header(), lim.perMinute, lim.remaining, lim.reset)
+	}
+	if !ok {
 		secs := int((wait + time.Second - 1) / time.Second)
 		w.Header().Set("Retry-After", strconv.Itoa(secs))
 		st.record(Usage{Errors: 1}, now)

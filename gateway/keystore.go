@@ -340,16 +340,25 @@ func (ks *KeyStore) Authenticate(secret string) (*keyState, error) {
 	return st, nil
 }
 
+// limit is a key's rate limit after a request: what the x-ratelimit-* headers say.
+type limit struct {
+	perMinute float64       // 0: unlimited
+	remaining int           // requests it may make at once now
+	reset     time.Duration // until its bucket is full again
+}
+
 // allow takes one request from the key's rate limit. When none is left it also
 // returns the key's record, to explain the refusal.
-func (st *keyState) allow(now time.Time) (bool, time.Duration, Key) {
+func (st *keyState) allow(now time.Time) (bool, time.Duration, Key, limit) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	ok, wait := st.bucket.take(now)
+	lim := limit{perMinute: st.key.RatePerMinute}
+	lim.remaining, lim.reset = st.bucket.state(now)
 	if ok {
-		return true, 0, Key{}
+		return true, 0, Key{}, lim
 	}
-	return false, wait, st.key
+	return false, wait, st.key, lim
 }
 
 // record counts usage against the key.

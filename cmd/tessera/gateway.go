@@ -73,6 +73,7 @@ func newGatewayServeCmd(env *cliEnv, db *gatewayDB) *cobra.Command {
 		attempt time.Duration
 		refresh time.Duration
 		maxBody int64
+		origins []string
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -123,7 +124,7 @@ unless --no-auth is given.`,
 			g, err := gateway.New(gateway.Config{
 				Models: ms, Source: gateway.ChainSource{Client: c}, Dendrite: d, Keys: ks, Route: route,
 				RequestTimeout: timeout, AttemptTimeout: attempt, RefreshInterval: refresh, MaxBodyBytes: maxBody,
-				Registerer: reg, Logger: log,
+				Registerer: reg, Logger: log, CORSOrigins: origins,
 			})
 			if err != nil {
 				return err
@@ -151,6 +152,7 @@ unless --no-auth is given.`,
 	cmd.Flags().DurationVar(&attempt, "attempt-timeout", 20*time.Second, "the longest one miner may take to its first byte before the request fails over")
 	cmd.Flags().DurationVar(&refresh, "refresh", 12*time.Second, "how often the miners are read from the metagraph")
 	cmd.Flags().Int64Var(&maxBody, "max-body", 4<<20, "largest request body, in bytes")
+	cmd.Flags().StringArrayVar(&origins, "cors-origin", nil, `an origin browsers may call the API from, e.g. https://app.example, or "*" for any (repeatable; default none)`)
 	return cmd
 }
 
