@@ -15,8 +15,7 @@
 // Callers authenticate with API keys kept in an embedded SQLite database (pure Go,
 // modernc.org/sqlite) that survives restarts: only a SHA-256 of each key is stored,
 // each key has its own token-bucket rate limit, and its usage (requests, tokens,
-// errors) is counted in memory and written to the database every few seconds and on
-// shutdown. Metrics are exported for Prometheus at /metrics.
+// errors) is written to the database before each answer, in group commits. Metrics are exported for Prometheus at /metrics.
 //
 // The pure parts — ranking and failover order (Rank, Weights, PlanWeighted, Plan, Stats.Observe), the token
 // bucket, request parsing and error shapes — do no I/O and are table-tested. Miners come

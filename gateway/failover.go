@@ -130,7 +130,7 @@ func (g *Gateway) unary(ctx context.Context, w http.ResponseWriter, key *keyStat
 		g.m.attempts.WithLabelValues(outcome).Inc()
 		g.log.Debug("miner failed", "uid", m.UID, "hotkey", m.Axon.Hotkey, "err", res.Err)
 	}
-	g.fail(w, key, p.model.ID, "unary", g.noAnswer(ctx, p, len(plan), &f), start)
+	g.fail(ctx, w, key, p.model.ID, "unary", g.noAnswer(ctx, p, len(plan), &f), start)
 }
 
 // answer writes a miner's completion as an OpenAI chat.completion and settles it.
@@ -150,24 +150,23 @@ func (g *Gateway) answer(ctx context.Context, w http.ResponseWriter, key *keySta
 	}
 	body, err := json.Marshal(resp)
 	if err != nil {
-		g.fail(w, key, p.model.ID, "unary", apiErr(http.StatusInternalServerError, "server_error", "", "", "encode the answer: %v", err), start)
+		g.fail(ctx, w, key, p.model.ID, "unary", apiErr(http.StatusInternalServerError, "server_error", "", "", "encode the answer: %v", err), start)
 		return
 	}
+	g.settle(ctx, key, p, "unary", c.Usage, start)
 	w.Header()["X-Tessera-Miner"] = []string{m.Axon.Hotkey}
 	recordOf(ctx).miner = int(m.UID)
 	writeJSON(w, http.StatusOK, body)
-	g.settle(key, p, "unary", c.Usage, start)
 }
 
-// settle counts a served request.
-func (g *Gateway) settle(key *keyState, p parsedRequest, mode string, u textgen.Usage, start time.Time) {
+// settle counts a served request and charges it to the key; the answer's last byte
+// follows it.
+func (g *Gateway) settle(ctx context.Context, key *keyState, p parsedRequest, mode string, u textgen.Usage, start time.Time) {
 	g.m.requests.WithLabelValues(p.model.ID, mode, "200").Inc()
 	g.m.duration.WithLabelValues(mode).Observe(time.Since(start).Seconds())
 	g.m.tokens.WithLabelValues("prompt").Add(float64(u.PromptTokens))
 	g.m.tokens.WithLabelValues("completion").Add(float64(u.CompletionTokens))
-	if key != nil {
-		key.record(Usage{Requests: 1, PromptTokens: int64(u.PromptTokens), CompletionTokens: int64(u.CompletionTokens)}, start)
-	}
+	g.charge(ctx, key, Usage{Requests: 1, PromptTokens: int64(u.PromptTokens), CompletionTokens: int64(u.CompletionTokens)}, start)
 }
 
 // newID returns a fresh completion id: "chatcmpl-" ("cmpl-" for a legacy completion)
@@ -201,7 +200,7 @@ func (g *Gateway) stream(ctx context.Context, w http.ResponseWriter, key *keySta
 		g.m.attempts.WithLabelValues(outcome).Inc()
 		g.log.Debug("miner failed before its first byte", "uid", m.UID, "hotkey", m.Axon.Hotkey, "err", err)
 	}
-	g.fail(w, key, p.model.ID, "stream", g.noAnswer(ctx, p, len(plan), &f), start)
+	g.fail(ctx, w, key, p.model.ID, "stream", g.noAnswer(ctx, p, len(plan), &f), start)
 }
 
 // streamFrom streams one miner's answer to the caller. Until the miner's first event
@@ -338,9 +337,9 @@ func (g *Gateway) streamFrom(ctx context.Context, w http.ResponseWriter, key *ke
 			return true, nil
 		}
 	}
+	g.settle(ctx, key, p, "stream", u, start)
 	w.Write([]byte("data: [DONE]\n\n"))
 	rc.Flush()
-	g.settle(key, p, "stream", u, start)
 	return true, nil
 }
 
@@ -372,10 +371,8 @@ func (g *Gateway) streamBroken(ctx context.Context, w http.ResponseWriter, rc *h
 	body, _ := json.Marshal(struct {
 		Error *APIError `json:"error"`
 	}{e})
+	g.charge(ctx, key, Usage{Requests: 1, Errors: 1}, start)
 	w.Write(append(append([]byte("data: "), body...), "\n\n"...))
 	rc.Flush()
 	g.m.requests.WithLabelValues(p.model.ID, "stream", strconv.Itoa(e.Status)).Inc()
-	if key != nil {
-		key.record(Usage{Requests: 1, Errors: 1}, start)
-	}
 }

@@ -87,7 +87,7 @@ func (g *Gateway) authenticate(w http.ResponseWriter, r *http.Request, now time.
 	if !ok {
 		secs := int((wait + time.Second - 1) / time.Second)
 		w.Header().Set("Retry-After", strconv.Itoa(secs))
-		st.record(Usage{Errors: 1}, now)
+		g.charge(r.Context(), st, Usage{Errors: 1}, now)
 		return nil, apiErr(http.StatusTooManyRequests, "requests", "rate_limit_exceeded", "",
 			"Rate limit reached for key %q: %g requests per minute, burst %d. Please try again in %s.",
 			k.Name, k.RatePerMinute, k.Burst, wait.Round(time.Millisecond))
@@ -173,12 +173,12 @@ func (g *Gateway) complete(w http.ResponseWriter, r *http.Request, parse func([]
 		} else {
 			e = invalid("", "", "Could not read the request body: %v", err)
 		}
-		g.fail(w, key, "", "unary", e, start)
+		g.fail(r.Context(), w, key, "", "unary", e, start)
 		return
 	}
 	p, e := parse(body, g.models)
 	if e != nil {
-		g.fail(w, key, "", "unary", e, start)
+		g.fail(r.Context(), w, key, "", "unary", e, start)
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), g.cfg.RequestTimeout)
@@ -190,10 +190,19 @@ func (g *Gateway) complete(w http.ResponseWriter, r *http.Request, parse func([]
 	}
 }
 
-// fail answers an error, counts it, and charges it to the key.
-func (g *Gateway) fail(w http.ResponseWriter, key *keyState, model, mode string, e *APIError, start time.Time) {
+// fail charges an error to the key, then answers it and counts it.
+func (g *Gateway) fail(ctx context.Context, w http.ResponseWriter, key *keyState, model, mode string, e *APIError, start time.Time) {
+	g.charge(ctx, key, Usage{Requests: 1, Errors: 1}, start)
 	g.done(w, model, mode, e)
-	if key != nil {
-		key.record(Usage{Requests: 1, Errors: 1}, start)
+}
+
+// charge writes usage u to the key's record before the request is answered (nothing
+// without a key); a failed write is logged, and the usage kept for the next flush.
+func (g *Gateway) charge(ctx context.Context, key *keyState, u Usage, at time.Time) {
+	if key == nil {
+		return
+	}
+	if err := g.cfg.Keys.Charge(ctx, key, u, at); err != nil {
+		g.log.Error("writing usage failed; it is kept for the next flush", "key_id", key.key.ID, "err", err)
 	}
 }

@@ -75,9 +75,11 @@ type keyState struct {
 	revoked bool
 }
 
-// KeyStore keeps API keys in an SQLite database and, in memory, their rate limiters
-// and unflushed usage. Authenticate and the counters never touch the disk on the
-// request path; Flush (run by Run every few seconds, and by Close) writes usage, and
+// KeyStore keeps API keys in an SQLite database and, in memory, their rate limiters.
+// Authenticate never touches the disk; Charge writes a request's usage before the
+// request is answered, in one transaction with the usage of the requests charged at the
+// same time (a group commit), so a killed gateway loses none it answered; Flush (run by
+// Run every few seconds, and by Close) writes what is left, and
 // Reload picks up keys created or revoked by another process (the admin CLI). It is
 // safe for concurrent use.
 type KeyStore struct {
@@ -87,6 +89,15 @@ type KeyStore struct {
 	mu     sync.RWMutex
 	byHash map[string]*keyState
 	byID   map[int64]*keyState
+
+	// Group commit of Charge: flushes started and finished, whether one runs, and the
+	// error of the last.
+	commit   sync.Mutex
+	flushed  *sync.Cond
+	started  uint64
+	finished uint64
+	flushing bool
+	flushErr error
 }
 
 // OpenKeyStore opens (creating if needed) the key database at path.
@@ -108,6 +119,7 @@ func OpenKeyStore(ctx context.Context, path string) (*KeyStore, error) {
 		return nil, fmt.Errorf("gateway: key database %s: %w", path, err)
 	}
 	ks := &KeyStore{db: db, now: time.Now, byHash: map[string]*keyState{}, byID: map[int64]*keyState{}}
+	ks.flushed = sync.NewCond(&ks.commit)
 	if err := ks.Reload(ctx); err != nil {
 		db.Close()
 		return nil, err
@@ -367,6 +379,32 @@ func (st *keyState) record(u Usage, now time.Time) {
 	st.pending.add(u)
 	st.last = now
 	st.mu.Unlock()
+}
+
+// Charge counts usage u against the key at now and returns once it is in the database:
+// it joins the next flush to start, or starts one. Requests charged while a flush runs
+// share the one after it, so under load one transaction carries many. On an error the
+// usage stays counted in memory for the next flush.
+func (ks *KeyStore) Charge(ctx context.Context, st *keyState, u Usage, now time.Time) error {
+	st.record(u, now)
+	ks.commit.Lock()
+	defer ks.commit.Unlock()
+	need := ks.started + 1 // a flush that starts after the record above
+	for ks.finished < need {
+		if ks.flushing {
+			ks.flushed.Wait()
+			continue
+		}
+		ks.flushing = true
+		ks.started++
+		n := ks.started
+		ks.commit.Unlock()
+		err := ks.Flush(context.WithoutCancel(ctx)) // others wait on it: not the caller's to cancel
+		ks.commit.Lock()
+		ks.flushing, ks.finished, ks.flushErr = false, n, err
+		ks.flushed.Broadcast()
+	}
+	return ks.flushErr
 }
 
 // Flush writes the usage counted since the last flush, in one transaction. On failure
