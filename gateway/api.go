@@ -116,13 +116,9 @@ func (s *stopList) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// chatRequest is the body of POST /v1/chat/completions, the fields the gateway uses.
-type chatRequest struct {
-	Model    *string `json:"model"`
-	Messages *[]struct {
-		Role    string  `json:"role"`
-		Content content `json:"content"`
-	} `json:"messages"`
+// sampling is what the bodies of both completion endpoints share.
+type sampling struct {
+	Model               *string  `json:"model"`
 	MaxTokens           *int     `json:"max_tokens"`
 	MaxCompletionTokens *int     `json:"max_completion_tokens"`
 	Temperature         *float64 `json:"temperature"`
@@ -136,12 +132,47 @@ type chatRequest struct {
 	} `json:"stream_options"`
 }
 
+// chatRequest is the body of POST /v1/chat/completions, the fields the gateway uses.
+type chatRequest struct {
+	sampling
+	Messages *[]struct {
+		Role    string  `json:"role"`
+		Content content `json:"content"`
+	} `json:"messages"`
+}
+
+// completionRequest is the body of POST /v1/completions (OpenAI's legacy endpoint), the
+// fields the gateway uses: the prompt is a string, or an array of one string.
+type completionRequest struct {
+	sampling
+	Prompt *json.RawMessage `json:"prompt"`
+	Echo   bool             `json:"echo"`
+	Suffix *string          `json:"suffix"`
+}
+
 // parsedRequest is a chat request checked and turned into a subnet request.
 type parsedRequest struct {
 	model        Model
 	req          textgen.Request
 	stream       bool
 	includeUsage bool
+	legacy       bool // asked through /v1/completions: answered as text completions
+}
+
+// decodeBody reads one JSON object into v; the error is the OpenAI-style 400.
+func decodeBody(body []byte, v any) *APIError {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if err := dec.Decode(v); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) && te.Field != "" {
+			return invalid(te.Field, "invalid_type", "Invalid type for '%s': expected %s, got a JSON %s.", te.Field, te.Type, te.Value)
+		}
+		return invalid("", "invalid_json", "We could not parse the JSON body of your request: %v", err)
+	}
+	if dec.More() {
+		return invalid("", "invalid_json", "We could not parse the JSON body of your request: data after the JSON object.")
+	}
+	return nil
 }
 
 // parseChatRequest checks a request body against the models the gateway serves. The
@@ -149,24 +180,12 @@ type parsedRequest struct {
 // for an unknown model.
 func parseChatRequest(body []byte, models map[string]Model) (parsedRequest, *APIError) {
 	var cr chatRequest
-	dec := json.NewDecoder(bytes.NewReader(body))
-	if err := dec.Decode(&cr); err != nil {
-		var te *json.UnmarshalTypeError
-		if errors.As(err, &te) && te.Field != "" {
-			return parsedRequest{}, invalid(te.Field, "invalid_type", "Invalid type for '%s': expected %s, got a JSON %s.", te.Field, te.Type, te.Value)
-		}
-		return parsedRequest{}, invalid("", "invalid_json", "We could not parse the JSON body of your request: %v", err)
+	if e := decodeBody(body, &cr); e != nil {
+		return parsedRequest{}, e
 	}
-	if dec.More() {
-		return parsedRequest{}, invalid("", "invalid_json", "We could not parse the JSON body of your request: data after the JSON object.")
-	}
-	if cr.Model == nil || *cr.Model == "" {
-		return parsedRequest{}, invalid("model", "missing_required_parameter", "Missing required parameter: 'model'.")
-	}
-	m, ok := models[*cr.Model]
-	if !ok {
-		return parsedRequest{}, apiErr(http.StatusNotFound, "invalid_request_error", "model_not_found", "model",
-			"The model '%s' does not exist or you do not have access to it.", *cr.Model)
+	m, e := cr.model(models)
+	if e != nil {
+		return parsedRequest{}, e
 	}
 	if cr.Messages == nil {
 		return parsedRequest{}, invalid("messages", "missing_required_parameter", "Missing required parameter: 'messages'.")
@@ -174,24 +193,73 @@ func parseChatRequest(body []byte, models map[string]Model) (parsedRequest, *API
 	if len(*cr.Messages) == 0 {
 		return parsedRequest{}, invalid("messages", "empty_array", "Invalid 'messages': empty array. Expected an array with minimum length 1.")
 	}
-	p := parsedRequest{model: m, stream: cr.Stream != nil && *cr.Stream}
-	p.includeUsage = p.stream && cr.StreamOptions != nil && cr.StreamOptions.IncludeUsage
-	if cr.StreamOptions != nil && !p.stream {
-		return parsedRequest{}, invalid("stream_options", "invalid_value", "The 'stream_options' parameter is only allowed when 'stream' is enabled.")
-	}
-	if cr.N != nil && *cr.N != 1 {
-		return parsedRequest{}, invalid("n", "invalid_value", "Invalid 'n': this gateway returns one choice; n must be 1.")
-	}
 	msgs := make([]textgen.Message, len(*cr.Messages))
 	for i, msg := range *cr.Messages {
 		msgs[i] = textgen.Message{Role: msg.Role, Content: string(msg.Content)}
 	}
-	p.req = textgen.Request{Model: m.ID, Messages: msgs, Temperature: cr.Temperature, TopP: cr.TopP, Seed: cr.Seed, Stop: cr.Stop}
+	return cr.build(m, msgs)
+}
+
+// parseCompletionRequest checks a body of the legacy /v1/completions endpoint as
+// parseChatRequest does a chat request: its prompt becomes the one user message. A
+// prompt of token ids, more than one prompt, echo and suffix are refused (400).
+func parseCompletionRequest(body []byte, models map[string]Model) (parsedRequest, *APIError) {
+	var cr completionRequest
+	if e := decodeBody(body, &cr); e != nil {
+		return parsedRequest{}, e
+	}
+	m, e := cr.model(models)
+	if e != nil {
+		return parsedRequest{}, e
+	}
+	if cr.Prompt == nil {
+		return parsedRequest{}, invalid("prompt", "missing_required_parameter", "Missing required parameter: 'prompt'.")
+	}
+	var prompt string
+	if err := json.Unmarshal(*cr.Prompt, &prompt); err != nil {
+		var prompts []string
+		if err := json.Unmarshal(*cr.Prompt, &prompts); err != nil || len(prompts) != 1 {
+			return parsedRequest{}, invalid("prompt", "invalid_value", "Invalid 'prompt': this gateway takes one prompt, a string (or an array of one string); token ids are not supported.")
+		}
+		prompt = prompts[0]
+	}
+	if cr.Echo || (cr.Suffix != nil && *cr.Suffix != "") {
+		return parsedRequest{}, invalid("", "invalid_value", "Invalid request: 'echo' and 'suffix' are not supported.")
+	}
+	p, e := cr.build(m, []textgen.Message{{Role: "user", Content: prompt}})
+	p.legacy = true
+	return p, e
+}
+
+// model checks the request's model.
+func (s *sampling) model(models map[string]Model) (Model, *APIError) {
+	if s.Model == nil || *s.Model == "" {
+		return Model{}, invalid("model", "missing_required_parameter", "Missing required parameter: 'model'.")
+	}
+	m, ok := models[*s.Model]
+	if !ok {
+		return Model{}, apiErr(http.StatusNotFound, "invalid_request_error", "model_not_found", "model",
+			"The model '%s' does not exist or you do not have access to it.", *s.Model)
+	}
+	return m, nil
+}
+
+// build checks the sampling fields and makes the subnet request for model m and msgs.
+func (s *sampling) build(m Model, msgs []textgen.Message) (parsedRequest, *APIError) {
+	p := parsedRequest{model: m, stream: s.Stream != nil && *s.Stream}
+	p.includeUsage = p.stream && s.StreamOptions != nil && s.StreamOptions.IncludeUsage
+	if s.StreamOptions != nil && !p.stream {
+		return parsedRequest{}, invalid("stream_options", "invalid_value", "The 'stream_options' parameter is only allowed when 'stream' is enabled.")
+	}
+	if s.N != nil && *s.N != 1 {
+		return parsedRequest{}, invalid("n", "invalid_value", "Invalid 'n': this gateway returns one choice; n must be 1.")
+	}
+	p.req = textgen.Request{Model: m.ID, Messages: msgs, Temperature: s.Temperature, TopP: s.TopP, Seed: s.Seed, Stop: s.Stop}
 	switch {
-	case cr.MaxCompletionTokens != nil:
-		p.req.MaxTokens = *cr.MaxCompletionTokens
-	case cr.MaxTokens != nil:
-		p.req.MaxTokens = *cr.MaxTokens
+	case s.MaxCompletionTokens != nil:
+		p.req.MaxTokens = *s.MaxCompletionTokens
+	case s.MaxTokens != nil:
+		p.req.MaxTokens = *s.MaxTokens
 	}
 	if err := p.req.Validate(); err != nil {
 		var pe *textgen.ParamError
@@ -248,6 +316,22 @@ type (
 		Choices           []chunkChoice `json:"choices"`
 		Usage             *respUsage    `json:"usage"`
 	}
+	textChoice struct {
+		Text         string    `json:"text"`
+		Index        int       `json:"index"`
+		Logprobs     *struct{} `json:"logprobs"`
+		FinishReason *string   `json:"finish_reason"`
+	}
+	// textCompletion is an answer of the legacy completions API, whole or a chunk.
+	textCompletion struct {
+		ID                string       `json:"id"`
+		Object            string       `json:"object"`
+		Created           int64        `json:"created"`
+		Model             string       `json:"model"`
+		Choices           []textChoice `json:"choices"`
+		Usage             *respUsage   `json:"usage,omitempty"`
+		SystemFingerprint string       `json:"system_fingerprint"`
+	}
 	modelObject struct {
 		ID      string `json:"id"`
 		Object  string `json:"object"`
@@ -262,4 +346,22 @@ type (
 
 func usageOf(u textgen.Usage) respUsage {
 	return respUsage{PromptTokens: u.PromptTokens, CompletionTokens: u.CompletionTokens, TotalTokens: u.TotalTokens}
+}
+
+// legacyChunk is chunk c of a chat stream as a chunk of the legacy completions API,
+// or nil for the opening chunk that only names the role, which that API does not send.
+func legacyChunk(c chatChunk) *textCompletion {
+	out := &textCompletion{ID: c.ID, Object: "text_completion", Created: c.Created, Model: c.Model,
+		SystemFingerprint: c.SystemFingerprint, Choices: []textChoice{}, Usage: c.Usage}
+	for _, ch := range c.Choices {
+		if ch.Delta.Role != "" {
+			return nil
+		}
+		tc := textChoice{Index: ch.Index, FinishReason: ch.FinishReason}
+		if ch.Delta.Content != nil {
+			tc.Text = *ch.Delta.Content
+		}
+		out.Choices = append(out.Choices, tc)
+	}
+	return out
 }

@@ -3,9 +3,10 @@
 // clients, and answers each request with the best miners of a text-generation subnet.
 //
 // Routing is the conditional computation of Bittensor's design: a request goes to one
-// of the top k miners only, ranked by their incentive on chain and the latency the
-// gateway observed (an exponentially weighted moving average), spread among the k in
-// turn. The gateway signs its queries as a dendrite (package wire). If a miner fails or
+// of the top k miners only, ranked by their merit (incentive on chain, or before the
+// first epoch the validators' weights) and the latency and error rate the gateway
+// observed (exponentially weighted moving averages), spread among the k in proportion
+// to their scores. The gateway signs its queries as a dendrite (package wire). If a miner fails or
 // times out before the first byte of its answer, the request fails over to the next
 // miner in rank order; a miner that fails is cooled down (exponentially longer for
 // each failure in a row) and ranked after the healthy ones. When no miner can answer,
@@ -14,10 +15,9 @@
 // Callers authenticate with API keys kept in an embedded SQLite database (pure Go,
 // modernc.org/sqlite) that survives restarts: only a SHA-256 of each key is stored,
 // each key has its own token-bucket rate limit, and its usage (requests, tokens,
-// errors) is counted in memory and written to the database every few seconds and on
-// shutdown. Metrics are exported for Prometheus at /metrics.
+// errors) is written to the database before each answer, in group commits. Metrics are exported for Prometheus at /metrics.
 //
-// The pure parts — ranking and failover order (Rank, Plan, Stats.Observe), the token
+// The pure parts — ranking and failover order (Rank, Weights, PlanWeighted, Plan, Stats.Observe), the token
 // bucket, request parsing and error shapes — do no I/O and are table-tested. Miners come
 // from a Source: ChainSource reads a subnet's metagraph through package client;
 // StaticSource serves fixed lists (tests, private deployments). docs/gateway.md

@@ -120,7 +120,7 @@ func (g *Gateway) unary(ctx context.Context, w http.ResponseWriter, key *keyStat
 			c := res.Synapse.(*textgen.ChatCompletion)
 			g.router.observe(m.Axon.Hotkey, res.Latency, true, now)
 			g.m.attempts.WithLabelValues("ok").Inc()
-			g.answer(w, key, p, m, c, start)
+			g.answer(ctx, w, key, p, m, c, start)
 			return
 		}
 		blame, outcome := f.add(res.Err)
@@ -130,44 +130,53 @@ func (g *Gateway) unary(ctx context.Context, w http.ResponseWriter, key *keyStat
 		g.m.attempts.WithLabelValues(outcome).Inc()
 		g.log.Debug("miner failed", "uid", m.UID, "hotkey", m.Axon.Hotkey, "err", res.Err)
 	}
-	g.fail(w, key, p.model.ID, "unary", g.noAnswer(ctx, p, len(plan), &f), start)
+	g.fail(ctx, w, key, p.model.ID, "unary", g.noAnswer(ctx, p, len(plan), &f), start)
 }
 
 // answer writes a miner's completion as an OpenAI chat.completion and settles it.
-func (g *Gateway) answer(w http.ResponseWriter, key *keyState, p parsedRequest, m Miner, c *textgen.ChatCompletion, start time.Time) {
+func (g *Gateway) answer(ctx context.Context, w http.ResponseWriter, key *keyState, p parsedRequest, m Miner, c *textgen.ChatCompletion, start time.Time) {
 	finish := c.FinishReason
 	if finish == "" {
 		finish = "stop"
 	}
-	resp := chatResponse{ID: newID(), Object: "chat.completion", Created: start.Unix(), Model: p.model.ID,
+	fp, u := fmt.Sprintf("tessera-%d-%d", p.model.Netuid, m.UID), usageOf(c.Usage)
+	var resp any = chatResponse{ID: newID(p), Object: "chat.completion", Created: start.Unix(), Model: p.model.ID,
 		Choices:           []respChoice{{Message: respMessage{Role: "assistant", Content: c.Completion}, FinishReason: finish}},
-		Usage:             usageOf(c.Usage),
-		SystemFingerprint: fmt.Sprintf("tessera-%d-%d", p.model.Netuid, m.UID)}
+		Usage:             u,
+		SystemFingerprint: fp}
+	if p.legacy {
+		resp = textCompletion{ID: newID(p), Object: "text_completion", Created: start.Unix(), Model: p.model.ID,
+			Choices: []textChoice{{Text: c.Completion, FinishReason: &finish}}, Usage: &u, SystemFingerprint: fp}
+	}
 	body, err := json.Marshal(resp)
 	if err != nil {
-		g.fail(w, key, p.model.ID, "unary", apiErr(http.StatusInternalServerError, "server_error", "", "", "encode the answer: %v", err), start)
+		g.fail(ctx, w, key, p.model.ID, "unary", apiErr(http.StatusInternalServerError, "server_error", "", "", "encode the answer: %v", err), start)
 		return
 	}
+	g.settle(ctx, key, p, "unary", c.Usage, start)
 	w.Header()["X-Tessera-Miner"] = []string{m.Axon.Hotkey}
+	recordOf(ctx).miner = int(m.UID)
 	writeJSON(w, http.StatusOK, body)
-	g.settle(key, p, "unary", c.Usage, start)
 }
 
-// settle counts a served request.
-func (g *Gateway) settle(key *keyState, p parsedRequest, mode string, u textgen.Usage, start time.Time) {
+// settle counts a served request and charges it to the key; the answer's last byte
+// follows it.
+func (g *Gateway) settle(ctx context.Context, key *keyState, p parsedRequest, mode string, u textgen.Usage, start time.Time) {
 	g.m.requests.WithLabelValues(p.model.ID, mode, "200").Inc()
 	g.m.duration.WithLabelValues(mode).Observe(time.Since(start).Seconds())
 	g.m.tokens.WithLabelValues("prompt").Add(float64(u.PromptTokens))
 	g.m.tokens.WithLabelValues("completion").Add(float64(u.CompletionTokens))
-	if key != nil {
-		key.record(Usage{Requests: 1, PromptTokens: int64(u.PromptTokens), CompletionTokens: int64(u.CompletionTokens)}, start)
-	}
+	g.charge(ctx, key, Usage{Requests: 1, PromptTokens: int64(u.PromptTokens), CompletionTokens: int64(u.CompletionTokens)}, start)
 }
 
-// newID returns a fresh completion id, "chatcmpl-" and 24 hex digits.
-func newID() string {
+// newID returns a fresh completion id: "chatcmpl-" ("cmpl-" for a legacy completion)
+// and 24 hex digits.
+func newID(p parsedRequest) string {
 	var b [12]byte
 	rand.Read(b[:])
+	if p.legacy {
+		return "cmpl-" + hex.EncodeToString(b[:])
+	}
 	return "chatcmpl-" + hex.EncodeToString(b[:])
 }
 
@@ -191,7 +200,7 @@ func (g *Gateway) stream(ctx context.Context, w http.ResponseWriter, key *keySta
 		g.m.attempts.WithLabelValues(outcome).Inc()
 		g.log.Debug("miner failed before its first byte", "uid", m.UID, "hotkey", m.Axon.Hotkey, "err", err)
 	}
-	g.fail(w, key, p.model.ID, "stream", g.noAnswer(ctx, p, len(plan), &f), start)
+	g.fail(ctx, w, key, p.model.ID, "stream", g.noAnswer(ctx, p, len(plan), &f), start)
 }
 
 // streamFrom streams one miner's answer to the caller. Until the miner's first event
@@ -230,7 +239,7 @@ func (g *Gateway) streamFrom(ctx context.Context, w http.ResponseWriter, key *ke
 		return false, err
 	}
 
-	id, created := newID(), start.Unix()
+	id, created := newID(p), start.Unix()
 	fp := fmt.Sprintf("tessera-%d-%d", p.model.Netuid, m.UID)
 	rc := http.NewResponseController(w)
 	var buf []byte
@@ -239,7 +248,15 @@ func (g *Gateway) streamFrom(ctx context.Context, w http.ResponseWriter, key *ke
 		if c.Choices == nil {
 			c.Choices = []chunkChoice{}
 		}
-		data, err := json.Marshal(c)
+		var v any = c
+		if p.legacy {
+			lc := legacyChunk(c)
+			if lc == nil {
+				return nil
+			}
+			v = lc
+		}
+		data, err := json.Marshal(v)
 		if err != nil {
 			return err
 		}
@@ -283,6 +300,7 @@ func (g *Gateway) streamFrom(ctx context.Context, w http.ResponseWriter, key *ke
 			h["Cache-Control"] = []string{"no-cache"}
 			h["X-Accel-Buffering"] = []string{"no"}
 			h["X-Tessera-Miner"] = []string{m.Axon.Hotkey}
+			recordOf(ctx).miner = int(m.UID)
 			w.WriteHeader(http.StatusOK)
 			if err := send(chatChunk{Choices: []chunkChoice{{Delta: chunkDelta{Role: "assistant", Content: new(string)}}}}); err != nil {
 				return true, nil // the caller went away
@@ -319,9 +337,9 @@ func (g *Gateway) streamFrom(ctx context.Context, w http.ResponseWriter, key *ke
 			return true, nil
 		}
 	}
+	g.settle(ctx, key, p, "stream", u, start)
 	w.Write([]byte("data: [DONE]\n\n"))
 	rc.Flush()
-	g.settle(key, p, "stream", u, start)
 	return true, nil
 }
 
@@ -353,10 +371,8 @@ func (g *Gateway) streamBroken(ctx context.Context, w http.ResponseWriter, rc *h
 	body, _ := json.Marshal(struct {
 		Error *APIError `json:"error"`
 	}{e})
+	g.charge(ctx, key, Usage{Requests: 1, Errors: 1}, start)
 	w.Write(append(append([]byte("data: "), body...), "\n\n"...))
 	rc.Flush()
 	g.m.requests.WithLabelValues(p.model.ID, "stream", strconv.Itoa(e.Status)).Inc()
-	if key != nil {
-		key.record(Usage{Requests: 1, Errors: 1}, start)
-	}
 }

@@ -79,10 +79,15 @@ func (g *Gateway) authenticate(w http.ResponseWriter, r *http.Request, now time.
 		return nil, apiErr(http.StatusUnauthorized, "invalid_request_error", "invalid_api_key", "",
 			"Incorrect API key provided: %s (%v).", hint, err)
 	}
-	if ok, wait, k := st.allow(now); !ok {
+	recordOf(r.Context()).keyID = st.key.ID // the id never changes: no lock needed
+	ok, wait, k, lim := st.allow(now)
+	if lim.perMinute > 0 {
+		rateLimitHeaders(w.Header(), lim.perMinute, lim.remaining, lim.reset)
+	}
+	if !ok {
 		secs := int((wait + time.Second - 1) / time.Second)
 		w.Header().Set("Retry-After", strconv.Itoa(secs))
-		st.record(Usage{Errors: 1}, now)
+		g.charge(r.Context(), st, Usage{Errors: 1}, now)
 		return nil, apiErr(http.StatusTooManyRequests, "requests", "rate_limit_exceeded", "",
 			"Rate limit reached for key %q: %g requests per minute, burst %d. Please try again in %s.",
 			k.Name, k.RatePerMinute, k.Burst, wait.Round(time.Millisecond))
@@ -135,10 +140,21 @@ func (g *Gateway) done(w http.ResponseWriter, model, mode string, e *APIError) {
 	g.m.requests.WithLabelValues(model, mode, strconv.Itoa(e.Status)).Inc()
 }
 
-// chatCompletions answers POST /v1/chat/completions: it authenticates the caller,
-// reads and checks the request, and runs it on the miners within RequestTimeout,
-// streamed or not as the request asks.
+// chatCompletions answers POST /v1/chat/completions.
 func (g *Gateway) chatCompletions(w http.ResponseWriter, r *http.Request) {
+	g.complete(w, r, parseChatRequest)
+}
+
+// completions answers POST /v1/completions, OpenAI's legacy endpoint: the prompt goes
+// to the same miners as the one message of a chat, and the answer comes back as text.
+func (g *Gateway) completions(w http.ResponseWriter, r *http.Request) {
+	g.complete(w, r, parseCompletionRequest)
+}
+
+// complete answers a completion request: it authenticates the caller, reads the request
+// and checks it with parse, and runs it on the miners within RequestTimeout, streamed
+// or not as the request asks.
+func (g *Gateway) complete(w http.ResponseWriter, r *http.Request, parse func([]byte, map[string]Model) (parsedRequest, *APIError)) {
 	start := time.Now()
 	if r.Method != http.MethodPost {
 		g.done(w, "", "unary", apiErr(http.StatusMethodNotAllowed, "invalid_request_error", "method_not_allowed", "", "Use POST for %s.", r.URL.Path))
@@ -157,12 +173,12 @@ func (g *Gateway) chatCompletions(w http.ResponseWriter, r *http.Request) {
 		} else {
 			e = invalid("", "", "Could not read the request body: %v", err)
 		}
-		g.fail(w, key, "", "unary", e, start)
+		g.fail(r.Context(), w, key, "", "unary", e, start)
 		return
 	}
-	p, e := parseChatRequest(body, g.models)
+	p, e := parse(body, g.models)
 	if e != nil {
-		g.fail(w, key, "", "unary", e, start)
+		g.fail(r.Context(), w, key, "", "unary", e, start)
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), g.cfg.RequestTimeout)
@@ -174,10 +190,19 @@ func (g *Gateway) chatCompletions(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// fail answers an error, counts it, and charges it to the key.
-func (g *Gateway) fail(w http.ResponseWriter, key *keyState, model, mode string, e *APIError, start time.Time) {
+// fail charges an error to the key, then answers it and counts it.
+func (g *Gateway) fail(ctx context.Context, w http.ResponseWriter, key *keyState, model, mode string, e *APIError, start time.Time) {
+	g.charge(ctx, key, Usage{Requests: 1, Errors: 1}, start)
 	g.done(w, model, mode, e)
-	if key != nil {
-		key.record(Usage{Requests: 1, Errors: 1}, start)
+}
+
+// charge writes usage u to the key's record before the request is answered (nothing
+// without a key); a failed write is logged, and the usage kept for the next flush.
+func (g *Gateway) charge(ctx context.Context, key *keyState, u Usage, at time.Time) {
+	if key == nil {
+		return
+	}
+	if err := g.cfg.Keys.Charge(ctx, key, u, at); err != nil {
+		g.log.Error("writing usage failed; it is kept for the next flush", "key_id", key.key.ID, "err", err)
 	}
 }

@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -62,6 +61,8 @@ var (
 	ErrUnknownKey = errors.New("unknown API key")
 	// ErrRevokedKey is an API key that was revoked.
 	ErrRevokedKey = errors.New("revoked API key")
+	// ErrNoSuchKey is a revocation of a key that does not exist or is already revoked.
+	ErrNoSuchKey = errors.New("no such active API key")
 )
 
 // keyState is a key in memory: its record, rate limiter and usage not yet flushed.
@@ -74,9 +75,11 @@ type keyState struct {
 	revoked bool
 }
 
-// KeyStore keeps API keys in an SQLite database and, in memory, their rate limiters
-// and unflushed usage. Authenticate and the counters never touch the disk on the
-// request path; Flush (run by Run every few seconds, and by Close) writes usage, and
+// KeyStore keeps API keys in an SQLite database and, in memory, their rate limiters.
+// Authenticate never touches the disk; Charge writes a request's usage before the
+// request is answered, in one transaction with the usage of the requests charged at the
+// same time (a group commit), so a killed gateway loses none it answered; Flush (run by
+// Run every few seconds, and by Close) writes what is left, and
 // Reload picks up keys created or revoked by another process (the admin CLI). It is
 // safe for concurrent use.
 type KeyStore struct {
@@ -86,6 +89,15 @@ type KeyStore struct {
 	mu     sync.RWMutex
 	byHash map[string]*keyState
 	byID   map[int64]*keyState
+
+	// Group commit of Charge: flushes started and finished, whether one runs, and the
+	// error of the last.
+	commit   sync.Mutex
+	flushed  *sync.Cond
+	started  uint64
+	finished uint64
+	flushing bool
+	flushErr error
 }
 
 // OpenKeyStore opens (creating if needed) the key database at path.
@@ -107,6 +119,7 @@ func OpenKeyStore(ctx context.Context, path string) (*KeyStore, error) {
 		return nil, fmt.Errorf("gateway: key database %s: %w", path, err)
 	}
 	ks := &KeyStore{db: db, now: time.Now, byHash: map[string]*keyState{}, byID: map[int64]*keyState{}}
+	ks.flushed = sync.NewCond(&ks.commit)
 	if err := ks.Reload(ctx); err != nil {
 		db.Close()
 		return nil, err
@@ -196,29 +209,39 @@ func (ks *KeyStore) addLocked(hash string, k Key) *keyState {
 	return st
 }
 
-// Revoke revokes the key with this name, or this id when ref is a number.
-func (ks *KeyStore) Revoke(ctx context.Context, ref string) (Key, error) {
-	where, arg := "name = ?", any(ref)
-	if id, err := strconv.ParseInt(ref, 10, 64); err == nil {
-		where, arg = "id = ?", id
-	}
+// Revoke revokes the key named name. A name is only ever a name, even when it is a
+// number; RevokeID revokes by id. It fails with ErrNoSuchKey when no key of that name is
+// active.
+func (ks *KeyStore) Revoke(ctx context.Context, name string) (Key, error) {
+	return ks.revoke(ctx, "name = ?", name, fmt.Sprintf("named %q", name), func(k Key) bool { return k.Name == name })
+}
+
+// RevokeID revokes the key with this id. It fails with ErrNoSuchKey when no key of that
+// id is active.
+func (ks *KeyStore) RevokeID(ctx context.Context, id int64) (Key, error) {
+	return ks.revoke(ctx, "id = ?", id, fmt.Sprintf("with id %d", id), func(k Key) bool { return k.ID == id })
+}
+
+// revoke marks the active key matching where (with arg) revoked, reloads, and returns it
+// (the one is picks out); what says which key, for errors.
+func (ks *KeyStore) revoke(ctx context.Context, where string, arg any, what string, is func(Key) bool) (Key, error) {
 	now := ks.now().UTC().Truncate(time.Second)
 	res, err := ks.db.ExecContext(ctx, `UPDATE api_keys SET revoked_at = ? WHERE revoked_at IS NULL AND `+where, now.Unix(), arg)
 	if err != nil {
-		return Key{}, fmt.Errorf("gateway: revoke key %q: %w", ref, err)
+		return Key{}, fmt.Errorf("gateway: revoke the key %s: %w", what, err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return Key{}, fmt.Errorf("gateway: no key %q that is not already revoked", ref)
+		return Key{}, fmt.Errorf("gateway: no key %s that is not already revoked: %w", what, ErrNoSuchKey)
 	}
 	if err := ks.Reload(ctx); err != nil {
 		return Key{}, err
 	}
 	for _, k := range ks.List() {
-		if k.Name == ref || strconv.FormatInt(k.ID, 10) == ref {
+		if is(k) {
 			return k, nil
 		}
 	}
-	return Key{}, fmt.Errorf("gateway: key %q vanished while being revoked", ref)
+	return Key{}, fmt.Errorf("gateway: the key %s vanished while being revoked", what)
 }
 
 // Reload reads every key from the database: new keys become usable, revoked ones stop
@@ -329,16 +352,25 @@ func (ks *KeyStore) Authenticate(secret string) (*keyState, error) {
 	return st, nil
 }
 
+// limit is a key's rate limit after a request: what the x-ratelimit-* headers say.
+type limit struct {
+	perMinute float64       // 0: unlimited
+	remaining int           // requests it may make at once now
+	reset     time.Duration // until its bucket is full again
+}
+
 // allow takes one request from the key's rate limit. When none is left it also
 // returns the key's record, to explain the refusal.
-func (st *keyState) allow(now time.Time) (bool, time.Duration, Key) {
+func (st *keyState) allow(now time.Time) (bool, time.Duration, Key, limit) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	ok, wait := st.bucket.take(now)
+	lim := limit{perMinute: st.key.RatePerMinute}
+	lim.remaining, lim.reset = st.bucket.state(now)
 	if ok {
-		return true, 0, Key{}
+		return true, 0, Key{}, lim
 	}
-	return false, wait, st.key
+	return false, wait, st.key, lim
 }
 
 // record counts usage against the key.
@@ -347,6 +379,32 @@ func (st *keyState) record(u Usage, now time.Time) {
 	st.pending.add(u)
 	st.last = now
 	st.mu.Unlock()
+}
+
+// Charge counts usage u against the key at now and returns once it is in the database:
+// it joins the next flush to start, or starts one. Requests charged while a flush runs
+// share the one after it, so under load one transaction carries many. On an error the
+// usage stays counted in memory for the next flush.
+func (ks *KeyStore) Charge(ctx context.Context, st *keyState, u Usage, now time.Time) error {
+	st.record(u, now)
+	ks.commit.Lock()
+	defer ks.commit.Unlock()
+	need := ks.started + 1 // a flush that starts after the record above
+	for ks.finished < need {
+		if ks.flushing {
+			ks.flushed.Wait()
+			continue
+		}
+		ks.flushing = true
+		ks.started++
+		n := ks.started
+		ks.commit.Unlock()
+		err := ks.Flush(context.WithoutCancel(ctx)) // others wait on it: not the caller's to cancel
+		ks.commit.Lock()
+		ks.flushing, ks.finished, ks.flushErr = false, n, err
+		ks.flushed.Broadcast()
+	}
+	return ks.flushErr
 }
 
 // Flush writes the usage counted since the last flush, in one transaction. On failure

@@ -119,7 +119,7 @@ func (f fakeQuerier) Query(_ context.Context, path string, _ int64, out any) (in
 	if f.err != nil {
 		return 0, f.err
 	}
-	if path != "/subnets/metagraph_lite/7" {
+	if path != "/subnets/metagraph/7" {
 		return 0, errors.New("unexpected path " + path)
 	}
 	*out.(*subnets.Metagraph) = f.mg

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"cmp"
+	"math"
 	"slices"
 	"strings"
 	"sync"
@@ -16,12 +17,17 @@ type Miner struct {
 	Axon wire.AxonInfo // where its axon listens, and its hotkey
 	// Incentive is the miner's share of the subnet's incentive, in [0,1].
 	Incentive float64
+	// ValidatorScore is the validators' stake-weighted mean of the normalised weights
+	// they set on the miner, in [0,1] (0: unknown). Validators set weights before the
+	// first epoch pays any incentive, so it ranks a new subnet's miners by quality.
+	ValidatorScore float64
 }
 
 // RouteConfig tunes ranking and failover. The zero value of each field means the
 // default beside it.
 type RouteConfig struct {
-	// TopK is how many of the best miners share the traffic (default 3).
+	// TopK is how many of the best miners share the traffic, in proportion to their
+	// scores (default 3).
 	TopK int
 	// Attempts is how many miners one request may try (default 3).
 	Attempts int
@@ -69,6 +75,9 @@ type Stats struct {
 	Latency time.Duration
 	// Samples counts the successful answers measured.
 	Samples int64
+	// ErrorRate is the EWMA of the miner's failures (1 a failure, 0 a success; 0 until
+	// observed), with the latency's factor.
+	ErrorRate float64
 	// Failures counts the failures in a row since the last success.
 	Failures int
 	// CooldownUntil is when the miner is ranked with the healthy ones again.
@@ -77,9 +86,14 @@ type Stats struct {
 
 // Observe returns s updated with one outcome at now: a success moves the latency EWMA
 // and clears the failures; a failure extends the cooldown, doubling with each failure
-// in a row.
+// in a row. Both move the error-rate EWMA.
 func (s Stats) Observe(latency time.Duration, ok bool, now time.Time, cfg RouteConfig) Stats {
 	cfg.defaults()
+	failed := 1.0
+	if ok {
+		failed = 0
+	}
+	s.ErrorRate += cfg.Alpha * (failed - s.ErrorRate)
 	if ok {
 		if s.Samples == 0 {
 			s.Latency = latency
@@ -100,23 +114,33 @@ func (s Stats) Observe(latency time.Duration, ok bool, now time.Time, cfg RouteC
 	return s
 }
 
-// score is a miner's routing score: incentive (at least the floor) times the latency
-// factor ref/(ref+ewma).
+// minQuality is the least a miner's error factor may be, so that a miner that failed
+// often still gets a trickle of first attempts and can show it recovered.
+const minQuality = 0.05
+
+// score is a miner's routing score: its merit — incentive, or the validators' score
+// where higher (before the first epoch incentive is zero), at least the floor — times
+// the latency factor ref/(ref+ewma) times the error factor 1-error rate (at least
+// minQuality).
 func score(m Miner, s Stats, cfg RouteConfig) float64 {
-	inc := m.Incentive
-	if !(inc >= cfg.IncentiveFloor) { // also catches NaN
-		inc = cfg.IncentiveFloor
+	merit := max(m.Incentive, m.ValidatorScore)
+	if !(merit >= cfg.IncentiveFloor) { // also catches NaN
+		merit = cfg.IncentiveFloor
 	}
 	lat := s.Latency
 	if s.Samples == 0 {
 		lat = cfg.LatencyRef
 	}
 	ref := float64(cfg.LatencyRef)
-	return inc * ref / (ref + float64(lat))
+	quality := 1 - s.ErrorRate
+	if !(quality >= minQuality) {
+		quality = minQuality
+	}
+	return merit * ref / (ref + float64(lat)) * quality
 }
 
-// Rank orders miners best first: healthy miners by score (incentive × latency
-// factor), then miners cooling down after failures, soonest back first; ties go by
+// Rank orders miners best first: healthy miners by score (merit × latency factor ×
+// error factor), then miners cooling down after failures, soonest back first; ties go by
 // hotkey, so a ranking is deterministic. stats maps hotkeys to observations (absent:
 // never observed).
 func Rank(miners []Miner, stats map[string]Stats, now time.Time, cfg RouteConfig) []Miner {
@@ -165,17 +189,74 @@ func Rank(miners []Miner, stats map[string]Stats, now time.Time, cfg RouteConfig
 	return out
 }
 
-// Plan is the order in which one request tries miners: the top k of ranked take turns
-// being first (request seq starts at the (seq mod k)-th of them and wraps around),
-// then the rest in rank order; at most attempts miners.
+// Plan is the order in which one request tries miners when the top k share traffic
+// evenly: the top k of ranked take turns being first (request seq starts at the
+// (seq mod k)-th of them and wraps around), then the rest in rank order; at most
+// attempts miners.
 func Plan(ranked []Miner, k int, seq uint64, attempts int) []Miner {
 	k = min(max(k, 1), len(ranked))
-	n := min(attempts, len(ranked))
-	out := make([]Miner, 0, n)
 	if k == 0 {
-		return out
+		return []Miner{}
 	}
-	first := int(seq % uint64(k))
+	return planFrom(ranked, k, int(seq%uint64(k)), attempts)
+}
+
+// Weights returns the share of first attempts each of the top k of ranked earns: its
+// score (merit × latency factor × error factor), 0 while it cools down after a failure.
+// stats and cfg are Rank's.
+func Weights(ranked []Miner, k int, stats map[string]Stats, now time.Time, cfg RouteConfig) []float64 {
+	cfg.defaults()
+	k = min(max(k, 1), len(ranked))
+	ws := make([]float64, k)
+	for i, m := range ranked[:k] {
+		if s := stats[m.Axon.Hotkey]; !now.Before(s.CooldownUntil) {
+			ws[i] = score(m, s, cfg)
+		}
+	}
+	return ws
+}
+
+// golden is the fractional part of the golden ratio: seq×golden mod 1 spreads
+// consecutive requests evenly over [0, 1).
+const golden = 0.6180339887498949
+
+// PlanWeighted is Plan with the top k sharing traffic in proportion to weights (one for
+// each of the top k, from Weights): request seq starts at the miner whose share holds
+// seq×golden mod 1, so over many requests each gets its share, and wraps around the top
+// k from it; then the rest in rank order; at most attempts miners. When no weight is
+// positive it is Plan.
+func PlanWeighted(ranked []Miner, weights []float64, seq uint64, attempts int) []Miner {
+	k := min(len(weights), len(ranked))
+	var total float64
+	for _, w := range weights[:k] {
+		if w > 0 {
+			total += w
+		}
+	}
+	if !(total > 0) || math.IsInf(total, 0) {
+		return Plan(ranked, k, seq, attempts)
+	}
+	_, u := math.Modf(float64(seq) * golden)
+	u *= total
+	first := 0
+	for i, w := range weights[:k] {
+		if w <= 0 {
+			continue
+		}
+		first = i
+		if u < w {
+			break
+		}
+		u -= w
+	}
+	return planFrom(ranked, k, first, attempts)
+}
+
+// planFrom is the top k of ranked starting at first and wrapping around, then the rest
+// in rank order; at most attempts miners.
+func planFrom(ranked []Miner, k, first, attempts int) []Miner {
+	n := min(attempts, len(ranked))
+	out := make([]Miner, 0, max(n, 0))
 	for i := 0; i < k && len(out) < n; i++ {
 		out = append(out, ranked[(first+i)%k])
 	}
@@ -186,7 +267,7 @@ func Plan(ranked []Miner, k int, seq uint64, attempts int) []Miner {
 }
 
 // router keeps the miners of each subnet, what was observed of them, and a cached
-// ranking, recomputed when the miners change, after a failure, and at most every
+// ranking with the top k's shares of traffic, recomputed when the miners change, after a failure, and at most every
 // rerank interval otherwise. It is safe for concurrent use.
 type router struct {
 	cfg    RouteConfig
@@ -194,6 +275,7 @@ type router struct {
 	mu     sync.Mutex
 	miners map[uint16][]Miner
 	ranked map[uint16][]Miner
+	shares map[uint16][]float64
 	when   map[uint16]time.Time
 	stats  map[string]Stats
 	seq    uint64
@@ -202,7 +284,7 @@ type router struct {
 func newRouter(cfg RouteConfig, rerank time.Duration) *router {
 	cfg.defaults()
 	return &router{cfg: cfg, rerank: rerank, miners: map[uint16][]Miner{}, ranked: map[uint16][]Miner{},
-		when: map[uint16]time.Time{}, stats: map[string]Stats{}}
+		shares: map[uint16][]float64{}, when: map[uint16]time.Time{}, stats: map[string]Stats{}}
 }
 
 // setMiners replaces a subnet's miners.
@@ -224,13 +306,14 @@ func (r *router) count(netuid uint16) int {
 func (r *router) plan(netuid uint16, now time.Time) []Miner {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	ranked := r.ranked[netuid]
+	ranked, shares := r.ranked[netuid], r.shares[netuid]
 	if w, ok := r.when[netuid]; !ok || now.Sub(w) >= r.rerank || now.Before(w) {
 		ranked = Rank(r.miners[netuid], r.stats, now, r.cfg)
-		r.ranked[netuid], r.when[netuid] = ranked, now
+		shares = Weights(ranked, r.cfg.TopK, r.stats, now, r.cfg)
+		r.ranked[netuid], r.shares[netuid], r.when[netuid] = ranked, shares, now
 	}
 	r.seq++
-	return Plan(ranked, r.cfg.TopK, r.seq, r.cfg.Attempts)
+	return PlanWeighted(ranked, shares, r.seq, r.cfg.Attempts)
 }
 
 // observe records one outcome of a miner; a failure forces a re-rank.

@@ -47,8 +47,14 @@ type Config struct {
 	// Registerer receives the gateway's metrics; when it is also a prometheus.Gatherer
 	// (a *prometheus.Registry), /metrics serves it. nil uses a registry of its own.
 	Registerer prometheus.Registerer
-	// Logger receives the gateway's logs (discarded when nil).
+	// Logger receives the gateway's logs (discarded when nil): one Info line for each
+	// request, with its method, path, status, duration, key id, request id and the uid
+	// of the miner that answered (-1: none).
 	Logger *slog.Logger
+	// CORSOrigins are the origins browsers may call the gateway from; "*" admits any.
+	// None by default: a browser page holding an API key gives it away, so a browser
+	// app is a deliberate choice.
+	CORSOrigins []string
 }
 
 // Gateway is the OpenAI-compatible API server. It is an http.Handler.
@@ -123,6 +129,7 @@ func New(cfg Config) (*Gateway, error) {
 	}
 	g.list, _ = json.Marshal(list)
 	g.mux.HandleFunc("/v1/chat/completions", g.chatCompletions)
+	g.mux.HandleFunc("/v1/completions", g.completions)
 	g.mux.HandleFunc("/v1/models", g.listModels)
 	g.mux.HandleFunc("/v1/models/{id...}", g.getModel)
 	g.mux.HandleFunc("/healthz", g.healthz)
@@ -134,9 +141,6 @@ func New(cfg Config) (*Gateway, error) {
 	})
 	return g, nil
 }
-
-// ServeHTTP implements http.Handler.
-func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) { g.mux.ServeHTTP(w, r) }
 
 // Refresh reads the miners of every subnet behind a model from the Source, each read
 // bounded by max(RefreshInterval, 5 s). A subnet that cannot be read keeps the miners

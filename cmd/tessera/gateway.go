@@ -73,6 +73,7 @@ func newGatewayServeCmd(env *cliEnv, db *gatewayDB) *cobra.Command {
 		attempt time.Duration
 		refresh time.Duration
 		maxBody int64
+		origins []string
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -123,7 +124,7 @@ unless --no-auth is given.`,
 			g, err := gateway.New(gateway.Config{
 				Models: ms, Source: gateway.ChainSource{Client: c}, Dendrite: d, Keys: ks, Route: route,
 				RequestTimeout: timeout, AttemptTimeout: attempt, RefreshInterval: refresh, MaxBodyBytes: maxBody,
-				Registerer: reg, Logger: log,
+				Registerer: reg, Logger: log, CORSOrigins: origins,
 			})
 			if err != nil {
 				return err
@@ -151,6 +152,7 @@ unless --no-auth is given.`,
 	cmd.Flags().DurationVar(&attempt, "attempt-timeout", 20*time.Second, "the longest one miner may take to its first byte before the request fails over")
 	cmd.Flags().DurationVar(&refresh, "refresh", 12*time.Second, "how often the miners are read from the metagraph")
 	cmd.Flags().Int64Var(&maxBody, "max-body", 4<<20, "largest request body, in bytes")
+	cmd.Flags().StringArrayVar(&origins, "cors-origin", nil, `an origin browsers may call the API from, e.g. https://app.example, or "*" for any (repeatable; default none)`)
 	return cmd
 }
 
@@ -212,15 +214,35 @@ func newGatewayKeysCmd(env *cliEnv, db *gatewayDB) *cobra.Command {
 		},
 	}
 
+	var revokeID int64
+	var revokeName string
 	revoke := &cobra.Command{
-		Use: "revoke NAME|ID", Short: "Revoke an API key (a running gateway stops accepting it within seconds)", Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
+		Use:   "revoke (--id ID | --name NAME)",
+		Short: "Revoke an API key (a running gateway stops accepting it within seconds)",
+		Long: `Revoke an API key, named by exactly one of --id (the id "keys list" shows) or --name.
+A name is never read as an id: a key named "1" is revoked with --name 1.`,
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return usagef("gateway keys revoke takes no arguments: name the key with --id or --name, not %q", args[0])
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			byID, byName := cmd.Flags().Changed("id"), cmd.Flags().Changed("name")
+			if byID == byName {
+				return usagef("gateway keys revoke: give exactly one of --id or --name")
+			}
 			ks, err := db.open(cmd.Context(), env)
 			if err != nil {
 				return err
 			}
 			defer ks.Close(cmd.Context())
-			k, err := ks.Revoke(cmd.Context(), args[0])
+			var k gateway.Key
+			if byID {
+				k, err = ks.RevokeID(cmd.Context(), revokeID)
+			} else {
+				k, err = ks.Revoke(cmd.Context(), revokeName)
+			}
 			if err != nil {
 				return err
 			}
@@ -230,6 +252,8 @@ func newGatewayKeysCmd(env *cliEnv, db *gatewayDB) *cobra.Command {
 			})
 		},
 	}
+	revoke.Flags().Int64Var(&revokeID, "id", 0, "the id of the key to revoke")
+	revoke.Flags().StringVar(&revokeName, "name", "", "the name of the key to revoke")
 	cmd.AddCommand(create, list, revoke)
 	return cmd
 }

@@ -266,7 +266,6 @@ func (e *Extension) Start(ctx context.Context, d *devnet.Devnet) error {
 		Dendrite: dend,
 		// The runtime's miners answer within the validators' timeout; a gateway on a
 		// devnet fails over sooner and re-reads the metagraph often.
-		Route:           gateway.RouteConfig{TopK: 1},
 		AttemptTimeout:  5 * time.Second,
 		RefreshInterval: time.Second,
 		Logger:          log.With("part", "gateway"),

@@ -1,0 +1,140 @@
+package gateway
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strconv"
+	"time"
+)
+
+// This file wraps every request: its x-request-id, CORS, and the one log line it leaves.
+
+// requestRecord is what the handlers tell the request's log line: the caller's key id
+// and the miner that answered.
+type requestRecord struct {
+	keyID int64 // 0: no key
+	miner int   // the answering miner's uid; -1: none
+}
+
+type recordKey struct{}
+
+// recordOf returns the request's record; a request that did not come through
+// ServeHTTP gets a throwaway one.
+func recordOf(ctx context.Context) *requestRecord {
+	if rec, ok := ctx.Value(recordKey{}).(*requestRecord); ok {
+		return rec
+	}
+	return &requestRecord{miner: -1}
+}
+
+// statusWriter remembers the status an answer was sent with.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController flush a stream through the wrapper.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// requestID is the client's x-request-id when it is sane — 1 to 128 characters of
+// letters, digits and -_.:/+= — else a fresh "req-" and 24 hex digits.
+func requestID(given string) string {
+	if len(given) > 0 && len(given) <= 128 {
+		ok := true
+		for _, c := range []byte(given) {
+			if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || slices.Contains([]byte("-_.:/+="), c)) {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			return given
+		}
+	}
+	var b [12]byte
+	rand.Read(b[:])
+	return "req-" + hex.EncodeToString(b[:])
+}
+
+// exposed are the headers a browser's script may read from an answer.
+const exposed = "X-Request-Id, X-Ratelimit-Limit-Requests, X-Ratelimit-Remaining-Requests, X-Ratelimit-Reset-Requests, X-Tessera-Miner, Retry-After"
+
+// originAllowed reports whether CORSOrigins admits origin ("*" admits any).
+func (g *Gateway) originAllowed(origin string) bool {
+	return slices.Contains(g.cfg.CORSOrigins, "*") || slices.Contains(g.cfg.CORSOrigins, origin)
+}
+
+// cors adds the CORS headers of a request with an Origin and answers a preflight: 204
+// for an allowed origin, 403 otherwise. It reports whether it answered.
+func (g *Gateway) cors(w http.ResponseWriter, r *http.Request) bool {
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return false
+	}
+	h := w.Header()
+	h.Add("Vary", "Origin")
+	allowed := g.originAllowed(origin)
+	if allowed {
+		h.Set("Access-Control-Allow-Origin", origin)
+		h.Set("Access-Control-Expose-Headers", exposed)
+	}
+	if r.Method != http.MethodOptions || r.Header.Get("Access-Control-Request-Method") == "" {
+		return false
+	}
+	if !allowed {
+		writeError(w, apiErr(http.StatusForbidden, "invalid_request_error", "cors_origin_not_allowed", "",
+			"The origin %s may not call this gateway from a browser.", origin))
+		return true
+	}
+	h.Add("Vary", "Access-Control-Request-Method, Access-Control-Request-Headers")
+	h.Set("Access-Control-Allow-Methods", "GET, POST, OPTIONS")
+	if rh := r.Header.Get("Access-Control-Request-Headers"); rh != "" {
+		h.Set("Access-Control-Allow-Headers", rh)
+	}
+	h.Set("Access-Control-Max-Age", "600")
+	w.WriteHeader(http.StatusNoContent)
+	return true
+}
+
+// ServeHTTP implements http.Handler: it gives the request its x-request-id, answers
+// CORS, serves the API, and logs one line for the request.
+func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	id := requestID(r.Header.Get("X-Request-Id"))
+	w.Header().Set("X-Request-Id", id)
+	sw := &statusWriter{ResponseWriter: w}
+	rec := &requestRecord{miner: -1}
+	if !g.cors(sw, r) {
+		g.mux.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), recordKey{}, rec)))
+	}
+	g.log.LogAttrs(r.Context(), slog.LevelInfo, "request", slog.String("method", r.Method), slog.String("path", r.URL.Path),
+		slog.Int("status", sw.status), slog.Duration("duration", time.Since(start)), slog.Int64("key_id", rec.keyID),
+		slog.String("request_id", id), slog.Int("miner_uid", rec.miner))
+}
+
+// rateLimitHeaders sets the x-ratelimit-* headers of a key with a limit: its requests
+// per minute, the requests it may make at once now, and how long until its bucket is
+// full again.
+func rateLimitHeaders(h http.Header, rpm float64, remaining int, reset time.Duration) {
+	h.Set("X-Ratelimit-Limit-Requests", strconv.FormatFloat(rpm, 'f', -1, 64))
+	h.Set("X-Ratelimit-Remaining-Requests", strconv.Itoa(remaining))
+	h.Set("X-Ratelimit-Reset-Requests", reset.Round(time.Millisecond).String())
+}
