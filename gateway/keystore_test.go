@@ -119,10 +119,14 @@ func (f fakeQuerier) Query(_ context.Context, path string, _ int64, out any) (in
 	if f.err != nil {
 		return 0, f.err
 	}
-	if path != "/subnets/metagraph/7" {
+	switch path {
+	case "/subnets/metagraph_lite/7":
+		*out.(*subnets.Metagraph) = f.mg
+	case "/subnets/validator_scores/7":
+		*out.(*subnets.ValidatorScoresView) = subnets.ValidatorScoresView{Netuid: 7, Scores: []uint16{32768}}
+	default:
 		return 0, errors.New("unexpected path " + path)
 	}
-	*out.(*subnets.Metagraph) = f.mg
 	return 0, nil
 }
 
@@ -130,7 +134,7 @@ func TestChainSource(t *testing.T) {
 	mg := subnets.Metagraph{UIDs: []uint16{0}, Hotkeys: []string{"5M"}, Incentive: []uint16{65535},
 		Axons: []subnets.AxonView{{IP: "127.0.0.1", Port: 9000}}}
 	ms, err := ChainSource{Client: fakeQuerier{mg: mg}}.Miners(context.Background(), 7)
-	if err != nil || len(ms) != 1 || ms[0].Axon.Port != 9000 || ms[0].Incentive != 1 {
+	if err != nil || len(ms) != 1 || ms[0].Axon.Port != 9000 || ms[0].Incentive != 1 || ms[0].ValidatorScore != 32768.0/65535 {
 		t.Fatalf("%+v %v", ms, err)
 	}
 	_, err = ChainSource{Client: fakeQuerier{err: errors.New("node down")}}.Miners(context.Background(), 7)

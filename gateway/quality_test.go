@@ -93,36 +93,14 @@ func TestQualityRoutingWithoutIncentive(t *testing.T) {
 	}
 }
 
-func TestValidatorScores(t *testing.T) {
-	for _, tc := range []struct {
-		name string
-		mg   subnets.Metagraph
-		want map[uint16]float64
-	}{
-		{"lite: none", subnets.Metagraph{StakeWeight: []uint16{100}}, map[uint16]float64{}},
-		{"stake-weighted mean of normalised rows", subnets.Metagraph{
-			StakeWeight: []uint16{300, 100, 0, 0},
-			Weights:     [][][2]uint16{{{2, 1}, {3, 3}}, {{2, 10}}, nil, {{3, 5}}}, // row 3 has no stake
-		}, map[uint16]float64{2: (300*0.25 + 100*1) / 400, 3: 300 * 0.75 / 400}},
-		{"no stake anywhere: rows count alike", subnets.Metagraph{
-			Weights: [][][2]uint16{{{2, 1}}, {{3, 1}}, {{3, 0}}},
-		}, map[uint16]float64{2: 0.5, 3: 0.5}},
-	} {
-		got := ValidatorScores(&tc.mg)
-		if len(got) != len(tc.want) {
-			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
-		}
-		for uid, w := range tc.want {
-			if d := got[uid] - w; d > 1e-12 || d < -1e-12 {
-				t.Errorf("%s: uid %d scored %v, want %v", tc.name, uid, got[uid], w)
-			}
-		}
-	}
+func TestMinersCarryValidatorScores(t *testing.T) {
 	mg := &subnets.Metagraph{UIDs: []uint16{0, 1}, Hotkeys: []string{"v", "m"}, ValidatorPermit: []bool{true, false},
-		Dividends: []uint16{65535, 0}, StakeWeight: []uint16{1, 0}, Weights: [][][2]uint16{{{1, 7}}, nil},
-		Axons: []subnets.AxonView{{IP: "10.0.0.1", Port: 1}, {IP: "10.0.0.2", Port: 2}}}
-	if ms := MinersFromMetagraph(mg); len(ms) != 1 || ms[0].ValidatorScore != 1 {
+		Dividends: []uint16{65535, 0}, Axons: []subnets.AxonView{{IP: "10.0.0.1", Port: 1}, {IP: "10.0.0.2", Port: 2}}}
+	if ms := MinersFromMetagraph(mg, []uint16{0, 65535}); len(ms) != 1 || ms[0].UID != 1 || ms[0].ValidatorScore != 1 {
 		t.Fatalf("MinersFromMetagraph: %+v", ms)
+	}
+	if ms := MinersFromMetagraph(mg, nil); len(ms) != 1 || ms[0].ValidatorScore != 0 {
+		t.Fatalf("MinersFromMetagraph without scores: %+v", ms)
 	}
 }
 

@@ -174,7 +174,7 @@ func TestMinersFromMetagraph(t *testing.T) {
 			{IP: "10.0.0.1", Port: 8091}, {IP: "10.0.0.2", Port: 8092}, {IP: "", Port: 0}, {IP: "10.0.0.4", Port: 8094},
 		},
 	}
-	got := MinersFromMetagraph(mg)
+	got := MinersFromMetagraph(mg, nil)
 	if len(got) != 2 || got[0].Axon.Hotkey != "m1" || got[0].Incentive != 1 || got[1].UID != 3 || got[1].Axon.Port != 8094 {
 		t.Fatalf("%+v", got)
 	}

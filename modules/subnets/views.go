@@ -1,6 +1,8 @@
 package subnets
 
 import (
+	"math/bits"
+
 	"github.com/tessera-net/tessera/keys"
 	"github.com/tessera-net/tessera/yuma"
 )
@@ -133,4 +135,64 @@ func NewMetagraph(s *Subnet, block int64, neurons []*Neuron, stakes []uint64, li
 		}
 	}
 	return mg
+}
+
+// ValidatorScoresView answers "validator_scores/<netuid>": by uid, what the subnet's
+// validators think of each neuron now, before an epoch turns their weights into
+// incentive (u16, x/65535).
+type ValidatorScoresView struct {
+	Netuid uint16   `json:"netuid"`
+	Block  int64    `json:"block"`
+	Scores []uint16 `json:"scores"`
+}
+
+// ValidatorScores is the stake-weighted mean of the weight rows of the neurons that may
+// judge (those holding a validator permit; before the first epoch grants any, those
+// with stake), each row normalised to sum to one and without the neuron's weight on
+// itself, as u16 (x/65535) by uid. It is what a router can trust before incentive
+// exists: a miner cannot raise its own score without stake. Integer arithmetic
+// throughout; a uid nobody weights scores 0.
+func ValidatorScores(neurons []*Neuron, stakes []uint64) []uint16 {
+	permits := false
+	for _, n := range neurons {
+		permits = permits || n.ValidatorPermit
+	}
+	// acc[j] = Σ_i stake_i × w_ij / Σ_j w_ij, in 128 bits with the row share in 32-bit
+	// fixed point (stake < 2^64, share ≤ 2^32, at most 4096 rows: < 2^108).
+	type u128 struct{ hi, lo uint64 }
+	acc := make([]u128, len(neurons))
+	var total uint64
+	for i, n := range neurons {
+		if stakes[i] == 0 || (permits && !n.ValidatorPermit) {
+			continue
+		}
+		var sum uint64
+		for _, e := range n.Weights {
+			if int(e.UID) != i && int(e.UID) < len(neurons) {
+				sum += uint64(e.Value)
+			}
+		}
+		if sum == 0 {
+			continue
+		}
+		total += stakes[i]
+		for _, e := range n.Weights {
+			if int(e.UID) == i || int(e.UID) >= len(neurons) {
+				continue
+			}
+			hi, lo := bits.Mul64(stakes[i], uint64(e.Value)<<32/sum)
+			var c uint64
+			acc[e.UID].lo, c = bits.Add64(acc[e.UID].lo, lo, 0)
+			acc[e.UID].hi += hi + c
+		}
+	}
+	out := make([]uint16, len(neurons))
+	if total == 0 {
+		return out
+	}
+	for j, a := range acc {
+		share, _ := bits.Div64(a.hi, a.lo, total) // ≤ 2^32, so a.hi < total
+		out[j] = uint16(min(share*65535>>32, 65535))
+	}
+	return out
 }

@@ -103,6 +103,12 @@ func TestMetagraphBlockLiteAndNeuron(t *testing.T) {
 	if lite.N != full.N || lite.Hotkeys[2] != full.Hotkeys[2] || lite.Stake[1] != full.Stake[1] {
 		t.Fatal("the lite metagraph's terms differ from the full one's")
 	}
+	// The validators' view before any epoch pays for it: the staked validator's row.
+	var vs subnets.ValidatorScoresView
+	h.query("/subnets/validator_scores/1", &vs)
+	if sc := vs.Scores; len(sc) != int(full.N) || vs.Block != h.height || !(sc[2] > sc[3] && sc[3] > sc[4] && sc[4] > 0) || sc[1] != 0 {
+		t.Fatalf("validator scores %+v", vs)
+	}
 	var nv subnets.NeuronView
 	h.query("/subnets/neuron/1/1", &nv)
 	if nv.Hotkey != full.Hotkeys[1] || nv.Stake != full.Stake[1] || len(nv.Weights) != 3 || nv.ValidatorPermit != full.ValidatorPermit[1] {

@@ -23,21 +23,23 @@ func parseNetuid(s string) (uint16, error) {
 // Queries implements module.Module: "list", "params", "emission", "mechanisms",
 // "subnet/<netuid>", "hyperparams/<netuid>", "metagraph/<netuid>" (every term, weights
 // and bonds included), "metagraph_lite/<netuid>" (without weights and bonds),
-// "neuron/<netuid>/<uid>", "commitment/<netuid>/<hotkey>", "epoch_state/<netuid>".
+// "neuron/<netuid>/<uid>", "validator_scores/<netuid>", "commitment/<netuid>/<hotkey>",
+// "epoch_state/<netuid>".
 func (k *Keeper) Queries() map[string]module.Route {
 	netuid := []string{"netuid"}
 	return map[string]module.Route{
-		"params":         {Query: func(q module.QueryRequest) (any, error) { return GetParams(q.State) }},
-		"list":           {Query: k.queryList},
-		"emission":       {Query: k.queryEmission},
-		"mechanisms":     {Query: func(module.QueryRequest) (any, error) { return k.mechanisms.Names(), nil }},
-		"subnet":         {Args: netuid, Query: k.querySubnet},
-		"hyperparams":    {Args: netuid, Query: k.queryHyperparams},
-		"metagraph":      {Args: netuid, Query: func(q module.QueryRequest) (any, error) { return k.queryMetagraph(q, false) }},
-		"metagraph_lite": {Args: netuid, Query: func(q module.QueryRequest) (any, error) { return k.queryMetagraph(q, true) }},
-		"neuron":         {Args: []string{"netuid", "uid"}, Query: k.queryNeuron},
-		"commitment":     {Args: []string{"netuid", "hotkey"}, Query: k.queryCommitment},
-		"epoch_state":    {Args: netuid, Query: k.queryEpochState},
+		"params":           {Query: func(q module.QueryRequest) (any, error) { return GetParams(q.State) }},
+		"list":             {Query: k.queryList},
+		"emission":         {Query: k.queryEmission},
+		"mechanisms":       {Query: func(module.QueryRequest) (any, error) { return k.mechanisms.Names(), nil }},
+		"subnet":           {Args: netuid, Query: k.querySubnet},
+		"hyperparams":      {Args: netuid, Query: k.queryHyperparams},
+		"metagraph":        {Args: netuid, Query: func(q module.QueryRequest) (any, error) { return k.queryMetagraph(q, false) }},
+		"metagraph_lite":   {Args: netuid, Query: func(q module.QueryRequest) (any, error) { return k.queryMetagraph(q, true) }},
+		"neuron":           {Args: []string{"netuid", "uid"}, Query: k.queryNeuron},
+		"validator_scores": {Args: netuid, Query: k.queryValidatorScores},
+		"commitment":       {Args: []string{"netuid", "hotkey"}, Query: k.queryCommitment},
+		"epoch_state":      {Args: netuid, Query: k.queryEpochState},
 	}
 }
 
@@ -112,6 +114,22 @@ func (k *Keeper) queryMetagraph(q module.QueryRequest, lite bool) (any, error) {
 		return nil, err
 	}
 	return subnets.NewMetagraph(s, q.Height, neurons, stakes, lite), nil
+}
+
+func (k *Keeper) queryValidatorScores(q module.QueryRequest) (any, error) {
+	s, err := subnetArg(q)
+	if err != nil {
+		return nil, err
+	}
+	neurons, err := Neurons(q.State, s)
+	if err != nil {
+		return nil, err
+	}
+	stakes, err := k.stakes(q.State, neurons)
+	if err != nil {
+		return nil, err
+	}
+	return subnets.ValidatorScoresView{Netuid: s.Netuid, Block: q.Height, Scores: subnets.ValidatorScores(neurons, stakes)}, nil
 }
 
 func (k *Keeper) queryNeuron(q module.QueryRequest) (any, error) {
