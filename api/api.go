@@ -12,6 +12,9 @@
 //	POST /v1/txs                     {"tx": "<base64>", "wait": true|false}
 //	GET  /v1/query/{path...}         an application query, e.g. /v1/query/accounts/params
 //	GET  /metrics
+//
+// A URL path over MaxPathBytes or a query string over MaxQueryBytes is refused with 414
+// before it is routed, and so before the node sees it.
 package api
 
 import (
@@ -37,6 +40,15 @@ import (
 
 // maxBody bounds request bodies: one transaction, base64-encoded, with room to spare.
 const maxBody = 2 * tx.MaxTxBytes
+
+// MaxPathBytes and MaxQueryBytes bound a request's URL path and its query string. The
+// longest path of any route is well under MaxPathBytes, which is also the bound the
+// application puts on a query's path (app.MaxQueryPath); the only query parameter is a
+// height.
+const (
+	MaxPathBytes  = 1024
+	MaxQueryBytes = 256
+)
 
 // ErrorBody is the JSON body of every error answer.
 type ErrorBody struct {
@@ -67,7 +79,23 @@ func NewHandler(rpc rpcclient.Client, gatherer prometheus.Gatherer, log *slog.Lo
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, ErrorBody{Error: "no such endpoint: " + r.Method + " " + r.URL.Path})
 	})
-	return mux
+	return boundedURL(mux)
+}
+
+// boundedURL refuses a request whose URL path or query string is over its bound with 414
+// URI Too Long, naming the length and the bound, and hands the others to next.
+func boundedURL(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if n := len(r.URL.Path); n > MaxPathBytes {
+			writeJSON(w, http.StatusRequestURITooLong, ErrorBody{Error: "request path is " + strconv.Itoa(n) + " bytes; at most " + strconv.Itoa(MaxPathBytes)})
+			return
+		}
+		if n := len(r.URL.RawQuery); n > MaxQueryBytes {
+			writeJSON(w, http.StatusRequestURITooLong, ErrorBody{Error: "query string is " + strconv.Itoa(n) + " bytes; at most " + strconv.Itoa(MaxQueryBytes)})
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -236,7 +264,17 @@ func (s *server) submit(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, resp)
 }
 
+// storeQueryHelp answers /v1/query/store: the raw store query takes its key as bytes,
+// which an API path does not carry, and answers raw bytes, not JSON.
+const storeQueryHelp = "the raw store query needs a key, which this API does not take: ask the node's CometBFT RPC, " +
+	"abci_query with path \"/store\" and data 0x<key in hex> (and prove=true for an ICS-23 proof), " +
+	"e.g. GET <rpc>/abci_query?path=\"/store\"&data=0x6d6574612f636861696e5f6964"
+
 func (s *server) query(w http.ResponseWriter, r *http.Request) {
+	if r.PathValue("path") == "store" {
+		writeJSON(w, http.StatusBadRequest, ErrorBody{Error: storeQueryHelp})
+		return
+	}
 	var h int64
 	if hs := r.URL.Query().Get("height"); hs != "" {
 		var err error

@@ -276,6 +276,12 @@ func TestAPI(t *testing.T) {
 		if eb := s.fails(t, "GET", "/v1/query/accounts/account/not-a-key", "", 400); eb.Code == 0 {
 			t.Fatalf("a refused query carries its code: %+v", eb)
 		}
+		// The longest path the API lets through reaches the application, which refuses
+		// the over-long argument with its code.
+		longest := "/v1/query/accounts/account/" + strings.Repeat("z", api.MaxPathBytes-len("/v1/query/accounts/account/"))
+		if eb := s.fails(t, "GET", longest, "", 400); tx.Code(eb.Code) != tx.CodeInvalidMessage {
+			t.Fatalf("a path at the bound: %+v", eb)
+		}
 	})
 
 	t.Run("metrics", func(t *testing.T) {
@@ -342,5 +348,54 @@ func TestAPINodeTimeout(t *testing.T) {
 	s := serve(t, timingOut{}, nil)
 	if eb := s.fails(t, "GET", "/v1/status", "", 504); !strings.Contains(eb.Error, context.DeadlineExceeded.Error()) {
 		t.Fatalf("%+v", eb)
+	}
+}
+
+// warnings records the log records at WARN and above.
+type warnings struct{ records *[]slog.Record }
+
+func (w warnings) Enabled(_ context.Context, l slog.Level) bool { return l >= slog.LevelWarn }
+func (w warnings) Handle(_ context.Context, r slog.Record) error {
+	*w.records = append(*w.records, r)
+	return nil
+}
+func (w warnings) WithAttrs([]slog.Attr) slog.Handler { return w }
+func (w warnings) WithGroup(string) slog.Handler      { return w }
+
+// noNode is a node the API must not ask: every call panics.
+type noNode struct{ rpcclient.Client }
+
+// Over-long URLs and the raw store query are refused by the API itself, with a 4xx, a
+// clear error and no warning, before the node is asked.
+func TestAPIRefusesBeforeAskingTheNode(t *testing.T) {
+	var logged []slog.Record
+	srv := httptest.NewServer(api.NewHandler(noNode{}, nil, slog.New(warnings{&logged})))
+	t.Cleanup(srv.Close)
+	s := &apiServer{base: srv.URL}
+	alice, err := keys.FromURI("//Alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hostile := strings.Repeat("z", 400_000)
+	for _, tc := range []struct {
+		path   string
+		status int
+		want   string
+	}{
+		{"/v1/query/accounts/account/" + hostile, 414, "request path is 400027 bytes; at most 1024"},
+		{"/v1/accounts/" + hostile, 414, "request path is 400013 bytes; at most 1024"},
+		{"/v1/" + strings.Repeat("a", api.MaxPathBytes-3), 414, "request path is 1025 bytes; at most 1024"},
+		{"/v1/query/accounts/params?height=" + strings.Repeat("9", api.MaxQueryBytes), 414, "query string is 263 bytes; at most 256"},
+		{"/v1/balances/" + alice.Public().String() + "?x=" + hostile, 414, "query string is 400002 bytes; at most 256"},
+		{"/v1/query/store", 400, "the raw store query needs a key"},
+		{"/v1/query/store?height=3", 400, `abci_query with path "/store" and data 0x<key in hex>`},
+	} {
+		eb := s.fails(t, "GET", tc.path, "", tc.status)
+		if !strings.Contains(eb.Error, tc.want) || eb.Code != 0 {
+			t.Fatalf("GET %.60s…: %+v, want %q", tc.path, eb, tc.want)
+		}
+	}
+	if len(logged) != 0 {
+		t.Fatalf("refusals logged warnings: %v", logged)
 	}
 }

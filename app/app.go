@@ -6,6 +6,14 @@
 // the mempool connection (CheckTx) and the query connection (Query, Info) from different
 // goroutines. Block execution alone touches the working tree; CheckTx runs against its own
 // write buffer over the last committed version; queries read committed versions.
+//
+// Query and Info are moreover safe for concurrent use with themselves: the node calls
+// them without a lock, once per RPC or API request as it comes, so that one slow query
+// holds up no other. They read only committed IAVL versions (immutable trees, which allow
+// concurrent reads), the chain id (under its lock) and the routes fixed by New, so every
+// module's queriers must be safe for concurrent use too; the chain's read only the state
+// they are handed and what their keepers were built with. Every other method is called one
+// at a time on its connection.
 package app
 
 import (
@@ -143,7 +151,8 @@ func (a *App) ChainID() string {
 func (a *App) Store() *store.Store { return a.store }
 
 // Info reports the last committed height and app hash so CometBFT can replay what the
-// application is missing after a restart.
+// application is missing after a restart. It is safe for concurrent use (see the package
+// doc).
 func (a *App) Info(context.Context, *abci.RequestInfo) (*abci.ResponseInfo, error) {
 	v, h := a.store.LastCommit()
 	resp := &abci.ResponseInfo{Data: "tessera", Version: Version, LastBlockHeight: v}

@@ -2,6 +2,7 @@ package keys
 
 import (
 	"bytes"
+	"strings"
 	"testing"
 )
 
@@ -114,6 +115,18 @@ func BenchmarkSS58(b *testing.B) {
 		for b.Loop() {
 			if _, _, err := SS58Decode(addr); err != nil {
 				b.Fatal(err)
+			}
+		}
+		reportOpsPerSec(b)
+	})
+	// A hostile 400,000-character "address" (the size that stalled a node's queries for
+	// seconds when it was decoded): refused by its length, in constant time.
+	hostile := strings.Repeat("z", 400_000)
+	b.Run("RefuseOversized", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, _, err := SS58Decode(hostile); err == nil {
+				b.Fatal("an oversized address decoded")
 			}
 		}
 		reportOpsPerSec(b)

@@ -1,6 +1,7 @@
 package keys
 
 import (
+	"errors"
 	"strings"
 	"testing"
 )
@@ -11,11 +12,15 @@ func FuzzSS58Decode(f *testing.F) {
 		"16ADqpMa4yzfmWs3nuTSMhfZ2ckeGtvqhPWCNqECEGDcGgU2",
 		"5F3sa2TJAWMqDhXG6jhV4N8ko9rLbc4B52kmxXJoN5D3ue8w",
 		"InvalidAddress", "", "1", "z", "0x00",
+		strings.Repeat("z", MaxSS58Length+1),
 	} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, addr string) {
 		pub, prefix, err := SS58Decode(addr)
+		if errors.Is(err, ErrSS58TooLong) != (len(addr) > MaxSS58Length) {
+			t.Fatalf("%d characters: %v; the length bound is %d", len(addr), err, MaxSS58Length)
+		}
 		if err != nil {
 			if IsValidSS58(addr) {
 				t.Fatalf("IsValidSS58 disagrees with SS58Decode for %q", addr)

@@ -3,6 +3,8 @@ package keys
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -265,6 +267,41 @@ func TestSS58DecodeErrors(t *testing.T) {
 	for _, tc := range tests {
 		if _, _, err := SS58Decode(tc.addr); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("SS58Decode(%q): want %q, got %v", tc.addr, tc.want, err)
+		}
+	}
+}
+
+// The longest SS58 address of a 32-byte key (the largest key under a two-byte prefix) is
+// exactly MaxSS58Length, and decodes; one character more is refused by its length.
+func TestSS58LengthBound(t *testing.T) {
+	var pub PublicKey
+	for i := range pub {
+		pub[i] = 0xff
+	}
+	longest := ""
+	for _, p := range []uint16{64, 4095, MaxSS58Prefix} {
+		if a := SS58Encode(pub, p); len(a) > len(longest) {
+			longest = a
+		}
+	}
+	if len(longest) != MaxSS58Length {
+		t.Fatalf("the longest address is %d characters, MaxSS58Length is %d", len(longest), MaxSS58Length)
+	}
+	if _, _, err := SS58Decode(longest); err != nil {
+		t.Fatalf("the longest address: %v", err)
+	}
+	for _, n := range []int{MaxSS58Length + 1, 400_000} {
+		hostile := strings.Repeat("z", n)
+		_, _, err := SS58Decode(hostile)
+		if !errors.Is(err, ErrSS58TooLong) {
+			t.Fatalf("%d characters: %v, want ErrSS58TooLong", n, err)
+		}
+		if want := fmt.Sprintf("%d characters, at most %d", n, MaxSS58Length); !strings.Contains(err.Error(), want) {
+			t.Fatalf("%d characters: %q does not say %q", n, err, want)
+		}
+		_, err = ParsePublicKey(hostile)
+		if !errors.Is(err, ErrSS58TooLong) || len(err.Error()) > 200 {
+			t.Fatalf("ParsePublicKey of %d characters: %.300v", n, err)
 		}
 	}
 }

@@ -3,6 +3,7 @@ package keys
 import (
 	"crypto/sha512"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -60,7 +61,8 @@ func (p PublicKey) VerifyAllowWrapped(msg, sig []byte) bool {
 }
 
 // ParsePublicKey reads a public key given as an SS58 address (any prefix) or as 64 hex
-// digits with or without "0x".
+// digits with or without "0x". A string longer than both is refused by its length (an
+// ErrSS58TooLong error that does not quote it) before any decoding.
 func ParsePublicKey(s string) (PublicKey, error) {
 	var pk PublicKey
 	h := strings.TrimPrefix(strings.TrimPrefix(s, "0x"), "0X")
@@ -71,6 +73,9 @@ func ParsePublicKey(s string) (PublicKey, error) {
 		}
 	}
 	pub, _, err := SS58Decode(s)
+	if errors.Is(err, ErrSS58TooLong) {
+		return pk, fmt.Errorf("not a public key (an SS58 address or 64 hex digits): %w", err)
+	}
 	if err != nil {
 		return pk, fmt.Errorf("%q is neither an SS58 address nor a 32-byte hex public key: %w", s, err)
 	}

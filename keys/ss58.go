@@ -44,12 +44,35 @@ func SS58Encode(pub PublicKey, prefix uint16) string {
 	return base58.Encode(data)
 }
 
+// MaxSS58Length is the length of the longest SS58 address of a 32-byte key (one with a
+// two-byte prefix): SS58Decode refuses a longer string before decoding it.
+const MaxSS58Length = 49
+
+// ErrSS58TooLong is the error (under errors.Is) of a string longer than MaxSS58Length
+// given as an SS58 address.
+var ErrSS58TooLong = errors.New("too long for an SS58 address")
+
+// checkSS58Length refuses an address longer than MaxSS58Length, naming its length rather
+// than quoting it.
+func checkSS58Length(addr string) error {
+	if len(addr) > MaxSS58Length {
+		return fmt.Errorf("%w: %d characters, at most %d", ErrSS58TooLong, len(addr), MaxSS58Length)
+	}
+	return nil
+}
+
 // SS58Decode parses an SS58 address for a 32-byte key and returns the key and its prefix.
-// A bad character, a wrong length or a wrong checksum is an error.
+// A bad character, a wrong length or a wrong checksum is an error; a string longer than
+// MaxSS58Length is an ErrSS58TooLong error, refused before any decoding. Base58 decoding
+// costs the square of the input's length, so the bound keeps one call to a fixed, small
+// cost (a few hundred word operations) whatever the caller is handed.
 func SS58Decode(addr string) (PublicKey, uint16, error) {
 	var pub PublicKey
 	if addr == "" {
 		return pub, 0, errors.New("empty SS58 address")
+	}
+	if err := checkSS58Length(addr); err != nil {
+		return pub, 0, err
 	}
 	data := base58.Decode(addr)
 	if len(data) == 0 {

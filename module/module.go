@@ -109,6 +109,9 @@ type QueryRequest struct {
 }
 
 // Querier answers one query route against committed state; the answer is served as JSON.
+// Queries run concurrently with each other and with block execution (each against an
+// immutable committed version), so a querier must be safe for concurrent use: it reads
+// q.State and nothing the keeper mutates.
 type Querier func(q QueryRequest) (any, error)
 
 // Route is one query a module answers: the names of its path arguments (they appear in

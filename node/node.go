@@ -69,12 +69,13 @@ func New(o Options) (*Node, error) {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	var (
-		st  *store.Store
-		a   *app.App
-		abc abci.Application
+		st      *store.Store
+		a       *app.App
+		creator proxy.ClientCreator
 	)
 	if o.Yardstick != nil {
-		st, abc, settings.APIAddress = store.OpenMemory(), o.Yardstick, ""
+		// CometBFT's example applications serve one query at a time per connection.
+		st, creator, settings.APIAddress = store.OpenMemory(), proxy.NewConnSyncLocalClientCreator(o.Yardstick), ""
 	} else {
 		if st, err = openVerifiedState(cfg, settings, o.Logger); err != nil {
 			return nil, err
@@ -89,7 +90,8 @@ func New(o Options) (*Node, error) {
 			st.Close()
 			return nil, err
 		}
-		abc = a
+		// Queries run concurrently, straight from committed state (see package app).
+		creator = newConcurrentQueries(a)
 	}
 	nodeKey, err := p2p.LoadNodeKey(cfg.NodeKeyFile())
 	if err != nil {
@@ -105,7 +107,7 @@ func New(o Options) (*Node, error) {
 	var comet *nm.Node
 	// CometBFT panics on data it cannot read: report that as the error it is.
 	if perr := guard(cfg.DBDir(), hintComet, func() {
-		comet, err = nm.NewNode(cfg, pv, nodeKey, proxy.NewConnSyncLocalClientCreator(abc),
+		comet, err = nm.NewNode(cfg, pv, nodeKey, creator,
 			nm.DefaultGenesisDocProviderFunc(cfg), cmtcfg.DefaultDBProvider,
 			nm.DefaultMetricsProvider(cfg.Instrumentation), logger)
 	}); perr != nil {

@@ -55,6 +55,7 @@ run_bench "OpenAI-compatible gateway: overhead over a direct signed call, throug
 if [ -d sdk ]; then
   run_bench "SDK AI/ML layer" go test ./sdk/... -run '^$' -bench . -benchmem
 fi
+run_bench "Honest JSON API reads (p50/p99) while one client floods a single-node chain with maximal hostile queries (RPC and API)" go test ./node -run '^$' -bench QueryFlood -benchtime 5000x
 run_bench "IAVL commit of 10k and 100k writes in one block" go test ./store -run '^$' -bench Commit -benchtime 3x
 sync
 go build -o "$tmp/tessera" ./cmd/tessera
