@@ -46,6 +46,9 @@ func (a *App) Query(_ context.Context, req *abci.RequestQuery) (*abci.ResponseQu
 		}
 		return resp, nil
 	}
+	if mp, ok := strings.CutPrefix(path, mempoolQueryPrefix); ok {
+		return a.queryMempool(req, mp), nil
+	}
 	// The height first, then that version: a block committed in between must not make
 	// the answer claim a height it is not from.
 	height := req.Height
