@@ -148,6 +148,18 @@ func (c *Client) Account(ctx context.Context, pub keys.PublicKey) (*accounts.Acc
 	return &v, nil
 }
 
+// NextNonce returns the nonce the account's next transaction must carry: the node's
+// mempool state counts the account's transactions still waiting for a block, which the
+// committed account (Account) does not. A key that also signs elsewhere (a validator's
+// hotkey used from the CLI) thus gets a nonce no pending transaction holds.
+func (c *Client) NextNonce(ctx context.Context, pub keys.PublicKey) (uint64, error) {
+	var v accounts.AccountView
+	if _, err := c.Query(ctx, "/mempool/accounts/account/"+pub.Hex(), 0, &v); err != nil {
+		return 0, err
+	}
+	return v.Nonce, nil
+}
+
 // Event is a transaction or block event.
 type Event struct {
 	Type       string            `json:"type"`

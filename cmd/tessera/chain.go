@@ -76,7 +76,7 @@ func newTransferCmd(env *cliEnv, nf *nodeFlag) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			s := c.Signer(pair)
+			s := env.signer(c, pair)
 			if fee != "" {
 				if s.Fee, err = accounts.ParseAmount(fee); err != nil {
 					return usagef("--fee: %v", err)
@@ -84,11 +84,7 @@ func newTransferCmd(env *cliEnv, nf *nodeFlag) *cobra.Command {
 			}
 			ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
 			defer cancel()
-			raw, err := s.Sign(ctx, msg)
-			if err != nil {
-				return err
-			}
-			hash, err := c.Broadcast(ctx, raw)
+			hash, err := s.Submit(ctx, msg)
 			if err != nil {
 				return err
 			}

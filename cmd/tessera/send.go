@@ -8,6 +8,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/tessera-net/tessera/client"
+	"github.com/tessera-net/tessera/keys"
 	"github.com/tessera-net/tessera/tx"
 )
 
@@ -39,7 +41,7 @@ func (s *sendFlags) send(cmd *cobra.Command, env *cliEnv, nf *nodeFlag, msg tx.M
 	}
 	ctx, cancel := context.WithTimeout(cmd.Context(), s.timeout)
 	defer cancel()
-	v, err := c.Signer(pair).Send(ctx, msg)
+	v, err := env.signer(c, pair).Send(ctx, msg)
 	if err != nil {
 		return err
 	}
@@ -47,4 +49,15 @@ func (s *sendFlags) send(cmd *cobra.Command, env *cliEnv, nf *nodeFlag, msg tx.M
 		_, err := fmt.Fprintf(w, "%s (block %d, tx %s)\n", done, v.Height, v.Hash)
 		return err
 	})
+}
+
+// signer is a client.Signer for pair that says on stderr when it signs a transaction
+// again because another transaction of the same key took its nonce.
+func (env *cliEnv) signer(c *client.Client, pair *keys.Pair) *client.Signer {
+	s := c.Signer(pair)
+	s.OnStaleNonce = func(r client.StaleNonceRetry) {
+		fmt.Fprintf(env.stderr, "nonce %d of %s was taken meanwhile by another of its transactions (does this key sign elsewhere too?); signing again with nonce %d\n",
+			r.Used, pair.Public(), r.Next)
+	}
+	return s
 }

@@ -442,7 +442,7 @@ func newWeightsCmd(env *cliEnv) *cobra.Command {
 		}
 		ctx, cancel := context.WithTimeout(cmd.Context(), f.sf.timeout)
 		defer cancel()
-		v, err := c.Signer(pair).Send(ctx, m)
+		v, err := env.signer(c, pair).Send(ctx, m)
 		if err != nil {
 			return err
 		}
