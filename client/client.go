@@ -18,6 +18,7 @@ import (
 	rpcclient "github.com/cometbft/cometbft/rpc/client"
 	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
 	ctypes "github.com/cometbft/cometbft/rpc/core/types"
+	jsonrpcclient "github.com/cometbft/cometbft/rpc/jsonrpc/client"
 	"github.com/fxamacker/cbor/v2"
 
 	"github.com/tessera-net/tessera/keys"
@@ -36,7 +37,8 @@ type Client struct {
 func New(rpc rpcclient.Client) *Client { return &Client{rpc: rpc} }
 
 // Dial connects to a node's RPC address: "tcp://host:port", "http://host:port" or
-// "host:port".
+// "host:port". An address that answers HTTP but not JSON-RPC (a node's JSON API port)
+// makes every call fail with a *NotRPCError.
 func Dial(addr string) (*Client, error) {
 	if addr == "" {
 		return nil, errors.New("no node address given")
@@ -48,7 +50,12 @@ func Dial(addr string) (*Client, error) {
 	if err != nil || u.Host == "" {
 		return nil, fmt.Errorf("node address %q is not host:port or tcp://host:port", addr)
 	}
-	c, err := rpchttp.New(addr, "/websocket")
+	hc, err := jsonrpcclient.DefaultHTTPClient(addr)
+	if err != nil {
+		return nil, fmt.Errorf("node %s: %w", addr, err)
+	}
+	hc.Transport = rpcShapeCheck{next: hc.Transport}
+	c, err := rpchttp.NewWithClient(addr, "/websocket", hc)
 	if err != nil {
 		return nil, fmt.Errorf("node %s: %w", addr, err)
 	}

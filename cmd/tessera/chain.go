@@ -15,25 +15,10 @@ import (
 	"github.com/tessera-net/tessera/modules/accounts"
 )
 
-// nodeFlag is the --node flag of commands that talk to a node.
-type nodeFlag struct{ addr string }
-
-func (n *nodeFlag) register(cmd *cobra.Command) {
-	cmd.PersistentFlags().StringVar(&n.addr, "node", "tcp://127.0.0.1:26657", "RPC address of the node to talk to")
-}
-
-func (n *nodeFlag) client() (*client.Client, error) {
-	c, err := client.Dial(n.addr)
-	if err != nil {
-		return nil, usageError{err}
-	}
-	return c, nil
-}
-
 func newTxCmd(env *cliEnv) *cobra.Command {
 	var nf nodeFlag
 	cmd := &cobra.Command{Use: "tx", Short: "Sign and send transactions"}
-	nf.register(cmd)
+	nf.register(cmd, env)
 	cmd.AddCommand(newTransferCmd(env, &nf))
 	return cmd
 }
@@ -116,7 +101,7 @@ func newTransferCmd(env *cliEnv, nf *nodeFlag) *cobra.Command {
 func newQueryCmd(env *cliEnv) *cobra.Command {
 	var nf nodeFlag
 	cmd := &cobra.Command{Use: "query", Aliases: []string{"q"}, Short: "Read accounts, blocks and transactions from a node"}
-	nf.register(cmd)
+	nf.register(cmd, env)
 	accountCmd := func(use, short string, balanceOnly bool) *cobra.Command {
 		return &cobra.Command{
 			Use: use + " ADDRESS", Short: short, Args: cobra.ExactArgs(1),

@@ -26,7 +26,7 @@ func u16f(v uint16) float64 { return float64(v) / 65535 }
 func newSubnetCmd(env *cliEnv) *cobra.Command {
 	var nf nodeFlag
 	cmd := &cobra.Command{Use: "subnet", Aliases: []string{"s", "subnets"}, Short: "Create, inspect, configure and register on subnets"}
-	nf.register(cmd)
+	nf.register(cmd, env)
 	cmd.AddCommand(
 		newSubnetCreateCmd(env, &nf),
 		newSubnetListCmd(env, &nf),
@@ -271,7 +271,7 @@ func parseHyperValue(s string) (uint64, error) {
 func newStakeCmd(env *cliEnv) *cobra.Command {
 	var nf nodeFlag
 	cmd := &cobra.Command{Use: "stake", Aliases: []string{"st"}, Short: "Stake tokens on hotkeys, unstake, list positions"}
-	nf.register(cmd)
+	nf.register(cmd, env)
 	mk := func(use, short string, remove bool) *cobra.Command {
 		sf := newSendFlags(coldkeyRole)
 		var hot, amount string
@@ -384,7 +384,7 @@ func parseWeights(uidsArg, weightsArg string) ([]uint16, []uint16, error) {
 func newWeightsCmd(env *cliEnv) *cobra.Command {
 	var nf nodeFlag
 	cmd := &cobra.Command{Use: "weights", Aliases: []string{"wt"}, Short: "Set, commit and reveal a validator's weights"}
-	nf.register(cmd)
+	nf.register(cmd, env)
 	type wflags struct {
 		sf                  *sendFlags
 		netuid              uint16
@@ -475,7 +475,7 @@ func newWeightsCmd(env *cliEnv) *cobra.Command {
 func newRootSubnetCmd(env *cliEnv) *cobra.Command {
 	var nf nodeFlag
 	cmd := &cobra.Command{Use: "root", Short: "The root subnet: its members' weights split the block emission across subnets"}
-	nf.register(cmd)
+	nf.register(cmd, env)
 	sf := newSendFlags(hotkeyRole)
 	var netuids, weights string
 	w := &cobra.Command{
@@ -555,7 +555,7 @@ func newMetagraphCmd(env *cliEnv) *cobra.Command {
 			})
 		},
 	}
-	nf.register(cmd)
+	nf.register(cmd, env)
 	cmd.Flags().Uint16Var(&netuid, "netuid", 1, "subnet")
 	return cmd
 }
