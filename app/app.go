@@ -113,7 +113,7 @@ func New(st *store.Store, opts Options) (*App, error) {
 		verified: newSigCache(200_000),
 	}
 	for _, m := range a.modules {
-		if _, dup := a.routes[m.Name()]; dup || m.Name() == "chain" || m.Name() == "store" {
+		if _, dup := a.routes[m.Name()]; dup || m.Name() == "chain" || m.Name() == "store" || m.Name() == "mempool" {
 			return nil, fmt.Errorf("module name %q is taken", m.Name())
 		}
 		a.routes[m.Name()] = m.Queries()

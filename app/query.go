@@ -27,6 +27,7 @@ const (
 // Query answers ABCI queries. Paths:
 //
 //	/<module>/<path>   a module's query; the answer is JSON
+//	/mempool/<module>/<path>  the same query against the mempool's state (app/mempool.go)
 //	/store             the raw value of the key in Data, with an ICS-23 proof when Prove is set
 //	/chain             the chain id and the committed height
 //
@@ -43,9 +44,12 @@ func (a *App) Query(_ context.Context, req *abci.RequestQuery) (*abci.ResponseQu
 	path := strings.TrimPrefix(req.Path, "/")
 	var resp *abci.ResponseQuery
 	var err error
-	if path == "store" {
+	switch mp, mempool := strings.CutPrefix(path, mempoolQueryPrefix); {
+	case path == "store":
 		resp, err = a.queryStore(req)
-	} else {
+	case mempool:
+		resp, err = a.queryMempool(req, mp)
+	default:
 		resp, err = a.queryJSON(path, req)
 	}
 	if err != nil {
@@ -113,6 +117,11 @@ func (a *App) queryJSON(path string, req *abci.RequestQuery) (*abci.ResponseQuer
 	} else if answer, err = a.route(path, module.QueryRequest{State: r, Height: height, Data: req.Data}); err != nil {
 		return nil, err
 	}
+	return jsonAnswer(answer, height)
+}
+
+// jsonAnswer is a query's answer served as JSON, from the given height.
+func jsonAnswer(answer any, height int64) (*abci.ResponseQuery, error) {
 	b, err := json.Marshal(answer)
 	if err != nil {
 		return nil, err

@@ -18,6 +18,7 @@ import (
 	rpcclient "github.com/cometbft/cometbft/rpc/client"
 	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
 	ctypes "github.com/cometbft/cometbft/rpc/core/types"
+	jsonrpcclient "github.com/cometbft/cometbft/rpc/jsonrpc/client"
 	"github.com/fxamacker/cbor/v2"
 
 	"github.com/tessera-net/tessera/keys"
@@ -36,7 +37,8 @@ type Client struct {
 func New(rpc rpcclient.Client) *Client { return &Client{rpc: rpc} }
 
 // Dial connects to a node's RPC address: "tcp://host:port", "http://host:port" or
-// "host:port".
+// "host:port". An address that answers HTTP but not JSON-RPC (a node's JSON API port)
+// makes every call fail with a *NotRPCError.
 func Dial(addr string) (*Client, error) {
 	if addr == "" {
 		return nil, errors.New("no node address given")
@@ -48,7 +50,12 @@ func Dial(addr string) (*Client, error) {
 	if err != nil || u.Host == "" {
 		return nil, fmt.Errorf("node address %q is not host:port or tcp://host:port", addr)
 	}
-	c, err := rpchttp.New(addr, "/websocket")
+	hc, err := jsonrpcclient.DefaultHTTPClient(addr)
+	if err != nil {
+		return nil, fmt.Errorf("node %s: %w", addr, err)
+	}
+	hc.Transport = rpcShapeCheck{next: hc.Transport}
+	c, err := rpchttp.NewWithClient(addr, "/websocket", hc)
 	if err != nil {
 		return nil, fmt.Errorf("node %s: %w", addr, err)
 	}
@@ -146,6 +153,18 @@ func (c *Client) Account(ctx context.Context, pub keys.PublicKey) (*accounts.Acc
 		return nil, err
 	}
 	return &v, nil
+}
+
+// NextNonce returns the nonce the account's next transaction must carry: the node's
+// mempool state counts the account's transactions still waiting for a block, which the
+// committed account (Account) does not. A key that also signs elsewhere (a validator's
+// hotkey used from the CLI) thus gets a nonce no pending transaction holds.
+func (c *Client) NextNonce(ctx context.Context, pub keys.PublicKey) (uint64, error) {
+	var v accounts.AccountView
+	if _, err := c.Query(ctx, "/mempool/accounts/account/"+pub.Hex(), 0, &v); err != nil {
+		return 0, err
+	}
+	return v.Nonce, nil
 }
 
 // Event is a transaction or block event.

@@ -45,6 +45,7 @@ func TestClientAgainstANode(t *testing.T) {
 	t.Run("Query", func(t *testing.T) { testQuery(ctx, t, clients) })
 	t.Run("TxAndBlock", func(t *testing.T) { testTxAndBlock(ctx, t, d, clients) })
 	t.Run("BroadcastTwice", func(t *testing.T) { testBroadcastTwice(ctx, t, d, clients) })
+	t.Run("StaleNonceRetried", func(t *testing.T) { testStaleNonceRetried(ctx, t, d, clients) })
 }
 
 type chainAnswer struct {
@@ -139,6 +140,40 @@ func testBroadcastTwice(ctx context.Context, t *testing.T, d *devnet.Devnet, cli
 		var te *client.TxError
 		if !errors.As(err, &te) || te.Code != tx.CodeConflict || again != first || te.Hash != first {
 			t.Fatalf("%s: the second broadcast gave %q, %v; want a conflict TxError for %s", name, again, err, first)
+		}
+		if !strings.Contains(err.Error(), "refused: "+tx.CodeConflict.String()+": ") {
+			t.Fatalf("%s: the refusal %q does not name its code as the application's refusals do", name, err)
+		}
+	}
+}
+
+// Two signers of one key: the one whose nonce another took meanwhile signs again, once,
+// with the nonce the mempool counts, and says so; a signer reads its first nonce from the
+// mempool, past the key's pending transactions.
+func testStaleNonceRetried(ctx context.Context, t *testing.T, d *devnet.Devnet, clients map[string]*client.Client) {
+	key, to := d.Accounts[4].Pair, d.Accounts[0].Pair.Public()
+	for name, c := range clients {
+		msg, err := accounts.NewTransfer(to, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		slow, fast := c.Signer(key), c.Signer(key)
+		if _, err := slow.Sign(ctx, msg); err != nil { // slow now counts on the next nonce, n+1
+			t.Fatal(err)
+		}
+		for range 2 { // fast takes n and n+1; both stay pending for a moment
+			if _, err := fast.Submit(ctx, msg); err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+		}
+		if n, err := c.NextNonce(ctx, key.Public()); err != nil || n < 2 {
+			t.Fatalf("%s: next nonce %d, %v", name, n, err)
+		}
+		var retries []client.StaleNonceRetry
+		slow.OnStaleNonce = func(r client.StaleNonceRetry) { retries = append(retries, r) }
+		v, err := slow.Send(ctx, msg)
+		if err != nil || len(retries) != 1 || retries[0].Next != retries[0].Used+1 || v.Nonce != retries[0].Next {
+			t.Fatalf("%s: the stale signer sent %+v, %v after retries %+v; want one retry with the next nonce", name, v, err, retries)
 		}
 	}
 }

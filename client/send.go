@@ -16,6 +16,7 @@ import (
 )
 
 // TxError is a transaction the node refused (in CheckTx) or that failed in its block.
+// Log starts with the name of Code ("stale_nonce: …"), as the application writes it.
 type TxError struct {
 	Hash   string
 	Code   tx.Code
@@ -40,7 +41,8 @@ func (c *Client) Broadcast(ctx context.Context, raw []byte) (string, error) {
 		if inMempoolCache(err) {
 			// The node has seen these exact bytes: pending in its mempool or committed.
 			hash := fmt.Sprintf("%X", sha256.Sum256(raw))
-			return hash, &TxError{Hash: hash, Code: tx.CodeConflict, Log: "the node has already seen this exact transaction (a replay, or a resubmission of one still pending)"}
+			seen := tx.Errorf(tx.CodeConflict, "the node has already seen this exact transaction (a replay, or a resubmission of one still pending)")
+			return hash, &TxError{Hash: hash, Code: tx.CodeConflict, Log: seen.Error()}
 		}
 		return "", fmt.Errorf("broadcast: %w", err)
 	}
@@ -99,12 +101,22 @@ type Signer struct {
 	known   bool
 	Fee     uint64 // the fee to pay; 0 uses the chain's minimum
 	chainID string
+	// OnStaleNonce, when set, is told before Submit signs a transaction again because
+	// the nonce it used was taken by another transaction of the same key.
+	OnStaleNonce func(StaleNonceRetry)
+}
+
+// StaleNonceRetry describes Submit's second attempt: Used was taken meanwhile (the key
+// signs elsewhere too), Next is the nonce the transaction is signed with again.
+type StaleNonceRetry struct {
+	Used, Next uint64
 }
 
 // Signer returns a signer for the key.
 func (c *Client) Signer(pair *keys.Pair) *Signer { return &Signer{c: c, pair: pair} }
 
-// Sign builds and signs a transaction carrying msg with the next nonce.
+// Sign builds and signs a transaction carrying msg with the next nonce: the first one is
+// read from the node's mempool state (Client.NextNonce), later ones count up from it.
 func (s *Signer) Sign(ctx context.Context, msg tx.Msg) ([]byte, error) {
 	if s.chainID == "" {
 		id, err := s.c.ChainID(ctx)
@@ -114,11 +126,9 @@ func (s *Signer) Sign(ctx context.Context, msg tx.Msg) ([]byte, error) {
 		s.chainID = id
 	}
 	if !s.known {
-		a, err := s.c.Account(ctx, s.pair.Public())
-		if err != nil {
+		if err := s.loadNonce(ctx); err != nil {
 			return nil, err
 		}
-		s.nonce, s.known = a.Nonce, true
 	}
 	if s.Fee == 0 {
 		var p accounts.Params
@@ -135,16 +145,55 @@ func (s *Signer) Sign(ctx context.Context, msg tx.Msg) ([]byte, error) {
 	return raw, nil
 }
 
-// Send signs, broadcasts and waits for msg to be committed. On a refusal before the
-// mempool the nonce is re-read next time.
-func (s *Signer) Send(ctx context.Context, msg tx.Msg) (*TxView, error) {
+// Submit signs msg and broadcasts it, returning its hash once the node's mempool accepted
+// it. A refusal makes the next Sign read the nonce afresh. A refusal for a stale nonce —
+// another transaction of the same key took it between the read and the broadcast — is
+// retried once with the nonce read afresh, OnStaleNonce told first; a second stale nonce
+// is returned as the *TxError it is.
+func (s *Signer) Submit(ctx context.Context, msg tx.Msg) (string, error) {
+	hash, used, err := s.submitOnce(ctx, msg)
+	var te *TxError
+	if !errors.As(err, &te) || te.Code != tx.CodeStaleNonce {
+		return hash, err
+	}
+	if nerr := s.loadNonce(ctx); nerr != nil {
+		return hash, err
+	}
+	if s.OnStaleNonce != nil {
+		s.OnStaleNonce(StaleNonceRetry{Used: used, Next: s.nonce})
+	}
+	hash, _, err = s.submitOnce(ctx, msg)
+	return hash, err
+}
+
+// loadNonce reads the key's next nonce from the node's mempool state.
+func (s *Signer) loadNonce(ctx context.Context) error {
+	n, err := s.c.NextNonce(ctx, s.pair.Public())
+	if err != nil {
+		return err
+	}
+	s.nonce, s.known = n, true
+	return nil
+}
+
+// submitOnce signs and broadcasts msg once and returns the hash and the nonce it used.
+func (s *Signer) submitOnce(ctx context.Context, msg tx.Msg) (string, uint64, error) {
 	raw, err := s.Sign(ctx, msg)
 	if err != nil {
-		return nil, err
+		return "", 0, err
 	}
+	used := s.nonce - 1
 	hash, err := s.c.Broadcast(ctx, raw)
 	if err != nil {
 		s.known = false
+	}
+	return hash, used, err
+}
+
+// Send submits msg (Submit) and waits for it to be committed.
+func (s *Signer) Send(ctx context.Context, msg tx.Msg) (*TxView, error) {
+	hash, err := s.Submit(ctx, msg)
+	if err != nil {
 		return nil, err
 	}
 	return s.c.WaitTx(ctx, hash)

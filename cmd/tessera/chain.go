@@ -15,25 +15,10 @@ import (
 	"github.com/tessera-net/tessera/modules/accounts"
 )
 
-// nodeFlag is the --node flag of commands that talk to a node.
-type nodeFlag struct{ addr string }
-
-func (n *nodeFlag) register(cmd *cobra.Command) {
-	cmd.PersistentFlags().StringVar(&n.addr, "node", "tcp://127.0.0.1:26657", "RPC address of the node to talk to")
-}
-
-func (n *nodeFlag) client() (*client.Client, error) {
-	c, err := client.Dial(n.addr)
-	if err != nil {
-		return nil, usageError{err}
-	}
-	return c, nil
-}
-
 func newTxCmd(env *cliEnv) *cobra.Command {
 	var nf nodeFlag
 	cmd := &cobra.Command{Use: "tx", Short: "Sign and send transactions"}
-	nf.register(cmd)
+	nf.register(cmd, env)
 	cmd.AddCommand(newTransferCmd(env, &nf))
 	return cmd
 }
@@ -76,7 +61,7 @@ func newTransferCmd(env *cliEnv, nf *nodeFlag) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			s := c.Signer(pair)
+			s := env.signer(c, pair)
 			if fee != "" {
 				if s.Fee, err = accounts.ParseAmount(fee); err != nil {
 					return usagef("--fee: %v", err)
@@ -84,11 +69,7 @@ func newTransferCmd(env *cliEnv, nf *nodeFlag) *cobra.Command {
 			}
 			ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
 			defer cancel()
-			raw, err := s.Sign(ctx, msg)
-			if err != nil {
-				return err
-			}
-			hash, err := c.Broadcast(ctx, raw)
+			hash, err := s.Submit(ctx, msg)
 			if err != nil {
 				return err
 			}
@@ -117,17 +98,39 @@ func newTransferCmd(env *cliEnv, nf *nodeFlag) *cobra.Command {
 	return cmd
 }
 
+// addressOrColdkey is the account a command reads: the address given as its argument,
+// else the coldkey of the wallet the flags select.
+func addressOrColdkey(cmd *cobra.Command, env *cliEnv, wf *walletFlags, args []string) (keys.PublicKey, error) {
+	if len(args) == 1 {
+		pub, err := keys.ParsePublicKey(args[0])
+		if err != nil {
+			return pub, usageError{err}
+		}
+		return pub, nil
+	}
+	w, err := wf.open(cmd, env)
+	if err != nil {
+		return keys.PublicKey{}, err
+	}
+	pub, err := w.ColdkeyPub()
+	if err != nil {
+		return pub, usagef("give an address or a wallet (--wallet.name): %v", err)
+	}
+	return pub, nil
+}
+
 func newQueryCmd(env *cliEnv) *cobra.Command {
 	var nf nodeFlag
 	cmd := &cobra.Command{Use: "query", Aliases: []string{"q"}, Short: "Read accounts, blocks and transactions from a node"}
-	nf.register(cmd)
+	nf.register(cmd, env)
 	accountCmd := func(use, short string, balanceOnly bool) *cobra.Command {
-		return &cobra.Command{
-			Use: use + " ADDRESS", Short: short, Args: cobra.ExactArgs(1),
+		var wf walletFlags
+		c := &cobra.Command{
+			Use: use + " [ADDRESS]", Short: short + " (default: the wallet's coldkey, --wallet.name)", Args: cobra.MaximumNArgs(1),
 			RunE: func(cmd *cobra.Command, args []string) error {
-				pub, err := keys.ParsePublicKey(args[0])
+				pub, err := addressOrColdkey(cmd, env, &wf, args)
 				if err != nil {
-					return usageError{err}
+					return err
 				}
 				c, err := nf.client()
 				if err != nil {
@@ -149,6 +152,8 @@ func newQueryCmd(env *cliEnv) *cobra.Command {
 				})
 			},
 		}
+		wf.register(c)
+		return c
 	}
 	block := &cobra.Command{
 		Use: "block [HEIGHT]", Short: "Show a block (the latest without a height)", Args: cobra.MaximumNArgs(1),

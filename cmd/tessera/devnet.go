@@ -72,6 +72,16 @@ that is removed on exit, unless --home is given.`,
 			if err != nil {
 				return err
 			}
+			gatewayURL := ""
+			if tg != nil {
+				gatewayURL = tg.GatewayURL()
+			}
+			if opts.Subnet != nil {
+				if err := awaitBannerReady(cmd.Context(), log, d.Client, opts.Subnet, gatewayURL); err != nil {
+					d.Stop()
+					return err
+				}
+			}
 			info := devnetInfo(d, opts.Subnet)
 			if tg != nil {
 				info.Gateway = &gatewayInfo{URL: tg.GatewayURL(), APIKey: tg.APIKey(), Model: "tessera-textgen"}

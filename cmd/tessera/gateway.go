@@ -134,11 +134,11 @@ unless --no-auth is given.`,
 			if err != nil {
 				return fmt.Errorf("listen on %s: %w", listen, err)
 			}
-			log.Info("gateway", "listen", l.Addr().String(), "hotkey", d.Hotkey(), "auth", !noAuth, "node", nf.addr)
+			log.Info("gateway", "listen", l.Addr().String(), "hotkey", d.Hotkey(), "auth", !noAuth, "node", nf.address())
 			return g.Serve(ctx, l)
 		},
 	}
-	nf.register(cmd)
+	nf.register(cmd, env)
 	kf.register(cmd)
 	cmd.Flags().StringVar(&lf.level, "log-level", "info", "log level: debug, info, warn, error")
 	cmd.Flags().StringVar(&lf.format, "log-format", "text", "log format: text or json")

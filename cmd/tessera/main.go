@@ -11,6 +11,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/tessera-net/tessera/client"
 )
 
 func main() {
@@ -21,7 +23,8 @@ func main() {
 }
 
 // run executes the command line and returns the process exit code: 0 on success, 2 for a
-// usage error, 1 for any other failure.
+// usage error (an unknown command, a bad flag, a --node that is not a node's RPC), 1 for
+// any other failure.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	env := &cliEnv{stdin: stdin, stdout: stdout, stderr: stderr, getenv: os.Getenv}
 	root := newRootCmd(env)
@@ -30,12 +33,23 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	if err := root.ExecuteContext(ctx); err != nil {
-		fmt.Fprintln(stderr, "error:", err)
-		var ue usageError
-		if errors.As(err, &ue) {
-			return 2
-		}
-		return 1
+		return report(stderr, err)
 	}
 	return 0
+}
+
+// report prints a command's error and returns its exit code. An address that is not a
+// node's RPC is told as such alone, without the RPC client's wrapping around it.
+func report(stderr io.Writer, err error) int {
+	var notRPC *client.NotRPCError
+	if errors.As(err, &notRPC) {
+		fmt.Fprintln(stderr, "error:", notRPC)
+		return 2
+	}
+	fmt.Fprintln(stderr, "error:", err)
+	var ue usageError
+	if errors.As(err, &ue) {
+		return 2
+	}
+	return 1
 }

@@ -8,6 +8,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/tessera-net/tessera/client"
+	"github.com/tessera-net/tessera/keys"
 	"github.com/tessera-net/tessera/tx"
 )
 
@@ -29,6 +31,11 @@ func (s *sendFlags) register(cmd *cobra.Command) {
 // send signs msg with the chosen key, submits it and waits for its block, then prints
 // done (a sentence) or the transaction as JSON.
 func (s *sendFlags) send(cmd *cobra.Command, env *cliEnv, nf *nodeFlag, msg tx.Msg, done string) error {
+	return s.sendTelling(cmd, env, nf, msg, func(*client.TxView) string { return done })
+}
+
+// sendTelling is send with the sentence made from the committed transaction (its events).
+func (s *sendFlags) sendTelling(cmd *cobra.Command, env *cliEnv, nf *nodeFlag, msg tx.Msg, done func(*client.TxView) string) error {
 	pair, err := s.pair(cmd, env)
 	if err != nil {
 		return err
@@ -37,14 +44,41 @@ func (s *sendFlags) send(cmd *cobra.Command, env *cliEnv, nf *nodeFlag, msg tx.M
 	if err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(cmd.Context(), s.timeout)
-	defer cancel()
-	v, err := c.Signer(pair).Send(ctx, msg)
+	v, err := s.sendWith(cmd.Context(), env, c, pair, msg)
 	if err != nil {
 		return err
 	}
 	return env.emit(v, func(w io.Writer) error {
-		_, err := fmt.Fprintf(w, "%s (block %d, tx %s)\n", done, v.Height, v.Hash)
+		_, err := fmt.Fprintf(w, "%s (block %d, tx %s)\n", done(v), v.Height, v.Hash)
 		return err
 	})
+}
+
+// sendWith sends msg signed by pair through c and waits, at most --timeout, for its block.
+func (s *sendFlags) sendWith(ctx context.Context, env *cliEnv, c *client.Client, pair *keys.Pair, msg tx.Msg) (*client.TxView, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	return env.signer(c, pair).Send(ctx, msg)
+}
+
+// eventAttr returns attribute key of the transaction's first event of type typ.
+func eventAttr(v *client.TxView, typ, key string) (string, bool) {
+	for _, e := range v.Events {
+		if e.Type == typ {
+			a, ok := e.Attributes[key]
+			return a, ok
+		}
+	}
+	return "", false
+}
+
+// signer is a client.Signer for pair that says on stderr when it signs a transaction
+// again because another transaction of the same key took its nonce.
+func (env *cliEnv) signer(c *client.Client, pair *keys.Pair) *client.Signer {
+	s := c.Signer(pair)
+	s.OnStaleNonce = func(r client.StaleNonceRetry) {
+		fmt.Fprintf(env.stderr, "nonce %d of %s was taken meanwhile by another of its transactions (does this key sign elsewhere too?); signing again with nonce %d\n",
+			r.Used, pair.Public(), r.Next)
+	}
+	return s
 }

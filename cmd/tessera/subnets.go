@@ -14,6 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/tessera-net/tessera/client"
 	"github.com/tessera-net/tessera/keys"
 	"github.com/tessera-net/tessera/modules/accounts"
 	"github.com/tessera-net/tessera/modules/stake"
@@ -26,7 +27,7 @@ func u16f(v uint16) float64 { return float64(v) / 65535 }
 func newSubnetCmd(env *cliEnv) *cobra.Command {
 	var nf nodeFlag
 	cmd := &cobra.Command{Use: "subnet", Aliases: []string{"s", "subnets"}, Short: "Create, inspect, configure and register on subnets"}
-	nf.register(cmd)
+	nf.register(cmd, env)
 	cmd.AddCommand(
 		newSubnetCreateCmd(env, &nf),
 		newSubnetListCmd(env, &nf),
@@ -44,6 +45,7 @@ func newSubnetCmd(env *cliEnv) *cobra.Command {
 func newSubnetCreateCmd(env *cliEnv, nf *nodeFlag) *cobra.Command {
 	create := newSendFlags(coldkeyRole)
 	var createHot, mechanism string
+	var yes bool
 	createCmd := &cobra.Command{
 		Use: "create", Short: "Create a subnet (locks the chain's lock cost); the owner's hotkey becomes uid 0", Args: cobra.NoArgs,
 		Example: `  tessera subnet create --wallet.name owner
@@ -57,10 +59,25 @@ func newSubnetCreateCmd(env *cliEnv, nf *nodeFlag) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return create.send(cmd, env, nf, m, "subnet created")
+			c, err := nf.client()
+			if err != nil {
+				return err
+			}
+			var p subnets.Params
+			if _, err := c.Query(cmd.Context(), "/subnets/params", 0, &p); err != nil {
+				return err
+			}
+			if err := confirm(env, yes, fmt.Sprintf("Creating a subnet locks %s tokens (the chain's lock cost) from the signing coldkey.", accounts.FormatAmount(p.LockCost))); err != nil {
+				return err
+			}
+			return create.sendTelling(cmd, env, nf, m, func(v *client.TxView) string {
+				netuid, _ := eventAttr(v, "subnet_created", "netuid")
+				return fmt.Sprintf("subnet %s created, %s tokens locked", netuid, accounts.FormatAmount(p.LockCost))
+			})
 		},
 	}
 	create.register(createCmd)
+	createCmd.Flags().BoolVarP(&yes, "yes", "y", false, "do not ask for confirmation of the lock cost")
 	createCmd.Flags().StringVar(&createHot, "hotkey", "", "the owner's hotkey address (default: the wallet's hotkey)")
 	createCmd.Flags().StringVar(&mechanism, "mechanism", subnets.MechanismYuma, "the subnet's incentive mechanism, fixed at creation (the node's API lists them: GET /v1/query/subnets/mechanisms)")
 	return createCmd
@@ -189,7 +206,9 @@ func newSubnetRegisterCmd(env *cliEnv, nf *nodeFlag) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return reg.send(cmd, env, nf, m, fmt.Sprintf("hotkey %s registered on subnet %d", hot, regNetuid))
+			return reg.sendTelling(cmd, env, nf, m, func(v *client.TxView) string {
+				return registeredSentence(v, hot, regNetuid)
+			})
 		},
 	}
 	reg.register(regCmd)
@@ -242,6 +261,22 @@ func newSubnetCommitCmd(env *cliEnv, nf *nodeFlag) *cobra.Command {
 	return commitCmd
 }
 
+// registeredSentence tells a registration's outcome: the uid and the burn paid, from the
+// neuron_registered event (the root subnet admits by stake and burns nothing).
+func registeredSentence(v *client.TxView, hot keys.PublicKey, netuid uint16) string {
+	uid, ok := eventAttr(v, "neuron_registered", "uid")
+	if !ok {
+		return fmt.Sprintf("hotkey %s registered on subnet %d", hot, netuid)
+	}
+	burned := "nothing"
+	if s, ok := eventAttr(v, "neuron_registered", "burn"); ok {
+		if b, err := strconv.ParseUint(s, 10, 64); err == nil {
+			burned = accounts.FormatAmount(b) + " tokens"
+		}
+	}
+	return fmt.Sprintf("hotkey %s registered on subnet %d as uid %s, burning %s", hot, netuid, uid, burned)
+}
+
 func parseNetuid(s string) (uint16, error) {
 	v, err := strconv.ParseUint(s, 10, 16)
 	if err != nil {
@@ -271,7 +306,7 @@ func parseHyperValue(s string) (uint64, error) {
 func newStakeCmd(env *cliEnv) *cobra.Command {
 	var nf nodeFlag
 	cmd := &cobra.Command{Use: "stake", Aliases: []string{"st"}, Short: "Stake tokens on hotkeys, unstake, list positions"}
-	nf.register(cmd)
+	nf.register(cmd, env)
 	mk := func(use, short string, remove bool) *cobra.Command {
 		sf := newSendFlags(coldkeyRole)
 		var hot, amount string
@@ -306,20 +341,9 @@ func newStakeCmd(env *cliEnv) *cobra.Command {
 	list := &cobra.Command{
 		Use: "list [COLDKEY]", Short: "List a coldkey's stake positions (default: the wallet's coldkey)", Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var cold keys.PublicKey
-			var err error
-			if len(args) == 1 {
-				if cold, err = keys.ParsePublicKey(args[0]); err != nil {
-					return usageError{err}
-				}
-			} else {
-				w, err := wf.open(cmd, env)
-				if err != nil {
-					return err
-				}
-				if cold, err = w.ColdkeyPub(); err != nil {
-					return usagef("give a coldkey address or a wallet: %v", err)
-				}
+			cold, err := addressOrColdkey(cmd, env, &wf, args)
+			if err != nil {
+				return err
 			}
 			c, err := nf.client()
 			if err != nil {
@@ -343,7 +367,8 @@ func newStakeCmd(env *cliEnv) *cobra.Command {
 		},
 	}
 	wf.register(list)
-	cmd.AddCommand(mk("add", "Stake tokens from the coldkey's balance on a hotkey", false), mk("remove", "Unstake tokens from a hotkey back to the coldkey", true), list)
+	cmd.AddCommand(mk("add", "Stake tokens from the coldkey's balance on a hotkey", false), mk("remove", "Unstake tokens from a hotkey back to the coldkey", true), list,
+		newStakeSetTakeCmd(env, &nf), newStakeMoveCmd(env, &nf))
 	return cmd
 }
 
@@ -384,7 +409,7 @@ func parseWeights(uidsArg, weightsArg string) ([]uint16, []uint16, error) {
 func newWeightsCmd(env *cliEnv) *cobra.Command {
 	var nf nodeFlag
 	cmd := &cobra.Command{Use: "weights", Aliases: []string{"wt"}, Short: "Set, commit and reveal a validator's weights"}
-	nf.register(cmd)
+	nf.register(cmd, env)
 	type wflags struct {
 		sf                  *sendFlags
 		netuid              uint16
@@ -442,7 +467,7 @@ func newWeightsCmd(env *cliEnv) *cobra.Command {
 		}
 		ctx, cancel := context.WithTimeout(cmd.Context(), f.sf.timeout)
 		defer cancel()
-		v, err := c.Signer(pair).Send(ctx, m)
+		v, err := env.signer(c, pair).Send(ctx, m)
 		if err != nil {
 			return err
 		}
@@ -475,7 +500,7 @@ func newWeightsCmd(env *cliEnv) *cobra.Command {
 func newRootSubnetCmd(env *cliEnv) *cobra.Command {
 	var nf nodeFlag
 	cmd := &cobra.Command{Use: "root", Short: "The root subnet: its members' weights split the block emission across subnets"}
-	nf.register(cmd)
+	nf.register(cmd, env)
 	sf := newSendFlags(hotkeyRole)
 	var netuids, weights string
 	w := &cobra.Command{
@@ -555,7 +580,7 @@ func newMetagraphCmd(env *cliEnv) *cobra.Command {
 			})
 		},
 	}
-	nf.register(cmd)
+	nf.register(cmd, env)
 	cmd.Flags().Uint16Var(&netuid, "netuid", 1, "subnet")
 	return cmd
 }

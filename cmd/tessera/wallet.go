@@ -304,6 +304,7 @@ encoding), TESSERA_PASSWORD (plain), or a prompt on the terminal.`,
 		newWalletShowCmd(env),
 		newWalletSignCmd(env),
 		newWalletVerifyCmd(env),
+		newWalletOverviewCmd(env),
 	)
 	return cmd
 }

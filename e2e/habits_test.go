@@ -1,0 +1,115 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+)
+
+// btcli habits through the binary, the node named once in TESSERA_NODE: balance by wallet
+// name, `subnet create` stating its lock cost and refusing without --yes when it cannot
+// ask, `subnet register` telling the uid and the burn, `stake move` between two hotkeys,
+// `stake set-take` bounded by the chain's maximum, and `wallet overview`.
+func TestCLIBtcliHabits(t *testing.T) {
+	needBinary(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	_, rpc, _ := startCLIDevnet(ctx, t, 5)
+	home := t.TempDir()
+	cli := func(args ...string) (string, string, int) {
+		t.Helper()
+		var out, errb bytes.Buffer
+		cmd := exec.CommandContext(ctx, binary, append([]string{"--home", home}, args...)...)
+		cmd.Env = append(os.Environ(), "TESSERA_NODE="+rpc)
+		cmd.Stdout, cmd.Stderr = &out, &errb
+		err := cmd.Run()
+		var exit *exec.ExitError
+		if err != nil && !errors.As(err, &exit) {
+			t.Fatalf("tessera %v: %v", args, err)
+		}
+		return out.String(), errb.String(), cmd.ProcessState.ExitCode()
+	}
+	ok := func(want string, args ...string) string {
+		t.Helper()
+		out, errs, code := cli(args...)
+		if code != 0 || !strings.Contains(out, want) {
+			t.Fatalf("tessera %v: exit %d, stdout %q (want %q), stderr %q", args, code, out, want, errs)
+		}
+		return out
+	}
+	fails := func(want string, args ...string) {
+		t.Helper()
+		out, errs, code := cli(args...)
+		if code != 2 || !strings.Contains(errs, want) {
+			t.Fatalf("tessera %v: exit %d, stderr %q (want exit 2 and %q), stdout %q", args, code, errs, want, out)
+		}
+	}
+	var w struct {
+		Coldkey struct {
+			SS58 string `json:"ss58_address"`
+		} `json:"coldkey"`
+		Hotkey struct {
+			SS58 string `json:"ss58_address"`
+		} `json:"hotkey"`
+	}
+	if err := json.Unmarshal([]byte(ok("", "wallet", "new", "--wallet.name", "w", "--no-password", "-o", "json")), &w); err != nil {
+		t.Fatal(err)
+	}
+	var h2 struct {
+		SS58 string `json:"ss58_address"`
+	}
+	if err := json.Unmarshal([]byte(ok("", "wallet", "new-hotkey", "--wallet.name", "w", "--wallet.hotkey", "h2", "-o", "json")), &h2); err != nil {
+		t.Fatal(err)
+	}
+	ok("transferred", "tx", "transfer", "--from-uri", "//Alice", "--to", w.Coldkey.SS58, "--amount", "2000")
+	ok("2000.000000000", "query", "balance", "--wallet.name", "w")
+
+	fails("pass --yes", "subnet", "create", "--wallet.name", "w")
+	ok("1000.000000000 tokens locked", "subnet", "create", "--wallet.name", "w", "--yes")
+	ok("as uid ", "subnet", "register", "--netuid", "1", "--wallet.name", "w")
+	out := ok("as uid ", "subnet", "register", "--netuid", "1", "--wallet.name", "w", "--wallet.hotkey", "h2")
+	if !strings.Contains(out, "burning ") {
+		t.Fatalf("register did not tell the burn: %q", out)
+	}
+
+	ok("staked 5.000000000", "stake", "add", "--wallet.name", "w", "--amount", "5")
+	ok("moved 2.000000000", "stake", "move", "--wallet.name", "w", "--to-hotkey", h2.SS58, "--amount", "2")
+	ok("take of", "stake", "set-take", "--wallet.name", "w", "--take", "9%")
+	fails("maximum take", "stake", "set-take", "--wallet.name", "w", "--take", "0.5")
+
+	var o struct {
+		Balance       string `json:"balance"`
+		TotalStake    string `json:"total_stake"`
+		Stake         []struct{ Hotkey, Stake string }
+		Registrations []struct {
+			Netuid uint16 `json:"netuid"`
+			UID    uint16 `json:"uid"`
+			Hotkey string `json:"hotkey"`
+		} `json:"registrations"`
+	}
+	if err := json.Unmarshal([]byte(ok("", "wallet", "overview", "--wallet.name", "w", "-o", "json")), &o); err != nil {
+		t.Fatal(err)
+	}
+	staked := map[string]string{}
+	for _, p := range o.Stake {
+		staked[p.Hotkey] = p.Stake
+	}
+	if o.TotalStake != "5000000000" || staked[w.Hotkey.SS58] != "3000000000" || staked[h2.SS58] != "2000000000" {
+		t.Fatalf("overview stake %s, positions %v: want 5 in all, 3 on the first hotkey and 2 on h2", o.TotalStake, staked)
+	}
+	regs := map[uint16][]string{}
+	for _, r := range o.Registrations {
+		regs[r.Netuid] = append(regs[r.Netuid], r.Hotkey)
+	}
+	if len(regs[1]) != 2 || len(regs[2]) != 1 || regs[2][0] != w.Hotkey.SS58 {
+		t.Fatalf("overview registrations %+v: want both hotkeys on subnet 1 and the first owning subnet 2", o.Registrations)
+	}
+	ok("", "wallet", "new", "--wallet.name", "empty", "--no-password")
+	ok("no registrations", "wallet", "overview", "--wallet.name", "empty")
+}
