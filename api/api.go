@@ -27,6 +27,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	rpcclient "github.com/cometbft/cometbft/rpc/client"
@@ -50,10 +51,19 @@ const (
 	MaxQueryBytes = 256
 )
 
-// ErrorBody is the JSON body of every error answer.
+// ErrorBody is the JSON body of every error answer: what is wrong, and its code — the
+// result code of a refused transaction or query, else the code of the kind of failure
+// (invalid_message 10 for bad input, not_found 14, too_large 11, internal 12 when the
+// node cannot answer). CodeName is the code's name (tx.Code's String).
 type ErrorBody struct {
-	Error string `json:"error"`
-	Code  uint32 `json:"code,omitempty"` // a transaction result code, when there is one
+	Error    string `json:"error"`
+	Code     uint32 `json:"code"`
+	CodeName string `json:"code_name"`
+}
+
+// writeError answers an error with its status, code and message.
+func writeError(w http.ResponseWriter, status int, code tx.Code, msg string) {
+	writeJSON(w, status, ErrorBody{Error: msg, Code: uint32(code), CodeName: code.String()})
 }
 
 type server struct {
@@ -62,24 +72,78 @@ type server struct {
 }
 
 // NewHandler returns the API's HTTP handler over a node's RPC client. gatherer serves
-// /metrics (nil: no metrics endpoint).
+// /metrics (nil: no metrics endpoint). An unknown path is 404, a known path with another
+// method 405 with an Allow header; both with the JSON error body.
 func NewHandler(rpc rpcclient.Client, gatherer prometheus.Gatherer, log *slog.Logger) http.Handler {
 	s := &server{c: client.New(rpc), log: log}
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /v1/status", s.status)
-	mux.HandleFunc("GET /v1/accounts/{address}", s.account)
-	mux.HandleFunc("GET /v1/balances/{address}", s.balance)
-	mux.HandleFunc("GET /v1/blocks/{height}", s.block)
-	mux.HandleFunc("GET /v1/txs/{hash}", s.tx)
-	mux.HandleFunc("POST /v1/txs", s.submit)
-	mux.HandleFunc("GET /v1/query/{path...}", s.query)
+	routes := []struct {
+		method, path string
+		h            http.Handler
+	}{
+		{"GET", "/v1/health", http.HandlerFunc(s.health)},
+		{"GET", "/v1/status", http.HandlerFunc(s.status)},
+		{"GET", "/v1/accounts/{address}", http.HandlerFunc(s.account)},
+		{"GET", "/v1/balances/{address}", http.HandlerFunc(s.balance)},
+		{"GET", "/v1/blocks/{height}", http.HandlerFunc(s.block)},
+		{"GET", "/v1/txs/{hash}", http.HandlerFunc(s.tx)},
+		{"POST", "/v1/txs", http.HandlerFunc(s.submit)},
+		{"GET", "/v1/query/{path...}", http.HandlerFunc(s.query)},
+	}
 	if gatherer != nil {
-		mux.Handle("GET /metrics", promhttp.HandlerFor(gatherer, promhttp.HandlerOpts{}))
+		routes = append(routes, struct {
+			method, path string
+			h            http.Handler
+		}{"GET", "/metrics", promhttp.HandlerFor(gatherer, promhttp.HandlerOpts{})})
+	}
+	mux, paths := http.NewServeMux(), http.NewServeMux() // paths: any method, to tell 405 from 404
+	allow := map[string][]string{}
+	for _, rt := range routes {
+		mux.Handle(rt.method+" "+rt.path, rt.h)
+		if _, seen := allow[rt.path]; !seen {
+			paths.Handle(rt.path, http.NotFoundHandler())
+		}
+		allow[rt.path] = append(allow[rt.path], rt.method)
 	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusNotFound, ErrorBody{Error: "no such endpoint: " + r.Method + " " + r.URL.Path})
+		if _, pattern := paths.Handler(r); pattern != "" {
+			w.Header().Set("Allow", strings.Join(allow[pattern], ", "))
+			writeError(w, http.StatusMethodNotAllowed, tx.CodeInvalidMessage, r.Method+" is not allowed on "+r.URL.Path+"; use "+strings.Join(allow[pattern], " or "))
+			return
+		}
+		writeError(w, http.StatusNotFound, tx.CodeNotFound, "no such endpoint: "+r.Method+" "+r.URL.Path)
 	})
 	return boundedURL(mux)
+}
+
+// Health is the answer of GET /v1/health.
+type Health struct {
+	Status     string `json:"status"`     // "ok"
+	Height     int64  `json:"height"`     // the latest block the node stores
+	AppHeight  int64  `json:"app_height"` // the latest block the application committed
+	CatchingUp bool   `json:"catching_up"`
+}
+
+// health answers 200 when the node answers, is not catching up, and its application has
+// committed a block; otherwise 503 with the reason (for load balancers and probes).
+func (s *server) health(w http.ResponseWriter, r *http.Request) {
+	st, err := s.c.Status(r.Context())
+	if err != nil {
+		writeError(w, http.StatusServiceUnavailable, tx.CodeInternal, "the node does not answer: "+err.Error())
+		return
+	}
+	app, err := s.c.AppHeight(r.Context())
+	if err != nil {
+		writeError(w, http.StatusServiceUnavailable, tx.CodeInternal, "the application does not answer: "+err.Error())
+		return
+	}
+	switch {
+	case st.CatchingUp:
+		writeError(w, http.StatusServiceUnavailable, tx.CodeInternal, "the node is catching up (at block "+strconv.FormatInt(st.Height, 10)+")")
+	case app < 1:
+		writeError(w, http.StatusServiceUnavailable, tx.CodeInternal, "the application has committed no block yet")
+	default:
+		writeJSON(w, http.StatusOK, Health{Status: "ok", Height: st.Height, AppHeight: app, CatchingUp: false})
+	}
 }
 
 // boundedURL refuses a request whose URL path or query string is over its bound with 414
@@ -87,11 +151,11 @@ func NewHandler(rpc rpcclient.Client, gatherer prometheus.Gatherer, log *slog.Lo
 func boundedURL(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if n := len(r.URL.Path); n > MaxPathBytes {
-			writeJSON(w, http.StatusRequestURITooLong, ErrorBody{Error: "request path is " + strconv.Itoa(n) + " bytes; at most " + strconv.Itoa(MaxPathBytes)})
+			writeError(w, http.StatusRequestURITooLong, tx.CodeTooLarge, "request path is "+strconv.Itoa(n)+" bytes; at most "+strconv.Itoa(MaxPathBytes))
 			return
 		}
 		if n := len(r.URL.RawQuery); n > MaxQueryBytes {
-			writeJSON(w, http.StatusRequestURITooLong, ErrorBody{Error: "query string is " + strconv.Itoa(n) + " bytes; at most " + strconv.Itoa(MaxQueryBytes)})
+			writeError(w, http.StatusRequestURITooLong, tx.CodeTooLarge, "query string is "+strconv.Itoa(n)+" bytes; at most "+strconv.Itoa(MaxQueryBytes))
 			return
 		}
 		next.ServeHTTP(w, r)
@@ -113,22 +177,22 @@ func (s *server) fail(w http.ResponseWriter, err error) {
 	var qe *client.QueryError
 	switch {
 	case errors.Is(err, client.ErrInvalidInput):
-		writeJSON(w, http.StatusBadRequest, ErrorBody{Error: err.Error()})
+		writeError(w, http.StatusBadRequest, tx.CodeInvalidMessage, err.Error())
 	case errors.Is(err, client.ErrNotFound):
-		writeJSON(w, http.StatusNotFound, ErrorBody{Error: err.Error()})
+		writeError(w, http.StatusNotFound, tx.CodeNotFound, err.Error())
 	case errors.As(err, &te):
-		writeJSON(w, http.StatusUnprocessableEntity, ErrorBody{Error: err.Error(), Code: uint32(te.Code)})
+		writeError(w, http.StatusUnprocessableEntity, te.Code, err.Error())
 	case errors.As(err, &qe):
 		status := http.StatusBadRequest
 		if qe.Code == tx.CodeNotFound {
 			status = http.StatusNotFound
 		}
-		writeJSON(w, status, ErrorBody{Error: qe.Log, Code: uint32(qe.Code)})
+		writeError(w, status, qe.Code, qe.Log)
 	case errors.Is(err, context.DeadlineExceeded):
-		writeJSON(w, http.StatusGatewayTimeout, ErrorBody{Error: err.Error()})
+		writeError(w, http.StatusGatewayTimeout, tx.CodeInternal, err.Error())
 	default:
 		s.log.Warn("API request failed", "err", err)
-		writeJSON(w, http.StatusBadGateway, ErrorBody{Error: err.Error()})
+		writeError(w, http.StatusBadGateway, tx.CodeInternal, err.Error())
 	}
 }
 
@@ -144,7 +208,7 @@ func (s *server) status(w http.ResponseWriter, r *http.Request) {
 func (s *server) pubkey(w http.ResponseWriter, r *http.Request) (keys.PublicKey, bool) {
 	pub, err := keys.ParsePublicKey(r.PathValue("address"))
 	if err != nil {
-		writeJSON(w, http.StatusBadRequest, ErrorBody{Error: err.Error()})
+		writeError(w, http.StatusBadRequest, tx.CodeInvalidMessage, err.Error())
 		return pub, false
 	}
 	return pub, true
@@ -187,7 +251,7 @@ func (s *server) block(w http.ResponseWriter, r *http.Request) {
 	if p := r.PathValue("height"); p != "latest" {
 		var err error
 		if h, err = strconv.ParseInt(p, 10, 64); err != nil || h <= 0 {
-			writeJSON(w, http.StatusBadRequest, ErrorBody{Error: "height must be a positive integer or \"latest\", not " + strconv.Quote(p)})
+			writeError(w, http.StatusBadRequest, tx.CodeInvalidMessage, "height must be a positive integer or \"latest\", not "+strconv.Quote(p))
 			return
 		}
 	}
@@ -226,23 +290,23 @@ const submitShape = "body must be {\"tx\": \"<base64>\", \"wait\": bool}: "
 func (s *server) submit(w http.ResponseWriter, r *http.Request) {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
 	if err != nil {
-		writeJSON(w, http.StatusRequestEntityTooLarge, ErrorBody{Error: "request body too large or unreadable: " + err.Error()})
+		writeError(w, http.StatusRequestEntityTooLarge, tx.CodeTooLarge, "request body too large or unreadable: "+err.Error())
 		return
 	}
 	var req SubmitRequest
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&req); err != nil {
-		writeJSON(w, http.StatusBadRequest, ErrorBody{Error: submitShape + err.Error()})
+		writeError(w, http.StatusBadRequest, tx.CodeInvalidMessage, submitShape+err.Error())
 		return
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		writeJSON(w, http.StatusBadRequest, ErrorBody{Error: submitShape + "data after the JSON object"})
+		writeError(w, http.StatusBadRequest, tx.CodeInvalidMessage, submitShape+"data after the JSON object")
 		return
 	}
 	raw, err := base64.StdEncoding.DecodeString(req.Tx)
 	if err != nil || len(raw) == 0 {
-		writeJSON(w, http.StatusBadRequest, ErrorBody{Error: "tx must be a non-empty base64 string"})
+		writeError(w, http.StatusBadRequest, tx.CodeInvalidMessage, "tx must be a non-empty base64 string")
 		return
 	}
 	hash, err := s.c.Broadcast(r.Context(), raw)
@@ -272,14 +336,14 @@ const storeQueryHelp = "the raw store query needs a key, which this API does not
 
 func (s *server) query(w http.ResponseWriter, r *http.Request) {
 	if r.PathValue("path") == "store" {
-		writeJSON(w, http.StatusBadRequest, ErrorBody{Error: storeQueryHelp})
+		writeError(w, http.StatusBadRequest, tx.CodeInvalidMessage, storeQueryHelp)
 		return
 	}
 	var h int64
 	if hs := r.URL.Query().Get("height"); hs != "" {
 		var err error
 		if h, err = strconv.ParseInt(hs, 10, 64); err != nil || h < 0 {
-			writeJSON(w, http.StatusBadRequest, ErrorBody{Error: "height must be a non-negative integer"})
+			writeError(w, http.StatusBadRequest, tx.CodeInvalidMessage, "height must be a non-negative integer")
 			return
 		}
 	}

@@ -89,7 +89,8 @@ func (s *apiServer) fails(t *testing.T, method, path, body string, wantStatus in
 	return eb
 }
 
-// decode decodes data into out strictly: an error body has only "error" and "code".
+// decode decodes data into out strictly: an error body has only "error", "code" and
+// "code_name".
 func decode(t *testing.T, data []byte, out any) {
 	t.Helper()
 	dec := json.NewDecoder(bytes.NewReader(data))
@@ -163,7 +164,7 @@ func TestAPI(t *testing.T) {
 			t.Fatalf("alice by hex: %+v", a)
 		}
 		for _, bad := range []string{"not-an-address", "5Grw", "0x1234"} {
-			if eb := s.fails(t, "GET", "/v1/accounts/"+bad, "", 400); eb.Code != 0 {
+			if eb := s.fails(t, "GET", "/v1/accounts/"+bad, "", 400); eb.Code != uint32(tx.CodeInvalidMessage) || eb.CodeName != "invalid_message" {
 				t.Fatalf("%s: %+v", bad, eb)
 			}
 		}
@@ -195,7 +196,7 @@ func TestAPI(t *testing.T) {
 				t.Fatalf("%s: %q, want %q", bad, eb.Error, want)
 			}
 		}
-		if eb := s.fails(t, "GET", "/v1/blocks/99999999", "", 404); eb.Code != 0 {
+		if eb := s.fails(t, "GET", "/v1/blocks/99999999", "", 404); eb.Code != uint32(tx.CodeNotFound) {
 			t.Fatalf("beyond the tip: %+v", eb)
 		}
 	})
@@ -243,7 +244,7 @@ func TestAPI(t *testing.T) {
 		// Bad bodies are refused before the node sees them.
 		for _, body := range []string{``, `{"tx": 5}`, `{"tx": "!!!"}`, `{"tx": ""}`, `{}`, `{"tx": "AAAA", "extra": 1}`, `[]`,
 			`{"tx": "AAAA"} {"tx": "BBBB"}`, `{"tx": "AAAA"}}`, `{"tx": "AAAA"} junk`} {
-			if eb := s.fails(t, "POST", "/v1/txs", body, 400); eb.Code != 0 {
+			if eb := s.fails(t, "POST", "/v1/txs", body, 400); eb.Code != uint32(tx.CodeInvalidMessage) {
 				t.Fatalf("%q: %+v", body, eb)
 			}
 		}
@@ -301,14 +302,34 @@ func TestAPI(t *testing.T) {
 			{"GET", "/v1/nothing"},
 			{"GET", "/"},
 			{"GET", "/v1/accounts/"},
-			{"POST", "/v1/status"}, // a wrong method is no endpoint either
-			{"GET", "/v1/txs"},
-			{"DELETE", "/v1/txs/" + strings.Repeat("ab", 32)},
+			{"GET", "/v1/txs/a/b"},
 		} {
 			eb := s.fails(t, tc.method, tc.path, "", 404)
-			if want := "no such endpoint: " + tc.method + " " + tc.path; eb.Error != want || eb.Code != 0 {
+			if want := "no such endpoint: " + tc.method + " " + tc.path; eb.Error != want || eb.Code != uint32(tx.CodeNotFound) {
 				t.Fatalf("%+v, want %q", eb, want)
 			}
+		}
+	})
+
+	t.Run("wrong method", func(t *testing.T) {
+		for _, tc := range []struct{ method, path, allow string }{
+			{"POST", "/v1/status", "GET"},
+			{"GET", "/v1/txs", "POST"},
+			{"DELETE", "/v1/txs/" + strings.Repeat("ab", 32), "GET"},
+			{"PUT", "/v1/query/accounts/params", "GET"},
+		} {
+			eb := s.fails(t, tc.method, tc.path, "", http.StatusMethodNotAllowed)
+			if eb.Code != uint32(tx.CodeInvalidMessage) || !strings.Contains(eb.Error, tc.method+" is not allowed") || !strings.HasSuffix(eb.Error, "use "+tc.allow) {
+				t.Fatalf("%s %s: %+v", tc.method, tc.path, eb)
+			}
+		}
+	})
+
+	t.Run("health", func(t *testing.T) {
+		var h api.Health
+		s.get(t, "/v1/health", http.StatusOK, &h)
+		if h.Status != "ok" || h.AppHeight < 1 || h.Height < h.AppHeight || h.CatchingUp {
+			t.Fatalf("%+v", h)
 		}
 	})
 }
@@ -334,6 +355,10 @@ func TestAPINodeUnreachable(t *testing.T) {
 		s.fails(t, "GET", path, "", 502)
 	}
 	s.fails(t, "POST", "/v1/txs", submitBody([]byte{1, 2, 3}, false), 502)
+	// A probe learns it plainly: the node is not healthy.
+	if eb := s.fails(t, "GET", "/v1/health", "", 503); eb.Code != uint32(tx.CodeInternal) || !strings.Contains(eb.Error, "does not answer") {
+		t.Fatalf("health of an unreachable node: %+v", eb)
+	}
 }
 
 // timingOut is a node whose status calls run out of time.
@@ -391,7 +416,7 @@ func TestAPIRefusesBeforeAskingTheNode(t *testing.T) {
 		{"/v1/query/store?height=3", 400, `abci_query with path "/store" and data 0x<key in hex>`},
 	} {
 		eb := s.fails(t, "GET", tc.path, "", tc.status)
-		if !strings.Contains(eb.Error, tc.want) || eb.Code != 0 {
+		if !strings.Contains(eb.Error, tc.want) || eb.Code == 0 {
 			t.Fatalf("GET %.60s…: %+v, want %q", tc.path, eb, tc.want)
 		}
 	}
