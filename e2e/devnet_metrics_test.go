@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -119,7 +118,7 @@ func scrape(t *testing.T, url string) map[string]float64 {
 		out[line[:i]] = v
 	}
 	if resp.StatusCode != 200 || sc.Err() != nil {
-		t.Fatal(fmt.Sprintf("GET %s: %s %v", url, resp.Status, sc.Err()))
+		t.Fatalf("GET %s: %s %v", url, resp.Status, sc.Err())
 	}
 	return out
 }
