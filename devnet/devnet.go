@@ -45,8 +45,8 @@ type Options struct {
 	// Home keeps the data there (and reuses them on the next run); "" uses a temporary
 	// directory removed on exit.
 	Home string
-	// Host and BasePort place the listeners: p2p BasePort, RPC +1, API +2. BasePort 0
-	// picks free ports.
+	// Host and BasePort place the listeners: p2p BasePort, RPC +1, API +2 (and the
+	// faucet's +3, see FaucetOptions.Addr). BasePort 0 picks free ports.
 	Host      string
 	BasePort  int
 	BlockTime time.Duration
@@ -55,6 +55,9 @@ type Options struct {
 	Subnet *SubnetLayout
 	// Extensions add parts of the network.
 	Extensions []Extension
+	// Faucet, when set, serves a faucet (FaucetPath) that funds any address from the
+	// FaucetAccount, within its rate limits.
+	Faucet *FaucetOptions
 }
 
 // Devnet is a running devnet.
@@ -66,7 +69,16 @@ type Devnet struct {
 	Log      *slog.Logger
 
 	tempHome bool
-	reused   bool // the home held a chain already
+	reused   bool    // the home held a chain already
+	faucet   *faucet // nil without Options.Faucet
+}
+
+// FaucetURL is the faucet's address (http://host:port/v1/faucet), "" without one.
+func (d *Devnet) FaucetURL() string {
+	if d.faucet == nil {
+		return ""
+	}
+	return d.faucet.url
 }
 
 // Start creates (or reopens) the devnet's home and starts the chain and its extensions.
@@ -124,6 +136,12 @@ func Start(ctx context.Context, o Options) (*Devnet, error) {
 			return nil, fmt.Errorf("set up subnet %d: %w", o.Subnet.Netuid, err)
 		}
 	}
+	if o.Faucet != nil {
+		if err := d.startFaucet(*o.Faucet, o); err != nil {
+			d.Stop()
+			return nil, err
+		}
+	}
 	for _, e := range o.Extensions {
 		if err := e.Start(ctx, d); err != nil {
 			d.Stop()
@@ -150,6 +168,13 @@ func (d *Devnet) initHome(o Options) error {
 	var st genesis.AppState
 	for _, a := range d.Accounts {
 		st.Fund(a.Pair.Public(), genesis.DevBalance)
+	}
+	if o.Faucet != nil {
+		p, err := faucetPair()
+		if err != nil {
+			return err
+		}
+		st.Fund(p.Public(), genesis.DevBalance)
 	}
 	for _, e := range o.Extensions {
 		if err := e.Genesis(&st); err != nil {
@@ -181,6 +206,23 @@ func (d *Devnet) addLayoutAccounts(l SubnetLayout) error {
 		d.Accounts = append(d.Accounts, genesis.DevAccount{Name: name, URI: "//" + name, Pair: p})
 		have[name] = true
 	}
+	return nil
+}
+
+func faucetPair() (*keys.Pair, error) { return keys.FromURI("//" + FaucetAccount) }
+
+// startFaucet starts the faucet on its listener.
+func (d *Devnet) startFaucet(fo FaucetOptions, o Options) error {
+	fo.defaults(o.Host, o.BasePort)
+	p, err := faucetPair()
+	if err != nil {
+		return err
+	}
+	f := newFaucet(fo, d.Client, p, d.Log.With("part", "faucet"))
+	if err := f.start(); err != nil {
+		return err
+	}
+	d.faucet = f
 	return nil
 }
 
@@ -226,6 +268,9 @@ func (d *Devnet) WaitHeight(ctx context.Context, h int64) error {
 // Stop stops the chain and removes a temporary home.
 func (d *Devnet) Stop() error {
 	var err error
+	if d.faucet != nil {
+		d.faucet.stop()
+	}
 	if d.Node != nil {
 		err = d.Node.Stop()
 	}

@@ -27,6 +27,7 @@ func newDevnetCmd(env *cliEnv) *cobra.Command {
 		chainOnly  bool
 		gatewayAt  string
 		noKeys     bool
+		noFaucet   bool
 	)
 	cmd := &cobra.Command{
 		Use:   "devnet",
@@ -49,6 +50,9 @@ that is removed on exit, unless --home is given.`,
 				home = env.home
 			}
 			opts := devnet.Options{Home: home, BasePort: basePort, BlockTime: blockTime, Logger: log}
+			if !noFaucet {
+				opts.Faucet = &devnet.FaucetOptions{}
+			}
 			if tempo == 0 {
 				return usagef("--tempo must be at least 1")
 			}
@@ -123,6 +127,8 @@ that is removed on exit, unless --home is given.`,
 	cmd.Flags().BoolVar(&chainOnly, "chain-only", false, "create subnet 1 but run no miners, validators or gateway (set weights by hand)")
 	cmd.Flags().StringVar(&gatewayAt, "gateway", "127.0.0.1:8080", "address of the OpenAI-compatible gateway")
 	cmd.Flags().BoolVar(&noKeys, "no-api-keys", false, "serve the gateway without API keys")
+	cmd.Flags().BoolVar(&noFaucet, "no-faucet", false, "serve no faucet (by default on base+3: POST /v1/faucet, or tessera devnet fund)")
+	cmd.AddCommand(newDevnetFundCmd(env))
 	return cmd
 }
 
@@ -141,6 +147,7 @@ type devnetSummary struct {
 	Accounts []devnetAccount      `json:"accounts"`
 	Subnet   *devnet.SubnetLayout `json:"subnet,omitempty"`
 	Gateway  *gatewayInfo         `json:"gateway,omitempty"`
+	Faucet   string               `json:"faucet,omitempty"` // the faucet's URL
 	// MinerBehaviour says how each miner's built-in backend behaves.
 	MinerBehaviour []string `json:"miner_behaviour,omitempty"`
 }
@@ -152,7 +159,7 @@ type gatewayInfo struct {
 }
 
 func devnetInfo(d *devnet.Devnet, subnet *devnet.SubnetLayout) devnetSummary {
-	s := devnetSummary{ChainID: devnet.ChainID, Home: d.Home, RPC: d.Node.RPCAddress(), API: d.Node.APIAddress(), Subnet: subnet}
+	s := devnetSummary{ChainID: devnet.ChainID, Home: d.Home, RPC: d.Node.RPCAddress(), API: d.Node.APIAddress(), Subnet: subnet, Faucet: d.FaucetURL()}
 	for _, a := range d.Accounts {
 		s.Accounts = append(s.Accounts, devnetAccount{Name: a.Name, URI: a.URI, Address: a.Pair.Public().String(), Balance: accounts.FormatAmount(genesis.DevBalance)})
 	}
@@ -167,6 +174,10 @@ func printDevnet(w io.Writer, s devnetSummary) error {
 		fmt.Fprintf(w, "  %-10s %-12s %s  %s\n", a.Name, a.URI, a.Address, a.Balance)
 	}
 	fmt.Fprintf(w, "\nSend tokens:  tessera tx transfer --node %s --from-uri //Alice --to %s --amount 1.5\n", s.RPC, s.Accounts[1].Address)
+	if s.Faucet != "" {
+		fmt.Fprintf(w, "Faucet:       %s   (tessera devnet fund --faucet %s ADDRESS, or\n"+
+			"              curl %s -d '{\"address\":\"ADDRESS\"}')\n", s.Faucet, s.Faucet, s.Faucet)
+	}
 	if l := s.Subnet; l != nil {
 		fmt.Fprintf(w, "\nSubnet %d (tempo %d blocks): owner %s (uid 0), validators %v (uids 1-%d, %s staked each), miners %v (uids %d-%d).\n",
 			l.Netuid, l.Tempo, l.Owner, l.Validators, len(l.Validators), accounts.FormatAmount(l.Stake), l.Miners, len(l.Validators)+1, len(l.Validators)+len(l.Miners))

@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/tessera-net/tessera/sdk/scoring"
 	"github.com/tessera-net/tessera/sdk/subnet"
 	"github.com/tessera-net/tessera/wire"
@@ -39,6 +41,9 @@ type SubnetConfig struct {
 	LatencyTarget time.Duration // see Weights
 	// Miner configures the miner's handler.
 	Miner MinerConfig
+	// Registerer receives the validator scorer's tessera_sdk_scoring_* metrics
+	// (name="textgen"); none when nil. The miner's metrics go to Miner.Registerer.
+	Registerer prometheus.Registerer
 }
 
 // VersionKey is the version validators send with their weights.
@@ -87,7 +92,7 @@ func NewSubnet(cfg SubnetConfig) (*subnet.Definition[*ChatCompletion], error) {
 	if cfg.MaxTokens <= 0 {
 		cfg.MaxTokens = 256
 	}
-	sc, err := scoring.New(scoring.Config{Weights: cfg.Weights, LatencyTarget: cfg.LatencyTarget, Name: "textgen"})
+	sc, err := scoring.New(scoring.Config{Weights: cfg.Weights, LatencyTarget: cfg.LatencyTarget, Name: "textgen", Registerer: cfg.Registerer})
 	if err != nil {
 		return nil, err
 	}

@@ -16,6 +16,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/tessera-net/tessera/devnet"
 	"github.com/tessera-net/tessera/gateway"
 	"github.com/tessera-net/tessera/genesis"
@@ -60,8 +62,16 @@ type Options struct {
 	EpochLength  int64
 	StepInterval time.Duration // see EpochLength
 	Timeout      time.Duration // see EpochLength
-	// Logger receives the parts' logs (the devnet's logger when nil).
+	// Logger receives the parts' logs (the devnet's logger when nil). The validators'
+	// info lines (a "weights set" every few seconds each) come at debug level;
+	// warnings and errors at theirs.
 	Logger *slog.Logger
+	// Registerer receives the miners', validators' and their scorers' metrics
+	// (tessera_miner_*, tessera_axon_*, tessera_textgen_miner_*, tessera_validator_*,
+	// tessera_dendrite_*, tessera_sdk_scoring_*), each part's labelled with its
+	// account (AccountLabel). Default: the devnet node's registry, which its API
+	// serves at /metrics.
+	Registerer prometheus.Registerer
 }
 
 // DefaultMiners is the default cast: one right and quick, one wrong half the time, one
@@ -194,6 +204,10 @@ func (e *Extension) Start(ctx context.Context, d *devnet.Devnet) error {
 	if log == nil {
 		log = d.Log
 	}
+	reg := e.o.Registerer
+	if reg == nil {
+		reg = d.Node.Registry()
+	}
 	cfg := subnet.DefaultConfig()
 	cfg.Node = d.Node.RPCAddress()
 	cfg.Netuid = e.o.Netuid
@@ -211,13 +225,14 @@ func (e *Extension) Start(ctx context.Context, d *devnet.Devnet) error {
 		if err != nil {
 			return fmt.Errorf("textgen devnet: miner %s: %w", ms.Account, err)
 		}
-		def, err := textgen.NewSubnet(textgen.SubnetConfig{Backend: b})
+		mreg := partRegisterer(reg, ms.Account)
+		def, err := textgen.NewSubnet(textgen.SubnetConfig{Backend: b, Miner: textgen.MinerConfig{Registerer: mreg}})
 		if err != nil {
 			return err
 		}
 		ml := log.With("part", "textgen-miner", "account", ms.Account)
 		mn, err := miner.New(def.Handler, miner.Options{Config: cfg, Hotkey: pair, Chain: subnet.ClientChain{Client: d.Client, Signer: d.Client.Signer(pair)},
-			Name: "textgen", Logger: ml, Routes: def.Routes})
+			Name: "textgen", Registerer: mreg, Logger: ml, Routes: def.Routes})
 		if err != nil {
 			return fmt.Errorf("textgen devnet: miner %s: %w", ms.Account, err)
 		}
@@ -228,14 +243,15 @@ func (e *Extension) Start(ctx context.Context, d *devnet.Devnet) error {
 		if err != nil {
 			return err
 		}
-		def, err := textgen.NewSubnet(textgen.SubnetConfig{})
+		vreg := partRegisterer(reg, name)
+		def, err := textgen.NewSubnet(textgen.SubnetConfig{Registerer: vreg})
 		if err != nil {
 			return err
 		}
 		vc := cfg
 		vc.StateDir = filepath.Join(d.Home, "textgen", "validator-"+name)
 		v, err := validator.New(def, validator.Options{Config: vc, Hotkey: pair, Chain: subnet.ClientChain{Client: d.Client, Signer: d.Client.Signer(pair)},
-			Logger: log.With("part", "textgen-validator", "account", name)})
+			Registerer: vreg, Logger: routineLogger(log).With("part", "textgen-validator", "account", name)})
 		if err != nil {
 			return fmt.Errorf("textgen devnet: validator %s: %w", name, err)
 		}
