@@ -9,6 +9,7 @@ import (
 
 	"github.com/tessera-net/tessera/devnet"
 	"github.com/tessera-net/tessera/genesis"
+	"github.com/tessera-net/tessera/keys"
 	"github.com/tessera-net/tessera/modules/accounts"
 	"github.com/tessera-net/tessera/subnets/textgen/textgendev"
 )
@@ -175,8 +176,12 @@ func printDevnet(w io.Writer, s devnetSummary) error {
 	}
 	fmt.Fprintf(w, "\nSend tokens:  tessera tx transfer --node %s --from-uri //Alice --to %s --amount 1.5\n", s.RPC, s.Accounts[1].Address)
 	if s.Faucet != "" {
-		fmt.Fprintf(w, "Faucet:       %s   (tessera devnet fund --faucet %s ADDRESS, or\n"+
-			"              curl %s -d '{\"address\":\"ADDRESS\"}')\n", s.Faucet, s.Faucet, s.Faucet)
+		// A runnable example on an address of no development account (//Newcomer's).
+		example := "ADDRESS"
+		if p, err := keys.FromURI("//Newcomer"); err == nil {
+			example = p.Public().String()
+		}
+		fmt.Fprintf(w, "Faucet:       tessera devnet fund --faucet %s %s   # any address; or POST {\"address\": ...} to %s\n", s.Faucet, example, s.Faucet)
 	}
 	if l := s.Subnet; l != nil {
 		fmt.Fprintf(w, "\nSubnet %d (tempo %d blocks): owner %s (uid 0), validators %v (uids 1-%d, %s staked each), miners %v (uids %d-%d).\n",

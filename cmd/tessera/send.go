@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"time"
@@ -17,6 +18,10 @@ import (
 type sendFlags struct {
 	keyFlags
 	timeout time.Duration
+	// nextBlockOnRateLimit sends once more, a block later, a transaction the mempool
+	// refused as rate-limited: a hotkey's weights sent while its own validator process
+	// set them in the same block (limit one block) go through then.
+	nextBlockOnRateLimit bool
 }
 
 func newSendFlags(role keyRole) *sendFlags {
@@ -58,7 +63,39 @@ func (s *sendFlags) sendTelling(cmd *cobra.Command, env *cliEnv, nf *nodeFlag, m
 func (s *sendFlags) sendWith(ctx context.Context, env *cliEnv, c *client.Client, pair *keys.Pair, msg tx.Msg) (*client.TxView, error) {
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
-	return env.signer(c, pair).Send(ctx, msg)
+	signer := env.signer(c, pair)
+	v, err := signer.Send(ctx, msg)
+	var te *client.TxError
+	if !s.nextBlockOnRateLimit || !errors.As(err, &te) || te.Code != tx.CodeRateLimited || te.Height != 0 {
+		return v, err
+	}
+	h, herr := nextBlock(ctx, c)
+	if herr != nil {
+		return v, err
+	}
+	fmt.Fprintf(env.stderr, "%s\nsending once more after block %d\n", te.Log, h)
+	return signer.Send(ctx, msg)
+}
+
+// nextBlock waits until the node's application commits a block after the current one
+// and returns its height.
+func nextBlock(ctx context.Context, c *client.Client) (int64, error) {
+	now, err := c.AppHeight(ctx)
+	if err != nil {
+		return 0, err
+	}
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		case <-tick.C:
+		}
+		if h, err := c.AppHeight(ctx); err != nil || h > now {
+			return h, err
+		}
+	}
 }
 
 // eventAttr returns attribute key of the transaction's first event of type typ.

@@ -440,6 +440,7 @@ func newWeightsCmd(env *cliEnv) *cobra.Command {
 		if err != nil {
 			return err
 		}
+		f.sf.nextBlockOnRateLimit = true
 		return f.sf.send(cmd, env, &nf, m, fmt.Sprintf("weights set on subnet %d", f.netuid))
 	})
 	commit := mk("commit", "Commit to weights by their hash (reveal them in the reveal epoch)", func(cmd *cobra.Command, f *wflags, uids, vals []uint16) error {
