@@ -52,6 +52,20 @@ func subnetArg(q module.QueryRequest) (*subnets.Subnet, error) {
 	return GetSubnet(q.State, netuid)
 }
 
+// subnetNeurons reads the subnet a query names, its neurons and their stakes.
+func (k *Keeper) subnetNeurons(q module.QueryRequest) (*subnets.Subnet, []*subnets.Neuron, []uint64, error) {
+	s, err := subnetArg(q)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	neurons, err := Neurons(q.State, s)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	stakes, err := k.stakes(q.State, neurons)
+	return s, neurons, stakes, err
+}
+
 func (k *Keeper) queryList(q module.QueryRequest) (any, error) {
 	_, ids, shares, err := k.emissionState(q.State)
 	if err != nil {
@@ -101,15 +115,7 @@ func (k *Keeper) queryHyperparams(q module.QueryRequest) (any, error) {
 }
 
 func (k *Keeper) queryMetagraph(q module.QueryRequest, lite bool) (any, error) {
-	s, err := subnetArg(q)
-	if err != nil {
-		return nil, err
-	}
-	neurons, err := Neurons(q.State, s)
-	if err != nil {
-		return nil, err
-	}
-	stakes, err := k.stakes(q.State, neurons)
+	s, neurons, stakes, err := k.subnetNeurons(q)
 	if err != nil {
 		return nil, err
 	}
@@ -117,15 +123,7 @@ func (k *Keeper) queryMetagraph(q module.QueryRequest, lite bool) (any, error) {
 }
 
 func (k *Keeper) queryValidatorScores(q module.QueryRequest) (any, error) {
-	s, err := subnetArg(q)
-	if err != nil {
-		return nil, err
-	}
-	neurons, err := Neurons(q.State, s)
-	if err != nil {
-		return nil, err
-	}
-	stakes, err := k.stakes(q.State, neurons)
+	s, neurons, stakes, err := k.subnetNeurons(q)
 	if err != nil {
 		return nil, err
 	}
