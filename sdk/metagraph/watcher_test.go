@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/tessera-net/tessera/client"
+	"github.com/tessera-net/tessera/internal/testutil"
 	"github.com/tessera-net/tessera/modules/subnets"
 )
 
@@ -54,13 +55,7 @@ func TestWatcher(t *testing.T) {
 	go func() { done <- w.Run(ctx) }()
 	wait := func(what string, cond func() bool) {
 		t.Helper()
-		deadline := time.Now().Add(5 * time.Second)
-		for !cond() {
-			if time.Now().After(deadline) {
-				t.Fatalf("timed out waiting for %s", what)
-			}
-			time.Sleep(2 * time.Millisecond)
-		}
+		testutil.WaitFor(t, 5*time.Second, what, cond)
 	}
 	wait("the first sync", func() bool { return w.Current() != nil })
 

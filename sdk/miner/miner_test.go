@@ -178,14 +178,8 @@ func TestMinerServes(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- m.Run(ctx) }()
-	deadline := time.Now().Add(10 * time.Second)
-	for m.Addr() == nil && time.Now().Before(deadline) {
-		time.Sleep(5 * time.Millisecond)
-	}
+	testutil.WaitFor(t, 10*time.Second, "the miner to listen", func() bool { return m.Addr() != nil })
 	addr := m.Addr()
-	if addr == nil {
-		t.Fatal("the miner did not listen")
-	}
 	fc.mu.Lock()
 	served := append([]subnets.ServeAxon(nil), fc.served...)
 	fc.mu.Unlock()
@@ -256,7 +250,7 @@ func TestMinerServes(t *testing.T) {
 	if r := call(charlie); r.StatusCode != 403 {
 		t.Fatalf("a caller unknown to the miner's metagraph: %d %s", r.StatusCode, r.StatusMessage)
 	}
-	deadline = time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(10 * time.Second)
 	for r := call(charlie); r.Err != nil; r = call(charlie) {
 		if time.Now().After(deadline) {
 			t.Fatalf("the newly registered caller is still refused: %d %s", r.StatusCode, r.StatusMessage)
@@ -328,11 +322,7 @@ func TestMinerServesHigherStakeFirst(t *testing.T) {
 	defer cancel()
 	done := make(chan error, 1)
 	go func() { done <- m.Run(ctx) }()
-	for deadline := time.Now().Add(10 * time.Second); m.Addr() == nil; time.Sleep(5 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("the miner did not listen")
-		}
-	}
+	testutil.WaitFor(t, 10*time.Second, "the miner to listen", func() bool { return m.Addr() != nil })
 	axon := wire.AxonInfo{IP: "127.0.0.1", Port: m.Addr().Port, Hotkey: dave.Public().String()}
 	var wg sync.WaitGroup
 	send := func(p *keys.Pair) {
