@@ -3,6 +3,8 @@ package metagraph
 import (
 	"strconv"
 	"testing"
+
+	"github.com/tessera-net/tessera/internal/testutil/fixture"
 )
 
 // BenchmarkResize4096 carries 4096 scores over a resync in which one hotkey changed.
@@ -27,7 +29,7 @@ func BenchmarkNew4096(b *testing.B) {
 	for i := range hot {
 		hot[i] = "5Hotkey" + strconv.Itoa(i)
 	}
-	mg := graph(hot...)
+	mg := fixture.Metagraph(hot...)
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, err := New(mg); err != nil {

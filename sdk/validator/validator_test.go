@@ -13,6 +13,7 @@ import (
 	"github.com/tessera-net/tessera/internal/testutil"
 
 	"github.com/tessera-net/tessera/client"
+	"github.com/tessera-net/tessera/internal/testutil/fixture"
 	"github.com/tessera-net/tessera/keys"
 	"github.com/tessera-net/tessera/modules/subnets"
 	"github.com/tessera-net/tessera/sdk/subnet"
@@ -179,16 +180,7 @@ func (f *fakeChain) sentWeights() []subnets.SetWeights {
 // setUID makes uid hold hotkey, serving on port (0: no axon), growing the metagraph.
 func setUID(mg *subnets.Metagraph, uid int, hotkey string, port int) {
 	for int(mg.N) <= uid {
-		mg.N++
-		mg.UIDs = append(mg.UIDs, uint16(len(mg.UIDs)))
-		mg.Hotkeys = append(mg.Hotkeys, "")
-		mg.Coldkeys = append(mg.Coldkeys, "")
-		mg.Stake = append(mg.Stake, 0)
-		mg.ValidatorPermit = append(mg.ValidatorPermit, false)
-		mg.Axons = append(mg.Axons, subnets.AxonView{})
-		mg.LastUpdate = append(mg.LastUpdate, 0)
-		mg.BlockAtRegistration = append(mg.BlockAtRegistration, 0)
-		mg.Incentive = append(mg.Incentive, 0)
+		fixture.AddUID(mg, "")
 	}
 	mg.Hotkeys[uid] = hotkey
 	mg.Axons[uid] = subnets.AxonView{Hotkey: hotkey}
