@@ -1,6 +1,6 @@
 // Package testutil holds helpers shared by tests: key pairs from secret URIs, reading a
-// Prometheus registry into plain numbers, and waiting for goroutines to wind down (a
-// leak check).
+// Prometheus registry into plain numbers and checking them, waiting for a condition,
+// and waiting for goroutines to wind down (a leak check).
 package testutil
 
 import (

@@ -245,7 +245,7 @@ func TestCancelledItemDroppedBeforeDispatch(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancelledDone := make(chan error, 1)
 	go func() { _, err := b.Submit(ctx, 666); cancelledDone <- err }()
-	waitFor(t, func() bool { return b.Pending() == 1 })
+	testutil.WaitFor(t, 10*time.Second, "one pending item", func() bool { return b.Pending() == 1 })
 	cancel()
 	if err := <-cancelledDone; !errors.Is(err, context.Canceled) {
 		t.Fatalf("cancelled Submit err = %v, want Canceled", err)
@@ -328,7 +328,7 @@ func TestCloseFlushesAndRejects(t *testing.T) {
 			results <- err
 		}()
 	}
-	waitFor(t, func() bool { return b.Pending() == 5 })
+	testutil.WaitFor(t, 10*time.Second, "five pending items", func() bool { return b.Pending() == 5 })
 	closeBatcher(t, b)
 	for range 5 {
 		if err := <-results; err != nil {
@@ -353,7 +353,7 @@ func TestCloseTimeoutCancelsBatch(t *testing.T) {
 	}
 	res := make(chan error, 1)
 	go func() { _, err := b.Submit(context.Background(), 1); res <- err }()
-	waitFor(t, func() bool { return b.Pending() == 0 && len(b.sem) == 1 })
+	testutil.WaitFor(t, 10*time.Second, "no pending item and one running batch", func() bool { return b.Pending() == 0 && len(b.sem) == 1 })
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
 	if err := b.Close(ctx); !errors.Is(err, context.DeadlineExceeded) {
@@ -378,8 +378,7 @@ func TestMetrics(t *testing.T) {
 		}
 	}
 	closeBatcher(t, b)
-	got := testutil.Gather(t, reg)
-	for name, want := range map[string]float64{
+	testutil.CheckMetrics(t, reg, map[string]float64{
 		"tessera_sdk_batcher_batches_total":          3,
 		"tessera_sdk_batcher_items_total":            3,
 		"tessera_sdk_batcher_batch_size":             3,
@@ -387,23 +386,8 @@ func TestMetrics(t *testing.T) {
 		"tessera_sdk_batcher_queue_wait_seconds":     3,
 		"tessera_sdk_batcher_target_batch_size":      4,
 		"tessera_sdk_batcher_inflight_batches":       0,
-	} {
-		if got[name] != want {
-			t.Errorf("%s = %v, want %v", name, got[name], want)
-		}
-	}
+	})
 	if _, err := New(Config{MaxBatchSize: 4, Name: "llm", Registerer: reg}, rec.fn); err == nil {
 		t.Error("duplicate metrics registration succeeded")
-	}
-}
-
-func waitFor(t *testing.T, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("condition not met within 10s")
-		}
-		time.Sleep(time.Millisecond)
 	}
 }

@@ -1,16 +1,16 @@
 package metagraph
 
 import (
-	"strconv"
 	"testing"
+
+	"github.com/tessera-net/tessera/internal/testutil/fixture"
 )
 
 // BenchmarkResize4096 carries 4096 scores over a resync in which one hotkey changed.
 func BenchmarkResize4096(b *testing.B) {
-	old := make([]string, 4096)
+	old := fixture.Hotkeys(4096)
 	scores := make([]float64, 4096)
-	for i := range old {
-		old[i] = "5Hotkey" + strconv.Itoa(i)
+	for i := range scores {
 		scores[i] = float64(i) / 4096
 	}
 	now := append([]string(nil), old...)
@@ -23,11 +23,7 @@ func BenchmarkResize4096(b *testing.B) {
 
 // BenchmarkNew4096 checks and indexes a metagraph of 4096 uids.
 func BenchmarkNew4096(b *testing.B) {
-	hot := make([]string, 4096)
-	for i := range hot {
-		hot[i] = "5Hotkey" + strconv.Itoa(i)
-	}
-	mg := graph(hot...)
+	mg := fixture.Metagraph(fixture.Hotkeys(4096)...)
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, err := New(mg); err != nil {

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/tessera-net/tessera/client"
+	"github.com/tessera-net/tessera/internal/testutil/fixture"
 	"github.com/tessera-net/tessera/modules/subnets"
 	"github.com/tessera-net/tessera/wire"
 )
@@ -40,19 +41,8 @@ func TestResize(t *testing.T) {
 	}
 }
 
-func graph(hotkeys ...string) *subnets.Metagraph {
-	n := len(hotkeys)
-	mg := &subnets.Metagraph{Netuid: 1, N: uint16(n), Hotkeys: hotkeys, Coldkeys: make([]string, n), Stake: make([]uint64, n),
-		ValidatorPermit: make([]bool, n), Axons: make([]subnets.AxonView, n), LastUpdate: make([]uint64, n),
-		BlockAtRegistration: make([]uint64, n), Incentive: make([]uint16, n)}
-	for i := range n {
-		mg.UIDs = append(mg.UIDs, uint16(i))
-	}
-	return mg
-}
-
 func TestNew(t *testing.T) {
-	g, err := New(graph("a", "b"))
+	g, err := New(fixture.Metagraph("a", "b"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,12 +63,12 @@ func TestNew(t *testing.T) {
 		t.Fatal("uid 7 does not exist")
 	}
 
-	bad := graph("a", "b")
+	bad := fixture.Metagraph("a", "b")
 	bad.Stake = bad.Stake[:1]
 	if _, err := New(bad); err == nil || err.Error() != "metagraph of subnet 1 is inconsistent: n = 2 but 1 stake" {
 		t.Fatalf("err = %v", err)
 	}
-	dup := graph("a", "a")
+	dup := fixture.Metagraph("a", "a")
 	if _, err := New(dup); err == nil || err.Error() != "metagraph of subnet 1 is inconsistent: hotkey a holds uids 0 and 1" {
 		t.Fatalf("err = %v", err)
 	}
@@ -105,7 +95,7 @@ func (f *fakeChain) Status(context.Context) (*client.Status, error) {
 }
 
 func TestFetch(t *testing.T) {
-	g, err := Fetch(context.Background(), &fakeChain{mg: graph("a")}, 1)
+	g, err := Fetch(context.Background(), &fakeChain{mg: fixture.Metagraph("a")}, 1)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/tessera-net/tessera/client"
+	"github.com/tessera-net/tessera/internal/testutil"
+	"github.com/tessera-net/tessera/internal/testutil/fixture"
 	"github.com/tessera-net/tessera/modules/subnets"
 )
 
@@ -44,7 +46,7 @@ func (c *movingChain) set(fn func(c *movingChain)) {
 }
 
 func TestWatcher(t *testing.T) {
-	c := &movingChain{height: 1, mg: graph("a")}
+	c := &movingChain{height: 1, mg: fixture.Metagraph("a")}
 	w := &Watcher{Chain: c, Netuid: 1, Every: 5, Poll: 5 * time.Millisecond}
 	if w.Current() != nil {
 		t.Fatal("a metagraph before the first sync")
@@ -54,18 +56,12 @@ func TestWatcher(t *testing.T) {
 	go func() { done <- w.Run(ctx) }()
 	wait := func(what string, cond func() bool) {
 		t.Helper()
-		deadline := time.Now().Add(5 * time.Second)
-		for !cond() {
-			if time.Now().After(deadline) {
-				t.Fatalf("timed out waiting for %s", what)
-			}
-			time.Sleep(2 * time.Millisecond)
-		}
+		testutil.WaitFor(t, 5*time.Second, what, cond)
 	}
 	wait("the first sync", func() bool { return w.Current() != nil })
 
 	// A new metagraph is not read before Every blocks have passed…
-	c.set(func(c *movingChain) { c.mg = graph("a", "b"); c.height = 3 })
+	c.set(func(c *movingChain) { c.mg = fixture.Metagraph("a", "b"); c.height = 3 })
 	time.Sleep(30 * time.Millisecond)
 	if w.Current().Size() != 1 {
 		t.Fatal("resynced before epoch_length blocks")
@@ -82,9 +78,9 @@ func TestWatcher(t *testing.T) {
 	}
 
 	// A poke resyncs before the schedule.
-	c.set(func(c *movingChain) { c.fail = false; c.mg = graph("a", "b", "c") })
+	c.set(func(c *movingChain) { c.fail = false; c.mg = fixture.Metagraph("a", "b", "c") })
 	wait("the catch-up", func() bool { return w.Current().Size() == 3 })
-	c.set(func(c *movingChain) { c.mg = graph("a", "b", "c", "d") })
+	c.set(func(c *movingChain) { c.mg = fixture.Metagraph("a", "b", "c", "d") })
 	time.Sleep(20 * time.Millisecond)
 	w.Poke()
 	wait("the poked sync", func() bool { return w.Current().Size() == 4 })

@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/tessera-net/tessera/client"
+	"github.com/tessera-net/tessera/internal/testutil/fixture"
 	"github.com/tessera-net/tessera/keys"
 	"github.com/tessera-net/tessera/modules/subnets"
 	"github.com/tessera-net/tessera/sdk/metagraph"
@@ -28,13 +29,8 @@ import (
 
 func graph(t *testing.T, hotkeys []string, permit []bool, stake []uint64) *metagraph.Graph {
 	t.Helper()
-	n := len(hotkeys)
-	mg := &subnets.Metagraph{Netuid: 1, N: uint16(n), Hotkeys: hotkeys, Coldkeys: make([]string, n), Stake: stake,
-		ValidatorPermit: permit, Axons: make([]subnets.AxonView, n), LastUpdate: make([]uint64, n),
-		BlockAtRegistration: make([]uint64, n), Incentive: make([]uint16, n)}
-	for i := range n {
-		mg.UIDs = append(mg.UIDs, uint16(i))
-	}
+	mg := fixture.Metagraph(hotkeys...)
+	mg.ValidatorPermit, mg.Stake = permit, stake
 	g, err := metagraph.New(mg)
 	if err != nil {
 		t.Fatal(err)
@@ -156,9 +152,8 @@ func TestMinerServes(t *testing.T) {
 	dave, bob, eve := testutil.Pair(t, "//Dave"), testutil.Pair(t, "//Bob"), testutil.Pair(t, "//Eve")
 	fc := &fakeChain{}
 	hot := []string{bob.Public().String(), dave.Public().String(), eve.Public().String()}
-	fc.mg = subnets.Metagraph{Netuid: 1, N: 3, UIDs: []uint16{0, 1, 2}, Hotkeys: hot, Coldkeys: hot, Stake: []uint64{100, 0, 0},
-		ValidatorPermit: []bool{true, false, false}, Axons: make([]subnets.AxonView, 3), LastUpdate: make([]uint64, 3),
-		BlockAtRegistration: make([]uint64, 3), Incentive: make([]uint16, 3)}
+	fc.mg = *fixture.Metagraph(hot...)
+	fc.mg.Coldkeys, fc.mg.Stake, fc.mg.ValidatorPermit = hot, []uint64{100, 0, 0}, []bool{true, false, false}
 	cfg := subnet.DefaultConfig()
 	cfg.AxonIP, cfg.AxonPort, cfg.ForceValidatorPermit = "127.0.0.1", 0, true
 	h := wire.Handle(func(_ context.Context, _ *wire.Call, p *Ping) error { p.N++; return nil })
@@ -178,14 +173,8 @@ func TestMinerServes(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- m.Run(ctx) }()
-	deadline := time.Now().Add(10 * time.Second)
-	for m.Addr() == nil && time.Now().Before(deadline) {
-		time.Sleep(5 * time.Millisecond)
-	}
+	testutil.WaitFor(t, 10*time.Second, "the miner to listen", func() bool { return m.Addr() != nil })
 	addr := m.Addr()
-	if addr == nil {
-		t.Fatal("the miner did not listen")
-	}
 	fc.mu.Lock()
 	served := append([]subnets.ServeAxon(nil), fc.served...)
 	fc.mu.Unlock()
@@ -242,21 +231,13 @@ func TestMinerServes(t *testing.T) {
 	// made the miner resync.
 	charlie := testutil.Pair(t, "//Charlie")
 	fc.mu.Lock()
-	fc.mg.N++
-	fc.mg.UIDs = append(fc.mg.UIDs, 3)
-	fc.mg.Hotkeys = append(fc.mg.Hotkeys, charlie.Public().String())
-	fc.mg.Coldkeys = append(fc.mg.Coldkeys, "")
-	fc.mg.Stake = append(fc.mg.Stake, 1)
-	fc.mg.ValidatorPermit = append(fc.mg.ValidatorPermit, true)
-	fc.mg.Axons = append(fc.mg.Axons, subnets.AxonView{})
-	fc.mg.LastUpdate = append(fc.mg.LastUpdate, 0)
-	fc.mg.BlockAtRegistration = append(fc.mg.BlockAtRegistration, 0)
-	fc.mg.Incentive = append(fc.mg.Incentive, 0)
+	uid := fixture.AddUID(&fc.mg, charlie.Public().String())
+	fc.mg.Stake[uid], fc.mg.ValidatorPermit[uid] = 1, true
 	fc.mu.Unlock()
 	if r := call(charlie); r.StatusCode != 403 {
 		t.Fatalf("a caller unknown to the miner's metagraph: %d %s", r.StatusCode, r.StatusMessage)
 	}
-	deadline = time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(10 * time.Second)
 	for r := call(charlie); r.Err != nil; r = call(charlie) {
 		if time.Now().After(deadline) {
 			t.Fatalf("the newly registered caller is still refused: %d %s", r.StatusCode, r.StatusMessage)
@@ -285,9 +266,8 @@ func TestMinerServesHigherStakeFirst(t *testing.T) {
 	dave, rich, poor, first := testutil.Pair(t, "//Dave"), testutil.Pair(t, "//Rich"), testutil.Pair(t, "//Poor"), testutil.Pair(t, "//First")
 	hot := []string{dave.Public().String(), rich.Public().String(), poor.Public().String(), first.Public().String()}
 	fc := &fakeChain{}
-	fc.mg = subnets.Metagraph{Netuid: 1, N: 4, UIDs: []uint16{0, 1, 2, 3}, Hotkeys: hot, Coldkeys: hot, Stake: []uint64{0, 9_000_000_000_000, 1_000_000_000, 5},
-		ValidatorPermit: make([]bool, 4), Axons: make([]subnets.AxonView, 4), LastUpdate: make([]uint64, 4),
-		BlockAtRegistration: make([]uint64, 4), Incentive: make([]uint16, 4)}
+	fc.mg = *fixture.Metagraph(hot...)
+	fc.mg.Coldkeys, fc.mg.Stake = hot, []uint64{0, 9_000_000_000_000, 1_000_000_000, 5}
 	cfg := subnet.DefaultConfig()
 	cfg.AxonIP, cfg.AxonPort, cfg.AxonConcurrency = "127.0.0.1", 0, 1
 	release := make(chan struct{})
@@ -328,11 +308,7 @@ func TestMinerServesHigherStakeFirst(t *testing.T) {
 	defer cancel()
 	done := make(chan error, 1)
 	go func() { done <- m.Run(ctx) }()
-	for deadline := time.Now().Add(10 * time.Second); m.Addr() == nil; time.Sleep(5 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("the miner did not listen")
-		}
-	}
+	testutil.WaitFor(t, 10*time.Second, "the miner to listen", func() bool { return m.Addr() != nil })
 	axon := wire.AxonInfo{IP: "127.0.0.1", Port: m.Addr().Port, Hotkey: dave.Public().String()}
 	var wg sync.WaitGroup
 	send := func(p *keys.Pair) {

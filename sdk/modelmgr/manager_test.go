@@ -513,8 +513,7 @@ func TestRunAndMetrics(t *testing.T) {
 	if h.Successes != 2 || h.Failures != 1 {
 		t.Fatalf("Health = %+v", h)
 	}
-	got := testutil.Gather(t, reg)
-	for name, want := range map[string]float64{
+	testutil.CheckMetrics(t, reg, map[string]float64{
 		"tessera_sdk_modelmgr_loads_total":               1,
 		"tessera_sdk_modelmgr_cache_misses_total":        1,
 		"tessera_sdk_modelmgr_cache_hits_total":          2,
@@ -523,11 +522,7 @@ func TestRunAndMetrics(t *testing.T) {
 		"tessera_sdk_modelmgr_inference_latency_seconds": 2,
 		"tessera_sdk_modelmgr_failures_total":            1,
 		"tessera_sdk_modelmgr_healthy":                   1,
-	} {
-		if got[name] != want {
-			t.Errorf("%s = %v, want %v", name, got[name], want)
-		}
-	}
+	})
 	if err := mg.Unregister("m", "1"); err != nil {
 		t.Fatal(err)
 	}

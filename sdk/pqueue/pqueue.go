@@ -62,82 +62,15 @@ type Config[T any] struct {
 	Now func() time.Time
 }
 
-type node[T any] struct {
-	item     T
-	priority int
-	seq      uint64
-	enqueued time.Time
-	maxIdx   int
-	minIdx   int
-}
-
-// maxHeap orders by priority descending, then seq ascending (FIFO).
-type maxHeap[T any] []*node[T]
-
-func (h maxHeap[T]) Len() int { return len(h) }
-func (h maxHeap[T]) Less(i, j int) bool {
-	if h[i].priority != h[j].priority {
-		return h[i].priority > h[j].priority
-	}
-	return h[i].seq < h[j].seq
-}
-func (h maxHeap[T]) Swap(i, j int) {
-	h[i], h[j] = h[j], h[i]
-	h[i].maxIdx = i
-	h[j].maxIdx = j
-}
-func (h *maxHeap[T]) Push(x any) {
-	n := x.(*node[T])
-	n.maxIdx = len(*h)
-	*h = append(*h, n)
-}
-func (h *maxHeap[T]) Pop() any {
-	old := *h
-	n := old[len(old)-1]
-	old[len(old)-1] = nil
-	*h = old[:len(old)-1]
-	n.maxIdx = -1
-	return n
-}
-
-// minHeap orders by priority ascending, then seq descending: its root is the
-// item Pop would return last, which is the one eviction removes.
-type minHeap[T any] []*node[T]
-
-func (h minHeap[T]) Len() int { return len(h) }
-func (h minHeap[T]) Less(i, j int) bool {
-	if h[i].priority != h[j].priority {
-		return h[i].priority < h[j].priority
-	}
-	return h[i].seq > h[j].seq
-}
-func (h minHeap[T]) Swap(i, j int) {
-	h[i], h[j] = h[j], h[i]
-	h[i].minIdx = i
-	h[j].minIdx = j
-}
-func (h *minHeap[T]) Push(x any) {
-	n := x.(*node[T])
-	n.minIdx = len(*h)
-	*h = append(*h, n)
-}
-func (h *minHeap[T]) Pop() any {
-	old := *h
-	n := old[len(old)-1]
-	old[len(old)-1] = nil
-	*h = old[:len(old)-1]
-	n.minIdx = -1
-	return n
-}
-
 // Queue is a bounded priority queue, safe for concurrent use. Create it with New.
 type Queue[T any] struct {
 	cfg Config[T]
 	m   *metrics
 
-	mu     sync.Mutex
-	max    maxHeap[T]
-	min    minHeap[T]
+	mu sync.Mutex
+	// max has the next item to pop at its root, min the item eviction removes.
+	max    nodeHeap[T]
+	min    nodeHeap[T]
 	seq    uint64
 	closed bool
 	// ready is closed and replaced when an item is pushed while Pops are
@@ -167,7 +100,13 @@ func New[T any](cfg Config[T]) (*Queue[T], error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Queue[T]{cfg: cfg, m: m, ready: make(chan struct{})}, nil
+	return &Queue[T]{
+		cfg:   cfg,
+		m:     m,
+		max:   nodeHeap[T]{side: popSide},
+		min:   nodeHeap[T]{side: evictSide},
+		ready: make(chan struct{}),
+	}, nil
 }
 
 // Push adds item with the given priority (higher pops first). It never
@@ -180,21 +119,21 @@ func (q *Queue[T]) Push(item T, priority int) error {
 		return ErrClosed
 	}
 	var evicted *node[T]
-	if len(q.max) >= q.cfg.MaxSize {
-		if q.cfg.Policy != EvictLowest || q.min[0].priority >= priority {
+	if q.max.Len() >= q.cfg.MaxSize {
+		if q.cfg.Policy != EvictLowest || q.min.root().priority >= priority {
 			q.mu.Unlock()
 			q.m.rejected.Inc()
 			return ErrFull
 		}
-		evicted = q.min[0]
+		evicted = q.min.root()
 		heap.Pop(&q.min)
-		heap.Remove(&q.max, evicted.maxIdx)
+		q.max.remove(evicted)
 	}
 	q.seq++
 	n := &node[T]{item: item, priority: priority, seq: q.seq, enqueued: q.cfg.Now()}
 	heap.Push(&q.max, n)
 	heap.Push(&q.min, n)
-	depth := len(q.max)
+	depth := q.max.Len()
 	if q.waiters > 0 {
 		q.wake()
 	}
@@ -222,7 +161,7 @@ func (q *Queue[T]) wake() {
 func (q *Queue[T]) TryPop() (item T, priority int, ok bool) {
 	q.mu.Lock()
 	n := q.popLocked()
-	depth := len(q.max)
+	depth := q.max.Len()
 	q.mu.Unlock()
 	if n == nil {
 		return item, 0, false
@@ -238,7 +177,7 @@ func (q *Queue[T]) Pop(ctx context.Context) (item T, priority int, err error) {
 	for {
 		q.mu.Lock()
 		if n := q.popLocked(); n != nil {
-			depth := len(q.max)
+			depth := q.max.Len()
 			q.mu.Unlock()
 			q.popped(n, depth)
 			return n.item, n.priority, nil
@@ -267,11 +206,11 @@ func (q *Queue[T]) Pop(ctx context.Context) (item T, priority int, err error) {
 }
 
 func (q *Queue[T]) popLocked() *node[T] {
-	if len(q.max) == 0 {
+	if q.max.Len() == 0 {
 		return nil
 	}
 	n := heap.Pop(&q.max).(*node[T])
-	heap.Remove(&q.min, n.minIdx)
+	q.min.remove(n)
 	return n
 }
 
@@ -286,17 +225,17 @@ func (q *Queue[T]) popped(n *node[T], depth int) {
 func (q *Queue[T]) Peek() (item T, priority int, ok bool) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	if len(q.max) == 0 {
+	if q.max.Len() == 0 {
 		return item, 0, false
 	}
-	return q.max[0].item, q.max[0].priority, true
+	return q.max.root().item, q.max.root().priority, true
 }
 
 // Len returns the number of queued items.
 func (q *Queue[T]) Len() int {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	return len(q.max)
+	return q.max.Len()
 }
 
 // Cap returns MaxSize.

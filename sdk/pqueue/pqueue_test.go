@@ -291,20 +291,14 @@ func TestMetrics(t *testing.T) {
 	_ = q.Push(3, 3) // evicts 1
 	_ = q.Push(4, 0) // rejected
 	q.TryPop()
-	want := map[string]float64{
+	testutil.CheckMetrics(t, reg, map[string]float64{
 		"tessera_sdk_pqueue_pushed_total":   3,
 		"tessera_sdk_pqueue_popped_total":   1,
 		"tessera_sdk_pqueue_evicted_total":  1,
 		"tessera_sdk_pqueue_rejected_total": 1,
 		"tessera_sdk_pqueue_depth":          1,
 		"tessera_sdk_pqueue_wait_seconds":   1, // sample count
-	}
-	got := testutil.Gather(t, reg)
-	for name, v := range want {
-		if got[name] != v {
-			t.Errorf("%s = %v, want %v", name, got[name], v)
-		}
-	}
+	})
 	// A second queue with the same name cannot register; a different name can.
 	if _, err := New(Config[int]{MaxSize: 1, Name: "jobs", Registerer: reg}); err == nil {
 		t.Error("duplicate registration succeeded")

@@ -146,17 +146,6 @@ func waiters(c *Cache[request, string], r request) int {
 	return 0
 }
 
-func waitFor(t *testing.T, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("condition not met within 10s")
-		}
-		time.Sleep(time.Millisecond)
-	}
-}
-
 func TestSingleflight(t *testing.T) {
 	before := runtime.NumGoroutine()
 	reg := prometheus.NewRegistry()
@@ -180,7 +169,7 @@ func TestSingleflight(t *testing.T) {
 			results <- v
 		}()
 	}
-	waitFor(t, func() bool { return waiters(c, req) == n })
+	testutil.WaitFor(t, 10*time.Second, "every Get to join the fetch", func() bool { return waiters(c, req) == n })
 	close(gate)
 	for range n {
 		if v := <-results; v != "shared" {
@@ -213,10 +202,10 @@ func TestImpatientCallerDoesNotFailOthers(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	first := make(chan error, 1)
 	go func() { _, err := c.Get(ctx, req, fetch); first <- err }() // leader
-	waitFor(t, func() bool { return waiters(c, req) == 1 })
+	testutil.WaitFor(t, 10*time.Second, "one waiter", func() bool { return waiters(c, req) == 1 })
 	second := make(chan string, 1)
 	go func() { v, _ := c.Get(context.Background(), req, fetch); second <- v }()
-	waitFor(t, func() bool { return waiters(c, req) == 2 })
+	testutil.WaitFor(t, 10*time.Second, "two waiters", func() bool { return waiters(c, req) == 2 })
 	cancel()
 	if err := <-first; !errors.Is(err, context.Canceled) {
 		t.Fatalf("leader err = %v, want Canceled", err)

@@ -200,15 +200,10 @@ func TestMetrics(t *testing.T) {
 	r := mustNew(t, Config{MaxAttempts: 3, InitialBackoff: time.Millisecond, Name: "dendrite", Registerer: reg})
 	_ = r.Do(context.Background(), func(context.Context) error { return nil })
 	_ = r.Do(context.Background(), func(context.Context) error { return errFlaky })
-	got := testutil.Gather(t, reg)
-	for name, want := range map[string]float64{
+	testutil.CheckMetrics(t, reg, map[string]float64{
 		"tessera_sdk_retry_attempts_total":    4,
 		"tessera_sdk_retry_calls_total":       2,
 		"tessera_sdk_retry_attempts_per_call": 2,
 		"tessera_sdk_retry_backoff_seconds":   2,
-	} {
-		if got[name] != want {
-			t.Errorf("%s = %v, want %v", name, got[name], want)
-		}
-	}
+	})
 }

@@ -2,18 +2,18 @@ package validator
 
 import (
 	"math/rand/v2"
-	"strconv"
 	"testing"
+
+	"github.com/tessera-net/tessera/internal/testutil/fixture"
 )
 
 // BenchmarkSelectMiners4096 samples 50 of 4096 serving uids.
 func BenchmarkSelectMiners4096(b *testing.B) {
-	hot := make([]string, 4096)
 	axon := make([]bool, 4096)
-	for i := range hot {
-		hot[i], axon[i] = "5Hotkey"+strconv.Itoa(i), true
+	for i := range axon {
+		axon[i] = true
 	}
-	g := graph(b, hot, axon, nil, nil)
+	g := graph(b, fixture.Hotkeys(4096), axon, nil, nil)
 	rng := rand.New(rand.NewPCG(1, 2))
 	b.ReportAllocs()
 	for b.Loop() {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tessera-net/tessera/internal/testutil/fixture"
 	"github.com/tessera-net/tessera/modules/subnets"
 	"github.com/tessera-net/tessera/sdk/metagraph"
 )
@@ -43,12 +44,8 @@ func TestUpdateScores(t *testing.T) {
 // graph builds a metagraph; axon[uid] says whether uid serves.
 func graph(t testing.TB, hotkeys []string, axon []bool, permit []bool, stake []uint64) *metagraph.Graph {
 	t.Helper()
-	n := len(hotkeys)
-	mg := &subnets.Metagraph{Netuid: 1, N: uint16(n), Hotkeys: hotkeys, Coldkeys: make([]string, n), Stake: make([]uint64, n),
-		ValidatorPermit: make([]bool, n), Axons: make([]subnets.AxonView, n), LastUpdate: make([]uint64, n),
-		BlockAtRegistration: make([]uint64, n), Incentive: make([]uint16, n)}
-	for i := range n {
-		mg.UIDs = append(mg.UIDs, uint16(i))
+	mg := fixture.Metagraph(hotkeys...)
+	for i := range hotkeys {
 		if axon != nil && axon[i] {
 			mg.Axons[i] = subnets.AxonView{IP: "127.0.0.1", Port: uint16(9000 + i), Hotkey: hotkeys[i]}
 		}

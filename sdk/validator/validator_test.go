@@ -13,6 +13,7 @@ import (
 	"github.com/tessera-net/tessera/internal/testutil"
 
 	"github.com/tessera-net/tessera/client"
+	"github.com/tessera-net/tessera/internal/testutil/fixture"
 	"github.com/tessera-net/tessera/keys"
 	"github.com/tessera-net/tessera/modules/subnets"
 	"github.com/tessera-net/tessera/sdk/subnet"
@@ -179,16 +180,7 @@ func (f *fakeChain) sentWeights() []subnets.SetWeights {
 // setUID makes uid hold hotkey, serving on port (0: no axon), growing the metagraph.
 func setUID(mg *subnets.Metagraph, uid int, hotkey string, port int) {
 	for int(mg.N) <= uid {
-		mg.N++
-		mg.UIDs = append(mg.UIDs, uint16(len(mg.UIDs)))
-		mg.Hotkeys = append(mg.Hotkeys, "")
-		mg.Coldkeys = append(mg.Coldkeys, "")
-		mg.Stake = append(mg.Stake, 0)
-		mg.ValidatorPermit = append(mg.ValidatorPermit, false)
-		mg.Axons = append(mg.Axons, subnets.AxonView{})
-		mg.LastUpdate = append(mg.LastUpdate, 0)
-		mg.BlockAtRegistration = append(mg.BlockAtRegistration, 0)
-		mg.Incentive = append(mg.Incentive, 0)
+		fixture.AddUID(mg, "")
 	}
 	mg.Hotkeys[uid] = hotkey
 	mg.Axons[uid] = subnets.AxonView{Hotkey: hotkey}
@@ -204,16 +196,8 @@ func shrink(mg *subnets.Metagraph, n int) {
 	mg.BlockAtRegistration, mg.Incentive = mg.BlockAtRegistration[:n], mg.Incentive[:n]
 }
 
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
+// patience is how long a test waits for the validator's loop to get somewhere.
+const patience = 15 * time.Second
 
 // setup makes a chain with Alice (owner), Bob (validator, uid 1) and good miners Dave
 // and Eve (uids 2, 3), and a function that starts Bob's validator on it.
@@ -260,7 +244,7 @@ func TestValidatorCommitReveal(t *testing.T) {
 		h.CommitReveal, h.RevealPeriod, h.Tempo = true, 1, 5
 	})
 	_, done := run(ctx)
-	waitFor(t, "two revealed weight sets", func() bool { return len(fc.sentWeights()) >= 2 })
+	testutil.WaitFor(t, patience, "two revealed weight sets", func() bool { return len(fc.sentWeights()) >= 2 })
 	cancel()
 	<-done
 	fc.mu.Lock()
@@ -287,7 +271,7 @@ func TestValidatorLoop(t *testing.T) {
 	v, done := run(vctx)
 
 	// Weights land, within the subnet's limits.
-	waitFor(t, "weights", func() bool { return len(fc.sentWeights()) > 0 })
+	testutil.WaitFor(t, patience, "weights", func() bool { return len(fc.sentWeights()) > 0 })
 	w := fc.sentWeights()[0]
 	if err := weights.Check(weights.Vector{UIDs: w.UIDs, Values: w.Values}, weights.Limits{N: 4, MinAllowedWeights: 3, MaxWeightLimit: 50000}); err != nil {
 		t.Fatalf("weights %v %v break the limits: %v", w.UIDs, w.Values, err)
@@ -297,29 +281,29 @@ func TestValidatorLoop(t *testing.T) {
 	fc.edit(func(*subnets.Metagraph) {
 		fc.refuse = &client.TxError{Code: tx.CodeRateLimited, Log: "weights were set at block 7; the next may be set at block 107 (rate limit 100 blocks)"}
 	})
-	waitFor(t, "the refusal reported", func() bool {
+	testutil.WaitFor(t, patience, "the refusal reported", func() bool {
 		return strings.Contains(v.Snapshot().LastWeightsError, "the chain refused the weights: weights were set at block 7")
 	})
 	fc.edit(func(*subnets.Metagraph) { fc.refuse = nil })
 
 	// Eve's uid goes to Ferdie, who answers badly, and the subnet grows by one uid.
-	waitFor(t, "eve scored", func() bool { s := v.Snapshot(); return len(s.Scores) == 4 && s.Scores[3] > 0.5 })
+	testutil.WaitFor(t, patience, "eve scored", func() bool { s := v.Snapshot(); return len(s.Scores) == 4 && s.Scores[3] > 0.5 })
 	ferdiePort := serve(t, ctx, "//Ferdie", false)
 	fc.edit(func(mg *subnets.Metagraph) {
 		setUID(mg, 3, ferdie, ferdiePort)
 		setUID(mg, 4, testutil.Pair(t, "//Charlie").Public().String(), 0)
 	})
-	waitFor(t, "the resync", func() bool { s := v.Snapshot(); return len(s.Hotkeys) == 5 && s.Hotkeys[3] == ferdie })
+	testutil.WaitFor(t, patience, "the resync", func() bool { s := v.Snapshot(); return len(s.Hotkeys) == 5 && s.Hotkeys[3] == ferdie })
 	if s := v.Snapshot(); s.Scores[3] != 0 || s.Scores[4] != 0 {
 		t.Fatalf("the replaced and the new uid should start from zero: %v", s.Scores)
 	}
 	// The subnet shrinks.
 	fc.edit(func(mg *subnets.Metagraph) { shrink(mg, 3) })
-	waitFor(t, "the shrink", func() bool { return len(v.Snapshot().Scores) == 3 })
+	testutil.WaitFor(t, patience, "the shrink", func() bool { return len(v.Snapshot().Scores) == 3 })
 
 	// Without a permit the validator says why and sends nothing.
 	fc.edit(func(mg *subnets.Metagraph) { mg.ValidatorPermit[1] = false })
-	waitFor(t, "the missing permit reported", func() bool {
+	testutil.WaitFor(t, patience, "the missing permit reported", func() bool {
 		return strings.Contains(v.Snapshot().LastWeightsError, "uid 1 has no validator permit on subnet 1")
 	})
 
@@ -330,7 +314,7 @@ func TestValidatorLoop(t *testing.T) {
 	}
 	saved := v.Snapshot()
 	v2, done2 := run(ctx)
-	waitFor(t, "a round after the restart", func() bool { return v2.Snapshot().Step > saved.Step })
+	testutil.WaitFor(t, patience, "a round after the restart", func() bool { return v2.Snapshot().Step > saved.Step })
 	if s := v2.Snapshot(); s.Scores[2] < saved.Scores[2]*0.5 || s.Scores[2] < 0.5 {
 		t.Fatalf("dave's score %v after the restart, %v before: not resumed", s.Scores[2], saved.Scores[2])
 	}
@@ -413,7 +397,7 @@ func TestValidatorSurvivesSubnetBugs(t *testing.T) {
 	}
 	done := make(chan error, 1)
 	go func() { done <- v.Run(ctx) }()
-	waitFor(t, "two scored rounds", func() bool { return v.Snapshot().Step >= 2 })
+	testutil.WaitFor(t, patience, "two scored rounds", func() bool { return v.Snapshot().Step >= 2 })
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)

@@ -297,8 +297,7 @@ func TestMetrics(t *testing.T) {
 	if err := p.Close(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	got := testutil.Gather(t, reg)
-	want := map[string]float64{
+	testutil.CheckMetrics(t, reg, map[string]float64{
 		"tessera_sdk_workerpool_workers":               1,
 		"tessera_sdk_workerpool_submitted_total":       4,
 		"tessera_sdk_workerpool_rejected_total":        1,
@@ -306,10 +305,5 @@ func TestMetrics(t *testing.T) {
 		"tessera_sdk_workerpool_task_duration_seconds": 4,
 		"tessera_sdk_workerpool_busy_workers":          0,
 		"tessera_sdk_workerpool_queue_depth":           0,
-	}
-	for name, v := range want {
-		if got[name] != v {
-			t.Errorf("%s = %v, want %v", name, got[name], v)
-		}
-	}
+	})
 }
