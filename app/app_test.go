@@ -8,16 +8,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tessera-net/tessera/internal/testutil"
-
-	"github.com/tessera-net/tessera/module"
-	"github.com/tessera-net/tessera/modules"
-	accountskeeper "github.com/tessera-net/tessera/modules/accounts/keeper"
-
 	abci "github.com/cometbft/cometbft/abci/types"
 
+	"github.com/tessera-net/tessera/internal/testutil"
 	"github.com/tessera-net/tessera/keys"
+	"github.com/tessera-net/tessera/module"
+	"github.com/tessera-net/tessera/modules"
 	"github.com/tessera-net/tessera/modules/accounts"
+	accountskeeper "github.com/tessera-net/tessera/modules/accounts/keeper"
 	"github.com/tessera-net/tessera/store"
 	"github.com/tessera-net/tessera/tx"
 )
