@@ -2,14 +2,12 @@ package main
 
 import (
 	"fmt"
-	"io"
 	"math"
 	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
 
-	"github.com/tessera-net/tessera/client"
 	"github.com/tessera-net/tessera/modules/accounts"
 	"github.com/tessera-net/tessera/modules/stake"
 )
@@ -69,18 +67,16 @@ func parseTake(s string) (uint16, error) {
 func formatTake(t uint16) string { return strconv.FormatFloat(float64(t)/65535*100, 'f', 2, 64) + "%" }
 
 // newStakeMoveCmd is `stake move`: stake of the signer's moved from one hotkey to another
-// as two transactions, a remove and then an add. The chain has no move message, so the
-// move is not atomic: when the add fails the amount stays in the coldkey's balance.
+// in one stake/move transaction (nothing passes through the balance).
 func newStakeMoveCmd(env *cliEnv, nf *nodeFlag) *cobra.Command {
 	sf := newSendFlags(coldkeyRole)
 	var from, to, amount string
 	cmd := &cobra.Command{
 		Use:   "move",
-		Short: "Move stake from one hotkey to another: an unstake, then a stake (two transactions, not atomic)",
-		Long: `Move stake of the signing coldkey from --from-hotkey to --to-hotkey. The chain has no
-single message for it, so this sends two transactions in order: stake remove on the
-first hotkey, then stake add on the second. If the second fails, the amount is back in
-the coldkey's balance (unstaked), and the error says so.`,
+		Short: "Move stake from one hotkey to another, in one transaction",
+		Long: `Move stake of the signing coldkey from --from-hotkey to --to-hotkey in one stake/move
+transaction: it moves all of the amount or, refused, nothing. The second hotkey must be
+registered on a subnet.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			src, err := sf.hotkeyPub(cmd, env, from)
@@ -98,37 +94,11 @@ the coldkey's balance (unstaked), and the error says so.`,
 			if err != nil || units == 0 {
 				return usagef("--amount must be a positive number of tokens, not %q", amount)
 			}
-			remove, err := stake.NewRemove(src, units)
+			m, err := stake.NewMove(src, dst, units)
 			if err != nil {
 				return err
 			}
-			add, err := stake.NewAdd(dst, units)
-			if err != nil {
-				return err
-			}
-			pair, err := sf.pair(cmd, env)
-			if err != nil {
-				return err
-			}
-			c, err := nf.client()
-			if err != nil {
-				return err
-			}
-			removed, err := sf.sendWith(cmd.Context(), env, c, pair, remove)
-			if err != nil {
-				return fmt.Errorf("unstake from %s (nothing moved): %w", src, err)
-			}
-			added, err := sf.sendWith(cmd.Context(), env, c, pair, add)
-			if err != nil {
-				return fmt.Errorf("%s unstaked from %s in block %d, but staking it on %s failed; it is in the coldkey's balance: %w",
-					accounts.FormatAmount(units), src, removed.Height, dst, err)
-			}
-			out := map[string]*client.TxView{"remove": removed, "add": added}
-			return env.emit(out, func(w io.Writer) error {
-				_, err := fmt.Fprintf(w, "moved %s from %s to %s (unstaked in block %d, staked in block %d)\n",
-					accounts.FormatAmount(units), src, dst, removed.Height, added.Height)
-				return err
-			})
+			return sf.send(cmd, env, nf, m, fmt.Sprintf("moved %s from %s to %s", accounts.FormatAmount(units), src, dst))
 		},
 	}
 	sf.register(cmd)

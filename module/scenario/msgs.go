@@ -57,12 +57,30 @@ func buildTransfer(a *Args) (tx.Msg, error) {
 //	add hotkey=ACCOUNT amount=TOKENS
 //	remove hotkey=ACCOUNT amount=TOKENS
 //	set_take hotkey=ACCOUNT take=N      (N in 65535ths: 11796 is 18%)
+//	move from=ACCOUNT to=ACCOUNT amount=TOKENS
 func StakeMsgs() MsgBuilders {
 	return MsgBuilders{
 		"add":      hotkeyAmount(stake.NewAdd),
 		"remove":   hotkeyAmount(stake.NewRemove),
 		"set_take": buildSetTake,
+		"move":     buildMove,
 	}
+}
+
+func buildMove(a *Args) (tx.Msg, error) {
+	from, err := a.Account("from")
+	if err != nil {
+		return tx.Msg{}, err
+	}
+	to, err := a.Account("to")
+	if err != nil {
+		return tx.Msg{}, err
+	}
+	amount, err := a.Amount("amount")
+	if err != nil {
+		return tx.Msg{}, err
+	}
+	return stake.NewMove(from, to, amount)
 }
 
 // hotkeyAmount builds messages of the shape "hotkey=ACCOUNT amount=TOKENS".

@@ -18,6 +18,7 @@ const (
 	MsgAdd     = "stake/add"
 	MsgRemove  = "stake/remove"
 	MsgSetTake = "stake/set_take"
+	MsgMove    = "stake/move"
 )
 
 // DefaultTake is a new hotkey's take, 11_796/65_535 ≈ 18% (Bittensor's default).
@@ -36,6 +37,14 @@ type Add struct {
 type Remove struct {
 	Hotkey []byte `cbor:"1,keyasint"`
 	Amount uint64 `cbor:"2,keyasint"`
+}
+
+// Move moves Amount of the signer's (coldkey's) stake from hotkey From to hotkey To, in
+// one step: nothing passes through the balance.
+type Move struct {
+	From   []byte `cbor:"1,keyasint"`
+	To     []byte `cbor:"2,keyasint"`
+	Amount uint64 `cbor:"3,keyasint"`
 }
 
 // SetTake sets the take of a hotkey the signer owns, in 65535ths.
@@ -68,6 +77,11 @@ func NewAdd(hotkey keys.PublicKey, amount uint64) (tx.Msg, error) {
 // NewRemove builds a stake/remove message.
 func NewRemove(hotkey keys.PublicKey, amount uint64) (tx.Msg, error) {
 	return tx.NewMsg(MsgRemove, Remove{Hotkey: hotkey[:], Amount: amount})
+}
+
+// NewMove builds a stake/move message.
+func NewMove(from, to keys.PublicKey, amount uint64) (tx.Msg, error) {
+	return tx.NewMsg(MsgMove, Move{From: from[:], To: to[:], Amount: amount})
 }
 
 // NewSetTake builds a stake/set_take message.

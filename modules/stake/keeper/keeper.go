@@ -214,7 +214,7 @@ func (*Keeper) InitGenesis(_ *module.Context, raw json.RawMessage) error {
 
 // Handlers implements module.Module.
 func (sk *Keeper) Handlers() map[string]module.Handler {
-	return map[string]module.Handler{stake.MsgAdd: sk.add, stake.MsgRemove: sk.remove, stake.MsgSetTake: sk.setTake}
+	return map[string]module.Handler{stake.MsgAdd: sk.add, stake.MsgRemove: sk.remove, stake.MsgSetTake: sk.setTake, stake.MsgMove: sk.move}
 }
 
 func (sk *Keeper) add(ctx *module.Context, signer keys.PublicKey, msg tx.Msg) error {
@@ -263,6 +263,41 @@ func (sk *Keeper) remove(ctx *module.Context, signer keys.PublicKey, msg tx.Msg)
 		return err
 	}
 	ctx.Emit("stake_removed", module.Attr("coldkey", signer.String()), module.Attr("hotkey", hot.String()), module.Attr("amount", strconv.FormatUint(r.Amount, 10)))
+	return nil
+}
+
+func (sk *Keeper) move(ctx *module.Context, signer keys.PublicKey, msg tx.Msg) error {
+	var m stake.Move
+	if err := msg.DecodeBody(&m); err != nil {
+		return err
+	}
+	from, err := module.PublicKey("from hotkey", m.From)
+	if err != nil {
+		return err
+	}
+	to, err := module.PublicKey("to hotkey", m.To)
+	if err != nil {
+		return err
+	}
+	switch {
+	case m.Amount == 0:
+		return tx.Errorf(tx.CodeInvalidAmount, "move amount must be greater than zero")
+	case from == to:
+		return tx.Errorf(tx.CodeInvalidMessage, "the stake is already on hotkey %s", to)
+	}
+	if _, ok, err := sk.Owner(ctx.KV, to); err != nil {
+		return err
+	} else if !ok {
+		return tx.Errorf(tx.CodeNotFound, "hotkey %s is not registered on any subnet; register it first", to)
+	}
+	if err := sk.subStake(ctx.KV, from, signer, m.Amount); err != nil {
+		return err
+	}
+	if err := sk.AddStake(ctx.KV, to, signer, m.Amount); err != nil {
+		return err
+	}
+	ctx.Emit("stake_moved", module.Attr("coldkey", signer.String()), module.Attr("from", from.String()), module.Attr("to", to.String()),
+		module.Attr("amount", strconv.FormatUint(m.Amount, 10)))
 	return nil
 }
 
