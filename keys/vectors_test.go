@@ -4,14 +4,12 @@ import (
 	"bytes"
 	"crypto/sha512"
 	"encoding/hex"
-	"encoding/json"
-	"os"
-	"path/filepath"
-	"reflect"
 	"strings"
 	"testing"
 
 	"golang.org/x/crypto/pbkdf2"
+
+	"github.com/tessera-net/tessera/internal/testutil/vectorfile"
 )
 
 // The interop vectors come from shared/research/bittensor-wire-vectors.json. The sections
@@ -19,10 +17,7 @@ import (
 // never depend on shared/; TestVectorsMatchShared checks the copy has not drifted when
 // shared/ sits beside the repository (as it does in CI).
 
-const (
-	testdataVectors = "testdata/bittensor-vectors.json"
-	sharedVectors   = "shared/research/bittensor-wire-vectors.json"
-)
+const testdataVectors = "testdata/bittensor-vectors.json"
 
 type vectorFile struct {
 	Wallet struct {
@@ -76,37 +71,10 @@ type vectorFile struct {
 	} `json:"wire"`
 }
 
-// findShared looks for shared/research/bittensor-wire-vectors.json in the working
-// directory and each of its parents (tests run in the package directory, so it is
-// normally ../../shared/...). It returns "" when there is none.
-func findShared() string {
-	dir, err := os.Getwd()
-	if err != nil {
-		return ""
-	}
-	for {
-		p := filepath.Join(dir, sharedVectors)
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return ""
-		}
-		dir = parent
-	}
-}
-
 func readVectors(t testing.TB, path string) vectorFile {
 	t.Helper()
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("read vectors: %v", err)
-	}
 	var v vectorFile
-	if err := json.Unmarshal(raw, &v); err != nil {
-		t.Fatalf("parse vectors %s: %v", path, err)
-	}
+	vectorfile.Read(t, path, &v)
 	if v.Wallet.Chain["mnemonic"] == "" || len(v.Wallet.URI.Cases) == 0 || len(v.Wire.Signing.Examples) == 0 {
 		t.Fatalf("vectors %s lack the wallet or wire.signing sections", path)
 	}
@@ -118,7 +86,7 @@ func readVectors(t testing.TB, path string) vectorFile {
 func vectorSources(t *testing.T) map[string]vectorFile {
 	t.Helper()
 	src := map[string]vectorFile{"testdata": readVectors(t, testdataVectors)}
-	if p := findShared(); p != "" {
+	if p := vectorfile.FindShared(); p != "" {
 		src["shared"] = readVectors(t, p)
 	}
 	return src
@@ -132,14 +100,7 @@ func forEachSource(t *testing.T, fn func(t *testing.T, v vectorFile)) {
 }
 
 func TestVectorsMatchShared(t *testing.T) {
-	p := findShared()
-	if p == "" {
-		t.Skipf("%s not found in any parent directory; the testdata copy is still tested", sharedVectors)
-	}
-	shared, local := readVectors(t, p), readVectors(t, testdataVectors)
-	if !reflect.DeepEqual(shared, local) {
-		t.Fatalf("%s differs from %s: recopy the wallet and wire.signing sections", testdataVectors, p)
-	}
+	vectorfile.MatchShared(t, testdataVectors, "the wallet and wire.signing sections", readVectors)
 }
 
 // chainValue returns the value of the chain entry whose key starts with prefix (the keys

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tessera-net/tessera/internal/testutil/vectorfile"
 	"github.com/tessera-net/tessera/keys"
 )
 
@@ -51,16 +52,12 @@ type walletVectors struct {
 	} `json:"wallet"`
 }
 
+const testdataVectors = "testdata/bittensor-vectors.json"
+
 func loadWalletVectors(t testing.TB, path string) walletVectors {
 	t.Helper()
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("read vectors: %v", err)
-	}
 	var v walletVectors
-	if err := json.Unmarshal(raw, &v); err != nil {
-		t.Fatalf("parse %s: %v", path, err)
-	}
+	vectorfile.Read(t, path, &v)
 	if v.Wallet.NaCl.File == "" || len(v.Wallet.PasswordEnv.Cases) == 0 {
 		t.Fatalf("%s lacks the wallet vectors", path)
 	}
@@ -68,37 +65,11 @@ func loadWalletVectors(t testing.TB, path string) walletVectors {
 }
 
 func vectors(t testing.TB) walletVectors {
-	return loadWalletVectors(t, "testdata/bittensor-vectors.json")
-}
-
-// findShared looks for shared/research/bittensor-wire-vectors.json in the working
-// directory and its parents; "" when absent.
-func findShared() string {
-	dir, err := os.Getwd()
-	if err != nil {
-		return ""
-	}
-	for {
-		p := filepath.Join(dir, "shared", "research", "bittensor-wire-vectors.json")
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return ""
-		}
-		dir = parent
-	}
+	return loadWalletVectors(t, testdataVectors)
 }
 
 func TestVectorsMatchShared(t *testing.T) {
-	p := findShared()
-	if p == "" {
-		t.Skip("shared/research/bittensor-wire-vectors.json not found beside the repository; the testdata copy is still tested")
-	}
-	if shared, local := loadWalletVectors(t, p), vectors(t); !reflect.DeepEqual(shared, local) {
-		t.Fatalf("testdata/bittensor-vectors.json differs from %s: recopy its wallet section", p)
-	}
+	vectorfile.MatchShared(t, testdataVectors, "its wallet section", loadWalletVectors)
 }
 
 func hexBytes(t testing.TB, s string) []byte {

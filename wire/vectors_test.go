@@ -11,7 +11,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
 	"reflect"
 	"regexp"
 	"sort"
@@ -20,11 +19,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tessera-net/tessera/internal/testutil/vectorfile"
 	"github.com/tessera-net/tessera/keys"
 )
 
-// The golden file is the "wire" section of research/bittensor-wire-vectors.json, copied
-// so that tests do not depend on anything outside the package.
+// The golden file is the "wire" section of shared/research/bittensor-wire-vectors.json,
+// copied so that tests do not depend on anything outside the package;
+// TestVectorsMatchShared checks the copy against the original when shared/ is present.
 const vectorsFile = "testdata/bittensor-wire-vectors.json"
 
 type wireVectors struct {
@@ -144,16 +145,18 @@ type requestExample struct {
 }
 
 func loadVectors(t testing.TB) *wireVectors {
+	return readVectors(t, vectorsFile)
+}
+
+func readVectors(t testing.TB, path string) *wireVectors {
 	t.Helper()
-	b, err := os.ReadFile(vectorsFile)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var v wireVectors
-	if err := json.Unmarshal(b, &v); err != nil {
-		t.Fatalf("%s: %v", vectorsFile, err)
-	}
+	vectorfile.Read(t, path, &v)
 	return &v
+}
+
+func TestVectorsMatchShared(t *testing.T) {
+	vectorfile.MatchShared(t, vectorsFile, "its wire section", readVectors)
 }
 
 func (v *wireVectors) request(t testing.TB, name string) requestExample {
