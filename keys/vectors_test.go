@@ -44,30 +44,7 @@ type vectorFile struct {
 		} `json:"ss58"`
 	} `json:"wallet"`
 	Wire struct {
-		Signing struct {
-			Dendrite struct {
-				Mnemonic  string `json:"mnemonic"`
-				PublicKey string `json:"public_key"`
-				SS58      string `json:"ss58"`
-			} `json:"dendrite_keypair"`
-			Axon struct {
-				URI       string `json:"uri"`
-				PublicKey string `json:"public_key"`
-				SS58      string `json:"ss58"`
-			} `json:"axon_keypair"`
-			Examples []struct {
-				Name       string   `json:"name"`
-				Message    string   `json:"message"`
-				Signer     string   `json:"signer_public_key"`
-				Valid      []string `json:"valid_signatures"`
-				Wrapped    string   `json:"valid_signature_of_bytes_wrapped_message"`
-				InvalidFor *struct {
-					Message   string `json:"message"`
-					Signature string `json:"signature"`
-					Expected  bool   `json:"expected_verify"`
-				} `json:"invalid_for_message"`
-			} `json:"examples"`
-		} `json:"signing"`
+		Signing vectorfile.Signing `json:"signing"`
 	} `json:"wire"`
 }
 
@@ -300,25 +277,25 @@ func TestSS58ChecksumError(t *testing.T) {
 func TestSignatureVectors(t *testing.T) {
 	forEachSource(t, func(t *testing.T, v vectorFile) {
 		s := v.Wire.Signing
-		dendrite, err := FromMnemonic(s.Dendrite.Mnemonic, "")
+		dendrite, err := FromMnemonic(s.DendriteKeypair.Mnemonic, "")
 		if err != nil {
 			t.Fatalf("dendrite key: %v", err)
 		}
-		axon, err := FromURI(s.Axon.URI)
+		axon, err := FromURI(s.AxonKeypair.URI)
 		if err != nil {
 			t.Fatalf("axon key: %v", err)
 		}
-		if dendrite.Public().Hex() != s.Dendrite.PublicKey || dendrite.Public().String() != s.Dendrite.SS58 {
-			t.Fatalf("dendrite key = %s, want %s", dendrite.Public().Hex(), s.Dendrite.PublicKey)
+		if dendrite.Public().Hex() != s.DendriteKeypair.PublicKey || dendrite.Public().String() != s.DendriteKeypair.SS58 {
+			t.Fatalf("dendrite key = %s, want %s", dendrite.Public().Hex(), s.DendriteKeypair.PublicKey)
 		}
-		if axon.Public().Hex() != s.Axon.PublicKey || axon.Public().String() != s.Axon.SS58 {
-			t.Fatalf("axon key = %s, want %s", axon.Public().Hex(), s.Axon.PublicKey)
+		if axon.Public().Hex() != s.AxonKeypair.PublicKey || axon.Public().String() != s.AxonKeypair.SS58 {
+			t.Fatalf("axon key = %s, want %s", axon.Public().Hex(), s.AxonKeypair.PublicKey)
 		}
 		for _, ex := range s.Examples {
 			t.Run(ex.Name, func(t *testing.T) {
 				signer, other := dendrite.Public(), axon.Public()
-				if ex.Signer != "" {
-					pk, err := ParsePublicKey(ex.Signer)
+				if ex.SignerPublicKey != "" {
+					pk, err := ParsePublicKey(ex.SignerPublicKey)
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -328,7 +305,7 @@ func TestSignatureVectors(t *testing.T) {
 					}
 				}
 				msg := []byte(ex.Message)
-				for _, sigHex := range ex.Valid {
+				for _, sigHex := range ex.ValidSignatures {
 					sig := vecHex(t, sigHex)
 					if !signer.Verify(msg, sig) {
 						t.Errorf("valid signature %s… does not verify", sigHex[:18])
@@ -350,8 +327,8 @@ func TestSignatureVectors(t *testing.T) {
 						t.Errorf("tampered signature verifies")
 					}
 				}
-				if ex.Wrapped != "" {
-					sig := vecHex(t, ex.Wrapped)
+				if ex.WrappedSig != "" {
+					sig := vecHex(t, ex.WrappedSig)
 					if signer.Verify(msg, sig) {
 						t.Errorf("a signature of the <Bytes>-wrapped message verifies for the bare message")
 					}
@@ -362,7 +339,7 @@ func TestSignatureVectors(t *testing.T) {
 						t.Errorf("VerifyAllowWrapped rejects the wrapped signature")
 					}
 				}
-				if inv := ex.InvalidFor; inv != nil {
+				if inv := ex.Invalid; inv != nil {
 					if got := signer.Verify([]byte(inv.Message), vecHex(t, inv.Signature)); got != inv.Expected {
 						t.Errorf("invalid_for_message: Verify = %v, want %v", got, inv.Expected)
 					}

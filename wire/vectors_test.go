@@ -54,33 +54,7 @@ type wireVectors struct {
 				} `json:"cases"`
 			} `json:"python_str_of_values"`
 		} `json:"body_hash"`
-		Signing struct {
-			DendriteKeypair struct {
-				Mnemonic  string `json:"mnemonic"`
-				PublicKey string `json:"public_key"`
-				SS58      string `json:"ss58"`
-			} `json:"dendrite_keypair"`
-			AxonKeypair struct {
-				URI       string `json:"uri"`
-				PublicKey string `json:"public_key"`
-				SS58      string `json:"ss58"`
-			} `json:"axon_keypair"`
-			Examples []struct {
-				Name            string   `json:"name"`
-				Nonce           int64    `json:"nonce"`
-				UUID            string   `json:"uuid"`
-				BodyHash        string   `json:"body_hash"`
-				Message         string   `json:"message"`
-				SignerPublicKey string   `json:"signer_public_key"`
-				ValidSignatures []string `json:"valid_signatures"`
-				WrappedSig      string   `json:"valid_signature_of_bytes_wrapped_message"`
-				Invalid         *struct {
-					Message   string `json:"message"`
-					Signature string `json:"signature"`
-					Expected  bool   `json:"expected_verify"`
-				} `json:"invalid_for_message"`
-			} `json:"examples"`
-		} `json:"signing"`
+		Signing         vectorfile.Signing         `json:"signing"`
 		RequestExamples map[string]json.RawMessage `json:"request_examples"`
 		InputObj        struct {
 			Examples  map[string]string `json:"examples"`

@@ -16,6 +16,48 @@ import (
 // repository (shared/ sits beside it, as it does in CI).
 const Shared = "shared/research/bittensor-wire-vectors.json"
 
+// Signing is the wire.signing section of the vectors: the dendrite's and the axon's key
+// pairs, and request signatures made with them.
+type Signing struct {
+	DendriteKeypair Keypair          `json:"dendrite_keypair"`
+	AxonKeypair     Keypair          `json:"axon_keypair"`
+	Examples        []SigningExample `json:"examples"`
+}
+
+// SigningExample is one of wire.signing's examples: the message a dendrite signs for a
+// request (and what it is made of), the public key that signed it when it is not the
+// dendrite's ("" if it is), signatures that verify over it (0x-hex), one over the
+// <Bytes>…</Bytes>-wrapped message, and a signature over another message.
+type SigningExample struct {
+	Name            string            `json:"name"`
+	Nonce           int64             `json:"nonce"`
+	UUID            string            `json:"uuid"`
+	BodyHash        string            `json:"body_hash"`
+	Message         string            `json:"message"`
+	SignerPublicKey string            `json:"signer_public_key"`
+	ValidSignatures []string          `json:"valid_signatures"`
+	WrappedSig      string            `json:"valid_signature_of_bytes_wrapped_message"`
+	Invalid         *ForeignSignature `json:"invalid_for_message"`
+}
+
+// Keypair is a key pair of the vectors (wire.signing's dendrite_keypair and
+// axon_keypair): the mnemonic or the secret URI it is derived from (the other is ""),
+// and its public key (0x-hex) and SS58 address.
+type Keypair struct {
+	Mnemonic  string `json:"mnemonic"`
+	URI       string `json:"uri"`
+	PublicKey string `json:"public_key"`
+	SS58      string `json:"ss58"`
+}
+
+// ForeignSignature is a signing example's invalid_for_message: a signature checked
+// against a message it was not made over, and the verdict expected.
+type ForeignSignature struct {
+	Message   string `json:"message"`
+	Signature string `json:"signature"`
+	Expected  bool   `json:"expected_verify"`
+}
+
 // FindShared returns the path of Shared in the working directory or the nearest of its
 // parents that has it (tests run in their package's directory, so it is normally
 // ../../shared/...), or "" when there is none.
