@@ -80,40 +80,18 @@ func TestVectorsMatchShared(t *testing.T) {
 	vectorfile.MatchShared(t, testdataVectors, "the wallet and wire.signing sections", readVectors)
 }
 
-// chainValue returns the value of the chain entry whose key starts with prefix (the keys
-// carry explanations in parentheses).
-func chainValue(t *testing.T, chain map[string]string, prefix string) string {
-	t.Helper()
-	for k, v := range chain {
-		if strings.HasPrefix(k, prefix) {
-			return v
-		}
-	}
-	t.Fatalf("vector chain has no entry %q", prefix)
-	return ""
-}
-
-func vecHex(t testing.TB, s string) []byte {
-	t.Helper()
-	b, err := hex.DecodeString(strings.TrimPrefix(s, "0x"))
-	if err != nil {
-		t.Fatalf("bad hex %q: %v", s, err)
-	}
-	return b
-}
-
 func TestKeyDerivationChain(t *testing.T) {
 	forEachSource(t, func(t *testing.T, v vectorFile) {
 		c := v.Wallet.Chain
-		mnemonic := chainValue(t, c, "mnemonic")
-		entropy := vecHex(t, chainValue(t, c, "bip39_entropy"))
-		pbkdf := vecHex(t, chainValue(t, c, "pbkdf2_hmac_sha512"))
-		mini := vecHex(t, chainValue(t, c, "mini_secret_seed_32"))
-		priv := vecHex(t, chainValue(t, c, "schnorrkel_secret_key_64"))
-		polkadot := vecHex(t, chainValue(t, c, "same_secret_in_polkadot_js"))
-		pub := vecHex(t, chainValue(t, c, "public_key"))
-		ss42 := chainValue(t, c, "ss58_prefix_42")
-		ss0 := chainValue(t, c, "ss58_prefix_0")
+		mnemonic := vectorfile.ChainValue(t, c, "mnemonic")
+		entropy := vectorfile.Hex(t, vectorfile.ChainValue(t, c, "bip39_entropy"))
+		pbkdf := vectorfile.Hex(t, vectorfile.ChainValue(t, c, "pbkdf2_hmac_sha512"))
+		mini := vectorfile.Hex(t, vectorfile.ChainValue(t, c, "mini_secret_seed_32"))
+		priv := vectorfile.Hex(t, vectorfile.ChainValue(t, c, "schnorrkel_secret_key_64"))
+		polkadot := vectorfile.Hex(t, vectorfile.ChainValue(t, c, "same_secret_in_polkadot_js"))
+		pub := vectorfile.Hex(t, vectorfile.ChainValue(t, c, "public_key"))
+		ss42 := vectorfile.ChainValue(t, c, "ss58_prefix_42")
+		ss0 := vectorfile.ChainValue(t, c, "ss58_prefix_0")
 
 		gotEnt, err := MnemonicEntropy(mnemonic)
 		if err != nil {
@@ -236,7 +214,7 @@ func TestSS58Vectors(t *testing.T) {
 			switch {
 			case tc.PublicKey != "":
 				var pk PublicKey
-				copy(pk[:], vecHex(t, tc.PublicKey))
+				copy(pk[:], vectorfile.Hex(t, tc.PublicKey))
 				if got := SS58Encode(pk, 42); got != tc.SS58 {
 					t.Errorf("case %d: SS58Encode = %s, want %s", i, got, tc.SS58)
 				}
@@ -306,7 +284,7 @@ func TestSignatureVectors(t *testing.T) {
 				}
 				msg := []byte(ex.Message)
 				for _, sigHex := range ex.ValidSignatures {
-					sig := vecHex(t, sigHex)
+					sig := vectorfile.Hex(t, sigHex)
 					if !signer.Verify(msg, sig) {
 						t.Errorf("valid signature %s… does not verify", sigHex[:18])
 					}
@@ -328,7 +306,7 @@ func TestSignatureVectors(t *testing.T) {
 					}
 				}
 				if ex.WrappedSig != "" {
-					sig := vecHex(t, ex.WrappedSig)
+					sig := vectorfile.Hex(t, ex.WrappedSig)
 					if signer.Verify(msg, sig) {
 						t.Errorf("a signature of the <Bytes>-wrapped message verifies for the bare message")
 					}
@@ -340,7 +318,7 @@ func TestSignatureVectors(t *testing.T) {
 					}
 				}
 				if inv := ex.Invalid; inv != nil {
-					if got := signer.Verify([]byte(inv.Message), vecHex(t, inv.Signature)); got != inv.Expected {
+					if got := signer.Verify([]byte(inv.Message), vectorfile.Hex(t, inv.Signature)); got != inv.Expected {
 						t.Errorf("invalid_for_message: Verify = %v, want %v", got, inv.Expected)
 					}
 				}

@@ -72,24 +72,9 @@ func TestVectorsMatchShared(t *testing.T) {
 	vectorfile.MatchShared(t, testdataVectors, "its wallet section", loadWalletVectors)
 }
 
-func hexBytes(t testing.TB, s string) []byte {
-	t.Helper()
-	b, err := hex.DecodeString(strings.TrimPrefix(s, "0x"))
-	if err != nil {
-		t.Fatalf("bad hex %q: %v", s, err)
-	}
-	return b
-}
-
 func chainValue(t *testing.T, v walletVectors, prefix string) string {
 	t.Helper()
-	for k, val := range v.Wallet.Chain {
-		if strings.HasPrefix(k, prefix) {
-			return val
-		}
-	}
-	t.Fatalf("no chain entry %q", prefix)
-	return ""
+	return vectorfile.ChainValue(t, v.Wallet.Chain, prefix)
 }
 
 func keyfileExample(t *testing.T, v walletVectors, prefix string) string {
@@ -116,10 +101,10 @@ func TestKDFParametersMatchVectors(t *testing.T) {
 func TestNaClVectorSecretbox(t *testing.T) {
 	n := vectors(t).Wallet.NaCl
 	var key [32]byte
-	copy(key[:], hexBytes(t, n.DerivedKey))
+	copy(key[:], vectorfile.Hex(t, n.DerivedKey))
 	var nonce [NaClNonceSize]byte
-	copy(nonce[:], hexBytes(t, n.Nonce))
-	file := hexBytes(t, n.File)
+	copy(nonce[:], vectorfile.Hex(t, n.Nonce))
+	file := vectorfile.Hex(t, n.File)
 
 	if DetectEncryption(file) != NaCl {
 		t.Fatalf("vector file not detected as $NACL")
@@ -191,7 +176,7 @@ func TestNaClVectorFullKDF(t *testing.T) {
 	if key := DeriveNaClKey([]byte(n.Password)); hex.EncodeToString(key[:]) != n.DerivedKey {
 		t.Fatalf("derived key %x, want %s", key, n.DerivedKey)
 	}
-	plain, err := Decrypt(hexBytes(t, n.File), []byte(n.Password))
+	plain, err := Decrypt(vectorfile.Hex(t, n.File), []byte(n.Password))
 	if err != nil || string(plain) != n.Plaintext {
 		t.Fatalf("Decrypt = %q, %v", plain, err)
 	}
@@ -202,7 +187,7 @@ func TestNaClWrongPasswordFullKDF(t *testing.T) {
 		t.Skip("Argon2i with 512 MiB: skipped with -short")
 	}
 	n := vectors(t).Wallet.NaCl
-	_, err := Decrypt(hexBytes(t, n.File), []byte(n.Password+"x"))
+	_, err := Decrypt(vectorfile.Hex(t, n.File), []byte(n.Password+"x"))
 	if !errors.Is(err, ErrWrongPassword) || err.Error() != "wrong password or corrupt key file" {
 		t.Fatalf("want ErrWrongPassword, got %v", err)
 	}

@@ -5,10 +5,12 @@
 package vectorfile
 
 import (
+	"encoding/hex"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -105,4 +107,29 @@ func MatchShared[V any](t *testing.T, copyPath, sections string, load func(t tes
 	if shared, local := load(t, p), load(t, copyPath); !reflect.DeepEqual(shared, local) {
 		t.Fatalf("%s differs from %s: recopy %s", copyPath, p, sections)
 	}
+}
+
+// Hex decodes a hex string of the vectors, 0x-prefixed or not, failing the test on a
+// malformed one.
+func Hex(t testing.TB, s string) []byte {
+	t.Helper()
+	b, err := hex.DecodeString(strings.TrimPrefix(s, "0x"))
+	if err != nil {
+		t.Fatalf("bad hex %q: %v", s, err)
+	}
+	return b
+}
+
+// ChainValue returns the value of the entry of wallet.key_derivation_chain whose key
+// starts with prefix (the keys carry explanations in parentheses), failing the test when
+// there is none.
+func ChainValue(t testing.TB, chain map[string]string, prefix string) string {
+	t.Helper()
+	for k, v := range chain {
+		if strings.HasPrefix(k, prefix) {
+			return v
+		}
+	}
+	t.Fatalf("vector chain has no entry %q", prefix)
+	return ""
 }
