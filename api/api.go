@@ -36,6 +36,7 @@ import (
 
 	"github.com/tessera-net/tessera/client"
 	"github.com/tessera-net/tessera/keys"
+	"github.com/tessera-net/tessera/modules/accounts"
 	"github.com/tessera-net/tessera/tx"
 )
 
@@ -214,17 +215,25 @@ func (s *server) pubkey(w http.ResponseWriter, r *http.Request) (keys.PublicKey,
 	return pub, true
 }
 
-func (s *server) account(w http.ResponseWriter, r *http.Request) {
+// accountOf reads the account at the request's address, or writes the error answer (a
+// malformed address, or the node's failure) and returns false.
+func (s *server) accountOf(w http.ResponseWriter, r *http.Request) (*accounts.AccountView, bool) {
 	pub, ok := s.pubkey(w, r)
 	if !ok {
-		return
+		return nil, false
 	}
 	a, err := s.c.Account(r.Context(), pub)
 	if err != nil {
 		s.fail(w, err)
-		return
+		return nil, false
 	}
-	writeJSON(w, http.StatusOK, a)
+	return a, true
+}
+
+func (s *server) account(w http.ResponseWriter, r *http.Request) {
+	if a, ok := s.accountOf(w, r); ok {
+		writeJSON(w, http.StatusOK, a)
+	}
 }
 
 // Balance is the answer of /v1/balances.
@@ -234,16 +243,9 @@ type Balance struct {
 }
 
 func (s *server) balance(w http.ResponseWriter, r *http.Request) {
-	pub, ok := s.pubkey(w, r)
-	if !ok {
-		return
+	if a, ok := s.accountOf(w, r); ok {
+		writeJSON(w, http.StatusOK, Balance{Address: a.Address, Balance: a.Balance})
 	}
-	a, err := s.c.Account(r.Context(), pub)
-	if err != nil {
-		s.fail(w, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, Balance{Address: a.Address, Balance: a.Balance})
 }
 
 func (s *server) block(w http.ResponseWriter, r *http.Request) {

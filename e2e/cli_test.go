@@ -17,9 +17,7 @@ import (
 // transfers, queries, registers a wallet's hotkey, stakes, sets weights, and reads the
 // metagraph after an epoch — each command's --output json parsed.
 func TestDevnetCLIJourney(t *testing.T) {
-	needBinary(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
+	ctx := binaryTest(t, 2*time.Minute)
 	run, _, _ := startCLIDevnet(ctx, t, 5)
 
 	// A wallet, funded by Alice, registers its hotkey and stakes on it.

@@ -18,9 +18,7 @@ import (
 // with an error naming the damaged file, prints no Go panic, and writes nothing to the
 // databases at fault.
 func TestCorruptDataStopsTheNodeByName(t *testing.T) {
-	needBinary(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
+	ctx := binaryTest(t, 2*time.Minute)
 	home, rpc := initNode(t, "corrupt-test")
 	p := startNode(t, home)
 	waitHeight(ctx, t, dial(t, rpc), 20)

@@ -18,9 +18,7 @@ import (
 // A node killed with SIGKILL in the middle of a stream of transfers loses none that were
 // reported committed, and after the restart its state's hash is the one its blocks carry.
 func TestKilledNodeLosesNoCommittedTransfer(t *testing.T) {
-	needBinary(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
+	ctx := binaryTest(t, 3*time.Minute)
 	home := filepath.Join(t.TempDir(), "node")
 	base := freeBasePort(t, 3)
 	rpc := "127.0.0.1:" + strconv.Itoa(base+1)

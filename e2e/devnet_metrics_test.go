@@ -3,15 +3,11 @@ package e2e
 import (
 	"bufio"
 	"context"
-	"encoding/json"
-	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -23,9 +19,7 @@ import (
 // and its info-level log has the subnet's start but not a "weights set" line per
 // validator every few seconds.
 func TestDevnetMetricsAndQuietLog(t *testing.T) {
-	needBinary(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
+	ctx := binaryTest(t, 3*time.Minute)
 	logPath := filepath.Join(t.TempDir(), "devnet.log")
 	api := startLoggedDevnet(ctx, t, logPath, "--block-time", "200ms", "--tempo", "10", "--quiet", "--log-level", "info")
 
@@ -64,32 +58,11 @@ func TestDevnetMetricsAndQuietLog(t *testing.T) {
 // in logPath, and returns its JSON API's URL once it runs; it stops with the test.
 func startLoggedDevnet(ctx context.Context, t *testing.T, logPath string, args ...string) string {
 	t.Helper()
-	base := freeBasePort(t, 4)
-	logf, err := os.Create(logPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dev := exec.CommandContext(ctx, binary, append([]string{"devnet", "--base-port", strconv.Itoa(base), "-o", "json"}, args...)...)
-	dev.Stderr = logf
-	stdout, err := dev.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := dev.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = dev.Process.Signal(syscall.SIGTERM)
-		_ = dev.Wait()
-		logf.Close()
-	})
+	stdout := startDevnetLog(ctx, t, freeBasePort(t, 4), logPath, append([]string{"-o", "json"}, args...)...)
 	var info struct {
 		API string `json:"api"`
 	}
-	if err := json.NewDecoder(stdout).Decode(&info); err != nil {
-		t.Fatalf("devnet summary: %v", err)
-	}
-	go func() { _, _ = io.Copy(io.Discard, stdout) }()
+	readSummary(t, stdout, &info)
 	return info.API
 }
 

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -17,19 +16,14 @@ import (
 // plain POST fund a new address; asking again at once is refused with a Retry-After;
 // a garbage address is a 400; and a stream of new addresses runs into the global limit.
 func TestDevnetFaucet(t *testing.T) {
-	needBinary(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
+	ctx := binaryTest(t, 2*time.Minute)
 	base := freeBasePort(t, 4)
 	stdout := startDevnet(ctx, t, base, "--block-time", "200ms", "--chain-only", "--quiet", "--log-level", "warn", "-o", "json")
 	var info struct {
 		RPC    string `json:"rpc"`
 		Faucet string `json:"faucet"`
 	}
-	if err := json.NewDecoder(stdout).Decode(&info); err != nil {
-		t.Fatalf("devnet summary: %v", err)
-	}
-	go func() { _, _ = io.Copy(io.Discard, stdout) }()
+	readSummary(t, stdout, &info)
 	if want := fmt.Sprintf("http://127.0.0.1:%d/v1/faucet", base+3); info.Faucet != want {
 		t.Fatalf("faucet %q in the summary, want %q", info.Faucet, want)
 	}

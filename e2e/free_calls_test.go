@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"bytes"
-	"context"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -17,9 +16,7 @@ import (
 // token: a registered hotkey's neuron calls are free, bounded by rate limits. A second
 // serve_axon inside the serving rate limit is refused, and the hotkey's nonce is not used.
 func TestCLIFreeNeuronCalls(t *testing.T) {
-	needBinary(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
+	ctx := binaryTest(t, 2*time.Minute)
 	run, rpc, home := startCLIDevnet(ctx, t, 50)
 
 	w := newRegisteredWallet(t, run, "w", "5")

@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"os"
@@ -17,9 +16,7 @@ import (
 // ask, `subnet register` telling the uid and the burn, `stake move` between two hotkeys,
 // `stake set-take` bounded by the chain's maximum, and `wallet overview`.
 func TestCLIBtcliHabits(t *testing.T) {
-	needBinary(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
+	ctx := binaryTest(t, 2*time.Minute)
 	_, rpc, _ := startCLIDevnet(ctx, t, 5)
 	home := t.TempDir()
 	cli := func(args ...string) (string, string, int) {

@@ -3,6 +3,7 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -48,6 +49,18 @@ func needBinary(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end process test: skipped with -short")
 	}
+}
+
+// binaryTest begins a test that runs the built binary: it skips the test under -short
+// (needBinary) and returns the context for the test's processes and calls, which ends
+// after within or when the test function returns, whichever is first (before the test's
+// cleanups run, so a process started with it is gone by then).
+func binaryTest(t *testing.T, within time.Duration) context.Context {
+	t.Helper()
+	needBinary(t)
+	ctx, cancel := context.WithTimeout(t.Context(), within)
+	t.Cleanup(cancel)
+	return ctx
 }
 
 // tessera runs a short tessera command and returns its stdout.
@@ -173,7 +186,12 @@ func waitHeight(ctx context.Context, t *testing.T, c *client.Client, h int64) in
 // process gets SIGTERM at the end of the test, and its log is shown if the test failed.
 func startDevnet(ctx context.Context, t *testing.T, base int, args ...string) io.Reader {
 	t.Helper()
-	logPath := filepath.Join(t.TempDir(), "devnet.log")
+	return startDevnetLog(ctx, t, base, filepath.Join(t.TempDir(), "devnet.log"), args...)
+}
+
+// startDevnetLog is startDevnet with the devnet's log (its stderr) written to logPath.
+func startDevnetLog(ctx context.Context, t *testing.T, base int, logPath string, args ...string) io.Reader {
+	t.Helper()
 	dev := exec.CommandContext(ctx, binary, append([]string{"devnet", "--base-port", strconv.Itoa(base)}, args...)...)
 	stdout, err := dev.StdoutPipe()
 	if err != nil {
@@ -200,4 +218,15 @@ func startDevnet(ctx context.Context, t *testing.T, base int, args ...string) io
 		}
 	})
 	return stdout
+}
+
+// readSummary decodes into info the JSON summary that `tessera devnet -o json` prints on
+// stdout once it runs, then discards the rest of stdout in the background so that the
+// devnet never blocks writing to it.
+func readSummary(t *testing.T, stdout io.Reader, info any) {
+	t.Helper()
+	if err := json.NewDecoder(stdout).Decode(info); err != nil {
+		t.Fatalf("devnet summary: %v", err)
+	}
+	go func() { _, _ = io.Copy(io.Discard, stdout) }()
 }

@@ -45,9 +45,7 @@ func sendTransfer(ctx context.Context, t *testing.T, s *client.Signer, to keys.P
 // A 4-validator network commits transfers, keeps going with one validator killed, and the
 // restarted validator catches up to the same app hash as the others.
 func TestFourValidatorsSurviveAKilledValidator(t *testing.T) {
-	needBinary(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
-	defer cancel()
+	ctx := binaryTest(t, 4*time.Minute)
 	dir := t.TempDir()
 	base := freeBasePort(t, 40)
 	var out testnetOut

@@ -16,9 +16,7 @@ import (
 // mempool, yet every `tx transfer --from-uri //Bob` is accepted, its nonce taken past
 // them.
 func TestCLISignsBesideAnotherSignerOfTheSameKey(t *testing.T) {
-	needBinary(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
+	ctx := binaryTest(t, 2*time.Minute)
 	run, rpc, _ := startCLIDevnet(ctx, t, 5)
 	bob, err := keys.FromURI("//Bob")
 	if err != nil {

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"context"
 	"slices"
 	"testing"
 	"time"
@@ -15,9 +14,7 @@ import (
 // is accepted (CheckTx judges it at the height the transaction will enter, not at block
 // 0) and the weights then show in the metagraph.
 func TestCLIWeightsCommitReveal(t *testing.T) {
-	needBinary(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
+	ctx := binaryTest(t, 2*time.Minute)
 	const tempo = 10 // an epoch every 11 blocks: a 2.2 s reveal window at 200 ms blocks
 	run, rpc, _ := startCLIDevnet(ctx, t, tempo)
 	c := dial(t, rpc)

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -16,9 +15,7 @@ import (
 // qualities, two validators and the gateway. After a few epochs incentive ranks the good
 // miner first and the often-wrong one last, and the gateway answers with the printed key.
 func TestDevnetTextgenRanksMinersAndServesChat(t *testing.T) {
-	needBinary(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
+	ctx := binaryTest(t, 3*time.Minute)
 	base := freeBasePort(t, 3)
 	stdout := startDevnet(ctx, t, base, "--block-time", "200ms", "--tempo", "10",
 		"--gateway", "127.0.0.1:0", "--quiet", "--log-level", "warn", "-o", "json")
@@ -33,10 +30,7 @@ func TestDevnetTextgenRanksMinersAndServesChat(t *testing.T) {
 			Miners []string `json:"Miners"`
 		} `json:"subnet"`
 	}
-	if err := json.NewDecoder(stdout).Decode(&info); err != nil {
-		t.Fatalf("devnet summary: %v", err)
-	}
-	go func() { _, _ = io.Copy(io.Discard, stdout) }()
+	readSummary(t, stdout, &info)
 	if info.Gateway.URL == "" || info.Gateway.APIKey == "" {
 		t.Fatalf("no gateway or key in the summary: %+v", info)
 	}

@@ -4,14 +4,12 @@ import (
 	"bytes"
 	"crypto/sha512"
 	"encoding/hex"
-	"encoding/json"
-	"os"
-	"path/filepath"
-	"reflect"
 	"strings"
 	"testing"
 
 	"golang.org/x/crypto/pbkdf2"
+
+	"github.com/tessera-net/tessera/internal/testutil/vectorfile"
 )
 
 // The interop vectors come from shared/research/bittensor-wire-vectors.json. The sections
@@ -19,10 +17,7 @@ import (
 // never depend on shared/; TestVectorsMatchShared checks the copy has not drifted when
 // shared/ sits beside the repository (as it does in CI).
 
-const (
-	testdataVectors = "testdata/bittensor-vectors.json"
-	sharedVectors   = "shared/research/bittensor-wire-vectors.json"
-)
+const testdataVectors = "testdata/bittensor-vectors.json"
 
 type vectorFile struct {
 	Wallet struct {
@@ -49,64 +44,14 @@ type vectorFile struct {
 		} `json:"ss58"`
 	} `json:"wallet"`
 	Wire struct {
-		Signing struct {
-			Dendrite struct {
-				Mnemonic  string `json:"mnemonic"`
-				PublicKey string `json:"public_key"`
-				SS58      string `json:"ss58"`
-			} `json:"dendrite_keypair"`
-			Axon struct {
-				URI       string `json:"uri"`
-				PublicKey string `json:"public_key"`
-				SS58      string `json:"ss58"`
-			} `json:"axon_keypair"`
-			Examples []struct {
-				Name       string   `json:"name"`
-				Message    string   `json:"message"`
-				Signer     string   `json:"signer_public_key"`
-				Valid      []string `json:"valid_signatures"`
-				Wrapped    string   `json:"valid_signature_of_bytes_wrapped_message"`
-				InvalidFor *struct {
-					Message   string `json:"message"`
-					Signature string `json:"signature"`
-					Expected  bool   `json:"expected_verify"`
-				} `json:"invalid_for_message"`
-			} `json:"examples"`
-		} `json:"signing"`
+		Signing vectorfile.Signing `json:"signing"`
 	} `json:"wire"`
-}
-
-// findShared looks for shared/research/bittensor-wire-vectors.json in the working
-// directory and each of its parents (tests run in the package directory, so it is
-// normally ../../shared/...). It returns "" when there is none.
-func findShared() string {
-	dir, err := os.Getwd()
-	if err != nil {
-		return ""
-	}
-	for {
-		p := filepath.Join(dir, sharedVectors)
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return ""
-		}
-		dir = parent
-	}
 }
 
 func readVectors(t testing.TB, path string) vectorFile {
 	t.Helper()
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("read vectors: %v", err)
-	}
 	var v vectorFile
-	if err := json.Unmarshal(raw, &v); err != nil {
-		t.Fatalf("parse vectors %s: %v", path, err)
-	}
+	vectorfile.Read(t, path, &v)
 	if v.Wallet.Chain["mnemonic"] == "" || len(v.Wallet.URI.Cases) == 0 || len(v.Wire.Signing.Examples) == 0 {
 		t.Fatalf("vectors %s lack the wallet or wire.signing sections", path)
 	}
@@ -118,7 +63,7 @@ func readVectors(t testing.TB, path string) vectorFile {
 func vectorSources(t *testing.T) map[string]vectorFile {
 	t.Helper()
 	src := map[string]vectorFile{"testdata": readVectors(t, testdataVectors)}
-	if p := findShared(); p != "" {
+	if p := vectorfile.FindShared(); p != "" {
 		src["shared"] = readVectors(t, p)
 	}
 	return src
@@ -132,50 +77,21 @@ func forEachSource(t *testing.T, fn func(t *testing.T, v vectorFile)) {
 }
 
 func TestVectorsMatchShared(t *testing.T) {
-	p := findShared()
-	if p == "" {
-		t.Skipf("%s not found in any parent directory; the testdata copy is still tested", sharedVectors)
-	}
-	shared, local := readVectors(t, p), readVectors(t, testdataVectors)
-	if !reflect.DeepEqual(shared, local) {
-		t.Fatalf("%s differs from %s: recopy the wallet and wire.signing sections", testdataVectors, p)
-	}
-}
-
-// chainValue returns the value of the chain entry whose key starts with prefix (the keys
-// carry explanations in parentheses).
-func chainValue(t *testing.T, chain map[string]string, prefix string) string {
-	t.Helper()
-	for k, v := range chain {
-		if strings.HasPrefix(k, prefix) {
-			return v
-		}
-	}
-	t.Fatalf("vector chain has no entry %q", prefix)
-	return ""
-}
-
-func vecHex(t testing.TB, s string) []byte {
-	t.Helper()
-	b, err := hex.DecodeString(strings.TrimPrefix(s, "0x"))
-	if err != nil {
-		t.Fatalf("bad hex %q: %v", s, err)
-	}
-	return b
+	vectorfile.MatchShared(t, testdataVectors, "the wallet and wire.signing sections", readVectors)
 }
 
 func TestKeyDerivationChain(t *testing.T) {
 	forEachSource(t, func(t *testing.T, v vectorFile) {
 		c := v.Wallet.Chain
-		mnemonic := chainValue(t, c, "mnemonic")
-		entropy := vecHex(t, chainValue(t, c, "bip39_entropy"))
-		pbkdf := vecHex(t, chainValue(t, c, "pbkdf2_hmac_sha512"))
-		mini := vecHex(t, chainValue(t, c, "mini_secret_seed_32"))
-		priv := vecHex(t, chainValue(t, c, "schnorrkel_secret_key_64"))
-		polkadot := vecHex(t, chainValue(t, c, "same_secret_in_polkadot_js"))
-		pub := vecHex(t, chainValue(t, c, "public_key"))
-		ss42 := chainValue(t, c, "ss58_prefix_42")
-		ss0 := chainValue(t, c, "ss58_prefix_0")
+		mnemonic := vectorfile.ChainValue(t, c, "mnemonic")
+		entropy := vectorfile.Hex(t, vectorfile.ChainValue(t, c, "bip39_entropy"))
+		pbkdf := vectorfile.Hex(t, vectorfile.ChainValue(t, c, "pbkdf2_hmac_sha512"))
+		mini := vectorfile.Hex(t, vectorfile.ChainValue(t, c, "mini_secret_seed_32"))
+		priv := vectorfile.Hex(t, vectorfile.ChainValue(t, c, "schnorrkel_secret_key_64"))
+		polkadot := vectorfile.Hex(t, vectorfile.ChainValue(t, c, "same_secret_in_polkadot_js"))
+		pub := vectorfile.Hex(t, vectorfile.ChainValue(t, c, "public_key"))
+		ss42 := vectorfile.ChainValue(t, c, "ss58_prefix_42")
+		ss0 := vectorfile.ChainValue(t, c, "ss58_prefix_0")
 
 		gotEnt, err := MnemonicEntropy(mnemonic)
 		if err != nil {
@@ -298,7 +214,7 @@ func TestSS58Vectors(t *testing.T) {
 			switch {
 			case tc.PublicKey != "":
 				var pk PublicKey
-				copy(pk[:], vecHex(t, tc.PublicKey))
+				copy(pk[:], vectorfile.Hex(t, tc.PublicKey))
 				if got := SS58Encode(pk, 42); got != tc.SS58 {
 					t.Errorf("case %d: SS58Encode = %s, want %s", i, got, tc.SS58)
 				}
@@ -339,25 +255,25 @@ func TestSS58ChecksumError(t *testing.T) {
 func TestSignatureVectors(t *testing.T) {
 	forEachSource(t, func(t *testing.T, v vectorFile) {
 		s := v.Wire.Signing
-		dendrite, err := FromMnemonic(s.Dendrite.Mnemonic, "")
+		dendrite, err := FromMnemonic(s.DendriteKeypair.Mnemonic, "")
 		if err != nil {
 			t.Fatalf("dendrite key: %v", err)
 		}
-		axon, err := FromURI(s.Axon.URI)
+		axon, err := FromURI(s.AxonKeypair.URI)
 		if err != nil {
 			t.Fatalf("axon key: %v", err)
 		}
-		if dendrite.Public().Hex() != s.Dendrite.PublicKey || dendrite.Public().String() != s.Dendrite.SS58 {
-			t.Fatalf("dendrite key = %s, want %s", dendrite.Public().Hex(), s.Dendrite.PublicKey)
+		if dendrite.Public().Hex() != s.DendriteKeypair.PublicKey || dendrite.Public().String() != s.DendriteKeypair.SS58 {
+			t.Fatalf("dendrite key = %s, want %s", dendrite.Public().Hex(), s.DendriteKeypair.PublicKey)
 		}
-		if axon.Public().Hex() != s.Axon.PublicKey || axon.Public().String() != s.Axon.SS58 {
-			t.Fatalf("axon key = %s, want %s", axon.Public().Hex(), s.Axon.PublicKey)
+		if axon.Public().Hex() != s.AxonKeypair.PublicKey || axon.Public().String() != s.AxonKeypair.SS58 {
+			t.Fatalf("axon key = %s, want %s", axon.Public().Hex(), s.AxonKeypair.PublicKey)
 		}
 		for _, ex := range s.Examples {
 			t.Run(ex.Name, func(t *testing.T) {
 				signer, other := dendrite.Public(), axon.Public()
-				if ex.Signer != "" {
-					pk, err := ParsePublicKey(ex.Signer)
+				if ex.SignerPublicKey != "" {
+					pk, err := ParsePublicKey(ex.SignerPublicKey)
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -367,8 +283,8 @@ func TestSignatureVectors(t *testing.T) {
 					}
 				}
 				msg := []byte(ex.Message)
-				for _, sigHex := range ex.Valid {
-					sig := vecHex(t, sigHex)
+				for _, sigHex := range ex.ValidSignatures {
+					sig := vectorfile.Hex(t, sigHex)
 					if !signer.Verify(msg, sig) {
 						t.Errorf("valid signature %s… does not verify", sigHex[:18])
 					}
@@ -389,8 +305,8 @@ func TestSignatureVectors(t *testing.T) {
 						t.Errorf("tampered signature verifies")
 					}
 				}
-				if ex.Wrapped != "" {
-					sig := vecHex(t, ex.Wrapped)
+				if ex.WrappedSig != "" {
+					sig := vectorfile.Hex(t, ex.WrappedSig)
 					if signer.Verify(msg, sig) {
 						t.Errorf("a signature of the <Bytes>-wrapped message verifies for the bare message")
 					}
@@ -401,8 +317,8 @@ func TestSignatureVectors(t *testing.T) {
 						t.Errorf("VerifyAllowWrapped rejects the wrapped signature")
 					}
 				}
-				if inv := ex.InvalidFor; inv != nil {
-					if got := signer.Verify([]byte(inv.Message), vecHex(t, inv.Signature)); got != inv.Expected {
+				if inv := ex.Invalid; inv != nil {
+					if got := signer.Verify([]byte(inv.Message), vectorfile.Hex(t, inv.Signature)); got != inv.Expected {
 						t.Errorf("invalid_for_message: Verify = %v, want %v", got, inv.Expected)
 					}
 				}

@@ -2,6 +2,8 @@ package wallet
 
 import (
 	"testing"
+
+	"github.com/tessera-net/tessera/internal/testutil/vectorfile"
 )
 
 // BenchmarkDeriveNaClKey is the cost of opening or writing one $NACL key file (Argon2i,
@@ -17,8 +19,8 @@ func BenchmarkDeriveNaClKey(b *testing.B) {
 func BenchmarkOpenNaCl(b *testing.B) {
 	v := vectors(b)
 	key := [32]byte{}
-	copy(key[:], hexBytes(b, v.Wallet.NaCl.DerivedKey))
-	file := hexBytes(b, v.Wallet.NaCl.File)
+	copy(key[:], vectorfile.Hex(b, v.Wallet.NaCl.DerivedKey))
+	file := vectorfile.Hex(b, v.Wallet.NaCl.File)
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, err := OpenNaCl(file, &key); err != nil {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tessera-net/tessera/internal/testutil/vectorfile"
 	"github.com/tessera-net/tessera/keys"
 )
 
@@ -248,7 +249,7 @@ func TestSummaryCorruptAndEncryptedKeys(t *testing.T) {
 		{"truncated nacl", "$NACL0123", PairUnreadable, "unreadable or corrupt: $NACL key file is truncated"},
 		{"bad fernet", "gAAAAA!!", PairUnreadable, "unreadable or corrupt: legacy Fernet key file is not valid base64"},
 		{"vault", "$ANSIBLE_VAULT;1.1;AES256\n3132\n", PairUnreadable, "unreadable or corrupt: unsupported key file encryption"},
-		{"nacl", string(hexBytes(t, vec.Wallet.NaCl.File)), PairNeedsPassword, ""},
+		{"nacl", string(vectorfile.Hex(t, vec.Wallet.NaCl.File)), PairNeedsPassword, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tessera-net/tessera/internal/testutil/vectorfile"
 	"github.com/tessera-net/tessera/keys"
 )
 
@@ -51,16 +52,12 @@ type walletVectors struct {
 	} `json:"wallet"`
 }
 
+const testdataVectors = "testdata/bittensor-vectors.json"
+
 func loadWalletVectors(t testing.TB, path string) walletVectors {
 	t.Helper()
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("read vectors: %v", err)
-	}
 	var v walletVectors
-	if err := json.Unmarshal(raw, &v); err != nil {
-		t.Fatalf("parse %s: %v", path, err)
-	}
+	vectorfile.Read(t, path, &v)
 	if v.Wallet.NaCl.File == "" || len(v.Wallet.PasswordEnv.Cases) == 0 {
 		t.Fatalf("%s lacks the wallet vectors", path)
 	}
@@ -68,57 +65,16 @@ func loadWalletVectors(t testing.TB, path string) walletVectors {
 }
 
 func vectors(t testing.TB) walletVectors {
-	return loadWalletVectors(t, "testdata/bittensor-vectors.json")
-}
-
-// findShared looks for shared/research/bittensor-wire-vectors.json in the working
-// directory and its parents; "" when absent.
-func findShared() string {
-	dir, err := os.Getwd()
-	if err != nil {
-		return ""
-	}
-	for {
-		p := filepath.Join(dir, "shared", "research", "bittensor-wire-vectors.json")
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return ""
-		}
-		dir = parent
-	}
+	return loadWalletVectors(t, testdataVectors)
 }
 
 func TestVectorsMatchShared(t *testing.T) {
-	p := findShared()
-	if p == "" {
-		t.Skip("shared/research/bittensor-wire-vectors.json not found beside the repository; the testdata copy is still tested")
-	}
-	if shared, local := loadWalletVectors(t, p), vectors(t); !reflect.DeepEqual(shared, local) {
-		t.Fatalf("testdata/bittensor-vectors.json differs from %s: recopy its wallet section", p)
-	}
-}
-
-func hexBytes(t testing.TB, s string) []byte {
-	t.Helper()
-	b, err := hex.DecodeString(strings.TrimPrefix(s, "0x"))
-	if err != nil {
-		t.Fatalf("bad hex %q: %v", s, err)
-	}
-	return b
+	vectorfile.MatchShared(t, testdataVectors, "its wallet section", loadWalletVectors)
 }
 
 func chainValue(t *testing.T, v walletVectors, prefix string) string {
 	t.Helper()
-	for k, val := range v.Wallet.Chain {
-		if strings.HasPrefix(k, prefix) {
-			return val
-		}
-	}
-	t.Fatalf("no chain entry %q", prefix)
-	return ""
+	return vectorfile.ChainValue(t, v.Wallet.Chain, prefix)
 }
 
 func keyfileExample(t *testing.T, v walletVectors, prefix string) string {
@@ -145,10 +101,10 @@ func TestKDFParametersMatchVectors(t *testing.T) {
 func TestNaClVectorSecretbox(t *testing.T) {
 	n := vectors(t).Wallet.NaCl
 	var key [32]byte
-	copy(key[:], hexBytes(t, n.DerivedKey))
+	copy(key[:], vectorfile.Hex(t, n.DerivedKey))
 	var nonce [NaClNonceSize]byte
-	copy(nonce[:], hexBytes(t, n.Nonce))
-	file := hexBytes(t, n.File)
+	copy(nonce[:], vectorfile.Hex(t, n.Nonce))
+	file := vectorfile.Hex(t, n.File)
 
 	if DetectEncryption(file) != NaCl {
 		t.Fatalf("vector file not detected as $NACL")
@@ -220,7 +176,7 @@ func TestNaClVectorFullKDF(t *testing.T) {
 	if key := DeriveNaClKey([]byte(n.Password)); hex.EncodeToString(key[:]) != n.DerivedKey {
 		t.Fatalf("derived key %x, want %s", key, n.DerivedKey)
 	}
-	plain, err := Decrypt(hexBytes(t, n.File), []byte(n.Password))
+	plain, err := Decrypt(vectorfile.Hex(t, n.File), []byte(n.Password))
 	if err != nil || string(plain) != n.Plaintext {
 		t.Fatalf("Decrypt = %q, %v", plain, err)
 	}
@@ -231,7 +187,7 @@ func TestNaClWrongPasswordFullKDF(t *testing.T) {
 		t.Skip("Argon2i with 512 MiB: skipped with -short")
 	}
 	n := vectors(t).Wallet.NaCl
-	_, err := Decrypt(hexBytes(t, n.File), []byte(n.Password+"x"))
+	_, err := Decrypt(vectorfile.Hex(t, n.File), []byte(n.Password+"x"))
 	if !errors.Is(err, ErrWrongPassword) || err.Error() != "wrong password or corrupt key file" {
 		t.Fatalf("want ErrWrongPassword, got %v", err)
 	}

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tessera-net/tessera/internal/testutil/vectorfile"
 	"github.com/tessera-net/tessera/keys"
 )
 
@@ -184,7 +185,7 @@ func TestWriteFileAtomicNoClobberRace(t *testing.T) {
 func TestReadKeyfileErrors(t *testing.T) {
 	dir := t.TempDir()
 	vec := vectors(t)
-	nacl := hexBytes(t, vec.Wallet.NaCl.File)
+	nacl := vectorfile.Hex(t, vec.Wallet.NaCl.File)
 	files := map[string][]byte{
 		"plain-not-json": []byte("this is not a key"),
 		"truncated-nacl": nacl[:20],
@@ -253,7 +254,7 @@ func TestBittensorDirectoryAsIs(t *testing.T) {
 		}
 	}
 	must(os.MkdirAll(w.HotkeysDir(), 0o755))
-	must(os.WriteFile(w.ColdkeyPath(), hexBytes(t, vec.Wallet.NaCl.File), 0o600))
+	must(os.WriteFile(w.ColdkeyPath(), vectorfile.Hex(t, vec.Wallet.NaCl.File), 0o600))
 	must(os.WriteFile(w.ColdkeyPubPath(), []byte(keyfileExample(t, vec, "coldkeypub_txt_example_rust")), 0o600))
 	must(os.WriteFile(w.HotkeyPath(), []byte(keyfileExample(t, vec, "btwallet_rust_example")), 0o600))
 	// An older hotkey with no pub file, written by the legacy Python SDK.

@@ -11,7 +11,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
 	"reflect"
 	"regexp"
 	"sort"
@@ -20,11 +19,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tessera-net/tessera/internal/testutil/vectorfile"
 	"github.com/tessera-net/tessera/keys"
 )
 
-// The golden file is the "wire" section of research/bittensor-wire-vectors.json, copied
-// so that tests do not depend on anything outside the package.
+// The golden file is the "wire" section of shared/research/bittensor-wire-vectors.json,
+// copied so that tests do not depend on anything outside the package;
+// TestVectorsMatchShared checks the copy against the original when shared/ is present.
 const vectorsFile = "testdata/bittensor-wire-vectors.json"
 
 type wireVectors struct {
@@ -53,33 +54,7 @@ type wireVectors struct {
 				} `json:"cases"`
 			} `json:"python_str_of_values"`
 		} `json:"body_hash"`
-		Signing struct {
-			DendriteKeypair struct {
-				Mnemonic  string `json:"mnemonic"`
-				PublicKey string `json:"public_key"`
-				SS58      string `json:"ss58"`
-			} `json:"dendrite_keypair"`
-			AxonKeypair struct {
-				URI       string `json:"uri"`
-				PublicKey string `json:"public_key"`
-				SS58      string `json:"ss58"`
-			} `json:"axon_keypair"`
-			Examples []struct {
-				Name            string   `json:"name"`
-				Nonce           int64    `json:"nonce"`
-				UUID            string   `json:"uuid"`
-				BodyHash        string   `json:"body_hash"`
-				Message         string   `json:"message"`
-				SignerPublicKey string   `json:"signer_public_key"`
-				ValidSignatures []string `json:"valid_signatures"`
-				WrappedSig      string   `json:"valid_signature_of_bytes_wrapped_message"`
-				Invalid         *struct {
-					Message   string `json:"message"`
-					Signature string `json:"signature"`
-					Expected  bool   `json:"expected_verify"`
-				} `json:"invalid_for_message"`
-			} `json:"examples"`
-		} `json:"signing"`
+		Signing         vectorfile.Signing         `json:"signing"`
 		RequestExamples map[string]json.RawMessage `json:"request_examples"`
 		InputObj        struct {
 			Examples  map[string]string `json:"examples"`
@@ -144,16 +119,18 @@ type requestExample struct {
 }
 
 func loadVectors(t testing.TB) *wireVectors {
+	return readVectors(t, vectorsFile)
+}
+
+func readVectors(t testing.TB, path string) *wireVectors {
 	t.Helper()
-	b, err := os.ReadFile(vectorsFile)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var v wireVectors
-	if err := json.Unmarshal(b, &v); err != nil {
-		t.Fatalf("%s: %v", vectorsFile, err)
-	}
+	vectorfile.Read(t, path, &v)
 	return &v
+}
+
+func TestVectorsMatchShared(t *testing.T) {
+	vectorfile.MatchShared(t, vectorsFile, "its wire section", readVectors)
 }
 
 func (v *wireVectors) request(t testing.TB, name string) requestExample {

@@ -9,12 +9,7 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
-	"fmt"
 	"os"
-	"os/signal"
-	"syscall"
 	"time"
 
 	"github.com/tessera-net/tessera/examples/arith"
@@ -23,29 +18,15 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, os.Args[1:]); err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(os.Stderr, "arith:", err)
-		}
-		os.Exit(2)
-	}
+	runner.Main("arith", run)
 }
 
-const usage = `usage: arith miner|validator [flags]   (arith miner -h lists the flags)`
-
 func run(ctx context.Context, args []string) error {
-	if len(args) == 0 {
-		return errors.New(usage)
-	}
-	role := args[0]
-	if role != "miner" && role != "validator" {
-		return fmt.Errorf("unknown role %q; %s", role, usage)
-	}
-	fs := flag.NewFlagSet("arith "+role, flag.ContinueOnError)
 	cfg := subnet.DefaultConfig()
-	cfg.RegisterFlags(fs)
+	role, fs, err := runner.Flags("arith", args, &cfg)
+	if err != nil {
+		return err
+	}
 	mode := fs.String("mode", "good", "miner: good, wrong (off by one) or slow")
 	delay := fs.Duration("delay", 500*time.Millisecond, "miner: how long a slow miner takes")
 	if err := cfg.Parse(fs, args[1:]); err != nil {

@@ -19,13 +19,10 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 
 	"github.com/tessera-net/tessera/sdk/runner"
 	"github.com/tessera-net/tessera/sdk/subnet"
@@ -33,17 +30,10 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, os.Args[1:], os.Getenv); err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(os.Stderr, "textgen:", err)
-		}
-		os.Exit(2)
-	}
+	runner.Main("textgen", func(ctx context.Context, args []string) error {
+		return run(ctx, args, os.Getenv)
+	})
 }
-
-const usage = `usage: textgen miner|validator [flags]   (textgen miner -h lists the flags)`
 
 // backendFlags choose and configure one backend from flags: a miner's (--backend,
 // --backend.url, …) or a validator's reference model (--reference.backend,
@@ -146,16 +136,11 @@ func parseKinds(s string) ([]textgen.Kind, error) {
 }
 
 func run(ctx context.Context, args []string, getenv func(string) string) error {
-	if len(args) == 0 {
-		return errors.New(usage)
-	}
-	role := args[0]
-	if role != "miner" && role != "validator" {
-		return fmt.Errorf("unknown role %q; %s", role, usage)
-	}
-	fs := flag.NewFlagSet("textgen "+role, flag.ContinueOnError)
 	cfg := subnet.DefaultConfig()
-	cfg.RegisterFlags(fs)
+	role, fs, err := runner.Flags("textgen", args, &cfg)
+	if err != nil {
+		return err
+	}
 	bf := minerBackendFlags(fs)
 	rf := referenceFlags(fs)
 	kinds := fs.String("kinds", "", "validator: task kinds to draw, comma-separated (default all: "+kindList()+")")
