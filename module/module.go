@@ -48,8 +48,10 @@ type Context struct {
 // It must not be used where a proposer gains from biasing it: the proposer chooses the
 // block's contents and so can try many block hashes before proposing one, which is fine
 // for tie-breaking or sampling but not for a lottery worth more than a block. Nor is it a
-// secret: once the block is out everyone knows it. When checking a transaction (no block
-// hash yet) the seed is predictable and only a placeholder for the block's.
+// secret: once the block is out everyone knows it. In CheckTx there is no block hash yet:
+// the seed is then derived from an empty hash, predictable and different from the one the
+// block will give, so a rule must not decide on it in CheckTx what it cannot re-decide in
+// the block.
 func (c *Context) Seed(domain string) [32]byte {
 	h := sha256.New()
 	var n [8]byte
