@@ -131,7 +131,7 @@ func (f *fakeChain) Query(_ context.Context, path string, _ int64, out any) (int
 		return 0, &client.QueryError{Code: tx.CodeNotFound, Log: "unknown " + path}
 	}
 	raw, _ := json.Marshal(f.mg)
-	return 0, json.Unmarshal(raw, out)
+	return 10, json.Unmarshal(raw, out) // answered at the chain's height, as a node does
 }
 
 func (f *fakeChain) Send(_ context.Context, msg tx.Msg) (*client.TxView, error) {
