@@ -108,7 +108,7 @@ func (f *fakeChain) Query(_ context.Context, path string, _ int64, out any) (int
 	default:
 		return 0, &client.QueryError{Code: tx.CodeNotFound, Log: "unknown query " + path}
 	}
-	raw, _ := json.Marshal(v) // a deep copy, as the wire would make
+	raw, _ := json.Marshal(v)                 // a deep copy, as the wire would make
 	return f.height, json.Unmarshal(raw, out) // answered at the chain's height, as a node does
 }
 
