@@ -18,7 +18,9 @@ func TestPeekNetuid(t *testing.T) {
 			func() (tx.Msg, error) {
 				return subnets.NewCommitWeights(keys.PublicKey{1}, netuid, []uint16{1}, []uint16{1}, []uint16{9}, 0)
 			},
-			func() (tx.Msg, error) { return subnets.NewRevealWeights(netuid, []uint16{1}, []uint16{1}, []uint16{9}, 0) },
+			func() (tx.Msg, error) {
+				return subnets.NewRevealWeights(netuid, []uint16{1}, []uint16{1}, []uint16{9}, 0)
+			},
 		}
 		for i, mk := range msgs {
 			m, err := mk()
