@@ -60,6 +60,16 @@ func TestDevnetCLIJourney(t *testing.T) {
 	}
 }
 
+// walletJSON is what `tessera wallet new -o json` prints of a new wallet's keys.
+type walletJSON struct {
+	Coldkey struct {
+		SS58 string `json:"ss58_address"`
+	} `json:"coldkey"`
+	Hotkey struct {
+		SS58 string `json:"ss58_address"`
+	} `json:"hotkey"`
+}
+
 // cliWallet is a wallet the test made: its coldkey and hotkey addresses.
 type cliWallet struct{ coldkey, hotkey string }
 
@@ -67,14 +77,7 @@ type cliWallet struct{ coldkey, hotkey string }
 // tokens (checked on chain), and registers its hotkey on subnet 1, the coldkey paying.
 func newRegisteredWallet(t *testing.T, run cliRun, name, tokens string) cliWallet {
 	t.Helper()
-	var w struct {
-		Coldkey struct {
-			SS58 string `json:"ss58_address"`
-		} `json:"coldkey"`
-		Hotkey struct {
-			SS58 string `json:"ss58_address"`
-		} `json:"hotkey"`
-	}
+	var w walletJSON
 	run(&w, "wallet", "new", "--wallet.name", name, "--no-password")
 	run(nil, "tx", "transfer", "--from-uri", "//Alice", "--to", w.Coldkey.SS58, "--amount", tokens)
 	var acct struct {

@@ -47,14 +47,7 @@ func TestCLIBtcliHabits(t *testing.T) {
 			t.Fatalf("tessera %v: exit %d, stderr %q (want exit 2 and %q), stdout %q", args, code, errs, want, out)
 		}
 	}
-	var w struct {
-		Coldkey struct {
-			SS58 string `json:"ss58_address"`
-		} `json:"coldkey"`
-		Hotkey struct {
-			SS58 string `json:"ss58_address"`
-		} `json:"hotkey"`
-	}
+	var w walletJSON
 	if err := json.Unmarshal([]byte(ok("", "wallet", "new", "--wallet.name", "w", "--no-password", "-o", "json")), &w); err != nil {
 		t.Fatal(err)
 	}
