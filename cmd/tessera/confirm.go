@@ -15,7 +15,7 @@ func confirm(env *cliEnv, yes bool, cost string) error {
 		return nil
 	}
 	if _, ok := stdinTerminal(env); !ok {
-		return usagef("%s stdin is not a terminal to ask on: pass --yes to go ahead", cost)
+		return usagef("stdin is not a terminal to ask on: pass --yes to go ahead")
 	}
 	fmt.Fprint(env.stderr, "Go ahead? [y/N] ")
 	line, _ := bufio.NewReader(env.stdin).ReadString('\n')
