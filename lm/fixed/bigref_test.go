@@ -139,16 +139,6 @@ func bigRoundHalfAway(v *big.Float) *big.Int {
 	return bigRound(v, 0)
 }
 
-// bigDistHalf returns how far v*2^frac is from the nearest half-integer, in
-// units (to tell correctly-rounded failures from reference ties).
-func bigFrac(v *big.Float, frac int) float64 {
-	w := bfNew().SetMantExp(v, frac)
-	i, _ := w.Int(nil)
-	d := bfNew().Sub(w, bfInt(i))
-	f, _ := d.Float64()
-	return f
-}
-
 func TestBigReferences(t *testing.T) {
 	ln2, _ := bigLn2.Float64()
 	if ln2 != math.Ln2 {

@@ -158,7 +158,7 @@ func RopeTable(base int64, dims, maxPos int) (cos, sin []int32, err error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	if maxPos < 1 || maxPos > RopeMaxPos || maxPos*(dims/2) > RopeMaxTable {
+	if maxPos < 1 || maxPos > RopeMaxPos || maxPos > RopeMaxTable/(dims/2) {
 		return nil, nil, ErrRopeSize
 	}
 	h := dims / 2

@@ -28,7 +28,10 @@ func MaxExpSum(src []int32) (m int32, s uint64) {
 // len(src), otherwise a new slice is allocated). With m, S = MaxExpSum(src)
 // and e_i = Exp(Sat32(src_i - m)): p_i = round(e_i * 2^30 / S) half up
 // (e_i * 2^30 <= 2^60 and S >= 2^30, so p_i is in [0, 2^30]). The p_i sum
-// to 2^30 within ±len(src)/2. An empty src gives dst[:0].
+// to 2^30 within ±len(src)/2. Because each e_i is rounded to Q30 before the
+// sum, |p_i - P_i * 2^30| <= 1 + P_i * len(src)/2 units, P_i the true
+// probability (worst case; see the package documentation for measured
+// values). An empty src gives dst[:0].
 func Softmax(dst []uint32, src []int32) []uint32 {
 	if cap(dst) < len(src) {
 		dst = make([]uint32, len(src))
@@ -70,7 +73,7 @@ func LogSumExp(src []int32) int64 {
 }
 
 // LogSoftmax writes dst_i = Sat32(src_i - LogSumExp(src)) (Q16 log
-// probabilities, all <= 0) to dst[:len(src)] and returns it; dst is reused
+// probabilities, all <= 0, with LogSumExp's error) to dst[:len(src)] and returns it; dst is reused
 // when cap(dst) >= len(src), and dst may be src itself (in-place). An empty
 // src gives dst[:0].
 func LogSoftmax(dst []int32, src []int32) []int32 {

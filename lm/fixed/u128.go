@@ -46,10 +46,6 @@ func (a u128) sub(b u128) u128 {
 	return u128{hi, lo}
 }
 
-func (a u128) less(b u128) bool {
-	return a.hi < b.hi || (a.hi == b.hi && a.lo < b.lo)
-}
-
 // shr returns a >> n for n in [0, 128).
 func (a u128) shr(n uint) u128 {
 	switch {
@@ -78,19 +74,17 @@ func (a u128) shl(n uint) u128 {
 // mul returns floor(a*b / 2^120), i.e. the Q120 product of two Q120 values.
 // The caller guarantees the result is below 2^128 (a value below 256).
 func (a u128) mul(b u128) u128 {
-	// 256-bit product w3:w2:w1:w0.
-	p1, p0 := bits.Mul64(a.lo, b.lo)
+	// 256-bit product w3:w2:w1:(low word, not needed).
+	p1, _ := bits.Mul64(a.lo, b.lo)
 	q1, q0 := bits.Mul64(a.lo, b.hi)
 	r1, r0 := bits.Mul64(a.hi, b.lo)
 	s1, s0 := bits.Mul64(a.hi, b.hi)
-	w0 := p0
 	w1, c1 := bits.Add64(p1, q0, 0)
 	w2, c2 := bits.Add64(q1, s0, c1)
 	w3 := s1 + c2
 	w1, c1 = bits.Add64(w1, r0, 0)
 	w2, c2 = bits.Add64(w2, r1, c1)
 	w3 += c2
-	_ = w0
 	// Bits [120, 248) of the product.
 	return u128{hi: w3<<8 | w2>>56, lo: w2<<8 | w1>>56}
 }
