@@ -1,6 +1,9 @@
 package tokenizer
 
-import "strings"
+import (
+	"strings"
+	"sync"
+)
 
 const spaceMark = "\u2581" // "▁", SentencePiece's visible space
 
@@ -55,7 +58,8 @@ func (t *Tokenizer) tokenize(text string, addBOS, addEOS, parseSpecial bool) []i
 		}
 		frags := t.partition(text, specials)
 		prevSpecial := true // the first raw fragment gets the space prefix
-		var s session
+		s := sessions.Get().(*session)
+		defer sessions.Put(s)
 		for _, f := range frags {
 			if f.tok >= 0 {
 				out = append(out, f.tok)
@@ -139,11 +143,14 @@ func (a *bigram) before(b *bigram) bool {
 	return a.score > b.score || (a.score == b.score && a.left < b.left)
 }
 
-// session holds the buffers of one SPM run (reused across fragments).
+// session holds the buffers of one SPM run (reused across fragments and,
+// through sessions, across calls).
 type session struct {
 	syms []symbol
 	heap []bigram
 }
+
+var sessions = sync.Pool{New: func() any { return new(session) }}
 
 func (h *session) push(b bigram) {
 	q := append(h.heap, b)
@@ -216,21 +223,45 @@ func (h *session) tryAdd(t *Tokenizer, text string, left, right int) {
 }
 
 // run is llm_tokenizer_spm_session::tokenize on text (already space-escaped),
-// appending the tokens to out.
+// appending the tokens to out. When the vocabulary is word-split (see New)
+// the symbols are cut before every "▁" that follows a symbol other than "▁"
+// and each piece is merged on its own: no token can span such a cut, so the
+// merges, their order within each piece and the output are exactly those of
+// the single pass, in less time (the heap holds one word, not the text).
 func (h *session) run(t *Tokenizer, text string, out []int32) []int32 {
 	h.syms = h.syms[:0]
-	h.heap = h.heap[:0]
 	for offs := 0; offs < len(text); {
 		n := min(utf8Len(text[offs]), len(text)-offs)
 		idx := len(h.syms)
 		h.syms = append(h.syms, symbol{start: offs, n: n, prev: idx - 1, next: idx + 1})
 		offs += n
 	}
-	if len(h.syms) == 0 {
+	if !t.wordSplit {
+		return h.segment(t, text, 0, len(h.syms), out)
+	}
+	isMark := func(s symbol) bool { return s.n == 3 && text[s.start:s.start+3] == spaceMark }
+	first := 0
+	for i := 1; i < len(h.syms); i++ {
+		if isMark(h.syms[i]) && !isMark(h.syms[i-1]) {
+			out = h.segment(t, text, first, i, out)
+			first = i
+		}
+	}
+	return h.segment(t, text, first, len(h.syms), out)
+}
+
+// segment runs the merge loop on symbols [first, end) and appends their
+// tokens: merged symbols are tokens; a symbol that is not a token (always a
+// single UTF-8 character or lone byte, since only token texts are ever
+// formed) becomes one byte-fallback token per byte.
+func (h *session) segment(t *Tokenizer, text string, first, end int, out []int32) []int32 {
+	if first >= end {
 		return out
 	}
-	h.syms[len(h.syms)-1].next = -1
-	for i := 1; i < len(h.syms); i++ {
+	h.syms[first].prev = -1
+	h.syms[end-1].next = -1
+	h.heap = h.heap[:0]
+	for i := first + 1; i < end; i++ {
 		h.tryAdd(t, text, i-1, i)
 	}
 	for len(h.heap) > 0 {
@@ -248,7 +279,7 @@ func (h *session) run(t *Tokenizer, text string, out []int32) []int32 {
 		h.tryAdd(t, text, l.prev, b.left)
 		h.tryAdd(t, text, b.left, l.next)
 	}
-	for i := 0; i != -1; i = h.syms[i].next {
+	for i := first; i != -1; i = h.syms[i].next {
 		s := h.syms[i]
 		piece := text[s.start : s.start+s.n]
 		if id, ok := t.byText[piece]; ok {

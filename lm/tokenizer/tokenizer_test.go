@@ -608,3 +608,49 @@ func BenchmarkDecode(b *testing.B) {
 	}
 	b.ReportMetric(float64(len(ids)*b.N)/b.Elapsed().Seconds(), "tokens/s")
 }
+
+// TestWordSplitExact: merging word by word (the fast path) gives exactly
+// the single-pass result.
+func TestWordSplitExact(t *testing.T) {
+	fast := llama2Tok(t)
+	if !fast.wordSplit {
+		t.Fatal("llama-2 vocabulary should be word-split")
+	}
+	slow := *fast
+	slow.wordSplit = false
+	r := rand.New(rand.NewPCG(5, 6))
+	texts := []string{benchText}
+	for _, c := range llamaCppGolden {
+		texts = append(texts, c.text)
+	}
+	for i := 0; i < 3000; i++ {
+		s := randText(r, r.IntN(60))
+		if i%3 == 0 {
+			b := []byte(s)
+			for j := 0; j < 3 && len(b) > 0; j++ {
+				b[r.IntN(len(b))] = byte(r.IntN(256))
+			}
+			s = string(b)
+		}
+		texts = append(texts, s, strings.Repeat(" ", r.IntN(4))+s+"\u2581\u2581x\u2581")
+	}
+	for _, s := range texts {
+		if a, b := fast.Encode(s, true), slow.Encode(s, true); !slices.Equal(a, b) {
+			t.Fatalf("%q: word-split %v, single pass %v", s, a, b)
+		}
+	}
+	// A token with an inner "▁" turns the fast path off.
+	v := tinyVocab(tt{"a", -1, 1}, tt{"b", -1, 1}, tt{"▁", -1, 1}, tt{"a▁", -2, 1}, tt{"a▁b", -1, 1})
+	v.AddSpacePrefix = false
+	tok := mustNew(t, v)
+	if tok.wordSplit {
+		t.Fatal("wordSplit with an inner ▁")
+	}
+	if got := tok.Encode("a b", false); !slices.Equal(got, []int32{260}) {
+		t.Errorf("Encode(a b) = %v, want [a▁b]", got)
+	}
+	v = tinyVocab(tt{"▁▁", -1, 1}, tt{"▁", -1, 1}, tt{"▁▁x", -1, 1})
+	if tok := mustNew(t, v); !tok.wordSplit {
+		t.Error("leading ▁ run should keep wordSplit")
+	}
+}

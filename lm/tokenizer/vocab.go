@@ -6,6 +6,7 @@ import (
 	"math"
 	"sort"
 	"strconv"
+	"strings"
 )
 
 // Token types, as stored in tokenizer.ggml.token_type (llama.cpp's
@@ -39,7 +40,7 @@ var (
 // ErrChatRoles is returned by ApplyChat when the messages do not follow the
 // role order the recognised template requires (the template's own
 // raise_exception). It is errors.Is-able.
-var ErrChatRoles = errors.New("tokenizer: chat roles must alternate user/assistant/user/assistant/...")
+var ErrChatRoles = errors.New("tokenizer: chat roles must alternate user, assistant, user, assistant")
 
 // MaxTokens bounds the vocabulary size New accepts (ids are int32).
 const MaxTokens = math.MaxInt32
@@ -87,6 +88,12 @@ type Tokenizer struct {
 	byteTok  [256]int32 // byte fallback token for each byte value
 	specials []int32    // control, user-defined, unknown tokens: length desc, id asc
 	userDef  []int32    // the user-defined subset of specials, same order
+
+	// wordSplit: no token has a "▁" after anything but a leading run of
+	// "▁" (true of SentencePiece vocabularies trained with
+	// split_by_whitespace, llama-2's included), so Encode may merge words
+	// separately with the same result.
+	wordSplit bool
 
 	bos, eos, unk  int32
 	addBOS, addEOS bool
@@ -146,6 +153,7 @@ func New(v Vocab) (*Tokenizer, error) {
 		addBOS:      v.AddBOS,
 		addEOS:      v.AddEOS,
 		spacePrefix: v.AddSpacePrefix,
+		wordSplit:   true,
 	}
 	for i := 0; i < n; i++ {
 		text := v.Tokens[i]
@@ -173,6 +181,9 @@ func New(v Vocab) (*Tokenizer, error) {
 		t.texts[i] = text
 		t.scores[i] = score
 		t.types[i] = typ
+		if strings.Contains(strings.TrimLeft(text, spaceMark), spaceMark) {
+			t.wordSplit = false
+		}
 		if len(text) > t.maxLen {
 			t.maxLen = len(text)
 		}
