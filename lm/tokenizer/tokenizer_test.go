@@ -654,3 +654,38 @@ func TestWordSplitExact(t *testing.T) {
 		t.Error("leading ▁ run should keep wordSplit")
 	}
 }
+
+// TestNoMergeReachesSpecial backs the doc's claim: in the llama-2
+// vocabulary no sequence of merges can form the text of a control, unknown
+// or byte token, so plain text never encodes to them (except through byte
+// fallback) and Decode gives the text back.
+func TestNoMergeReachesSpecial(t *testing.T) {
+	tok := llama2Tok(t)
+	memo := map[string]bool{}
+	// formable: s is one symbol of step 4, or a token that is the
+	// concatenation of two formable strings.
+	var formable func(s string) bool
+	formable = func(s string) bool {
+		if v, ok := memo[s]; ok {
+			return v
+		}
+		memo[s] = false
+		res := len(s) == min(utf8Len(s[0]), len(s))
+		if _, isTok := tok.byText[s]; !res && isTok {
+			for k := 1; k < len(s) && !res; k++ {
+				res = formable(s[:k]) && formable(s[k:])
+			}
+		}
+		memo[s] = res
+		return res
+	}
+	for id := int32(0); id < int32(tok.NumTokens()); id++ {
+		switch tok.TokenType(id) {
+		case TypeNormal:
+			continue
+		}
+		if s := tok.TokenText(id); len(s) > 1 && formable(s) {
+			t.Errorf("token %d %q (type %d) can be formed by merges", id, s, tok.TokenType(id))
+		}
+	}
+}
