@@ -19,7 +19,8 @@ func unescapeSpace(s string) string { return strings.ReplaceAll(s, spaceMark, " 
 // covered by a token (byte fallback, or UNK where the vocabulary has no byte
 // token for it).
 //
-// Cost: O(n log n) time and about 60 bytes of memory per input character.
+// Cost: see doc.go (O(n log n) at worst, about 40 bytes of working memory
+// per input character).
 func (t *Tokenizer) Encode(text string, addBOS bool) []int32 {
 	return t.tokenize(text, addBOS, false, false)
 }

@@ -264,6 +264,10 @@ var (
 func loadLlama2() (Vocab, error) {
 	llamaOnce.Do(func() {
 		p := fixturePath()
+		if p == "" {
+			llamaErr = errors.New("no go.mod above the working directory")
+			return
+		}
 		f, err := os.Open(p)
 		if err != nil {
 			llamaErr = fmt.Errorf("fixture %s absent (%v)", p, err)

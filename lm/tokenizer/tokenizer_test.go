@@ -532,14 +532,16 @@ func TestConcurrentEncode(t *testing.T) {
 }
 
 // FuzzEncodeDecode runs on the llama-2 vocabulary when the fixture is
-// present, else on a small synthetic one with merges, specials and bytes.
+// present, else on a small synthetic one with merges, a control token and
+// bytes (no user-defined token: Encode splits those out and the space
+// prefix after them would break the round trip the fuzz checks).
 func FuzzEncodeDecode(f *testing.F) {
 	var tok *Tokenizer
 	if v, err := loadLlama2(); err == nil {
 		tok = mustNew(f, v)
 	} else {
 		v := tinyVocab(tt{"▁", -1, 1}, tt{"▁a", -2, 1}, tt{"ab", -3, 1}, tt{"▁ab", -1, 1}, tt{"é", -4, 1},
-			tt{"<s>", 0, TypeControl}, tt{"<|u|>", 0, TypeUserDefined})
+			tt{"<s>", 0, TypeControl})
 		v.BOS = 261
 		tok = mustNew(f, v)
 	}
