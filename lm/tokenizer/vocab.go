@@ -273,7 +273,7 @@ func hexVal(c byte) (byte, bool) {
 // NumTokens is the vocabulary size.
 func (t *Tokenizer) NumTokens() int { return len(t.texts) }
 
-// BOS, EOS and UNK return the special token ids, -1 when absent.
+// BOS returns the beginning-of-sequence token id, -1 when absent.
 func (t *Tokenizer) BOS() int32 { return t.bos }
 
 // EOS returns the end-of-sequence token id, -1 when absent.
