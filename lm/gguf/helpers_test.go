@@ -3,6 +3,7 @@ package gguf
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"math"
 	"os"
 	"path/filepath"
@@ -13,9 +14,19 @@ import (
 // when it is absent.
 func fixturePath(tb testing.TB) string {
 	tb.Helper()
+	p, err := findFixture()
+	if err != nil {
+		tb.Skipf("fixture absent, skipping (it is never committed): %v", err)
+	}
+	return p
+}
+
+// findFixture looks for ../shared/models/llama-2-tiny-random.gguf next to
+// the directory holding go.mod.
+func findFixture() (string, error) {
 	dir, err := os.Getwd()
 	if err != nil {
-		tb.Fatal(err)
+		return "", err
 	}
 	for {
 		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
@@ -23,15 +34,15 @@ func fixturePath(tb testing.TB) string {
 		}
 		parent := filepath.Dir(dir)
 		if parent == dir {
-			tb.Skip("fixture: no go.mod above the test directory")
+			return "", errors.New("no go.mod above the test directory")
 		}
 		dir = parent
 	}
 	p := filepath.Join(dir, "..", "shared", "models", "llama-2-tiny-random.gguf")
 	if _, err := os.Stat(p); err != nil {
-		tb.Skipf("fixture %s absent: skipping (it is never committed; see docs)", p)
+		return "", err
 	}
-	return p
+	return p, nil
 }
 
 // raw builds GGUF bytes by hand, for malformed inputs.

@@ -40,12 +40,17 @@ func Write(w io.Writer, f *File, data func(i int, w io.Writer) error) (int64, er
 	var pos uint64 // within the data section
 	for _, i := range order {
 		t := &f.Tensors[i]
+		if t.Offset > pos {
+			// A gap, or the offset of an empty tensor past the last data:
+			// zero-fill so the offset stays inside the file.
+			if err := writeZeros(cw, int64(t.Offset-pos)); err != nil {
+				return cw.n, wrapf(ErrIO, err, "writing padding before tensor %q", t.Name)
+			}
+			pos = t.Offset
+		}
 		n := t.Bytes()
 		if n == 0 {
 			continue
-		}
-		if err := writeZeros(cw, int64(t.Offset-pos)); err != nil {
-			return cw.n, wrapf(ErrIO, err, "writing padding before tensor %q", t.Name)
 		}
 		ew := &exactWriter{w: cw, left: n, name: t.Name}
 		if err := data(i, ew); err != nil {
