@@ -39,7 +39,7 @@ func TestF16ToF32Exhaustive(t *testing.T) {
 			t.Errorf("NaN %#04x -> %#04x", h, back)
 		}
 	}
-	if F32ToF16(float32(math.NaN())) & 0x7e00 != 0x7e00 {
+	if F32ToF16(float32(math.NaN()))&0x7e00 != 0x7e00 {
 		t.Error("NaN not quiet")
 	}
 }
