@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"io"
 	"math"
-	"sync"
 )
 
 // F16ToF32 converts IEEE 754 binary16 bits to the float32 of the same
@@ -98,23 +97,6 @@ func F32ToBF16(f float32) uint16 {
 	return uint16((uint64(u) + 0x7fff + uint64((u>>16)&1)) >> 16)
 }
 
-var (
-	f16Once  sync.Once
-	f16Table *[1 << 16]float32
-)
-
-// f16Lookup returns the table of F16ToF32 over all 65536 inputs.
-func f16Lookup() *[1 << 16]float32 {
-	f16Once.Do(func() {
-		t := new([1 << 16]float32)
-		for i := range t {
-			t[i] = F16ToF32(uint16(i))
-		}
-		f16Table = t
-	})
-	return f16Table
-}
-
 // DecodeRow decodes raw, the encoding of len(dst) elements of type t, into
 // dst. len(dst) must be a multiple of t's block size and len(raw) exactly
 // len(dst)/BlockSize*BlockBytes. The rules (exact, platform-independent)
@@ -143,10 +125,16 @@ func decodeRow(t GGMLType, raw []byte, dst []float32) {
 			dst[i] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:]))
 		}
 	case TypeF16:
-		tab := f16Lookup()
 		raw = raw[:2*len(dst)]
 		for i := range dst {
-			dst[i] = tab[binary.LittleEndian.Uint16(raw[2*i:])]
+			h := uint32(binary.LittleEndian.Uint16(raw[2*i:]))
+			if e := h & 0x7c00; e != 0 && e != 0x7c00 {
+				// normal: sign to bit 31, exponent+mantissa shifted by 13
+				// and rebiased by (127-15)<<23
+				dst[i] = math.Float32frombits((h&0x8000)<<16 | ((h&0x7fff)<<13 + (127-15)<<23))
+			} else {
+				dst[i] = F16ToF32(uint16(h))
+			}
 		}
 	case TypeBF16:
 		for i := range dst {

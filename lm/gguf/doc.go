@@ -45,7 +45,8 @@
 //     string, 12 an array), checked before anything is allocated
 //     (ErrFormat), and any structure cut short by the end of the file
 //     (ErrTruncated). So memory use is bounded by a small multiple (at
-//     most about 6x) of the header's size, whatever the counts claim;
+//     most 10x; TestAllocBound measures the worst shapes) of the header's
+//     size, whatever the counts claim;
 //   - an empty key or one over MaxKeyLen (65535) bytes, a string value over
 //     MaxStringLen (2^28) bytes, arrays nested deeper than MaxArrayDepth
 //     (4), an unknown value kind, a bool byte other than 0 or 1, a

@@ -3,11 +3,11 @@ package gguf
 import (
 	"encoding/binary"
 	"errors"
-	"fmt"
 	"io"
 	"math"
 	"math/bits"
 	"sort"
+	"strconv"
 )
 
 // Format constants and the limits Read enforces.
@@ -104,9 +104,9 @@ const windowSize = 64 << 10
 // take returns the next n bytes and advances. The slice is valid until the
 // next call. n must have been checked against p.size - p.pos... take
 // checks it again and reports ErrTruncated naming what.
-func (p *parser) take(n int64, what func() string) ([]byte, error) {
+func (p *parser) take(n int64, what where) ([]byte, error) {
 	if n < 0 || n > p.size-p.pos {
-		return nil, errf(ErrTruncated, "%s: needs %d bytes at offset %d, file size %d", what(), n, p.pos, p.size)
+		return nil, errf(ErrTruncated, "%s: needs %d bytes at offset %d, file size %d", what, n, p.pos, p.size)
 	}
 	if p.pos >= p.winOff && p.pos+n <= p.winOff+int64(len(p.win)) {
 		b := p.win[p.pos-p.winOff : p.pos-p.winOff+n]
@@ -137,11 +137,11 @@ func (p *parser) take(n int64, what func() string) ([]byte, error) {
 	return b, nil
 }
 
-func (p *parser) ioErr(err error, what func() string) error {
+func (p *parser) ioErr(err error, what where) error {
 	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-		return errf(ErrTruncated, "%s: file ends before offset %d (stated size %d)", what(), p.pos, p.size)
+		return errf(ErrTruncated, "%s: file ends before offset %d (stated size %d)", what, p.pos, p.size)
 	}
-	return wrapf(ErrIO, err, "%s: reading at offset %d", what(), p.pos)
+	return wrapf(ErrIO, err, "%s: reading at offset %d", what, p.pos)
 }
 
 // readFull reads len(dst) bytes at off, accepting io.EOF with a full read.
@@ -156,7 +156,7 @@ func readFull(r io.ReaderAt, dst []byte, off int64) error {
 	return err
 }
 
-func (p *parser) u32(what func() string) (uint32, error) {
+func (p *parser) u32(what where) (uint32, error) {
 	b, err := p.take(4, what)
 	if err != nil {
 		return 0, err
@@ -164,7 +164,7 @@ func (p *parser) u32(what func() string) (uint32, error) {
 	return binary.LittleEndian.Uint32(b), nil
 }
 
-func (p *parser) u64(what func() string) (uint64, error) {
+func (p *parser) u64(what where) (uint64, error) {
 	b, err := p.take(8, what)
 	if err != nil {
 		return 0, err
@@ -173,16 +173,16 @@ func (p *parser) u64(what func() string) (uint64, error) {
 }
 
 // str reads a GGUF string (u64 length, bytes) of at most max bytes.
-func (p *parser) str(max uint64, what func() string) (string, error) {
+func (p *parser) str(max uint64, what where) (string, error) {
 	n, err := p.u64(what)
 	if err != nil {
 		return "", err
 	}
 	if n > max {
-		return "", errf(ErrFormat, "%s: string length %d exceeds the limit %d", what(), n, max)
+		return "", errf(ErrFormat, "%s: string length %d exceeds the limit %d", what, n, max)
 	}
 	if n > uint64(p.size-p.pos) {
-		return "", errf(ErrTruncated, "%s: string length %d at offset %d exceeds the %d bytes left", what(), n, p.pos-8, p.size-p.pos)
+		return "", errf(ErrTruncated, "%s: string length %d at offset %d exceeds the %d bytes left", what, n, p.pos-8, p.size-p.pos)
 	}
 	b, err := p.take(int64(n), what)
 	if err != nil {
@@ -191,22 +191,43 @@ func (p *parser) str(max uint64, what func() string) (string, error) {
 	return string(b), nil
 }
 
-func sprintf(format string, args ...any) func() string {
-	return func() string { return fmt.Sprintf(format, args...) }
+// where names the structure being read, for error messages; it is
+// formatted only when an error occurs, so reading costs no allocation.
+type where struct {
+	label  string // "magic", "metadata key", "tensor", ...
+	name   string // if non-empty, appended quoted
+	idx    int64  // if name is empty and idx >= 0, appended
+	suffix string // appended after a colon
+}
+
+func at(label string) where { return where{label: label, idx: -1} }
+
+func (w where) String() string {
+	s := w.label
+	switch {
+	case w.name != "":
+		s += " " + strconv.Quote(w.name)
+	case w.idx >= 0:
+		s += " " + strconv.FormatInt(w.idx, 10)
+	}
+	if w.suffix != "" {
+		s += ": " + w.suffix
+	}
+	return s
 }
 
 func (p *parser) header() (*File, error) {
 	if p.size < 4 {
 		return nil, errf(ErrTruncated, "file of %d bytes is too short for the magic", p.size)
 	}
-	m, err := p.take(4, sprintf("magic"))
+	m, err := p.take(4, at("magic"))
 	if err != nil {
 		return nil, err
 	}
 	if string(m) != Magic {
 		return nil, errf(ErrFormat, "bad magic %q (want %q)", m, Magic)
 	}
-	version, err := p.u32(sprintf("version"))
+	version, err := p.u32(at("version"))
 	if err != nil {
 		return nil, err
 	}
@@ -221,11 +242,11 @@ func (p *parser) header() (*File, error) {
 	default:
 		return nil, errf(ErrUnsupported, "unknown version %d (only versions 2 and 3)", version)
 	}
-	nTensors, err := p.u64(sprintf("tensor count"))
+	nTensors, err := p.u64(at("tensor count"))
 	if err != nil {
 		return nil, err
 	}
-	nKV, err := p.u64(sprintf("metadata count"))
+	nKV, err := p.u64(at("metadata count"))
 	if err != nil {
 		return nil, err
 	}
@@ -242,13 +263,13 @@ func (p *parser) header() (*File, error) {
 	f := &File{
 		Version:     version,
 		Size:        p.size,
-		KV:          make([]KV, 0, nKV), // nKV*~72 bytes <= 6 * file size
+		KV:          make([]KV, 0, nKV), // 64 bytes per >= 14 in the file
 		Tensors:     make([]TensorInfo, 0, nTensors),
 		kvIndex:     make(map[string]int, nKV),
 		tensorIndex: make(map[string]int, nTensors),
 	}
 	for i := uint64(0); i < nKV; i++ {
-		key, err := p.str(MaxKeyLen, sprintf("metadata pair %d: key", i))
+		key, err := p.str(MaxKeyLen, where{label: "metadata pair", idx: int64(i), suffix: "key"})
 		if err != nil {
 			return nil, err
 		}
@@ -258,12 +279,12 @@ func (p *parser) header() (*File, error) {
 		if j, dup := f.kvIndex[key]; dup {
 			return nil, errf(ErrFormat, "metadata key %q: duplicate (pairs %d and %d)", key, j, i)
 		}
-		where := sprintf("metadata key %q", key)
-		k, err := p.u32(where)
+		wh := where{label: "metadata key", name: key}
+		k, err := p.u32(wh)
 		if err != nil {
 			return nil, err
 		}
-		v, err := p.value(ValueKind(k), 0, where)
+		v, err := p.value(ValueKind(k), 0, wh)
 		if err != nil {
 			return nil, err
 		}
@@ -277,7 +298,7 @@ func (p *parser) header() (*File, error) {
 	f.Alignment = align
 
 	for i := uint64(0); i < nTensors; i++ {
-		name, err := p.str(MaxTensorNameLen, sprintf("tensor %d: name", i))
+		name, err := p.str(MaxTensorNameLen, where{label: "tensor", idx: int64(i), suffix: "name"})
 		if err != nil {
 			return nil, err
 		}
@@ -287,8 +308,8 @@ func (p *parser) header() (*File, error) {
 		if j, dup := f.tensorIndex[name]; dup {
 			return nil, errf(ErrFormat, "tensor %q: duplicate name (tensors %d and %d)", name, j, i)
 		}
-		where := sprintf("tensor %q", name)
-		nd, err := p.u32(where)
+		wh := where{label: "tensor", name: name}
+		nd, err := p.u32(wh)
 		if err != nil {
 			return nil, err
 		}
@@ -297,16 +318,16 @@ func (p *parser) header() (*File, error) {
 		}
 		t := TensorInfo{Name: name, Dims: make([]uint64, nd)}
 		for j := range t.Dims {
-			if t.Dims[j], err = p.u64(where); err != nil {
+			if t.Dims[j], err = p.u64(wh); err != nil {
 				return nil, err
 			}
 		}
-		typ, err := p.u32(where)
+		typ, err := p.u32(wh)
 		if err != nil {
 			return nil, err
 		}
 		t.Type = GGMLType(typ)
-		if t.Offset, err = p.u64(where); err != nil {
+		if t.Offset, err = p.u64(wh); err != nil {
 			return nil, err
 		}
 		if !t.Type.Known() {
@@ -391,28 +412,28 @@ func checkLayout(f *File) error {
 
 // value reads one value of kind k; depth is the array nesting depth of the
 // enclosing array (0 at top level).
-func (p *parser) value(k ValueKind, depth int, where func() string) (Value, error) {
+func (p *parser) value(k ValueKind, depth int, wh where) (Value, error) {
 	switch k {
 	case KindString:
-		s, err := p.str(MaxStringLen, where)
+		s, err := p.str(MaxStringLen, wh)
 		if err != nil {
 			return Value{}, err
 		}
 		return String(s), nil
 	case KindArray:
-		return p.array(depth+1, where)
+		return p.array(depth+1, wh)
 	}
 	if !k.valid() {
-		return Value{}, errf(ErrFormat, "%s: unknown value kind %d at offset %d", where(), uint32(k), p.pos-4)
+		return Value{}, errf(ErrFormat, "%s: unknown value kind %d at offset %d", wh, uint32(k), p.pos-4)
 	}
-	b, err := p.take(int64(k.scalarSize()), where)
+	b, err := p.take(int64(k.scalarSize()), wh)
 	if err != nil {
 		return Value{}, err
 	}
-	return scalarFromBytes(k, b, where)
+	return scalarFromBytes(k, b, wh)
 }
 
-func scalarFromBytes(k ValueKind, b []byte, where func() string) (Value, error) {
+func scalarFromBytes(k ValueKind, b []byte, wh where) (Value, error) {
 	switch k {
 	case KindUint8:
 		return Uint8(b[0]), nil
@@ -420,7 +441,7 @@ func scalarFromBytes(k ValueKind, b []byte, where func() string) (Value, error) 
 		return Int8(int8(b[0])), nil
 	case KindBool:
 		if b[0] > 1 {
-			return Value{}, errf(ErrFormat, "%s: bool byte %d (want 0 or 1)", where(), b[0])
+			return Value{}, errf(ErrFormat, "%s: bool byte %d (want 0 or 1)", wh, b[0])
 		}
 		return Bool(b[0] == 1), nil
 	case KindUint16:
@@ -440,31 +461,31 @@ func scalarFromBytes(k ValueKind, b []byte, where func() string) (Value, error) 
 	case KindFloat64:
 		return Float64(math.Float64frombits(binary.LittleEndian.Uint64(b))), nil
 	}
-	return Value{}, errf(ErrFormat, "%s: unknown value kind %d", where(), uint32(k))
+	return Value{}, errf(ErrFormat, "%s: unknown value kind %d", wh, uint32(k))
 }
 
 // array reads an array (u32 element kind, u64 count, elements) at nesting
 // depth depth (1 for a top-level array).
-func (p *parser) array(depth int, where func() string) (Value, error) {
+func (p *parser) array(depth int, wh where) (Value, error) {
 	if depth > MaxArrayDepth {
-		return Value{}, errf(ErrFormat, "%s: arrays nested deeper than %d", where(), MaxArrayDepth)
+		return Value{}, errf(ErrFormat, "%s: arrays nested deeper than %d", wh, MaxArrayDepth)
 	}
-	ek, err := p.u32(where)
+	ek, err := p.u32(wh)
 	if err != nil {
 		return Value{}, err
 	}
 	k := ValueKind(ek)
 	if !k.valid() {
-		return Value{}, errf(ErrFormat, "%s: unknown array element kind %d at offset %d", where(), ek, p.pos-4)
+		return Value{}, errf(ErrFormat, "%s: unknown array element kind %d at offset %d", wh, ek, p.pos-4)
 	}
-	n, err := p.u64(where)
+	n, err := p.u64(wh)
 	if err != nil {
 		return Value{}, err
 	}
 	rem := uint64(p.size - p.pos)
 	if least := uint64(k.minSize()); n > rem/least {
 		return Value{}, errf(ErrFormat, "%s: array of %d %s needs at least %d bytes each, %d bytes left",
-			where(), n, k, least, rem)
+			wh, n, k, least, rem)
 	}
 	// From here n * minSize <= rem < 2^63, so n fits an int and every
 	// slice below is at most 16/minSize times the bytes it is read from.
@@ -472,7 +493,7 @@ func (p *parser) array(depth int, where func() string) (Value, error) {
 	case KindString:
 		a := make([]string, n)
 		for i := range a {
-			if a[i], err = p.str(MaxStringLen, where); err != nil {
+			if a[i], err = p.str(MaxStringLen, wh); err != nil {
 				return Value{}, err
 			}
 		}
@@ -480,25 +501,25 @@ func (p *parser) array(depth int, where func() string) (Value, error) {
 	case KindArray:
 		a := make([]Value, n)
 		for i := range a {
-			if a[i], err = p.array(depth+1, where); err != nil {
+			if a[i], err = p.array(depth+1, wh); err != nil {
 				return Value{}, err
 			}
 		}
 		return Array(a), nil
 	}
-	return p.scalarArray(k, int(n), where)
+	return p.scalarArray(k, int(n), wh)
 }
 
-func (p *parser) scalarArray(k ValueKind, n int, where func() string) (Value, error) {
+func (p *parser) scalarArray(k ValueKind, n int, wh where) (Value, error) {
 	sz := k.scalarSize()
 	switch k {
 	case KindUint8:
 		a := make([]uint8, n)
-		err := chunks(p, a, 1, where, func(dst []uint8, b []byte) { copy(dst, b) })
+		err := chunks(p, a, 1, wh, func(dst []uint8, b []byte) { copy(dst, b) })
 		return Array(a), err
 	case KindInt8:
 		a := make([]int8, n)
-		err := chunks(p, a, 1, where, func(dst []int8, b []byte) {
+		err := chunks(p, a, 1, wh, func(dst []int8, b []byte) {
 			for i := range dst {
 				dst[i] = int8(b[i])
 			}
@@ -507,7 +528,7 @@ func (p *parser) scalarArray(k ValueKind, n int, where func() string) (Value, er
 	case KindBool:
 		a := make([]bool, n)
 		bad := -1
-		err := chunks(p, a, 1, where, func(dst []bool, b []byte) {
+		err := chunks(p, a, 1, wh, func(dst []bool, b []byte) {
 			for i := range dst {
 				if b[i] > 1 && bad < 0 {
 					bad = int(b[i])
@@ -516,12 +537,12 @@ func (p *parser) scalarArray(k ValueKind, n int, where func() string) (Value, er
 			}
 		})
 		if err == nil && bad >= 0 {
-			err = errf(ErrFormat, "%s: bool byte %d in array (want 0 or 1)", where(), bad)
+			err = errf(ErrFormat, "%s: bool byte %d in array (want 0 or 1)", wh, bad)
 		}
 		return Array(a), err
 	case KindUint16:
 		a := make([]uint16, n)
-		err := chunks(p, a, sz, where, func(dst []uint16, b []byte) {
+		err := chunks(p, a, sz, wh, func(dst []uint16, b []byte) {
 			for i := range dst {
 				dst[i] = binary.LittleEndian.Uint16(b[2*i:])
 			}
@@ -529,7 +550,7 @@ func (p *parser) scalarArray(k ValueKind, n int, where func() string) (Value, er
 		return Array(a), err
 	case KindInt16:
 		a := make([]int16, n)
-		err := chunks(p, a, sz, where, func(dst []int16, b []byte) {
+		err := chunks(p, a, sz, wh, func(dst []int16, b []byte) {
 			for i := range dst {
 				dst[i] = int16(binary.LittleEndian.Uint16(b[2*i:]))
 			}
@@ -537,7 +558,7 @@ func (p *parser) scalarArray(k ValueKind, n int, where func() string) (Value, er
 		return Array(a), err
 	case KindUint32:
 		a := make([]uint32, n)
-		err := chunks(p, a, sz, where, func(dst []uint32, b []byte) {
+		err := chunks(p, a, sz, wh, func(dst []uint32, b []byte) {
 			for i := range dst {
 				dst[i] = binary.LittleEndian.Uint32(b[4*i:])
 			}
@@ -545,7 +566,7 @@ func (p *parser) scalarArray(k ValueKind, n int, where func() string) (Value, er
 		return Array(a), err
 	case KindInt32:
 		a := make([]int32, n)
-		err := chunks(p, a, sz, where, func(dst []int32, b []byte) {
+		err := chunks(p, a, sz, wh, func(dst []int32, b []byte) {
 			for i := range dst {
 				dst[i] = int32(binary.LittleEndian.Uint32(b[4*i:]))
 			}
@@ -553,7 +574,7 @@ func (p *parser) scalarArray(k ValueKind, n int, where func() string) (Value, er
 		return Array(a), err
 	case KindFloat32:
 		a := make([]float32, n)
-		err := chunks(p, a, sz, where, func(dst []float32, b []byte) {
+		err := chunks(p, a, sz, wh, func(dst []float32, b []byte) {
 			for i := range dst {
 				dst[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
 			}
@@ -561,7 +582,7 @@ func (p *parser) scalarArray(k ValueKind, n int, where func() string) (Value, er
 		return Array(a), err
 	case KindUint64:
 		a := make([]uint64, n)
-		err := chunks(p, a, sz, where, func(dst []uint64, b []byte) {
+		err := chunks(p, a, sz, wh, func(dst []uint64, b []byte) {
 			for i := range dst {
 				dst[i] = binary.LittleEndian.Uint64(b[8*i:])
 			}
@@ -569,7 +590,7 @@ func (p *parser) scalarArray(k ValueKind, n int, where func() string) (Value, er
 		return Array(a), err
 	case KindInt64:
 		a := make([]int64, n)
-		err := chunks(p, a, sz, where, func(dst []int64, b []byte) {
+		err := chunks(p, a, sz, wh, func(dst []int64, b []byte) {
 			for i := range dst {
 				dst[i] = int64(binary.LittleEndian.Uint64(b[8*i:]))
 			}
@@ -577,22 +598,22 @@ func (p *parser) scalarArray(k ValueKind, n int, where func() string) (Value, er
 		return Array(a), err
 	case KindFloat64:
 		a := make([]float64, n)
-		err := chunks(p, a, sz, where, func(dst []float64, b []byte) {
+		err := chunks(p, a, sz, wh, func(dst []float64, b []byte) {
 			for i := range dst {
 				dst[i] = math.Float64frombits(binary.LittleEndian.Uint64(b[8*i:]))
 			}
 		})
 		return Array(a), err
 	}
-	return Value{}, errf(ErrFormat, "%s: unknown array element kind %d", where(), uint32(k))
+	return Value{}, errf(ErrFormat, "%s: unknown array element kind %d", wh, uint32(k))
 }
 
 // chunks fills dst from the next len(dst)*sz bytes, a window at a time.
-func chunks[T any](p *parser, dst []T, sz int, where func() string, conv func(dst []T, b []byte)) error {
+func chunks[T any](p *parser, dst []T, sz int, wh where, conv func(dst []T, b []byte)) error {
 	per := windowSize / sz
 	for len(dst) > 0 {
 		m := min(per, len(dst))
-		b, err := p.take(int64(m*sz), where)
+		b, err := p.take(int64(m*sz), wh)
 		if err != nil {
 			return err
 		}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -493,5 +494,52 @@ func TestValueOf(t *testing.T) {
 	var zero Value
 	if zero.IsValid() || zero.Interface() != nil || zero.String() != "<invalid>" {
 		t.Fatal("zero Value")
+	}
+}
+
+// TestAllocBound checks Read's memory use on headers built to maximise
+// it: many tiny metadata pairs, many empty nested arrays, many empty
+// strings, many tensors. The documented bound is 10x the file size.
+func TestAllocBound(t *testing.T) {
+	const n = 20000
+	key := func(i int) string {
+		return string([]byte{'a' + byte(i%26), 'a' + byte(i/26%26), 'a' + byte(i/676%26), 'a' + byte(i/17576)})
+	}
+	kvs := head(3, 0, n)
+	for i := 0; i < n; i++ {
+		kvs.str(key(i)).u32(uint32(KindUint8)).u8(1)
+	}
+	nested := head(3, 0, 1).str("k").u32(uint32(KindArray)).u32(uint32(KindArray)).u64(n)
+	for i := 0; i < n; i++ {
+		nested.u32(uint32(KindUint8)).u64(0)
+	}
+	strs := head(3, 0, 1).str("k").u32(uint32(KindArray)).u32(uint32(KindString)).u64(n)
+	for i := 0; i < n; i++ {
+		strs.u64(0)
+	}
+	tensors := head(3, n, 0)
+	for i := 0; i < n; i++ {
+		tensors.tensor(key(i), TypeF32, 0, 0)
+	}
+	tensors.pad(32)
+	for _, c := range []struct {
+		name string
+		data []byte
+	}{{"kv", kvs.b}, {"nested", nested.b}, {"strings", strs.b}, {"tensors", tensors.b}} {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		f, err := Read(bytes.NewReader(c.data), int64(len(c.data)))
+		runtime.ReadMemStats(&after)
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		alloc := after.TotalAlloc - before.TotalAlloc
+		ratio := float64(alloc) / float64(len(c.data))
+		t.Logf("%s: %d bytes file, %d allocated (%.1fx)", c.name, len(c.data), alloc, ratio)
+		if ratio > 10 {
+			t.Errorf("%s: allocated %.1fx the file size", c.name, ratio)
+		}
+		runtime.KeepAlive(f)
 	}
 }
