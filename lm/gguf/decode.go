@@ -254,6 +254,11 @@ func dataRange(f *File, t *TensorInfo) (off, n int64, err error) {
 	return f.DataOffset + int64(t.Offset), int64(nb), nil
 }
 
+// DataRange returns the file offset and byte length of tensor t's data,
+// checking that t is well formed and that the range lies inside the file
+// (f must come from Read, which sets Size).
+func (f *File) DataRange(t *TensorInfo) (off, n int64, err error) { return dataRange(f, t) }
+
 // ReadTensorRaw returns the raw bytes of tensor t of f (parsed by Read),
 // read from r.
 func ReadTensorRaw(r io.ReaderAt, f *File, t *TensorInfo) ([]byte, error) {

@@ -543,3 +543,48 @@ func TestAllocBound(t *testing.T) {
 		runtime.KeepAlive(f)
 	}
 }
+
+func TestTensorReadErrors(t *testing.T) {
+	b := NewBuilder()
+	if err := b.AddTensor("k", TypeQ5_K, []uint64{256}, make([]byte, 176)); err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if _, err := b.WriteTo(&buf); err != nil {
+		t.Fatal(err)
+	}
+	r := bytes.NewReader(buf.Bytes())
+	f, err := Read(r, int64(buf.Len()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ti := &f.Tensors[0]
+	if off, n, err := f.DataRange(ti); err != nil || off != f.DataOffset || n != 176 {
+		t.Fatal(off, n, err)
+	}
+	if raw, err := ReadTensorRaw(r, f, ti); err != nil || len(raw) != 176 {
+		t.Fatal(err)
+	}
+	if _, err := ReadTensorF32(r, f, ti); !errors.Is(err, ErrUnsupported) || !strings.Contains(err.Error(), `"k"`) {
+		t.Fatal(err)
+	}
+	if err := TensorRows(r, f, ti, nil); !errors.Is(err, ErrUnsupported) {
+		t.Fatal(err)
+	}
+	// A hand-modified tensor pointing outside the file.
+	bad := *ti
+	bad.Offset = 1 << 20
+	if _, err := ReadTensorRaw(r, f, &bad); !errors.Is(err, ErrFormat) {
+		t.Fatal(err)
+	}
+	// A reader shorter than the File says.
+	short := bytes.NewReader(buf.Bytes()[:buf.Len()-10])
+	if _, err := ReadTensorRaw(short, f, ti); !errors.Is(err, ErrTruncated) {
+		t.Fatal(err)
+	}
+	// A callback error stops TensorRawRows and comes back as is.
+	stop := errors.New("stop")
+	if err := TensorRawRows(r, f, ti, func(int, []byte) error { return stop }); err != stop {
+		t.Fatal(err)
+	}
+}

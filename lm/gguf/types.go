@@ -227,7 +227,8 @@ func (t *TensorInfo) RowLen() uint64 {
 }
 
 // Rows returns the number of rows, the product of Dims[1:] (1 for a
-// one-dimensional tensor), or 0 if t does not pass Validate.
+// one-dimensional tensor); 0 if Dims[0] is 0 (no elements) or if t does
+// not pass Validate.
 func (t *TensorInfo) Rows() uint64 {
 	e, _, err := t.size()
 	if err != nil || t.Dims[0] == 0 {

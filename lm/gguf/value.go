@@ -500,7 +500,10 @@ func (v Value) intArray(fn func(x int64, ok bool) bool) bool {
 // converted copy of any other integer array whose elements all fit in
 // int32.
 func (v Value) AsInt32s() ([]int32, bool) {
-	if a, ok := v.arr.([]int32); ok && v.is(KindArray) {
+	if !v.is(KindArray) {
+		return nil, false
+	}
+	if a, ok := v.arr.([]int32); ok {
 		return a, true
 	}
 	out := make([]int32, 0, v.Len())
@@ -523,7 +526,10 @@ func (v Value) AsInt32s() ([]int32, bool) {
 // converted copy of any other integer array whose elements all fit in
 // uint32.
 func (v Value) AsUint32s() ([]uint32, bool) {
-	if a, ok := v.arr.([]uint32); ok && v.is(KindArray) {
+	if !v.is(KindArray) {
+		return nil, false
+	}
+	if a, ok := v.arr.([]uint32); ok {
 		return a, true
 	}
 	out := make([]uint32, 0, v.Len())
