@@ -1,0 +1,141 @@
+package kernel
+
+import "sync"
+
+// Pool runs MatVec and MatMul across a fixed number of threads: the calling
+// goroutine plus threads-1 persistent worker goroutines started by NewPool
+// and stopped by Close.
+//
+// The rows are split into at most threads contiguous ranges whose boundaries
+// are multiples of 16 rows (so no two threads write the same cache line of a
+// dst row block); each thread computes every output of its rows and nothing
+// else, so there are no shared writes. Because every output is an exact
+// integer computed by one thread, results are identical for every thread
+// count. Small problems (under minParallelMACs multiply-adds) run on the
+// calling goroutine alone.
+//
+// A Pool's methods are safe for concurrent use (calls are serialised) and do
+// not allocate. A nil *Pool, or one that has been closed, computes on the
+// calling goroutine alone.
+type Pool struct {
+	mu      sync.Mutex
+	threads int
+	closed  bool
+	jobs    []chan *poolTask // one per worker
+	tasks   []poolTask       // tasks[w] is worker w's current task
+	done    chan struct{}
+}
+
+type poolTask struct {
+	dst    []int64
+	m      *Matrix
+	xs     []int8
+	n      int
+	r0, r1 int
+}
+
+// maxThreads bounds NewPool's thread count.
+const maxThreads = 256
+
+// splitRows is the granularity of a thread's row range.
+const splitRows = 16
+
+// minParallelMACs: below this many multiply-adds a call runs on the caller
+// alone, where waking the workers would cost more than it saves.
+const minParallelMACs = 1 << 18
+
+// NewPool returns a Pool of threads threads (clamped to [1, 256]); with 1 it
+// starts no goroutines. Close it when done to stop the workers.
+func NewPool(threads int) *Pool {
+	threads = max(1, min(threads, maxThreads))
+	p := &Pool{
+		threads: threads,
+		jobs:    make([]chan *poolTask, threads-1),
+		tasks:   make([]poolTask, threads-1),
+		done:    make(chan struct{}, threads),
+	}
+	for w := range p.jobs {
+		ch := make(chan *poolTask, 1)
+		p.jobs[w] = ch
+		go func() {
+			for t := range ch {
+				matMulRange(t.dst, t.m, t.xs, t.n, t.r0, t.r1)
+				p.done <- struct{}{}
+			}
+		}()
+	}
+	return p
+}
+
+// Threads returns the pool's thread count (1 for a nil or closed Pool).
+func (p *Pool) Threads() int {
+	if p == nil {
+		return 1
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return 1
+	}
+	return p.threads
+}
+
+// Close stops the worker goroutines. Later calls compute on the caller alone.
+// Close is idempotent.
+func (p *Pool) Close() {
+	if p == nil {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.closed {
+		p.closed = true
+		for _, ch := range p.jobs {
+			close(ch)
+		}
+	}
+}
+
+// MatVec is the parallel MatVec: same contract, same result.
+func (p *Pool) MatVec(dst []int64, m *Matrix, x []int8) {
+	checkShapes("Pool.MatVec", dst, m, x, 1)
+	p.run(dst, m, x, 1)
+}
+
+// MatMul is the parallel MatMul: same contract, same result. Each thread
+// tiles its own row range as MatMul does, so the weights are still read once
+// per call.
+func (p *Pool) MatMul(dst []int64, m *Matrix, xs []int8, n int) {
+	checkShapes("Pool.MatMul", dst, m, xs, n)
+	p.run(dst, m, xs, n)
+}
+
+func (p *Pool) run(dst []int64, m *Matrix, xs []int8, n int) {
+	rows := m.Rows
+	// rows*Stride <= len(m.Q) fits an int; dividing avoids overflow.
+	if p == nil || p.threads == 1 || n == 0 || rows <= splitRows || rows*m.Stride < minParallelMACs/n {
+		matMulRange(dst, m, xs, n, 0, rows)
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		matMulRange(dst, m, xs, n, 0, rows)
+		return
+	}
+	units := (rows + splitRows - 1) / splitRows
+	parts := min(p.threads, units)
+	bound := func(i int) int { return min(rows, i*units/parts*splitRows) }
+	for w := 1; w < parts; w++ {
+		t := &p.tasks[w-1]
+		*t = poolTask{dst: dst, m: m, xs: xs, n: n, r0: bound(w), r1: bound(w + 1)}
+		p.jobs[w-1] <- t
+	}
+	matMulRange(dst, m, xs, n, 0, bound(1))
+	for w := 1; w < parts; w++ {
+		<-p.done
+	}
+	for w := 1; w < parts; w++ {
+		p.tasks[w-1] = poolTask{} // drop references to the caller's data
+	}
+}
