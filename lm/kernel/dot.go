@@ -2,6 +2,7 @@ package kernel
 
 import (
 	"fmt"
+	"math"
 	"os"
 	"sync/atomic"
 )
@@ -104,11 +105,13 @@ func checkShapes(op string, dst []int64, m *Matrix, xs []int8, n int) {
 		panic("kernel: " + op + ": nil matrix")
 	}
 	nb := m.Stride / BlockSize
-	if m.Rows < 0 || m.Stride < 0 || m.Stride%BlockSize != 0 || len(m.Q) < m.Rows*m.Stride || len(m.S) < m.Rows*nb {
+	if m.Rows < 0 || m.Stride < 0 || m.Stride%BlockSize != 0 || (m.Stride > 0 && m.Rows > math.MaxInt/m.Stride) ||
+		len(m.Q) < m.Rows*m.Stride || len(m.S) < m.Rows*nb {
 		panic(fmt.Sprintf("kernel: %s: inconsistent matrix %dx%d stride %d len(Q)=%d len(S)=%d",
 			op, m.Rows, m.Cols, m.Stride, len(m.Q), len(m.S)))
 	}
-	if n < 0 || len(xs) != n*m.Stride || len(dst) != n*m.Rows {
+	if n < 0 || (n > 0 && (m.Stride > math.MaxInt/n || m.Rows > math.MaxInt/n)) ||
+		len(xs) != n*m.Stride || len(dst) != n*m.Rows {
 		panic(fmt.Sprintf("kernel: %s: n=%d len(x)=%d len(dst)=%d, want %d and %d",
 			op, n, len(xs), len(dst), n*m.Stride, n*m.Rows))
 	}

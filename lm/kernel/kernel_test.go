@@ -7,8 +7,10 @@ import (
 	"math/rand/v2"
 	"os"
 	"os/exec"
+	"runtime"
 	"sync"
 	"testing"
+	"time"
 )
 
 // refDot is the definition, written as plainly as possible: one int64
@@ -552,4 +554,24 @@ func FuzzDot(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestPoolCleanupWithoutClose(t *testing.T) {
+	before := runtime.NumGoroutine()
+	func() {
+		p := NewPool(4)
+		m := NewMatrix(64, 8192)
+		p.MatVec(make([]int64, 64), m, make([]int8, m.Stride))
+	}()
+	if runtime.NumGoroutine() < before+3 {
+		t.Fatalf("workers not running: %d goroutines, %d before", runtime.NumGoroutine(), before)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for runtime.NumGoroutine() > before {
+		if time.Now().After(deadline) {
+			t.Fatalf("workers of an unreachable pool still running: %d goroutines, %d before", runtime.NumGoroutine(), before)
+		}
+		runtime.GC()
+		time.Sleep(10 * time.Millisecond)
+	}
 }

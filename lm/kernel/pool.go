@@ -1,6 +1,9 @@
 package kernel
 
-import "sync"
+import (
+	"runtime"
+	"sync"
+)
 
 // Pool runs MatVec and MatMul across a fixed number of threads: the calling
 // goroutine plus threads-1 persistent worker goroutines started by NewPool
@@ -21,9 +24,25 @@ type Pool struct {
 	mu      sync.Mutex
 	threads int
 	closed  bool
-	jobs    []chan *poolTask // one per worker
-	tasks   []poolTask       // tasks[w] is worker w's current task
-	done    chan struct{}
+	w       *workers // nil when threads == 1
+}
+
+// workers is the part of a Pool its goroutines use; it does not point back
+// to the Pool, so an unreachable Pool can be cleaned up (its workers stopped)
+// even if Close was never called.
+type workers struct {
+	once  sync.Once
+	jobs  []chan *poolTask // one per worker
+	tasks []poolTask       // tasks[w] is worker w's current task
+	done  chan struct{}
+}
+
+func (w *workers) stop() {
+	w.once.Do(func() {
+		for _, ch := range w.jobs {
+			close(ch)
+		}
+	})
 }
 
 type poolTask struct {
@@ -45,25 +64,32 @@ const splitRows = 16
 const minParallelMACs = 1 << 18
 
 // NewPool returns a Pool of threads threads (clamped to [1, 256]); with 1 it
-// starts no goroutines. Close it when done to stop the workers.
+// starts no goroutines. Close it when done to stop the workers (they are
+// also stopped, later, if the Pool becomes unreachable without Close).
 func NewPool(threads int) *Pool {
 	threads = max(1, min(threads, maxThreads))
-	p := &Pool{
-		threads: threads,
-		jobs:    make([]chan *poolTask, threads-1),
-		tasks:   make([]poolTask, threads-1),
-		done:    make(chan struct{}, threads),
+	p := &Pool{threads: threads}
+	if threads == 1 {
+		return p
 	}
-	for w := range p.jobs {
+	w := &workers{
+		jobs:  make([]chan *poolTask, threads-1),
+		tasks: make([]poolTask, threads-1),
+		done:  make(chan struct{}, threads),
+	}
+	for i := range w.jobs {
 		ch := make(chan *poolTask, 1)
-		p.jobs[w] = ch
+		w.jobs[i] = ch
+		done := w.done
 		go func() {
 			for t := range ch {
 				matMulRange(t.dst, t.m, t.xs, t.n, t.r0, t.r1)
-				p.done <- struct{}{}
+				done <- struct{}{}
 			}
 		}()
 	}
+	p.w = w
+	runtime.AddCleanup(p, (*workers).stop, w)
 	return p
 }
 
@@ -88,11 +114,9 @@ func (p *Pool) Close() {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if !p.closed {
-		p.closed = true
-		for _, ch := range p.jobs {
-			close(ch)
-		}
+	p.closed = true
+	if p.w != nil {
+		p.w.stop()
 	}
 }
 
@@ -123,19 +147,20 @@ func (p *Pool) run(dst []int64, m *Matrix, xs []int8, n int) {
 		matMulRange(dst, m, xs, n, 0, rows)
 		return
 	}
+	w := p.w
 	units := (rows + splitRows - 1) / splitRows
 	parts := min(p.threads, units)
 	bound := func(i int) int { return min(rows, i*units/parts*splitRows) }
-	for w := 1; w < parts; w++ {
-		t := &p.tasks[w-1]
-		*t = poolTask{dst: dst, m: m, xs: xs, n: n, r0: bound(w), r1: bound(w + 1)}
-		p.jobs[w-1] <- t
+	for i := 1; i < parts; i++ {
+		t := &w.tasks[i-1]
+		*t = poolTask{dst: dst, m: m, xs: xs, n: n, r0: bound(i), r1: bound(i + 1)}
+		w.jobs[i-1] <- t
 	}
 	matMulRange(dst, m, xs, n, 0, bound(1))
-	for w := 1; w < parts; w++ {
-		<-p.done
+	for i := 1; i < parts; i++ {
+		<-w.done
 	}
-	for w := 1; w < parts; w++ {
-		p.tasks[w-1] = poolTask{} // drop references to the caller's data
+	for i := 1; i < parts; i++ {
+		w.tasks[i-1] = poolTask{} // drop references to the caller's data
 	}
 }
