@@ -3,6 +3,7 @@ package kernel
 import (
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"sync"
 	"testing"
 )
@@ -86,6 +87,12 @@ func benchMatrix(sh shape) *Matrix {
 	return m
 }
 
+func skipThreads(b *testing.B, th int) {
+	if runtime.GOMAXPROCS(0) < th {
+		b.Skipf("%d threads need -cpu %d or more", th, th)
+	}
+}
+
 func weightBytes(m *Matrix) float64 { return float64(len(m.Q) + 2*len(m.S)) }
 
 // BenchmarkMatVec: 16x2048 (L1-resident) and 256x2048 (0.5 MiB of weights:
@@ -100,6 +107,7 @@ func BenchmarkMatVec(b *testing.B) {
 					continue
 				}
 				b.Run(fmt.Sprintf("%dx%d/%s/t=%d", sh.rows, sh.cols, impl, th), func(b *testing.B) {
+					skipThreads(b, th)
 					withAsm(b, impl == "avx2")
 					m := benchMatrix(sh)
 					x := make([]int8, m.Stride)
@@ -125,6 +133,7 @@ func BenchmarkMatMulBatch(b *testing.B) {
 		for _, th := range []int{1, 2} {
 			for _, n := range []int{1, 4, 8} {
 				b.Run(fmt.Sprintf("%dx%d/t=%d/n=%d", sh.rows, sh.cols, th, n), func(b *testing.B) {
+					skipThreads(b, th)
 					m := benchMatrix(sh)
 					xs := make([]int8, n*m.Stride)
 					fillX(rand.New(rand.NewPCG(3, 3)), xs, modeRandom)

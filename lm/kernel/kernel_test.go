@@ -575,3 +575,35 @@ func TestPoolCleanupWithoutClose(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// TestMatVecAllLengths runs the multi-row kernels over every row length from
+// 32 to 16384 columns (every block count 1..512, so every position of the
+// 64-block flush), random and worst-case values, batch 1 and 3.
+func TestMatVecAllLengths(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	for stride := BlockSize; stride <= 16384; stride += BlockSize {
+		mode := modeRandom
+		if stride%(3*BlockSize) == 0 {
+			mode = [...]int{modeMaxPos, modeMaxNeg, modeSigns}[stride/(3*BlockSize)%3]
+		}
+		m := randMatrix(rng, 9, stride-rng.IntN(BlockSize), mode)
+		for _, n := range []int{1, 3} {
+			xs := make([]int8, n*m.Stride)
+			fillX(rng, xs, mode)
+			want := make([]int64, n*m.Rows)
+			for i := 0; i < n; i++ {
+				for j := 0; j < m.Rows; j++ {
+					q, s := m.Row(j)
+					want[i*m.Rows+j] = refDot(q, s, xs[i*m.Stride:(i+1)*m.Stride])
+				}
+			}
+			for _, on := range asmModes() {
+				SetAssembly(on)
+				got := make([]int64, n*m.Rows)
+				MatMul(got, m, xs, n)
+				compare(t, fmt.Sprintf("cols %d %s n=%d asm=%v", m.Cols, modeNames[mode], n, on), got, want)
+			}
+		}
+	}
+	SetAssembly(haveAsm)
+}
