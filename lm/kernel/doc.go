@@ -72,7 +72,7 @@
 // A Pool spreads MatVec and MatMul over threads (the caller plus persistent
 // worker goroutines): the rows are cut into at most Threads() contiguous
 // ranges whose boundaries are multiples of 16 rows; each thread computes all
-// outputs of its range and writes nothing else. Calls with fewer than 2^18
+// outputs of its range and writes nothing else. Calls with fewer than 2^20
 // multiply-adds run on the caller alone. The result is the same for every
 // thread count because every output is one exact integer computed by one
 // thread. Neither the kernels nor the Pool allocate on the hot path.
