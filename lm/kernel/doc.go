@@ -66,7 +66,7 @@
 // by the four-row kernel (row r0+i with r0+qr+i, r0+2qr+i, r0+3qr+i), then
 // the leftover rows one at a time: four long sequential weight streams, which
 // the hardware prefetchers follow at memory bandwidth. MatMul applies each
-// chunk of about 64 KiB of weights to all n inputs before moving on, so the
+// chunk of about 128 KiB of weights to all n inputs before moving on, so the
 // weights are read from memory once per call however large n is.
 //
 // A Pool spreads MatVec and MatMul over threads (the caller plus persistent
