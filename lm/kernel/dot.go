@@ -119,7 +119,7 @@ func checkShapes(op string, dst []int64, m *Matrix, xs []int8, n int) {
 }
 
 // tileBytes is the weight bytes of a chunk of rows that MatMul applies to
-// every input in the batch before moving on; it stays in L2 (mostly L1).
+// every input in the batch before moving on; it stays in L2.
 const tileBytes = 128 << 10
 
 // matMulRange computes rows [r0, r1) for all n inputs. Shapes are checked.
