@@ -21,7 +21,7 @@ func dot1AVX2(q *int8, s *int16, x *int8, nb int) int64
 func dot4AVX2(q *int8, qstride int, s *int16, x *int8, nb int, dst *int64)
 
 // peakDotAVX2 is the benchmark's minimal unscaled int8 dot loop over nb
-// blocks (nb a multiple of 4, at most 32768).
+// blocks (nb a multiple of 4, at most 4096: the int32 lanes are not flushed).
 //
 //go:noescape
 func peakDotAVX2(q, x *int8, nb int) int64

@@ -66,13 +66,13 @@
 // by the four-row kernel (row r0+i with r0+qr+i, r0+2qr+i, r0+3qr+i), then
 // the leftover rows one at a time: four long sequential weight streams, which
 // the hardware prefetchers follow at memory bandwidth. MatMul applies each
-// chunk of about 64 KiB of weights to all n inputs before moving on, so the
+// chunk of about 128 KiB of weights to all n inputs before moving on, so the
 // weights are read from memory once per call however large n is.
 //
 // A Pool spreads MatVec and MatMul over threads (the caller plus persistent
 // worker goroutines): the rows are cut into at most Threads() contiguous
 // ranges whose boundaries are multiples of 16 rows; each thread computes all
-// outputs of its range and writes nothing else. Calls with fewer than 2^18
+// outputs of its range and writes nothing else. Calls with fewer than 2^20
 // multiply-adds run on the caller alone. The result is the same for every
 // thread count because every output is one exact integer computed by one
 // thread. Neither the kernels nor the Pool allocate on the hot path.

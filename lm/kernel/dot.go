@@ -90,7 +90,7 @@ func MatVec(dst []int64, m *Matrix, x []int8) {
 // MatMul is MatVec for a batch of n input vectors: xs holds n vectors of
 // length m.Stride back to back, and dst (length n*m.Rows) receives
 // dst[i*m.Rows+j] = Dot(row j of m, xs[i*m.Stride:(i+1)*m.Stride]).
-// It works through the matrix in chunks of rows (about 64 KiB of weights,
+// It works through the matrix in chunks of rows (about 128 KiB of weights,
 // which stay in cache) and applies each chunk to all n inputs before moving
 // on, so the weights are read from memory once per call, not n times; the
 // x vectors (n*Stride bytes) are re-read from cache. It runs on the calling
@@ -119,8 +119,8 @@ func checkShapes(op string, dst []int64, m *Matrix, xs []int8, n int) {
 }
 
 // tileBytes is the weight bytes of a chunk of rows that MatMul applies to
-// every input in the batch before moving on; it stays in L2 (mostly L1).
-const tileBytes = 64 << 10
+// every input in the batch before moving on; it stays in L2.
+const tileBytes = 128 << 10
 
 // matMulRange computes rows [r0, r1) for all n inputs. Shapes are checked.
 //

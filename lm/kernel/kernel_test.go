@@ -312,7 +312,7 @@ func compare(t *testing.T, name string, got, want []int64) {
 
 func TestPoolConcurrentAndClose(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 8))
-	m := randMatrix(rng, 512, 1024, modeRandom)
+	m := randMatrix(rng, 1024, 1024, modeRandom)
 	x := make([]int8, m.Stride)
 	fillX(rng, x, modeRandom)
 	want := make([]int64, m.Rows)

@@ -61,7 +61,7 @@ const splitRows = 16
 
 // minParallelMACs: below this many multiply-adds a call runs on the caller
 // alone, where waking the workers would cost more than it saves.
-const minParallelMACs = 1 << 18
+const minParallelMACs = 1 << 20
 
 // NewPool returns a Pool of threads threads (clamped to [1, 256]); with 1 it
 // starts no goroutines. Close it when done to stop the workers (they are
