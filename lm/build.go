@@ -1,7 +1,10 @@
 package lm
 
 import (
+	"errors"
 	"fmt"
+	"strings"
+	"sync"
 
 	"github.com/tessera-net/tessera/lm/fixed"
 	"github.com/tessera-net/tessera/lm/kernel"
@@ -36,11 +39,21 @@ func build(c Config, tok *tokenizer.Tokenizer, src source, o Options) (*Model, e
 		}
 	}
 	m := &Model{Config: c, Tokenizer: tok, layers: make([]layer, c.Layers)}
-	var rq rowQuantizer
+	size := 0
+	for _, s := range c.shapes() {
+		if _, _, ok := src.shape(s.name); ok && !strings.HasSuffix(s.name, "norm.weight") {
+			size += arenaBytes(s.rows, s.cols)
+		}
+	}
+	a, err := newArena(size)
+	if err != nil {
+		return nil, err
+	}
+	a.release(m)
+	q := newParallelQuantizer(o.threads())
 	matrix := func(name string, rows, cols int) (*Linear, error) {
-		l := newLinear(rows, cols)
-		err := src.rows(name, func(j int, vals []float32) error { return rq.quantize(l, j, vals) })
-		if err != nil {
+		l := newLinear(a, rows, cols)
+		if err := q.run(src, name, l); err != nil {
 			return nil, fmt.Errorf("%w: tensor %q: %w", ErrModel, name, err)
 		}
 		return l, nil
@@ -62,7 +75,6 @@ func build(c Config, tok *tokenizer.Tokenizer, src source, o Options) (*Model, e
 		}
 		return out, nil
 	}
-	var err error
 	if m.embed, err = matrix("token_embd.weight", c.Vocab, c.Dim); err != nil {
 		return nil, err
 	}
@@ -110,4 +122,59 @@ func build(c Config, tok *tokenizer.Tokenizer, src source, o Options) (*Model, e
 	}
 	m.pool = kernel.NewPool(o.threads())
 	return m, nil
+}
+
+// parallelQuantizer quantises a tensor's rows on several goroutines: rows are copied
+// into a batch of about 4 MiB as the source gives them, and each full batch is split
+// across the workers. Every row is quantised on its own, so the split changes no bit.
+type parallelQuantizer struct {
+	rqs   []rowQuantizer
+	batch []float32
+}
+
+func newParallelQuantizer(threads int) *parallelQuantizer {
+	return &parallelQuantizer{rqs: make([]rowQuantizer, threads)}
+}
+
+func (p *parallelQuantizer) run(src source, name string, l *Linear) error {
+	cols := l.Cols()
+	per := max(1, min(l.Rows(), (4<<20)/(4*max(cols, 1))))
+	if cap(p.batch) < per*cols {
+		p.batch = make([]float32, per*cols)
+	}
+	batch := p.batch[:per*cols]
+	first, n := 0, 0
+	flush := func() error {
+		errs := make([]error, len(p.rqs))
+		var wg sync.WaitGroup
+		for t := range p.rqs {
+			wg.Add(1)
+			go func(t int) {
+				defer wg.Done()
+				for i := t; i < n; i += len(p.rqs) {
+					if err := p.rqs[t].quantize(l, first+i, batch[i*cols:(i+1)*cols]); err != nil {
+						errs[t] = err
+						return
+					}
+				}
+			}(t)
+		}
+		wg.Wait()
+		first, n = first+n, 0
+		return errors.Join(errs...)
+	}
+	err := src.rows(name, func(j int, vals []float32) error {
+		if len(vals) != cols {
+			return fmt.Errorf("row %d has %d values, want %d", j, len(vals), cols)
+		}
+		copy(batch[n*cols:], vals)
+		if n++; n == per {
+			return flush()
+		}
+		return nil
+	})
+	if err == nil && n > 0 {
+		err = flush()
+	}
+	return err
 }

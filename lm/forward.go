@@ -112,13 +112,13 @@ func (m *Model) Forward(items []Item) error {
 	}
 	n := len(out)
 	xq := make([]int8, n*m.out.M.Stride)
-	amax := make([]int64, n)
+	ascale := make([]int64, n)
 	h := make([]int32, c.Dim)
 	for i, r := range out {
 		rmsNorm(h, w.x[r], m.norm, c.Eps)
-		amax[i] = quantizeActs(xq[i*m.out.M.Stride:(i+1)*m.out.M.Stride], h)
+		ascale[i] = quantizeActs(xq[i*m.out.M.Stride:(i+1)*m.out.M.Stride], h)
 	}
-	logits := m.linear(m.out, xq, amax, n)
+	logits := m.linear(m.out, xq, ascale, n)
 	for i, r := range out {
 		it := &items[rows[r].item]
 		it.Logits = append(it.Logits, logits[i*c.Vocab:(i+1)*c.Vocab:(i+1)*c.Vocab])
@@ -137,25 +137,25 @@ type row struct {
 
 // work is one Forward call's activations.
 type work struct {
-	x       [][]int32 // residual stream, rows × Dim
-	h       []int32
-	xq      []int8 // quantised inputs, rows × stride
-	amax    []int64
-	att     []int32 // attention output, rows × Dim
-	ropeCos []int32
-	ropeSin []int32
-	hidden  []int32 // rows × FFN
-	attQ    []int8
-	attAmax []int64
-	ffnQ    []int8
-	ffnAmax []int64
+	x        [][]int32 // residual stream, rows × Dim
+	h        []int32
+	xq       []int8 // quantised inputs, rows × stride
+	ascale   []int64
+	att      []int32 // attention output, rows × Dim
+	ropeCos  []int32
+	ropeSin  []int32
+	hidden   []int32 // rows × FFN
+	attQ     []int8
+	attScale []int64
+	ffnQ     []int8
+	ffnScale []int64
 }
 
 func (m *Model) newWork(n int) *work {
 	c := &m.Config
 	w := &work{x: make([][]int32, n), h: make([]int32, c.Dim),
-		amax: make([]int64, n), att: make([]int32, n*c.Dim), hidden: make([]int32, n*c.FFN),
-		attAmax: make([]int64, n), ffnAmax: make([]int64, n),
+		ascale: make([]int64, n), att: make([]int32, n*c.Dim), hidden: make([]int32, n*c.FFN),
+		attScale: make([]int64, n), ffnScale: make([]int64, n),
 		ropeCos: make([]int32, c.RopeDims/2), ropeSin: make([]int32, c.RopeDims/2)}
 	for r := range w.x {
 		w.x[r] = make([]int32, c.Dim)
@@ -178,14 +178,14 @@ func (m *Model) embedRow(dst []int32, t int32) {
 }
 
 // linear multiplies n quantised rows by l and returns the Q16 outputs, n × Rows.
-func (m *Model) linear(l *Linear, xq []int8, amax []int64, n int) []int32 {
+func (m *Model) linear(l *Linear, xq []int8, ascale []int64, n int) []int32 {
 	rows := l.M.Rows
 	acc := make([]int64, n*rows)
 	m.pool.MatMul(acc, l.M, xq, n)
 	out := make([]int32, n*rows)
 	for i := 0; i < n; i++ {
 		for j := 0; j < rows; j++ {
-			out[i*rows+j] = linearOut(acc[i*rows+j], l.RS[j], amax[i])
+			out[i*rows+j] = linearOut(acc[i*rows+j], l.RS[j], ascale[i])
 		}
 	}
 	return out
@@ -198,11 +198,11 @@ func (m *Model) layerForward(w *work, rows []row, li int) {
 	st := L.wq.M.Stride
 	for r := range rows {
 		rmsNorm(w.h, w.x[r], L.attnNorm, c.Eps)
-		w.amax[r] = quantizeActs(w.xq[r*st:(r+1)*st], w.h)
+		w.ascale[r] = quantizeActs(w.xq[r*st:(r+1)*st], w.h)
 	}
-	q := m.linear(L.wq, w.xq, w.amax, n)
-	k := m.linear(L.wk, w.xq, w.amax, n)
-	v := m.linear(L.wv, w.xq, w.amax, n)
+	q := m.linear(L.wq, w.xq, w.ascale, n)
+	k := m.linear(L.wk, w.xq, w.ascale, n)
+	v := m.linear(L.wv, w.xq, w.ascale, n)
 	dim, kvd := c.Dim, c.KVDim()
 	for r := range rows {
 		m.ropeRow(w, q[r*dim:(r+1)*dim], k[r*kvd:(r+1)*kvd], rows[r].pos)
@@ -213,24 +213,24 @@ func (m *Model) layerForward(w *work, rows []row, li int) {
 	m.attention(w, rows, li, q)
 	ao := L.wo.M.Stride
 	for r := range rows {
-		w.attAmax[r] = quantizeActs(w.attQ[r*ao:(r+1)*ao], w.att[r*dim:(r+1)*dim])
+		w.attScale[r] = quantizeActs(w.attQ[r*ao:(r+1)*ao], w.att[r*dim:(r+1)*dim])
 	}
-	o := m.linear(L.wo, w.attQ, w.attAmax, n)
+	o := m.linear(L.wo, w.attQ, w.attScale, n)
 	for r := range rows {
 		addSat(w.x[r], o[r*dim:(r+1)*dim])
 		rmsNorm(w.h, w.x[r], L.ffnNorm, c.Eps)
-		w.amax[r] = quantizeActs(w.xq[r*st:(r+1)*st], w.h)
+		w.ascale[r] = quantizeActs(w.xq[r*st:(r+1)*st], w.h)
 	}
-	g := m.linear(L.gate, w.xq, w.amax, n)
-	u := m.linear(L.up, w.xq, w.amax, n)
+	g := m.linear(L.gate, w.xq, w.ascale, n)
+	u := m.linear(L.up, w.xq, w.ascale, n)
 	for i := range g {
 		w.hidden[i] = fixed.Sat32(fixed.Rshr(int64(fixed.SiLU(g[i]))*int64(u[i]), 16))
 	}
 	fs := L.down.M.Stride
 	for r := range rows {
-		w.ffnAmax[r] = quantizeActs(w.ffnQ[r*fs:(r+1)*fs], w.hidden[r*c.FFN:(r+1)*c.FFN])
+		w.ffnScale[r] = quantizeActs(w.ffnQ[r*fs:(r+1)*fs], w.hidden[r*c.FFN:(r+1)*c.FFN])
 	}
-	d := m.linear(L.down, w.ffnQ, w.ffnAmax, n)
+	d := m.linear(L.down, w.ffnQ, w.ffnScale, n)
 	for r := range rows {
 		addSat(w.x[r], d[r*dim:(r+1)*dim])
 	}
@@ -299,6 +299,7 @@ func (m *Model) attention(w *work, rows []row, li int, q []int32) {
 			defer wg.Done()
 			var scores []int32
 			var probs []uint32
+			acc := make([]int64, hd)
 			for j := t; j < jobs; j += threads {
 				r, h := j/c.Heads, j%c.Heads
 				s, pos := rows[r].seq, rows[r].pos
@@ -311,20 +312,24 @@ func (m *Model) attention(w *work, rows []row, li int, q []int32) {
 				scores, probs = scores[:n], probs[:n]
 				for t := 0; t < n; t++ {
 					kt := s.k[li][t*kvd+kvo : t*kvd+kvo+hd]
+					kt = kt[:len(qh)]
 					var dot int64
 					for d, qv := range qh {
 						dot += int64(qv) * int64(kt[d])
 					}
 					scores[t] = fixed.Sat32(fixed.Rshr(fixed.Rshr(dot, 16)*m.isd, 16))
 				}
-				fixed.Softmax(probs, scores)
-				out := w.att[r*dim+h*hd : r*dim+(h+1)*hd]
-				for d := range out {
-					var acc int64
-					for t := 0; t < n; t++ {
-						acc += int64(probs[t]) * int64(s.v[li][t*kvd+kvo+d])
+				probs = fixed.Softmax(probs, scores)
+				clear(acc)
+				for t, p := range probs {
+					vt := s.v[li][t*kvd+kvo : t*kvd+kvo+hd]
+					for d, v := range vt {
+						acc[d] += int64(p) * int64(v)
 					}
-					out[d] = fixed.Sat32(fixed.Rshr(acc, 30))
+				}
+				out := w.att[r*dim+h*hd : r*dim+(h+1)*hd]
+				for d, a := range acc {
+					out[d] = fixed.Sat32(fixed.Rshr(a, 30))
 				}
 			}
 		}(t)

@@ -37,8 +37,12 @@ var errWeightRange = errors.New("weight magnitude of 32768 or more")
 // rowQuantizer turns rows of exact float32 values into Linear rows. Its scratch is
 // reused from row to row; it is not safe for concurrent use.
 type rowQuantizer struct {
-	w []int64
+	w, m []int64
+	e    []int
 }
+
+// clampQ limits a quantised value to [−127, 127].
+func clampQ(v int64) int8 { return int8(min(max(v, -127), 127)) }
 
 // quantRowTop is where a row's largest magnitude lands after scaling by 2^P: in
 // [2^38, 2^39], so that amax·2^24 fits an int64.
@@ -83,7 +87,8 @@ func shiftRound(m int64, s int) int64 {
 //     integer shifts; the row's largest |w_k| lies in [2^38, 2^39].
 //  2. amax = max |w_k|; for each block b of 32, bmax_b = max |w_k| over the block and
 //     S_b = ceil(255 · bmax_b / amax) (0 for an all-zero block).
-//  3. Q_k = Rdiv(w_k · 32385, amax · S_b), which lies in [−127, 127] (32385 = 255·127).
+//  3. With the block's multiplier M_b = Rdiv(32385 · 2^48, amax · S_b) (32385 = 255·127),
+//     Q_k = clamp(Rshr(w_k · M_b, 48), −127, 127): one division per block, not per weight.
 //  4. RS = Rdiv(amax · 2^24, 32385), then shifted by 24 − P: left when P < 24, else Rshr
 //     by P − 24. A row with a weight of magnitude 2^15 or more (top > 15) is refused, so
 //     RS < 2^49.
@@ -95,11 +100,16 @@ func (rq *rowQuantizer) quantize(l *Linear, j int, vals []float32) error {
 		return fmt.Errorf("row %d has %d values, want %d", j, len(vals), m.Cols)
 	}
 	top := math.MinInt
+	if cap(rq.m) < len(vals) {
+		rq.m, rq.e, rq.w = make([]int64, len(vals)), make([]int, len(vals)), make([]int64, len(vals))
+	}
+	ms, es := rq.m[:len(vals)], rq.e[:len(vals)]
 	for k, v := range vals {
 		mm, e, ok := f32Parts(v)
 		if !ok {
 			return fmt.Errorf("row %d column %d is %v", j, k, v)
 		}
+		ms[k], es[k] = mm, e
 		if mm != 0 {
 			if t := e + bits.Len64(uint64(abs64(mm))); t > top {
 				top = t
@@ -117,14 +127,10 @@ func (rq *rowQuantizer) quantize(l *Linear, j int, vals []float32) error {
 		return fmt.Errorf("row %d: %w", j, errWeightRange)
 	}
 	p := quantRowTop - top
-	if cap(rq.w) < len(vals) {
-		rq.w = make([]int64, len(vals))
-	}
 	w := rq.w[:len(vals)]
 	var amax int64
-	for k, v := range vals {
-		mm, e, _ := f32Parts(v)
-		w[k] = shiftRound(mm, e+p)
+	for k := range w {
+		w[k] = shiftRound(ms[k], es[k]+p)
 		amax = max(amax, abs64(w[k]))
 	}
 	for b := 0; b*kernel.BlockSize < len(w); b++ {
@@ -138,8 +144,9 @@ func (rq *rowQuantizer) quantize(l *Linear, j int, vals []float32) error {
 		}
 		sb := (255*bmax + amax - 1) / amax
 		s[b] = int16(sb)
+		mb := fixed.Rdiv(32385<<48, amax*sb)
 		for i, x := range blk {
-			q[b*kernel.BlockSize+i] = int8(fixed.Rdiv(x*32385, amax*sb))
+			q[b*kernel.BlockSize+i] = clampQ(fixed.Rshr(x*mb, 48))
 		}
 	}
 	rs := fixed.Rdiv(amax<<24, 32385)
@@ -159,14 +166,24 @@ func abs64(v int64) int64 {
 	return v
 }
 
-// newLinear makes an all-zero rows × cols matrix.
-func newLinear(rows, cols int) *Linear {
-	return &Linear{M: kernel.NewMatrix(rows, cols), RS: make([]int64, rows)}
+// newLinear makes an all-zero rows × cols matrix, in a when it is not nil.
+func newLinear(a *arena, rows, cols int) *Linear {
+	if a == nil {
+		return &Linear{M: kernel.NewMatrix(rows, cols), RS: make([]int64, rows)}
+	}
+	stride := kernel.StrideFor(cols)
+	return &Linear{
+		M: &kernel.Matrix{Rows: rows, Cols: cols, Stride: stride,
+			Q: a.int8s(rows * stride), S: a.int16s(rows * (stride / kernel.BlockSize))},
+		RS: a.int64s(rows),
+	}
 }
 
-// quantizeActs quantises one activation row (Q16) to int8: amax = max |x_k|, and
-// xq_k = Rdiv(127·x_k, amax) in [−127, 127]. It writes xq (len ≥ len(x), the padding
-// left zero) and returns amax (0 for a zero row, whose xq is all zero).
+// quantizeActs quantises one activation row (Q16) to int8: amax = max |x_k|,
+// m = Rdiv(127·2^48, amax) and xq_k = clamp(Rshr(x_k·m, 48), −127, 127) (|x_k·m| <
+// 2^56: no overflow). It writes xq (len ≥ len(x), the padding
+// left zero) and returns the row's dequantisation scale a = Rdiv(amax·2^16, 127), which
+// is amax/127 in Q16 of Q16 units (0 for a zero row, whose xq is all zero).
 func quantizeActs(xq []int8, x []int32) int64 {
 	var amax int64
 	for _, v := range x {
@@ -176,36 +193,28 @@ func quantizeActs(xq []int8, x []int32) int64 {
 		clear(xq)
 		return 0
 	}
+	m := fixed.Rdiv(127<<48, amax)
 	for k, v := range x {
-		xq[k] = int8(fixed.Rdiv(127*int64(v), amax))
+		xq[k] = clampQ(fixed.Rshr(int64(v)*m, 48))
 	}
 	clear(xq[len(x):])
-	return amax
+	return fixed.Rdiv(amax<<16, 127)
 }
 
-// linearOut turns the kernel's exact accumulator into the Q16 output of one row:
+// linearOut turns the kernel's exact accumulator into the Q16 output of one row, given
+// the row's scale RS and the input's dequantisation scale a (quantizeActs):
 //
-//	y = sign(acc) · Rdiv( Rshr(|acc| · RS, 32) · amax, 127 · 2^16 )   saturated to int32
+//	y = sign(acc) · Rshr( Rshr(|acc| · RS, 32) · a, 32 )   saturated to int32
 //
-// with both products taken in 128 bits.
-func linearOut(acc, rs, amax int64) int32 {
-	if acc == 0 || rs == 0 || amax == 0 {
+// with both products taken in 128 bits (|acc| < 2^45, RS < 2^49, a < 2^41): two
+// multiplications and shifts, no division.
+func linearOut(acc, rs, a int64) int32 {
+	if acc == 0 || rs == 0 || a == 0 {
 		return 0
 	}
-	neg := acc < 0
 	t := mulShr(uint64(abs64(acc)), uint64(rs), 32)
-	hi, lo := bits.Mul64(t, uint64(amax))
-	const d = 127 << 16
-	lo, c := bits.Add64(lo, d/2, 0)
-	hi += c
-	var y uint64
-	if hi >= d {
-		y = math.MaxInt64
-	} else {
-		y, _ = bits.Div64(hi, lo, d)
-	}
-	v := int64(min(y, math.MaxInt64))
-	if neg {
+	v := int64(mulShr(t, uint64(a), 32))
+	if acc < 0 {
 		v = -v
 	}
 	return fixed.Sat32(v)

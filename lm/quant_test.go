@@ -18,7 +18,7 @@ func TestQuantizeBounds(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	for _, cols := range []int{1, 8, 31, 32, 33, 100, 2048} {
 		for _, scale := range []float64{1e-6, 0.02, 1, 300, 3000} {
-			l := newLinear(3, cols)
+			l := newLinear(nil, 3, cols)
 			var rq rowQuantizer
 			for j := 0; j < 3; j++ {
 				vals := make([]float32, cols)
@@ -52,7 +52,7 @@ func TestQuantizeBounds(t *testing.T) {
 }
 
 func TestQuantizeRefuses(t *testing.T) {
-	l := newLinear(1, 2)
+	l := newLinear(nil, 1, 2)
 	var rq rowQuantizer
 	for _, vals := range [][]float32{{float32(math.NaN()), 1}, {float32(math.Inf(1)), 0}, {40000, 1}, {1}} {
 		if err := rq.quantize(l, 0, vals); err == nil {
@@ -69,7 +69,7 @@ func TestQuantizeRefuses(t *testing.T) {
 func TestLinearMatchesFloat(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	const rows, cols = 16, 96
-	l := newLinear(rows, cols)
+	l := newLinear(nil, rows, cols)
 	var rq rowQuantizer
 	for j := 0; j < rows; j++ {
 		vals := make([]float32, cols)
@@ -91,7 +91,7 @@ func TestLinearMatchesFloat(t *testing.T) {
 	for j := 0; j < rows; j++ {
 		var want, bound float64
 		for k := 0; k < cols; k++ {
-			xv := float64(xq[k]) * float64(amax) / 127 / 65536
+			xv := float64(xq[k]) * float64(amax) / 65536 / 65536
 			want += dequant(l, j, k) * xv
 			bound += math.Abs(dequant(l, j, k))
 		}
