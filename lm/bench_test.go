@@ -197,4 +197,3 @@ func peakRSS(b *testing.B) int64 {
 	b.Skip("no VmHWM in /proc/self/status")
 	return 0
 }
-
