@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tessera-net/tessera/lm/kernel"
 )
 
 // benchModelPath is a random model with TinyLlama-1.1B's dimensions written as Q8_0 by
@@ -114,9 +116,13 @@ func BenchmarkTinyLlamaDecode(b *testing.B) {
 				tok = int32((int(tok)*31 + 7) % m.Config.Vocab)
 			}
 			s := b.Elapsed().Seconds() / float64(b.N)
+			b.StopTimer()
+			bw := memBandwidth()
 			b.ReportMetric(1/s, "tokens/s")
 			b.ReportMetric(float64(m.Bytes())/1e6, "weight-MB")
 			b.ReportMetric(float64(m.Bytes())/s/1e9, "weight-GB/s")
+			b.ReportMetric(bw/1e9, "mem-GB/s")
+			b.ReportMetric(100*float64(m.Bytes())/s/bw, "%-of-bound")
 		})
 	}
 }
@@ -181,6 +187,25 @@ func BenchmarkTinyLlamaMemory(b *testing.B) {
 		m.Close()
 	}
 }
+
+// memBandwidth is the read bandwidth of one core over a 1 GiB buffer
+// (kernel.SumBytes, best of three), in bytes per second: with the model's size, the
+// bound on decoding speed.
+func memBandwidth() float64 {
+	buf := make([]byte, 1<<30)
+	for i := 0; i < len(buf); i += 4096 {
+		buf[i] = byte(i >> 12)
+	}
+	best := 0.0
+	for range 3 {
+		start := time.Now()
+		benchSink += kernel.SumBytes(buf)
+		best = max(best, float64(len(buf))/time.Since(start).Seconds())
+	}
+	return best
+}
+
+var benchSink uint64
 
 // peakRSS is VmHWM from /proc/self/status, in bytes.
 func peakRSS(b *testing.B) int64 {
