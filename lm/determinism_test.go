@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"runtime"
+	"strings"
 	"testing"
 
 	"github.com/tessera-net/tessera/lm/kernel"
@@ -49,12 +50,13 @@ func TestSecondProcess(t *testing.T) {
 	if os.Getenv("TESSERA_LM_CHILD") != "" {
 		t.Skip("already the child")
 	}
-	fixturePath(t)
-	cmd := exec.Command(os.Args[0], "-test.run", "^TestGolden(Fixture|Random)$", "-test.count=1")
+	cmd := exec.Command(os.Args[0], "-test.run", "^TestGolden(Fixture|Random)$", "-test.count=1", "-test.v")
 	cmd.Env = append(os.Environ(), "TESSERA_LM_CHILD=1", "TESSERA_LM_NOASM=1", "GOMAXPROCS=1")
-	if out, err := cmd.CombinedOutput(); err != nil {
+	out, err := cmd.CombinedOutput()
+	if err != nil {
 		t.Fatalf("the golden tests failed in a second process: %v\n%s", err, out)
 	}
+	mustHavePassed(t, out)
 }
 
 // TestArm64Golden cross-compiles this package's tests for arm64 and runs the golden
@@ -69,12 +71,11 @@ func TestArm64Golden(t *testing.T) {
 	}
 	qemu, err := exec.LookPath("qemu-aarch64-static")
 	if err != nil {
+		if os.Getenv("TESSERA_REQUIRE_QEMU") != "" {
+			t.Fatal("qemu-aarch64-static is not installed, and TESSERA_REQUIRE_QEMU is set (.ci/run sets it after installing qemu-user-static)")
+		}
 		t.Skip("qemu-aarch64-static is not installed (apt-get install qemu-user-static; .ci/run does)")
 	}
-	if testing.Short() {
-		t.Skip("cross-compiling takes a while; not in -short")
-	}
-	fixturePath(t)
 	bin := filepath.Join(t.TempDir(), "lm.test.arm64")
 	build := exec.Command("go", "test", "-c", "-o", bin, ".")
 	build.Env = append(os.Environ(), "GOARCH=arm64", "CGO_ENABLED=0")
@@ -87,5 +88,15 @@ func TestArm64Golden(t *testing.T) {
 	if err != nil {
 		t.Fatalf("the golden tests failed on arm64 under qemu: %v\n%s", err, out)
 	}
+	mustHavePassed(t, out)
 	t.Logf("arm64 under qemu:\n%s", out)
+}
+
+// mustHavePassed checks that a child's verbose output shows the golden tests passing
+// (the random model's always runs; the fixture's when the fixture is there).
+func mustHavePassed(t *testing.T, out []byte) {
+	t.Helper()
+	if !strings.Contains(string(out), "--- PASS: TestGoldenRandom") {
+		t.Fatalf("the child did not run TestGoldenRandom:\n%s", out)
+	}
 }

@@ -56,6 +56,10 @@ run_bench "OpenAI-compatible gateway: overhead over a direct signed call, throug
 if [ -d sdk ]; then
   run_bench "SDK AI/ML layer" go test ./sdk/... -run '^$' -bench . -benchmem
 fi
+run_bench "LM engine kernels, one core: the int8 block matrix-vector product (MMAC/s) beside the minimal AVX2 int8 dot loop (PeakDot, the machine's limit) and the memory bandwidth, in the same run" go test ./lm/kernel -run '^$' -bench 'PeakDot|MatVec|MatMulBatch|MemBandwidth' -cpu 1
+run_bench "LM engine fixed-point functions, tokenizer and GGUF decoding" go test ./lm/fixed ./lm/tokenizer ./lm/gguf -run '^$' -bench . -benchmem
+run_bench "LM engine on a random model with TinyLlama-1.1B's dimensions (Q8_0, 1.17 GB, written by WriteRandom): prompt (64 tokens per Forward) and decode tokens/s with 1 and 2 threads, 4 sequences batched; decode states the memory bandwidth measured in the same run and the share of weights/bandwidth reached" go test ./lm -run '^$' -bench 'TinyLlama(Prompt|Decode|BatchDecode)' -benchtime 10x
+run_bench "LM engine peak memory: load the 1.17 GB Q8_0 model and generate 256 tokens, alone in its process (target: file + KV cache + 10 %)" go test ./lm -run '^$' -bench TinyLlamaMemory -benchtime 1x
 run_bench "Honest JSON API reads (p50/p99) while one client floods a single-node chain with maximal hostile queries (RPC and API)" go test ./node -run '^$' -bench QueryFlood -benchtime 5000x
 run_bench "IAVL commit of 10k and 100k writes in one block" go test ./store -run '^$' -bench Commit -benchtime 3x
 sync
