@@ -96,6 +96,9 @@ func ConfigOf(f *gguf.File) (Config, error) {
 			return c, err
 		}
 	}
+	if st, ok := f.String(arch + ".rope.scaling.type"); ok && st != "none" {
+		return c, fmt.Errorf("%w: rope scaling %q is not supported", ErrModel, st)
+	}
 	base, eps := float32(10000), float32(1e-5)
 	if err := optFloat(f, arch+".rope.freq_base", &base); err != nil {
 		return c, err
