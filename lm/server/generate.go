@@ -104,37 +104,9 @@ func heldBack(s string, stops []string) int {
 	return n
 }
 
-// q16 is a Q16 log-probability as a float: exact (a float64 holds every int32/2^16).
-func q16(v int32) float64 { return float64(v) / 65536 }
+func q16(v int32) float64 { return Logprob(v) }
 
-// tokenText is how a token appears in logprobs: its text (Piece), as "bytes:\xNN…"
-// when that is not valid UTF-8 (a byte token holding part of a character), with its
-// bytes; a token that adds no text (a control token such as EOS) appears as its
-// vocabulary text ("</s>") with null bytes.
-func (s *Server) tokenText(id int32) (string, []int) {
-	if s.tok == nil {
-		return "", nil
-	}
-	piece := s.tok.Piece(id)
-	if piece == "" {
-		return s.tok.TokenText(id), nil
-	}
-	b := make([]int, len(piece))
-	for i := range len(piece) {
-		b[i] = int(piece[i])
-	}
-	if utf8.ValidString(piece) {
-		return piece, b
-	}
-	var sb strings.Builder
-	sb.WriteString("bytes:")
-	for i := range len(piece) {
-		sb.WriteString(`\x`)
-		sb.WriteByte("0123456789abcdef"[piece[i]>>4])
-		sb.WriteByte("0123456789abcdef"[piece[i]&15])
-	}
-	return sb.String(), b
-}
+func (s *Server) tokenText(id int32) (string, []int) { return TokenText(s.tok, id) }
 
 // chatLogprobs is the chat "logprobs" of steps.
 func (s *Server) chatLogprobs(steps []lm.Step) *openai.ChatLogprobs {

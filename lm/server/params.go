@@ -190,11 +190,11 @@ func (s *Server) chatPrompt(msgs []openai.Message) ([]int32, *openai.APIError) {
 		}
 		tm[i] = tokenizer.Message{Role: m.Role, Content: string(m.Content)}
 	}
-	text, err := s.tok.ApplyChat(tm, true)
+	ids, err := EncodeChat(s.tok, tm)
 	if err != nil {
 		return nil, openai.InvalidValue("messages", "%v (the model's chat template is %s).", err, s.tok.TemplateName())
 	}
-	return s.tok.EncodeSpecial(text, s.tok.AddBOS()), nil
+	return ids, nil
 }
 
 // completionJob checks a legacy completion request. The prompt is a string (or an
@@ -241,7 +241,7 @@ func (s *Server) promptOf(raw json.RawMessage, param string) ([]int32, *openai.A
 		if s.tok == nil {
 			return nil, needVocab(param)
 		}
-		return s.tok.EncodeSpecial(text, s.tok.AddBOS()), nil
+		return EncodePrompt(s.tok, text), nil
 	}
 	var texts []string
 	if json.Unmarshal(raw, &texts) == nil && len(texts) > 0 {
@@ -251,7 +251,7 @@ func (s *Server) promptOf(raw json.RawMessage, param string) ([]int32, *openai.A
 		if s.tok == nil {
 			return nil, needVocab(param)
 		}
-		return s.tok.EncodeSpecial(texts[0], s.tok.AddBOS()), nil
+		return EncodePrompt(s.tok, texts[0]), nil
 	}
 	var ids []int64
 	if err := json.Unmarshal(raw, &ids); err != nil {

@@ -3,10 +3,10 @@ package server
 import (
 	"encoding/json"
 	"net/http"
-	"strings"
 
 	"github.com/tessera-net/tessera/internal/openai"
 	"github.com/tessera-net/tessera/lm"
+	"github.com/tessera-net/tessera/lm/tokenizer"
 )
 
 // ScoreRequest is the body of POST /v1/score, Tessera's extension: the log-probability
@@ -78,23 +78,16 @@ func (s *Server) score(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.met.tokens.WithLabelValues("scored").Add(float64(len(completion)))
-	resp := ScoreResponse{Object: "score", Model: s.o.Name, PromptTokenIDs: prompt, Tokens: make([]ScoreToken, len(steps)),
-		Usage: openai.NewUsage(len(prompt), len(completion))}
-	for i, st := range steps {
-		resp.Tokens[i] = s.scoreToken(st.TokenLogprob)
-		for _, t := range st.Top {
-			resp.Tokens[i].TopLogprobs = append(resp.Tokens[i].TopLogprobs, s.scoreToken(t))
-		}
-		resp.LogprobQ16 += int64(st.Logprob)
-	}
-	// Exact: the sum of at most 2^20 int32 values is below 2^51, which a float64 holds.
-	resp.Logprob = float64(resp.LogprobQ16) / 65536
-	writeAny(w, resp)
+	writeAny(w, NewScoreResponse(s.o.Name, s.tok, prompt, steps))
 }
 
-func (s *Server) scoreToken(t lm.TokenLogprob) ScoreToken {
-	tok, b := s.tokenText(t.ID)
-	return ScoreToken{ID: t.ID, Token: tok, Bytes: b, Logprob: q16(t.Logprob), LogprobQ16: t.Logprob}
+// NewScoreResponse is the score answer for model of completion steps after prompt.
+func NewScoreResponse(model string, tok *tokenizer.Tokenizer, prompt []int32, steps []lm.Step) ScoreResponse {
+	r := ScoreResponse{Object: "score", Model: model, PromptTokenIDs: prompt, Usage: openai.NewUsage(len(prompt), len(steps))}
+	r.Tokens, r.LogprobQ16 = ScoreTokens(tok, steps)
+	// Exact: the sum of at most 2^20 int32 values is below 2^51, which a float64 holds.
+	r.Logprob = float64(r.LogprobQ16) / 65536
+	return r
 }
 
 // scoreJob checks a score request.
@@ -124,7 +117,7 @@ func (s *Server) scoreJob(body []byte) (prompt, completion []int32, top int, e *
 	case s.tok == nil:
 		e = needVocab("prompt")
 	case sr.Prompt != nil:
-		prompt = s.tok.EncodeSpecial(*sr.Prompt, s.tok.AddBOS())
+		prompt = EncodePrompt(s.tok, *sr.Prompt)
 	default:
 		if len(*sr.Messages) == 0 {
 			e = openai.Invalid("messages", "empty_array", "Invalid 'messages': empty array. Expected an array with minimum length 1.")
@@ -143,11 +136,7 @@ func (s *Server) scoreJob(body []byte) (prompt, completion []int32, top int, e *
 	case s.tok == nil:
 		e = needVocab("completion")
 	default:
-		text := *sr.Completion
-		if s.tok.AddSpacePrefix() {
-			text = strings.TrimPrefix(text, " ")
-		}
-		completion = s.tok.Encode(text, false)
+		completion = EncodeCompletion(s.tok, *sr.Completion)
 	}
 	if e != nil {
 		return nil, nil, 0, e
