@@ -1,0 +1,367 @@
+package lm
+
+import (
+	"fmt"
+	"math/bits"
+	"sync"
+
+	"github.com/tessera-net/tessera/lm/fixed"
+	"github.com/tessera-net/tessera/lm/kernel"
+)
+
+// Sequence is one sequence's key/value cache: the keys and values of every position the
+// model has seen, per layer, in Q16. A Sequence is used by one Forward call at a time.
+type Sequence struct {
+	n    int
+	k, v [][]int32 // per layer: n × KVDim
+}
+
+// NewSequence starts an empty sequence for m.
+func (m *Model) NewSequence() *Sequence {
+	return &Sequence{k: make([][]int32, m.Config.Layers), v: make([][]int32, m.Config.Layers)}
+}
+
+// Len is the number of positions in the cache.
+func (s *Sequence) Len() int { return s.n }
+
+// Truncate drops every position from n on, so that a sequence can be rewound.
+func (s *Sequence) Truncate(n int) {
+	if n < 0 || n >= s.n {
+		return
+	}
+	kv := 0
+	if s.n > 0 {
+		kv = len(s.k[0]) / s.n
+	}
+	for l := range s.k {
+		s.k[l], s.v[l] = s.k[l][:n*kv], s.v[l][:n*kv]
+	}
+	s.n = n
+}
+
+// CacheBytes is the memory the cache holds.
+func (s *Sequence) CacheBytes() int64 {
+	var n int64
+	for l := range s.k {
+		n += 4 * int64(cap(s.k[l])+cap(s.v[l]))
+	}
+	return n
+}
+
+// kvGrowth is how many positions a cache grows by at once.
+const kvGrowth = 256
+
+// Item is one sequence's part of a Forward batch: the tokens to append to it, and
+// whether the logits of every one of them are wanted (scoring) or only of the last
+// (generation).
+type Item struct {
+	Seq    *Sequence
+	Tokens []int32
+	All    bool
+	// Logits receives, after Forward, one Vocab-long row of Q16 logits per token when
+	// All, else one row for the last token.
+	Logits [][]int32
+}
+
+// Forward runs the model over a batch: every item's tokens are appended to its
+// sequence and its logits computed. Rows are independent except through attention, and
+// every row is computed exactly as it would be alone: the batch's composition never
+// changes a bit. Two items must not share a Sequence.
+func (m *Model) Forward(items []Item) error {
+	c := &m.Config
+	var rows []row
+	seen := make(map[*Sequence]bool, len(items))
+	for i := range items {
+		it := &items[i]
+		if it.Seq == nil || seen[it.Seq] {
+			return fmt.Errorf("lm: batch item %d has no sequence or shares one with another item", i)
+		}
+		seen[it.Seq] = true
+		if len(it.Tokens) == 0 {
+			return fmt.Errorf("lm: batch item %d has no tokens", i)
+		}
+		if it.Seq.n+len(it.Tokens) > c.Context {
+			return fmt.Errorf("lm: batch item %d needs %d positions, more than the model's context of %d",
+				i, it.Seq.n+len(it.Tokens), c.Context)
+		}
+		for j, t := range it.Tokens {
+			if t < 0 || int(t) >= c.Vocab {
+				return fmt.Errorf("lm: batch item %d token %d is %d, outside the vocabulary of %d", i, j, t, c.Vocab)
+			}
+			rows = append(rows, row{item: i, seq: it.Seq, pos: it.Seq.n + j, tok: t,
+				logits: it.All || j == len(it.Tokens)-1})
+		}
+	}
+	w := m.newWork(len(rows))
+	for r := range rows {
+		m.embedRow(w.x[r], rows[r].tok)
+	}
+	for l := range m.layers {
+		m.layerForward(w, rows, l)
+	}
+	for i := range items {
+		items[i].Seq.n += len(items[i].Tokens)
+		items[i].Logits = items[i].Logits[:0]
+	}
+	// The output projection only for the rows whose logits are wanted.
+	var out []int
+	for r := range rows {
+		if rows[r].logits {
+			out = append(out, r)
+		}
+	}
+	n := len(out)
+	xq := make([]int8, n*m.out.M.Stride)
+	amax := make([]int64, n)
+	h := make([]int32, c.Dim)
+	for i, r := range out {
+		rmsNorm(h, w.x[r], m.norm, c.Eps)
+		amax[i] = quantizeActs(xq[i*m.out.M.Stride:(i+1)*m.out.M.Stride], h)
+	}
+	logits := m.linear(m.out, xq, amax, n)
+	for i, r := range out {
+		it := &items[rows[r].item]
+		it.Logits = append(it.Logits, logits[i*c.Vocab:(i+1)*c.Vocab:(i+1)*c.Vocab])
+	}
+	return nil
+}
+
+// row is one token of a batch.
+type row struct {
+	item   int
+	seq    *Sequence
+	pos    int
+	tok    int32
+	logits bool
+}
+
+// work is one Forward call's activations.
+type work struct {
+	x       [][]int32 // residual stream, rows × Dim
+	h       []int32
+	xq      []int8 // quantised inputs, rows × stride
+	amax    []int64
+	att     []int32 // attention output, rows × Dim
+	ropeCos []int32
+	ropeSin []int32
+	hidden  []int32 // rows × FFN
+	attQ    []int8
+	attAmax []int64
+	ffnQ    []int8
+	ffnAmax []int64
+}
+
+func (m *Model) newWork(n int) *work {
+	c := &m.Config
+	w := &work{x: make([][]int32, n), h: make([]int32, c.Dim),
+		amax: make([]int64, n), att: make([]int32, n*c.Dim), hidden: make([]int32, n*c.FFN),
+		attAmax: make([]int64, n), ffnAmax: make([]int64, n),
+		ropeCos: make([]int32, c.RopeDims/2), ropeSin: make([]int32, c.RopeDims/2)}
+	for r := range w.x {
+		w.x[r] = make([]int32, c.Dim)
+	}
+	l := &m.layers[0]
+	w.xq = make([]int8, n*l.wq.M.Stride)
+	w.attQ = make([]int8, n*l.wo.M.Stride)
+	w.ffnQ = make([]int8, n*l.down.M.Stride)
+	return w
+}
+
+// embedRow writes token t's embedding, in Q16: Rshr(Q·S·RS, 32) per element.
+func (m *Model) embedRow(dst []int32, t int32) {
+	q, s := m.embed.M.Row(int(t))
+	rs := uint64(m.embed.RS[t])
+	for k := range dst {
+		p := int64(q[k]) * int64(s[k/kernel.BlockSize])
+		dst[k] = fixed.Sat32(mulShrSigned(p, rs, 32))
+	}
+}
+
+// linear multiplies n quantised rows by l and returns the Q16 outputs, n × Rows.
+func (m *Model) linear(l *Linear, xq []int8, amax []int64, n int) []int32 {
+	rows := l.M.Rows
+	acc := make([]int64, n*rows)
+	m.pool.MatMul(acc, l.M, xq, n)
+	out := make([]int32, n*rows)
+	for i := 0; i < n; i++ {
+		for j := 0; j < rows; j++ {
+			out[i*rows+j] = linearOut(acc[i*rows+j], l.RS[j], amax[i])
+		}
+	}
+	return out
+}
+
+func (m *Model) layerForward(w *work, rows []row, li int) {
+	c := &m.Config
+	L := &m.layers[li]
+	n := len(rows)
+	st := L.wq.M.Stride
+	for r := range rows {
+		rmsNorm(w.h, w.x[r], L.attnNorm, c.Eps)
+		w.amax[r] = quantizeActs(w.xq[r*st:(r+1)*st], w.h)
+	}
+	q := m.linear(L.wq, w.xq, w.amax, n)
+	k := m.linear(L.wk, w.xq, w.amax, n)
+	v := m.linear(L.wv, w.xq, w.amax, n)
+	dim, kvd := c.Dim, c.KVDim()
+	for r := range rows {
+		m.ropeRow(w, q[r*dim:(r+1)*dim], k[r*kvd:(r+1)*kvd], rows[r].pos)
+		s := rows[r].seq
+		s.k[li] = appendKV(s.k[li], k[r*kvd:(r+1)*kvd], kvd)
+		s.v[li] = appendKV(s.v[li], v[r*kvd:(r+1)*kvd], kvd)
+	}
+	m.attention(w, rows, li, q)
+	ao := L.wo.M.Stride
+	for r := range rows {
+		w.attAmax[r] = quantizeActs(w.attQ[r*ao:(r+1)*ao], w.att[r*dim:(r+1)*dim])
+	}
+	o := m.linear(L.wo, w.attQ, w.attAmax, n)
+	for r := range rows {
+		addSat(w.x[r], o[r*dim:(r+1)*dim])
+		rmsNorm(w.h, w.x[r], L.ffnNorm, c.Eps)
+		w.amax[r] = quantizeActs(w.xq[r*st:(r+1)*st], w.h)
+	}
+	g := m.linear(L.gate, w.xq, w.amax, n)
+	u := m.linear(L.up, w.xq, w.amax, n)
+	for i := range g {
+		w.hidden[i] = fixed.Sat32(fixed.Rshr(int64(fixed.SiLU(g[i]))*int64(u[i]), 16))
+	}
+	fs := L.down.M.Stride
+	for r := range rows {
+		w.ffnAmax[r] = quantizeActs(w.ffnQ[r*fs:(r+1)*fs], w.hidden[r*c.FFN:(r+1)*c.FFN])
+	}
+	d := m.linear(L.down, w.ffnQ, w.ffnAmax, n)
+	for r := range rows {
+		addSat(w.x[r], d[r*dim:(r+1)*dim])
+	}
+}
+
+// appendKV appends one position to a cache, growing it kvGrowth positions at a time.
+func appendKV(c, row []int32, kvd int) []int32 {
+	if len(c)+kvd > cap(c) {
+		nc := make([]int32, len(c), cap(c)+kvGrowth*kvd)
+		copy(nc, c)
+		c = nc
+	}
+	return append(c, row...)
+}
+
+// qkLimit bounds queries and keys after rotation (±256.0), so that a head's score
+// Σ q·k (at most 2^9 terms of 2^48) fits an int64.
+const qkLimit = 1 << 24
+
+// ropeRow rotates each head's first RopeDims dimensions of q and k in pairs (2i, 2i+1)
+// by pos·θ_i, θ_i = base^(−2i/RopeDims):
+//
+//	x' = Rshr(x0·cos − x1·sin, 30),  y' = Rshr(x0·sin + x1·cos, 30)
+//
+// with cos, sin from fixed.RopeCosSin (Q30), then clamps both to ±qkLimit.
+func (m *Model) ropeRow(w *work, q, k []int32, pos int) {
+	c := &m.Config
+	for i := range w.ropeCos {
+		w.ropeCos[i], w.ropeSin[i] = fixed.RopeCosSin(m.ropeFreq[i], pos)
+	}
+	hd := c.HeadDim()
+	rot := func(x []int32) {
+		for h := 0; h+hd <= len(x); h += hd {
+			for i := range w.ropeCos {
+				a, b := int64(x[h+2*i]), int64(x[h+2*i+1])
+				cs, sn := int64(w.ropeCos[i]), int64(w.ropeSin[i])
+				x[h+2*i] = fixed.Sat32(fixed.Rshr(a*cs-b*sn, 30))
+				x[h+2*i+1] = fixed.Sat32(fixed.Rshr(a*sn+b*cs, 30))
+			}
+		}
+		for i, v := range x {
+			x[i] = min(max(v, -qkLimit), qkLimit)
+		}
+	}
+	rot(q)
+	rot(k)
+}
+
+// attention computes every row's heads over its sequence's cache up to its position:
+//
+//	score_t = Sat32(Rshr(Rshr(Σ_d q_d·k_{t,d}, 16) · isd, 16))     isd = 1/√headDim, Q16
+//	p = fixed.Softmax(score_0..pos)                                 Q30
+//	out_d = Sat32(Rshr(Σ_t p_t · v_{t,d}, 30))
+//
+// Heads are split across the model's threads; each writes only its own output.
+func (m *Model) attention(w *work, rows []row, li int, q []int32) {
+	c := &m.Config
+	dim, kvd, hd := c.Dim, c.KVDim(), c.HeadDim()
+	group := c.Heads / c.KVHeads
+	jobs := len(rows) * c.Heads
+	threads := min(m.pool.Threads(), jobs)
+	var wg sync.WaitGroup
+	for t := 0; t < threads; t++ {
+		wg.Add(1)
+		go func(t int) {
+			defer wg.Done()
+			var scores []int32
+			var probs []uint32
+			for j := t; j < jobs; j += threads {
+				r, h := j/c.Heads, j%c.Heads
+				s, pos := rows[r].seq, rows[r].pos
+				qh := q[r*dim+h*hd : r*dim+(h+1)*hd]
+				kvo := (h / group) * hd
+				n := pos + 1
+				if cap(scores) < n {
+					scores, probs = make([]int32, n), make([]uint32, n)
+				}
+				scores, probs = scores[:n], probs[:n]
+				for t := 0; t < n; t++ {
+					kt := s.k[li][t*kvd+kvo : t*kvd+kvo+hd]
+					var dot int64
+					for d, qv := range qh {
+						dot += int64(qv) * int64(kt[d])
+					}
+					scores[t] = fixed.Sat32(fixed.Rshr(fixed.Rshr(dot, 16)*m.isd, 16))
+				}
+				fixed.Softmax(probs, scores)
+				out := w.att[r*dim+h*hd : r*dim+(h+1)*hd]
+				for d := range out {
+					var acc int64
+					for t := 0; t < n; t++ {
+						acc += int64(probs[t]) * int64(s.v[li][t*kvd+kvo+d])
+					}
+					out[d] = fixed.Sat32(fixed.Rshr(acc, 30))
+				}
+			}
+		}(t)
+	}
+	wg.Wait()
+}
+
+// rmsNorm writes y_k = Sat32(Rshr(Rshr128(x_k · inv, 32) · g_k, 16)) where
+// inv = fixed.InvSqrt(Σ x_k² / n + eps) in Q32 (the mean of squares is in Q32, its
+// quotient floored; the sum taken in 128 bits).
+func rmsNorm(y, x, g []int32, eps int64) {
+	var hi, lo uint64
+	for _, v := range x {
+		sq := uint64(int64(v) * int64(v))
+		var c uint64
+		lo, c = bits.Add64(lo, sq, 0)
+		hi += c
+	}
+	mean, _ := bits.Div64(hi, lo, uint64(len(x)))
+	inv := fixed.InvSqrt(mean + uint64(eps))
+	for k, v := range x {
+		n := mulShrSigned(int64(v), inv, 32)
+		y[k] = fixed.Sat32(fixed.Rshr(n*int64(g[k]), 16)) // |n| ≤ √Dim·2^16: no overflow
+	}
+}
+
+// mulShrSigned is sign(a)·round-half-up(|a|·b / 2^n), 128-bit, saturated.
+func mulShrSigned(a int64, b uint64, n uint) int64 {
+	v := int64(mulShr(uint64(abs64(a)), b, n))
+	if a < 0 {
+		return -v
+	}
+	return v
+}
+
+func addSat(x, y []int32) {
+	for i := range x {
+		x[i] = fixed.Sat32(int64(x[i]) + int64(y[i]))
+	}
+}
