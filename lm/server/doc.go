@@ -52,8 +52,9 @@
 // when that is not valid UTF-8 (a byte token holding part of a character), with its
 // bytes; a control token, which adds no text (such as EOS), as its vocabulary text
 // ("</s>") with null bytes. The message text is valid UTF-8: a byte that cannot
-// complete a character becomes U+FFFD (tokenizer.Stream). Legacy text_offset counts
-// characters (code points) of the text.
+// complete a character becomes U+FFFD (tokenizer.Stream). Legacy text_offset[i] counts
+// the characters (code points) of the text before token i, each byte of a character not
+// yet complete counted as one (as it would appear had the completion ended there).
 //
 // Errors are OpenAI's shape, {"error": {"message", "type", "param", "code"}}: 400 for a
 // bad body or parameter (the param names it), 404 for an unknown model or path, 405

@@ -19,7 +19,9 @@ const fingerprint = "tessera-lm"
 // (a character split across byte tokens waits for its last byte), cut before the
 // first stop string, and never ending in what could still become one.
 type decoder struct {
+	tok     *tokenizer.Tokenizer
 	ts      *tokenizer.Stream // nil: no vocabulary, no text
+	tail    []byte            // the last bytes of the tokens' pieces, at most 3
 	stops   []string
 	text    strings.Builder // released so far
 	runes   int             // characters in text
@@ -29,20 +31,37 @@ type decoder struct {
 }
 
 func newDecoder(tok *tokenizer.Tokenizer, stops []string) *decoder {
-	d := &decoder{stops: stops}
+	d := &decoder{tok: tok, stops: stops}
 	if tok != nil {
 		d.ts = tok.NewStream()
 	}
 	return d
 }
 
-// add takes the next token and returns the text it releases.
+// add takes the next token and returns the text it releases. The token's offset is
+// the characters of the text before it: released, held back, and the bytes the stream
+// holds of an unfinished character, each counted as one (as each would appear if the
+// completion ended there).
 func (d *decoder) add(id int32) string {
-	d.offsets = append(d.offsets, d.runes+utf8.RuneCountInString(d.pending))
+	d.offsets = append(d.offsets, d.runes+utf8.RuneCountInString(d.pending)+unfinished(d.tail))
 	if d.ts != nil && !d.stopped {
 		d.pending += d.ts.Next(id)
+		d.tail = append(d.tail, d.tok.Piece(id)...)
+		d.tail = d.tail[max(0, len(d.tail)-3):]
 	}
 	return d.release(false)
+}
+
+// unfinished is how many of the last bytes of b begin a UTF-8 character that they do
+// not complete: what tokenizer.Stream holds back (its first byte from which the rest is
+// not a full rune). Such a sequence is at most 3 bytes, so the last 3 bytes decide.
+func unfinished(b []byte) int {
+	for i := max(0, len(b)-3); i < len(b); i++ {
+		if b[i] >= utf8.RuneSelf && !utf8.FullRune(b[i:]) {
+			return len(b) - i
+		}
+	}
+	return 0
 }
 
 // finish releases what is held back at the end of the completion.

@@ -178,6 +178,13 @@ func TestCompletionsWithOpenAIClient(t *testing.T) {
 			i > 0 && l.TextOffset[i] < l.TextOffset[i-1] {
 			t.Fatalf("token %d: %q %v %v %v", i, l.Tokens[i], l.TokenLogprobs[i], l.TopLogprobs[i], l.TextOffset)
 		}
+		// Each token whose text is whole characters stands at its offset in the text.
+		if tok := []rune(l.Tokens[i]); !strings.HasPrefix(l.Tokens[i], "bytes:") && l.Tokens[i] != "</s>" {
+			text := []rune(ch.Text)
+			if off := int(l.TextOffset[i]); off+len(tok) > len(text) || string(text[off:off+len(tok)]) != l.Tokens[i] {
+				t.Fatalf("token %d %q is not at its offset %d in %q", i, l.Tokens[i], off, ch.Text)
+			}
+		}
 		// Greedy: the chosen token is the likeliest.
 		if best := slices.Max(mapValues(l.TopLogprobs[i])); l.TokenLogprobs[i] != best {
 			t.Fatalf("token %d: greedy chose %v, the best is %v", i, l.TokenLogprobs[i], best)

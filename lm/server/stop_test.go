@@ -136,3 +136,17 @@ func TestDecoderHoldsBack(t *testing.T) {
 		t.Fatalf("released %q, text %q, stopped %v", got, d.text.String(), d.stopped)
 	}
 }
+
+func TestUnfinished(t *testing.T) {
+	for _, tc := range []struct {
+		b    string
+		want int
+	}{
+		{"", 0}, {"abc", 0}, {"\xe2", 1}, {"a\xe2\x82", 2}, {"\xe2\x82\xac", 0}, {"\xf0\x9f\x98", 3},
+		{"\x82", 0}, {"\xc3\xa9\xe2", 1}, {"\xff", 0},
+	} {
+		if got := unfinished([]byte(tc.b)); got != tc.want {
+			t.Errorf("unfinished(%q) = %d, want %d", tc.b, got, tc.want)
+		}
+	}
+}
