@@ -2,8 +2,6 @@ package gateway
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,6 +10,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/tessera-net/tessera/internal/openai"
 	"github.com/tessera-net/tessera/subnets/textgen"
 	"github.com/tessera-net/tessera/wire"
 )
@@ -54,34 +53,34 @@ func (f *failures) add(err error) (blame bool, outcome string) {
 // noAnswer is the error when no miner answered: 503 when there were no miners, 504
 // past the deadline, 400 when every miner refused the request as invalid, 502
 // otherwise (saying so when every miner refused the gateway's hotkey).
-func (g *Gateway) noAnswer(ctx context.Context, p parsedRequest, tried int, f *failures) *APIError {
+func (g *Gateway) noAnswer(ctx context.Context, p parsedRequest, tried int, f *failures) *openai.APIError {
 	timeout := g.cfg.RequestTimeout
 	var se *wire.StatusError
 	lastStatus := errors.As(f.last, &se)
 	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < 10*time.Millisecond && lastStatus && se.Code == http.StatusRequestTimeout {
 		// The last attempt ran out of the request's own time: the dendrite's timeout
 		// (the request's remaining time) fired just before the request's context.
-		return apiErr(http.StatusGatewayTimeout, "server_error", "timeout", "",
+		return openai.Errorf(http.StatusGatewayTimeout, openai.TypeServer, "timeout", "",
 			"No miner answered within the request's deadline of %s (%d tried).", timeout, tried)
 	}
 	switch {
 	case tried == 0:
-		return apiErr(http.StatusServiceUnavailable, "server_error", "no_miners_available", "",
+		return openai.Errorf(http.StatusServiceUnavailable, openai.TypeServer, "no_miners_available", "",
 			"No miner of subnet %d serves model '%s' right now. Please try again later.", p.model.Netuid, p.model.ID)
 	case ctx.Err() != nil || f.n == 0:
-		return apiErr(http.StatusGatewayTimeout, "server_error", "timeout", "",
+		return openai.Errorf(http.StatusGatewayTimeout, openai.TypeServer, "timeout", "",
 			"No miner answered within the request's deadline of %s (%d tried).", timeout, tried)
 	case f.invalid == f.n:
 		msg := f.last.Error()
 		if lastStatus {
 			msg = se.Message
 		}
-		return invalid("", "invalid_value", "The miners refused the request: %s", msg)
+		return openai.Invalid("", "invalid_value", "The miners refused the request: %s", msg)
 	case f.forbidden == f.n:
-		return apiErr(http.StatusBadGateway, "server_error", "gateway_not_admitted", "",
+		return openai.Errorf(http.StatusBadGateway, openai.TypeServer, "gateway_not_admitted", "",
 			"The miners refused the gateway's hotkey %s (%v); it must be registered on subnet %d.", g.cfg.Dendrite.Hotkey(), f.last, p.model.Netuid)
 	}
-	return apiErr(http.StatusBadGateway, "server_error", "miners_unavailable", "",
+	return openai.Errorf(http.StatusBadGateway, openai.TypeServer, "miners_unavailable", "",
 		"None of the %d miners tried could answer (last error: %v). Please try again.", tried, f.last)
 }
 
@@ -140,23 +139,23 @@ func (g *Gateway) answer(ctx context.Context, w http.ResponseWriter, key *keySta
 		finish = "stop"
 	}
 	fp, u := fmt.Sprintf("tessera-%d-%d", p.model.Netuid, m.UID), usageOf(c.Usage)
-	var resp any = chatResponse{ID: newID(p), Object: "chat.completion", Created: start.Unix(), Model: p.model.ID,
-		Choices:           []respChoice{{Message: respMessage{Role: "assistant", Content: c.Completion}, FinishReason: finish}},
+	var resp any = openai.ChatCompletion{ID: newID(p), Object: "chat.completion", Created: start.Unix(), Model: p.model.ID,
+		Choices:           []openai.ChatChoice{{Message: openai.ChatMessage{Role: "assistant", Content: c.Completion}, FinishReason: finish}},
 		Usage:             u,
 		SystemFingerprint: fp}
 	if p.legacy {
-		resp = textCompletion{ID: newID(p), Object: "text_completion", Created: start.Unix(), Model: p.model.ID,
-			Choices: []textChoice{{Text: c.Completion, FinishReason: &finish}}, Usage: &u, SystemFingerprint: fp}
+		resp = openai.TextCompletion{ID: newID(p), Object: "text_completion", Created: start.Unix(), Model: p.model.ID,
+			Choices: []openai.TextChoice{{Text: c.Completion, FinishReason: &finish}}, Usage: &u, SystemFingerprint: fp}
 	}
 	body, err := json.Marshal(resp)
 	if err != nil {
-		g.fail(ctx, w, key, p.model.ID, "unary", apiErr(http.StatusInternalServerError, "server_error", "", "", "encode the answer: %v", err), start)
+		g.fail(ctx, w, key, p.model.ID, "unary", openai.Errorf(http.StatusInternalServerError, openai.TypeServer, "", "", "encode the answer: %v", err), start)
 		return
 	}
 	g.settle(ctx, key, p, "unary", c.Usage, start)
 	w.Header()["X-Tessera-Miner"] = []string{m.Axon.Hotkey}
 	recordOf(ctx).miner = int(m.UID)
-	writeJSON(w, http.StatusOK, body)
+	openai.WriteJSON(w, http.StatusOK, body)
 }
 
 // settle counts a served request and charges it to the key; the answer's last byte
@@ -172,12 +171,10 @@ func (g *Gateway) settle(ctx context.Context, key *keyState, p parsedRequest, mo
 // newID returns a fresh completion id: "chatcmpl-" ("cmpl-" for a legacy completion)
 // and 24 hex digits.
 func newID(p parsedRequest) string {
-	var b [12]byte
-	rand.Read(b[:])
 	if p.legacy {
-		return "cmpl-" + hex.EncodeToString(b[:])
+		return openai.NewID("cmpl-")
 	}
-	return "chatcmpl-" + hex.EncodeToString(b[:])
+	return openai.NewID("chatcmpl-")
 }
 
 // errFirstByte is the cause of an attempt cancelled for taking too long to its first byte.
@@ -241,30 +238,20 @@ func (g *Gateway) streamFrom(ctx context.Context, w http.ResponseWriter, key *ke
 
 	id, created := newID(p), start.Unix()
 	fp := fmt.Sprintf("tessera-%d-%d", p.model.Netuid, m.UID)
-	rc := http.NewResponseController(w)
-	var buf []byte
-	send := func(c chatChunk) error {
+	sse := openai.NewSSE(w)
+	send := func(c openai.ChatChunk) error {
 		c.ID, c.Object, c.Created, c.Model, c.SystemFingerprint = id, "chat.completion.chunk", created, p.model.ID, fp
 		if c.Choices == nil {
-			c.Choices = []chunkChoice{}
+			c.Choices = []openai.ChunkChoice{}
 		}
-		var v any = c
 		if p.legacy {
 			lc := legacyChunk(c)
 			if lc == nil {
 				return nil
 			}
-			v = lc
+			return sse.Send(lc)
 		}
-		data, err := json.Marshal(v)
-		if err != nil {
-			return err
-		}
-		buf = append(append(append(buf[:0], "data: "...), data...), "\n\n"...)
-		if _, err := w.Write(buf); err != nil {
-			return err
-		}
-		return rc.Flush()
+		return sse.Send(c)
 	}
 	var final textgen.StreamChunk
 	for ev, err := range events {
@@ -280,7 +267,7 @@ func (g *Gateway) streamFrom(ctx context.Context, w http.ResponseWriter, key *ke
 				}
 				return false, err
 			}
-			g.streamBroken(ctx, w, rc, key, p, m, err, start)
+			g.streamBroken(ctx, sse, key, p, m, err, start)
 			return true, nil
 		}
 		var ch textgen.StreamChunk
@@ -288,27 +275,23 @@ func (g *Gateway) streamFrom(ctx context.Context, w http.ResponseWriter, key *ke
 			if !committed {
 				return false, fmt.Errorf("miner sent an event that is not a stream chunk: %w", jerr)
 			}
-			g.streamBroken(ctx, w, rc, key, p, m, jerr, start)
+			g.streamBroken(ctx, sse, key, p, m, jerr, start)
 			return true, nil
 		}
 		if !committed {
 			committed = true
 			g.router.observe(m.Axon.Hotkey, time.Since(attemptStart), true, time.Now())
 			g.m.attempts.WithLabelValues("ok").Inc()
-			h := w.Header()
-			h["Content-Type"] = []string{"text/event-stream"}
-			h["Cache-Control"] = []string{"no-cache"}
-			h["X-Accel-Buffering"] = []string{"no"}
-			h["X-Tessera-Miner"] = []string{m.Axon.Hotkey}
+			w.Header()["X-Tessera-Miner"] = []string{m.Axon.Hotkey}
 			recordOf(ctx).miner = int(m.UID)
-			w.WriteHeader(http.StatusOK)
-			if err := send(chatChunk{Choices: []chunkChoice{{Delta: chunkDelta{Role: "assistant", Content: new(string)}}}}); err != nil {
+			sse.Start()
+			if err := send(openai.ChatChunk{Choices: []openai.ChunkChoice{{Delta: openai.ChunkDelta{Role: "assistant", Content: new(string)}}}}); err != nil {
 				return true, nil // the caller went away
 			}
 		}
 		if ch.Delta != "" {
 			d := ch.Delta
-			if err := send(chatChunk{Choices: []chunkChoice{{Delta: chunkDelta{Content: &d}}}}); err != nil {
+			if err := send(openai.ChatChunk{Choices: []openai.ChunkChoice{{Delta: openai.ChunkDelta{Content: &d}}}}); err != nil {
 				return true, nil
 			}
 		}
@@ -320,11 +303,11 @@ func (g *Gateway) streamFrom(ctx context.Context, w http.ResponseWriter, key *ke
 		return false, errors.New("the miner's stream ended without a chunk")
 	}
 	if final.FinishReason == "" {
-		g.streamBroken(ctx, w, rc, key, p, m, errors.New("the miner's stream ended without a finish reason"), start)
+		g.streamBroken(ctx, sse, key, p, m, errors.New("the miner's stream ended without a finish reason"), start)
 		return true, nil
 	}
 	fr := final.FinishReason
-	if err := send(chatChunk{Choices: []chunkChoice{{Delta: chunkDelta{}, FinishReason: &fr}}}); err != nil {
+	if err := send(openai.ChatChunk{Choices: []openai.ChunkChoice{{Delta: openai.ChunkDelta{}, FinishReason: &fr}}}); err != nil {
 		return true, nil
 	}
 	var u textgen.Usage
@@ -333,13 +316,12 @@ func (g *Gateway) streamFrom(ctx context.Context, w http.ResponseWriter, key *ke
 	}
 	if p.includeUsage {
 		ru := usageOf(u)
-		if err := send(chatChunk{Usage: &ru}); err != nil {
+		if err := send(openai.ChatChunk{Usage: &ru}); err != nil {
 			return true, nil
 		}
 	}
 	g.settle(ctx, key, p, "stream", u, start)
-	w.Write([]byte("data: [DONE]\n\n"))
-	rc.Flush()
+	sse.Done()
 	return true, nil
 }
 
@@ -361,18 +343,14 @@ func wholeAnswer(c *textgen.ChatCompletion) iter.Seq2[[]byte, error] {
 }
 
 // streamBroken ends a stream already under way with an OpenAI-style error event.
-func (g *Gateway) streamBroken(ctx context.Context, w http.ResponseWriter, rc *http.ResponseController, key *keyState, p parsedRequest, m Miner, err error, start time.Time) {
-	e := apiErr(http.StatusBadGateway, "server_error", "stream_interrupted", "", "The miner's stream broke off: %v", err)
+func (g *Gateway) streamBroken(ctx context.Context, sse *openai.SSE, key *keyState, p parsedRequest, m Miner, err error, start time.Time) {
+	e := openai.Errorf(http.StatusBadGateway, openai.TypeServer, "stream_interrupted", "", "The miner's stream broke off: %v", err)
 	if ctx.Err() != nil {
-		e = apiErr(http.StatusGatewayTimeout, "server_error", "timeout", "", "The answer did not finish within the request's deadline of %s.", g.cfg.RequestTimeout)
+		e = openai.Errorf(http.StatusGatewayTimeout, openai.TypeServer, "timeout", "", "The answer did not finish within the request's deadline of %s.", g.cfg.RequestTimeout)
 	}
 	g.router.observe(m.Axon.Hotkey, time.Since(start), false, time.Now())
 	g.m.attempts.WithLabelValues("error").Inc()
-	body, _ := json.Marshal(struct {
-		Error *APIError `json:"error"`
-	}{e})
 	g.charge(ctx, key, Usage{Requests: 1, Errors: 1}, start)
-	w.Write(append(append([]byte("data: "), body...), "\n\n"...))
-	rc.Flush()
+	sse.Error(e)
 	g.m.requests.WithLabelValues(p.model.ID, "stream", strconv.Itoa(e.Status)).Inc()
 }

@@ -3,35 +3,18 @@ package gateway
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/tessera-net/tessera/internal/openai"
 )
 
 // This file holds the HTTP endpoints: /v1/models, /v1/chat/completions (up to the
 // point where failover.go runs the request on miners) and /healthz, with API-key
 // authentication and the JSON answers they share.
-
-// writeJSON answers status with the JSON body.
-func writeJSON(w http.ResponseWriter, status int, body []byte) {
-	h := w.Header()
-	h["Content-Type"] = []string{"application/json"}
-	h["Content-Length"] = []string{strconv.Itoa(len(body))}
-	w.WriteHeader(status)
-	w.Write(body)
-}
-
-// writeError answers e as OpenAI does: {"error": e} with e's status.
-func writeError(w http.ResponseWriter, e *APIError) {
-	body, _ := json.Marshal(struct {
-		Error *APIError `json:"error"`
-	}{e})
-	writeJSON(w, e.Status, body)
-}
 
 // healthz answers 200 when every subnet behind a model has miners, else 503, with
 // each subnet's miner count.
@@ -56,18 +39,18 @@ func (g *Gateway) healthz(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		status = http.StatusServiceUnavailable
 	}
-	writeJSON(w, status, body)
+	openai.WriteJSON(w, status, body)
 }
 
 // authenticate checks the caller's API key and rate limit; nil key state means no key
 // store is configured.
-func (g *Gateway) authenticate(w http.ResponseWriter, r *http.Request, now time.Time) (*keyState, *APIError) {
+func (g *Gateway) authenticate(w http.ResponseWriter, r *http.Request, now time.Time) (*keyState, *openai.APIError) {
 	if g.cfg.Keys == nil {
 		return nil, nil
 	}
 	scheme, secret, _ := strings.Cut(r.Header.Get("Authorization"), " ")
 	if !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(secret) == "" {
-		return nil, apiErr(http.StatusUnauthorized, "invalid_request_error", "", "",
+		return nil, openai.Errorf(http.StatusUnauthorized, openai.TypeInvalidRequest, "", "",
 			"You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).")
 	}
 	st, err := g.cfg.Keys.Authenticate(strings.TrimSpace(secret))
@@ -76,7 +59,7 @@ func (g *Gateway) authenticate(w http.ResponseWriter, r *http.Request, now time.
 		if len(hint) > 10 {
 			hint = hint[:6] + "…" + hint[len(hint)-4:]
 		}
-		return nil, apiErr(http.StatusUnauthorized, "invalid_request_error", "invalid_api_key", "",
+		return nil, openai.Errorf(http.StatusUnauthorized, openai.TypeInvalidRequest, "invalid_api_key", "",
 			"Incorrect API key provided: %s (%v).", hint, err)
 	}
 	recordOf(r.Context()).keyID = st.key.ID // the id never changes: no lock needed
@@ -88,7 +71,7 @@ func (g *Gateway) authenticate(w http.ResponseWriter, r *http.Request, now time.
 		secs := int((wait + time.Second - 1) / time.Second)
 		w.Header().Set("Retry-After", strconv.Itoa(secs))
 		g.charge(r.Context(), st, Usage{Errors: 1}, now)
-		return nil, apiErr(http.StatusTooManyRequests, "requests", "rate_limit_exceeded", "",
+		return nil, openai.Errorf(http.StatusTooManyRequests, openai.TypeRequests, "rate_limit_exceeded", "",
 			"Rate limit reached for key %q: %g requests per minute, burst %d. Please try again in %s.",
 			k.Name, k.RatePerMinute, k.Burst, wait.Round(time.Millisecond))
 	}
@@ -99,7 +82,7 @@ func (g *Gateway) authenticate(w http.ResponseWriter, r *http.Request, now time.
 // caller; when it is not, it answers the error and returns false.
 func (g *Gateway) admitModelsRequest(w http.ResponseWriter, r *http.Request) bool {
 	if r.Method != http.MethodGet {
-		g.done(w, "", "models", apiErr(http.StatusMethodNotAllowed, "invalid_request_error", "method_not_allowed", "", "Use GET for %s.", r.URL.Path))
+		g.done(w, "", "models", openai.MethodNotAllowed(w, r, http.MethodGet))
 		return false
 	}
 	if _, e := g.authenticate(w, r, time.Now()); e != nil {
@@ -114,7 +97,7 @@ func (g *Gateway) listModels(w http.ResponseWriter, r *http.Request) {
 	if !g.admitModelsRequest(w, r) {
 		return
 	}
-	writeJSON(w, http.StatusOK, g.list)
+	openai.WriteJSON(w, http.StatusOK, g.list)
 	g.m.requests.WithLabelValues("", "models", "200").Inc()
 }
 
@@ -125,18 +108,17 @@ func (g *Gateway) getModel(w http.ResponseWriter, r *http.Request) {
 	}
 	md, ok := g.models[r.PathValue("id")]
 	if !ok {
-		g.done(w, "", "models", apiErr(http.StatusNotFound, "invalid_request_error", "model_not_found", "model",
-			"The model '%s' does not exist or you do not have access to it.", r.PathValue("id")))
+		g.done(w, "", "models", openai.ModelNotFound(r.PathValue("id")))
 		return
 	}
-	body, _ := json.Marshal(modelObject{ID: md.ID, Object: "model", Created: md.Created, OwnedBy: fmt.Sprintf("tessera-subnet-%d", md.Netuid)})
-	writeJSON(w, http.StatusOK, body)
+	body, _ := json.Marshal(openai.ModelObject{ID: md.ID, Object: "model", Created: md.Created, OwnedBy: fmt.Sprintf("tessera-subnet-%d", md.Netuid)})
+	openai.WriteJSON(w, http.StatusOK, body)
 	g.m.requests.WithLabelValues("", "models", "200").Inc()
 }
 
 // done answers an error and counts it.
-func (g *Gateway) done(w http.ResponseWriter, model, mode string, e *APIError) {
-	writeError(w, e)
+func (g *Gateway) done(w http.ResponseWriter, model, mode string, e *openai.APIError) {
+	openai.WriteError(w, e)
 	g.m.requests.WithLabelValues(model, mode, strconv.Itoa(e.Status)).Inc()
 }
 
@@ -154,10 +136,10 @@ func (g *Gateway) completions(w http.ResponseWriter, r *http.Request) {
 // complete answers a completion request: it authenticates the caller, reads the request
 // and checks it with parse, and runs it on the miners within RequestTimeout, streamed
 // or not as the request asks.
-func (g *Gateway) complete(w http.ResponseWriter, r *http.Request, parse func([]byte, map[string]Model) (parsedRequest, *APIError)) {
+func (g *Gateway) complete(w http.ResponseWriter, r *http.Request, parse func([]byte, map[string]Model) (parsedRequest, *openai.APIError)) {
 	start := time.Now()
 	if r.Method != http.MethodPost {
-		g.done(w, "", "unary", apiErr(http.StatusMethodNotAllowed, "invalid_request_error", "method_not_allowed", "", "Use POST for %s.", r.URL.Path))
+		g.done(w, "", "unary", openai.MethodNotAllowed(w, r, http.MethodPost))
 		return
 	}
 	key, e := g.authenticate(w, r, start)
@@ -165,14 +147,8 @@ func (g *Gateway) complete(w http.ResponseWriter, r *http.Request, parse func([]
 		g.done(w, "", "unary", e)
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, g.cfg.MaxBodyBytes))
-	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			e = apiErr(http.StatusRequestEntityTooLarge, "invalid_request_error", "request_too_large", "", "The request body exceeds %d bytes.", g.cfg.MaxBodyBytes)
-		} else {
-			e = invalid("", "", "Could not read the request body: %v", err)
-		}
+	body, e := openai.ReadBody(w, r, g.cfg.MaxBodyBytes)
+	if e != nil {
 		g.fail(r.Context(), w, key, "", "unary", e, start)
 		return
 	}
@@ -191,7 +167,7 @@ func (g *Gateway) complete(w http.ResponseWriter, r *http.Request, parse func([]
 }
 
 // fail charges an error to the key, then answers it and counts it.
-func (g *Gateway) fail(ctx context.Context, w http.ResponseWriter, key *keyState, model, mode string, e *APIError, start time.Time) {
+func (g *Gateway) fail(ctx context.Context, w http.ResponseWriter, key *keyState, model, mode string, e *openai.APIError, start time.Time) {
 	g.charge(ctx, key, Usage{Requests: 1, Errors: 1}, start)
 	g.done(w, model, mode, e)
 }

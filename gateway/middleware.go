@@ -2,13 +2,13 @@ package gateway
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"log/slog"
 	"net/http"
 	"slices"
 	"strconv"
 	"time"
+
+	"github.com/tessera-net/tessera/internal/openai"
 )
 
 // This file wraps every request: its x-request-id, CORS, and the one log line it leaves.
@@ -29,49 +29,6 @@ func recordOf(ctx context.Context) *requestRecord {
 		return rec
 	}
 	return &requestRecord{miner: -1}
-}
-
-// statusWriter remembers the status an answer was sent with.
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-}
-
-func (w *statusWriter) WriteHeader(code int) {
-	if w.status == 0 {
-		w.status = code
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *statusWriter) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	return w.ResponseWriter.Write(b)
-}
-
-// Unwrap lets http.ResponseController flush a stream through the wrapper.
-func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
-
-// requestID is the client's x-request-id when it is sane — 1 to 128 characters of
-// letters, digits and -_.:/+= — else a fresh "req-" and 24 hex digits.
-func requestID(given string) string {
-	if len(given) > 0 && len(given) <= 128 {
-		ok := true
-		for _, c := range []byte(given) {
-			if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || slices.Contains([]byte("-_.:/+="), c)) {
-				ok = false
-				break
-			}
-		}
-		if ok {
-			return given
-		}
-	}
-	var b [12]byte
-	rand.Read(b[:])
-	return "req-" + hex.EncodeToString(b[:])
 }
 
 // exposed are the headers a browser's script may read from an answer.
@@ -100,7 +57,7 @@ func (g *Gateway) cors(w http.ResponseWriter, r *http.Request) bool {
 		return false
 	}
 	if !allowed {
-		writeError(w, apiErr(http.StatusForbidden, "invalid_request_error", "cors_origin_not_allowed", "",
+		openai.WriteError(w, openai.Errorf(http.StatusForbidden, openai.TypeInvalidRequest, "cors_origin_not_allowed", "",
 			"The origin %s may not call this gateway from a browser.", origin))
 		return true
 	}
@@ -118,15 +75,15 @@ func (g *Gateway) cors(w http.ResponseWriter, r *http.Request) bool {
 // CORS, serves the API, and logs one line for the request.
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	id := requestID(r.Header.Get("X-Request-Id"))
+	id := openai.RequestID(r.Header.Get("X-Request-Id"))
 	w.Header().Set("X-Request-Id", id)
-	sw := &statusWriter{ResponseWriter: w}
+	sw := &openai.StatusWriter{ResponseWriter: w}
 	rec := &requestRecord{miner: -1}
 	if !g.cors(sw, r) {
 		g.mux.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), recordKey{}, rec)))
 	}
 	g.log.LogAttrs(r.Context(), slog.LevelInfo, "request", slog.String("method", r.Method), slog.String("path", r.URL.Path),
-		slog.Int("status", sw.status), slog.Duration("duration", time.Since(start)), slog.Int64("key_id", rec.keyID),
+		slog.Int("status", sw.Status), slog.Duration("duration", time.Since(start)), slog.Int64("key_id", rec.keyID),
 		slog.String("request_id", id), slog.Int("miner_uid", rec.miner))
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/tessera-net/tessera/internal/openai"
 	"github.com/tessera-net/tessera/wire"
 )
 
@@ -113,7 +114,7 @@ func New(cfg Config) (*Gateway, error) {
 	}
 	g := &Gateway{cfg: cfg, models: map[string]Model{}, router: newRouter(cfg.Route, cfg.RerankInterval), m: m,
 		log: cfg.Logger.With("component", "gateway"), mux: http.NewServeMux(), started: time.Now()}
-	list := modelList{Object: "list", Data: []modelObject{}}
+	list := openai.ModelList{Object: "list", Data: []openai.ModelObject{}}
 	for _, md := range cfg.Models {
 		if md.ID == "" {
 			return nil, errors.New("gateway: a model has an empty id")
@@ -125,7 +126,7 @@ func New(cfg Config) (*Gateway, error) {
 			md.Created = g.started.Unix()
 		}
 		g.models[md.ID] = md
-		list.Data = append(list.Data, modelObject{ID: md.ID, Object: "model", Created: md.Created, OwnedBy: fmt.Sprintf("tessera-subnet-%d", md.Netuid)})
+		list.Data = append(list.Data, openai.ModelObject{ID: md.ID, Object: "model", Created: md.Created, OwnedBy: fmt.Sprintf("tessera-subnet-%d", md.Netuid)})
 	}
 	g.list, _ = json.Marshal(list)
 	g.mux.HandleFunc("/v1/chat/completions", g.chatCompletions)
@@ -137,7 +138,7 @@ func New(cfg Config) (*Gateway, error) {
 		g.mux.Handle("/metrics", promhttp.HandlerFor(gatherer, promhttp.HandlerOpts{}))
 	}
 	g.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, apiErr(http.StatusNotFound, "invalid_request_error", "unknown_url", "", "Unknown request URL: %s %s.", r.Method, r.URL.Path))
+		openai.WriteError(w, openai.UnknownURL(r))
 	})
 	return g, nil
 }

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tessera-net/tessera/internal/openai"
 	"github.com/tessera-net/tessera/keys"
 	"github.com/tessera-net/tessera/subnets/textgen"
 	"github.com/tessera-net/tessera/wire"
@@ -165,7 +166,7 @@ func TestUnaryAndStream(t *testing.T) {
 	if resp.StatusCode != 200 {
 		t.Fatalf("%d %s", resp.StatusCode, data)
 	}
-	var cr chatResponse
+	var cr openai.ChatCompletion
 	if err := json.Unmarshal(data, &cr); err != nil {
 		t.Fatal(err)
 	}
@@ -179,7 +180,7 @@ func TestUnaryAndStream(t *testing.T) {
 		t.Fatalf("%d %s", resp.StatusCode, data)
 	}
 	var text strings.Builder
-	var events []chatChunk
+	var events []openai.ChatChunk
 	sc := bufio.NewScanner(strings.NewReader(string(data)))
 	done := false
 	for sc.Scan() {
@@ -191,7 +192,7 @@ func TestUnaryAndStream(t *testing.T) {
 			done = true
 			continue
 		}
-		var c chatChunk
+		var c openai.ChatChunk
 		if err := json.Unmarshal([]byte(line), &c); err != nil {
 			t.Fatal(err)
 		}
@@ -359,7 +360,7 @@ func TestUsageSurvivesRestart(t *testing.T) {
 // answerText is the completion in a chat answer, streamed or not.
 func answerText(t testing.TB, data []byte) string {
 	t.Helper()
-	var cr chatResponse
+	var cr openai.ChatCompletion
 	if json.Unmarshal(data, &cr) == nil && len(cr.Choices) > 0 {
 		return cr.Choices[0].Message.Content
 	}
@@ -369,7 +370,7 @@ func answerText(t testing.TB, data []byte) string {
 		if !ok || line == "[DONE]" {
 			continue
 		}
-		var c chatChunk
+		var c openai.ChatChunk
 		if err := json.Unmarshal([]byte(line), &c); err != nil {
 			t.Fatalf("bad event %q: %v", line, err)
 		}

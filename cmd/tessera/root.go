@@ -73,6 +73,7 @@ func newRootCmd(env *cliEnv) *cobra.Command {
 		newMetagraphCmd(env),
 		newYumaCmd(env),
 		newGatewayCmd(env),
+		newLMCmd(env),
 	} {
 		root.AddCommand(c)
 	}
