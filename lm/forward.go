@@ -58,9 +58,15 @@ type Item struct {
 	Seq    *Sequence
 	Tokens []int32
 	All    bool
+	// Hidden asks for the final hidden states instead of logits: the output norm's
+	// result, Dim values in Q16, without the output projection (what Proof of Compute
+	// compares).
+	Hidden bool
 	// Logits receives, after Forward, one Vocab-long row of Q16 logits per token when
-	// All, else one row for the last token.
+	// All, else one row for the last token; States receives the hidden states likewise
+	// when Hidden is set.
 	Logits [][]int32
+	States [][]int32
 }
 
 // Forward runs the model over a batch: every item's tokens are appended to its
@@ -101,27 +107,37 @@ func (m *Model) Forward(items []Item) error {
 	}
 	for i := range items {
 		items[i].Seq.n += len(items[i].Tokens)
-		items[i].Logits = items[i].Logits[:0]
+		items[i].Logits, items[i].States = items[i].Logits[:0], items[i].States[:0]
 	}
-	// The output projection only for the rows whose logits are wanted.
+	// The final norm for the rows whose outputs are wanted; the output projection only
+	// for the items that want logits.
 	var out []int
 	for r := range rows {
 		if rows[r].logits {
 			out = append(out, r)
 		}
 	}
-	n := len(out)
-	xq := make([]int8, n*m.out.M.Stride)
-	ascale := make([]int64, n)
-	h := make([]int32, c.Dim)
-	for i, r := range out {
-		rmsNorm(h, w.x[r], m.norm, c.Eps)
-		ascale[i] = quantizeActs(xq[i*m.out.M.Stride:(i+1)*m.out.M.Stride], h)
-	}
-	logits := m.linear(m.out, xq, ascale, n)
-	for i, r := range out {
+	var proj []int
+	xq := make([]int8, len(out)*m.out.M.Stride)
+	var ascale []int64
+	for _, r := range out {
 		it := &items[rows[r].item]
-		it.Logits = append(it.Logits, logits[i*c.Vocab:(i+1)*c.Vocab:(i+1)*c.Vocab])
+		h := make([]int32, c.Dim)
+		rmsNorm(h, w.x[r], m.norm, c.Eps)
+		if it.Hidden {
+			it.States = append(it.States, h)
+			continue
+		}
+		i := len(proj)
+		proj = append(proj, r)
+		ascale = append(ascale, quantizeActs(xq[i*m.out.M.Stride:(i+1)*m.out.M.Stride], h))
+	}
+	if len(proj) > 0 {
+		logits := m.linear(m.out, xq, ascale, len(proj))
+		for i, r := range proj {
+			it := &items[rows[r].item]
+			it.Logits = append(it.Logits, logits[i*c.Vocab:(i+1)*c.Vocab:(i+1)*c.Vocab])
+		}
 	}
 	return nil
 }

@@ -46,3 +46,26 @@ func TestScoreReplaysGeneration(t *testing.T) {
 		}
 	}
 }
+
+// TestHiddenStates: Forward with Hidden gives the output norm's states (Dim values per
+// wanted row) and no logits; batched with a logits item, both come out as they would alone.
+func TestHiddenStates(t *testing.T) {
+	m := randomModel(t, Options{Threads: 2})
+	alone := []Item{{Seq: m.NewSequence(), Tokens: []int32{1, 7, 9}, Hidden: true, All: true}}
+	if err := m.Forward(alone); err != nil {
+		t.Fatal(err)
+	}
+	if len(alone[0].States) != 3 || len(alone[0].Logits) != 0 || len(alone[0].States[2]) != m.Config.Dim {
+		t.Fatalf("%d states, %d logits", len(alone[0].States), len(alone[0].Logits))
+	}
+	mixed := []Item{{Seq: m.NewSequence(), Tokens: []int32{4, 4}}, {Seq: m.NewSequence(), Tokens: []int32{1, 7, 9}, Hidden: true, All: true}}
+	if err := m.Forward(mixed); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(mixed[1].States, alone[0].States) || len(mixed[0].Logits) != 1 {
+		t.Fatal("a batch changed the hidden states")
+	}
+	if reflect.DeepEqual(alone[0].States[1], alone[0].States[2]) {
+		t.Fatal("two positions gave the same state")
+	}
+}
