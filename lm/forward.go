@@ -133,7 +133,7 @@ func (m *Model) Forward(items []Item) error {
 		ascale = append(ascale, quantizeActs(xq[i*m.out.M.Stride:(i+1)*m.out.M.Stride], h))
 	}
 	if len(proj) > 0 {
-		logits := m.linear(m.out, xq, ascale, len(proj))
+		logits := m.linear(m.out, xq[:len(proj)*m.out.M.Stride], ascale, len(proj))
 		for i, r := range proj {
 			it := &items[rows[r].item]
 			it.Logits = append(it.Logits, logits[i*c.Vocab:(i+1)*c.Vocab:(i+1)*c.Vocab])
