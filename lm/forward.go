@@ -80,19 +80,19 @@ func (m *Model) Forward(items []Item) error {
 	for i := range items {
 		it := &items[i]
 		if it.Seq == nil || seen[it.Seq] {
-			return fmt.Errorf("lm: batch item %d has no sequence or shares one with another item", i)
+			return fmt.Errorf("%w: batch item %d has no sequence or shares one with another item", ErrRequest, i)
 		}
 		seen[it.Seq] = true
 		if len(it.Tokens) == 0 {
-			return fmt.Errorf("lm: batch item %d has no tokens", i)
+			return fmt.Errorf("%w: batch item %d has no tokens", ErrRequest, i)
 		}
 		if it.Seq.n+len(it.Tokens) > c.Context {
-			return fmt.Errorf("lm: batch item %d needs %d positions, more than the model's context of %d",
+			return fmt.Errorf("%w: batch item %d needs %d positions, more than the model's context of %d", ErrRequest,
 				i, it.Seq.n+len(it.Tokens), c.Context)
 		}
 		for j, t := range it.Tokens {
 			if t < 0 || int(t) >= c.Vocab {
-				return fmt.Errorf("lm: batch item %d token %d is %d, outside the vocabulary of %d", i, j, t, c.Vocab)
+				return fmt.Errorf("%w: batch item %d token %d is %d, outside the vocabulary of %d", ErrRequest, i, j, t, c.Vocab)
 			}
 			rows = append(rows, row{item: i, seq: it.Seq, pos: it.Seq.n + j, tok: t,
 				logits: it.All || j == len(it.Tokens)-1})

@@ -41,6 +41,11 @@ const (
 // matched); Generate then reports FinishStop and no error.
 var ErrStopped = errors.New("lm: stopped by the caller")
 
+// ErrRequest is wrapped by every error about a request the model cannot take: an empty
+// prompt, one longer than the context, a parameter out of range, a token outside the
+// vocabulary.
+var ErrRequest = errors.New("lm: bad request")
+
 // prefillChunk bounds how many of one sequence's tokens go through a Forward call, so
 // a long prompt's activations stay small.
 const prefillChunk = 64
@@ -63,16 +68,16 @@ func step(logits []int32, tok int32, top int, ids []int) (Step, []int) {
 
 func (m *Model) checkRequest(r *Request) error {
 	if len(r.Prompt) == 0 {
-		return fmt.Errorf("lm: the prompt has no tokens")
+		return fmt.Errorf("%w: the prompt has no tokens", ErrRequest)
 	}
 	if len(r.Prompt) >= m.Config.Context {
-		return fmt.Errorf("lm: the prompt's %d tokens fill the model's context of %d", len(r.Prompt), m.Config.Context)
+		return fmt.Errorf("%w: the prompt's %d tokens fill the model's context of %d", ErrRequest, len(r.Prompt), m.Config.Context)
 	}
 	if r.MaxTokens < 1 {
-		return fmt.Errorf("lm: max tokens %d is less than 1", r.MaxTokens)
+		return fmt.Errorf("%w: max tokens %d is less than 1", ErrRequest, r.MaxTokens)
 	}
 	if r.TopLogprobs < 0 || r.TopLogprobs > MaxTopLogprobs {
-		return fmt.Errorf("lm: top logprobs %d is not in 0..%d", r.TopLogprobs, MaxTopLogprobs)
+		return fmt.Errorf("%w: top logprobs %d is not in 0..%d", ErrRequest, r.TopLogprobs, MaxTopLogprobs)
 	}
 	return nil
 }
@@ -165,17 +170,17 @@ func (m *Model) isEOS(t int32) bool {
 // A completion Generate made scores to exactly the steps it reported.
 func (m *Model) Score(ctx context.Context, prompt, completion []int32, top int) ([]Step, error) {
 	if len(prompt) == 0 {
-		return nil, fmt.Errorf("lm: the prompt has no tokens")
+		return nil, fmt.Errorf("%w: the prompt has no tokens", ErrRequest)
 	}
 	if len(completion) == 0 {
-		return nil, fmt.Errorf("lm: the completion has no tokens")
+		return nil, fmt.Errorf("%w: the completion has no tokens", ErrRequest)
 	}
 	if top < 0 || top > MaxTopLogprobs {
-		return nil, fmt.Errorf("lm: top logprobs %d is not in 0..%d", top, MaxTopLogprobs)
+		return nil, fmt.Errorf("%w: top logprobs %d is not in 0..%d", ErrRequest, top, MaxTopLogprobs)
 	}
 	all := append(append([]int32(nil), prompt...), completion[:len(completion)-1]...)
 	if len(all) > m.Config.Context {
-		return nil, fmt.Errorf("lm: prompt and completion need %d positions, more than the model's context of %d",
+		return nil, fmt.Errorf("%w: prompt and completion need %d positions, more than the model's context of %d", ErrRequest,
 			len(all), m.Config.Context)
 	}
 	seq := m.NewSequence()

@@ -36,14 +36,14 @@ const (
 func SamplingFromFloats(temperature, topP float64, topK int, seed uint64) (Sampling, error) {
 	t, err := fixed.FromFloat64(temperature, 16)
 	if err != nil || t < 0 || t > maxTemperature {
-		return Sampling{}, fmt.Errorf("lm: temperature %v is not in 0..100", temperature)
+		return Sampling{}, fmt.Errorf("%w: temperature %v is not in 0..100", ErrRequest, temperature)
 	}
 	p, err := fixed.FromFloat64(topP, 30)
 	if err != nil || p < 0 || p > 1<<30 {
-		return Sampling{}, fmt.Errorf("lm: top_p %v is not in 0..1", topP)
+		return Sampling{}, fmt.Errorf("%w: top_p %v is not in 0..1", ErrRequest, topP)
 	}
 	if topK < 0 {
-		return Sampling{}, fmt.Errorf("lm: top_k %d is negative", topK)
+		return Sampling{}, fmt.Errorf("%w: top_k %d is negative", ErrRequest, topK)
 	}
 	return Sampling{Temperature: t, TopK: topK, TopP: p, Seed: seed}, nil
 }

@@ -2,6 +2,7 @@ package lm
 
 import (
 	"context"
+	"errors"
 	"reflect"
 	"testing"
 )
@@ -67,5 +68,23 @@ func TestHiddenStates(t *testing.T) {
 	}
 	if reflect.DeepEqual(alone[0].States[1], alone[0].States[2]) {
 		t.Fatal("two positions gave the same state")
+	}
+}
+
+// TestRequestErrors: a request the model cannot take is refused with ErrRequest.
+func TestRequestErrors(t *testing.T) {
+	m := randomModel(t, Options{})
+	ctx := context.Background()
+	for name, err := range map[string]error{
+		"empty prompt": func() error { _, _, err := m.Generate(ctx, Request{MaxTokens: 1}, nil); return err }(),
+		"no tokens":    func() error { _, _, err := m.Generate(ctx, Request{Prompt: []int32{1}}, nil); return err }(),
+		"top":          func() error { _, err := m.Score(ctx, []int32{1}, []int32{2}, 99); return err }(),
+		"vocabulary":   m.Forward([]Item{{Seq: m.NewSequence(), Tokens: []int32{int32(m.Config.Vocab)}}}),
+		"context":      m.Forward([]Item{{Seq: m.NewSequence(), Tokens: make([]int32, m.Config.Context+1)}}),
+		"temperature":  func() error { _, err := SamplingFromFloats(-1, 1, 0, 0); return err }(),
+	} {
+		if !errors.Is(err, ErrRequest) {
+			t.Errorf("%s: %v, want ErrRequest", name, err)
+		}
 	}
 }

@@ -281,5 +281,8 @@ func engineError(err error) *openai.APIError {
 	if errors.Is(err, lm.ErrClosed) {
 		return openai.Errorf(http.StatusServiceUnavailable, openai.TypeServer, "unavailable", "", "The server is shutting down.")
 	}
+	if errors.Is(err, lm.ErrRequest) {
+		return openai.Errorf(http.StatusBadRequest, openai.TypeInvalidRequest, "invalid_value", "", "Invalid request: %v", err)
+	}
 	return openai.Errorf(http.StatusInternalServerError, openai.TypeServer, "", "", "Generation failed: %v", err)
 }
