@@ -14,6 +14,7 @@ import (
 //
 //	propose deposit=TOKENS [title=WORD] actions=ACTION[+ACTION...]
 //	vote proposal=N option=yes|no|abstain
+//	msg type=TYPE                      a message of any type, empty body
 //
 // An ACTION is written with colons:
 //
@@ -27,7 +28,17 @@ import (
 // parameters; for a string field VALUE may be "len=N", N copies of "x"; model_args takes
 // a count ("model_args:40" makes 40 arguments).
 func GovMsgs() MsgBuilders {
-	return MsgBuilders{"propose": buildPropose, "vote": buildVote}
+	return MsgBuilders{"propose": buildPropose, "vote": buildVote, "msg": buildRawMsg}
+}
+
+// buildRawMsg is "msg type=TYPE": a message of any type with an empty body, to show that
+// no module handles it.
+func buildRawMsg(a *Args) (tx.Msg, error) {
+	typ, err := a.String("type")
+	if err != nil {
+		return tx.Msg{}, err
+	}
+	return tx.Msg{Type: typ, Body: []byte{0xa0}}, nil
 }
 
 func buildVote(a *Args) (tx.Msg, error) {
@@ -100,7 +111,7 @@ func buildAction(s string) (gov.Action, error) {
 		if len(rest) == 0 {
 			return gov.Action{}, fmt.Errorf("want %s:ID", parts[0])
 		}
-		m := TestModel(rest[0])
+		m := TestModel(expandLen(rest[0]))
 		if len(rest) == 3 {
 			field, value = rest[1], rest[2]
 		} else if len(rest) != 1 {
