@@ -120,14 +120,17 @@ func (k *Keeper) queryTally(q module.QueryRequest) (any, error) {
 func (k *Keeper) tallyView(r store.Reader, p *proposal) (gov.TallyView, error) {
 	v := gov.TallyView{Proposal: p.ID, Status: p.Status.String()}
 	if p.Tally != nil {
+		// Closed: the outcome decided then, under the parameters of then.
 		v.Tally, v.Final = *p.Tally, true
-	} else {
-		t, err := k.tally(r, p.ID)
-		if err != nil {
-			return v, err
-		}
-		v.Tally = t
+		v.QuorumReached = p.Status != gov.StatusNoQuorum
+		v.ThresholdReached = p.Status == gov.StatusPassed || p.Status == gov.StatusFailed
+		return v, nil
 	}
+	t, err := k.tally(r, p.ID)
+	if err != nil {
+		return v, err
+	}
+	v.Tally = t
 	params, err := k.Params(r)
 	if err != nil {
 		return v, err
