@@ -13,6 +13,8 @@ package modules
 import (
 	"github.com/tessera-net/tessera/module"
 	accountskeeper "github.com/tessera-net/tessera/modules/accounts/keeper"
+	govkeeper "github.com/tessera-net/tessera/modules/gov/keeper"
+	modelskeeper "github.com/tessera-net/tessera/modules/models/keeper"
 	stakekeeper "github.com/tessera-net/tessera/modules/stake/keeper"
 	"github.com/tessera-net/tessera/modules/subnets"
 	subnetskeeper "github.com/tessera-net/tessera/modules/subnets/keeper"
@@ -23,6 +25,8 @@ type Set struct {
 	Accounts *accountskeeper.Keeper
 	Stake    *stakekeeper.Keeper
 	Subnets  *subnetskeeper.Keeper
+	Gov      *govkeeper.Keeper
+	Models   *modelskeeper.Keeper
 	// Mechanisms are the incentive mechanisms subnets may choose, by name.
 	Mechanisms subnets.Mechanisms
 	// Modules lists every module in the order genesis and the block steps run them.
@@ -38,7 +42,13 @@ func Builtin() *Set {
 	s.Accounts = accountskeeper.New()
 	s.Stake = stakekeeper.New(s.Accounts)
 	s.Subnets = subnetskeeper.New(s.Accounts, s.Stake, s.Mechanisms)
-	s.Modules = []module.Module{s.Accounts, s.Stake, s.Subnets}
+	s.Gov = govkeeper.New(s.Accounts, s.Stake)
+	s.Models = modelskeeper.New()
+	// Governance executes the actions other modules own: each registers its handlers here.
+	for typ, h := range s.Models.Actions() {
+		s.Gov.Register(typ, h)
+	}
+	s.Modules = []module.Module{s.Accounts, s.Stake, s.Subnets, s.Gov, s.Models}
 	s.Ante = s.Accounts.Ante
 	return s
 }

@@ -71,6 +71,8 @@ func newRootCmd(env *cliEnv) *cobra.Command {
 		newWeightsCmd(env),
 		newRootSubnetCmd(env),
 		newMetagraphCmd(env),
+		newGovCmd(env),
+		newModelCmd(env),
 		newYumaCmd(env),
 		newGatewayCmd(env),
 		newLMCmd(env),

@@ -64,6 +64,18 @@ func (h *Harness) genesisState(d *datadriven.TestData) (genesis.AppState, error)
 		return st, err
 	}
 	for _, line := range inputLines(d.Input) {
+		if rest, ok := strings.CutPrefix(line, "app_state "); ok {
+			// "app_state <module> <json>": a module's genesis section, as written.
+			name, section, _ := strings.Cut(strings.TrimSpace(rest), " ")
+			if name == "" || !json.Valid([]byte(section)) {
+				return st, fmt.Errorf("%w: genesis line %q: want \"app_state <module> <json>\"", ErrBadArg, line)
+			}
+			if st.Extra == nil {
+				st.Extra = map[string]json.RawMessage{}
+			}
+			st.Extra[name] = json.RawMessage(section)
+			continue
+		}
 		f := strings.Fields(line)
 		if len(f) != 2 {
 			return st, fmt.Errorf("%w: genesis line %q: want \"<account> <tokens>\"", ErrBadArg, line)

@@ -21,7 +21,8 @@
 // The commands:
 //
 //	genesis [min_fee=T]      starts a new chain (InitChain) with the accounts funded on
-//	                         its input lines, "<account> <tokens>" each; prints "ok" or
+//	                         its input lines, "<account> <tokens>" each, and the module
+//	                         sections of "app_state <module> <json>" lines; prints "ok" or
 //	                         the error. Every genesis throws the previous chain away.
 //	tx from=A [fee=T] [nonce=N]
 //	                         signs each input line, a message "<word> key=value ...", as a

@@ -69,6 +69,26 @@ func (sk *Keeper) StakeOf(r store.Reader, hotkey, coldkey keys.PublicKey) (uint6
 	return module.GetUint64(r, module.Key(prefixStake, hotkey[:], coldkey[:]))
 }
 
+// ColdkeyStake is the stake a coldkey holds, on every hotkey together (its governance
+// voting weight).
+func (sk *Keeper) ColdkeyStake(r store.Reader, coldkey keys.PublicKey) (uint64, error) {
+	var total uint64
+	prefix := module.Key(prefixCold, coldkey[:])
+	err := r.Iterate(prefix, func(k, _ []byte) (bool, error) {
+		s, err := sk.StakeOf(r, keys.PublicKey(k[len(prefix):]), coldkey)
+		if err != nil {
+			return false, err
+		}
+		sum, carry := bits.Add64(total, s, 0)
+		if carry != 0 {
+			return false, fmt.Errorf("stake of %s overflows", coldkey)
+		}
+		total = sum
+		return true, nil
+	})
+	return total, err
+}
+
 // TotalStaked is the stake on every hotkey together.
 func (sk *Keeper) TotalStaked(r store.Reader) (uint64, error) { return module.GetUint64(r, keyStaked) }
 

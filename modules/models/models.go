@@ -1,0 +1,310 @@
+// Package models holds the types of the model registry: the models the inference network
+// serves, with what a participant needs to run one (Hugging Face repo and commit,
+// quantisation, context, arguments, VRAM), what it costs and earns (price per token,
+// throughput per Proof-of-Compute nonce) and the shape of the random transformer its
+// Proof of Compute runs. No message writes the registry: its only writers are governance
+// actions (models/add, models/update, models/params), which the keeper registers with the
+// gov module, so nothing about a model changes without a passed vote. It imports no store.
+package models
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/tessera-net/tessera/lm"
+	"github.com/tessera-net/tessera/tx"
+)
+
+// Name is the module name.
+const Name = "models"
+
+// Governance action types.
+const (
+	ActionAdd    = "models/add"
+	ActionUpdate = "models/update"
+	ActionParams = "models/params"
+)
+
+// MaxModels bounds the registry (every epoch snapshots it).
+const MaxModels = 256
+
+// Bounds on a model's fields, against hostile input.
+const (
+	MaxIDLen      = 64
+	MaxNameLen    = 128
+	MaxVersionLen = 64
+	MaxRepoLen    = 128
+	MaxQuantLen   = 32
+	MaxArgs       = 32
+	MaxArgLen     = 256
+	MaxContext    = 1 << 20
+	MaxVRAMGB     = 1 << 16
+)
+
+// PoC is the shape of the random transformer a model's Proof of Compute runs (lm.Dims):
+// PoC cost tracks the model.
+type PoC struct {
+	Layers  uint32 `cbor:"1,keyasint" json:"layers"`
+	Width   uint32 `cbor:"2,keyasint" json:"width"`
+	Heads   uint32 `cbor:"3,keyasint" json:"heads"`
+	KVHeads uint32 `cbor:"4,keyasint" json:"kv_heads"`
+	FFN     uint32 `cbor:"5,keyasint" json:"ffn"`
+	Vocab   uint32 `cbor:"6,keyasint" json:"vocab"`
+	SeqLen  uint32 `cbor:"7,keyasint" json:"seq_len"`
+}
+
+// Dims is the engine's shape of the PoC model.
+func (p PoC) Dims() lm.Dims {
+	return lm.Dims{Vocab: int(p.Vocab), Dim: int(p.Width), Layers: int(p.Layers), Heads: int(p.Heads),
+		KVHeads: int(p.KVHeads), FFN: int(p.FFN), Context: int(p.SeqLen)}
+}
+
+// Validate checks the shape as the engine does (lm.Dims.Config and Config.Validate: the
+// head count divides the width, the kv-head count divides the head count, …).
+func (p PoC) Validate() error {
+	const limit = 1 << 20 // every lm bound is at most this; it keeps the int conversions exact
+	for _, f := range []struct {
+		name string
+		v    uint32
+	}{{"layers", p.Layers}, {"width", p.Width}, {"heads", p.Heads}, {"kv_heads", p.KVHeads}, {"ffn", p.FFN}, {"vocab", p.Vocab}, {"seq_len", p.SeqLen}} {
+		if f.v == 0 || f.v > limit {
+			return tx.Errorf(tx.CodeInvalidMessage, "poc.%s is %d, want 1 to %d", f.name, f.v, limit)
+		}
+	}
+	if _, err := p.Dims().Config(); err != nil {
+		return tx.Errorf(tx.CodeInvalidMessage, "poc shape: %s", strings.TrimPrefix(err.Error(), lm.ErrModel.Error()+": "))
+	}
+	return nil
+}
+
+// Spec is a model as governance adds or updates it.
+type Spec struct {
+	ID                 string   `cbor:"1,keyasint" json:"id"`
+	Name               string   `cbor:"2,keyasint" json:"name"`
+	Version            string   `cbor:"3,keyasint" json:"version"`
+	HFRepo             string   `cbor:"4,keyasint" json:"hf_repo"`
+	HFCommit           string   `cbor:"5,keyasint" json:"hf_commit"`
+	Quantization       string   `cbor:"6,keyasint" json:"quantization"`
+	ContextSize        uint32   `cbor:"7,keyasint" json:"context_size"`
+	KVCacheQuant       string   `cbor:"8,keyasint" json:"kv_cache_quantization"`
+	Args               []string `cbor:"9,keyasint" json:"model_args"`
+	VRAMGB             uint32   `cbor:"10,keyasint" json:"vram_gb"`
+	ThroughputPerNonce uint64   `cbor:"11,keyasint" json:"throughput_per_nonce"`
+	PricePerToken      uint64   `cbor:"12,keyasint" json:"price_per_token,string"` // smallest unit
+	PoC                PoC      `cbor:"13,keyasint" json:"poc"`
+}
+
+func isIDChar(r rune) bool {
+	return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '-'
+}
+
+func checkWord(field, s string, max int) error {
+	if len(s) == 0 || len(s) > max {
+		return tx.Errorf(tx.CodeInvalidMessage, "%s is %d bytes, want 1 to %d", field, len(s), max)
+	}
+	for _, r := range s {
+		if !isIDChar(r) {
+			return tx.Errorf(tx.CodeInvalidMessage, "%s %q holds %q: only letters, digits, '.', '_' and '-'", field, s, r)
+		}
+	}
+	return nil
+}
+
+func checkPrintable(field, s string, max int) error {
+	if len(s) == 0 || len(s) > max {
+		return tx.Errorf(tx.CodeInvalidMessage, "%s is %d bytes, want 1 to %d", field, len(s), max)
+	}
+	for _, r := range s {
+		if r < 0x20 || r > 0x7e {
+			return tx.Errorf(tx.CodeInvalidMessage, "%s holds %q: printable ASCII only", field, r)
+		}
+	}
+	return nil
+}
+
+// ValidateID checks a model id: 1 to 64 letters, digits, '.', '_' or '-' (it is a query
+// path segment, so no '/').
+func ValidateID(id string) error { return checkWord("id", id, MaxIDLen) }
+
+// Validate checks every field.
+func (s *Spec) Validate() error {
+	if err := ValidateID(s.ID); err != nil {
+		return err
+	}
+	if err := checkPrintable("name", s.Name, MaxNameLen); err != nil {
+		return err
+	}
+	if err := checkWord("version", s.Version, MaxVersionLen); err != nil {
+		return err
+	}
+	owner, repo, ok := strings.Cut(s.HFRepo, "/")
+	if !ok || len(s.HFRepo) > MaxRepoLen || checkWord("hf_repo", owner, MaxRepoLen) != nil || checkWord("hf_repo", repo, MaxRepoLen) != nil {
+		return tx.Errorf(tx.CodeInvalidMessage, "hf_repo %.140q is not owner/name (letters, digits, '.', '_', '-'; at most %d bytes)", s.HFRepo, MaxRepoLen)
+	}
+	if len(s.HFCommit) != 40 || strings.Trim(s.HFCommit, "0123456789abcdef") != "" {
+		return tx.Errorf(tx.CodeInvalidMessage, "hf_commit %.60q is not a 40-character lowercase hex commit hash", s.HFCommit)
+	}
+	if err := checkWord("quantization", s.Quantization, MaxQuantLen); err != nil {
+		return err
+	}
+	if err := checkWord("kv_cache_quantization", s.KVCacheQuant, MaxQuantLen); err != nil {
+		return err
+	}
+	if s.ContextSize == 0 || s.ContextSize > MaxContext {
+		return tx.Errorf(tx.CodeInvalidMessage, "context_size %d is not in 1..%d", s.ContextSize, MaxContext)
+	}
+	if len(s.Args) > MaxArgs {
+		return tx.Errorf(tx.CodeInvalidMessage, "model_args has %d entries, the limit is %d", len(s.Args), MaxArgs)
+	}
+	for i, a := range s.Args {
+		if err := checkPrintable(fmt.Sprintf("model_args[%d]", i), a, MaxArgLen); err != nil {
+			return err
+		}
+	}
+	if s.VRAMGB == 0 || s.VRAMGB > MaxVRAMGB {
+		return tx.Errorf(tx.CodeInvalidMessage, "vram_gb %d is not in 1..%d", s.VRAMGB, MaxVRAMGB)
+	}
+	if s.ThroughputPerNonce == 0 {
+		return tx.Errorf(tx.CodeInvalidMessage, "throughput_per_nonce must be positive")
+	}
+	return s.PoC.Validate()
+}
+
+// Params are the inference network's parameters that governance sets: the coverage bonus
+// and the epoch's stage lengths (placeholders until the inference module reads them).
+type Params struct {
+	CoverageBonus    uint16 `cbor:"1,keyasint" json:"coverage_bonus"` // 65535ths of a participant's reward
+	EpochBlocks      uint64 `cbor:"2,keyasint" json:"epoch_blocks"`
+	PoCBlocks        uint64 `cbor:"3,keyasint" json:"poc_blocks"`
+	PoCExchange      uint64 `cbor:"4,keyasint" json:"poc_exchange_blocks"`
+	ValidationBlocks uint64 `cbor:"5,keyasint" json:"validation_blocks"`
+	ValidationXchg   uint64 `cbor:"6,keyasint" json:"validation_exchange_blocks"`
+	LoadingBlocks    uint64 `cbor:"7,keyasint" json:"model_loading_blocks"`
+	ValidationSample uint32 `cbor:"8,keyasint" json:"validation_sample"`
+}
+
+// DefaultParams: a 10% coverage bonus, 200-nonce validation samples, and stages that fit
+// a 240-block epoch.
+func DefaultParams() Params {
+	return Params{CoverageBonus: 6_554, EpochBlocks: 240, PoCBlocks: 20, PoCExchange: 5, ValidationBlocks: 20,
+		ValidationXchg: 5, LoadingBlocks: 10, ValidationSample: 200}
+}
+
+// MaxEpochBlocks bounds the epoch length.
+const MaxEpochBlocks = 1_000_000
+
+// Validate checks the parameters: every stage at least a block and together within the
+// epoch.
+func (p Params) Validate() error {
+	if p.EpochBlocks == 0 || p.EpochBlocks > MaxEpochBlocks {
+		return tx.Errorf(tx.CodeInvalidMessage, "epoch_blocks %d is not in 1..%d", p.EpochBlocks, MaxEpochBlocks)
+	}
+	sum := uint64(0)
+	for _, f := range []struct {
+		name string
+		v    uint64
+	}{{"poc_blocks", p.PoCBlocks}, {"poc_exchange_blocks", p.PoCExchange}, {"validation_blocks", p.ValidationBlocks},
+		{"validation_exchange_blocks", p.ValidationXchg}, {"model_loading_blocks", p.LoadingBlocks}} {
+		if f.v == 0 || f.v > p.EpochBlocks {
+			return tx.Errorf(tx.CodeInvalidMessage, "%s %d is not in 1..%d (the epoch)", f.name, f.v, p.EpochBlocks)
+		}
+		sum += f.v
+	}
+	if sum > p.EpochBlocks {
+		return tx.Errorf(tx.CodeInvalidMessage, "the stages take %d blocks, more than the epoch's %d", sum, p.EpochBlocks)
+	}
+	if p.ValidationSample == 0 || p.ValidationSample > 100_000 {
+		return tx.Errorf(tx.CodeInvalidMessage, "validation_sample %d is not in 1..100000", p.ValidationSample)
+	}
+	return nil
+}
+
+// Add is the body of a models/add action: a new model.
+type Add struct {
+	Model Spec `cbor:"1,keyasint" json:"model"`
+}
+
+// Update is the body of a models/update action: the model Model.ID's new parameters, in
+// full (every field is replaced; the id, creator and history stay).
+type Update struct {
+	Model Spec `cbor:"1,keyasint" json:"model"`
+}
+
+// SetParams is the body of a models/params action: the new parameters, in full.
+type SetParams struct {
+	Params Params `cbor:"1,keyasint" json:"params"`
+}
+
+// NewAddAction builds a models/add action.
+func NewAddAction(s Spec) (tx.Msg, error) { return tx.NewMsg(ActionAdd, Add{Model: s}) }
+
+// NewUpdateAction builds a models/update action.
+func NewUpdateAction(s Spec) (tx.Msg, error) { return tx.NewMsg(ActionUpdate, Update{Model: s}) }
+
+// NewParamsAction builds a models/params action.
+func NewParamsAction(p Params) (tx.Msg, error) { return tx.NewMsg(ActionParams, SetParams{Params: p}) }
+
+// ActionFromJSON builds an action of one of this module's types from its JSON body (what
+// `tessera gov propose --action-file` reads): {"model": {...}} or {"params": {...}}.
+// It reports false for a type that is not the module's.
+func ActionFromJSON(typ string, body json.RawMessage) (tx.Msg, bool, error) {
+	dec := func(v any) error {
+		d := json.NewDecoder(strings.NewReader(string(body)))
+		d.DisallowUnknownFields()
+		if err := d.Decode(v); err != nil {
+			return fmt.Errorf("%s: %w", typ, err)
+		}
+		return nil
+	}
+	switch typ {
+	case ActionAdd:
+		var a Add
+		if err := dec(&a); err != nil {
+			return tx.Msg{}, true, err
+		}
+		m, err := NewAddAction(a.Model)
+		return m, true, err
+	case ActionUpdate:
+		var u Update
+		if err := dec(&u); err != nil {
+			return tx.Msg{}, true, err
+		}
+		m, err := NewUpdateAction(u.Model)
+		return m, true, err
+	case ActionParams:
+		var p SetParams
+		if err := dec(&p); err != nil {
+			return tx.Msg{}, true, err
+		}
+		m, err := NewParamsAction(p.Params)
+		return m, true, err
+	}
+	return tx.Msg{}, false, nil
+}
+
+// Genesis is the module's genesis state: the parameters and the initial models (their
+// creator is empty: the genesis voted them in).
+type Genesis struct {
+	Params *Params `json:"params,omitempty"`
+	Models []Spec  `json:"models,omitempty"`
+}
+
+// ModelView answers "model/<id>" and is one entry of "list".
+type ModelView struct {
+	Spec
+	// Creator is the proposer of the proposal that added the model (empty for genesis).
+	Creator string `json:"creator,omitempty"`
+	// Proposal is the proposal that added it and LastProposal the one that last changed
+	// it (0: the genesis).
+	Proposal      uint64 `json:"proposal"`
+	LastProposal  uint64 `json:"last_proposal"`
+	AddedHeight   int64  `json:"added_height"`
+	UpdatedHeight int64  `json:"updated_height"`
+}
+
+// PriceView is one entry of the "pricing" answer.
+type PriceView struct {
+	ID            string `json:"id"`
+	PricePerToken uint64 `json:"price_per_token,string"`
+}
