@@ -8,6 +8,7 @@ import (
 	"github.com/tessera-net/tessera/client"
 	"github.com/tessera-net/tessera/keys"
 	"github.com/tessera-net/tessera/modules/accounts"
+	"github.com/tessera-net/tessera/modules/gov"
 	"github.com/tessera-net/tessera/modules/stake"
 	"github.com/tessera-net/tessera/modules/subnets"
 	"github.com/tessera-net/tessera/tx"
@@ -46,6 +47,8 @@ func TestDescribeMessage(t *testing.T) {
 		{must(subnets.NewServeAxon(1, "10.0.0.1", 8091, 3)), `{"hotkey":"` + alice.String() + `","ip":"10.0.0.1","netuid":1,"port":8091,"protocol":0,"version":3}`},
 		{must(subnets.NewCommit(2, []byte{0xab, 0xcd})), `{"data":"0xabcd","hotkey":"` + alice.String() + `","netuid":2}`},
 		{must(subnets.NewSetWeights(1, []uint16{2, 3}, []uint16{65535, 100}, 4)), `{"hotkey":"` + alice.String() + `","netuid":1,"uids":[2,3],"version_key":4,"weights":[65535,100]}`},
+		{must(gov.NewSubmit("more models", "", 100, []gov.Action{must(gov.NewParamsAction(gov.Params{}))})), `{"actions":["gov/params"],"deposit":"100","proposer":"` + alice.String() + `","title":"more models"}`},
+		{must(gov.NewVote(3, gov.OptionYes)), `{"option":"yes","proposal":"3","voter":"` + alice.String() + `"}`},
 		{must(subnets.NewRevealWeights(1, []uint16{2}, []uint16{1}, []uint16{9}, 0)), `{"hotkey":"` + alice.String() + `","netuid":1,"salt":[9],"uids":[2],"version_key":0,"weights":[1]}`},
 	} {
 		v := client.DescribeMessage(alice, tc.msg)
