@@ -111,16 +111,76 @@ func (v U96F32) ToU64F64() U64F64 {
 	return U64F64{v.Hi<<32 | v.Lo>>32, v.Lo << 32}
 }
 
-// fixMul is the saturating product of two raw values with frac fractional bits, floored.
+// fixMul is the saturating product of two raw values with frac (< 128) fractional bits,
+// floored: the 256-bit product shifted right by frac.
 func fixMul(a, b U128, frac uint) U128 {
-	z := new(big.Int).Mul(a.Big(), b.Big())
-	return u128FromBig(z.Rsh(z, frac))
+	// p = a·b as four words, little-endian
+	h00, l00 := bits.Mul64(a.Lo, b.Lo)
+	h01, l01 := bits.Mul64(a.Lo, b.Hi)
+	h10, l10 := bits.Mul64(a.Hi, b.Lo)
+	h11, l11 := bits.Mul64(a.Hi, b.Hi)
+	p0 := l00
+	p1, c1 := bits.Add64(h00, l01, 0)
+	p2, c2 := bits.Add64(h01, l11, c1)
+	p3 := h11 + c2
+	p1, c1 = bits.Add64(p1, l10, 0)
+	p2, c2 = bits.Add64(p2, h10, c1)
+	p3 += c2
+	w := [4]uint64{p0, p1, p2, p3}
+	// shift right by frac
+	q, r := frac/64, frac%64
+	var out [4]uint64
+	for i := 0; i+int(q) < 4; i++ {
+		v := w[i+int(q)] >> r
+		if r != 0 && i+int(q)+1 < 4 {
+			v |= w[i+int(q)+1] << (64 - r)
+		}
+		out[i] = v
+	}
+	if out[2]|out[3] != 0 {
+		return maxU128
+	}
+	return U128{out[1], out[0]}
 }
 
 // fixDiv is safe_div: (a << frac) / b truncated, 0 if b is 0, saturating.
 func fixDiv(a, b U128, frac uint) U128 {
 	if b == (U128{}) {
 		return U128{}
+	}
+	if b.Hi == 0 && frac < 64 {
+		// (a << frac) is three words; divide by one word.
+		w2 := a.Hi >> (64 - frac)
+		w1 := a.Hi<<frac | a.Lo>>(64-frac)
+		w0 := a.Lo << frac
+		if frac == 0 {
+			w2, w1, w0 = 0, a.Hi, a.Lo
+		}
+		if w2 >= b.Lo {
+			return maxU128 // quotient needs more than 128 bits
+		}
+		q1, r := bits.Div64(w2, w1, b.Lo)
+		q0, _ := bits.Div64(r, w0, b.Lo)
+		return U128{q1, q0}
+	}
+	if b.Lo == 0 && (frac == 64 || frac == 32) {
+		// b = h·2^64: floor((a<<frac) / (h·2^64)) = floor(((a<<frac)>>64) / h).
+		y := a
+		if frac == 32 {
+			y = U128{a.Hi >> 32, a.Hi<<32 | a.Lo>>32}
+		}
+		q1 := y.Hi / b.Hi
+		q0, _ := bits.Div64(y.Hi%b.Hi, y.Lo, b.Hi)
+		return U128{q1, q0}
+	}
+	if b.Hi == 0 && frac == 64 {
+		// (a << 64) / b: words a.Hi, a.Lo, 0
+		if a.Hi >= b.Lo {
+			return maxU128
+		}
+		q1, r := bits.Div64(a.Hi, a.Lo, b.Lo)
+		q0, _ := bits.Div64(r, 0, b.Lo)
+		return U128{q1, q0}
 	}
 	z := a.Big()
 	z.Lsh(z, frac)

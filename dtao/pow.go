@@ -155,41 +155,68 @@ func floorDiv(z, d *big.Int) {
 	z.DivMod(z, d, m)
 }
 
-// roundToPrecision is round_to_precision: truncating division by the guard factor, then
-// one away from zero where twice the remainder reaches the guard factor.
+// roundToPrecision is round_to_precision: truncating division by the guard factor 2^24,
+// then one away from zero where twice the remainder reaches it — that is
+// sign(v)·((|v| + 2^23) >> 24).
 func roundToPrecision(v *big.Int, c *powCtx) *big.Int {
-	q, r := new(big.Int).QuoRem(v, c.g, new(big.Int))
-	if r.Sign() != 0 {
-		r.Abs(r)
-		r.Lsh(r, 1)
-		if r.Cmp(c.g) >= 0 {
-			if v.Sign() < 0 {
-				q.Sub(q, big.NewInt(1))
-			} else {
-				q.Add(q, big.NewInt(1))
-			}
-		}
-	}
-	return q
+	return roundInto(new(big.Int), v)
 }
+
+var halfGuard = big.NewInt(1 << (powGuardBits - 1))
+
+func roundInto(z, v *big.Int) *big.Int {
+	neg := v.Sign() < 0
+	z.Abs(v)
+	z.Add(z, halfGuard)
+	z.Rsh(z, powGuardBits)
+	if neg {
+		z.Neg(z)
+	}
+	return z
+}
+
+// floorDivSmall sets z = floor(x/n) for n > 0, using r as scratch.
+func floorDivSmall(z, x, n, r *big.Int) {
+	z.QuoRem(x, n, r)
+	if r.Sign() < 0 {
+		z.Sub(z, bigOne)
+	}
+}
+
+var bigOne = big.NewInt(1)
+
+// The crate's series loops stop when the step is below the guard factor g or when
+// round(result/g) repeats. The second test is implied by the first: the step is an integer
+// added to result, and a step of at least g always changes round(result/g), because
+// rounding half away from zero satisfies f(y+1) ≥ f(y)+1 (and f(y−1) ≤ f(y)−1). So the
+// loops below test only the step, with the same iterations and the same result.
 
 // ln1pFixed is ln1p_fixed(x, S, g, maxIters).
 func ln1pFixed(x *big.Int, c *powCtx) *big.Int {
+	if r, ok := ln1pFast(x, c); ok {
+		return r
+	}
+	return ln1pBig(x, c)
+}
+
+// ln1pBig is ln1pFixed on big integers, for any precision.
+func ln1pBig(x *big.Int, c *powCtx) *big.Int {
 	term := new(big.Int).Set(x)
 	result := new(big.Int).Set(x)
-	prev := roundToPrecision(result, c)
 	next := new(big.Int)
 	nb := new(big.Int)
+	r := new(big.Int)
+	t := new(big.Int)
 	ip := c.p + powGuardBits
 	for n := 2; n <= c.maxIters; n++ {
-		term.Mul(term, x)
+		t.Mul(term, x) // not in place: an aliased product allocates
+		term, t = t, term
 		term.Rsh(term, ip)
 		if term.Sign() == 0 {
 			break
 		}
 		nb.SetInt64(int64(n))
-		next.Set(term)
-		floorDiv(next, nb)
+		floorDivSmall(next, term, nb, r)
 		if next.Sign() == 0 {
 			break
 		}
@@ -198,11 +225,9 @@ func ln1pFixed(x *big.Int, c *powCtx) *big.Int {
 		} else {
 			result.Add(result, next)
 		}
-		rounded := roundToPrecision(result, c)
-		if next.CmpAbs(c.g) < 0 || rounded.Cmp(prev) == 0 {
+		if next.CmpAbs(c.g) < 0 {
 			break
 		}
-		prev = rounded
 	}
 	return result
 }
@@ -211,24 +236,23 @@ func ln1pFixed(x *big.Int, c *powCtx) *big.Int {
 func expFixed(x *big.Int, c *powCtx) *big.Int {
 	term := new(big.Int).Set(c.s)
 	result := new(big.Int).Set(c.s)
-	prev := roundToPrecision(result, c)
 	nb := new(big.Int)
+	r := new(big.Int)
+	t := new(big.Int)
 	ip := c.p + powGuardBits
 	for n := 1; n <= c.maxIters; n++ {
 		// floor(term·x / (S·n)) = floor(floor(term·x / S) / n) for n > 0.
-		term.Mul(term, x)
-		term.Rsh(term, ip)
+		t.Mul(term, x)
+		t.Rsh(t, ip)
 		nb.SetInt64(int64(n))
-		floorDiv(term, nb)
+		floorDivSmall(term, t, nb, r)
 		if term.Sign() == 0 {
 			break
 		}
 		result.Add(result, term)
-		rounded := roundToPrecision(result, c)
-		if term.CmpAbs(c.g) < 0 || rounded.Cmp(prev) == 0 {
+		if term.CmpAbs(c.g) < 0 {
 			break
 		}
-		prev = rounded
 	}
 	return result
 }

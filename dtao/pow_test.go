@@ -48,3 +48,68 @@ func TestPowRatioScaledV5(t *testing.T) {
 		t.Errorf("PowExact = %v", got)
 	}
 }
+
+// TestLn1pFastMatchesBig checks the fixed-width ln1p against the big-integer one over the
+// inputs lnFixed produces (m − S with m in [0.75S, 1.5S)) and a few extremes.
+func TestLn1pFastMatchesBig(t *testing.T) {
+	c := getPowCtx(256)
+	s := c.s
+	quarter := new(big.Int).Rsh(s, 2)
+	xs := []*big.Int{new(big.Int), big.NewInt(1), big.NewInt(-1), new(big.Int).Neg(quarter),
+		new(big.Int).Sub(new(big.Int).Rsh(s, 1), big.NewInt(1)), new(big.Int).Neg(new(big.Int).Rsh(s, 1))}
+	seed := new(big.Int).SetUint64(0x9e3779b97f4a7c15)
+	for i := 0; i < 300; i++ {
+		// a deterministic spread over [−S/4, S/2)
+		seed.Mul(seed, big.NewInt(6364136223846793005))
+		seed.Add(seed, big.NewInt(1442695040888963407))
+		seed.Mod(seed, new(big.Int).Lsh(big.NewInt(1), 400))
+		x := new(big.Int).Mod(seed, new(big.Int).Add(quarter, new(big.Int).Rsh(s, 1)))
+		x.Sub(x, quarter)
+		if i%3 == 0 {
+			x.Rsh(x, uint(i%200)) // small magnitudes too
+		}
+		xs = append(xs, x)
+	}
+	for _, x := range xs {
+		f, ok := ln1pFast(x, c)
+		if !ok {
+			t.Fatalf("fast path refused %v", x)
+		}
+		if b := ln1pBig(x, c); f.Cmp(b) != 0 {
+			t.Fatalf("x=%v: fast %v big %v", x, f, b)
+		}
+	}
+}
+
+// TestFixedMatchesBig checks the word-level fixed-point product and quotient against
+// math/big.
+func TestFixedMatchesBig(t *testing.T) {
+	vals := []U128{{}, {0, 1}, {0, 3}, {1, 0}, {0, 1 << 63}, {12345, 678910}, {1<<63 + 5, 99},
+		{0, 9_288_815_967_535_137}, maxU128, {0, 0xffffffffffffffff}, {7, 0xffffffffffffffff}}
+	mask := new(big.Int).Sub(new(big.Int).Lsh(big.NewInt(1), 128), big.NewInt(1))
+	for _, a := range vals {
+		for _, b := range vals {
+			for _, frac := range []uint{32, 64} {
+				z := new(big.Int).Mul(a.Big(), b.Big())
+				z.Rsh(z, frac)
+				if z.Cmp(mask) > 0 {
+					z.Set(mask)
+				}
+				if got := fixMul(a, b, frac); got.Big().Cmp(z) != 0 {
+					t.Errorf("mul %v %v %d: %v want %v", a, b, frac, got.Big(), z)
+				}
+				if b == (U128{}) {
+					continue
+				}
+				q := new(big.Int).Lsh(a.Big(), frac)
+				q.Quo(q, b.Big())
+				if q.Cmp(mask) > 0 {
+					q.Set(mask)
+				}
+				if got := fixDiv(a, b, frac); got.Big().Cmp(q) != 0 {
+					t.Errorf("div %v %v %d: %v want %v", a, b, frac, got.Big(), q)
+				}
+			}
+		}
+	}
+}

@@ -78,14 +78,15 @@ func AddStake(sd Side, tao uint64, lim Limit, sp StakeParams) (Side, StakeResult
 			limit = oneU64F64
 		}
 	}
-	q, err := sd.Pool.QuoteBuy(tao, limit, false, sp.Pool)
+	p := sd.Pool // the simulation is the swap itself, on a copy
+	r, err := p.BuyAlpha(tao, limit, false, sp.Pool)
 	if err != nil {
 		return sd, StakeResult{}, err
 	}
-	if q.PaidIn < sp.MinStake || q.Out == 0 {
+	if r.PaidIn < sp.MinStake || r.Out == 0 {
 		return sd, StakeResult{}, ErrAmountTooLow
 	}
-	r, _ := sd.Pool.BuyAlpha(tao, limit, false, sp.Pool)
+	sd.Pool = p
 	sd.AlphaOut = satAdd(sd.AlphaOut, r.Out)
 	return sd, StakeResult{TAOTaken: r.AmountTaken, Fee: r.Fee, PaidIn: r.PaidIn, Alpha: r.Out}, nil
 }
