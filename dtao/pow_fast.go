@@ -11,7 +11,6 @@ import (
 // is 0 or |next| < 2^24 — on five-word magnitudes instead of big.Int, about three times as
 // fast. TestLn1pFastMatchesBig checks it against ln1pFixed.
 
-
 type mag5 [5]uint64
 
 func (a *mag5) isZero() bool { return a[0]|a[1]|a[2]|a[3]|a[4] == 0 }
