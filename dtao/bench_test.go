@@ -12,16 +12,28 @@ var (
 	benchFallback = Pool{TAO: 1e13, Alpha: 4e13, QuoteWeight: 499_999_997_008_973_068}
 )
 
+// vary moves the reserves by i rao so that no two iterations share a logarithm (the ln
+// memo would otherwise make every iteration after the first a hit): the cold cost.
+func vary(p Pool, i uint64) Pool {
+	p.TAO += i * 7919
+	p.Alpha += i * 104729
+	return p
+}
+
 func benchSwap(b *testing.B, p Pool, buy bool) {
 	pp := DefaultPoolParams()
+	i := uint64(0)
+	cpu := processCPU()
 	for b.Loop() {
-		q := p
+		i++
+		q := vary(p, i)
 		if buy {
 			_, _ = q.BuyAlpha(1e9, noMax, false, pp)
 		} else {
 			_, _ = q.SellAlpha(4e9, noMin, false, pp)
 		}
 	}
+	reportCPU(b, cpu)
 }
 
 func BenchmarkSwap(b *testing.B) {
@@ -38,9 +50,13 @@ func BenchmarkQuote(b *testing.B) {
 		p    Pool
 	}{{"exact", benchExact}, {"fallback", benchFallback}} {
 		b.Run(c.name, func(b *testing.B) {
+			i := uint64(0)
+			cpu := processCPU()
 			for b.Loop() {
-				_, _ = c.p.QuoteBuy(1e9, noMax, false, pp)
+				i++
+				_, _ = vary(c.p, i).QuoteBuy(1e9, noMax, false, pp)
 			}
+			reportCPU(b, cpu)
 		})
 	}
 }
@@ -52,42 +68,58 @@ func BenchmarkStake(b *testing.B) {
 		p    Pool
 	}{{"exact", benchExact}, {"fallback", benchFallback}} {
 		b.Run("add/"+c.name, func(b *testing.B) {
+			i := uint64(0)
+			cpu := processCPU()
 			for b.Loop() {
-				_, _, _ = AddStake(Side{Pool: c.p}, 1e9, Limit{}, sp)
+				i++
+				_, _, _ = AddStake(Side{Pool: vary(c.p, i)}, 1e9, Limit{}, sp)
 			}
+			reportCPU(b, cpu)
 		})
 		b.Run("remove/"+c.name, func(b *testing.B) {
+			i := uint64(0)
+			cpu := processCPU()
 			for b.Loop() {
-				_, _, _ = RemoveStake(Side{Pool: c.p, AlphaOut: 1e12}, 4e9, 1e12, Limit{}, sp)
+				i++
+				_, _, _ = RemoveStake(Side{Pool: vary(c.p, i), AlphaOut: 1e12}, 4e9, 1e12, Limit{}, sp)
 			}
+			reportCPU(b, cpu)
 		})
 		b.Run("add-limit/"+c.name, func(b *testing.B) {
+			i := uint64(0)
+			cpu := processCPU()
 			for b.Loop() {
-				_, _, _ = AddStake(Side{Pool: c.p}, 1e9, Limit{Price: 260_000_000, AllowPartial: true}, sp)
+				i++
+				_, _, _ = AddStake(Side{Pool: vary(c.p, i)}, 1e9, Limit{Price: 260_000_000, AllowPartial: true}, sp)
 			}
+			reportCPU(b, cpu)
 		})
 	}
 }
 
 func BenchmarkPow(b *testing.B) {
-	x, d := big.NewInt(21e15), big.NewInt(21e15+100)
-	b.Run("exact", func(b *testing.B) {
-		for b.Loop() {
-			PowExact(x, d, 1, 1, bigAccuracy)
-		}
-	})
-	b.Run("fallback/256", func(b *testing.B) {
-		n, m := big.NewInt(499_999_999_999_500_000), big.NewInt(500_000_000_000_500_000)
-		for b.Loop() {
-			PowFallback(x, d, n, m, 256, bigAccuracy)
-		}
-	})
-	b.Run("fallback/1024", func(b *testing.B) {
-		n, m := big.NewInt(499_999_999_999_500_000), big.NewInt(500_000_000_000_500_000)
-		for b.Loop() {
-			PowFallback(x, d, n, m, 1024, bigAccuracy)
-		}
-	})
+	// the base moves every iteration so that the ln memo never hits
+	n, m := big.NewInt(499_999_999_999_500_000), big.NewInt(500_000_000_000_500_000)
+	for _, c := range []struct {
+		name string
+		prec uint
+	}{{"exact", 0}, {"fallback/256", 256}, {"fallback/1024", 1024}} {
+		b.Run(c.name, func(b *testing.B) {
+			x, d := big.NewInt(21e15), big.NewInt(21e15+100)
+			one := big.NewInt(1)
+			cpu := processCPU()
+			for b.Loop() {
+				x.Add(x, one)
+				d.Add(d, one)
+				if c.prec == 0 {
+					PowExact(x, d, 1, 1, bigAccuracy)
+				} else {
+					PowFallback(x, d, n, m, c.prec, bigAccuracy)
+				}
+			}
+			reportCPU(b, cpu)
+		})
+	}
 }
 
 // BenchmarkCoinbase128 is one block's coinbase over 128 subnets with weights off 0.5 (the
@@ -110,9 +142,16 @@ func BenchmarkCoinbase128(b *testing.B) {
 			st.Subnets = append(st.Subnets, s)
 		}
 		b.Run(c.name, func(b *testing.B) {
+			cpu := processCPU()
 			for b.Loop() {
+				// each block sees new pools (the previous block's chain buys moved them)
+				st.Subnets[0].Pool.TAO++
+				for k := range st.Subnets {
+					st.Subnets[k].Pool.TAO += 1 + uint64(k)
+				}
 				_, _ = Coinbase(st, 1000, EMAPriceShares)
 			}
+			reportCPU(b, cpu)
 		})
 	}
 }

@@ -257,8 +257,46 @@ func expFixed(x *big.Int, c *powCtx) *big.Int {
 	return result
 }
 
-// lnFixed is ln_biguint(v) for v > 0.
+// lnMemo remembers the last few logarithms of 64-bit values. A swap takes ln of a reserve
+// and of the reserve after the swap, and the next swap on the pool (the fee sale of an
+// unstake, a stake after a chain buy) starts from that one, so one of its two logarithms
+// is a hit. The memo holds pure function values: it cannot change a result.
+var lnMemo struct {
+	sync.Mutex
+	next int
+	e    [4]struct {
+		p   uint
+		v   uint64
+		ln  *big.Int
+		set bool
+	}
+}
+
+// lnFixed is ln_biguint(v) for v > 0, memoised for 64-bit v.
 func lnFixed(v *big.Int, c *powCtx) *big.Int {
+	if !v.IsUint64() {
+		return lnCompute(v, c)
+	}
+	u := v.Uint64()
+	lnMemo.Lock()
+	for _, e := range lnMemo.e {
+		if e.set && e.p == c.p && e.v == u {
+			r := new(big.Int).Set(e.ln)
+			lnMemo.Unlock()
+			return r
+		}
+	}
+	lnMemo.Unlock()
+	r := lnCompute(v, c)
+	lnMemo.Lock()
+	e := &lnMemo.e[lnMemo.next]
+	e.p, e.v, e.ln, e.set = c.p, u, new(big.Int).Set(r), true
+	lnMemo.next = (lnMemo.next + 1) % len(lnMemo.e)
+	lnMemo.Unlock()
+	return r
+}
+
+func lnCompute(v *big.Int, c *powCtx) *big.Int {
 	if v.Sign() == 0 {
 		return new(big.Int)
 	}
