@@ -49,6 +49,9 @@ func TestStakeRoundTripV6(t *testing.T) {
 func TestAddStakeChecks(t *testing.T) {
 	sp := DefaultStakeParams()
 	sd := Side{Pool: Pool{TAO: 1e11, Alpha: 1e12}}
+	if Fee(sp.MinStake, DefaultFeeRate) != 1007 {
+		t.Errorf("fee(MinStake) = %d", Fee(sp.MinStake, DefaultFeeRate))
+	}
 	if _, _, err := AddStake(sd, sp.MinStake, Limit{}, sp); !errors.Is(err, ErrAmountTooLow) {
 		t.Errorf("min stake: %v", err)
 	}
