@@ -178,3 +178,53 @@ func TestMovingPrice(t *testing.T) {
 
 // roundMilli is x in thousandths, rounded to nearest (how §7 writes the E values).
 func roundMilli(x U96F32) uint64 { return x.Mul(U96F32FromInt(1000)).Add(U96F32{0, 1 << 31}).Floor() }
+
+// Without root stake the cap is 0: the whole emission is a fee-free chain buy whose alpha
+// goes to ProtocolAlpha; with Σ EMA ≤ 1 the root alpha is recycled, above 1 it is pending.
+func TestCoinbaseChainBuyAndRootFlag(t *testing.T) {
+	st := DefaultState()
+	st.Subnets = []Subnet{started(1, 1e12, 1e12, u96(1<<31)), started(2, 1e12, 2e12, u96(1<<30))}
+	st.TotalIssuance = 1e15
+	out, res := Coinbase(st, 10, EMAPriceShares)
+	if res.Emission != 1e9 || res.RootSellFlag {
+		t.Fatalf("%+v", res)
+	}
+	var spent uint64
+	for k, e := range res.Subnets {
+		s := out.Subnets[k]
+		if e.TAOIn != 0 || e.AlphaIn != 0 || e.ChainBuyTAO == 0 || s.ProtocolAlpha != e.ChainBuyAlpha {
+			t.Errorf("subnet %d: %+v", k+1, e)
+		}
+		if s.Pool.TAO != st.Subnets[k].Pool.TAO+e.ChainBuyTAO {
+			t.Errorf("pool %+v", s.Pool)
+		}
+		if e.Root != 0 || s.AlphaOut != e.ChainBuyAlpha+e.OwnerCut+e.Server+e.Validator+e.AlphaDust {
+			t.Errorf("alpha out %d vs %+v", s.AlphaOut, e)
+		}
+		spent += e.ChainBuyTAO
+	}
+	if out.TotalIssuance != 1e15+spent || spent+res.RecycledTAO != 1e9 {
+		t.Errorf("issuance %d spent %d recycled %d", out.TotalIssuance, spent, res.RecycledTAO)
+	}
+	// the higher EMA got the larger share
+	if res.Subnets[0].ChainBuyTAO <= res.Subnets[1].ChainBuyTAO {
+		t.Error("shares not by price")
+	}
+	// Σ EMA > 1 with root stake: root dividends accrue instead of being recycled.
+	st.Subnets[0].MovingPrice, st.Subnets[1].MovingPrice = oneU96F32, u96(1<<31)
+	st.RootTAO, st.TaoWeight = 1e15, math.MaxUint64/10
+	out, res = Coinbase(st, 300_000, EMAPriceShares) // late enough for α to move the EMA
+	if !res.RootSellFlag || res.Subnets[0].Root == 0 || out.Subnets[0].PendingRoot != res.Subnets[0].Root || res.Subnets[0].RootRecycled != 0 {
+		t.Errorf("%+v", res.Subnets[0])
+	}
+	// the moving prices moved toward the spot (capped at 1)
+	if out.Subnets[1].MovingPrice == st.Subnets[1].MovingPrice {
+		t.Error("EMA not updated")
+	}
+	// a custom rule replaces the split: everything to subnet 2
+	rule := func(in []ShareInput) []U64F64 { return []U64F64{{}, oneU64F64} }
+	_, res = Coinbase(st, 10, rule)
+	if res.Subnets[0].TAOEmission != (U96F32{}) || res.Subnets[1].TAOEmission != U96F32FromInt(1e9) {
+		t.Errorf("custom rule: %+v", res.Subnets)
+	}
+}

@@ -11,6 +11,8 @@
 //
 // Like package yuma, the package does no I/O, keeps no store, reads no clock, uses no
 // randomness and no floating point: every function is deterministic over its arguments.
+// The only shared state is a small memo of logarithms inside the power routine, which
+// holds values of a pure function and cannot change a result (TestLnMemoIsInvisible).
 // Functions that "apply" a change take a pointer and mutate only what they are given;
 // quotes run the same function on a copy. The chain modules (stake, subnets) hold the
 // state and call these functions; docs/dtao.md describes the economics and what is left

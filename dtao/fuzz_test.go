@@ -16,16 +16,22 @@ func FuzzSwap(f *testing.F) {
 		p := Pool{TAO: tao, Alpha: alpha, QuoteWeight: w}
 		pp := DefaultPoolParams()
 		before := p.Price()
-		q, qerr := p.QuoteBuy(amount, noMax, false, pp)
+		// Every fourth input swaps against a limit a few percent from the price.
+		hi, lo := noMax, noMin
+		if amount%4 == 0 {
+			hi = before.Add(U64F64{0, 1 << 59})
+			lo = before.Sub(U64F64{0, 1 << 59})
+		}
+		q, qerr := p.QuoteBuy(amount, hi, false, pp)
 		if !buy {
-			q, qerr = p.QuoteSell(amount, noMin, false, pp)
+			q, qerr = p.QuoteSell(amount, lo, false, pp)
 		}
 		var r SwapResult
 		var err error
 		if buy {
-			r, err = p.BuyAlpha(amount, noMax, false, pp)
+			r, err = p.BuyAlpha(amount, hi, false, pp)
 		} else {
-			r, err = p.SellAlpha(amount, noMin, false, pp)
+			r, err = p.SellAlpha(amount, lo, false, pp)
 		}
 		if (err == nil) != (qerr == nil) || r != q {
 			t.Fatalf("quote %+v %v vs swap %+v %v", q, qerr, r, err)
@@ -54,6 +60,9 @@ func FuzzSwap(f *testing.F) {
 		after := p.Price()
 		if p.Alpha > 0 && (buy && after.Cmp(before) < 0 || !buy && after.Cmp(before) > 0) {
 			t.Fatalf("price moved the wrong way: %v → %v", before, after)
+		}
+		if buy && after.Cmp(hi) > 0 || !buy && after.Cmp(lo) < 0 {
+			t.Fatalf("price %v passed the limit (%v, %v)", after, lo, hi)
 		}
 		// Round trip, fee-free: never profitable.
 		var back SwapResult

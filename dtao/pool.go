@@ -205,7 +205,9 @@ func (p *Pool) BuyAlpha(tao uint64, limit U64F64, dropFees bool, pp PoolParams) 
 	out := outFor(p.Alpha, expScaled(w, p.TAO, delta, false))
 	target := priceOf(w, satAdd(p.TAO, delta), satSub(p.Alpha, out))
 	if target.Cmp(limit) > 0 {
-		delta = p.BuyLimitDelta(limit)
+		// Clamped to the full amount: where rounding puts the limit delta past it, the
+		// payer is never charged more than offered.
+		delta = min(p.BuyLimitDelta(limit), delta)
 		fee = 0
 		if !dropFees {
 			fee = limitFee(delta, pp.FeeRate)
@@ -240,7 +242,7 @@ func (p *Pool) SellAlpha(alpha uint64, limit U64F64, dropFees bool, pp PoolParam
 	out := outFor(p.TAO, expScaled(w, p.Alpha, delta, true))
 	target := priceOf(w, satSub(p.TAO, out), satAdd(p.Alpha, delta))
 	if target.Cmp(limit) < 0 {
-		delta = p.SellLimitDelta(limit)
+		delta = min(p.SellLimitDelta(limit), delta)
 		fee = 0
 		if !dropFees {
 			fee = limitFee(delta, pp.FeeRate)

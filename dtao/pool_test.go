@@ -2,6 +2,7 @@ package dtao
 
 import (
 	"errors"
+	"math"
 	"math/big"
 	"testing"
 )
@@ -171,5 +172,43 @@ func TestPartialFillAtLimit(t *testing.T) {
 	// The limit price is (almost) reached.
 	if FormatPrice(p.Price()) != "1099999999 rao/α" && FormatPrice(p.Price()) != "1100000000 rao/α" {
 		t.Errorf("price %s", FormatPrice(p.Price()))
+	}
+}
+
+func TestMaxAmountRemoveAndSellLimit(t *testing.T) {
+	pp := DefaultPoolParams()
+	p := Pool{TAO: 1e12, Alpha: 1e13} // price 0.1
+	max, err := MaxAmountRemove(p, 90_000_000, pp)
+	if err != nil || max == 0 {
+		t.Fatal(max, err)
+	}
+	r, err := p.QuoteSell(max, LimitPrice(90_000_000), false, pp)
+	if err != nil || r.AmountTaken > max {
+		t.Fatal(r, err)
+	}
+	q := p
+	if _, err := q.SellAlpha(max*2, LimitPrice(90_000_000), false, pp); err != nil || q.Price().Cmp(LimitPrice(90_000_000)) < 0 {
+		t.Errorf("sell past the limit: %v price %s", err, FormatPrice(q.Price()))
+	}
+	if _, err := MaxAmountRemove(p, 200_000_000, pp); !errors.Is(err, ErrPriceLimitExceeded) {
+		t.Errorf("limit above the price: %v", err)
+	}
+	if m, _ := MaxAmountAdd(Pool{Stable: true}, 1e9, pp); m != math.MaxUint64 {
+		t.Error(m)
+	}
+	if m, _ := MaxAmountRemove(Pool{Stable: true}, 2e9, pp); m != 0 {
+		t.Error(m)
+	}
+}
+
+func TestInjectionWeightBounds(t *testing.T) {
+	p := Pool{TAO: 1e9, Alpha: 1e9}
+	// adding only TAO, 1000× the reserve, would push the quote weight to ≈ 0.001: refused
+	if err := p.UpdateWeightsForInjection(0, 1000e9); !errors.Is(err, ErrInvalidWeight) || p.QuoteWeight != 0 {
+		t.Errorf("%v %d", err, p.QuoteWeight)
+	}
+	// adding at the price ratio keeps w = 0.5 exactly
+	if err := p.UpdateWeightsForInjection(5e8, 5e8); err != nil || p.QuoteWeight != HalfWeight {
+		t.Errorf("%v %d", err, p.QuoteWeight)
 	}
 }
