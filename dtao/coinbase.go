@@ -126,6 +126,9 @@ func runCoinbase(st *State, blockEmission uint64, rule ShareRule) CoinbaseResult
 		e.Share = shares[k]
 		E := be.Mul(shares[k]).ToU96F32()
 		e.TAOEmission = E
+		// A is the alpha emission of the issuance before this block: it caps the
+		// injection and is what §2.6 mints.
+		e.AlphaMinted = BlockEmission(s.AlphaIssuance())
 		spent += injectSubnet(st, s, E, e)
 	}
 	for k, i := range idx {
@@ -144,7 +147,7 @@ func injectSubnet(st *State, s *Subnet, E U96F32, e *SubnetEmission) uint64 {
 	if E.IsZero() {
 		return 0
 	}
-	A := U96F32FromInt(BlockEmission(s.AlphaIssuance()))
+	A := U96F32FromInt(e.AlphaMinted)
 	price := s.Pool.Price().ToU96F32()
 	alphaIn := E.Div(price)
 	taoIn := E
@@ -183,11 +186,10 @@ func injectSubnet(st *State, s *Subnet, E U96F32, e *SubnetEmission) uint64 {
 	return spent + tin
 }
 
-// emitAlpha is §2.6 for one subnet.
+// emitAlpha is §2.6 for one subnet: it mints e.AlphaMinted.
 func emitAlpha(st *State, s *Subnet, rootSell bool, e *SubnetEmission) {
-	a := BlockEmission(s.AlphaIssuance())
+	a := e.AlphaMinted
 	s.AlphaOut = satAdd(s.AlphaOut, a)
-	e.AlphaMinted = a
 	A := U96F32FromInt(a)
 	if s.OwnerCutEnabled {
 		cut := A.Mul(Ratio96(uint64(st.OwnerCut), 65535))

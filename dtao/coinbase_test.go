@@ -80,7 +80,7 @@ func TestInjectionCapV4(t *testing.T) {
 		st := DefaultState()
 		st.RootTAO, st.TaoWeight = 1e18, math.MaxUint64
 		s := started(1, 1e11, 1e11, U96F32{})
-		var e SubnetEmission
+		e := SubnetEmission{AlphaMinted: 1e9}
 		E := U96F32FromInt(c.E)
 		// the pieces of injectSubnet, checked on their own
 		price := s.Pool.Price().ToU96F32()
@@ -112,7 +112,7 @@ func TestAlphaSplitV4(t *testing.T) {
 	st := DefaultState()
 	st.OwnerCut = 6553
 	s := started(1, 1e12, 1e12, U96F32{})
-	var e SubnetEmission
+	e := SubnetEmission{AlphaMinted: BlockEmission(s.AlphaIssuance())}
 	emitAlpha(&st, &s, true, &e)
 	if s.PendingOwnerCut != 99_992_370 || s.PendingServer != 450_003_814 || s.PendingValidator != 450_003_814 || s.PendingRoot != 0 {
 		t.Errorf("%+v", s)
