@@ -129,3 +129,28 @@ func TestLnMemoIsInvisible(t *testing.T) {
 		}
 	}
 }
+
+// TestFallbackAgreesWithExact runs the fallback path, at both precisions the pool uses, on
+// exponents the exact path also takes (1/2, 3/1, 1/4, 227/773): the two must agree to one
+// unit of the 1e18 scale. The vectors pin the fallback at P = 256; this also covers P = 1024
+// (the limit deltas), for which §7 has no fallback vector.
+func TestFallbackAgreesWithExact(t *testing.T) {
+	scale := bi("1000000000000000000")
+	bases := [][2]string{
+		{"1", "3"}, {"21000000000000000", "21000000000000100"}, {"100000", "100100"},
+		{"18446744073709551616", "36893488147419103232"}, {"7000000000", "7000010000"},
+		{"33433333", "34433333"}, {"1844674407370955161", "4796153459164483419"},
+	}
+	for _, e := range [][2]uint{{1, 2}, {3, 1}, {1, 4}, {227, 773}} {
+		for _, b := range bases {
+			bn, bd := bi(b[0]), bi(b[1])
+			ex := PowExact(bn, bd, e[0], e[1], scale)
+			for _, prec := range []uint{256, 1024} {
+				fb := PowFallback(bn, bd, big.NewInt(int64(e[0])), big.NewInt(int64(e[1])), prec, scale)
+				if d := new(big.Int).Sub(ex, fb); d.CmpAbs(big.NewInt(1)) > 0 {
+					t.Errorf("(%s/%s)^(%d/%d) P=%d: exact %v fallback %v", b[0], b[1], e[0], e[1], prec, ex, fb)
+				}
+			}
+		}
+	}
+}
