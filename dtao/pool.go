@@ -76,11 +76,11 @@ func (p Pool) Price() U64F64 {
 	if p.Stable {
 		return oneU64F64
 	}
-	return priceOf(p.Weights2(), p.TAO, p.Alpha)
+	return priceOf(p.weights2(), p.TAO, p.Alpha)
 }
 
-// Weights2 returns the weights as a pair (internal helper for priceOf).
-func (p Pool) Weights2() [2]uint64 {
+// weights2 returns the weights as a pair.
+func (p Pool) weights2() [2]uint64 {
 	b, q := p.Weights()
 	return [2]uint64{b, q}
 }
@@ -192,7 +192,7 @@ func (p *Pool) BuyAlpha(tao uint64, limit U64F64, dropFees bool, pp PoolParams) 
 		return p.stableSwap(tao, limit, true)
 	}
 	p.initWeights()
-	w := p.Weights2()
+	w := p.weights2()
 	cur := p.Price()
 	if cur.Cmp(limit) >= 0 {
 		return SwapResult{}, limitErr(cur, limit, true)
@@ -229,7 +229,7 @@ func (p *Pool) SellAlpha(alpha uint64, limit U64F64, dropFees bool, pp PoolParam
 		return p.stableSwap(alpha, limit, false)
 	}
 	p.initWeights()
-	w := p.Weights2()
+	w := p.weights2()
 	cur := p.Price()
 	if cur.Cmp(limit) <= 0 {
 		return SwapResult{}, limitErr(cur, limit, false)
