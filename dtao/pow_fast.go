@@ -18,12 +18,16 @@ func (a *mag5) isZero() bool { return a[0]|a[1]|a[2]|a[3]|a[4] == 0 }
 // mulShift sets a = floor(a·b / 2^280) and reports whether the dropped part was non-zero.
 func (a *mag5) mulShift(b *mag5) bool {
 	var p [10]uint64
+	nb := 5
+	for nb > 0 && b[nb-1] == 0 {
+		nb--
+	}
 	for i := 0; i < 5; i++ {
 		if a[i] == 0 {
 			continue
 		}
 		var carry uint64
-		for j := 0; j < 5; j++ {
+		for j := 0; j < nb; j++ {
 			hi, lo := bits.Mul64(a[i], b[j])
 			var c uint64
 			lo, c = bits.Add64(lo, p[i+j], 0)
@@ -33,7 +37,7 @@ func (a *mag5) mulShift(b *mag5) bool {
 			p[i+j] = lo
 			carry = hi
 		}
-		p[i+5] = carry
+		p[i+nb] = carry
 	}
 	// drop 4 words and 24 bits
 	rem := p[0]|p[1]|p[2]|p[3] != 0 || p[4]<<(64-24) != 0
@@ -50,7 +54,15 @@ func (a *mag5) mulShift(b *mag5) bool {
 // divSmall sets q = floor(a/n) and reports whether the remainder is non-zero.
 func divSmall(q, a *mag5, n uint64) bool {
 	var r uint64
-	for i := 4; i >= 0; i-- {
+	i := 4
+	for ; i > 0 && a[i] == 0; i-- {
+		q[i] = 0
+	}
+	for ; i >= 0; i-- {
+		if r == 0 && a[i] < n {
+			q[i], r = 0, a[i]
+			continue
+		}
 		q[i], r = bits.Div64(r, a[i], n)
 	}
 	return r != 0
