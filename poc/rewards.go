@@ -12,8 +12,7 @@ const PPM = 1_000_000
 // DefaultBonusPPM is the default coverage bonus: 10 % (100000 / 1000000).
 const DefaultBonusPPM = 100_000
 
-// MaxBonusPPM bounds the bonus (10×, a 1000 % bonus) so that no parameter can make the
-// effective weights overflow the reasoning below.
+// MaxBonusPPM bounds the bonus parameter: at most 10× PPM, a bonus of 1000 %.
 const MaxBonusPPM = 10 * PPM
 
 // MLNode is one MLNode's PoC outcome in an epoch.
