@@ -374,7 +374,7 @@
   function niceMax(v) {
     if (!(v > 0)) return 1;
     const p = 10 ** Math.floor(Math.log10(v));
-    for (const m of [1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10]) if (m * p >= v) return m * p;
+    for (const m of [1, 1.2, 2, 4, 6, 8, 10]) if (m * p >= v) return m * p; // quarters with short labels
     return 10 * p;
   }
 
@@ -929,7 +929,7 @@
     main.append(cardsEl,
       h('div', { class: 'grid-2' },
         section('Stake positions', 'as a coldkey', stakeBody, { flush: true, id: 'stake' }),
-        section('Registrations', 'uids this key holds as a hotkey', regBody, { flush: true, id: 'registrations' })),
+        section('Registrations', 'its uids, as a hotkey or through the hotkeys it owns', regBody, { flush: true, id: 'registrations' })),
       h('section', { class: 'section', id: 'account-txs' }, h('div', { class: 'section-head' }, h('h2', null, 'Recent transactions'), txNote), h('div', { class: 'section-body flush' }, txBody)));
 
     const [pos, hot, regs, txs] = await Promise.allSettled([
@@ -958,11 +958,12 @@
       regBody.replaceChildren(table([
         { label: 'Subnet', cell: r => subnetLink(r.netuid) },
         { label: 'UID', num: true, cell: r => r.uid },
+        { label: 'Hotkey', cell: r => (r.as === 'hotkey' ? h('span', { class: 'muted' }, 'this key') : addr(r.hotkey)) },
         { label: 'Incentive', num: true, cell: r => fmtRatio(r.incentive) },
         { label: 'Dividends', num: true, cell: r => fmtRatio(r.dividends) },
         { label: 'Emission', num: true, cell: r => amount(r.emission, false) },
         { label: 'Active', cell: r => (r.active ? badge('active', 'good') : badge('inactive', 'warn')) },
-      ], regs.value, { empty: 'Not registered on any subnet as a hotkey.' }));
+      ], regs.value, { empty: 'No uid on any subnet.' }));
     } else {
       regBody.replaceChildren(errorBox('Could not read the registrations', regs.reason));
     }
@@ -1002,20 +1003,27 @@
         h('ul', { class: 'txs inline' }, describeTx(tx))));
   }
 
+  // registrations are the uids the address holds as a hotkey (the node's registrations
+  // query) and those of the hotkeys it owns as a coldkey (read from the metagraphs of up
+  // to 32 subnets).
   async function registrations(address) {
-    try { return await get('/v1/query/subnets/registrations/' + address); } catch (e) {
-      if (!(e.status === 404 && /unknown subnets query/.test(e.message))) throw e;
-      // An older node: look for the key in every subnet's metagraph.
-      const list = await subnetList();
-      const out = [];
-      await Promise.all(list.filter(x => x.n > 0).map(async x => {
-        const m = await get('/v1/query/subnets/metagraph_lite/' + x.netuid);
-        m.hotkeys.forEach((hk, i) => {
-          if (hk === address) out.push({ netuid: x.netuid, uid: m.uids[i], incentive: m.incentive[i], dividends: m.dividends[i], emission: m.emission[i], active: m.active[i] });
-        });
-      }));
-      return out.sort((p, q) => p.netuid - q.netuid || p.uid - q.uid);
+    const out = new Map();
+    const put = (r, as) => { const k = r.netuid + '/' + r.uid; if (!out.has(k)) out.set(k, { ...r, as }); };
+    try {
+      for (const r of await get('/v1/query/subnets/registrations/' + address)) put(r, 'hotkey');
+    } catch (e) {
+      if (!(e.status === 404 && /unknown subnets query/.test(e.message))) throw e; // an older node: the scan finds them
     }
+    const list = await subnetList();
+    await Promise.all(list.filter(x => x.n > 0).slice(0, 32).map(async x => {
+      const m = await get('/v1/query/subnets/metagraph_lite/' + x.netuid);
+      m.uids.forEach((uid, i) => {
+        const hot = m.hotkeys[i] === address;
+        if (!hot && m.coldkeys[i] !== address) return;
+        put({ netuid: x.netuid, uid, hotkey: m.hotkeys[i], incentive: m.incentive[i], dividends: m.dividends[i], emission: m.emission[i], active: m.active[i] }, hot ? 'hotkey' : 'coldkey');
+      });
+    }));
+    return [...out.values()].sort((p, q) => p.netuid - q.netuid || p.uid - q.uid);
   }
 
   async function accountTxs(address) {
