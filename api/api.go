@@ -1,17 +1,33 @@
 // Package api is the node's JSON HTTP API: accounts, balances, blocks, transactions,
-// module queries and transaction submission, plus the Prometheus metrics endpoint. It
+// validators, module queries and transaction submission, a stream of the chain's events,
+// plus the Prometheus metrics endpoint and, when given one, the explorer's web page. It
 // reads through package client, so it serves from any node it can reach.
 //
 // Routes:
 //
 //	GET  /v1/status
+//	GET  /v1/health
 //	GET  /v1/accounts/{address}      balance and nonce
+//	GET  /v1/accounts/{address}/txs  ?limit=N (1-100, default 20): the transactions the
+//	                                 account signed or that transferred to it, newest first
 //	GET  /v1/balances/{address}      balance only
+//	GET  /v1/blocks                  ?limit=N (1-100, default 20)&before=H: recent blocks,
+//	                                 newest first
 //	GET  /v1/blocks/{height}         a height or "latest"
+//	GET  /v1/validators              the consensus validator set
 //	GET  /v1/txs/{hash}
 //	POST /v1/txs                     {"tx": "<base64>", "wait": true|false}
-//	GET  /v1/query/{path...}         an application query, e.g. /v1/query/accounts/params
+//	GET  /v1/query/{path...}         an application query, e.g. /v1/query/accounts/params;
+//	                                 an account's stake positions are stake/coldkey/{address},
+//	                                 its registrations subnets/registrations/{address}
+//	GET  /v1/events                  Server-Sent Events: "block" and "epoch" (see events.go)
+//	GET  /v1/explorer/config         {"gateway_url", "chain_id"} for the explorer's page
 //	GET  /metrics
+//	GET  /, /explorer/...            the explorer (Options.Explorer), when set
+//
+// Every answer carries CORS headers for the origins Options.CORSOrigins admits, and a
+// browser's preflight (OPTIONS with Access-Control-Request-Method) is answered 204 for
+// them, 403 for any other origin.
 //
 // A URL path over MaxPathBytes or a query string over MaxQueryBytes is refused with 414
 // before it is routed, and so before the node sees it.
@@ -28,6 +44,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	rpcclient "github.com/cometbft/cometbft/rpc/client"
@@ -68,15 +85,69 @@ func writeError(w http.ResponseWriter, status int, code tx.Code, msg string) {
 }
 
 type server struct {
-	c   *client.Client
-	log *slog.Logger
+	c       *client.Client
+	log     *slog.Logger
+	events  *hub
+	gateway atomic.Pointer[string] // the explorer's gateway URL
 }
 
-// NewHandler returns the API's HTTP handler over a node's RPC client. gatherer serves
-// /metrics (nil: no metrics endpoint). An unknown path is 404, a known path with another
-// method 405 with an Allow header; both with the JSON error body.
-func NewHandler(rpc rpcclient.Client, gatherer prometheus.Gatherer, log *slog.Logger) http.Handler {
-	s := &server{c: client.New(rpc), log: log}
+// Options configure the API's handler. The zero value serves the API alone.
+type Options struct {
+	// Metrics serves /metrics (nil: no metrics endpoint).
+	Metrics prometheus.Gatherer
+	// Logger receives the API's warnings (discarded when nil).
+	Logger *slog.Logger
+	// CORSOrigins are the origins a browser page may call the API from ("*": any); none
+	// by default, which leaves only the API's own origin (the explorer it serves).
+	CORSOrigins []string
+	// Explorer, when set, serves every path outside /v1/ and /metrics: the explorer's
+	// page at / and /explorer/.
+	Explorer http.Handler
+	// GatewayURL is the gateway the explorer's page shows the traffic of (its root URL;
+	// "" for none); SetGatewayURL changes it.
+	GatewayURL string
+	// MaxStreams bounds the event streams (/v1/events) open at once (default 64); one
+	// more is refused with 503.
+	MaxStreams int
+	// Heartbeat is the time between the comments that keep an idle event stream open
+	// through proxies (default 15 s).
+	Heartbeat time.Duration
+}
+
+// Handler is the API's HTTP handler.
+type Handler struct {
+	http.Handler
+	s *server
+}
+
+// SetGatewayURL sets the gateway URL /v1/explorer/config reports (a trailing "/v1" or
+// "/" is dropped: the page asks for <url>/v1/stats).
+func (h *Handler) SetGatewayURL(u string) {
+	u = strings.TrimSuffix(strings.TrimSuffix(u, "/"), "/v1")
+	h.s.gateway.Store(&u)
+}
+
+// Close ends every event stream and drops the node subscription that fed them; the
+// other routes keep serving. A server's shutdown should call it (http.Server's
+// RegisterOnShutdown), since a stream never goes idle by itself.
+func (h *Handler) Close() { h.s.events.close() }
+
+// NewHandler returns the API's HTTP handler over a node's RPC client. An unknown path is
+// 404, a known path with another method 405 with an Allow header; both with the JSON
+// error body.
+func NewHandler(rpc rpcclient.Client, o Options) *Handler {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.MaxStreams <= 0 {
+		o.MaxStreams = DefaultMaxStreams
+	}
+	if o.Heartbeat <= 0 {
+		o.Heartbeat = DefaultHeartbeat
+	}
+	s := &server{c: client.New(rpc), log: o.Logger, events: newHub(rpc, o.MaxStreams, o.Heartbeat, o.Logger)}
+	h := &Handler{s: s}
+	h.SetGatewayURL(o.GatewayURL)
 	routes := []struct {
 		method, path string
 		h            http.Handler
@@ -84,17 +155,22 @@ func NewHandler(rpc rpcclient.Client, gatherer prometheus.Gatherer, log *slog.Lo
 		{"GET", "/v1/health", http.HandlerFunc(s.health)},
 		{"GET", "/v1/status", http.HandlerFunc(s.status)},
 		{"GET", "/v1/accounts/{address}", http.HandlerFunc(s.account)},
+		{"GET", "/v1/accounts/{address}/txs", http.HandlerFunc(s.accountTxs)},
 		{"GET", "/v1/balances/{address}", http.HandlerFunc(s.balance)},
+		{"GET", "/v1/blocks", http.HandlerFunc(s.blocks)},
 		{"GET", "/v1/blocks/{height}", http.HandlerFunc(s.block)},
+		{"GET", "/v1/validators", http.HandlerFunc(s.validators)},
 		{"GET", "/v1/txs/{hash}", http.HandlerFunc(s.tx)},
 		{"POST", "/v1/txs", http.HandlerFunc(s.submit)},
 		{"GET", "/v1/query/{path...}", http.HandlerFunc(s.query)},
+		{"GET", "/v1/events", http.HandlerFunc(s.events.serve)},
+		{"GET", "/v1/explorer/config", http.HandlerFunc(s.explorerConfig)},
 	}
-	if gatherer != nil {
+	if o.Metrics != nil {
 		routes = append(routes, struct {
 			method, path string
 			h            http.Handler
-		}{"GET", "/metrics", promhttp.HandlerFor(gatherer, promhttp.HandlerOpts{})})
+		}{"GET", "/metrics", promhttp.HandlerFor(o.Metrics, promhttp.HandlerOpts{})})
 	}
 	mux, paths := http.NewServeMux(), http.NewServeMux() // paths: any method, to tell 405 from 404
 	allow := map[string][]string{}
@@ -111,9 +187,19 @@ func NewHandler(rpc rpcclient.Client, gatherer prometheus.Gatherer, log *slog.Lo
 			writeError(w, http.StatusMethodNotAllowed, tx.CodeInvalidMessage, r.Method+" is not allowed on "+r.URL.Path+"; use "+strings.Join(allow[pattern], " or "))
 			return
 		}
+		if o.Explorer != nil && !apiPath(r.URL.Path) {
+			o.Explorer.ServeHTTP(w, r)
+			return
+		}
 		writeError(w, http.StatusNotFound, tx.CodeNotFound, "no such endpoint: "+r.Method+" "+r.URL.Path)
 	})
-	return boundedURL(mux)
+	h.Handler = cors(o.CORSOrigins, boundedURL(mux))
+	return h
+}
+
+// apiPath reports whether a path is the API's (/v1/..., /metrics), never the explorer's.
+func apiPath(p string) bool {
+	return p == "/v1" || strings.HasPrefix(p, "/v1/") || p == "/metrics"
 }
 
 // Health is the answer of GET /v1/health.

@@ -34,8 +34,15 @@ type apiServer struct{ base string }
 
 func serve(t *testing.T, rpc rpcclient.Client, g prometheus.Gatherer) *apiServer {
 	t.Helper()
-	srv := httptest.NewServer(api.NewHandler(rpc, g, slog.New(slog.DiscardHandler)))
-	t.Cleanup(srv.Close)
+	return serveWith(t, rpc, api.Options{Metrics: g})
+}
+
+// serveWith serves the API over rpc with options o.
+func serveWith(t *testing.T, rpc rpcclient.Client, o api.Options) *apiServer {
+	t.Helper()
+	h := api.NewHandler(rpc, o)
+	srv := httptest.NewServer(h)
+	t.Cleanup(func() { h.Close(); srv.Close() })
 	return &apiServer{base: srv.URL}
 }
 
@@ -394,7 +401,7 @@ type noNode struct{ rpcclient.Client }
 // clear error and no warning, before the node is asked.
 func TestAPIRefusesBeforeAskingTheNode(t *testing.T) {
 	var logged []slog.Record
-	srv := httptest.NewServer(api.NewHandler(noNode{}, nil, slog.New(warnings{&logged})))
+	srv := httptest.NewServer(api.NewHandler(noNode{}, api.Options{Logger: slog.New(warnings{&logged})}))
 	t.Cleanup(srv.Close)
 	s := &apiServer{base: srv.URL}
 	alice, err := keys.FromURI("//Alice")

@@ -370,7 +370,14 @@ func (a *App) decodeAndVerify(txs [][]byte) []decodedTx {
 func (a *App) deliver(chainID string, req *abci.RequestFinalizeBlock, d decodedTx) *abci.ExecTxResult {
 	fail := func(err error) *abci.ExecTxResult {
 		a.metrics.delivered(err)
-		return &abci.ExecTxResult{Code: uint32(tx.CodeOf(err)), Codespace: Codespace, Log: err.Error()}
+		r := &abci.ExecTxResult{Code: uint32(tx.CodeOf(err)), Codespace: Codespace, Log: err.Error()}
+		if d.err == nil {
+			// A failed transaction whose signature verified still names its signer, so
+			// that the signer's transactions (tx.signer in the index) include it. Events
+			// are not part of the results hash: this changes no consensus data.
+			r.Events = []abci.Event{txEvent(d.t)}
+		}
+		return r
 	}
 	if d.err != nil {
 		return fail(d.err)
@@ -396,11 +403,17 @@ func (a *App) deliver(chainID string, req *abci.RequestFinalizeBlock, d decodedT
 		return fail(err)
 	}
 	a.metrics.delivered(nil)
-	events := append([]abci.Event{{Type: "tx", Attributes: []abci.EventAttribute{
-		module.Attr("signer", d.t.SignerKey.String()),
-		module.Attr("type", d.t.Msg.Type),
-	}}}, ctx.Events()...)
+	events := append([]abci.Event{txEvent(d.t)}, ctx.Events()...)
 	return &abci.ExecTxResult{Code: 0, Events: events}
+}
+
+// txEvent is the "tx" event of every executed transaction: its signer and message type
+// (indexed, so tx_search "tx.signer='<address>'" finds an account's transactions).
+func txEvent(t *tx.Tx) abci.Event {
+	return abci.Event{Type: "tx", Attributes: []abci.EventAttribute{
+		module.Attr("signer", t.SignerKey.String()),
+		module.Attr("type", t.Msg.Type),
+	}}
 }
 
 // Commit saves the block's state as a new version and resets the mempool's view to it:

@@ -222,6 +222,24 @@ func TestFailedMessagePaysFeeAndUsesNonce(t *testing.T) {
 	if b := h.account(bob.Public()); b.Balance != 0 {
 		t.Fatalf("bob received %d", b.Balance)
 	}
+	// The failed transaction still names its signer (the index finds it among alice's
+	// transactions), and nothing of the failed message's own events.
+	ev := res.TxResults[0].Events
+	if len(ev) != 1 || ev[0].Type != "tx" || ev[0].Attributes[0].Key != "signer" || ev[0].Attributes[0].Value != alice.Public().String() || !ev[0].Attributes[0].Index {
+		t.Fatalf("events of a failed transaction: %v", ev)
+	}
+}
+
+// A transaction whose signature does not verify names no signer: anyone could claim any.
+func TestBadSignatureNamesNoSigner(t *testing.T) {
+	alice, bob := testutil.Pair(t, "//Alice"), testutil.Pair(t, "//Bob")
+	h := newHarness(t, map[string]uint64{"//Alice": 10_000_000})
+	bad := h.transfer(alice, bob.Public(), 100, 0)
+	bad[len(bad)-1] ^= 1
+	res := h.block(bad)
+	if r := res.TxResults[0]; tx.Code(r.Code) != tx.CodeBadSignature || len(r.Events) != 0 {
+		t.Fatalf("code %s, events %v", tx.Code(r.Code), r.Events)
+	}
 }
 
 func TestMempoolCountsPendingNonces(t *testing.T) {

@@ -19,6 +19,7 @@ import (
 	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
 	ctypes "github.com/cometbft/cometbft/rpc/core/types"
 	jsonrpcclient "github.com/cometbft/cometbft/rpc/jsonrpc/client"
+	cmttypes "github.com/cometbft/cometbft/types"
 	"github.com/fxamacker/cbor/v2"
 
 	"github.com/tessera-net/tessera/keys"
@@ -187,19 +188,23 @@ func events(es []abci.Event) []Event {
 
 // TxView is a committed transaction and its result.
 type TxView struct {
-	Hash      string  `json:"hash"`
-	Height    int64   `json:"height"`
-	Index     uint32  `json:"index"`
-	Code      uint32  `json:"code"`
-	CodeName  string  `json:"code_name"`
-	Log       string  `json:"log,omitempty"`
-	Events    []Event `json:"events"`
-	Signer    string  `json:"signer,omitempty"`
-	Nonce     uint64  `json:"nonce"`
-	Fee       uint64  `json:"fee,string"`
-	MsgType   string  `json:"msg_type,omitempty"`
-	MsgBody   string  `json:"msg_body,omitempty"` // CBOR diagnostic notation
-	DecodeErr string  `json:"decode_error,omitempty"`
+	Hash   string `json:"hash"`
+	Height int64  `json:"height"`
+	Index  uint32 `json:"index"`
+	// Time is the time of the transaction's block (absent where it was not read).
+	Time     *time.Time `json:"time,omitempty"`
+	Code     uint32     `json:"code"`
+	CodeName string     `json:"code_name"`
+	Log      string     `json:"log,omitempty"`
+	Events   []Event    `json:"events"`
+	Signer   string     `json:"signer,omitempty"`
+	Nonce    uint64     `json:"nonce"`
+	Fee      uint64     `json:"fee,string"`
+	MsgType  string     `json:"msg_type,omitempty"`
+	MsgBody  string     `json:"msg_body,omitempty"` // CBOR diagnostic notation
+	// Message is the message decoded by its module: what a person reads.
+	Message   *MessageView `json:"message,omitempty"`
+	DecodeErr string       `json:"decode_error,omitempty"`
 }
 
 // ErrNotFound is returned for a transaction or block the node does not have.
@@ -224,7 +229,9 @@ func (c *Client) Tx(ctx context.Context, hash string) (*TxView, error) {
 	if len(r.Txs) == 0 {
 		return nil, fmt.Errorf("transaction %X: %w", h, ErrNotFound)
 	}
-	return txView(r.Txs[0]), nil
+	v := []TxView{*txView(r.Txs[0])}
+	c.stampTimes(ctx, v)
+	return &v[0], nil
 }
 
 func txView(r *ctypes.ResultTx) *TxView {
@@ -244,6 +251,7 @@ func describeTx(v *TxView, raw []byte) {
 		return
 	}
 	v.Signer, v.Nonce, v.Fee, v.MsgType = t.SignerKey.String(), t.Nonce, t.Fee, t.Msg.Type
+	v.Message = DescribeMessage(t.SignerKey, t.Msg)
 	if d, err := cbor.Diagnose(t.Msg.Body); err == nil {
 		v.MsgBody = d
 	}
@@ -275,16 +283,18 @@ func (c *Client) Block(ctx context.Context, height int64) (*BlockView, error) {
 	if err != nil {
 		return nil, fmt.Errorf("block %d: %w", height, err)
 	}
+	return c.blockView(ctx, b), nil
+}
+
+// blockView is a block with its transactions and, when the node still has them, their
+// results.
+func (c *Client) blockView(ctx context.Context, b *ctypes.ResultBlock) *BlockView {
 	h := b.Block.Header
-	v := &BlockView{
-		Height: h.Height, Hash: b.BlockID.Hash.String(), Time: h.Time, ChainID: h.ChainID,
-		Proposer: h.ProposerAddress.String(), AppHash: h.AppHash.String(),
-		LastBlockHash: h.LastBlockID.Hash.String(), NumTxs: len(b.Block.Txs), Txs: []TxView{},
-	}
+	v := headerView(&h, b.BlockID.Hash.String(), len(b.Block.Txs))
 	res, rerr := c.rpc.BlockResults(ctx, &h.Height)
 	v.ResultsReadable = rerr == nil
 	for i, raw := range b.Block.Txs {
-		tv := TxView{Hash: fmt.Sprintf("%X", raw.Hash()), Height: h.Height, Index: uint32(i)}
+		tv := TxView{Hash: fmt.Sprintf("%X", raw.Hash()), Height: h.Height, Index: uint32(i), Time: &v.Time}
 		if rerr == nil && i < len(res.TxsResults) {
 			r := res.TxsResults[i]
 			tv.Code, tv.CodeName, tv.Log, tv.Events = r.Code, tx.Code(r.Code).String(), r.Log, events(r.Events)
@@ -292,7 +302,16 @@ func (c *Client) Block(ctx context.Context, height int64) (*BlockView, error) {
 		describeTx(&tv, raw)
 		v.Txs = append(v.Txs, tv)
 	}
-	return v, nil
+	return v
+}
+
+// headerView is the view of a block's header, without its transactions.
+func headerView(h *cmttypes.Header, hash string, numTxs int) *BlockView {
+	return &BlockView{
+		Height: h.Height, Hash: hash, Time: h.Time, ChainID: h.ChainID,
+		Proposer: h.ProposerAddress.String(), AppHash: h.AppHash.String(),
+		LastBlockHash: h.LastBlockID.Hash.String(), NumTxs: numTxs, Txs: []TxView{},
+	}
 }
 
 // storedHeight checks height (0: the latest) against the blocks the node stores and

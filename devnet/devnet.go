@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -58,6 +59,20 @@ type Options struct {
 	// Faucet, when set, serves a faucet (FaucetPath) that funds any address from the
 	// FaucetAccount, within its rate limits.
 	Faucet *FaucetOptions
+	// Explorer is the explorer's web page, served on the JSON API's address at / and
+	// /explorer/ (nil: none); NoExplorer turns it off.
+	Explorer   http.Handler
+	NoExplorer bool
+	// CORSOrigins are the origins a browser page elsewhere may call the JSON API from
+	// ("*": any), as the node's api_cors_origins setting.
+	CORSOrigins []string
+}
+
+// GatewayExtension is an Extension that runs a gateway: once it has started, the devnet
+// tells the explorer (GET /v1/explorer/config) its URL.
+type GatewayExtension interface {
+	Extension
+	GatewayURL() string
 }
 
 // Devnet is a running devnet.
@@ -113,7 +128,8 @@ func Start(ctx context.Context, o Options) (*Devnet, error) {
 		d.cleanup()
 		return nil, err
 	}
-	n, err := node.New(node.Options{Home: d.Home, Logger: o.Logger})
+	explorerOn := !o.NoExplorer
+	n, err := node.New(node.Options{Home: d.Home, Logger: o.Logger, Explorer: o.Explorer, ExplorerEnabled: &explorerOn, CORSOrigins: o.CORSOrigins})
 	if err != nil {
 		d.cleanup()
 		return nil, err
@@ -146,6 +162,9 @@ func Start(ctx context.Context, o Options) (*Devnet, error) {
 		if err := e.Start(ctx, d); err != nil {
 			d.Stop()
 			return nil, fmt.Errorf("start %s: %w", e.Name(), err)
+		}
+		if g, ok := e.(GatewayExtension); ok && g.GatewayURL() != "" {
+			n.SetGatewayURL(g.GatewayURL())
 		}
 	}
 	return d, nil

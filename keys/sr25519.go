@@ -32,6 +32,15 @@ func (p PublicKey) String() string { return SS58Encode(p, DefaultSS58Prefix) }
 // Hex renders the key as "0x"-prefixed lower-case hex.
 func (p PublicKey) Hex() string { return "0x" + hex.EncodeToString(p[:]) }
 
+// AddressOf renders the raw bytes of a public key, as messages carry them, as its SS58
+// address; bytes that are not 32 long (a malformed message) as "0x"-prefixed hex.
+func AddressOf(b []byte) string {
+	if len(b) != PublicKeySize {
+		return "0x" + hex.EncodeToString(b)
+	}
+	return PublicKey(b).String()
+}
+
 // Verify reports whether sig is a valid sr25519 signature of msg by this key in the
 // "substrate" signing context. A malformed key or signature verifies as false.
 func (p PublicKey) Verify(msg, sig []byte) bool {

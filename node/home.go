@@ -26,11 +26,19 @@ type Settings struct {
 	StateBackend string `json:"state_backend"`
 	// LogLevel is debug, info, warn or error.
 	LogLevel string `json:"log_level"`
+	// APICORSOrigins are the origins a browser page elsewhere may call the JSON API from
+	// ("*": any); none by default (the explorer the API serves is its own origin).
+	APICORSOrigins []string `json:"api_cors_origins"`
+	// Explorer serves the explorer's web page on the API's address, at / and /explorer/
+	// (default true).
+	Explorer bool `json:"explorer"`
+	// ExplorerGatewayURL is the gateway whose traffic the explorer shows ("": none).
+	ExplorerGatewayURL string `json:"explorer_gateway_url"`
 }
 
 // DefaultSettings are the settings of a new home.
 func DefaultSettings() Settings {
-	return Settings{APIAddress: "127.0.0.1:1317", StateBackend: "goleveldb", LogLevel: "info"}
+	return Settings{APIAddress: "127.0.0.1:1317", StateBackend: "goleveldb", LogLevel: "info", APICORSOrigins: []string{}, Explorer: true}
 }
 
 // Ports are the loopback/listen addresses of one node.

@@ -37,6 +37,15 @@ type Options struct {
 	// API); the load benchmarks use it to run CometBFT's kvstore example on the very same
 	// node configuration.
 	Yardstick abci.Application
+	// Explorer is the explorer's web page, which the JSON API serves at / and /explorer/
+	// unless the settings turn it off (nil: no page).
+	Explorer http.Handler
+
+	// Overrides of the home's settings (config/tessera.json), from command-line flags:
+	// nil or "" keeps the setting.
+	ExplorerEnabled *bool    // Settings.Explorer
+	CORSOrigins     []string // Settings.APICORSOrigins
+	GatewayURL      string   // Settings.ExplorerGatewayURL
 }
 
 // Node is a running Tessera node.
@@ -48,9 +57,11 @@ type Node struct {
 	app      *app.App
 	comet    *nm.Node
 	registry *prometheus.Registry
+	explorer http.Handler // nil: none, or turned off
 
 	apiLn  net.Listener
 	apiSrv *http.Server
+	api    *api.Handler
 }
 
 // New opens a node home: its configuration, state and keys. It starts nothing.
@@ -65,6 +76,15 @@ func New(o Options) (*Node, error) {
 	settings, err := LoadSettings(o.Home)
 	if err != nil {
 		return nil, err
+	}
+	if o.ExplorerEnabled != nil {
+		settings.Explorer = *o.ExplorerEnabled
+	}
+	if o.CORSOrigins != nil {
+		settings.APICORSOrigins = o.CORSOrigins
+	}
+	if o.GatewayURL != "" {
+		settings.ExplorerGatewayURL = o.GatewayURL
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -119,7 +139,11 @@ func New(o Options) (*Node, error) {
 		st.Close()
 		return nil, fmt.Errorf("create consensus node: %w", err)
 	}
-	return &Node{cfg: cfg, settings: settings, log: o.Logger, store: st, app: a, comet: comet, registry: reg}, nil
+	n := &Node{cfg: cfg, settings: settings, log: o.Logger, store: st, app: a, comet: comet, registry: reg}
+	if settings.Explorer {
+		n.explorer = o.Explorer
+	}
+	return n, nil
 }
 
 // loadPrivValidator loads the validator key, checking the files first: CometBFT's
@@ -150,17 +174,17 @@ func (n *Node) Start() error {
 			return fmt.Errorf("API listen on %s: %w", n.settings.APIAddress, err)
 		}
 		n.apiLn = ln
-		n.apiSrv = &http.Server{
-			Handler:           api.NewHandler(n.Client(), n.registry, n.log.With("module", "api")),
-			ReadHeaderTimeout: 10 * time.Second,
-		}
+		n.api = api.NewHandler(n.Client(), api.Options{Metrics: n.registry, Logger: n.log.With("module", "api"),
+			CORSOrigins: n.settings.APICORSOrigins, Explorer: n.explorer, GatewayURL: n.settings.ExplorerGatewayURL})
+		n.apiSrv = &http.Server{Handler: n.api, ReadHeaderTimeout: 10 * time.Second}
+		n.apiSrv.RegisterOnShutdown(n.api.Close)
 		go func() {
 			if err := n.apiSrv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 				n.log.Error("API server stopped", "err", err)
 			}
 		}()
 	}
-	n.log.Info("node started", "chain_id", n.comet.GenesisDoc().ChainID, "rpc", n.RPCAddress(), "api", n.APIAddress(), "home", n.cfg.RootDir)
+	n.log.Info("node started", "chain_id", n.comet.GenesisDoc().ChainID, "rpc", n.RPCAddress(), "api", n.APIAddress(), "explorer", n.ExplorerURL(), "home", n.cfg.RootDir)
 	return nil
 }
 
@@ -198,6 +222,15 @@ func (n *Node) Run(ctx context.Context) error {
 // Client returns an in-process RPC client of this node.
 func (n *Node) Client() rpcclient.Client { return rpclocal.New(n.comet) }
 
+// SetGatewayURL sets the gateway the explorer shows the traffic of (GET
+// /v1/explorer/config), for a gateway that starts after the node, as the devnet's does.
+// It does nothing before Start or without an API.
+func (n *Node) SetGatewayURL(u string) {
+	if n.api != nil {
+		n.api.SetGatewayURL(u)
+	}
+}
+
 // App returns the Tessera application (nil on a yardstick node).
 func (n *Node) App() *app.App { return n.app }
 
@@ -213,6 +246,15 @@ func (n *Node) APIAddress() string {
 		return ""
 	}
 	return "http://" + n.apiLn.Addr().String()
+}
+
+// ExplorerURL is the explorer page's URL (the API's base URL and "/"), or "" when the
+// node serves none.
+func (n *Node) ExplorerURL() string {
+	if n.explorer == nil || n.apiLn == nil {
+		return ""
+	}
+	return n.APIAddress() + "/"
 }
 
 // P2PAddress is the p2p listen address as host:port.

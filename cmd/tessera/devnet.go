@@ -29,6 +29,7 @@ func newDevnetCmd(env *cliEnv) *cobra.Command {
 		gatewayAt  string
 		noKeys     bool
 		noFaucet   bool
+		ef         explorerFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "devnet",
@@ -50,7 +51,8 @@ that is removed on exit, unless --home is given.`,
 			if cmd.Flags().Changed("home") || keepHome {
 				home = env.home
 			}
-			opts := devnet.Options{Home: home, BasePort: basePort, BlockTime: blockTime, Logger: log}
+			opts := devnet.Options{Home: home, BasePort: basePort, BlockTime: blockTime, Logger: log,
+				Explorer: explorerPage, NoExplorer: !ef.explorer, CORSOrigins: ef.corsOrigins}
 			if !noFaucet {
 				opts.Faucet = &devnet.FaucetOptions{}
 			}
@@ -69,7 +71,7 @@ that is removed on exit, unless --home is given.`,
 						gatewayAt = "127.0.0.1:0"
 					}
 					tg = textgendev.New(textgendev.Options{Miners: textgendev.MinersFor(layout.Miners), Validators: layout.Validators,
-						GatewayAddr: gatewayAt, APIKeys: !noKeys, Logger: log})
+						GatewayAddr: gatewayAt, APIKeys: !noKeys, Logger: log, CORSOrigins: ef.corsOrigins})
 					opts.Extensions = append(opts.Extensions, tg)
 				}
 			}
@@ -129,6 +131,7 @@ that is removed on exit, unless --home is given.`,
 	cmd.Flags().StringVar(&gatewayAt, "gateway", "127.0.0.1:8080", "address of the OpenAI-compatible gateway")
 	cmd.Flags().BoolVar(&noKeys, "no-api-keys", false, "serve the gateway without API keys")
 	cmd.Flags().BoolVar(&noFaucet, "no-faucet", false, "serve no faucet (by default on base+3: POST /v1/faucet, or tessera devnet fund)")
+	ef.register(cmd, false)
 	cmd.AddCommand(newDevnetFundCmd(env))
 	return cmd
 }
@@ -145,6 +148,7 @@ type devnetSummary struct {
 	Home     string               `json:"home"`
 	RPC      string               `json:"rpc"`
 	API      string               `json:"api"`
+	Explorer string               `json:"explorer,omitempty"` // the explorer page's URL
 	Accounts []devnetAccount      `json:"accounts"`
 	Subnet   *devnet.SubnetLayout `json:"subnet,omitempty"`
 	Gateway  *gatewayInfo         `json:"gateway,omitempty"`
@@ -160,7 +164,7 @@ type gatewayInfo struct {
 }
 
 func devnetInfo(d *devnet.Devnet, subnet *devnet.SubnetLayout) devnetSummary {
-	s := devnetSummary{ChainID: devnet.ChainID, Home: d.Home, RPC: d.Node.RPCAddress(), API: d.Node.APIAddress(), Subnet: subnet, Faucet: d.FaucetURL()}
+	s := devnetSummary{ChainID: devnet.ChainID, Home: d.Home, RPC: d.Node.RPCAddress(), API: d.Node.APIAddress(), Explorer: d.Node.ExplorerURL(), Subnet: subnet, Faucet: d.FaucetURL()}
 	for _, a := range d.Accounts {
 		s.Accounts = append(s.Accounts, devnetAccount{Name: a.Name, URI: a.URI, Address: a.Pair.Public().String(), Balance: accounts.FormatAmount(genesis.DevBalance)})
 	}
@@ -169,7 +173,11 @@ func devnetInfo(d *devnet.Devnet, subnet *devnet.SubnetLayout) devnetSummary {
 
 func printDevnet(w io.Writer, s devnetSummary) error {
 	fmt.Fprintf(w, "Tessera devnet %s is running (data in %s)\n\n", s.ChainID, s.Home)
-	fmt.Fprintf(w, "  CometBFT RPC  %s\n  JSON API      %s   (try %s/v1/status)\n  metrics       %s/metrics\n\n", s.RPC, s.API, s.API, s.API)
+	fmt.Fprintf(w, "  CometBFT RPC  %s\n  JSON API      %s   (try %s/v1/status)\n  metrics       %s/metrics\n", s.RPC, s.API, s.API, s.API)
+	if s.Explorer != "" {
+		fmt.Fprintf(w, "  explorer      %s   (open it in a browser)\n", s.Explorer)
+	}
+	fmt.Fprintln(w)
 	fmt.Fprintf(w, "Development accounts (secret URI → address, balance):\n")
 	for _, a := range s.Accounts {
 		fmt.Fprintf(w, "  %-10s %-12s %s  %s\n", a.Name, a.URI, a.Address, a.Balance)

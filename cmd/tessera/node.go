@@ -102,6 +102,7 @@ func parseFund(s string) (keys.PublicKey, uint64, error) {
 func newNodeStartCmd(env *cliEnv) *cobra.Command {
 	var lf logFlags
 	var verbose bool
+	var ef explorerFlags
 	cmd := &cobra.Command{
 		Use:   "start",
 		Short: "Start the node in --home and run until interrupted",
@@ -111,7 +112,9 @@ func newNodeStartCmd(env *cliEnv) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			n, err := node.New(node.Options{Home: env.home, Logger: log, VerboseConsensus: verbose})
+			o := node.Options{Home: env.home, Logger: log, VerboseConsensus: verbose}
+			ef.apply(cmd, &o)
+			n, err := node.New(o)
 			if err != nil {
 				return err
 			}
@@ -121,6 +124,7 @@ func newNodeStartCmd(env *cliEnv) *cobra.Command {
 	cmd.Flags().StringVar(&lf.level, "log-level", "info", "log level: debug, info, warn, error")
 	cmd.Flags().StringVar(&lf.format, "log-format", "text", "log format: text or json")
 	cmd.Flags().BoolVar(&verbose, "verbose-consensus", false, "show CometBFT's info-level logs")
+	ef.register(cmd, true)
 	return cmd
 }
 

@@ -83,6 +83,13 @@ type NeuronView struct {
 	Bonds               [][2]uint16 `json:"bonds"`
 }
 
+// RegistrationView is one uid a hotkey holds, with its subnet: an answer of
+// "registrations/<address>".
+type RegistrationView struct {
+	Netuid uint16 `json:"netuid"`
+	NeuronView
+}
+
 func rows(m []yuma.Entry) [][2]uint16 {
 	out := make([][2]uint16, len(m))
 	for i, e := range m {

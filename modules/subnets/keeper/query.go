@@ -40,7 +40,41 @@ func (k *Keeper) Queries() map[string]module.Route {
 		"validator_scores": {Args: netuid, Query: k.queryValidatorScores},
 		"commitment":       {Args: []string{"netuid", "hotkey"}, Query: k.queryCommitment},
 		"epoch_state":      {Args: netuid, Query: k.queryEpochState},
+		"registrations":    {Args: []string{"address"}, Query: k.queryRegistrations},
 	}
+}
+
+// queryRegistrations answers the uids a hotkey holds, on every subnet (root included),
+// in ascending netuid order: one lookup per subnet.
+func (k *Keeper) queryRegistrations(q module.QueryRequest) (any, error) {
+	hot, err := module.AddressArg(q.Args[0])
+	if err != nil {
+		return nil, err
+	}
+	ids, err := Netuids(q.State)
+	if err != nil {
+		return nil, err
+	}
+	st, err := k.stake.TotalStake(q.State, hot) // a hotkey's stake is the same on every subnet
+	if err != nil {
+		return nil, err
+	}
+	out := []subnets.RegistrationView{}
+	for _, id := range ids {
+		uid, ok, err := UIDOf(q.State, id, hot)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			continue
+		}
+		n, err := GetNeuron(q.State, id, uid)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, subnets.RegistrationView{Netuid: id, NeuronView: subnets.ViewNeuron(uid, n, st)})
+	}
+	return out, nil
 }
 
 // subnetArg reads the subnet a query's first argument names.

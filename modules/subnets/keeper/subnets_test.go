@@ -249,3 +249,26 @@ func TestRootWeightsSplitEmission(t *testing.T) {
 		t.Fatalf("root weights 3:1 give %v", shares)
 	}
 }
+
+// registrations/<address> lists the uids a hotkey holds on every subnet, with its stake
+// (the same on each: stake is the hotkey's);
+// an address registered nowhere gets an empty list.
+func TestRegistrationsQuery(t *testing.T) {
+	h, a := setupSubnet(t)
+	h.must(a.val, h.msg(subnets.NewCreate(testutil.Pair(t, "//Bob//hot2").Public(), ""))) // subnet 2
+	h.must(a.val, h.msg(subnets.NewRegister(2, a.valHot.Public(), 0)))
+	var regs []subnets.RegistrationView
+	h.query("/subnets/registrations/"+a.valHot.Public().String(), &regs)
+	if len(regs) != 2 || regs[0].Netuid != 1 || regs[0].UID != 1 || regs[1].Netuid != 2 || regs[1].UID != 1 {
+		t.Fatalf("the validator's hotkey: %+v", regs)
+	}
+	for _, r := range regs {
+		if r.Hotkey != a.valHot.Public().String() || r.Coldkey != a.val.Public().String() || r.Stake < 1_000*accounts.UnitsPerToken || r.Stake != regs[0].Stake {
+			t.Fatalf("registration on %d: %+v", r.Netuid, r)
+		}
+	}
+	h.query("/subnets/registrations/"+a.val.Public().Hex(), &regs)
+	if len(regs) != 0 {
+		t.Fatalf("a coldkey holds no uid itself: %+v", regs)
+	}
+}

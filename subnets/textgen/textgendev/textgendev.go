@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -66,6 +67,9 @@ type Options struct {
 	// info lines (a "weights set" every few seconds each) come at debug level;
 	// warnings and errors at theirs.
 	Logger *slog.Logger
+	// CORSOrigins are origins the gateway admits besides the devnet's own explorer (the
+	// node's JSON API address, whose page reads the gateway's /v1/stats).
+	CORSOrigins []string
 	// Registerer receives the miners', validators' and their scorers' metrics
 	// (tessera_miner_*, tessera_axon_*, tessera_textgen_miner_*, tessera_validator_*,
 	// tessera_dendrite_*, tessera_sdk_scoring_*), each part's labelled with its
@@ -285,6 +289,7 @@ func (e *Extension) Start(ctx context.Context, d *devnet.Devnet) error {
 		AttemptTimeout:  5 * time.Second,
 		RefreshInterval: time.Second,
 		Logger:          log.With("part", "gateway"),
+		CORSOrigins:     append(explorerOrigins(d.Node.APIAddress()), e.o.CORSOrigins...),
 	})
 	if err != nil {
 		return err
@@ -335,4 +340,17 @@ func (e *Extension) openKeys(ctx context.Context, log *slog.Logger) (*gateway.Ke
 		return ks.Close(context.Background())
 	})
 	return ks, nil
+}
+
+// explorerOrigins are the origins of the explorer page the node's API serves at api
+// ("http://host:port"): that origin, and for a loopback address its "localhost" twin.
+func explorerOrigins(api string) []string {
+	if api == "" {
+		return nil
+	}
+	out := []string{api}
+	if rest, ok := strings.CutPrefix(api, "http://127.0.0.1:"); ok {
+		out = append(out, "http://localhost:"+rest)
+	}
+	return out
 }
