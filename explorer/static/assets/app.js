@@ -47,6 +47,8 @@
   const s = (tag, props, ...kids) => add(setProps(document.createElementNS(SVGNS, tag), props), kids);
 
   const $ = (sel, root = document) => root.querySelector(sel);
+  // fill replaces an element's children (null and false are skipped, as h skips them).
+  const fill = (el, ...kids) => { el.replaceChildren(); return add(el, kids); };
 
   // ---------- formatting ----------
 
@@ -480,7 +482,7 @@
     pg.on = fn => pg.cleanups.push(live.on((k, d) => { if (pg.alive) fn(k, d); }));
     pg.every = (ms, fn) => { const id = setInterval(() => pg.alive && fn(), ms); pg.cleanups.push(() => clearInterval(id)); };
     const main = $('#main');
-    main.replaceChildren();
+    fill(main);
     document.body.dataset.rendered = '';
     let found = null, m = null;
     for (const [re, fn, nav] of routes) if ((m = path.match(re))) { found = [fn, nav]; break; }
@@ -529,9 +531,9 @@
     const c = document.getElementById(id);
     if (!c) return;
     const v = $('.value', c);
-    v.replaceChildren(...[].concat(value));
+    fill(v, ...[].concat(value));
     v.classList.remove('flash'); void v.offsetWidth; v.classList.add('flash');
-    if (hint != null) $('.hint', c).replaceChildren(...[].concat(hint));
+    if (hint != null) fill($('.hint', c), ...[].concat(hint));
   }
 
   function table(cols, rows, opts = {}) {
@@ -579,8 +581,8 @@
     }
     let blocks = bl.status === 'fulfilled' ? bl.value : [];
     const list = h('ul', { class: 'blocks', id: 'blocks' }, blocks.map(b => blockItem(b)));
-    if (bl.status === 'fulfilled') blocksBody.replaceChildren(blocks.length ? list : h('p', { class: 'empty' }, 'No blocks yet.'));
-    else blocksBody.replaceChildren(errorBox('Could not read the recent blocks', bl.reason));
+    if (bl.status === 'fulfilled') fill(blocksBody, blocks.length ? list : h('p', { class: 'empty' }, 'No blocks yet.'));
+    else fill(blocksBody, errorBox('Could not read the recent blocks', bl.reason));
     const blockTime = () => {
       if (blocks.length < 2) return;
       const a = new Date(blocks[0].time), z = new Date(blocks[blocks.length - 1].time);
@@ -592,7 +594,7 @@
     if (vs.status === 'fulfilled') {
       const v = vs.value, total = v.total_voting_power || v.validators.reduce((a, x) => a + num(x.voting_power), 0);
       setCard('c-vals', int(v.total ?? v.validators.length), 'voting power ' + int(total));
-      valsBody.replaceChildren(table([
+      fill(valsBody, table([
         { label: 'Address', cell: x => h('span', { class: 'mono', title: x.address }, short(x.address, 10, 6)) },
         { label: 'Voting power', num: true, cell: x => int(x.voting_power) },
         { label: 'Share', num: true, cell: x => pct(num(x.voting_power) / (total || 1)) },
@@ -602,10 +604,10 @@
     } else if (vs.reason.missing && st.status === 'fulfilled') {
       const v = st.value;
       setCard('c-vals', v.validator_address ? '≥ 1' : '?', 'this node: power ' + int(v.voting_power));
-      valsBody.replaceChildren(h('p', { class: 'note-box' }, 'This node has no /v1/validators; it says only that it is validator ',
+      fill(valsBody, h('p', { class: 'note-box' }, 'This node has no /v1/validators; it says only that it is validator ',
         h('code', null, v.validator_address || '—'), ' with voting power ' + int(v.voting_power) + '.'));
     } else {
-      valsBody.replaceChildren(errorBox('Could not read the validator set', vs.reason));
+      fill(valsBody, errorBox('Could not read the validator set', vs.reason));
     }
     rendered(pg);
 
@@ -617,7 +619,7 @@
       if (b.num_txs && !b.txs) { try { full = await get('/v1/blocks/' + b.height); } catch { /* keep the summary */ } }
       if (!pg.alive || blocks.some(x => x.height === full.height)) return;
       blocks = [full, ...blocks].sort((p, q) => q.height - p.height).slice(0, RECENT_BLOCKS);
-      if (!list.isConnected) blocksBody.replaceChildren(list);
+      if (!list.isConnected) fill(blocksBody, list);
       const before = [...list.children].find(li => Number(li.dataset.height) < full.height);
       list.insertBefore(blockItem(full, true), before || null);
       while (list.children.length > RECENT_BLOCKS) list.lastChild.remove();
@@ -682,10 +684,10 @@
     const body = h('div', null, loading('subnets'));
     main.append(section('All subnets', null, body, { flush: true, id: 'subnets' }));
     let list;
-    try { list = await subnetList(); } catch (e) { if (pg.alive) body.replaceChildren(errorBox('Could not read the subnets', e)); return; }
+    try { list = await subnetList(); } catch (e) { if (pg.alive) fill(body, errorBox('Could not read the subnets', e)); return; }
     if (!pg.alive) return;
     const totalEm = list.reduce((a, x) => a + Number(big(x.emission_per_block)), 0);
-    body.replaceChildren(table([
+    fill(body, table([
       { label: 'Netuid', cell: x => h('a', { href: '#/subnet/' + x.netuid, class: 'mono' }, x.netuid) },
       { label: 'Mechanism', cell: x => badge(x.mechanism || 'yuma', x.mechanism === 'root' ? '' : 'kind') },
       { label: 'Owner', cell: x => x.owner ? addr(x.owner) : h('span', { class: 'faint' }, 'none (root)') },
@@ -756,7 +758,7 @@
     if (!pg.alive) return;
     const hp = sn.hyperparams || {};
     const showCards = () => {
-      cardsEl.replaceChildren(
+      fill(cardsEl,
         card('Neurons', int(sn.n), 'of ' + int(hp.max_uids) + ' slots'),
         card('Mechanism', sn.mechanism || 'yuma', 'owner ' + (sn.owner ? short(sn.owner) : 'none'), { small: true }),
         card('Emission', tokens(sn.emission_per_block), 'tokens per block'),
@@ -772,7 +774,7 @@
       if (c) $('.hint', c).textContent = live.height ? (left > 0 ? 'in ' + left + (left === 1 ? ' block' : ' blocks') : 'running now') : '';
     };
     showCards();
-    if (sn.owner) $('.hint', cardsEl.children[1]).replaceChildren('owner ', addr(sn.owner));
+    if (sn.owner) fill($('.hint', cardsEl.children[1]), 'owner ', addr(sn.owner));
 
     // The table.
     const sort = sorts.get(netuid) || { key: 'uid', dir: 1 };
@@ -786,7 +788,7 @@
       });
       const maxes = { incentive: Math.max(...mg.incentive.map(ratio), 0), dividends: Math.max(...mg.dividends.map(ratio), 0) };
       const colors = colorMap();
-      tbl.replaceChildren(
+      fill(tbl,
         h('thead', null, h('tr', null, MG_COLS.map(c => h('th', {
           class: c.num ? 'num' : '', scope: 'col', dataset: { key: c.key },
           'aria-sort': c.key === sort.key ? (sort.dir > 0 ? 'ascending' : 'descending') : null,
@@ -803,7 +805,7 @@
           : h('tr', null, h('td', { colspan: MG_COLS.length, class: 'empty' }, 'No neurons registered yet.'))));
       mgNote.textContent = 'at block ' + int(mg.block) + ' · ' + n + (n === 1 ? ' neuron' : ' neurons') + ' · click a column to sort';
     };
-    tableBody.replaceChildren(h('div', { class: 'table-wrap' }, tbl));
+    fill(tableBody, h('div', { class: 'table-wrap' }, tbl));
 
     // The history: the metagraph at the last epochs' blocks, read at past heights.
     remember(netuid, mg);
@@ -847,12 +849,12 @@
       const cw = plotsBody.clientWidth || 640, w = Math.round(Math.max(300, Math.min(720, cw >= 940 ? (cw - 20) / 2 : cw)));
       plotsBody.dataset.w = w;
       if (!xs.length || !plotted.length) {
-        plotsBody.replaceChildren(h('p', { class: 'note-box' }, 'No incentive or emission yet: the plots fill in as the subnet\'s epochs run.'));
+        fill(plotsBody, h('p', { class: 'note-box' }, 'No incentive or emission yet: the plots fill in as the subnet\'s epochs run.'));
       } else {
         const incSeries = incUids.map(u => ({ key: u, label: 'uid ' + u, color: colors.get(u), values: eps.map(e => { const v = at(e[1], u, 'incentive'); return v == null ? null : ratio(v); }) }));
         const emSeries = plotted.map(u => ({ key: u, label: 'uid ' + u, color: colors.get(u), values: eps.map(e => (at(e[1], u, 'emission') || 0) / 1e9) }));
         const incMax = Math.max(...incSeries.flatMap(x => x.values.filter(v => v != null)), 0);
-        plotsBody.replaceChildren(
+        fill(plotsBody,
           h('figure', { class: 'fig', id: 'plot-incentive' }, h('figcaption', { class: 'muted' }, 'Incentive per uid by epoch' + more),
             incSeries.length ? linePlot('Incentive per uid over the last epochs', xs, incSeries, (v, exact) => (exact ? v.toFixed(4) : v.toFixed(2)), incMax, w)
               : h('p', { class: 'note-box' }, 'No miner has incentive yet.')),
@@ -889,7 +891,7 @@
         sn = s2; mg = m2;
         remember(netuid, mg);
         showCards();
-        if (sn.owner) $('.hint', cardsEl.children[1]).replaceChildren('owner ', addr(sn.owner));
+        if (sn.owner) fill($('.hint', cardsEl.children[1]), 'owner ', addr(sn.owner));
         drawPlots();
         drawTable();
       } catch (e) {
@@ -942,7 +944,7 @@
       setCard('a-staked', tokensBrief(total), 'tokens, on ' + pos.value.length + (pos.value.length === 1 ? ' hotkey' : ' hotkeys'));
       const rows = pos.value;
       const hv = hot.status === 'fulfilled' ? hot.value : null;
-      stakeBody.replaceChildren(table([
+      fill(stakeBody, table([
         { label: 'Hotkey', cell: p => addr(p.hotkey) },
         { label: 'Stake', num: true, cell: p => amount(p.stake) },
       ], rows, { empty: 'This coldkey stakes nothing.' }),
@@ -951,11 +953,11 @@
         ', take ', pct(ratio(hv.take), 2), '.') : null);
     } else {
       setCard('a-staked', '—', 'unavailable');
-      stakeBody.replaceChildren(errorBox('Could not read the stake positions', pos.reason));
+      fill(stakeBody, errorBox('Could not read the stake positions', pos.reason));
     }
 
     if (regs.status === 'fulfilled') {
-      regBody.replaceChildren(table([
+      fill(regBody, table([
         { label: 'Subnet', cell: r => subnetLink(r.netuid) },
         { label: 'UID', num: true, cell: r => r.uid },
         { label: 'Hotkey', cell: r => (r.as === 'hotkey' ? h('span', { class: 'muted' }, 'this key') : addr(r.hotkey)) },
@@ -965,16 +967,16 @@
         { label: 'Active', cell: r => (r.active ? badge('active', 'good') : badge('inactive', 'warn')) },
       ], regs.value, { empty: 'No uid on any subnet.' }));
     } else {
-      regBody.replaceChildren(errorBox('Could not read the registrations', regs.reason));
+      fill(regBody, errorBox('Could not read the registrations', regs.reason));
     }
 
     if (txs.status === 'fulfilled') {
       txNote.textContent = txs.value.note;
-      txBody.replaceChildren(txs.value.txs.length
+      fill(txBody, txs.value.txs.length
         ? h('ul', { class: 'blocks', id: 'account-tx-list' }, txs.value.txs.map(tx => acctTx(tx, address)))
         : h('p', { class: 'empty' }, 'No transactions yet.'));
     } else {
-      txBody.replaceChildren(errorBox('Could not read the transactions', txs.reason));
+      fill(txBody, errorBox('Could not read the transactions', txs.reason));
     }
     rendered(pg);
 
@@ -989,7 +991,7 @@
       if (t2.status === 'fulfilled' && t2.value.txs.length) {
         const list = $('#account-tx-list');
         const items = t2.value.txs.map(tx => acctTx(tx, address, tx.height === b.height));
-        if (list) list.replaceChildren(...items); else txBody.replaceChildren(h('ul', { class: 'blocks', id: 'account-tx-list' }, items));
+        if (list) fill(list, ...items); else fill(txBody, h('ul', { class: 'blocks', id: 'account-tx-list' }, items));
       }
     });
   }
@@ -1046,11 +1048,11 @@
     const body = h('div', null, loading('the gateway\'s address'));
     main.append(body);
     let cfg;
-    try { cfg = await explorerConfig(); } catch (e) { if (pg.alive) body.replaceChildren(errorBox('Could not read the explorer\'s configuration', e)); return; }
+    try { cfg = await explorerConfig(); } catch (e) { if (pg.alive) fill(body, errorBox('Could not read the explorer\'s configuration', e)); return; }
     if (!pg.alive) return;
     const gw = (params.get('gateway') || cfg.gateway_url || '').replace(/\/+$/, '').replace(/\/v1$/, '');
     if (!gw) {
-      body.replaceChildren(h('div', { class: 'note-box' }, 'This node knows no gateway. ',
+      fill(body, h('div', { class: 'note-box' }, 'This node knows no gateway. ',
         cfg.missing ? 'It has no /v1/explorer/config. ' : '',
         'Start the node with ', h('code', null, '--explorer.gateway-url=http://host:port'), ' (', h('code', null, 'tessera devnet'),
         ' sets it to its own gateway), or open this page with ', h('code', null, '?gateway=http://host:port'), '.'));
@@ -1065,7 +1067,7 @@
     const statusBody = h('div', null);
     const rateBody = h('div', null);
     const err = h('div', null);
-    body.replaceChildren(h('p', { class: 'sub' }, 'From ', h('code', null, statsURL), ', every 2 s.'), err, cards,
+    fill(body, h('p', { class: 'sub' }, 'From ', h('code', null, statsURL), ', every 2 s.'), err, cards,
       section('Share per miner', 'successful answers in the window', minersBody, { id: 'per-miner' }),
       h('div', { class: 'grid-2' }, section('Requests per second', 'since this page opened', rateBody), section('Answers by status', null, statusBody, { flush: true })));
     const rates = [];
@@ -1075,12 +1077,12 @@
       let st;
       try { st = await get(statsURL, { what: 'the gateway', timeout: 5000 }); } catch (e) {
         if (!pg.alive) return;
-        err.replaceChildren(errorBox('Could not read the gateway\'s stats', e));
+        fill(err, errorBox('Could not read the gateway\'s stats', e));
         rendered(pg);
         return;
       }
       if (!pg.alive) return;
-      err.replaceChildren();
+      fill(err);
       const now = performance.now();
       if (last) rates.push({ t: Date.now(), r: Math.max(0, (st.requests_total - last.n) / ((now - last.t) / 1000)) });
       if (rates.length > 90) rates.shift();
@@ -1093,7 +1095,7 @@
       setCard('g-p99', ms(lat.p99), st.window ? 'over ' + num(st.window.seconds).toFixed(0) + ' s' : '');
       if (rates.length) setCard('g-rate', rates[rates.length - 1].r.toFixed(1), 'requests per second');
       const miners = st.per_miner || [];
-      minersBody.replaceChildren(miners.length ? miners.map(m => h('div', { class: 'hbar', dataset: { uid: m.uid } },
+      fill(minersBody, miners.length ? miners.map(m => h('div', { class: 'hbar', dataset: { uid: m.uid } },
         h('span', null, h('a', { href: '#/subnet/' + (m.netuid ?? 1) }, 'uid ' + m.uid), ' ', h('span', { class: 'faint' }, addr(m.hotkey))),
         h('span', { class: 'track', title: int(m.requests) + ' requests, ' + int(m.errors) + ' errors, p50 ' + ms(m.p50_ms) }, h('span', { style: { width: (num(m.share) * 100).toFixed(1) + '%' } })),
         h('span', { class: 'pct' }, pct(num(m.share))))).concat(table([
@@ -1104,12 +1106,12 @@
         { label: 'Share', num: true, cell: m => pct(num(m.share)) },
       ], miners)) : h('p', { class: 'empty' }, 'No requests to miners in the window yet. Send the gateway a chat completion to see it here.'));
       const codes = Object.entries(st.by_status || {}).sort((a, b) => b[1] - a[1]);
-      statusBody.replaceChildren(table([
+      fill(statusBody, table([
         { label: 'Status', cell: c => badge(c[0], c[0] < 400 ? 'good' : c[0] < 500 ? 'warn' : 'bad') },
         { label: 'Answers', num: true, cell: c => int(c[1]) },
         { label: 'Share', num: true, cell: c => pct(c[1] / (st.requests_total || 1)) },
       ], codes, { empty: 'No requests yet.' }));
-      rateBody.replaceChildren(rates.length > 1 ? ratePlot(rates, Math.round(Math.max(300, Math.min(720, rateBody.clientWidth || 600)))) : h('p', { class: 'muted' }, 'Measuring…'));
+      fill(rateBody, rates.length > 1 ? ratePlot(rates, Math.round(Math.max(300, Math.min(720, rateBody.clientWidth || 600)))) : h('p', { class: 'muted' }, 'Measuring…'));
       rendered(pg);
     };
     await poll();
