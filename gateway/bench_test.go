@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -203,4 +204,34 @@ func BenchmarkGatewayStream(b *testing.B) {
 	b.ReportMetric(float64(percentile(firsts, 0.5).Microseconds()), "ttft-p50-µs")
 	b.ReportMetric(float64(percentile(totals, 0.5).Microseconds()), "stream-p50-µs")
 	b.ReportMetric(float64(percentile(totals, 0.99).Microseconds()), "stream-p99-µs")
+}
+
+// BenchmarkStatsRecord is what /v1/stats costs each request: recording it and one
+// attempt, from every CPU at once (the lock is shared).
+func BenchmarkStatsRecord(b *testing.B) {
+	s := newStats(DefaultStatsWindow, time.Now())
+	m := Miner{UID: 1, Axon: wire.AxonInfo{Hotkey: "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY"}}
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			now := time.Now()
+			s.request(200, false, time.Millisecond, now)
+			s.attempt(1, m, attemptOK, time.Millisecond)
+		}
+	})
+}
+
+// BenchmarkStatsGet is one GET /v1/stats's computation over full windows of 1024
+// requests and attempts spread over 16 miners.
+func BenchmarkStatsGet(b *testing.B) {
+	s := newStats(DefaultStatsWindow, time.Now())
+	for i := 0; i < DefaultStatsWindow; i++ {
+		m := Miner{UID: uint16(i % 16), Axon: wire.AxonInfo{Hotkey: "hot" + strconv.Itoa(i%16)}}
+		s.request(200, false, time.Duration(i)*time.Microsecond, time.Now())
+		s.attempt(1, m, attemptOK, time.Duration(i)*time.Microsecond)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		s.get(time.Now())
+	}
 }

@@ -102,6 +102,22 @@ func (g *Gateway) attempts(ctx context.Context, plan []Miner) iter.Seq[Miner] {
 	}
 }
 
+// attempted counts an attempt that ended, answered or not, before the caller's answer
+// was committed: in the metrics by outcome, and in the stats (a failure the miner is not
+// to blame for, a refused invalid request, counts as refused).
+func (g *Gateway) attempted(p parsedRequest, m Miner, outcome string, blame bool, dur time.Duration) {
+	g.m.attempts.WithLabelValues(outcome).Inc()
+	o := attemptOK
+	switch {
+	case outcome == "ok":
+	case blame:
+		o = attemptFailed
+	default:
+		o = attemptRefused
+	}
+	g.stats.attempt(p.model.Netuid, m, o, dur)
+}
+
 // unary runs a non-streamed request on the plan's miners in turn, each attempt bounded
 // by AttemptTimeout and the request's deadline, and answers with the first answer.
 func (g *Gateway) unary(ctx context.Context, w http.ResponseWriter, key *keyState, p parsedRequest, start time.Time) {
@@ -118,7 +134,7 @@ func (g *Gateway) unary(ctx context.Context, w http.ResponseWriter, key *keyStat
 		if res.Err == nil {
 			c := res.Synapse.(*textgen.ChatCompletion)
 			g.router.observe(m.Axon.Hotkey, res.Latency, true, now)
-			g.m.attempts.WithLabelValues("ok").Inc()
+			g.attempted(p, m, "ok", true, res.Latency)
 			g.answer(ctx, w, key, p, m, c, start)
 			return
 		}
@@ -126,7 +142,7 @@ func (g *Gateway) unary(ctx context.Context, w http.ResponseWriter, key *keyStat
 		if blame && (ctx.Err() == nil || errors.Is(context.Cause(ctx), context.DeadlineExceeded)) {
 			g.router.observe(m.Axon.Hotkey, res.Latency, false, now)
 		}
-		g.m.attempts.WithLabelValues(outcome).Inc()
+		g.attempted(p, m, outcome, blame, res.Latency)
 		g.log.Debug("miner failed", "uid", m.UID, "hotkey", m.Axon.Hotkey, "err", res.Err)
 	}
 	g.fail(ctx, w, key, p.model.ID, "unary", g.noAnswer(ctx, p, len(plan), &f), start)
@@ -186,6 +202,7 @@ func (g *Gateway) stream(ctx context.Context, w http.ResponseWriter, key *keySta
 	plan := g.router.plan(p.model.Netuid, start)
 	var f failures
 	for m := range g.attempts(ctx, plan) {
+		attemptStart := time.Now()
 		committed, err := g.streamFrom(ctx, w, key, p, m, start)
 		if committed {
 			return
@@ -194,7 +211,7 @@ func (g *Gateway) stream(ctx context.Context, w http.ResponseWriter, key *keySta
 		if blame && ctx.Err() == nil {
 			g.router.observe(m.Axon.Hotkey, time.Since(start), false, time.Now())
 		}
-		g.m.attempts.WithLabelValues(outcome).Inc()
+		g.attempted(p, m, outcome, blame, time.Since(attemptStart))
 		g.log.Debug("miner failed before its first byte", "uid", m.UID, "hotkey", m.Axon.Hotkey, "err", err)
 	}
 	g.fail(ctx, w, key, p.model.ID, "stream", g.noAnswer(ctx, p, len(plan), &f), start)
@@ -215,6 +232,18 @@ func (g *Gateway) streamFrom(ctx context.Context, w http.ResponseWriter, key *ke
 	}
 	syn := &textgen.ChatCompletionStream{ChatCompletion: *textgen.NewChatCompletion(p.req, budget.Seconds())}
 	attemptStart := time.Now()
+	// Once the stream is the caller's, the attempt counts in the stats when it ends: as
+	// answered (to its first byte) unless it broke off.
+	var firstByte time.Duration
+	broke := false
+	defer func() {
+		if o := attemptOK; committed {
+			if broke {
+				o = attemptFailed
+			}
+			g.stats.attempt(p.model.Netuid, m, o, firstByte)
+		}
+	}()
 	var events iter.Seq2[[]byte, error]
 	st, err := g.cfg.Dendrite.Stream(actx, m.Axon, syn)
 	var se *wire.StatusError
@@ -267,6 +296,7 @@ func (g *Gateway) streamFrom(ctx context.Context, w http.ResponseWriter, key *ke
 				}
 				return false, err
 			}
+			broke = true
 			g.streamBroken(ctx, sse, key, p, m, err, start)
 			return true, nil
 		}
@@ -275,12 +305,14 @@ func (g *Gateway) streamFrom(ctx context.Context, w http.ResponseWriter, key *ke
 			if !committed {
 				return false, fmt.Errorf("miner sent an event that is not a stream chunk: %w", jerr)
 			}
+			broke = true
 			g.streamBroken(ctx, sse, key, p, m, jerr, start)
 			return true, nil
 		}
 		if !committed {
 			committed = true
-			g.router.observe(m.Axon.Hotkey, time.Since(attemptStart), true, time.Now())
+			firstByte = time.Since(attemptStart)
+			g.router.observe(m.Axon.Hotkey, firstByte, true, time.Now())
 			g.m.attempts.WithLabelValues("ok").Inc()
 			w.Header()["X-Tessera-Miner"] = []string{m.Axon.Hotkey}
 			recordOf(ctx).miner = int(m.UID)
@@ -303,6 +335,7 @@ func (g *Gateway) streamFrom(ctx context.Context, w http.ResponseWriter, key *ke
 		return false, errors.New("the miner's stream ended without a chunk")
 	}
 	if final.FinishReason == "" {
+		broke = true
 		g.streamBroken(ctx, sse, key, p, m, errors.New("the miner's stream ended without a finish reason"), start)
 		return true, nil
 	}
@@ -350,6 +383,7 @@ func (g *Gateway) streamBroken(ctx context.Context, sse *openai.SSE, key *keySta
 	}
 	g.router.observe(m.Axon.Hotkey, time.Since(start), false, time.Now())
 	g.m.attempts.WithLabelValues("error").Inc()
+	recordOf(ctx).broken = true
 	g.charge(ctx, key, Usage{Requests: 1, Errors: 1}, start)
 	sse.Error(e)
 	g.m.requests.WithLabelValues(p.model.ID, "stream", strconv.Itoa(e.Status)).Inc()

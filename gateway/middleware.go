@@ -16,8 +16,9 @@ import (
 // requestRecord is what the handlers tell the request's log line: the caller's key id
 // and the miner that answered.
 type requestRecord struct {
-	keyID int64 // 0: no key
-	miner int   // the answering miner's uid; -1: none
+	keyID  int64 // 0: no key
+	miner  int   // the answering miner's uid; -1: none
+	broken bool  // a stream that broke off after its 200
 }
 
 type recordKey struct{}
@@ -72,7 +73,7 @@ func (g *Gateway) cors(w http.ResponseWriter, r *http.Request) bool {
 }
 
 // ServeHTTP implements http.Handler: it gives the request its x-request-id, answers
-// CORS, serves the API, and logs one line for the request.
+// CORS, serves the API, counts the request in the stats, and logs one line for it.
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	id := openai.RequestID(r.Header.Get("X-Request-Id"))
@@ -81,6 +82,13 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rec := &requestRecord{miner: -1}
 	if !g.cors(sw, r) {
 		g.mux.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), recordKey{}, rec)))
+		if countsInStats(r.URL.Path) {
+			status := sw.Status
+			if status == 0 {
+				status = http.StatusOK
+			}
+			g.stats.request(status, rec.broken, time.Since(start), time.Now())
+		}
 	}
 	g.log.LogAttrs(r.Context(), slog.LevelInfo, "request", slog.String("method", r.Method), slog.String("path", r.URL.Path),
 		slog.Int("status", sw.Status), slog.Duration("duration", time.Since(start)), slog.Int64("key_id", rec.keyID),

@@ -56,6 +56,10 @@ type Config struct {
 	// None by default: a browser page holding an API key gives it away, so a browser
 	// app is a deliberate choice.
 	CORSOrigins []string
+	// StatsWindow is how many of the latest requests, and of the latest attempts on
+	// miners, GET /v1/stats computes latencies and shares over (default
+	// DefaultStatsWindow).
+	StatsWindow int
 }
 
 // Gateway is the OpenAI-compatible API server. It is an http.Handler.
@@ -65,6 +69,7 @@ type Gateway struct {
 	list    []byte // the /v1/models answer
 	router  *router
 	m       *metrics
+	stats   *stats
 	log     *slog.Logger
 	mux     *http.ServeMux
 	started time.Time
@@ -101,6 +106,9 @@ func New(cfg Config) (*Gateway, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	if cfg.StatsWindow <= 0 {
+		cfg.StatsWindow = DefaultStatsWindow
+	}
 	var gatherer prometheus.Gatherer
 	if cfg.Registerer == nil {
 		reg := prometheus.NewRegistry()
@@ -112,8 +120,9 @@ func New(cfg Config) (*Gateway, error) {
 	if err != nil {
 		return nil, err
 	}
+	now := time.Now()
 	g := &Gateway{cfg: cfg, models: map[string]Model{}, router: newRouter(cfg.Route, cfg.RerankInterval), m: m,
-		log: cfg.Logger.With("component", "gateway"), mux: http.NewServeMux(), started: time.Now()}
+		stats: newStats(cfg.StatsWindow, now), log: cfg.Logger.With("component", "gateway"), mux: http.NewServeMux(), started: now}
 	list := openai.ModelList{Object: "list", Data: []openai.ModelObject{}}
 	for _, md := range cfg.Models {
 		if md.ID == "" {
@@ -134,6 +143,7 @@ func New(cfg Config) (*Gateway, error) {
 	g.mux.HandleFunc("/v1/models", g.listModels)
 	g.mux.HandleFunc("/v1/models/{id...}", g.getModel)
 	g.mux.HandleFunc("/healthz", g.healthz)
+	g.mux.HandleFunc("/v1/stats", g.getStats)
 	if gatherer != nil {
 		g.mux.Handle("/metrics", promhttp.HandlerFor(gatherer, promhttp.HandlerOpts{}))
 	}

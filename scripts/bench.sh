@@ -53,6 +53,7 @@ for pkg in wire; do
   fi
 done
 run_bench "OpenAI-compatible gateway: overhead over a direct signed call, throughput, streaming" go test ./gateway -run '^$' -bench 'Overhead|Throughput|GatewayStream' -benchtime 3000x -benchmem
+run_bench "Gateway traffic stats: recording one request and one attempt in the ring buffers (all CPUs at once), and one GET /v1/stats over full 1024-sample windows" go test ./gateway -run '^$' -bench 'StatsRecord|StatsGet' -benchmem
 if [ -d sdk ]; then
   run_bench "SDK AI/ML layer" go test ./sdk/... -run '^$' -bench . -benchmem
 fi
