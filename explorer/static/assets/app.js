@@ -587,7 +587,7 @@
       if (blocks.length < 2) return;
       const a = new Date(blocks[0].time), z = new Date(blocks[blocks.length - 1].time);
       const avg = (a - z) / 1000 / (blocks[0].height - blocks[blocks.length - 1].height);
-      setCard('c-btime', avg.toFixed(avg < 10 ? 2 : 1) + ' s', 'average of the last ' + blocks.length + ' blocks');
+      setCard('c-btime', avg.toFixed(avg < 10 ? 2 : 1) + ' s', 'over the last ' + blocks.length + ' blocks');
       setCard('c-txs', int(blocks.reduce((a, b) => a + num(b.num_txs), 0)), 'in the last ' + blocks.length + ' blocks');
     };
     blockTime();
@@ -962,7 +962,6 @@
         { label: 'UID', num: true, cell: r => r.uid },
         { label: 'Hotkey', cell: r => (r.as === 'hotkey' ? h('span', { class: 'muted' }, 'this key') : addr(r.hotkey)) },
         { label: 'Incentive', num: true, cell: r => fmtRatio(r.incentive) },
-        { label: 'Dividends', num: true, cell: r => fmtRatio(r.dividends) },
         { label: 'Emission', num: true, cell: r => amount(r.emission, false) },
         { label: 'Active', cell: r => (r.active ? badge('active', 'good') : badge('inactive', 'warn')) },
       ], regs.value, { empty: 'No uid on any subnet.' }));
@@ -1085,15 +1084,16 @@
       fill(err);
       const now = performance.now();
       if (last) rates.push({ t: Date.now(), r: Math.max(0, (st.requests_total - last.n) / ((now - last.t) / 1000)) });
+      else if (st.window && st.window.seconds > 0) setCard('g-rate', (st.window.requests / st.window.seconds).toFixed(1), 'per second, over the window');
       if (rates.length > 90) rates.shift();
       last = { n: st.requests_total, t: now };
       const lat = st.latency_ms || {};
-      setCard('g-req', int(st.requests_total), 'since the gateway started');
+      setCard('g-req', int(st.requests_total), 'since it started');
       setCard('g-err', int(st.errors_total), st.requests_total ? pct(st.errors_total / st.requests_total) + ' of requests' : '');
       setCard('g-p50', ms(lat.p50), 'median');
       setCard('g-p90', ms(lat.p90), st.window ? 'last ' + int(st.window.requests) + ' requests' : '');
       setCard('g-p99', ms(lat.p99), st.window ? 'over ' + num(st.window.seconds).toFixed(0) + ' s' : '');
-      if (rates.length) setCard('g-rate', rates[rates.length - 1].r.toFixed(1), 'requests per second');
+      if (rates.length) setCard('g-rate', rates[rates.length - 1].r.toFixed(1), 'per second, now');
       const miners = st.per_miner || [];
       fill(minersBody, miners.length ? miners.map(m => h('div', { class: 'hbar', dataset: { uid: m.uid } },
         h('span', null, h('a', { href: '#/subnet/' + (m.netuid ?? 1) }, 'uid ' + m.uid), ' ', h('span', { class: 'faint' }, addr(m.hotkey))),
