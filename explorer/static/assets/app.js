@@ -304,19 +304,21 @@
     emit(kind, data) { for (const fn of [...this.listeners]) { try { fn(kind, data); } catch (e) { console.warn('live listener', e); } } },
   };
 
-  function setLive(mode, text) {
+  // The indicator: sse (green, "live"), poll (amber, "polling"), reconnecting (amber),
+  // down (red, "no contact"), connecting (grey).
+  const LIVE_TEXT = { sse: 'live', poll: 'polling', reconnecting: 'reconnecting…', down: 'no contact', connecting: 'connecting…' };
+  function setLive(mode) {
     live.mode = mode;
     const el = $('#live');
-    el.className = 'live ' + mode;
-    $('.live-text', el).textContent = text;
+    el.className = 'live ' + (mode === 'reconnecting' ? 'poll' : mode);
+    $('.live-text', el).textContent = LIVE_TEXT[mode] + ((mode === 'sse' || mode === 'poll') && live.height ? ' · #' + int(live.height) : '');
     el.dataset.mode = mode;
   }
-  const liveText = () => (live.mode === 'sse' ? 'live' : 'polling') + (live.height ? ' · #' + int(live.height) : '');
 
   function gotBlock(b) {
     if (b.height <= live.height) return;
     live.height = b.height;
-    setLive(live.mode, liveText());
+    setLive(live.mode);
     live.emit('block', b);
   }
 
@@ -326,8 +328,8 @@
     const es = new EventSource(API + '/v1/events');
     live.es = es;
     es.addEventListener('open', () => {
-      opened = true; lost = 0; live.mode = 'sse';
-      setLive('sse', liveText());
+      opened = true; lost = 0;
+      setLive('sse');
       banner('');
     });
     es.addEventListener('block', ev => { try { gotBlock(JSON.parse(ev.data)); } catch (e) { console.warn('bad block event', e); } });
@@ -339,7 +341,7 @@
         live.es = null;
         startPolling(opened ? 'the events stream dropped' : 'the node has no events stream');
       } else {
-        setLive('poll', 'reconnecting…');
+        setLive('reconnecting');
       }
     });
   }
@@ -347,15 +349,14 @@
   // startPolling asks /v1/status every 2 s and fetches each new block, as the events
   // stream would have sent them.
   function startPolling(why) {
-    live.mode = 'poll';
-    setLive('poll', liveText());
+    setLive('poll');
     $('#live').title = 'Polling /v1/status every 2 s: ' + why;
     const tick = async () => {
       try {
         const st = await get('/v1/status', { timeout: 5000 });
         if (live.failures) banner('');
         live.failures = 0;
-        if (live.mode !== 'poll') setLive('poll', liveText());
+        if (live.mode !== 'poll') setLive('poll');
         if (st.height > live.height) {
           const from = live.height ? Math.max(live.height + 1, st.height - 9) : st.height;
           for (let x = from; x <= st.height; x++) {
@@ -364,7 +365,7 @@
         }
       } catch (e) {
         live.failures++;
-        setLive('down', 'no contact');
+        setLive('down');
         if (live.failures >= 2) banner('Lost contact with the node: ' + e.message + ' Retrying every 2 s.');
       }
       live.pollTimer = setTimeout(tick, 2000);
