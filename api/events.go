@@ -282,6 +282,7 @@ func (h *hub) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	defer h.leave(s)
 	rc := http.NewResponseController(w)
+	defer func() { _ = rc.SetWriteDeadline(time.Time{}) }() // a kept-alive connection's next answer has none
 	hdr := w.Header()
 	hdr.Set("Content-Type", "text/event-stream")
 	hdr.Set("Cache-Control", "no-cache")

@@ -1,6 +1,10 @@
 package client
 
 import (
+	"fmt"
+	"slices"
+	"strings"
+
 	"github.com/tessera-net/tessera/keys"
 	"github.com/tessera-net/tessera/modules/accounts"
 	"github.com/tessera-net/tessera/modules/stake"
@@ -40,4 +44,24 @@ func DescribeMessage(signer keys.PublicKey, m tx.Msg) *MessageView {
 	}
 	v.Error = "no module of this chain defines message type " + m.Type
 	return v
+}
+
+// String renders the message on one line: its type and its fields as name=value in the
+// order of their names ("accounts/transfer amount=5 from=5Grw… to=5FHn…"), or its
+// error.
+func (v *MessageView) String() string {
+	var b strings.Builder
+	b.WriteString(v.Type)
+	if v.Error != "" {
+		b.WriteString(" (" + v.Error + ")")
+	}
+	names := make([]string, 0, len(v.Fields))
+	for k := range v.Fields {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	for _, k := range names {
+		fmt.Fprintf(&b, " %s=%v", k, v.Fields[k])
+	}
+	return b.String()
 }

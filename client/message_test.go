@@ -62,6 +62,11 @@ func TestDescribeMessage(t *testing.T) {
 		t.Errorf("commit_weights: %+v", cw)
 	}
 
+	if got, want := client.DescribeMessage(alice, must(accounts.NewTransfer(bob, 5))).String(),
+		"accounts/transfer amount=5 from="+alice.String()+" to="+bob.String(); got != want {
+		t.Errorf("String: %q, want %q", got, want)
+	}
+
 	// A key of the wrong length is shown as hex, not refused.
 	short := must(tx.NewMsg(accounts.MsgTransfer, accounts.Transfer{To: []byte{1, 2}, Amount: 1}))
 	if v := client.DescribeMessage(alice, short); v.Fields["to"] != "0x0102" || v.Error != "" {

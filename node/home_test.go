@@ -108,3 +108,38 @@ func TestTestnetLayout(t *testing.T) {
 		t.Fatal("0 validators accepted")
 	}
 }
+
+// A new home writes the explorer and CORS settings; a home written before they existed
+// serves the explorer and admits no other origin; the settings read back as written.
+func TestExplorerSettings(t *testing.T) {
+	home := initTestHome(t)
+	b, err := os.ReadFile(settingsPath(home))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"api_cors_origins": []`, `"explorer": true`, `"explorer_gateway_url": ""`} {
+		if !strings.Contains(string(b), want) {
+			t.Fatalf("a new home's settings lack %s:\n%s", want, b)
+		}
+	}
+	for _, tc := range []struct {
+		file     string
+		explorer bool
+		origins  []string
+		gateway  string
+	}{
+		{`{"api_address": "127.0.0.1:1317", "state_backend": "goleveldb", "log_level": "info"}`, true, []string{}, ""},
+		{`{"explorer": false, "api_cors_origins": ["https://a.example", "*"], "explorer_gateway_url": "http://gw:8080"}`, false, []string{"https://a.example", "*"}, "http://gw:8080"},
+	} {
+		if err := os.WriteFile(settingsPath(home), []byte(tc.file), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		s, err := LoadSettings(home)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.Explorer != tc.explorer || strings.Join(s.APICORSOrigins, ",") != strings.Join(tc.origins, ",") || s.ExplorerGatewayURL != tc.gateway {
+			t.Fatalf("%s: %+v", tc.file, s)
+		}
+	}
+}

@@ -61,6 +61,8 @@ run_bench "LM engine kernels, one core: the int8 block matrix-vector product (MM
 run_bench "LM engine fixed-point functions, tokenizer and GGUF decoding" go test ./lm/fixed ./lm/tokenizer ./lm/gguf -run '^$' -bench . -benchmem
 run_bench "LM engine on a random model with TinyLlama-1.1B's dimensions (Q8_0, 1.17 GB, written by WriteRandom): prompt (64 tokens per Forward) and decode tokens/s with 1 and 2 threads, 4 sequences batched; decode states the memory bandwidth measured in the same run and the share of weights/bandwidth reached" go test ./lm -run '^$' -bench 'TinyLlama(Prompt|Decode|BatchDecode)' -benchtime 10x
 run_bench "LM engine peak memory: load the 1.17 GB Q8_0 model and generate 256 tokens, alone in its process (target: file + KV cache + 10 %)" go test ./lm -run '^$' -bench TinyLlamaMemory -benchtime 1x
+run_bench "JSON API event streams (/v1/events): CPU per new block fanned out to 10 SSE clients on loopback (readers included; at 1 s blocks, cpu-µs/block millionths of a core)" go test ./api -run '^$' -bench EventsFanout10 -benchtime 2000x -benchmem
+run_bench "JSON API event streams on a single-node chain at 1 s blocks: process CPU over 20 s without streams, 20 s with 10 streams read, 20 s without again" go test ./api -run '^$' -bench EventStreamsCPU -benchtime 1x
 run_bench "Honest JSON API reads (p50/p99) while one client floods a single-node chain with maximal hostile queries (RPC and API)" go test ./node -run '^$' -bench QueryFlood -benchtime 5000x
 run_bench "IAVL commit of 10k and 100k writes in one block" go test ./store -run '^$' -bench Commit -benchtime 3x
 sync

@@ -197,8 +197,12 @@ func newQueryCmd(env *cliEnv) *cobra.Command {
 				return err
 			}
 			return env.emit(t, func(w io.Writer) error {
-				fmt.Fprintf(w, "hash:    %s\nheight:  %d (index %d)\nresult:  %s (code %d) %s\nsigner:  %s\nnonce:   %d\nfee:     %s\nmessage: %s %s\n",
-					t.Hash, t.Height, t.Index, t.CodeName, t.Code, t.Log, t.Signer, t.Nonce, accounts.FormatAmount(t.Fee), t.MsgType, t.MsgBody)
+				msg := t.MsgType + " " + t.MsgBody
+				if t.Message != nil {
+					msg = t.Message.String()
+				}
+				fmt.Fprintf(w, "hash:    %s\nheight:  %d (index %d)\nresult:  %s (code %d) %s\nsigner:  %s\nnonce:   %d\nfee:     %s\nmessage: %s\n",
+					t.Hash, t.Height, t.Index, t.CodeName, t.Code, t.Log, t.Signer, t.Nonce, accounts.FormatAmount(t.Fee), msg)
 				return nil
 			})
 		},
