@@ -1096,7 +1096,7 @@
       if (rates.length > 90) rates.shift();
       last = { n: st.requests_total, t: now };
       const lat = st.latency_ms || {};
-      setCard('g-req', int(st.requests_total), 'since it started');
+      setCard('g-req', int(st.requests_total), st.since ? 'since ' + datetime(st.since) : 'since it started');
       setCard('g-err', int(st.errors_total), st.requests_total ? pct(st.errors_total / st.requests_total) + ' of requests' : '');
       setCard('g-p50', ms(lat.p50), 'median');
       setCard('g-p90', ms(lat.p90), st.window ? 'last ' + int(st.window.requests) + ' requests' : '');
