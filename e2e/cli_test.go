@@ -112,7 +112,12 @@ func startCLIDevnet(ctx context.Context, t *testing.T, tempo int) (run cliRun, r
 		}
 	}()
 	rpc = "127.0.0.1:" + strconv.Itoa(base+1)
-	run = func(out any, args ...string) {
+	return cliRunner(t, rpc, home), rpc, home
+}
+
+// cliRunner is a cliRun against the node at rpc (host:port), its wallets in home.
+func cliRunner(t *testing.T, rpc, home string) cliRun {
+	return func(out any, args ...string) {
 		t.Helper()
 		all := append([]string{"--home", home}, args...)
 		if args[0] != "wallet" {
@@ -125,5 +130,4 @@ func startCLIDevnet(ctx context.Context, t *testing.T, tempo int) (run cliRun, r
 			}
 		}
 	}
-	return run, rpc, home
 }

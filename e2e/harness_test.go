@@ -44,7 +44,7 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-func needBinary(t *testing.T) {
+func needBinary(t testing.TB) {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("end-to-end process test: skipped with -short")
@@ -55,7 +55,7 @@ func needBinary(t *testing.T) {
 // (needBinary) and returns the context for the test's processes and calls, which ends
 // after within or when the test function returns, whichever is first (before the test's
 // cleanups run, so a process started with it is gone by then).
-func binaryTest(t *testing.T, within time.Duration) context.Context {
+func binaryTest(t testing.TB, within time.Duration) context.Context {
 	t.Helper()
 	needBinary(t)
 	ctx, cancel := context.WithTimeout(t.Context(), within)
@@ -76,7 +76,7 @@ func tessera(t *testing.T, args ...string) []byte {
 }
 
 // freeBasePort finds a base port with span free ports after it on 127.0.0.1.
-func freeBasePort(t *testing.T, span int) int {
+func freeBasePort(t testing.TB, span int) int {
 	t.Helper()
 	for try := 0; try < 200; try++ {
 		base := 20000 + rand.IntN(35000)
@@ -184,13 +184,13 @@ func waitHeight(ctx context.Context, t *testing.T, c *client.Client, h int64) in
 
 // startDevnet runs `tessera devnet` with args on base..base+2 and returns its stdout; the
 // process gets SIGTERM at the end of the test, and its log is shown if the test failed.
-func startDevnet(ctx context.Context, t *testing.T, base int, args ...string) io.Reader {
+func startDevnet(ctx context.Context, t testing.TB, base int, args ...string) io.Reader {
 	t.Helper()
 	return startDevnetLog(ctx, t, base, filepath.Join(t.TempDir(), "devnet.log"), args...)
 }
 
 // startDevnetLog is startDevnet with the devnet's log (its stderr) written to logPath.
-func startDevnetLog(ctx context.Context, t *testing.T, base int, logPath string, args ...string) io.Reader {
+func startDevnetLog(ctx context.Context, t testing.TB, base int, logPath string, args ...string) io.Reader {
 	t.Helper()
 	dev := exec.CommandContext(ctx, binary, append([]string{"devnet", "--base-port", strconv.Itoa(base)}, args...)...)
 	stdout, err := dev.StdoutPipe()
@@ -223,7 +223,7 @@ func startDevnetLog(ctx context.Context, t *testing.T, base int, logPath string,
 // readSummary decodes into info the JSON summary that `tessera devnet -o json` prints on
 // stdout once it runs, then discards the rest of stdout in the background so that the
 // devnet never blocks writing to it.
-func readSummary(t *testing.T, stdout io.Reader, info any) {
+func readSummary(t testing.TB, stdout io.Reader, info any) {
 	t.Helper()
 	if err := json.NewDecoder(stdout).Decode(info); err != nil {
 		t.Fatalf("devnet summary: %v", err)

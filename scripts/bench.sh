@@ -74,5 +74,9 @@ run_bench "Sustained signed transfers through a single-node chain (1 s blocks), 
 sync
 run_bench "set_weights of 256 entries (64 validators, 256-uid subnet) through a single-node chain (1 s blocks)" \
   "$tmp/tessera" bench transfers --set-weights --max-rate 4000 --duration "$window" --log-level error
+if command -v chromium >/dev/null || [ -n "${TESSERA_CHROMIUM:-}" ]; then
+  run_bench "The explorer's first load on tessera devnet (1 s blocks, miners, validators, gateway) in headless Chromium: navigation start to the chain page's data on screen, with an empty cache (cold-ms, median and max of 10) and with the cache (warm-ms); target under 1 s" \
+    go test ./e2e -run '^$' -bench ExplorerFirstLoad -benchtime 10x
+fi
 cat "$tmp/head.md" "$tmp/body.md" >"$out"
 echo "wrote $out" >&2

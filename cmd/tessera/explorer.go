@@ -5,12 +5,13 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/tessera-net/tessera/explorer"
 	"github.com/tessera-net/tessera/node"
 )
 
 // explorerPage is the explorer's web page the JSON API serves at / and /explorer/ (package
 // explorer's Handler; nil serves none).
-var explorerPage http.Handler
+var explorerPage http.Handler = explorer.Handler()
 
 // explorerFlags are the flags of `node start` and `devnet` that shape the JSON API's
 // explorer and CORS; a flag left unset keeps the home's config/tessera.json setting.
