@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tessera-net/tessera/devnet"
+	"github.com/tessera-net/tessera/explorer"
 	"github.com/tessera-net/tessera/genesis"
 	"github.com/tessera-net/tessera/keys"
 	"github.com/tessera-net/tessera/modules/accounts"
@@ -52,7 +53,7 @@ that is removed on exit, unless --home is given.`,
 				home = env.home
 			}
 			opts := devnet.Options{Home: home, BasePort: basePort, BlockTime: blockTime, Logger: log,
-				Explorer: explorerPage, NoExplorer: !ef.explorer, CORSOrigins: ef.corsOrigins}
+				Explorer: explorer.Handler(), NoExplorer: !ef.explorer, CORSOrigins: ef.corsOrigins}
 			if !noFaucet {
 				opts.Faucet = &devnet.FaucetOptions{}
 			}

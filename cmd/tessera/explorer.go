@@ -1,17 +1,11 @@
 package main
 
 import (
-	"net/http"
-
 	"github.com/spf13/cobra"
 
 	"github.com/tessera-net/tessera/explorer"
 	"github.com/tessera-net/tessera/node"
 )
-
-// explorerPage is the explorer's web page the JSON API serves at / and /explorer/ (package
-// explorer's Handler; nil serves none).
-var explorerPage http.Handler = explorer.Handler()
 
 // explorerFlags are the flags of `node start` and `devnet` that shape the JSON API's
 // explorer and CORS; a flag left unset keeps the home's config/tessera.json setting.
@@ -34,7 +28,7 @@ func (f *explorerFlags) register(cmd *cobra.Command, withGateway bool) {
 
 // apply sets the node options of the flags the command line set.
 func (f *explorerFlags) apply(cmd *cobra.Command, o *node.Options) {
-	o.Explorer = explorerPage
+	o.Explorer = explorer.Handler()
 	if cmd.Flags().Changed("explorer") {
 		o.ExplorerEnabled = &f.explorer
 	}
