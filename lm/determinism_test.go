@@ -1,14 +1,12 @@
 package lm
 
 import (
-	"os"
-	"os/exec"
-	"path/filepath"
 	"reflect"
 	"runtime"
 	"strings"
 	"testing"
 
+	"github.com/tessera-net/tessera/internal/testutil"
 	"github.com/tessera-net/tessera/lm/kernel"
 )
 
@@ -47,47 +45,20 @@ func TestSameBitsEverywhere(t *testing.T) {
 // TestSecondProcess runs the golden tests in a new process with the assembly kernels
 // switched off by the environment and one CPU.
 func TestSecondProcess(t *testing.T) {
-	if os.Getenv("TESSERA_LM_CHILD") != "" {
+	if testutil.IsChild() {
 		t.Skip("already the child")
 	}
-	cmd := exec.Command(os.Args[0], "-test.run", "^TestGolden(Fixture|Random)$", "-test.count=1", "-test.v")
-	cmd.Env = append(os.Environ(), "TESSERA_LM_CHILD=1", "TESSERA_LM_NOASM=1", "GOMAXPROCS=1")
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("the golden tests failed in a second process: %v\n%s", err, out)
-	}
-	mustHavePassed(t, out)
+	mustHavePassed(t, testutil.RunChild(t, "^TestGolden(Fixture|Random)$", "TESSERA_LM_NOASM=1", "GOMAXPROCS=1"))
 }
 
 // TestArm64Golden cross-compiles this package's tests for arm64 and runs the golden
-// tests under qemu-aarch64-static (Debian's qemu-user-static, which .ci/run installs):
-// another instruction set, no assembly kernels, the same golden files bit for bit.
+// tests under qemu-aarch64-static: another instruction set, no assembly kernels, the same
+// golden files bit for bit.
 func TestArm64Golden(t *testing.T) {
-	if os.Getenv("TESSERA_LM_CHILD") != "" {
+	if testutil.IsChild() {
 		t.Skip("already the child")
 	}
-	if runtime.GOARCH == "arm64" {
-		t.Skip("already on arm64")
-	}
-	qemu, err := exec.LookPath("qemu-aarch64-static")
-	if err != nil {
-		if os.Getenv("TESSERA_REQUIRE_QEMU") != "" {
-			t.Fatal("qemu-aarch64-static is not installed, and TESSERA_REQUIRE_QEMU is set (.ci/run sets it after installing qemu-user-static)")
-		}
-		t.Skip("qemu-aarch64-static is not installed (apt-get install qemu-user-static; .ci/run does)")
-	}
-	bin := filepath.Join(t.TempDir(), "lm.test.arm64")
-	build := exec.Command("go", "test", "-c", "-o", bin, ".")
-	build.Env = append(os.Environ(), "GOARCH=arm64", "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("building the arm64 test binary: %v\n%s", err, out)
-	}
-	run := exec.Command(qemu, bin, "-test.run", "^TestGolden(Fixture|Random)$", "-test.v", "-test.count=1")
-	run.Env = append(os.Environ(), "TESSERA_LM_CHILD=1")
-	out, err := run.CombinedOutput()
-	if err != nil {
-		t.Fatalf("the golden tests failed on arm64 under qemu: %v\n%s", err, out)
-	}
+	out := testutil.RunArm64(t, "^TestGolden(Fixture|Random)$")
 	mustHavePassed(t, out)
 	t.Logf("arm64 under qemu:\n%s", out)
 }
