@@ -140,30 +140,23 @@ types: ` + strings.Join(actionTypes, ", ") + `), in that order. See docs/governa
 				return usagef("--title is required")
 			}
 			var actions []gov.Action
-			for _, f := range addFiles {
-				specs, err := readModels("--add-model", f)
-				if err != nil {
-					return err
-				}
-				for _, s := range specs {
-					a, err := models.NewAddAction(s)
+			for _, src := range []struct {
+				flag  string
+				files []string
+				make  func(models.Spec) (gov.Action, error)
+			}{{"--add-model", addFiles, models.NewAddAction}, {"--update-model", updateFiles, models.NewUpdateAction}} {
+				for _, f := range src.files {
+					specs, err := readModels(src.flag, f)
 					if err != nil {
 						return err
 					}
-					actions = append(actions, a)
-				}
-			}
-			for _, f := range updateFiles {
-				specs, err := readModels("--update-model", f)
-				if err != nil {
-					return err
-				}
-				for _, s := range specs {
-					a, err := models.NewUpdateAction(s)
-					if err != nil {
-						return err
+					for _, s := range specs {
+						a, err := src.make(s)
+						if err != nil {
+							return err
+						}
+						actions = append(actions, a)
 					}
-					actions = append(actions, a)
 				}
 			}
 			for _, f := range actionFiles {
