@@ -3,6 +3,8 @@ package dtao
 import (
 	"math"
 	"testing"
+
+	"github.com/tessera-net/tessera/internal/safemath"
 )
 
 func u96(bits uint64) U96F32 { return U96F32{0, bits} }
@@ -28,17 +30,17 @@ func TestRunCoinbaseV4(t *testing.T) {
 		t.Fatal("RunCoinbase modified its input")
 	}
 	want := []struct {
-		share, eBits            U128
+		share, eBits            safemath.U128
 		alphaIn, tao, alphaPool uint64
 		weight                  uint64
 	}{
-		{U128{0, 6148914696008703089}, U128{}, 333_333_334, 33_433_333, 334_333_334, 499_999_997_008_973_068},
-		{U128{0, 12297829377700848526}, U128{}, 333_333_333, 66_766_666, 333_833_333, 499_999_997_753_369_932},
+		{safemath.U128{Hi: 0, Lo: 6148914696008703089}, safemath.U128{}, 333_333_334, 33_433_333, 334_333_334, 499_999_997_008_973_068},
+		{safemath.U128{Hi: 0, Lo: 12297829377700848526}, safemath.U128{}, 333_333_333, 66_766_666, 333_833_333, 499_999_997_753_369_932},
 	}
 	for k, w := range want {
 		e := res.Subnets[k]
-		if U128(e.Share) != w.share {
-			t.Errorf("subnet %d share bits %v", k+1, U128(e.Share).Big())
+		if safemath.U128(e.Share) != w.share {
+			t.Errorf("subnet %d share bits %v", k+1, safemath.U128(e.Share).Big())
 		}
 		if e.AlphaIn != w.alphaIn || e.ChainBuyTAO != 0 {
 			t.Errorf("subnet %d: %+v", k+1, e)
@@ -66,11 +68,11 @@ func TestRunCoinbaseV4(t *testing.T) {
 func TestInjectionCapV4(t *testing.T) {
 	rp := RootProp(math.MaxUint64, 1e18, 1e11)
 	if rp != u96(4294966866) {
-		t.Fatalf("root_prop bits %v", U128(rp).Big())
+		t.Fatalf("root_prop bits %v", safemath.U128(rp).Big())
 	}
 	cap := rp.Mul(U96F32FromInt(1e9))
-	if U128(cap) != (U128{0, 4294966866000000000}) {
-		t.Fatalf("cap bits %v", U128(cap).Big())
+	if safemath.U128(cap) != (safemath.U128{Hi: 0, Lo: 4294966866000000000}) {
+		t.Fatalf("cap bits %v", safemath.U128(cap).Big())
 	}
 	for _, c := range []struct {
 		E        uint64
@@ -172,7 +174,7 @@ func TestMovingPrice(t *testing.T) {
 	}
 	p = NextMovingPrice(U96F32{}, U64F64FromInt(5), 201_600, 1, DefaultMovingAlpha, DefaultEMAHalvingBlocks)
 	if p != u96(6442) { // 3e-6 × 0.5 ≈ 1.5e-6 → 6442 bits
-		t.Errorf("ema bits %v", U128(p).Big())
+		t.Errorf("ema bits %v", safemath.U128(p).Big())
 	}
 }
 

@@ -4,43 +4,35 @@ import (
 	"math"
 	"math/big"
 	"math/bits"
+
+	"github.com/tessera-net/tessera/internal/safemath"
 )
 
 // The fixed-point types of subtensor that dTAO uses are carried as their raw bits in a
-// 128-bit unsigned integer: U64F64 (64 fractional bits) and U96F32 (32 fractional bits).
+// safemath.U128: U64F64 (64 fractional bits) and U96F32 (32 fractional bits).
 // Only non-negative values occur (I96F32 values such as the moving price are stored as
 // non-negative U96F32 bits). Products floor, quotients truncate, and every operation
 // saturates at the type's maximum, as substrate-fixed's saturating_* and safe_div do
 // (safe_div gives 0 on a zero divisor).
 
-// U128 is an unsigned 128-bit integer.
-type U128 struct{ Hi, Lo uint64 }
-
 // U64F64 is the raw bits of a U64F64 value (value = bits / 2^64).
-type U64F64 U128
+type U64F64 safemath.U128
 
 // U96F32 is the raw bits of a U96F32 value (value = bits / 2^32).
-type U96F32 U128
+type U96F32 safemath.U128
 
 var (
-	maxU128    = U128{math.MaxUint64, math.MaxUint64}
+	maxU128    = safemath.U128{Hi: math.MaxUint64, Lo: math.MaxUint64}
 	bigMaxU128 = new(big.Int).SetBytes([]byte{
 		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
 		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff})
 	bigMaxU64 = new(big.Int).SetUint64(math.MaxUint64)
 )
 
-// Big returns v as a big integer.
-func (v U128) Big() *big.Int {
-	z := new(big.Int).SetUint64(v.Hi)
-	z.Lsh(z, 64)
-	return z.Or(z, new(big.Int).SetUint64(v.Lo))
-}
-
 // u128FromBig saturates a non-negative big integer to 128 bits.
-func u128FromBig(z *big.Int) U128 {
+func u128FromBig(z *big.Int) safemath.U128 {
 	if z.Sign() <= 0 {
-		return U128{}
+		return safemath.U128{}
 	}
 	if z.Cmp(bigMaxU128) > 0 {
 		return maxU128
@@ -54,34 +46,24 @@ func u128FromBig(z *big.Int) U128 {
 		if len(w) > 1 {
 			hi = uint64(w[1])
 		}
-		return U128{hi, lo}
+		return safemath.U128{Hi: hi, Lo: lo}
 	}
 	lo = new(big.Int).And(z, bigMaxU64).Uint64()
 	hi = new(big.Int).Rsh(z, 64).Uint64()
-	return U128{hi, lo}
+	return safemath.U128{Hi: hi, Lo: lo}
 }
-
-func (v U128) less(w U128) bool { return v.Hi < w.Hi || (v.Hi == w.Hi && v.Lo < w.Lo) }
 
 // Cmp compares two U64F64 values.
-func (v U64F64) Cmp(w U64F64) int {
-	switch {
-	case U128(v).less(U128(w)):
-		return -1
-	case U128(w).less(U128(v)):
-		return 1
-	}
-	return 0
-}
+func (v U64F64) Cmp(w U64F64) int { return safemath.U128(v).Cmp(safemath.U128(w)) }
 
 // Cmp compares two U96F32 values.
 func (v U96F32) Cmp(w U96F32) int { return U64F64(v).Cmp(U64F64(w)) }
 
 // IsZero reports whether v is 0.
-func (v U64F64) IsZero() bool { return v.Hi == 0 && v.Lo == 0 }
+func (v U64F64) IsZero() bool { return safemath.U128(v).IsZero() }
 
 // IsZero reports whether v is 0.
-func (v U96F32) IsZero() bool { return v.Hi == 0 && v.Lo == 0 }
+func (v U96F32) IsZero() bool { return safemath.U128(v).IsZero() }
 
 // U64F64FromInt is U64F64::saturating_from_num(u64).
 func U64F64FromInt(n uint64) U64F64 { return U64F64{n, 0} }
@@ -113,20 +95,10 @@ func (v U96F32) ToU64F64() U64F64 {
 
 // fixMul is the saturating product of two raw values with frac (< 128) fractional bits,
 // floored: the 256-bit product shifted right by frac.
-func fixMul(a, b U128, frac uint) U128 {
+func fixMul(a, b safemath.U128, frac uint) safemath.U128 {
 	// p = a·b as four words, little-endian
-	h00, l00 := bits.Mul64(a.Lo, b.Lo)
-	h01, l01 := bits.Mul64(a.Lo, b.Hi)
-	h10, l10 := bits.Mul64(a.Hi, b.Lo)
-	h11, l11 := bits.Mul64(a.Hi, b.Hi)
-	p0 := l00
-	p1, c1 := bits.Add64(h00, l01, 0)
-	p2, c2 := bits.Add64(h01, l11, c1)
-	p3 := h11 + c2
-	p1, c1 = bits.Add64(p1, l10, 0)
-	p2, c2 = bits.Add64(p2, h10, c1)
-	p3 += c2
-	w := [4]uint64{p0, p1, p2, p3}
+	hi, lo := a.MulFull(b)
+	w := [4]uint64{lo.Lo, lo.Hi, hi.Lo, hi.Hi}
 	// shift right by frac
 	q, r := frac/64, frac%64
 	var out [4]uint64
@@ -140,13 +112,13 @@ func fixMul(a, b U128, frac uint) U128 {
 	if out[2]|out[3] != 0 {
 		return maxU128
 	}
-	return U128{out[1], out[0]}
+	return safemath.U128{Hi: out[1], Lo: out[0]}
 }
 
 // fixDiv is safe_div: (a << frac) / b truncated, 0 if b is 0, saturating.
-func fixDiv(a, b U128, frac uint) U128 {
-	if b == (U128{}) {
-		return U128{}
+func fixDiv(a, b safemath.U128, frac uint) safemath.U128 {
+	if b == (safemath.U128{}) {
+		return safemath.U128{}
 	}
 	if b.Hi == 0 && frac < 64 {
 		// (a << frac) is three words; divide by one word.
@@ -161,17 +133,17 @@ func fixDiv(a, b U128, frac uint) U128 {
 		}
 		q1, r := bits.Div64(w2, w1, b.Lo)
 		q0, _ := bits.Div64(r, w0, b.Lo)
-		return U128{q1, q0}
+		return safemath.U128{Hi: q1, Lo: q0}
 	}
 	if b.Lo == 0 && (frac == 64 || frac == 32) {
 		// b = h·2^64: floor((a<<frac) / (h·2^64)) = floor(((a<<frac)>>64) / h).
 		y := a
 		if frac == 32 {
-			y = U128{a.Hi >> 32, a.Hi<<32 | a.Lo>>32}
+			y = safemath.U128{Hi: a.Hi >> 32, Lo: a.Hi<<32 | a.Lo>>32}
 		}
 		q1 := y.Hi / b.Hi
 		q0, _ := bits.Div64(y.Hi%b.Hi, y.Lo, b.Hi)
-		return U128{q1, q0}
+		return safemath.U128{Hi: q1, Lo: q0}
 	}
 	if b.Hi == 0 && frac == 64 {
 		// (a << 64) / b: words a.Hi, a.Lo, 0
@@ -180,54 +152,36 @@ func fixDiv(a, b U128, frac uint) U128 {
 		}
 		q1, r := bits.Div64(a.Hi, a.Lo, b.Lo)
 		q0, _ := bits.Div64(r, 0, b.Lo)
-		return U128{q1, q0}
+		return safemath.U128{Hi: q1, Lo: q0}
 	}
 	z := a.Big()
 	z.Lsh(z, frac)
 	return u128FromBig(z.Quo(z, b.Big()))
 }
 
-func fixAdd(a, b U128) U128 {
-	lo, c := bits.Add64(a.Lo, b.Lo, 0)
-	hi, c := bits.Add64(a.Hi, b.Hi, c)
-	if c != 0 {
-		return maxU128
-	}
-	return U128{hi, lo}
-}
-
-func fixSub(a, b U128) U128 {
-	lo, br := bits.Sub64(a.Lo, b.Lo, 0)
-	hi, br := bits.Sub64(a.Hi, b.Hi, br)
-	if br != 0 {
-		return U128{}
-	}
-	return U128{hi, lo}
-}
-
 // Mul is the saturating floored product.
-func (v U64F64) Mul(w U64F64) U64F64 { return U64F64(fixMul(U128(v), U128(w), 64)) }
+func (v U64F64) Mul(w U64F64) U64F64 { return U64F64(fixMul(safemath.U128(v), safemath.U128(w), 64)) }
 
 // Div is safe_div.
-func (v U64F64) Div(w U64F64) U64F64 { return U64F64(fixDiv(U128(v), U128(w), 64)) }
+func (v U64F64) Div(w U64F64) U64F64 { return U64F64(fixDiv(safemath.U128(v), safemath.U128(w), 64)) }
 
 // Add is saturating_add.
-func (v U64F64) Add(w U64F64) U64F64 { return U64F64(fixAdd(U128(v), U128(w))) }
+func (v U64F64) Add(w U64F64) U64F64 { return U64F64(safemath.U128(v).AddSat(safemath.U128(w))) }
 
 // Sub is saturating_sub.
-func (v U64F64) Sub(w U64F64) U64F64 { return U64F64(fixSub(U128(v), U128(w))) }
+func (v U64F64) Sub(w U64F64) U64F64 { return U64F64(safemath.U128(v).SubSat(safemath.U128(w))) }
 
 // Mul is the saturating floored product.
-func (v U96F32) Mul(w U96F32) U96F32 { return U96F32(fixMul(U128(v), U128(w), 32)) }
+func (v U96F32) Mul(w U96F32) U96F32 { return U96F32(fixMul(safemath.U128(v), safemath.U128(w), 32)) }
 
 // Div is safe_div.
-func (v U96F32) Div(w U96F32) U96F32 { return U96F32(fixDiv(U128(v), U128(w), 32)) }
+func (v U96F32) Div(w U96F32) U96F32 { return U96F32(fixDiv(safemath.U128(v), safemath.U128(w), 32)) }
 
 // Add is saturating_add.
-func (v U96F32) Add(w U96F32) U96F32 { return U96F32(fixAdd(U128(v), U128(w))) }
+func (v U96F32) Add(w U96F32) U96F32 { return U96F32(safemath.U128(v).AddSat(safemath.U128(w))) }
 
 // Sub is saturating_sub.
-func (v U96F32) Sub(w U96F32) U96F32 { return U96F32(fixSub(U128(v), U128(w))) }
+func (v U96F32) Sub(w U96F32) U96F32 { return U96F32(safemath.U128(v).SubSat(safemath.U128(w))) }
 
 // Min returns the smaller value.
 func (v U96F32) Min(w U96F32) U96F32 {

@@ -5,6 +5,8 @@ import (
 	"math"
 	"math/big"
 	"testing"
+
+	"github.com/tessera-net/tessera/internal/safemath"
 )
 
 var noMax = LimitPrice(MaxPriceRao)
@@ -77,8 +79,8 @@ func TestExpScaledV2(t *testing.T) {
 			t.Errorf("%+v: R = %v", c, R)
 		}
 		e := expScaled(w, c.r, c.d, c.base)
-		if U128(e).Big().String() != c.bits {
-			t.Errorf("%+v: bits = %v", c, U128(e).Big())
+		if safemath.U128(e).Big().String() != c.bits {
+			t.Errorf("%+v: bits = %v", c, safemath.U128(e).Big())
 		}
 	}
 }

@@ -3,6 +3,8 @@ package dtao
 import (
 	"math/big"
 	"testing"
+
+	"github.com/tessera-net/tessera/internal/safemath"
 )
 
 func bi(s string) *big.Int {
@@ -84,8 +86,8 @@ func TestLn1pFastMatchesBig(t *testing.T) {
 // TestFixedMatchesBig checks the word-level fixed-point product and quotient against
 // math/big.
 func TestFixedMatchesBig(t *testing.T) {
-	vals := []U128{{}, {0, 1}, {0, 3}, {1, 0}, {0, 1 << 63}, {12345, 678910}, {1<<63 + 5, 99},
-		{0, 9_288_815_967_535_137}, maxU128, {0, 0xffffffffffffffff}, {7, 0xffffffffffffffff}}
+	vals := []safemath.U128{{}, {Hi: 0, Lo: 1}, {Hi: 0, Lo: 3}, {Hi: 1, Lo: 0}, {Hi: 0, Lo: 1 << 63}, {Hi: 12345, Lo: 678910}, {Hi: 1<<63 + 5, Lo: 99},
+		{Hi: 0, Lo: 9_288_815_967_535_137}, maxU128, {Hi: 0, Lo: 0xffffffffffffffff}, {Hi: 7, Lo: 0xffffffffffffffff}}
 	mask := new(big.Int).Sub(new(big.Int).Lsh(big.NewInt(1), 128), big.NewInt(1))
 	for _, a := range vals {
 		for _, b := range vals {
@@ -98,7 +100,7 @@ func TestFixedMatchesBig(t *testing.T) {
 				if got := fixMul(a, b, frac); got.Big().Cmp(z) != 0 {
 					t.Errorf("mul %v %v %d: %v want %v", a, b, frac, got.Big(), z)
 				}
-				if b == (U128{}) {
+				if b == (safemath.U128{}) {
 					continue
 				}
 				q := new(big.Int).Lsh(a.Big(), frac)

@@ -2,33 +2,22 @@ package yuma
 
 import (
 	"math"
-	"math/big"
 	"math/bits"
+
+	"github.com/tessera-net/tessera/internal/safemath"
 )
 
 // This file computes the stake vector S of the epoch in I64F64 (64 integer and 64 fractional
-// bits), the type subtensor uses before normalisation, held as u128 (only non-negative
+// bits), the type subtensor uses before normalisation, held as safemath.U128 (only non-negative
 // values occur). TestStakeMatchesBig checks every function against a math/big
 // transcription.
 
-// u128 is an unsigned 128-bit integer: here the raw bits of a non-negative I64F64.
-type u128 struct{ hi, lo uint64 }
-
 // i64f64Max is I64F64::MAX, 2^127 - 1.
-var i64f64Max = u128{1<<63 - 1, math.MaxUint64}
+var i64f64Max = safemath.U128{Hi: 1<<63 - 1, Lo: math.MaxUint64}
 
-func (a u128) less(b u128) bool { return a.hi < b.hi || (a.hi == b.hi && a.lo < b.lo) }
-
-// add returns a+b and whether it carried out of 128 bits.
-func (a u128) add(b u128) (u128, bool) {
-	lo, c := bits.Add64(a.lo, b.lo, 0)
-	hi, c := bits.Add64(a.hi, b.hi, c)
-	return u128{hi, lo}, c != 0
-}
-
-// sat saturates a to the I64F64 range.
-func (a u128) sat() u128 {
-	if i64f64Max.less(a) {
+// satI64F64 saturates a to the I64F64 range.
+func satI64F64(a safemath.U128) safemath.U128 {
+	if i64f64Max.Less(a) {
 		return i64f64Max
 	}
 	return a
@@ -42,36 +31,36 @@ func taoWeightBits(stored uint64) uint64 {
 }
 
 // i64f64FromU64 is I64F64::saturating_from_num(u64): values at or above 2^63 saturate.
-func i64f64FromU64(v uint64) u128 {
+func i64f64FromU64(v uint64) safemath.U128 {
 	if v >= 1<<63 {
 		return i64f64Max
 	}
-	return u128{v, 0}
+	return safemath.U128{Hi: v}
 }
 
 // totalStake returns, as I64F64 bits, alpha_i + tao_i × tao_weight (saturating) for each uid,
 // exactly as get_stake_weights_for_network.
-func totalStake(alpha, tao []uint64, taoWeight uint64) []u128 {
+func totalStake(alpha, tao []uint64, taoWeight uint64) []safemath.U128 {
 	// U96F32 -> I64F64 is exact: w·2^32, in the low word unless the weight is 1.0 (2^64).
 	wb := taoWeightBits(taoWeight)
 	one := wb == 1<<32
 	w := wb << 32
-	out := make([]u128, len(alpha))
+	out := make([]safemath.U128, len(alpha))
 	for i := range alpha {
 		s := i64f64FromU64(alpha[i])
 		if i < len(tao) && tao[i] != 0 && wb != 0 {
 			// (t × w) >> 64 of the 192-bit product, below 2^127 since t < 2^127, w < 2^64;
 			// t itself for a weight of 1.0.
 			t := i64f64FromU64(tao[i])
-			h1, l1 := bits.Mul64(t.hi, w)
-			h2, _ := bits.Mul64(t.lo, w)
+			h1, l1 := bits.Mul64(t.Hi, w)
+			h2, _ := bits.Mul64(t.Lo, w)
 			lo, c := bits.Add64(l1, h2, 0)
-			p := u128{h1 + c, lo}.sat()
+			p := satI64F64(safemath.U128{Hi: h1 + c, Lo: lo})
 			if one {
 				p = t
 			}
-			s, _ = s.add(p) // both below 2^127: no carry
-			s = s.sat()
+			s, _ = s.AddCarry(p) // both below 2^127: no carry
+			s = satI64F64(s)
 		}
 		out[i] = s
 	}
@@ -79,12 +68,12 @@ func totalStake(alpha, tao []uint64, taoWeight uint64) []u128 {
 }
 
 // sumStake is the I64F64 sum of total and whether it stays within the I64F64 range.
-func sumStake(total []u128) (u128, bool) {
-	var sum u128
+func sumStake(total []safemath.U128) (safemath.U128, bool) {
+	var sum safemath.U128
 	for _, t := range total {
 		var carry bool
-		if sum, carry = sum.add(t); carry || i64f64Max.less(sum) {
-			return u128{}, false
+		if sum, carry = sum.AddCarry(t); carry || i64f64Max.Less(sum) {
+			return safemath.U128{}, false
 		}
 	}
 	return sum, true
@@ -93,24 +82,24 @@ func sumStake(total []u128) (u128, bool) {
 // normalizedStake filters stake below the threshold (the owner, if any, is exempt), applies
 // inplace_normalize_64 and truncates to I32F32, giving the epoch's S. The sum of total must
 // be within the I64F64 range (validate checks it).
-func normalizedStake(total []u128, threshold uint64, owner int) []Fixed {
+func normalizedStake(total []safemath.U128, threshold uint64, owner int) []Fixed {
 	keep := make([]bool, len(total))
-	var sum u128
+	var sum safemath.U128
 	for i, s := range total {
 		// saturating_to_num::<u64>() of a non-negative I64F64 is its integer part.
-		if i != owner && s.hi < threshold {
+		if i != owner && s.Hi < threshold {
 			continue
 		}
 		keep[i] = true
-		sum, _ = sum.add(s)
+		sum, _ = sum.AddCarry(s)
 	}
 	out := make([]Fixed, len(total))
-	if sum == (u128{}) {
+	if sum == (safemath.U128{}) {
 		// inplace_normalize_64 leaves an all-zero vector unchanged.
 		return out
 	}
 	for i, s := range total {
-		if keep[i] && s != (u128{}) {
+		if keep[i] && s != (safemath.U128{}) {
 			// safe_div in I64F64, (s << 64) / sum truncated, then I64F64 -> I32F32 dropping
 			// the low 32 fractional bits: floor(floor(s·2^64/sum)/2^32) = floor(s·2^32/sum).
 			out[i] = Fixed(quoShift32(s, sum))
@@ -125,25 +114,25 @@ func normalizedStake(total []u128, threshold uint64, owner int) []Fixed {
 // set (top word v), q̂ = floor((s·2^(32+z)) / 2^64 / v) is at least the quotient and at
 // most two above it (Knuth, TAOCP 4.3.1, Theorem B); q̂·d > s·2^32 is then tested and q̂
 // lowered, with exact 192-bit products.
-func quoShift32(s, d u128) uint64 {
-	if d.hi == 0 {
+func quoShift32(s, d safemath.U128) uint64 {
+	if d.Hi == 0 {
 		// s ≤ d < 2^64: s·2^32 fits in 96 bits and its high word s>>32 is below d.
-		q, _ := bits.Div64(s.lo>>32, s.lo<<32, d.lo)
+		q, _ := bits.Div64(s.Lo>>32, s.Lo<<32, d.Lo)
 		return q
 	}
 	// N = s·2^32 as three words.
-	n2, n1, n0 := s.hi>>32, s.hi<<32|s.lo>>32, s.lo<<32
+	n2, n1, n0 := s.Hi>>32, s.Hi<<32|s.Lo>>32, s.Lo<<32
 	// Shifts by 64 give 0 in Go, so z = 0 needs no special case.
-	z := uint(bits.LeadingZeros64(d.hi))
-	v := d.hi<<z | d.lo>>(64-z) // the top word of d << z
+	z := uint(bits.LeadingZeros64(d.Hi))
+	v := d.Hi<<z | d.Lo>>(64-z) // the top word of d << z
 	// The top two of N << z's three words (N << z ≤ d·2^(32+z) < 2^160, so no bits are
 	// lost and the high word is below 2^32 ≤ v, as Div64 requires).
 	t2, t1 := n2<<z|n1>>(64-z), n1<<z|n0>>(64-z)
 	q, _ := bits.Div64(t2, t1, v)
 	for {
 		// q·d as three words, compared with N.
-		a1, a0 := bits.Mul64(q, d.lo)
-		b1, b0 := bits.Mul64(q, d.hi)
+		a1, a0 := bits.Mul64(q, d.Lo)
+		b1, b0 := bits.Mul64(q, d.Hi)
 		m1, c := bits.Add64(b0, a1, 0)
 		m2 := b1 + c
 		if m2 < n2 || (m2 == n2 && (m1 < n1 || (m1 == n1 && a0 <= n0))) {
@@ -156,18 +145,14 @@ func quoShift32(s, d u128) uint64 {
 // ratioI64F64ToFixed computes I32F32::saturating_from_num(I64F64(num) / I64F64(den)), the
 // conversion used for bonds_moving_average/1e6 (once per epoch).
 func ratioI64F64ToFixed(num, den uint64) Fixed {
-	toBig := func(v u128) *big.Int {
-		b := new(big.Int).SetUint64(v.hi)
-		return b.Lsh(b, 64).Or(b, new(big.Int).SetUint64(v.lo))
-	}
-	n := toBig(i64f64FromU64(num))
-	d := toBig(i64f64FromU64(den))
+	n := i64f64FromU64(num).Big()
+	d := i64f64FromU64(den).Big()
 	if d.Sign() == 0 {
 		return 0
 	}
 	n.Lsh(n, 64)
 	n.Quo(n, d)
-	if n.Cmp(toBig(i64f64Max)) > 0 {
+	if n.Cmp(i64f64Max.Big()) > 0 {
 		return 0 // safe_div returns 0 on overflow
 	}
 	n.Rsh(n, 32)

@@ -6,10 +6,12 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+
+	"github.com/tessera-net/tessera/internal/safemath"
 )
 
 // The stake code, transcribed with math/big (arbitrary precision, no overflow to reason
-// about), as the reference for the u128 version.
+// about), as the reference for the safemath.U128 version.
 
 var bigI64F64Max = new(big.Int).Sub(new(big.Int).Lsh(big.NewInt(1), 127), big.NewInt(1))
 
@@ -71,13 +73,9 @@ func refNormalizedStake(total []*big.Int, threshold uint64, owner int) []Fixed {
 	return out
 }
 
-func bigOf(v u128) *big.Int {
-	b := new(big.Int).SetUint64(v.hi)
-	b.Lsh(b, 64)
-	return b.Or(b, new(big.Int).SetUint64(v.lo))
-}
+func bigOf(v safemath.U128) *big.Int { return v.Big() }
 
-// TestStakeMatchesBig compares the u128 stake code with the math/big transcription on
+// TestStakeMatchesBig compares the safemath.U128 stake code with the math/big transcription on
 // random subnets: stakes of every magnitude up to saturation, tao weights, thresholds.
 func TestStakeMatchesBig(t *testing.T) {
 	rng := rand.New(rand.NewPCG(41, 42))
@@ -148,23 +146,23 @@ func TestQuoShift32(t *testing.T) {
 		return rng.Uint64()
 	}
 	for range 200_000 {
-		d := u128{word() >> uint(1+rng.IntN(64)), word()}
-		if d == (u128{}) {
+		d := safemath.U128{Hi: word() >> uint(1+rng.IntN(64)), Lo: word()}
+		if d == (safemath.U128{}) {
 			continue
 		}
-		d = d.sat()
-		var s u128
+		d = satI64F64(d)
+		var s safemath.U128
 		switch rng.IntN(3) {
 		case 0:
 			s = d
 		case 1:
-			s = u128{d.hi, word()}
-			if d.less(s) {
+			s = safemath.U128{Hi: d.Hi, Lo: word()}
+			if d.Less(s) {
 				s = d
 			}
 		default:
-			s = u128{rng.Uint64N(d.hi + 1), rng.Uint64()}
-			if d.less(s) {
+			s = safemath.U128{Hi: rng.Uint64N(d.Hi + 1), Lo: rng.Uint64()}
+			if d.Less(s) {
 				s = d
 			}
 		}

@@ -3,6 +3,8 @@ package yuma
 import (
 	"fmt"
 	"math"
+
+	"github.com/tessera-net/tessera/internal/safemath"
 )
 
 // MaxN is the largest subnet size the epoch accepts. Above it a row of u16 weights could
@@ -104,7 +106,7 @@ func (s *EpochState) Validate() error {
 // ascending uid order. Handing them on saves the epoch second passes over the rows and a
 // second computation of the stakes.
 type checked struct {
-	total            []u128
+	total            []safemath.U128
 	weightsAscending bool
 	bondsAscending   bool
 }

@@ -170,7 +170,8 @@
 //
 // # Q120 (init-time and RopeFreqs arithmetic)
 //
-// A 128-bit unsigned v stands for v / 2^120. Constants: ln2_Q120 =
+// A 128-bit unsigned v (internal/safemath.U128) stands for v / 2^120.
+// Constants: ln2_Q120 =
 // 0x00b17217f7d1cf79_abc9e3b39803f2f7, pi_Q120 =
 // 0x03243f6a8885a308_d313198a2e037073, log2e_Q120 =
 // 0x0171547652b82fe1_777d0ffda0d23a7d (each correctly rounded). Every

@@ -35,8 +35,8 @@ func init() {
 // v = q120ExpNeg(w) (e^-w in Q120), entry = round(v / 2^58).
 func expTableInit(t *[256]uint64) {
 	for j := range t {
-		w := q120Ln2.mulDiv(uint64(j), 256)
-		t[j] = q120ExpNeg(w).roundShr(q120Frac - 62)
+		w := q120Ln2.MulDiv64(uint64(j), 256)
+		t[j] = roundShr(q120ExpNeg(w), q120Frac-62)
 	}
 }
 

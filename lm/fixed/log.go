@@ -3,6 +3,8 @@ package fixed
 import (
 	"math"
 	"math/bits"
+
+	"github.com/tessera-net/tessera/internal/safemath"
 )
 
 // Constants of Log (correctly rounded, checked in tables_test.go).
@@ -46,7 +48,7 @@ func logTableInit(r, t *[256]uint64) {
 			q++
 		}
 		r[j] = q
-		t[j] = q120LnRatio(1<<62, q).roundShr(q120Frac - 63)
+		t[j] = roundShr(q120LnRatio(1<<62, q), q120Frac-63)
 	}
 }
 
@@ -82,10 +84,10 @@ func Log(x uint64, frac uint) int64 {
 		h, l := bits.Mul64(uint64(n-frac), logLn2)
 		l, c := bits.Add64(l, lm, 0)
 		h += c
-		return int64(u128{h, l}.roundShr(47))
+		return int64(roundShr(safemath.U128{Hi: h, Lo: l}, 47))
 	}
 	h, l := bits.Mul64(uint64(frac-n), logLn2)
 	l, b := bits.Sub64(l, lm, 0) // (frac-n) ln2 > ln m: positive
 	h -= b
-	return -int64(u128{h, l}.roundShr(47))
+	return -int64(roundShr(safemath.U128{Hi: h, Lo: l}, 47))
 }

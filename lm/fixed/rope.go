@@ -1,6 +1,10 @@
 package fixed
 
-import "math/bits"
+import (
+	"math/bits"
+
+	"github.com/tessera-net/tessera/internal/safemath"
+)
 
 // RoPE constants (correctly rounded, checked in tables_test.go).
 const (
@@ -34,8 +38,8 @@ var ropeSin [257]uint64
 
 func init() {
 	for j := range ropeSin {
-		x := q120Pi.mulDiv(uint64(j), 512)
-		ropeSin[j] = q120Sin(x).roundShr(q120Frac - 62)
+		x := q120Pi.MulDiv64(uint64(j), 512)
+		ropeSin[j] = roundShr(q120Sin(x), q120Frac-62)
 	}
 }
 
@@ -65,14 +69,14 @@ func RopeFreqs(base int64, dims int) ([]int64, error) {
 	}
 	b := uint64(base)
 	n := uint(bits.Len64(b) - 1) // >= 16
-	lb := q120LnRatio(b, 1<<n).mul(q120Log2E).add(u128{hi: uint64(n-16) << (q120Frac - 64)})
+	lb := q120Mul(q120LnRatio(b, 1<<n), q120Log2E).Add(safemath.U128{Hi: uint64(n-16) << (q120Frac - 64)})
 	out := make([]int64, dims/2)
 	for i := range out {
-		y := lb.mulDiv(uint64(2*i), uint64(dims))
-		k := uint(y.hi >> (q120Frac - 64)) // < 47
-		f := u128{y.hi & (1<<(q120Frac-64) - 1), y.lo}
-		v := q120ExpNeg(f.mul(q120Ln2))
-		out[i] = int64(v.roundShr(q120Frac - 62 + k))
+		y := lb.MulDiv64(uint64(2*i), uint64(dims))
+		k := uint(y.Hi >> (q120Frac - 64)) // < 47
+		f := safemath.U128{Hi: y.Hi & (1<<(q120Frac-64) - 1), Lo: y.Lo}
+		v := q120ExpNeg(q120Mul(f, q120Ln2))
+		out[i] = int64(roundShr(v, q120Frac-62+k))
 	}
 	return out, nil
 }

@@ -5,12 +5,6 @@ import (
 	"testing"
 )
 
-func u128Big(a u128) *big.Int {
-	v := new(big.Int).SetUint64(a.hi)
-	v.Lsh(v, 64)
-	return v.Or(v, new(big.Int).SetUint64(a.lo))
-}
-
 func pow2f(n int) *big.Float { return bfNew().SetMantExp(bf(1), n) }
 
 // TestConstants checks every hard-coded constant against its definition,
@@ -23,9 +17,9 @@ func TestConstants(t *testing.T) {
 		got  *big.Int
 		want *big.Int
 	}{
-		{"q120Ln2", u128Big(q120Ln2), bigRound(bigLn2, 120)},
-		{"q120Pi", u128Big(q120Pi), bigRound(bigPi, 120)},
-		{"q120Log2E", u128Big(q120Log2E), bigRound(inv(bigLn2), 120)},
+		{"q120Ln2", q120Ln2.Big(), bigRound(bigLn2, 120)},
+		{"q120Pi", q120Pi.Big(), bigRound(bigPi, 120)},
+		{"q120Log2E", q120Log2E.Big(), bigRound(inv(bigLn2), 120)},
 		{"expLog2E", new(big.Int).SetUint64(expLog2E), bigRound(inv(bigLn2), 63)},
 		{"logLn2", new(big.Int).SetUint64(logLn2), bigRound(bigLn2, 63)},
 		{"ropeInv2Pi", new(big.Int).SetUint64(ropeInv2Pi), bigRound(inv(twoPi), 66)},

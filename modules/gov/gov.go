@@ -24,6 +24,7 @@
 package gov
 
 import (
+	"github.com/tessera-net/tessera/internal/safemath"
 	"github.com/tessera-net/tessera/tx"
 )
 
@@ -235,8 +236,11 @@ type TallyView struct {
 
 // Decide applies the quorum and threshold rules to a tally.
 func Decide(p Params, t Tally) (quorum, threshold bool) {
-	voted := uint128{}.add(t.Yes).add(t.No).add(t.Abstain)
-	quorum = !voted.zero() && !voted.mul(65535).less(uint128{}.add(t.Staked).mul(uint64(p.Quorum)))
-	threshold = uint128{}.add(t.Yes).mul(65535).greater(uint128{}.add(t.Yes).add(t.No).mul(uint64(p.Threshold)))
+	// Exact in 128 bits: sums of at most three uint64 stakes times factors ≤ 65535 (the
+	// wrapping Mul64 cannot wrap here).
+	u := func(v uint64) safemath.U128 { return safemath.U128{Lo: v} }
+	voted := u(t.Yes).Add64(t.No).Add64(t.Abstain)
+	quorum = !voted.IsZero() && !voted.Mul64(65535).Less(u(t.Staked).Mul64(uint64(p.Quorum)))
+	threshold = u(t.Yes).Add64(t.No).Mul64(uint64(p.Threshold)).Less(u(t.Yes).Mul64(65535))
 	return quorum, threshold
 }

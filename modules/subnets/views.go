@@ -3,6 +3,7 @@ package subnets
 import (
 	"math/bits"
 
+	"github.com/tessera-net/tessera/internal/safemath"
 	"github.com/tessera-net/tessera/keys"
 	"github.com/tessera-net/tessera/yuma"
 )
@@ -166,8 +167,7 @@ func ValidatorScores(neurons []*Neuron, stakes []uint64) []uint16 {
 	}
 	// acc[j] = Σ_i stake_i × w_ij / Σ_j w_ij, in 128 bits with the row share in 32-bit
 	// fixed point (stake < 2^64, share ≤ 2^32, at most 4096 rows: < 2^108).
-	type u128 struct{ hi, lo uint64 }
-	acc := make([]u128, len(neurons))
+	acc := make([]safemath.U128, len(neurons))
 	var total uint64
 	for i, n := range neurons {
 		if stakes[i] == 0 || (permits && !n.ValidatorPermit) {
@@ -187,10 +187,7 @@ func ValidatorScores(neurons []*Neuron, stakes []uint64) []uint16 {
 			if int(e.UID) == i || int(e.UID) >= len(neurons) {
 				continue
 			}
-			hi, lo := bits.Mul64(stakes[i], uint64(e.Value)<<32/sum)
-			var c uint64
-			acc[e.UID].lo, c = bits.Add64(acc[e.UID].lo, lo, 0)
-			acc[e.UID].hi += hi + c
+			acc[e.UID] = acc[e.UID].Add(safemath.U128{Lo: stakes[i]}.Mul64(uint64(e.Value) << 32 / sum))
 		}
 	}
 	out := make([]uint16, len(neurons))
@@ -198,7 +195,7 @@ func ValidatorScores(neurons []*Neuron, stakes []uint64) []uint16 {
 		return out
 	}
 	for j, a := range acc {
-		share, _ := bits.Div64(a.hi, a.lo, total) // ≤ 2^32, so a.hi < total
+		share, _ := bits.Div64(a.Hi, a.Lo, total) // ≤ 2^32, so a.Hi < total
 		out[j] = uint16(min(share*65535>>32, 65535))
 	}
 	return out
