@@ -226,29 +226,39 @@ func (m *Model) layerForward(w *work, rows []row, li int) {
 		s.k[li] = appendKV(s.k[li], k[r*kvd:(r+1)*kvd], kvd)
 		s.v[li] = appendKV(s.v[li], v[r*kvd:(r+1)*kvd], kvd)
 	}
-	m.attention(w, rows, li, q)
+	// After the keys and values, only the rows whose outputs are used go on: every row
+	// in the layers before the last, and in the last only the rows whose logits or
+	// states are wanted (the others' keys and values are all that later positions read).
+	idx := make([]int, 0, n)
+	for r := range rows {
+		if li < len(m.layers)-1 || rows[r].logits {
+			idx = append(idx, r)
+		}
+	}
+	ni := len(idx)
+	m.attention(w, rows, idx, li, q)
 	ao := L.wo.M.Stride
-	for r := range rows {
-		w.attScale[r] = quantizeActs(w.attQ[r*ao:(r+1)*ao], w.att[r*dim:(r+1)*dim])
+	for i, r := range idx {
+		w.attScale[i] = quantizeActs(w.attQ[i*ao:(i+1)*ao], w.att[r*dim:(r+1)*dim])
 	}
-	o := m.linear(L.wo, w.attQ, w.attScale, n)
-	for r := range rows {
-		addSat(w.x[r], o[r*dim:(r+1)*dim])
+	o := m.linear(L.wo, w.attQ[:ni*ao], w.attScale, ni)
+	for i, r := range idx {
+		addSat(w.x[r], o[i*dim:(i+1)*dim])
 		rmsNorm(w.h, w.x[r], L.ffnNorm, c.Eps)
-		w.ascale[r] = quantizeActs(w.xq[r*st:(r+1)*st], w.h)
+		w.ascale[i] = quantizeActs(w.xq[i*st:(i+1)*st], w.h)
 	}
-	g := m.linear(L.gate, w.xq, w.ascale, n)
-	u := m.linear(L.up, w.xq, w.ascale, n)
+	g := m.linear(L.gate, w.xq[:ni*st], w.ascale, ni)
+	u := m.linear(L.up, w.xq[:ni*st], w.ascale, ni)
 	for i := range g {
 		w.hidden[i] = fixed.Sat32(fixed.Rshr(int64(fixed.SiLU(g[i]))*int64(u[i]), 16))
 	}
 	fs := L.down.M.Stride
-	for r := range rows {
-		w.ffnScale[r] = quantizeActs(w.ffnQ[r*fs:(r+1)*fs], w.hidden[r*c.FFN:(r+1)*c.FFN])
+	for i := range idx {
+		w.ffnScale[i] = quantizeActs(w.ffnQ[i*fs:(i+1)*fs], w.hidden[i*c.FFN:(i+1)*c.FFN])
 	}
-	d := m.linear(L.down, w.ffnQ, w.ffnScale, n)
-	for r := range rows {
-		addSat(w.x[r], d[r*dim:(r+1)*dim])
+	d := m.linear(L.down, w.ffnQ[:ni*fs], w.ffnScale, ni)
+	for i, r := range idx {
+		addSat(w.x[r], d[i*dim:(i+1)*dim])
 	}
 }
 
@@ -295,18 +305,19 @@ func (m *Model) ropeRow(w *work, q, k []int32, pos int) {
 	rot(k)
 }
 
-// attention computes every row's heads over its sequence's cache up to its position:
+// attention computes the heads of the rows in idx over their sequences' caches up to
+// their positions:
 //
 //	score_t = Sat32(Rshr(Rshr(Σ_d q_d·k_{t,d}, 16) · isd, 16))     isd = 1/√headDim, Q16
 //	p = fixed.Softmax(score_0..pos)                                 Q30
 //	out_d = Sat32(Rshr(Σ_t p_t · v_{t,d}, 30))
 //
 // Heads are split across the model's threads; each writes only its own output.
-func (m *Model) attention(w *work, rows []row, li int, q []int32) {
+func (m *Model) attention(w *work, rows []row, idx []int, li int, q []int32) {
 	c := &m.Config
 	dim, kvd, hd := c.Dim, c.KVDim(), c.HeadDim()
 	group := c.Heads / c.KVHeads
-	jobs := len(rows) * c.Heads
+	jobs := len(idx) * c.Heads
 	threads := min(m.pool.Threads(), jobs)
 	var wg sync.WaitGroup
 	for t := 0; t < threads; t++ {
@@ -317,7 +328,7 @@ func (m *Model) attention(w *work, rows []row, li int, q []int32) {
 			var probs []uint32
 			acc := make([]int64, hd)
 			for j := t; j < jobs; j += threads {
-				r, h := j/c.Heads, j%c.Heads
+				r, h := idx[j/c.Heads], j%c.Heads
 				s, pos := rows[r].seq, rows[r].pos
 				qh := q[r*dim+h*hd : r*dim+(h+1)*hd]
 				kvo := (h / group) * hd
