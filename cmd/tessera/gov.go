@@ -169,16 +169,13 @@ types: ` + strings.Join(actionTypes, ", ") + `), in that order. See docs/governa
 			if len(actions) == 0 {
 				return usagef("no action: give --add-model, --update-model or --action-file")
 			}
-			c, err := nf.client()
-			if err != nil {
-				return err
-			}
 			var p gov.Params
-			if _, err := c.Query(cmd.Context(), "/gov/params", 0, &p); err != nil {
+			if err := nf.query(cmd.Context(), "/gov/params", &p); err != nil {
 				return err
 			}
 			units := p.MinDeposit
 			if deposit != "" {
+				var err error
 				if units, err = accounts.ParseAmount(deposit); err != nil {
 					return usagef("--deposit must be a number of tokens, not %q", deposit)
 				}
@@ -241,12 +238,8 @@ func newGovListCmd(env *cliEnv, nf *nodeFlag) *cobra.Command {
 	return &cobra.Command{
 		Use: "list", Short: "List the proposals with their status", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := nf.client()
-			if err != nil {
-				return err
-			}
 			var out []gov.ProposalView
-			if _, err := c.Query(cmd.Context(), "/gov/proposals", 0, &out); err != nil {
+			if err := nf.query(cmd.Context(), "/gov/proposals", &out); err != nil {
 				return err
 			}
 			return env.emit(out, func(w io.Writer) error {
@@ -342,12 +335,8 @@ func newGovParamsCmd(env *cliEnv, nf *nodeFlag) *cobra.Command {
 	return &cobra.Command{
 		Use: "params", Short: "Show governance's parameters", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := nf.client()
-			if err != nil {
-				return err
-			}
 			var p gov.Params
-			if _, err := c.Query(cmd.Context(), "/gov/params", 0, &p); err != nil {
+			if err := nf.query(cmd.Context(), "/gov/params", &p); err != nil {
 				return err
 			}
 			return env.emit(p, func(w io.Writer) error {
@@ -368,12 +357,8 @@ func newModelCmd(env *cliEnv) *cobra.Command {
 		&cobra.Command{
 			Use: "list", Short: "List the registry's models", Args: cobra.NoArgs,
 			RunE: func(cmd *cobra.Command, _ []string) error {
-				c, err := nf.client()
-				if err != nil {
-					return err
-				}
 				var out []models.ModelView
-				if _, err := c.Query(cmd.Context(), "/models/list", 0, &out); err != nil {
+				if err := nf.query(cmd.Context(), "/models/list", &out); err != nil {
 					return err
 				}
 				return env.emit(out, func(w io.Writer) error {
@@ -393,12 +378,8 @@ func newModelCmd(env *cliEnv) *cobra.Command {
 				if err := models.ValidateID(args[0]); err != nil {
 					return usagef("model id: %v", err)
 				}
-				c, err := nf.client()
-				if err != nil {
-					return err
-				}
 				var m models.ModelView
-				if _, err := c.Query(cmd.Context(), "/models/model/"+args[0], 0, &m); err != nil {
+				if err := nf.query(cmd.Context(), "/models/model/"+args[0], &m); err != nil {
 					return err
 				}
 				return env.emit(m, func(w io.Writer) error {
@@ -417,12 +398,8 @@ func newModelCmd(env *cliEnv) *cobra.Command {
 		&cobra.Command{
 			Use: "params", Short: "Show the inference network's parameters (coverage bonus, stage lengths)", Args: cobra.NoArgs,
 			RunE: func(cmd *cobra.Command, _ []string) error {
-				c, err := nf.client()
-				if err != nil {
-					return err
-				}
 				var p models.Params
-				if _, err := c.Query(cmd.Context(), "/models/params", 0, &p); err != nil {
+				if err := nf.query(cmd.Context(), "/models/params", &p); err != nil {
 					return err
 				}
 				return env.emit(p, func(w io.Writer) error {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -100,4 +101,15 @@ func (n *nodeFlag) client() (*client.Client, error) {
 		return nil, usageError{err}
 	}
 	return c, nil
+}
+
+// query reads an application query (path as the node serves it, e.g. "/subnets/list")
+// at the latest height into out: what most read-only commands do.
+func (n *nodeFlag) query(ctx context.Context, path string, out any) error {
+	c, err := n.client()
+	if err != nil {
+		return err
+	}
+	_, err = c.Query(ctx, path, 0, out)
+	return err
 }

@@ -59,12 +59,8 @@ func newSubnetCreateCmd(env *cliEnv, nf *nodeFlag) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			c, err := nf.client()
-			if err != nil {
-				return err
-			}
 			var p subnets.Params
-			if _, err := c.Query(cmd.Context(), "/subnets/params", 0, &p); err != nil {
+			if err := nf.query(cmd.Context(), "/subnets/params", &p); err != nil {
 				return err
 			}
 			if err := confirm(env, yes, fmt.Sprintf("Creating a subnet locks %s tokens (the chain's lock cost) from the signing coldkey.", accounts.FormatAmount(p.LockCost))); err != nil {
@@ -88,12 +84,8 @@ func newSubnetListCmd(env *cliEnv, nf *nodeFlag) *cobra.Command {
 	return &cobra.Command{
 		Use: "list", Short: "List the subnets", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := nf.client()
-			if err != nil {
-				return err
-			}
 			var out []subnets.SubnetView
-			if _, err := c.Query(cmd.Context(), "/subnets/list", 0, &out); err != nil {
+			if err := nf.query(cmd.Context(), "/subnets/list", &out); err != nil {
 				return err
 			}
 			return env.emit(out, func(w io.Writer) error {
@@ -113,12 +105,8 @@ func newSubnetShowCmd(env *cliEnv, nf *nodeFlag) *cobra.Command {
 	show := &cobra.Command{
 		Use: "show NETUID", Short: "Show a subnet", Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := nf.client()
-			if err != nil {
-				return err
-			}
 			var s subnets.SubnetView
-			if _, err := c.Query(cmd.Context(), "/subnets/subnet/"+args[0], 0, &s); err != nil {
+			if err := nf.query(cmd.Context(), "/subnets/subnet/"+args[0], &s); err != nil {
 				return err
 			}
 			return env.emit(s, func(w io.Writer) error {
@@ -137,12 +125,8 @@ func newSubnetHyperparamsCmd(env *cliEnv, nf *nodeFlag) *cobra.Command {
 	hyper := &cobra.Command{
 		Use: "hyperparams NETUID", Short: "Show a subnet's hyperparameters", Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := nf.client()
-			if err != nil {
-				return err
-			}
 			var h subnets.Hyperparams
-			if _, err := c.Query(cmd.Context(), "/subnets/hyperparams/"+args[0], 0, &h); err != nil {
+			if err := nf.query(cmd.Context(), "/subnets/hyperparams/"+args[0], &h); err != nil {
 				return err
 			}
 			return env.emit(h, func(w io.Writer) error {
@@ -345,12 +329,8 @@ func newStakeCmd(env *cliEnv) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			c, err := nf.client()
-			if err != nil {
-				return err
-			}
 			var out []stake.Position
-			if _, err := c.Query(cmd.Context(), "/stake/coldkey/"+cold.Hex(), 0, &out); err != nil {
+			if err := nf.query(cmd.Context(), "/stake/coldkey/"+cold.Hex(), &out); err != nil {
 				return err
 			}
 			return env.emit(out, func(w io.Writer) error {
@@ -524,12 +504,8 @@ func newRootSubnetCmd(env *cliEnv) *cobra.Command {
 	shares := &cobra.Command{
 		Use: "emission", Short: "Show each subnet's emission per block", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := nf.client()
-			if err != nil {
-				return err
-			}
 			var out map[string]string
-			if _, err := c.Query(cmd.Context(), "/subnets/emission", 0, &out); err != nil {
+			if err := nf.query(cmd.Context(), "/subnets/emission", &out); err != nil {
 				return err
 			}
 			return env.emit(out, func(wr io.Writer) error {
@@ -556,12 +532,8 @@ func newMetagraphCmd(env *cliEnv) *cobra.Command {
 	cmd := &cobra.Command{
 		Use: "metagraph", Short: "Show every uid of a subnet: stake, trust, consensus, incentive, dividends, emission, axons", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := nf.client()
-			if err != nil {
-				return err
-			}
 			var mg subnets.Metagraph
-			if _, err := c.Query(cmd.Context(), "/subnets/metagraph/"+strconv.Itoa(int(netuid)), 0, &mg); err != nil {
+			if err := nf.query(cmd.Context(), "/subnets/metagraph/"+strconv.Itoa(int(netuid)), &mg); err != nil {
 				return err
 			}
 			return env.emit(mg, func(w io.Writer) error {
