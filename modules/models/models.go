@@ -173,7 +173,7 @@ func (s *Spec) Validate() error {
 
 // Params are the inference network's parameters that governance sets: the coverage bonus
 // and the epoch's stage lengths. The values are set and voted on now; the inference module
-// (issue 12, not yet built) is what will read them.
+// (not built yet) is what will read them.
 type Params struct {
 	CoverageBonus    uint16 `cbor:"1,keyasint" json:"coverage_bonus"` // 65535ths of a participant's reward
 	EpochBlocks      uint64 `cbor:"2,keyasint" json:"epoch_blocks"`
