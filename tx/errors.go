@@ -28,6 +28,7 @@ const (
 	CodeNotFound          Code = 14 // a referenced object does not exist
 	CodeConflict          Code = 15 // the object already exists or the action was already taken
 	CodeRateLimited       Code = 16 // the action was taken too recently
+	CodeWrongStage        Code = 17 // the message arrives outside the stage or window its rule allows
 )
 
 var codeNames = map[Code]string{
@@ -37,7 +38,7 @@ var codeNames = map[Code]string{
 	CodeInsufficientFunds: "insufficient_funds", CodeInvalidAmount: "invalid_amount",
 	CodeInvalidMessage: "invalid_message", CodeTooLarge: "too_large", CodeInternal: "internal",
 	CodeUnauthorized: "unauthorized", CodeNotFound: "not_found", CodeConflict: "conflict",
-	CodeRateLimited: "rate_limited",
+	CodeRateLimited: "rate_limited", CodeWrongStage: "wrong_stage",
 }
 
 // String names the code, for logs.

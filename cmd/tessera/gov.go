@@ -403,8 +403,9 @@ func newModelCmd(env *cliEnv) *cobra.Command {
 					return err
 				}
 				return env.emit(p, func(w io.Writer) error {
-					_, err := fmt.Fprintf(w, "coverage bonus:       %.2f%%\nepoch:                %d blocks\nPoC:                  %d blocks, exchange %d\nvalidation:           %d blocks, exchange %d\nmodel loading:        %d blocks\nvalidation sample:    %d nonces\n",
-						u16f(p.CoverageBonus)*100, p.EpochBlocks, p.PoCBlocks, p.PoCExchange, p.ValidationBlocks, p.ValidationXchg, p.LoadingBlocks, p.ValidationSample)
+					_, err := fmt.Fprintf(w, "coverage bonus:       %s%%\nepoch:                %d blocks\nPoC:                  %d blocks, exchange %d\nvalidation:           %d blocks, exchange %d\nmodel loading:        %d blocks\nvalidation sample:    %d nonces\nPoC threshold:        %d (hit rate %s)\npreserved at most:    %d epochs in a row\nthroughput check:     %v\n",
+						ppmPercent(uint64(p.CoverageBonusPPM)), p.EpochBlocks, p.PoCBlocks, p.PoCExchange, p.ValidationBlocks, p.ValidationXchg, p.LoadingBlocks, p.ValidationSample,
+						p.PoCThreshold, hitRate(p.PoCThreshold), p.MaxPreservedEpochs, p.ThroughputCheck)
 					return err
 				})
 			},

@@ -73,6 +73,8 @@ func newRootCmd(env *cliEnv) *cobra.Command {
 		newMetagraphCmd(env),
 		newGovCmd(env),
 		newModelCmd(env),
+		newMLNodeCmd(env),
+		newInferenceCmd(env),
 		newYumaCmd(env),
 		newGatewayCmd(env),
 		newLMCmd(env),

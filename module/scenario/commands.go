@@ -209,15 +209,47 @@ func (h *Harness) offer(signer *keys.Pair, from, line string, env tx.Envelope) (
 	return verdict(r.Code, r.Log), nil
 }
 
-// block executes the accepted transactions as the next block and commits it.
+// block executes the accepted transactions as the next block and commits it; with
+// count=N it executes N blocks (the transactions go into the first), printing only the
+// blocks that have something to show, and the last.
 func (h *Harness) block(d *datadriven.TestData) (string, error) {
 	if h.chain == nil {
 		return "", ErrNoChain
 	}
-	at, err := h.nextBlockTime(d)
+	args, err := newArgs(d.CmdArgs, h.names)
 	if err != nil {
 		return "", err
 	}
+	count := uint64(1)
+	if args.Has("count") {
+		if count, err = args.Uint("count", 16); err != nil {
+			return "", err
+		}
+		if count == 0 {
+			return "", fmt.Errorf("%w: count must be at least 1", ErrBadArg)
+		}
+	}
+	at, err := h.nextBlockTime(args)
+	if err != nil {
+		return "", err
+	}
+	var out strings.Builder
+	for i := uint64(0); i < count; i++ {
+		if i > 0 {
+			at = at.Add(time.Second)
+		}
+		one, err := h.oneBlock(at)
+		if err != nil {
+			return "", err
+		}
+		if i+1 == count || strings.Count(one, "\n") > 1 {
+			out.WriteString(one)
+		}
+	}
+	return out.String(), nil
+}
+
+func (h *Harness) oneBlock(at time.Time) (string, error) {
 	txs := make([][]byte, len(h.pending))
 	for i, p := range h.pending {
 		txs[i] = p.bytes
@@ -237,11 +269,7 @@ func (h *Harness) block(d *datadriven.TestData) (string, error) {
 }
 
 // nextBlockTime reads time=RFC3339, defaulting to a second after the previous block.
-func (h *Harness) nextBlockTime(d *datadriven.TestData) (time.Time, error) {
-	args, err := newArgs(d.CmdArgs, h.names)
-	if err != nil {
-		return time.Time{}, err
-	}
+func (h *Harness) nextBlockTime(args *Args) (time.Time, error) {
 	at := h.blockTime.Add(time.Second)
 	if args.Has("time") {
 		s, err := args.String("time")

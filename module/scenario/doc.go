@@ -32,10 +32,14 @@
 //	                         The nonce defaults to A's next one (committed and in the
 //	                         mempool), the fee to the chain's minimum fee; N counts up from
 //	                         the given nonce for the further lines.
-//	block [time=RFC3339]     executes the accepted transactions as the next block
+//	block [time=RFC3339] [count=N]
+//	                         executes the accepted transactions as the next block
 //	                         (FinalizeBlock, then Commit) and prints each transaction's
 //	                         result and events, then the end-block events. The time
-//	                         defaults to one second after the previous block.
+//	                         defaults to one second after the previous block. With
+//	                         count=N it runs N blocks a second apart (the transactions
+//	                         in the first) and prints only those with events, and the
+//	                         last.
 //	query <path>             an ABCI query; prints the JSON answer indented, or the code
 //	                         and log. Path segments from the third on that are account
 //	                         names are replaced by the account's address.

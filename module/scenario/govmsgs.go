@@ -129,8 +129,8 @@ func buildAction(s string) (gov.Action, error) {
 	case "params":
 		p := models.DefaultParams()
 		if len(rest) == 2 {
-			if err := setUint(map[string]any{"coverage_bonus": &p.CoverageBonus, "epoch_blocks": &p.EpochBlocks, "poc_blocks": &p.PoCBlocks,
-				"validation_sample": &p.ValidationSample}, rest[0], rest[1]); err != nil {
+			if err := setUint(map[string]any{"coverage_bonus_ppm": &p.CoverageBonusPPM, "epoch_blocks": &p.EpochBlocks, "poc_blocks": &p.PoCBlocks,
+				"validation_sample": &p.ValidationSample, "max_preserved_epochs": &p.MaxPreservedEpochs, "poc_threshold": &p.PoCThreshold}, rest[0], rest[1]); err != nil {
 				return gov.Action{}, err
 			}
 		}

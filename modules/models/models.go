@@ -171,11 +171,14 @@ func (s *Spec) Validate() error {
 	return s.PoC.Validate()
 }
 
-// Params are the inference network's parameters that governance sets: the coverage bonus
-// and the epoch's stage lengths. The values are set and voted on now; the inference module
-// (not built yet) is what will read them.
+// Params are the inference network's parameters that governance sets: the coverage
+// bonus, the epoch's stage lengths, the validation sample, the Proof-of-Compute threshold,
+// the uptime preservation bound and the throughput check. The inference module reads
+// them at each stage transition (docs/inference.md).
 type Params struct {
-	CoverageBonus    uint16 `cbor:"1,keyasint" json:"coverage_bonus"` // 65535ths of a participant's reward
+	// CoverageBonusPPM is the coverage bonus in parts per million of a participant's
+	// weight (poc.Rewards): 100000 is 10 %.
+	CoverageBonusPPM uint32 `cbor:"1,keyasint" json:"coverage_bonus_ppm"`
 	EpochBlocks      uint64 `cbor:"2,keyasint" json:"epoch_blocks"`
 	PoCBlocks        uint64 `cbor:"3,keyasint" json:"poc_blocks"`
 	PoCExchange      uint64 `cbor:"4,keyasint" json:"poc_exchange_blocks"`
@@ -183,20 +186,33 @@ type Params struct {
 	ValidationXchg   uint64 `cbor:"6,keyasint" json:"validation_exchange_blocks"`
 	LoadingBlocks    uint64 `cbor:"7,keyasint" json:"model_loading_blocks"`
 	ValidationSample uint32 `cbor:"8,keyasint" json:"validation_sample"`
+	// PoCThreshold is the distance under which a nonce counts: the hit rate is exactly
+	// PoCThreshold / 2^64 (poc.Valid; 2^60, 1/16, by default).
+	PoCThreshold uint64 `cbor:"9,keyasint" json:"poc_threshold,string"`
+	// MaxPreservedEpochs bounds how many epochs in a row an MLNode may keep serving
+	// through PoC on its previous weight (poc.SelectUptime).
+	MaxPreservedEpochs uint32 `cbor:"10,keyasint" json:"max_preserved_epochs"`
+	// ThroughputCheck scales a preserved MLNode's weight by its model's real POC_SLOT
+	// throughput over the expected one, when the real one is lower (off by default).
+	ThroughputCheck bool `cbor:"11,keyasint" json:"throughput_check"`
 }
 
-// DefaultParams: a 10% coverage bonus, 200-nonce validation samples, and stages that fit
-// a 240-block epoch.
+// DefaultParams: a 10% coverage bonus, 200-nonce validation samples, the 1/16 hit rate,
+// one preserved epoch in a row, no throughput check, and stages that fit a 240-block
+// epoch.
 func DefaultParams() Params {
-	return Params{CoverageBonus: 6_554, EpochBlocks: 240, PoCBlocks: 20, PoCExchange: 5, ValidationBlocks: 20,
-		ValidationXchg: 5, LoadingBlocks: 10, ValidationSample: 200}
+	return Params{CoverageBonusPPM: 100_000, EpochBlocks: 240, PoCBlocks: 20, PoCExchange: 5, ValidationBlocks: 20,
+		ValidationXchg: 5, LoadingBlocks: 10, ValidationSample: 200, PoCThreshold: 1 << 60, MaxPreservedEpochs: 1}
 }
 
 // MaxEpochBlocks bounds the epoch length.
 const MaxEpochBlocks = 1_000_000
 
+// MaxCoverageBonusPPM bounds the coverage bonus: 1000 % (poc.MaxBonusPPM).
+const MaxCoverageBonusPPM = 10_000_000
+
 // Validate checks the parameters: every stage at least a block and together within the
-// epoch.
+// epoch, and every other value in its range.
 func (p Params) Validate() error {
 	if p.EpochBlocks == 0 || p.EpochBlocks > MaxEpochBlocks {
 		return tx.Errorf(tx.CodeInvalidMessage, "epoch_blocks %d is not in 1..%d", p.EpochBlocks, MaxEpochBlocks)
@@ -217,6 +233,15 @@ func (p Params) Validate() error {
 	}
 	if p.ValidationSample == 0 || p.ValidationSample > 100_000 {
 		return tx.Errorf(tx.CodeInvalidMessage, "validation_sample %d is not in 1..100000", p.ValidationSample)
+	}
+	if p.CoverageBonusPPM > MaxCoverageBonusPPM {
+		return tx.Errorf(tx.CodeInvalidMessage, "coverage_bonus_ppm %d is over %d (1000 %%)", p.CoverageBonusPPM, MaxCoverageBonusPPM)
+	}
+	if p.PoCThreshold == 0 {
+		return tx.Errorf(tx.CodeInvalidMessage, "poc_threshold must be positive (it is the hit rate times 2^64)")
+	}
+	if p.MaxPreservedEpochs > 1000 {
+		return tx.Errorf(tx.CodeInvalidMessage, "max_preserved_epochs %d is over 1000", p.MaxPreservedEpochs)
 	}
 	return nil
 }

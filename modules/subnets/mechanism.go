@@ -33,6 +33,19 @@ type EpochInput struct {
 	CommitBlocks []uint64
 	Block        uint64 // the block the epoch runs at
 	Emission     uint64 // what the epoch distributes: the pending emission less the owner's cut
+	// State is the chain's state as the epoch sees it, read-only: a mechanism other than
+	// Yuma reads its own module's state from it (the poc mechanism its epoch group).
+	// Reading it keeps Epoch a pure function of its input; writing through it is not
+	// allowed.
+	State StateReader
+}
+
+// StateReader is store.Reader's method set, declared here so that the subnets types,
+// which clients and the SDK link, do not link the store: the keeper passes its
+// store.Reader.
+type StateReader interface {
+	Get(key []byte) ([]byte, error)
+	Iterate(prefix []byte, fn func(key, value []byte) (bool, error)) error
 }
 
 // EpochResult is what a mechanism returns, by uid: the terms the metagraph shows

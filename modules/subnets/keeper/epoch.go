@@ -150,7 +150,7 @@ func (k *Keeper) EpochInput(r store.Reader, s *subnets.Subnet, block, emission u
 	if err != nil {
 		return nil, err
 	}
-	in := &subnets.EpochInput{Subnet: s, Neurons: neurons, Block: block, Emission: emission}
+	in := &subnets.EpochInput{Subnet: s, Neurons: neurons, Block: block, Emission: emission, State: r}
 	if in.Stake, err = k.stakes(r, neurons); err != nil {
 		return nil, err
 	}

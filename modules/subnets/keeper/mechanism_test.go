@@ -38,7 +38,7 @@ func TestSubnetRunsItsMechanism(t *testing.T) {
 	h := newChainOn(t, set, owner, miner)
 
 	if code, log := h.do(owner, h.msg(subnets.NewCreate(ownerHot.Public(), "no-such"))); code != tx.CodeInvalidMessage ||
-		!strings.Contains(log, `"no-such"`) || !strings.Contains(log, "[last-takes-all yuma]") {
+		!strings.Contains(log, `"no-such"`) || !strings.Contains(log, "[last-takes-all poc yuma]") {
 		t.Fatalf("an unknown mechanism: %s %s", code, log)
 	}
 	h.must(owner, h.msg(subnets.NewCreate(ownerHot.Public(), "last-takes-all")))
@@ -53,7 +53,7 @@ func TestSubnetRunsItsMechanism(t *testing.T) {
 	}
 	var names []string
 	h.query("/subnets/mechanisms", &names)
-	if strings.Join(names, ",") != "last-takes-all,yuma" {
+	if strings.Join(names, ",") != "last-takes-all,poc,yuma" {
 		t.Fatalf("mechanisms query: %v", names)
 	}
 

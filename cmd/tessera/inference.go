@@ -1,0 +1,278 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"math/big"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tessera-net/tessera/modules/inference"
+	inferencekeeper "github.com/tessera-net/tessera/modules/inference/keeper"
+	"github.com/tessera-net/tessera/modules/models"
+)
+
+// ppmPercent renders parts per million as a percentage ("10" for 100000).
+func ppmPercent(ppm uint64) string {
+	return new(big.Rat).SetFrac64(int64(ppm), 10_000).FloatString(2)
+}
+
+// hitRate renders a PoC threshold's hit rate, threshold / 2^64, as a fraction ("1/16").
+func hitRate(threshold uint64) string {
+	r := new(big.Rat).SetFrac(new(big.Int).SetUint64(threshold), new(big.Int).Lsh(big.NewInt(1), 64))
+	return r.String()
+}
+
+// newMLNodeCmd is `tessera mlnode`: a participant's MLNode declarations.
+func newMLNodeCmd(env *cliEnv) *cobra.Command {
+	var nf nodeFlag
+	cmd := &cobra.Command{Use: "mlnode", Aliases: []string{"mlnodes"}, Short: "Declare, remove and list a participant's MLNodes on an inference (poc) subnet"}
+	nf.register(cmd, env)
+	cmd.AddCommand(newMLNodeAddCmd(env, &nf), newMLNodeRemoveCmd(env, &nf), newMLNodeListCmd(env, &nf))
+	return cmd
+}
+
+func newMLNodeAddCmd(env *cliEnv, nf *nodeFlag) *cobra.Command {
+	sf := newSendFlags(hotkeyRole)
+	var netuid uint16
+	var n inference.MLNode
+	var hardware []string
+	cmd := &cobra.Command{
+		Use:   "add",
+		Short: "Declare an MLNode (or replace the one with its id), signed by the participant's hotkey",
+		Long: `Declare an MLNode of the signing hotkey on an inference subnet: its id (unique per
+participant), where it listens, its hardware and the models it serves (registry ids; the
+first is the one it mines PoC for and serves first). Every model must be in the governance
+registry, or the transaction is refused with the unknown ids named. The declaration takes
+effect at the next PoC start and so in the epoch group formed from it.`,
+		Example: `  tessera mlnode add --from-uri //Alice --netuid 2 --id gpu-0 --host 10.0.0.5 \
+      --inference-port 8000 --poc-port 8080 --hardware H100:8 --model llama-3.1-8b,qwen-2.5-7b`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if !cmd.Flags().Changed("netuid") {
+				return usagef("--netuid is required")
+			}
+			for _, h := range hardware {
+				typ, count, ok := strings.Cut(h, ":")
+				c, err := strconv.ParseUint(count, 10, 32)
+				if !ok || err != nil || c == 0 {
+					return usagef("--hardware %q is not TYPE:COUNT (H100:8)", h)
+				}
+				n.Hardware = append(n.Hardware, inference.Hardware{Type: typ, Count: uint32(c)})
+			}
+			m, err := inference.NewHardwareDiff(inference.HardwareDiff{Netuid: netuid, Add: []inference.MLNode{n}})
+			if err != nil {
+				return usagef("%v", err)
+			}
+			return sf.send(cmd, env, nf, m, fmt.Sprintf("MLNode %s declared on subnet %d (in force from the next PoC start)", n.ID, netuid))
+		},
+	}
+	sf.register(cmd)
+	cmd.Flags().Uint16Var(&netuid, "netuid", 0, "the inference subnet")
+	cmd.Flags().StringVar(&n.ID, "id", "", "the MLNode's id, unique for the participant")
+	cmd.Flags().StringVar(&n.Host, "host", "", "its host (an IP address or DNS name)")
+	cmd.Flags().Uint16Var(&n.InferencePort, "inference-port", 0, "its inference port")
+	cmd.Flags().Uint16Var(&n.PoCPort, "poc-port", 0, "its PoC port (control and proofs)")
+	cmd.Flags().StringSliceVar(&hardware, "hardware", nil, "TYPE:COUNT, repeatable or comma-separated (H100:8)")
+	cmd.Flags().StringSliceVar(&n.Models, "model", nil, "model ids from the registry, the PoC one first; repeatable or comma-separated")
+	return cmd
+}
+
+func newMLNodeRemoveCmd(env *cliEnv, nf *nodeFlag) *cobra.Command {
+	sf := newSendFlags(hotkeyRole)
+	var netuid uint16
+	var ids []string
+	cmd := &cobra.Command{
+		Use: "remove", Short: "Remove MLNodes by id (from the next PoC start)", Args: cobra.NoArgs,
+		Example: `  tessera mlnode remove --from-uri //Alice --netuid 2 --id gpu-0`,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if !cmd.Flags().Changed("netuid") || len(ids) == 0 {
+				return usagef("--netuid and --id are required")
+			}
+			m, err := inference.NewHardwareDiff(inference.HardwareDiff{Netuid: netuid, Remove: ids})
+			if err != nil {
+				return usagef("%v", err)
+			}
+			return sf.send(cmd, env, nf, m, fmt.Sprintf("MLNode %s removed from subnet %d", strings.Join(ids, ", "), netuid))
+		},
+	}
+	sf.register(cmd)
+	cmd.Flags().Uint16Var(&netuid, "netuid", 0, "the inference subnet")
+	cmd.Flags().StringSliceVar(&ids, "id", nil, "MLNode ids, repeatable or comma-separated")
+	return cmd
+}
+
+func newMLNodeListCmd(env *cliEnv, nf *nodeFlag) *cobra.Command {
+	var netuid uint16
+	var hotkey string
+	cmd := &cobra.Command{
+		Use:   "list",
+		Short: "List the MLNodes of a subnet's participants, or one participant's with their allocation and weight",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if !cmd.Flags().Changed("netuid") {
+				return usagef("--netuid is required")
+			}
+			if hotkey != "" {
+				var out []inferencekeeper.MLNodeView
+				if err := nf.query(cmd.Context(), fmt.Sprintf("/inference/mlnodes/%d/%s", netuid, hotkey), &out); err != nil {
+					return err
+				}
+				return env.emit(out, func(w io.Writer) error {
+					tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+					fmt.Fprintln(tw, "ID\tHOST\tPORTS\tHARDWARE\tMODELS\tSLOT\tPRESERVED\tWEIGHT\tPENDING CHANGE")
+					for _, n := range out {
+						slot := n.Slot
+						if !n.InRound {
+							slot = "(next PoC)"
+						}
+						fmt.Fprintf(tw, "%s\t%s\t%d,%d\t%s\t%s\t%s\t%d\t%d\t%v\n", n.ID, n.Host, n.InferencePort, n.PoCPort, hardwareString(n.Hardware),
+							strings.Join(n.Models, ","), slot, n.Preserved, n.Weight, n.PendingChange)
+					}
+					return tw.Flush()
+				})
+			}
+			var out []inference.ParticipantView
+			if err := nf.query(cmd.Context(), fmt.Sprintf("/inference/participants/%d", netuid), &out); err != nil {
+				return err
+			}
+			return env.emit(out, func(w io.Writer) error {
+				tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+				fmt.Fprintln(tw, "UID\tHOTKEY\tMLNODE\tHOST\tHARDWARE\tMODELS")
+				for _, p := range out {
+					for _, n := range p.Nodes {
+						fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", p.UID, p.Hotkey, n.ID, n.Host, hardwareString(n.Hardware), strings.Join(n.Models, ","))
+					}
+				}
+				return tw.Flush()
+			})
+		},
+	}
+	cmd.Flags().Uint16Var(&netuid, "netuid", 0, "the inference subnet")
+	cmd.Flags().StringVar(&hotkey, "hotkey", "", "one participant's hotkey (SS58): its MLNodes with their allocation")
+	return cmd
+}
+
+func hardwareString(hs []inference.Hardware) string {
+	parts := make([]string, len(hs))
+	for i, h := range hs {
+		parts[i] = fmt.Sprintf("%s:%d", h.Type, h.Count)
+	}
+	if len(parts) == 0 {
+		return "-"
+	}
+	return strings.Join(parts, ",")
+}
+
+// newInferenceCmd is `tessera inference`: the inference network's epochs and participants.
+func newInferenceCmd(env *cliEnv) *cobra.Command {
+	var nf nodeFlag
+	cmd := &cobra.Command{Use: "inference", Short: "Follow an inference (poc) subnet: its epoch, stages, groups, PoC and participants"}
+	nf.register(cmd, env)
+	var netuid uint16
+	cmd.PersistentFlags().Uint16Var(&netuid, "netuid", 0, "the inference subnet")
+	need := func(cmd *cobra.Command) error {
+		if !cmd.Flags().Changed("netuid") {
+			return usagef("--netuid is required")
+		}
+		return nil
+	}
+	cmd.AddCommand(
+		&cobra.Command{
+			Use: "epoch", Short: "Show the epoch's stage, the group in force, the next one and the PoC round", Args: cobra.NoArgs,
+			RunE: func(cmd *cobra.Command, _ []string) error {
+				if err := need(cmd); err != nil {
+					return err
+				}
+				var v struct {
+					inference.EpochView
+					Params models.Params `json:"params"`
+				}
+				if err := nf.query(cmd.Context(), fmt.Sprintf("/inference/epoch/%d", netuid), &v); err != nil {
+					return err
+				}
+				return env.emit(v, func(w io.Writer) error { return printEpoch(w, &v.EpochView) })
+			},
+		},
+		&cobra.Command{
+			Use: "participants", Short: "List the group in force's participants with their weight, acceptance and coverage", Args: cobra.NoArgs,
+			RunE: func(cmd *cobra.Command, _ []string) error {
+				if err := need(cmd); err != nil {
+					return err
+				}
+				var v inference.EpochView
+				if err := nf.query(cmd.Context(), fmt.Sprintf("/inference/epoch/%d", netuid), &v); err != nil {
+					return err
+				}
+				out := []inference.Member{}
+				if v.Current != nil {
+					out = v.Current.Members
+				}
+				return env.emit(out, func(w io.Writer) error {
+					if v.Current == nil {
+						_, err := fmt.Fprintln(w, "no epoch group in force yet (the first forms at the end of the first validation)")
+						return err
+					}
+					return printMembers(w, v.Current)
+				})
+			},
+		},
+	)
+	return cmd
+}
+
+func printEpoch(w io.Writer, v *inference.EpochView) error {
+	ph := v.Phase
+	fmt.Fprintf(w, "height %d: epoch %d, stage %s\n", ph.Height, ph.Epoch, ph.Stage)
+	if ph.Epoch > 0 {
+		fmt.Fprintf(w, "  PoC start %d, validation start %d, formation %d, switch %d, next PoC %d\n", ph.PoCStart, ph.ValidationStart, ph.Formation, ph.Switch, ph.NextPoC)
+	} else {
+		fmt.Fprintf(w, "  first PoC at block %d\n", ph.NextPoC)
+	}
+	for _, g := range []struct {
+		name string
+		g    *inference.Group
+	}{{"in force", v.Current}, {"formed, switching", v.Upcoming}} {
+		if g.g == nil {
+			continue
+		}
+		fmt.Fprintf(w, "\ngroup %s: epoch %d (formed at %d, active from %d), total weight %d\n", g.name, g.g.Epoch, g.g.FormedAt, g.g.ActiveFrom, g.g.TotalWeight)
+		for _, sg := range g.g.Models {
+			fmt.Fprintf(w, "  model %s: %d participants, price %d, expected throughput %d (PRE_POC_SLOT) / %d (POC_SLOT), real %d / %d\n", sg.Model.ID, len(sg.Members),
+				sg.Model.PricePerToken, sg.ExpectedThroughput[0], sg.ExpectedThroughput[1], sg.RealThroughput[0], sg.RealThroughput[1])
+		}
+		if err := printMembers(w, g.g); err != nil {
+			return err
+		}
+	}
+	if rd := v.Round; rd != nil {
+		fmt.Fprintf(w, "\nPoC round of epoch %d: %d participants, %d validators, threshold %s", rd.Epoch, len(rd.Roster), len(rd.Validators), hitRate(rd.Threshold))
+		switch {
+		case rd.Switched:
+			fmt.Fprintln(w, ", switched")
+		case rd.Formed:
+			fmt.Fprintln(w, ", group formed")
+		case rd.Validated:
+			fmt.Fprintln(w, ", validating")
+		default:
+			fmt.Fprintln(w, ", mining")
+		}
+	}
+	return nil
+}
+
+func printMembers(w io.Writer, g *inference.Group) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "  PARTICIPANT\tACCEPTED\tSTAKE ACCEPTING\tCOVERED\tWEIGHT\tMLNODES (id model slot committed→weight)")
+	for _, m := range g.Members {
+		var nodes []string
+		for _, n := range m.Nodes {
+			nodes = append(nodes, fmt.Sprintf("%s %s %s %d→%d", n.ID, n.PoCModel, n.SlotName, n.Committed, n.Weight))
+		}
+		fmt.Fprintf(tw, "  %s\t%v\t%d/%d\t%v\t%d\t%s\n", m.Hotkey, m.Accepted, m.Accepting, m.Judged, m.Covered, m.Weight, strings.Join(nodes, "; "))
+	}
+	return tw.Flush()
+}

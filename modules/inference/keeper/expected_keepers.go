@@ -1,0 +1,32 @@
+package keeper
+
+import (
+	"github.com/tessera-net/tessera/keys"
+	"github.com/tessera-net/tessera/modules/models"
+	"github.com/tessera-net/tessera/modules/subnets"
+	"github.com/tessera-net/tessera/store"
+)
+
+// SubnetKeeper is what the inference module needs of the subnets module: which subnets
+// exist and their mechanism (a participant is a hotkey registered on a poc subnet), and
+// each subnet's registrations.
+type SubnetKeeper interface {
+	Netuids(r store.Reader) ([]uint16, error)
+	Subnet(r store.Reader, netuid uint16) (*subnets.Subnet, error)
+	UIDOf(r store.Reader, netuid uint16, hotkey keys.PublicKey) (uint16, bool, error)
+	Neurons(r store.Reader, s *subnets.Subnet) ([]*subnets.Neuron, error)
+}
+
+// StakeKeeper is what it needs of the staking module: a hotkey's stake, the weight of its
+// verdicts.
+type StakeKeeper interface {
+	TotalStake(r store.Reader, hotkey keys.PublicKey) (uint64, error)
+}
+
+// ModelKeeper is what it needs of the model registry: the models an MLNode may declare,
+// the ones an epoch group freezes, and the network's parameters.
+type ModelKeeper interface {
+	Model(r store.Reader, id string) (models.ModelView, bool, error)
+	Models(r store.Reader) ([]models.ModelView, error)
+	Params(r store.Reader) (models.Params, error)
+}

@@ -1,0 +1,460 @@
+package keeper
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+
+	"github.com/tessera-net/tessera/keys"
+	"github.com/tessera-net/tessera/module"
+	"github.com/tessera-net/tessera/modules/inference"
+	"github.com/tessera-net/tessera/modules/models"
+	"github.com/tessera-net/tessera/poc"
+	"github.com/tessera-net/tessera/store"
+	"github.com/tessera-net/tessera/tx"
+)
+
+// KeepGroups is how many epochs of groups the state keeps (the round data, commitments
+// and verdicts, only two).
+const KeepGroups = 8
+
+// MaxValidators bounds an epoch's validators: the subnet's hotkeys with the most stake.
+const MaxValidators = 256
+
+var prefixLastRound = []byte("inf/last/") // netuid → the epoch of the latest round
+
+// EndBlock runs the stage transitions due at this block on every poc subnet: the PoC
+// start (roster, seed, uptime selection), the validation start (seed, validators), the
+// formation of the next group, and the switch to it.
+func (k *Keeper) EndBlock(ctx *module.Context) error {
+	ids, err := k.subnets.Netuids(ctx.KV)
+	if err != nil {
+		return err
+	}
+	var p *models.Params
+	for _, netuid := range ids {
+		s, err := k.subnets.Subnet(ctx.KV, netuid)
+		if err != nil {
+			return err
+		}
+		if s.Mechanism != inference.Mechanism {
+			continue
+		}
+		if p == nil {
+			pp, err := k.models.Params(ctx.KV)
+			if err != nil {
+				return err
+			}
+			p = &pp
+		}
+		if err := k.step(ctx, netuid, *p); err != nil {
+			return fmt.Errorf("inference: subnet %d: %w", netuid, err)
+		}
+	}
+	return nil
+}
+
+// step runs one subnet's transitions at ctx's height.
+func (k *Keeper) step(ctx *module.Context, netuid uint16, p models.Params) error {
+	h := uint64(ctx.Height)
+	ph := inference.Schedule(p, h)
+	if ph.Epoch > 0 && h == ph.PoCStart {
+		if err := k.closeLast(ctx, netuid); err != nil {
+			return err
+		}
+		if err := k.startRound(ctx, netuid, p, ph); err != nil {
+			return err
+		}
+	}
+	last, err := module.GetUint64(ctx.KV, module.Key(prefixLastRound, u16(netuid)))
+	if err != nil || last == 0 {
+		return err
+	}
+	rd, ok, err := k.Round(ctx.KV, netuid, last)
+	if err != nil || !ok || rd.Switched || rd.Abandoned {
+		return err
+	}
+	changed := false
+	if !rd.Validated && h >= rd.ValidationStart {
+		if err := k.startValidation(ctx, rd); err != nil {
+			return err
+		}
+		changed = true
+	}
+	if rd.Validated && !rd.Formed && h >= rd.Formation {
+		if err := k.form(ctx, rd, p); err != nil {
+			return err
+		}
+		changed = true
+	}
+	if rd.Formed && !rd.Switched && h >= rd.Switch {
+		if err := k.switchTo(ctx, rd); err != nil {
+			return err
+		}
+		changed = true
+	}
+	if changed {
+		return module.Put(ctx.KV, roundKey(netuid, rd.Epoch), rd)
+	}
+	return nil
+}
+
+// closeLast settles the latest round before a new PoC starts: a formed group switches
+// now, an unformed round is abandoned. Only a shortened epoch gets here.
+func (k *Keeper) closeLast(ctx *module.Context, netuid uint16) error {
+	last, err := module.GetUint64(ctx.KV, module.Key(prefixLastRound, u16(netuid)))
+	if err != nil || last == 0 {
+		return err
+	}
+	rd, ok, err := k.Round(ctx.KV, netuid, last)
+	if err != nil || !ok || rd.Switched || rd.Abandoned {
+		return err
+	}
+	if rd.Formed {
+		if err := k.switchTo(ctx, rd); err != nil {
+			return err
+		}
+	} else {
+		rd.Abandoned = true
+		ctx.Emit("poc_abandoned", module.Attr("netuid", strconv.Itoa(int(netuid))), module.Attr("epoch", strconv.FormatUint(rd.Epoch, 10)))
+	}
+	return module.Put(ctx.KV, roundKey(netuid, rd.Epoch), rd)
+}
+
+// participants lists the subnet's declared participants that are registered now, in
+// hotkey order.
+func (k *Keeper) participants(r store.Reader, netuid uint16) ([]inference.Account, [][]inference.MLNode, error) {
+	var hots []inference.Account
+	var nodes [][]inference.MLNode
+	prefix := module.Key(prefixParticipant, u16(netuid))
+	err := r.Iterate(prefix, func(key, val []byte) (bool, error) {
+		var hot inference.Account
+		copy(hot[:], key[len(prefix):])
+		if _, ok, err := k.subnets.UIDOf(r, netuid, keys.PublicKey(hot)); err != nil || !ok {
+			return err == nil, err
+		}
+		var p participant
+		if err := tx.UnmarshalState(val, &p); err != nil {
+			return false, err
+		}
+		hots = append(hots, hot)
+		nodes = append(nodes, p.Nodes)
+		return true, nil
+	})
+	return hots, nodes, err
+}
+
+// groupNode finds a node of a member in a group (nil when either is absent).
+func groupNode(g *inference.Group, hot inference.Account, id string) (*inference.Member, *inference.GroupNode) {
+	if g == nil {
+		return nil, nil
+	}
+	for i := range g.Members {
+		if g.Members[i].Hotkey != hot {
+			continue
+		}
+		m := &g.Members[i]
+		for j := range m.Nodes {
+			if m.Nodes[j].ID == id {
+				return m, &m.Nodes[j]
+			}
+		}
+		return m, nil
+	}
+	return nil, nil
+}
+
+// startRound opens epoch ph.Epoch's PoC: the block hash is the seed, the registered
+// participants' declarations are the roster, and the uptime selection (over the group
+// in force) chooses the MLNodes that keep serving (POC_SLOT).
+func (k *Keeper) startRound(ctx *module.Context, netuid uint16, p models.Params, ph inference.Phase) error {
+	rd := &inference.Round{Netuid: netuid, Epoch: ph.Epoch, Threshold: p.PoCThreshold, Sample: p.ValidationSample,
+		PoCStart: ph.PoCStart, ValidationStart: ph.ValidationStart, Formation: ph.Formation, Switch: ph.Switch}
+	copy(rd.PoCSeed[:], ctx.BlockHash)
+	hots, decls, err := k.participants(ctx.KV, netuid)
+	if err != nil {
+		return err
+	}
+	cur, err := k.Current(ctx.KV, netuid)
+	if err != nil {
+		return err
+	}
+	modelSet := map[string]bool{}
+	var umembers []poc.UptimeMember
+	for i, hot := range hots {
+		m := inference.RosterMember{Hotkey: hot}
+		um := poc.UptimeMember{}
+		if gm, _ := groupNode(cur, hot, ""); gm != nil && gm.Accepted {
+			um.Weight = gm.Weight
+		}
+		for _, n := range decls[i] {
+			first := n.Models[0]
+			if !modelSet[first] {
+				spec, ok, err := k.models.Model(ctx.KV, first)
+				if err != nil {
+					return err
+				}
+				if !ok { // the registry never removes a model; guard all the same
+					continue
+				}
+				modelSet[first] = true
+				rd.Models = append(rd.Models, inference.PoCModel{ID: first, PoC: spec.PoC})
+			}
+			rn := inference.RosterNode{MLNode: n}
+			un := poc.UptimeNode{ID: n.ID, Model: first}
+			if _, gn := groupNode(cur, hot, n.ID); gn != nil {
+				rn.PrevWeight = gn.Weight
+				un.Throughput = gn.Throughput
+				un.Preserved = gn.Preserved
+				un.PendingChange = !inference.SameModels(gn.Models, n.Models)
+			}
+			m.Nodes = append(m.Nodes, rn)
+			um.Nodes = append(um.Nodes, un)
+		}
+		if len(m.Nodes) > 0 {
+			rd.Roster = append(rd.Roster, m)
+			umembers = append(umembers, um)
+		}
+	}
+	sort.Slice(rd.Models, func(i, j int) bool { return rd.Models[i].ID < rd.Models[j].ID })
+	if err := k.allocate(rd, cur, umembers, p.MaxPreservedEpochs); err != nil {
+		return err
+	}
+	if err := module.Put(ctx.KV, roundKey(netuid, rd.Epoch), rd); err != nil {
+		return err
+	}
+	if err := module.PutUint64(ctx.KV, module.Key(prefixLastRound, u16(netuid)), rd.Epoch); err != nil {
+		return err
+	}
+	preserved := 0
+	for _, m := range rd.Roster {
+		for _, n := range m.Nodes {
+			if n.Slot == poc.PoCSlot {
+				preserved++
+			}
+		}
+	}
+	ctx.Emit("poc_start", module.Attr("netuid", strconv.Itoa(int(netuid))), module.Attr("epoch", strconv.FormatUint(rd.Epoch, 10)),
+		module.Attr("participants", strconv.Itoa(len(rd.Roster))), module.Attr("preserved", strconv.Itoa(preserved)),
+		module.Attr("validation_start", strconv.FormatUint(rd.ValidationStart, 10)))
+	return nil
+}
+
+// allocate runs the uptime selection over the group in force and writes each roster
+// node's slot and consecutive-preservation count.
+func (k *Keeper) allocate(rd *inference.Round, cur *inference.Group, members []poc.UptimeMember, maxPreserved uint32) error {
+	if cur == nil || len(members) == 0 {
+		return nil
+	}
+	var mt []poc.ModelThroughput
+	for _, sg := range cur.Models {
+		var total uint64
+		for _, m := range cur.Members {
+			for _, n := range m.Nodes {
+				if n.PoCModel == sg.Model.ID {
+					total = satAdd(total, n.Throughput)
+				}
+			}
+		}
+		mt = append(mt, poc.ModelThroughput{Model: sg.Model.ID, Total: total})
+	}
+	slots, err := poc.SelectUptime(rd.PoCSeed, members, mt, maxPreserved)
+	if err != nil {
+		return err
+	}
+	for i := range rd.Roster {
+		for j := range rd.Roster[i].Nodes {
+			n := &rd.Roster[i].Nodes[j]
+			n.Slot = slots[i][j]
+			n.Preserved = poc.NextPreserved(members[i].Nodes[j].Preserved, n.Slot)
+		}
+	}
+	return nil
+}
+
+func satAdd(a, b uint64) uint64 {
+	if a+b < a {
+		return ^uint64(0)
+	}
+	return a + b
+}
+
+// startValidation seeds the samples with the block hash and snapshots the validators:
+// the subnet's registered hotkeys with stake, the MaxValidators largest (the lower uid
+// first on a tie).
+func (k *Keeper) startValidation(ctx *module.Context, rd *inference.Round) error {
+	rd.Validated = true
+	copy(rd.ValidationSeed[:], ctx.BlockHash)
+	s, err := k.subnets.Subnet(ctx.KV, rd.Netuid)
+	if err != nil {
+		return err
+	}
+	neurons, err := k.subnets.Neurons(ctx.KV, s)
+	if err != nil {
+		return err
+	}
+	var vals []inference.Validator
+	for _, n := range neurons {
+		st, err := k.stake.TotalStake(ctx.KV, keys.PublicKey(n.Hotkey))
+		if err != nil {
+			return err
+		}
+		if st > 0 {
+			var a inference.Account
+			copy(a[:], n.Hotkey)
+			vals = append(vals, inference.Validator{Hotkey: a, Stake: st})
+		}
+	}
+	sort.SliceStable(vals, func(i, j int) bool { return vals[i].Stake > vals[j].Stake })
+	if len(vals) > MaxValidators {
+		vals = vals[:MaxValidators]
+	}
+	rd.Validators = vals
+	ctx.Emit("poc_validation", module.Attr("netuid", strconv.Itoa(int(rd.Netuid))), module.Attr("epoch", strconv.FormatUint(rd.Epoch, 10)),
+		module.Attr("validators", strconv.Itoa(len(vals))), module.Attr("formation", strconv.FormatUint(rd.Formation, 10)))
+	return nil
+}
+
+// form builds epoch rd.Epoch's group: each participant's acceptance from the verdicts,
+// each node's weight (its commitment's count, or its previous weight when preserved),
+// coverage, the registry's models frozen into one subgroup per model served, and the
+// expected throughput per model and slot. It takes effect at rd.Switch.
+func (k *Keeper) form(ctx *module.Context, rd *inference.Round, p models.Params) error {
+	specs, err := k.models.Models(ctx.KV)
+	if err != nil {
+		return err
+	}
+	g := &inference.Group{Netuid: rd.Netuid, Epoch: rd.Epoch, PoCSeed: rd.PoCSeed, ValidationSeed: rd.ValidationSeed,
+		Validators: rd.Validators, FormedAt: uint64(ctx.Height), ActiveFrom: rd.Switch, CoverageBonusPPM: p.CoverageBonusPPM}
+	var total uint64
+	for _, v := range rd.Validators {
+		total += v.Stake
+	}
+	var members []poc.Member
+	for _, rm := range rd.Roster {
+		m := inference.Member{Hotkey: rm.Hotkey, Judged: total}
+		verdicts := make([]poc.Verdict, len(rd.Validators))
+		for i, v := range rd.Validators {
+			var j judgement
+			if _, err := module.Get(ctx.KV, judgementKey(rd.Netuid, rd.Epoch, v.Hotkey, rm.Hotkey), &j); err != nil {
+				return err
+			}
+			verdicts[i] = poc.Verdict{Weight: v.Stake, Accept: j.Accept}
+			if j.Accept {
+				m.Accepting += v.Stake
+			}
+		}
+		m.Accepted = poc.Accepted(verdicts)
+		pm := poc.Member{Accepted: m.Accepted}
+		for _, rn := range rm.Nodes {
+			var c commitment
+			if _, err := module.Get(ctx.KV, commitKey(rd.Netuid, rd.Epoch, rm.Hotkey, rn.ID), &c); err != nil {
+				return err
+			}
+			gn := inference.GroupNode{MLNode: rn.MLNode, PoCModel: rn.Models[0], Slot: rn.Slot, Preserved: rn.Preserved,
+				PrevWeight: rn.PrevWeight, Committed: c.Count, Root: c.Root}
+			m.Nodes = append(m.Nodes, gn)
+			pm.MLNodes = append(pm.MLNodes, poc.MLNode{ID: rn.ID, Model: gn.PoCModel, Valid: c.Count,
+				Preserved: rn.Slot == poc.PoCSlot, PrevWeight: rn.PrevWeight})
+		}
+		g.Members = append(g.Members, m)
+		members = append(members, pm)
+	}
+	served := servedModels(g)
+	dist, err := poc.Rewards(0, served, members, uint64(p.CoverageBonusPPM))
+	if err != nil {
+		return err
+	}
+	byID := map[string]models.Spec{}
+	for _, s := range specs {
+		byID[s.ID] = s.Spec
+	}
+	for i := range g.Members {
+		m, pay := &g.Members[i], dist.Members[i]
+		m.Weight, m.Covered = pay.Weight, pay.Covered
+		for j := range m.Nodes {
+			n := &m.Nodes[j]
+			n.Weight = pay.NodeWeights[j]
+			n.Throughput = satMul(n.Weight, byID[n.PoCModel].ThroughputPerNonce)
+		}
+		g.TotalWeight = satAdd(g.TotalWeight, m.Weight)
+	}
+	for _, id := range served {
+		sg := inference.Subgroup{Model: byID[id]}
+		for _, m := range g.Members {
+			in := false
+			for _, n := range m.Nodes {
+				if n.PoCModel != id {
+					continue
+				}
+				in = true
+				sg.ExpectedThroughput[poc.PrePoCSlot] = satAdd(sg.ExpectedThroughput[poc.PrePoCSlot], n.Throughput)
+				if n.Slot == poc.PoCSlot {
+					sg.ExpectedThroughput[poc.PoCSlot] = satAdd(sg.ExpectedThroughput[poc.PoCSlot], n.Throughput)
+				}
+			}
+			if in {
+				sg.Members = append(sg.Members, m.Hotkey)
+			}
+		}
+		g.Models = append(g.Models, sg)
+	}
+	if err := module.Put(ctx.KV, groupKey(rd.Netuid, rd.Epoch), g); err != nil {
+		return err
+	}
+	rd.Formed = true
+	ctx.Emit("epoch_group", module.Attr("netuid", strconv.Itoa(int(rd.Netuid))), module.Attr("epoch", strconv.FormatUint(rd.Epoch, 10)),
+		module.Attr("members", strconv.Itoa(len(g.Members))), module.Attr("models", strconv.Itoa(len(g.Models))),
+		module.Attr("total_weight", strconv.FormatUint(g.TotalWeight, 10)), module.Attr("active_from", strconv.FormatUint(g.ActiveFrom, 10)))
+	return nil
+}
+
+// servedModels lists, in id order, the models some node of the group mines for: the
+// group's subgroups, and the models coverage is counted over.
+func servedModels(g *inference.Group) []string {
+	set := map[string]bool{}
+	var out []string
+	for _, m := range g.Members {
+		for _, n := range m.Nodes {
+			if !set[n.PoCModel] {
+				set[n.PoCModel] = true
+				out = append(out, n.PoCModel)
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func satMul(a, b uint64) uint64 {
+	if a != 0 && b > ^uint64(0)/a {
+		return ^uint64(0)
+	}
+	return a * b
+}
+
+// switchTo puts rd's group in force and drops the round data of two epochs back.
+func (k *Keeper) switchTo(ctx *module.Context, rd *inference.Round) error {
+	rd.Switched = true
+	if err := module.PutUint64(ctx.KV, module.Key(prefixCurrent, u16(rd.Netuid)), rd.Epoch); err != nil {
+		return err
+	}
+	if rd.Epoch > 2 {
+		old := rd.Epoch - 2
+		for _, prefix := range [][]byte{module.Key(prefixCommit, u16(rd.Netuid), u64(old)), module.Key(prefixJudgement, u16(rd.Netuid), u64(old))} {
+			if err := deletePrefix(ctx.KV, prefix); err != nil {
+				return err
+			}
+		}
+		if err := ctx.KV.Delete(roundKey(rd.Netuid, old)); err != nil {
+			return err
+		}
+	}
+	if rd.Epoch > KeepGroups {
+		if err := ctx.KV.Delete(groupKey(rd.Netuid, rd.Epoch-KeepGroups)); err != nil {
+			return err
+		}
+	}
+	ctx.Emit("epoch_switch", module.Attr("netuid", strconv.Itoa(int(rd.Netuid))), module.Attr("epoch", strconv.FormatUint(rd.Epoch, 10)))
+	return nil
+}
