@@ -27,6 +27,28 @@ func (s Slot) String() string {
 	return fmt.Sprintf("Slot(%d)", uint8(s))
 }
 
+// MarshalText writes the slot's name (PRE_POC_SLOT, POC_SLOT): its JSON form. The
+// chain's state (CBOR) keeps the number.
+func (s Slot) MarshalText() ([]byte, error) {
+	if s > PoCSlot {
+		return nil, fmt.Errorf("poc: no slot %d", uint8(s))
+	}
+	return []byte(s.String()), nil
+}
+
+// UnmarshalText reads a slot's name.
+func (s *Slot) UnmarshalText(b []byte) error {
+	switch string(b) {
+	case "PRE_POC_SLOT":
+		*s = PrePoCSlot
+	case "POC_SLOT":
+		*s = PoCSlot
+	default:
+		return fmt.Errorf("poc: %.40q is not a slot (PRE_POC_SLOT or POC_SLOT)", b)
+	}
+	return nil
+}
+
 // DefaultMaxPreservedEpochs is how many epochs in a row an MLNode may keep serving
 // through PoC by default: 1, so that every node's weight is proven by PoC at least
 // every other epoch.

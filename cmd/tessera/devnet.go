@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"log/slog"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -10,6 +11,7 @@ import (
 	"github.com/tessera-net/tessera/devnet"
 	"github.com/tessera-net/tessera/explorer"
 	"github.com/tessera-net/tessera/genesis"
+	"github.com/tessera-net/tessera/inference/infdev"
 	"github.com/tessera-net/tessera/keys"
 	"github.com/tessera-net/tessera/modules/accounts"
 	"github.com/tessera-net/tessera/subnets/textgen/textgendev"
@@ -30,6 +32,8 @@ func newDevnetCmd(env *cliEnv) *cobra.Command {
 		gatewayAt  string
 		noKeys     bool
 		noFaucet   bool
+		noInfer    bool
+		forger     int
 		ef         explorerFlags
 	)
 	cmd := &cobra.Command{
@@ -39,9 +43,11 @@ func newDevnetCmd(env *cliEnv) *cobra.Command {
 development accounts (//Alice, //Bob, ...) funded; subnet 1, a text-generation subnet,
 owned by Alice, with validators (Bob, Charlie) and miners of different quality (Dave
 good, Eve slow, Ferdie often wrong, Miner4 flapping) that answer, are scored and paid; and
-an OpenAI-compatible gateway in front of them, with a ready-to-use API key. Its data go
-to a temporary directory
-that is removed on exit, unless --home is given.`,
+an OpenAI-compatible gateway in front of them, with a ready-to-use API key; and an
+inference subnet (mechanism poc) with two models voted in at genesis and three
+participants (//Inference1..3) whose Proof of Compute runs in this process, each epoch's
+stages, valid nonces and rewards printed as they happen. Its data go to a temporary
+directory that is removed on exit, unless --home is given.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			log, err := lf.logger(env.stderr)
@@ -76,6 +82,13 @@ that is removed on exit, unless --home is given.`,
 					opts.Extensions = append(opts.Extensions, tg)
 				}
 			}
+			var inf *infdev.Extension
+			if !noInfer && !chainOnly {
+				if inf, err = newInferenceExtension(forger, log, env, quiet); err != nil {
+					return err
+				}
+				opts.Extensions = append(opts.Extensions, inf)
+			}
 			d, err := devnet.Start(cmd.Context(), opts)
 			if err != nil {
 				return err
@@ -91,6 +104,9 @@ that is removed on exit, unless --home is given.`,
 				}
 			}
 			info := devnetInfo(d, opts.Subnet)
+			if inf != nil {
+				info.InferenceNetuid = inf.Netuid()
+			}
 			if tg != nil {
 				info.Gateway = &gatewayInfo{URL: tg.GatewayURL(), APIKey: tg.APIKey(), Model: "tessera-textgen"}
 				for i, m := range layout.Miners {
@@ -110,6 +126,9 @@ that is removed on exit, unless --home is given.`,
 			}
 			<-cmd.Context().Done()
 			log.Info("stopping devnet")
+			if inf != nil {
+				inf.Wait()
+			}
 			if tg != nil {
 				if err := tg.Wait(); err != nil {
 					log.Warn("text-generation parts stopped with errors", "err", err)
@@ -132,9 +151,28 @@ that is removed on exit, unless --home is given.`,
 	cmd.Flags().StringVar(&gatewayAt, "gateway", "127.0.0.1:8080", "address of the OpenAI-compatible gateway")
 	cmd.Flags().BoolVar(&noKeys, "no-api-keys", false, "serve the gateway without API keys")
 	cmd.Flags().BoolVar(&noFaucet, "no-faucet", false, "serve no faucet (by default on base+3: POST /v1/faucet, or tessera devnet fund)")
+	cmd.Flags().BoolVar(&noInfer, "no-inference", false, "run no inference subnet (also off with --chain-only)")
+	cmd.Flags().IntVar(&forger, "inference-forger", 0, "make inference participant N (1-3) commit forged nonces, to watch it caught and unpaid")
 	ef.register(cmd, false)
 	cmd.AddCommand(newDevnetFundCmd(env))
 	return cmd
+}
+
+// newInferenceExtension is the devnet's inference network, participant forger (1-based,
+// 0 for none) forging, its commentary on stdout unless quiet or JSON.
+func newInferenceExtension(forger int, log *slog.Logger, env *cliEnv, quiet bool) (*infdev.Extension, error) {
+	ps := infdev.DefaultParticipants()
+	if forger < 0 || forger > len(ps) {
+		return nil, usagef("--inference-forger must be 0 (none) to %d, not %d", len(ps), forger)
+	}
+	if forger > 0 {
+		ps[forger-1].Forge = 3
+	}
+	o := infdev.Options{Participants: ps, Logger: log}
+	if env.output == "text" && !quiet {
+		o.Out = env.stdout
+	}
+	return infdev.New(o)
 }
 
 type devnetAccount struct {
@@ -156,6 +194,8 @@ type devnetSummary struct {
 	Faucet   string               `json:"faucet,omitempty"` // the faucet's URL
 	// MinerBehaviour says how each miner's built-in backend behaves.
 	MinerBehaviour []string `json:"miner_behaviour,omitempty"`
+	// InferenceNetuid is the inference subnet (mechanism poc), 0 when it does not run.
+	InferenceNetuid uint16 `json:"inference_netuid,omitempty"`
 }
 
 type gatewayInfo struct {
@@ -208,6 +248,11 @@ func printDevnet(w io.Writer, s devnetSummary) error {
 		fmt.Fprintf(w, "OpenAI-compatible gateway  %s   model %q   API key %s\n", g.URL, g.Model, orNone(g.APIKey))
 		fmt.Fprintf(w, "Chat:  curl %s/chat/completions%s -H 'Content-Type: application/json' \\\n"+
 			"         -d '{\"model\":\"%s\",\"messages\":[{\"role\":\"user\",\"content\":\"Compute the value of this expression and answer with the number only: 17 + 25\"}]}'\n", g.URL, auth, g.Model)
+	}
+	if n := s.InferenceNetuid; n != 0 {
+		fmt.Fprintf(w, "\nInference subnet %d (mechanism poc): participants Inference1 (MLNodes in both models), Inference2, Inference3 mine\n"+
+			"Proof of Compute in this process every 30-block epoch and judge each other.\n", n)
+		fmt.Fprintf(w, "Watch:        tessera inference epoch --node %s --netuid %d     (tessera model list, tessera mlnode list --netuid %d)\n", s.RPC, n, n)
 	}
 	_, err := fmt.Fprintf(w, "Press Ctrl-C to stop.\n")
 	return err

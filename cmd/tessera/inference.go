@@ -125,9 +125,9 @@ func newMLNodeListCmd(env *cliEnv, nf *nodeFlag) *cobra.Command {
 					tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 					fmt.Fprintln(tw, "ID\tHOST\tPORTS\tHARDWARE\tMODELS\tSLOT\tPRESERVED\tWEIGHT\tPENDING CHANGE")
 					for _, n := range out {
-						slot := n.Slot
-						if !n.InRound {
-							slot = "(next PoC)"
+						slot := "(next PoC)"
+						if n.InRound && n.Slot != nil {
+							slot = n.Slot.String()
 						}
 						fmt.Fprintf(tw, "%s\t%s\t%d,%d\t%s\t%s\t%s\t%d\t%d\t%v\n", n.ID, n.Host, n.InferencePort, n.PoCPort, hardwareString(n.Hardware),
 							strings.Join(n.Models, ","), slot, n.Preserved, n.Weight, n.PendingChange)
@@ -270,7 +270,7 @@ func printMembers(w io.Writer, g *inference.Group) error {
 	for _, m := range g.Members {
 		var nodes []string
 		for _, n := range m.Nodes {
-			nodes = append(nodes, fmt.Sprintf("%s %s %s %d→%d", n.ID, n.PoCModel, n.SlotName, n.Committed, n.Weight))
+			nodes = append(nodes, fmt.Sprintf("%s %s %s %d→%d", n.ID, n.PoCModel, n.Slot, n.Committed, n.Weight))
 		}
 		fmt.Fprintf(tw, "  %s\t%v\t%d/%d\t%v\t%d\t%s\n", m.Hotkey, m.Accepted, m.Accepting, m.Judged, m.Covered, m.Weight, strings.Join(nodes, "; "))
 	}

@@ -31,9 +31,6 @@ func (a *Account) UnmarshalJSON(b []byte) error {
 // String is the SS58 address.
 func (a Account) String() string { return keys.PublicKey(a).String() }
 
-// Slot names for JSON and the CLI.
-func SlotName(s poc.Slot) string { return s.String() }
-
 // GroupNode is one MLNode of an epoch group: the declaration frozen at the PoC start it
 // mined in, the slot it held through that PoC, and its outcome.
 type GroupNode struct {
@@ -42,8 +39,7 @@ type GroupNode struct {
 	PoCModel string `cbor:"2,keyasint" json:"poc_model"`
 	// Slot is its timeslot allocation through the PoC: PRE_POC_SLOT mines, POC_SLOT keeps
 	// serving and keeps PrevWeight.
-	Slot       poc.Slot `cbor:"3,keyasint" json:"-"`
-	SlotName   string   `cbor:"-" json:"slot"`
+	Slot       poc.Slot `cbor:"3,keyasint" json:"slot"`
 	Preserved  uint32   `cbor:"4,keyasint" json:"preserved_epochs"` // consecutive POC_SLOT epochs, this one included
 	PrevWeight uint64   `cbor:"5,keyasint" json:"prev_weight"`
 	// Committed is the count of its commitment (its claimed valid nonces), 0 for none.
@@ -110,22 +106,11 @@ type Group struct {
 	CoverageBonusPPM uint32 `cbor:"11,keyasint" json:"coverage_bonus_ppm"`
 }
 
-// Fill sets the JSON-only fields (slot names) after decoding from state.
-func (g *Group) Fill() {
-	for i := range g.Members {
-		for j := range g.Members[i].Nodes {
-			n := &g.Members[i].Nodes[j]
-			n.SlotName = SlotName(n.Slot)
-		}
-	}
-}
-
 // RosterNode is an MLNode in a PoC's roster: its declaration at PoC start, the slot the
 // uptime selection gave it, and what it carries over from the group in force.
 type RosterNode struct {
 	MLNode     `cbor:"1,keyasint"`
-	Slot       poc.Slot `cbor:"2,keyasint" json:"-"`
-	SlotName   string   `cbor:"-" json:"slot"`
+	Slot       poc.Slot `cbor:"2,keyasint" json:"slot"`
 	Preserved  uint32   `cbor:"3,keyasint" json:"preserved_epochs"`
 	PrevWeight uint64   `cbor:"4,keyasint" json:"prev_weight"`
 }
@@ -167,16 +152,6 @@ type Round struct {
 	// Abandoned: the next PoC started before this round formed its group (the epoch
 	// length was shortened by governance); it formed nothing.
 	Abandoned bool `cbor:"17,keyasint" json:"abandoned"`
-}
-
-// Fill sets the JSON-only fields after decoding from state.
-func (r *Round) Fill() {
-	for i := range r.Roster {
-		for j := range r.Roster[i].Nodes {
-			n := &r.Roster[i].Nodes[j]
-			n.SlotName = SlotName(n.Slot)
-		}
-	}
 }
 
 // Model returns the PoC model id's dimensions in the round.

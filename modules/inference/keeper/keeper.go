@@ -118,7 +118,6 @@ func (k *Keeper) Round(r store.Reader, netuid uint16, epoch uint64) (*inference.
 	if !ok || err != nil {
 		return nil, false, err
 	}
-	rd.Fill()
 	return &rd, true, nil
 }
 
@@ -129,7 +128,6 @@ func (k *Keeper) Group(r store.Reader, netuid uint16, epoch uint64) (*inference.
 	if !ok || err != nil {
 		return nil, false, err
 	}
-	g.Fill()
 	return &g, true, nil
 }
 

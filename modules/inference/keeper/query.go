@@ -7,6 +7,7 @@ import (
 	"github.com/tessera-net/tessera/module"
 	"github.com/tessera-net/tessera/modules/inference"
 	"github.com/tessera-net/tessera/modules/models"
+	"github.com/tessera-net/tessera/poc"
 	"github.com/tessera-net/tessera/store"
 	"github.com/tessera-net/tessera/tx"
 )
@@ -195,7 +196,7 @@ type MLNodeView struct {
 	inference.MLNode
 	// InRound: the node is in the latest round's roster, with Slot.
 	InRound   bool   `json:"in_round"`
-	Slot      string `json:"slot,omitempty"`
+	Slot      *poc.Slot `json:"slot,omitempty"`
 	Preserved uint32 `json:"preserved_epochs"`
 	Weight    uint64 `json:"weight"`
 	// PendingChange: its declared models differ from the group's snapshot of it.
@@ -238,7 +239,8 @@ func (k *Keeper) queryMLNodes(q module.QueryRequest) (any, error) {
 			if m := rosterMember(rd, inference.Account(hot)); m != nil {
 				for _, rn := range m.Nodes {
 					if rn.ID == n.ID {
-						v.InRound, v.Slot, v.Preserved = true, rn.SlotName, rn.Preserved
+						slot := rn.Slot
+						v.InRound, v.Slot, v.Preserved = true, &slot, rn.Preserved
 					}
 				}
 			}

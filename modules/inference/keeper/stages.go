@@ -344,21 +344,25 @@ func (k *Keeper) form(ctx *module.Context, rd *inference.Round, p models.Params)
 				m.Accepting += v.Stake
 			}
 		}
-		m.Accepted = poc.Accepted(verdicts)
-		pm := poc.Member{Accepted: m.Accepted}
+		var committed uint64
+		var nodes []poc.MLNode
 		for _, rn := range rm.Nodes {
 			var c commitment
 			if _, err := module.Get(ctx.KV, commitKey(rd.Netuid, rd.Epoch, rm.Hotkey, rn.ID), &c); err != nil {
 				return err
 			}
+			committed += c.Count
 			gn := inference.GroupNode{MLNode: rn.MLNode, PoCModel: rn.Models[0], Slot: rn.Slot, Preserved: rn.Preserved,
 				PrevWeight: rn.PrevWeight, Committed: c.Count, Root: c.Root}
 			m.Nodes = append(m.Nodes, gn)
-			pm.MLNodes = append(pm.MLNodes, poc.MLNode{ID: rn.ID, Model: gn.PoCModel, Valid: c.Count,
+			nodes = append(nodes, poc.MLNode{ID: rn.ID, Model: gn.PoCModel, Valid: c.Count,
 				Preserved: rn.Slot == poc.PoCSlot, PrevWeight: rn.PrevWeight})
 		}
+		// A participant that committed nothing (every node preserved, or idle) has no
+		// sample to fail: it is accepted, and its weight is its preserved nodes'.
+		m.Accepted = committed == 0 || poc.Accepted(verdicts)
 		g.Members = append(g.Members, m)
-		members = append(members, pm)
+		members = append(members, poc.Member{MLNodes: nodes, Accepted: m.Accepted})
 	}
 	served := servedModels(g)
 	dist, err := poc.Rewards(0, served, members, uint64(p.CoverageBonusPPM))
