@@ -279,7 +279,9 @@ func (e *Extension) setup(ctx context.Context, d *devnet.Devnet) (uint16, error)
 		for _, step := range []func() (tx.Msg, error){
 			func() (tx.Msg, error) { return subnets.NewRegister(netuid, pair.Public(), 0) },
 			func() (tx.Msg, error) { return stake.NewAdd(pair.Public(), e.o.Stake) },
-			func() (tx.Msg, error) { return inference.NewHardwareDiff(inference.HardwareDiff{Netuid: netuid, Add: p.Nodes}) },
+			func() (tx.Msg, error) {
+				return inference.NewHardwareDiff(inference.HardwareDiff{Netuid: netuid, Add: p.Nodes})
+			},
 		} {
 			if err := submit(s, step); err != nil {
 				return 0, fmt.Errorf("participant %s: %w", p.URI, err)

@@ -195,10 +195,10 @@ func (k *Keeper) queryParticipants(q module.QueryRequest) (any, error) {
 type MLNodeView struct {
 	inference.MLNode
 	// InRound: the node is in the latest round's roster, with Slot.
-	InRound   bool   `json:"in_round"`
+	InRound   bool      `json:"in_round"`
 	Slot      *poc.Slot `json:"slot,omitempty"`
-	Preserved uint32 `json:"preserved_epochs"`
-	Weight    uint64 `json:"weight"`
+	Preserved uint32    `json:"preserved_epochs"`
+	Weight    uint64    `json:"weight"`
 	// PendingChange: its declared models differ from the group's snapshot of it.
 	PendingChange bool `json:"pending_change"`
 }
