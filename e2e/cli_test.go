@@ -102,7 +102,7 @@ func startCLIDevnet(ctx context.Context, t *testing.T, tempo int) (run cliRun, r
 	t.Helper()
 	base := freeBasePort(t, 3)
 	home = t.TempDir()
-	stdout := startDevnet(ctx, t, base, "--block-time", "200ms", "--tempo", strconv.Itoa(tempo), "--chain-only", "--log-level", "warn")
+	stdout := startDevnet(ctx, t, base, "--block-time", "200ms", "--tempo", strconv.Itoa(tempo), "--chain-only", "--no-inference", "--log-level", "warn")
 	// The devnet prints its summary once subnet 1 is ready.
 	sc := bufio.NewScanner(stdout)
 	for sc.Scan() && !strings.Contains(sc.Text(), "Press Ctrl-C") {

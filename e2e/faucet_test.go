@@ -18,7 +18,7 @@ import (
 func TestDevnetFaucet(t *testing.T) {
 	ctx := binaryTest(t, 2*time.Minute)
 	base := freeBasePort(t, 4)
-	stdout := startDevnet(ctx, t, base, "--block-time", "200ms", "--chain-only", "--quiet", "--log-level", "warn", "-o", "json")
+	stdout := startDevnet(ctx, t, base, "--block-time", "200ms", "--chain-only", "--no-inference", "--quiet", "--log-level", "warn", "-o", "json")
 	var info struct {
 		RPC    string `json:"rpc"`
 		Faucet string `json:"faucet"`

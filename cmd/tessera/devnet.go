@@ -83,7 +83,7 @@ directory that is removed on exit, unless --home is given.`,
 				}
 			}
 			var inf *infdev.Extension
-			if !noInfer && !chainOnly {
+			if !noInfer {
 				if inf, err = newInferenceExtension(forger, log, env, quiet); err != nil {
 					return err
 				}
@@ -151,7 +151,7 @@ directory that is removed on exit, unless --home is given.`,
 	cmd.Flags().StringVar(&gatewayAt, "gateway", "127.0.0.1:8080", "address of the OpenAI-compatible gateway")
 	cmd.Flags().BoolVar(&noKeys, "no-api-keys", false, "serve the gateway without API keys")
 	cmd.Flags().BoolVar(&noFaucet, "no-faucet", false, "serve no faucet (by default on base+3: POST /v1/faucet, or tessera devnet fund)")
-	cmd.Flags().BoolVar(&noInfer, "no-inference", false, "run no inference subnet (also off with --chain-only)")
+	cmd.Flags().BoolVar(&noInfer, "no-inference", false, "run no inference subnet")
 	cmd.Flags().IntVar(&forger, "inference-forger", 0, "make inference participant N (1-3) commit forged nonces, to watch it caught and unpaid")
 	ef.register(cmd, false)
 	cmd.AddCommand(newDevnetFundCmd(env))

@@ -353,25 +353,63 @@ func newModelCmd(env *cliEnv) *cobra.Command {
 	var nf nodeFlag
 	cmd := &cobra.Command{Use: "model", Aliases: []string{"models"}, Short: "Read the model registry (models change only by a passed gov proposal)"}
 	nf.register(cmd, env)
-	cmd.AddCommand(
-		&cobra.Command{
-			Use: "list", Short: "List the registry's models", Args: cobra.NoArgs,
-			RunE: func(cmd *cobra.Command, _ []string) error {
-				var out []models.ModelView
-				if err := nf.query(cmd.Context(), "/models/list", &out); err != nil {
+	var netuid uint16
+	list := &cobra.Command{
+		Use: "list", Short: "List the registry's models, or with --netuid the epoch snapshot an inference subnet serves", Args: cobra.NoArgs,
+		Long: `List the governance registry's models: the latest a vote approved. With --netuid, list
+instead the models of the inference subnet's epoch group in force, with the parameters
+frozen when the group formed: a change voted since takes effect at the next formation.`,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			var out []models.ModelView
+			if cmd.Flags().Changed("netuid") {
+				var specs []models.Spec
+				if err := nf.query(cmd.Context(), fmt.Sprintf("/inference/models/%d", netuid), &specs); err != nil {
 					return err
 				}
-				return env.emit(out, func(w io.Writer) error {
-					tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-					fmt.Fprintln(tw, "ID\tNAME\tVERSION\tHF REPO\tQUANT\tCONTEXT\tVRAM\tPRICE/TOKEN\tPOC (layers×width, heads/kv)")
-					for _, m := range out {
-						fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%d GB\t%s\t%d×%d, %d/%d\n", m.ID, m.Name, m.Version, m.HFRepo, m.Quantization, m.ContextSize,
-							m.VRAMGB, accounts.FormatAmount(m.PricePerToken), m.PoC.Layers, m.PoC.Width, m.PoC.Heads, m.PoC.KVHeads)
-					}
-					return tw.Flush()
-				})
-			},
+				for _, sp := range specs {
+					out = append(out, models.ModelView{Spec: sp})
+				}
+			} else if err := nf.query(cmd.Context(), "/models/list", &out); err != nil {
+				return err
+			}
+			return env.emit(out, func(w io.Writer) error {
+				tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+				fmt.Fprintln(tw, "ID\tNAME\tVERSION\tHF REPO\tQUANT\tCONTEXT\tVRAM\tPRICE/TOKEN\tPOC (layers×width, heads/kv)")
+				for _, m := range out {
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%d GB\t%s\t%d×%d, %d/%d\n", m.ID, m.Name, m.Version, m.HFRepo, m.Quantization, m.ContextSize,
+						m.VRAMGB, accounts.FormatAmount(m.PricePerToken), m.PoC.Layers, m.PoC.Width, m.PoC.Heads, m.PoC.KVHeads)
+				}
+				return tw.Flush()
+			})
 		},
+	}
+	list.Flags().Uint16Var(&netuid, "netuid", 0, "an inference subnet: its epoch snapshot instead of the registry")
+	var pricingNetuid uint16
+	pricing := &cobra.Command{
+		Use: "pricing", Short: "Show the price per token of each model: upcoming (the registry), or with --netuid in force on an inference subnet", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			path, what := "/models/pricing", "upcoming (governance registry; in force from the next formation)"
+			if cmd.Flags().Changed("netuid") {
+				path, what = fmt.Sprintf("/inference/pricing/%d", pricingNetuid), fmt.Sprintf("in force on subnet %d (its epoch snapshot)", pricingNetuid)
+			}
+			var out []models.PriceView
+			if err := nf.query(cmd.Context(), path, &out); err != nil {
+				return err
+			}
+			return env.emit(out, func(w io.Writer) error {
+				fmt.Fprintf(w, "prices %s:\n", what)
+				tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+				fmt.Fprintln(tw, "MODEL\tPRICE/TOKEN")
+				for _, p := range out {
+					fmt.Fprintf(tw, "%s\t%s\n", p.ID, accounts.FormatAmount(p.PricePerToken))
+				}
+				return tw.Flush()
+			})
+		},
+	}
+	pricing.Flags().Uint16Var(&pricingNetuid, "netuid", 0, "an inference subnet: the prices of its epoch snapshot")
+	cmd.AddCommand(
+		list, pricing,
 		&cobra.Command{
 			Use: "show ID", Short: "Show one model", Args: cobra.ExactArgs(1),
 			RunE: func(cmd *cobra.Command, args []string) error {

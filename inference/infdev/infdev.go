@@ -8,6 +8,7 @@ package infdev
 
 import (
 	"context"
+	"errors"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -175,13 +176,23 @@ func (ch chain) Query(ctx context.Context, path string, out any) error {
 	return err
 }
 
-func (ch chain) Send(ctx context.Context, m tx.Msg) error {
-	v, err := ch.s.Send(ctx, m)
-	if err != nil {
-		return err
+func (ch chain) Send(ctx context.Context, msgs ...tx.Msg) error {
+	hashes := make([]string, 0, len(msgs))
+	for _, m := range msgs {
+		h, err := ch.s.Submit(ctx, m)
+		if err != nil {
+			return err
+		}
+		hashes = append(hashes, h)
 	}
-	if v.Code != 0 {
-		return &tx.Error{Code: tx.Code(v.Code), Msg: v.Log}
+	for _, h := range hashes {
+		v, err := ch.c.WaitTx(ctx, h)
+		if err != nil {
+			return err
+		}
+		if v.Code != 0 {
+			return &tx.Error{Code: tx.Code(v.Code), Msg: v.Log}
+		}
 	}
 	return nil
 }
@@ -258,43 +269,25 @@ func (e *Extension) setup(ctx context.Context, d *devnet.Devnet) (uint16, error)
 			netuid = uint16(n)
 		}
 	}
-	// The rest goes in without waiting for each block: the mempool's check state holds
-	// the earlier transactions, so each step sees the one before.
-	var hashes []string
-	submit := func(s *client.Signer, build func() (tx.Msg, error)) error {
-		m, err := build()
-		if err != nil {
-			return err
-		}
-		h, err := s.Submit(ctx, m)
-		hashes = append(hashes, h)
-		return err
+	tempo, err := subnets.NewSetHyperparam(netuid, "tempo", uint64(e.o.Tempo))
+	if err != nil {
+		return 0, err
 	}
-	if err := submit(owner, func() (tx.Msg, error) { return subnets.NewSetHyperparam(netuid, "tempo", uint64(e.o.Tempo)) }); err != nil {
+	if err := (chain{d.Client, owner}).Send(ctx, tempo); err != nil {
 		return 0, err
 	}
 	for i, p := range e.o.Participants {
 		pair := e.pairs[i]
-		s := d.Client.Signer(pair)
-		for _, step := range []func() (tx.Msg, error){
-			func() (tx.Msg, error) { return subnets.NewRegister(netuid, pair.Public(), 0) },
-			func() (tx.Msg, error) { return stake.NewAdd(pair.Public(), e.o.Stake) },
-			func() (tx.Msg, error) {
-				return inference.NewHardwareDiff(inference.HardwareDiff{Netuid: netuid, Add: p.Nodes})
-			},
-		} {
-			if err := submit(s, step); err != nil {
-				return 0, fmt.Errorf("participant %s: %w", p.URI, err)
-			}
+		reg, err1 := subnets.NewRegister(netuid, pair.Public(), 0)
+		add, err2 := stake.NewAdd(pair.Public(), e.o.Stake)
+		decl, err3 := inference.NewHardwareDiff(inference.HardwareDiff{Netuid: netuid, Add: p.Nodes})
+		if err := errors.Join(err1, err2, err3); err != nil {
+			return 0, fmt.Errorf("participant %s: %w", p.URI, err)
 		}
-	}
-	for _, h := range hashes {
-		v, err := d.Client.WaitTx(ctx, h)
-		if err != nil {
-			return 0, err
-		}
-		if v.Code != 0 {
-			return 0, &tx.Error{Code: tx.Code(v.Code), Msg: v.Log}
+		// One block: the mempool's check state holds the registration when the
+		// declaration is checked.
+		if err := (chain{d.Client, d.Client.Signer(pair)}).Send(ctx, reg, add, decl); err != nil {
+			return 0, fmt.Errorf("participant %s: %w", p.URI, err)
 		}
 	}
 	return netuid, nil

@@ -25,11 +25,11 @@ import (
 )
 
 // Chain is what a participant needs of a node: application queries (the JSON answers
-// of the inference module) and sending a message signed by its hotkey, returning once
-// it is committed or refused.
+// of the inference module) and sending messages signed by its hotkey — all submitted
+// at once, returning once every one is committed, or with the first refusal.
 type Chain interface {
 	Query(ctx context.Context, path string, out any) error
-	Send(ctx context.Context, msg tx.Msg) error
+	Send(ctx context.Context, msgs ...tx.Msg) error
 }
 
 // LeafRef names one leaf of a participant's commitments: an MLNode and the leaf's index
@@ -190,8 +190,9 @@ func (p *Participant) mine(ctx context.Context, rd *inference.Round) error {
 	if me == nil {
 		return nil
 	}
-	trees := map[string]*poc.Tree{}
-	var msgs []tx.Msg
+	// Mine the nodes in turns of a chunk each, so that every node has nonces when the
+	// window nears its end; stop at the budget or two blocks before validation starts.
+	var miners []*nodeMiner
 	for _, n := range me.Nodes {
 		if n.Slot == poc.PoCSlot {
 			p.cfg.Log.Info("poc: serving through PoC", "epoch", rd.Epoch, "mlnode", n.ID)
@@ -201,10 +202,25 @@ func (p *Participant) mine(ctx context.Context, rd *inference.Round) error {
 		if err != nil {
 			return err
 		}
-		valid := Mine(r, p.cfg.Hotkey, n.ID, 0, p.cfg.Budget, rd.Threshold)
-		leaves := valid
+		miners = append(miners, &nodeMiner{id: n.ID, r: r})
+	}
+	const chunk = 32
+	for from := uint64(0); from < p.cfg.Budget && len(miners) > 0; from += chunk {
+		count := min(chunk, p.cfg.Budget-from)
+		for _, nm := range miners {
+			nm.valid = append(nm.valid, Mine(nm.r, p.cfg.Hotkey, nm.id, from, count, rd.Threshold)...)
+			nm.tried = from + count
+		}
+		if h, err := p.height(ctx); err != nil || h+2 >= rd.ValidationStart {
+			break
+		}
+	}
+	trees := map[string]*poc.Tree{}
+	var msgs []tx.Msg
+	for _, nm := range miners {
+		leaves := nm.valid
 		if p.cfg.Forge > 0 {
-			leaves = Forge(valid, p.cfg.Budget, p.cfg.Forge)
+			leaves = Forge(nm.valid, nm.tried, p.cfg.Forge)
 		}
 		if len(leaves) == 0 {
 			continue
@@ -213,14 +229,14 @@ func (p *Participant) mine(ctx context.Context, rd *inference.Round) error {
 		if err != nil {
 			return err
 		}
-		trees[n.ID] = t
+		trees[nm.id] = t
 		c := t.Commitment()
-		m, err := inference.NewCommit(inference.Commit{Netuid: rd.Netuid, Epoch: rd.Epoch, MLNode: n.ID, Root: c.Root, Count: c.Count})
+		m, err := inference.NewCommit(inference.Commit{Netuid: rd.Netuid, Epoch: rd.Epoch, MLNode: nm.id, Root: c.Root, Count: c.Count})
 		if err != nil {
 			return err
 		}
 		msgs = append(msgs, m)
-		p.cfg.Log.Info("poc: mined", "epoch", rd.Epoch, "mlnode", n.ID, "tried", p.cfg.Budget, "valid", len(valid), "committing", c.Count)
+		p.cfg.Log.Info("poc: mined", "epoch", rd.Epoch, "mlnode", nm.id, "tried", nm.tried, "valid", len(nm.valid), "committing", c.Count)
 	}
 	p.mu.Lock()
 	p.trees[rd.Epoch] = trees // served from now on
@@ -230,12 +246,27 @@ func (p *Participant) mine(ctx context.Context, rd *inference.Round) error {
 		}
 	}
 	p.mu.Unlock()
-	for _, m := range msgs {
-		if err := p.cfg.Chain.Send(ctx, m); err != nil {
+	if len(msgs) > 0 {
+		if err := p.cfg.Chain.Send(ctx, msgs...); err != nil {
 			return fmt.Errorf("commit: %w", err)
 		}
 	}
 	return nil
+}
+
+// nodeMiner is one MLNode's mining in progress.
+type nodeMiner struct {
+	id    string
+	r     *poc.Runner
+	valid []uint64
+	tried uint64
+}
+
+// height is the chain's latest height.
+func (p *Participant) height(ctx context.Context) (uint64, error) {
+	var v inference.EpochView
+	err := p.cfg.Chain.Query(ctx, fmt.Sprintf("/inference/epoch/%d", p.cfg.Netuid), &v)
+	return v.Phase.Height, err
 }
 
 // Mine runs nonces from, from+1, …, from+count−1 of one MLNode and returns the valid
@@ -319,12 +350,16 @@ func (p *Participant) judge(ctx context.Context, rd *inference.Round) error {
 		js = append(js, inference.Judgement{Participant: m.Hotkey[:], Sampled: uint32(len(plan.Refs)), Failures: uint32(failures)})
 		p.cfg.Log.Info("poc: judged", "epoch", rd.Epoch, "participant", m.Hotkey, "sampled", len(plan.Refs), "failures", failures)
 	}
+	var msgs []tx.Msg
 	for lo := 0; lo < len(js); lo += inference.MaxVerdicts {
 		msg, err := inference.NewVerdict(inference.Verdict{Netuid: rd.Netuid, Epoch: rd.Epoch, Judgements: js[lo:min(lo+inference.MaxVerdicts, len(js))]})
 		if err != nil {
 			return err
 		}
-		if err := p.cfg.Chain.Send(ctx, msg); err != nil {
+		msgs = append(msgs, msg)
+	}
+	if len(msgs) > 0 {
+		if err := p.cfg.Chain.Send(ctx, msgs...); err != nil {
 			return fmt.Errorf("verdict: %w", err)
 		}
 	}
