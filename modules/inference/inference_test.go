@@ -74,7 +74,9 @@ func TestSchedule(t *testing.T) {
 // panics, and every refusal is a coded *tx.Error.
 func FuzzMessages(f *testing.F) {
 	for _, build := range []func() (tx.Msg, error){
-		func() (tx.Msg, error) { return NewHardwareDiff(HardwareDiff{Netuid: 1, Add: []MLNode{goodNode()}, Remove: []string{"x"}}) },
+		func() (tx.Msg, error) {
+			return NewHardwareDiff(HardwareDiff{Netuid: 1, Add: []MLNode{goodNode()}, Remove: []string{"x"}})
+		},
 		func() (tx.Msg, error) { return NewCommit(Commit{Netuid: 1, Epoch: 2, MLNode: "gpu-0", Count: 7}) },
 		func() (tx.Msg, error) {
 			return NewVerdict(Verdict{Netuid: 1, Epoch: 2, Judgements: []Judgement{{Participant: make([]byte, 32), Sampled: 200, Failures: 3}}})
@@ -112,4 +114,3 @@ func FuzzMessages(f *testing.F) {
 		}
 	})
 }
-

@@ -28,6 +28,11 @@ var (
 	prefixJudgement   = []byte("inf/v/")   // netuid ‖ epoch ‖ validator ‖ participant → judgement
 	prefixGroup       = []byte("inf/g/")   // netuid ‖ epoch → inference.Group
 	prefixCurrent     = []byte("inf/cur/") // netuid → the epoch of the group in force (0: none)
+	// prefixThroughput holds, per netuid ‖ epoch ‖ model, the tokens the model's
+	// preserved nodes served during the epoch's PoC (POC_SLOT's real throughput). The
+	// record of inferences on chain (docs/inference.md, not built yet) writes it; until
+	// then it reads 0, which is why the throughput check is off by default.
+	prefixThroughput = []byte("inf/tp/")
 )
 
 func u16(v uint16) []byte { return binary.BigEndian.AppendUint16(nil, v) }
@@ -94,6 +99,10 @@ func roundKey(netuid uint16, epoch uint64) []byte {
 }
 func groupKey(netuid uint16, epoch uint64) []byte {
 	return module.Key(prefixGroup, u16(netuid), u64(epoch))
+}
+
+func throughputKey(netuid uint16, epoch uint64, model string) []byte {
+	return module.Key(prefixThroughput, u16(netuid), u64(epoch), []byte(model))
 }
 
 func commitKey(netuid uint16, epoch uint64, hot inference.Account, node string) []byte {

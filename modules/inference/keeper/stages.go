@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strconv"
 
+	"github.com/tessera-net/tessera/internal/safemath"
 	"github.com/tessera-net/tessera/keys"
 	"github.com/tessera-net/tessera/module"
 	"github.com/tessera-net/tessera/modules/inference"
@@ -324,54 +325,29 @@ func (k *Keeper) form(ctx *module.Context, rd *inference.Round, p models.Params)
 	if err != nil {
 		return err
 	}
-	g := &inference.Group{Netuid: rd.Netuid, Epoch: rd.Epoch, PoCSeed: rd.PoCSeed, ValidationSeed: rd.ValidationSeed,
-		Validators: rd.Validators, FormedAt: uint64(ctx.Height), ActiveFrom: rd.Switch, CoverageBonusPPM: p.CoverageBonusPPM}
-	var total uint64
-	for _, v := range rd.Validators {
-		total += v.Stake
-	}
-	var members []poc.Member
-	for _, rm := range rd.Roster {
-		m := inference.Member{Hotkey: rm.Hotkey, Judged: total}
-		verdicts := make([]poc.Verdict, len(rd.Validators))
-		for i, v := range rd.Validators {
-			var j judgement
-			if _, err := module.Get(ctx.KV, judgementKey(rd.Netuid, rd.Epoch, v.Hotkey, rm.Hotkey), &j); err != nil {
-				return err
-			}
-			verdicts[i] = poc.Verdict{Weight: v.Stake, Accept: j.Accept}
-			if j.Accept {
-				m.Accepting += v.Stake
-			}
-		}
-		var committed uint64
-		var nodes []poc.MLNode
-		for _, rn := range rm.Nodes {
-			var c commitment
-			if _, err := module.Get(ctx.KV, commitKey(rd.Netuid, rd.Epoch, rm.Hotkey, rn.ID), &c); err != nil {
-				return err
-			}
-			committed += c.Count
-			gn := inference.GroupNode{MLNode: rn.MLNode, PoCModel: rn.Models[0], Slot: rn.Slot, Preserved: rn.Preserved,
-				PrevWeight: rn.PrevWeight, Committed: c.Count, Root: c.Root}
-			m.Nodes = append(m.Nodes, gn)
-			nodes = append(nodes, poc.MLNode{ID: rn.ID, Model: gn.PoCModel, Valid: c.Count,
-				Preserved: rn.Slot == poc.PoCSlot, PrevWeight: rn.PrevWeight})
-		}
-		// A participant that committed nothing (every node preserved, or idle) has no
-		// sample to fail: it is accepted, and its weight is its preserved nodes'.
-		m.Accepted = committed == 0 || poc.Accepted(verdicts)
-		g.Members = append(g.Members, m)
-		members = append(members, poc.Member{MLNodes: nodes, Accepted: m.Accepted})
-	}
-	served := servedModels(g)
-	dist, err := poc.Rewards(0, served, members, uint64(p.CoverageBonusPPM))
-	if err != nil {
-		return err
-	}
 	byID := map[string]models.Spec{}
 	for _, s := range specs {
 		byID[s.ID] = s.Spec
+	}
+	g := &inference.Group{Netuid: rd.Netuid, Epoch: rd.Epoch, PoCSeed: rd.PoCSeed, ValidationSeed: rd.ValidationSeed,
+		Validators: rd.Validators, FormedAt: uint64(ctx.Height), ActiveFrom: rd.Switch, CoverageBonusPPM: p.CoverageBonusPPM}
+	members, err := k.judgeMembers(ctx.KV, rd, g)
+	if err != nil {
+		return err
+	}
+	served := servedModels(g)
+	real := make(map[string]uint64, len(served))
+	for _, id := range served {
+		if real[id], err = module.GetUint64(ctx.KV, throughputKey(rd.Netuid, rd.Epoch, id)); err != nil {
+			return err
+		}
+	}
+	if p.ThroughputCheck {
+		checkThroughput(members, byID, real)
+	}
+	dist, err := poc.Rewards(0, served, members, uint64(p.CoverageBonusPPM))
+	if err != nil {
+		return err
 	}
 	for i := range g.Members {
 		m, pay := &g.Members[i], dist.Members[i]
@@ -383,8 +359,91 @@ func (k *Keeper) form(ctx *module.Context, rd *inference.Round, p models.Params)
 		}
 		g.TotalWeight = satAdd(g.TotalWeight, m.Weight)
 	}
+	g.Models = subgroups(g, served, byID, real)
+	if err := module.Put(ctx.KV, groupKey(rd.Netuid, rd.Epoch), g); err != nil {
+		return err
+	}
+	rd.Formed = true
+	ctx.Emit("epoch_group", module.Attr("netuid", strconv.Itoa(int(rd.Netuid))), module.Attr("epoch", strconv.FormatUint(rd.Epoch, 10)),
+		module.Attr("members", strconv.Itoa(len(g.Members))), module.Attr("models", strconv.Itoa(len(g.Models))),
+		module.Attr("total_weight", strconv.FormatUint(g.TotalWeight, 10)), module.Attr("active_from", strconv.FormatUint(g.ActiveFrom, 10)))
+	return nil
+}
+
+// judgeMembers adds every rostered participant to g with its nodes' commitments and its
+// acceptance, and returns the inputs of poc.Rewards. A participant is accepted when the
+// verdicts accepting it hold more than 2/3 of the validators' stake (silence counts
+// against), or when it committed nothing (every node preserved, or idle): with no
+// sample to fail, its weight is its preserved nodes'.
+func (k *Keeper) judgeMembers(r store.Reader, rd *inference.Round, g *inference.Group) ([]poc.Member, error) {
+	var total uint64
+	for _, v := range rd.Validators {
+		total += v.Stake
+	}
+	members := make([]poc.Member, 0, len(rd.Roster))
+	for _, rm := range rd.Roster {
+		m := inference.Member{Hotkey: rm.Hotkey, Judged: total}
+		verdicts := make([]poc.Verdict, len(rd.Validators))
+		for i, v := range rd.Validators {
+			var j judgement
+			if _, err := module.Get(r, judgementKey(rd.Netuid, rd.Epoch, v.Hotkey, rm.Hotkey), &j); err != nil {
+				return nil, err
+			}
+			verdicts[i] = poc.Verdict{Weight: v.Stake, Accept: j.Accept}
+			if j.Accept {
+				m.Accepting += v.Stake
+			}
+		}
+		var committed uint64
+		nodes := make([]poc.MLNode, 0, len(rm.Nodes))
+		for _, rn := range rm.Nodes {
+			var c commitment
+			if _, err := module.Get(r, commitKey(rd.Netuid, rd.Epoch, rm.Hotkey, rn.ID), &c); err != nil {
+				return nil, err
+			}
+			committed += c.Count
+			m.Nodes = append(m.Nodes, inference.GroupNode{MLNode: rn.MLNode, PoCModel: rn.Models[0], Slot: rn.Slot, Preserved: rn.Preserved,
+				PrevWeight: rn.PrevWeight, Committed: c.Count, Root: c.Root})
+			nodes = append(nodes, poc.MLNode{ID: rn.ID, Model: rn.Models[0], Valid: c.Count, Preserved: rn.Slot == poc.PoCSlot, PrevWeight: rn.PrevWeight})
+		}
+		m.Accepted = committed == 0 || poc.Accepted(verdicts)
+		g.Members = append(g.Members, m)
+		members = append(members, poc.Member{MLNodes: nodes, Accepted: m.Accepted})
+	}
+	return members, nil
+}
+
+// checkThroughput is the throughput check (models.Params.ThroughputCheck): for each
+// model whose preserved nodes served less, during PoC, than the weights they keep
+// promise (Σ PrevWeight × throughput per nonce), each of its preserved nodes keeps
+// PrevWeight × real / expected.
+func checkThroughput(members []poc.Member, byID map[string]models.Spec, real map[string]uint64) {
+	expected := map[string]uint64{}
+	for _, m := range members {
+		for _, n := range m.MLNodes {
+			if n.Preserved {
+				expected[n.Model] = satAdd(expected[n.Model], satMul(n.PrevWeight, byID[n.Model].ThroughputPerNonce))
+			}
+		}
+	}
+	for i := range members {
+		for j := range members[i].MLNodes {
+			n := &members[i].MLNodes[j]
+			if e := expected[n.Model]; n.Preserved && real[n.Model] < e {
+				n.PrevWeight = safemath.MulDiv(n.PrevWeight, real[n.Model], e)
+			}
+		}
+	}
+}
+
+// subgroups is one subgroup per served model: the model frozen, its members, and its
+// expected throughput per slot (PRE_POC_SLOT: every node of the model; POC_SLOT: the
+// preserved ones) beside the real one recorded during PoC.
+func subgroups(g *inference.Group, served []string, byID map[string]models.Spec, real map[string]uint64) []inference.Subgroup {
+	out := make([]inference.Subgroup, 0, len(served))
 	for _, id := range served {
 		sg := inference.Subgroup{Model: byID[id]}
+		sg.RealThroughput[poc.PoCSlot] = real[id]
 		for _, m := range g.Members {
 			in := false
 			for _, n := range m.Nodes {
@@ -401,16 +460,9 @@ func (k *Keeper) form(ctx *module.Context, rd *inference.Round, p models.Params)
 				sg.Members = append(sg.Members, m.Hotkey)
 			}
 		}
-		g.Models = append(g.Models, sg)
+		out = append(out, sg)
 	}
-	if err := module.Put(ctx.KV, groupKey(rd.Netuid, rd.Epoch), g); err != nil {
-		return err
-	}
-	rd.Formed = true
-	ctx.Emit("epoch_group", module.Attr("netuid", strconv.Itoa(int(rd.Netuid))), module.Attr("epoch", strconv.FormatUint(rd.Epoch, 10)),
-		module.Attr("members", strconv.Itoa(len(g.Members))), module.Attr("models", strconv.Itoa(len(g.Models))),
-		module.Attr("total_weight", strconv.FormatUint(g.TotalWeight, 10)), module.Attr("active_from", strconv.FormatUint(g.ActiveFrom, 10)))
-	return nil
+	return out
 }
 
 // servedModels lists, in id order, the models some node of the group mines for: the
