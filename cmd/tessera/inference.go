@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/tessera-net/tessera/modules/accounts"
 	"github.com/tessera-net/tessera/modules/inference"
 	inferencekeeper "github.com/tessera-net/tessera/modules/inference/keeper"
 	"github.com/tessera-net/tessera/modules/models"
@@ -272,7 +273,7 @@ func printMembers(w io.Writer, g *inference.Group) error {
 		for _, n := range m.Nodes {
 			nodes = append(nodes, fmt.Sprintf("%s %s %s %d→%d", n.ID, n.PoCModel, n.Slot, n.Committed, n.Weight))
 		}
-		fmt.Fprintf(tw, "  %s\t%v\t%d/%d\t%v\t%d\t%s\n", m.Hotkey, m.Accepted, m.Accepting, m.Judged, m.Covered, m.Weight, strings.Join(nodes, "; "))
+		fmt.Fprintf(tw, "  %s\t%v\t%s/%s\t%v\t%d\t%s\n", m.Hotkey, m.Accepted, accounts.FormatAmount(m.Accepting), accounts.FormatAmount(m.Judged), m.Covered, m.Weight, strings.Join(nodes, "; "))
 	}
 	return tw.Flush()
 }
