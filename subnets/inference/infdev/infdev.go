@@ -19,7 +19,7 @@ import (
 	"github.com/tessera-net/tessera/client"
 	"github.com/tessera-net/tessera/devnet"
 	"github.com/tessera-net/tessera/genesis"
-	"github.com/tessera-net/tessera/inference/participant"
+	"github.com/tessera-net/tessera/subnets/inference/participant"
 	"github.com/tessera-net/tessera/keys"
 	"github.com/tessera-net/tessera/modules/accounts"
 	"github.com/tessera-net/tessera/modules/inference"
