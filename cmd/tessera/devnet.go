@@ -11,9 +11,9 @@ import (
 	"github.com/tessera-net/tessera/devnet"
 	"github.com/tessera-net/tessera/explorer"
 	"github.com/tessera-net/tessera/genesis"
-	"github.com/tessera-net/tessera/subnets/inference/infdev"
 	"github.com/tessera-net/tessera/keys"
 	"github.com/tessera-net/tessera/modules/accounts"
+	"github.com/tessera-net/tessera/subnets/inference/infdev"
 	"github.com/tessera-net/tessera/subnets/textgen/textgendev"
 )
 

@@ -19,13 +19,13 @@ import (
 	"github.com/tessera-net/tessera/client"
 	"github.com/tessera-net/tessera/devnet"
 	"github.com/tessera-net/tessera/genesis"
-	"github.com/tessera-net/tessera/subnets/inference/participant"
 	"github.com/tessera-net/tessera/keys"
 	"github.com/tessera-net/tessera/modules/accounts"
 	"github.com/tessera-net/tessera/modules/inference"
 	"github.com/tessera-net/tessera/modules/models"
 	"github.com/tessera-net/tessera/modules/stake"
 	"github.com/tessera-net/tessera/modules/subnets"
+	"github.com/tessera-net/tessera/subnets/inference/participant"
 	"github.com/tessera-net/tessera/tx"
 )
 
