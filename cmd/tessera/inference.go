@@ -250,7 +250,7 @@ func printEpoch(w io.Writer, v *inference.EpochView) error {
 		}
 	}
 	if rd := v.Round; rd != nil {
-		fmt.Fprintf(w, "\nPoC round of epoch %d: %d participants, %d validators, threshold %s", rd.Epoch, len(rd.Roster), len(rd.Validators), hitRate(rd.Threshold))
+		fmt.Fprintf(w, "\nPoC round of epoch %d: %d participants, %d validators, threshold %s", rd.Epoch, len(rd.Roster), len(rd.Validators), hitRate(rd.Params.PoCThreshold))
 		switch {
 		case rd.Switched:
 			fmt.Fprintln(w, ", switched")

@@ -20,7 +20,7 @@ import (
 //
 //	add:ID[:FIELD:VALUE]      models/add of TestModel(ID), one field changed
 //	update:ID[:FIELD:VALUE]   models/update of TestModel(ID), one field changed
-//	params[:FIELD:VALUE]      models/params of the default parameters, one changed
+//	params[:FIELD:VALUE...]   models/params of the default parameters, the fields named changed
 //	gov_params[:FIELD:VALUE]  gov/params of the default parameters, one changed
 //	type:NAME                 an action of type NAME with an empty body
 //
@@ -128,9 +128,15 @@ func buildAction(s string) (gov.Action, error) {
 		return models.NewUpdateAction(m)
 	case "params":
 		p := models.DefaultParams()
-		if len(rest) == 2 {
-			if err := setUint(map[string]any{"coverage_bonus_ppm": &p.CoverageBonusPPM, "epoch_blocks": &p.EpochBlocks, "poc_blocks": &p.PoCBlocks,
-				"validation_sample": &p.ValidationSample, "max_preserved_epochs": &p.MaxPreservedEpochs, "poc_threshold": &p.PoCThreshold}, rest[0], rest[1]); err != nil {
+		if len(rest)%2 != 0 {
+			return gov.Action{}, fmt.Errorf("want params[:FIELD:VALUE...]")
+		}
+		fields := map[string]any{"coverage_bonus_ppm": &p.CoverageBonusPPM, "epoch_blocks": &p.EpochBlocks, "poc_blocks": &p.PoCBlocks,
+			"poc_exchange_blocks": &p.PoCExchange, "validation_blocks": &p.ValidationBlocks, "validation_exchange_blocks": &p.ValidationXchg,
+			"model_loading_blocks": &p.LoadingBlocks, "validation_sample": &p.ValidationSample, "max_preserved_epochs": &p.MaxPreservedEpochs,
+			"poc_threshold": &p.PoCThreshold}
+		for i := 0; i < len(rest); i += 2 {
+			if err := setUint(fields, rest[i], rest[i+1]); err != nil {
 				return gov.Action{}, err
 			}
 		}

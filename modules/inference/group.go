@@ -130,28 +130,30 @@ type PoCModel struct {
 // Round is epoch Epoch's PoC in progress: the roster (who may commit, with which slot),
 // the PoC's models, the seeds and parameters, the validators once validation starts.
 type Round struct {
-	Netuid    uint16         `cbor:"1,keyasint" json:"netuid"`
-	Epoch     uint64         `cbor:"2,keyasint" json:"epoch"`
-	PoCSeed   Hash           `cbor:"3,keyasint" json:"poc_seed"`
-	Threshold uint64         `cbor:"4,keyasint" json:"threshold,string"`
-	Sample    uint32         `cbor:"5,keyasint" json:"validation_sample"`
-	Models    []PoCModel     `cbor:"6,keyasint" json:"models"`
-	Roster    []RosterMember `cbor:"7,keyasint" json:"roster"`
+	Netuid  uint16 `cbor:"1,keyasint" json:"netuid"`
+	Epoch   uint64 `cbor:"2,keyasint" json:"epoch"`
+	PoCSeed Hash   `cbor:"3,keyasint" json:"poc_seed"`
+	// Params are the inference parameters in force at PoC start: the round keeps them
+	// (its heights, threshold, sample, bonus, preservation bound), so a vote during the
+	// round takes effect at the next PoC start.
+	Params models.Params  `cbor:"4,keyasint" json:"params"`
+	Models []PoCModel     `cbor:"5,keyasint" json:"models"`
+	Roster []RosterMember `cbor:"6,keyasint" json:"roster"`
 	// The round's heights, fixed at PoC start from the parameters then in force (a
 	// parameter change takes effect at the next PoC start).
-	PoCStart        uint64 `cbor:"8,keyasint" json:"poc_start"`
-	ValidationStart uint64 `cbor:"9,keyasint" json:"validation_start"`
-	Formation       uint64 `cbor:"10,keyasint" json:"formation"`
-	Switch          uint64 `cbor:"11,keyasint" json:"switch"`
+	PoCStart        uint64 `cbor:"7,keyasint" json:"poc_start"`
+	ValidationStart uint64 `cbor:"8,keyasint" json:"validation_start"`
+	Formation       uint64 `cbor:"9,keyasint" json:"formation"`
+	Switch          uint64 `cbor:"10,keyasint" json:"switch"`
 	// Set at validation start.
-	Validated      bool        `cbor:"12,keyasint" json:"validated"`
-	ValidationSeed Hash        `cbor:"13,keyasint" json:"validation_seed"`
-	Validators     []Validator `cbor:"14,keyasint" json:"validators"`
-	Formed         bool        `cbor:"15,keyasint" json:"formed"`
-	Switched       bool        `cbor:"16,keyasint" json:"switched"`
+	Validated      bool        `cbor:"11,keyasint" json:"validated"`
+	ValidationSeed Hash        `cbor:"12,keyasint" json:"validation_seed"`
+	Validators     []Validator `cbor:"13,keyasint" json:"validators"`
+	Formed         bool        `cbor:"14,keyasint" json:"formed"`
+	Switched       bool        `cbor:"15,keyasint" json:"switched"`
 	// Abandoned: the next PoC started before this round formed its group (the epoch
 	// length was shortened by governance); it formed nothing.
-	Abandoned bool `cbor:"17,keyasint" json:"abandoned"`
+	Abandoned bool `cbor:"16,keyasint" json:"abandoned"`
 }
 
 // Model returns the PoC model id's dimensions in the round.

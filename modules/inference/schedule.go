@@ -39,19 +39,21 @@ type Phase struct {
 
 // Schedule places height h in the epochs of parameters p (p.Validate holds).
 func Schedule(p models.Params, h uint64) Phase {
-	E := p.EpochBlocks
-	n := h / E
-	ph := Phase{Height: h, Epoch: n}
+	n := h / p.EpochBlocks
 	if n == 0 {
-		ph.Stage = StageInference
-		ph.NextPoC = E
-		return ph
+		return Phase{Height: h, Stage: StageInference, NextPoC: p.EpochBlocks}
 	}
-	ph.PoCStart = n * E
+	return PhaseIn(p, n, n*p.EpochBlocks, h)
+}
+
+// PhaseIn places height h ≥ pocStart in epoch n whose PoC started at pocStart under
+// parameters p: what a round that keeps its parameters sees.
+func PhaseIn(p models.Params, n, pocStart, h uint64) Phase {
+	ph := Phase{Height: h, Epoch: n, PoCStart: pocStart}
 	ph.ValidationStart = ph.PoCStart + p.PoCBlocks + p.PoCExchange
 	ph.Formation = ph.ValidationStart + p.ValidationBlocks + p.ValidationXchg
 	ph.Switch = ph.Formation + p.LoadingBlocks
-	ph.NextPoC = ph.PoCStart + E
+	ph.NextPoC = ph.PoCStart + p.EpochBlocks
 	switch pos := h - ph.PoCStart; {
 	case pos < p.PoCBlocks:
 		ph.Stage = StagePoC

@@ -170,7 +170,7 @@ func (n *benchNet) judgeAll(e uint64, h int64) {
 			}
 		}
 		if committed > 0 {
-			js = append(js, inference.Judgement{Participant: append([]byte(nil), m.Hotkey[:]...), Sampled: uint32(min(committed, uint64(rd.Sample)))})
+			js = append(js, inference.Judgement{Participant: append([]byte(nil), m.Hotkey[:]...), Sampled: uint32(min(committed, uint64(rd.Params.ValidationSample)))})
 		}
 	}
 	for _, v := range rd.Validators {

@@ -241,8 +241,8 @@ func (k *Keeper) handleVerdict(ctx *module.Context, signer keys.PublicKey, msg t
 		if err != nil {
 			return err
 		}
-		if want := min(uint64(rd.Sample), total); uint64(j.Sampled) != want {
-			return tx.Errorf(tx.CodeInvalidMessage, "judgements[%d]: %d sampled, but the sample of %s is min(%d, %d committed) = %d", i, j.Sampled, pk, rd.Sample, total, want)
+		if want := min(uint64(rd.Params.ValidationSample), total); uint64(j.Sampled) != want {
+			return tx.Errorf(tx.CodeInvalidMessage, "judgements[%d]: %d sampled, but the sample of %s is min(%d, %d committed) = %d", i, j.Sampled, pk, rd.Params.ValidationSample, total, want)
 		}
 		jd := judgement{Sampled: j.Sampled, Failures: j.Failures, Accept: j.Sampled > 0 && !test.Reject(int(j.Failures), int(j.Sampled)), Height: h}
 		if err := module.Put(ctx.KV, judgementKey(v.Netuid, v.Epoch, validator, pk), jd); err != nil {

@@ -155,6 +155,12 @@ func (k *Keeper) queryEpoch(q module.QueryRequest) (any, error) {
 		return v, err
 	}
 	v.Round = rd
+	if rd.Epoch == v.Phase.Epoch && !rd.Abandoned {
+		// The round keeps the parameters it started with: its heights are the phase's.
+		next := v.Phase.NextPoC
+		v.Phase = inference.PhaseIn(rd.Params, rd.Epoch, rd.PoCStart, v.Phase.Height)
+		v.Phase.NextPoC = next
+	}
 	if rd.Formed && !rd.Switched {
 		if v.Upcoming, _, err = k.Group(q.State, netuid, rd.Epoch); err != nil {
 			return nil, err

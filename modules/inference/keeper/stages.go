@@ -83,7 +83,7 @@ func (k *Keeper) step(ctx *module.Context, netuid uint16, p models.Params) error
 		changed = true
 	}
 	if rd.Validated && !rd.Formed && h >= rd.Formation {
-		if err := k.form(ctx, rd, p); err != nil {
+		if err := k.form(ctx, rd); err != nil {
 			return err
 		}
 		changed = true
@@ -169,7 +169,7 @@ func groupNode(g *inference.Group, hot inference.Account, id string) (*inference
 // participants' declarations are the roster, and the uptime selection (over the group
 // in force) chooses the MLNodes that keep serving (POC_SLOT).
 func (k *Keeper) startRound(ctx *module.Context, netuid uint16, p models.Params, ph inference.Phase) error {
-	rd := &inference.Round{Netuid: netuid, Epoch: ph.Epoch, Threshold: p.PoCThreshold, Sample: p.ValidationSample,
+	rd := &inference.Round{Netuid: netuid, Epoch: ph.Epoch, Params: p,
 		PoCStart: ph.PoCStart, ValidationStart: ph.ValidationStart, Formation: ph.Formation, Switch: ph.Switch}
 	copy(rd.PoCSeed[:], ctx.BlockHash)
 	hots, decls, err := k.participants(ctx.KV, netuid)
@@ -319,8 +319,10 @@ func (k *Keeper) startValidation(ctx *module.Context, rd *inference.Round) error
 // form builds epoch rd.Epoch's group: each participant's acceptance from the verdicts,
 // each node's weight (its commitment's count, or its previous weight when preserved),
 // coverage, the registry's models frozen into one subgroup per model served, and the
-// expected throughput per model and slot. It takes effect at rd.Switch.
-func (k *Keeper) form(ctx *module.Context, rd *inference.Round, p models.Params) error {
+// expected throughput per model and slot, under the round's parameters. It takes effect
+// at rd.Switch.
+func (k *Keeper) form(ctx *module.Context, rd *inference.Round) error {
+	p := rd.Params
 	specs, err := k.models.Models(ctx.KV)
 	if err != nil {
 		return err

@@ -59,7 +59,7 @@ func watch(ctx context.Context, w io.Writer, c *client.Client, netuid uint16, na
 			if rd.Validated && !shown[key("validation")] {
 				shown[key("validation")] = true
 				fmt.Fprintf(w, "inference subnet %d, block %d: epoch %d's validation starts — %d validators re-run samples of %d nonces\n",
-					netuid, rd.ValidationStart, rd.Epoch, len(rd.Validators), rd.Sample)
+					netuid, rd.ValidationStart, rd.Epoch, len(rd.Validators), rd.Params.ValidationSample)
 			}
 		}
 		if g := v.Upcoming; g != nil && !shown[fmt.Sprintf("%d/formed", g.Epoch)] {

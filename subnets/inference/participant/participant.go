@@ -208,7 +208,7 @@ func (p *Participant) mine(ctx context.Context, rd *inference.Round) error {
 	for from := uint64(0); from < p.cfg.Budget && len(miners) > 0; from += chunk {
 		count := min(chunk, p.cfg.Budget-from)
 		for _, nm := range miners {
-			nm.valid = append(nm.valid, Mine(nm.r, p.cfg.Hotkey, nm.id, from, count, rd.Threshold)...)
+			nm.valid = append(nm.valid, Mine(nm.r, p.cfg.Hotkey, nm.id, from, count, rd.Params.PoCThreshold)...)
 			nm.tried = from + count
 		}
 		if h, err := p.height(ctx); err != nil || h+2 >= rd.ValidationStart {
@@ -388,7 +388,7 @@ type Plan struct {
 }
 
 // Sample draws a validator's sample of participant m in round rd: poc.SampleIndices
-// over the participant's commitments in roster order, min(rd.Sample, total) indices.
+// over the participant's commitments in roster order, min(rd.Params.ValidationSample, total) indices.
 func Sample(rd *inference.Round, m *inference.RosterMember, commits []inference.CommitmentView, validator inference.Account) Plan {
 	var pl Plan
 	counts := make([]uint64, len(m.Nodes))
@@ -406,7 +406,7 @@ func Sample(rd *inference.Round, m *inference.RosterMember, commits []inference.
 		return pl // counts are bounded on chain; an overflow cannot be committed
 	}
 	pl.Total = total
-	for _, idx := range poc.SampleIndices(validator, rd.ValidationSeed, m.Hotkey, total, int(rd.Sample)) {
+	for _, idx := range poc.SampleIndices(validator, rd.ValidationSeed, m.Hotkey, total, int(rd.Params.ValidationSample)) {
 		node, leaf, err := poc.Locate(counts, idx)
 		if err != nil {
 			continue // cannot happen: idx < total
@@ -444,7 +444,7 @@ func Judge(rd *inference.Round, m *inference.RosterMember, pl Plan, proofs [][]b
 			return 0, err
 		}
 		for _, res := range r.Compute(byModel[model]) {
-			if !poc.Valid(res.Distance, rd.Threshold) {
+			if !poc.Valid(res.Distance, rd.Params.PoCThreshold) {
 				failures++
 			}
 		}

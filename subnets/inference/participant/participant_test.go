@@ -13,7 +13,7 @@ var smallPoC = models.PoC{Layers: 1, Width: 64, Heads: 4, KVHeads: 2, FFN: 128, 
 
 func testRound(t *testing.T) *inference.Round {
 	t.Helper()
-	rd := &inference.Round{Netuid: 1, Epoch: 3, Threshold: 1 << 60, Sample: 50, Models: []inference.PoCModel{{ID: "m-a", PoC: smallPoC}}}
+	rd := &inference.Round{Netuid: 1, Epoch: 3, Params: models.Params{PoCThreshold: 1 << 60, ValidationSample: 50}, Models: []inference.PoCModel{{ID: "m-a", PoC: smallPoC}}}
 	rd.PoCSeed[0], rd.ValidationSeed[0] = 7, 9
 	return rd
 }
@@ -31,7 +31,7 @@ func mined(t *testing.T, rd *inference.Round, hot inference.Account, nodes []str
 		if err != nil {
 			t.Fatal(err)
 		}
-		valid := Mine(r, hot, id, 0, p.cfg.Budget, rd.Threshold)
+		valid := Mine(r, hot, id, 0, p.cfg.Budget, rd.Params.PoCThreshold)
 		if len(valid) < 10 {
 			t.Fatalf("only %d valid nonces of %d at a 1/16 hit rate", len(valid), p.cfg.Budget)
 		}
@@ -87,7 +87,7 @@ func TestJudgeHonestForgedUnserved(t *testing.T) {
 	}
 	// The sample depends on the validator: another key draws other leaves.
 	small := *rd
-	small.Sample = 20
+	small.Params.ValidationSample = 20
 	a := Sample(&small, hm, hc, inference.Account{0xaa})
 	b := Sample(&small, hm, hc, inference.Account{0xbb})
 	same := 0
