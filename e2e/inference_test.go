@@ -185,6 +185,24 @@ func TestInferenceNetworkEpochs(t *testing.T) {
 			t.Fatalf("the forger was paid %d", mg.Emission[uid])
 		}
 	}
+	// The latest round's verdicts on the forger: every validator found failures and the
+	// chain computed a rejection.
+	var round struct {
+		Verdicts []inference.JudgementView `json:"verdicts"`
+	}
+	run(&round, "inference", "round", "--netuid", n, "--epoch", strconv.FormatUint(withModel.Epoch, 10))
+	judged := 0
+	for _, j := range round.Verdicts {
+		if j.Participant == p3 {
+			judged++
+			if j.Accept || j.Failures == 0 {
+				t.Fatalf("a verdict on the forger: %+v", j)
+			}
+		}
+	}
+	if judged < 2 {
+		t.Fatalf("%d verdicts on the forger: %+v", judged, round.Verdicts)
+	}
 	mu.Lock()
 	out := commentary.String()
 	mu.Unlock()

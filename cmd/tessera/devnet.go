@@ -252,7 +252,8 @@ func printDevnet(w io.Writer, s devnetSummary) error {
 	if n := s.InferenceNetuid; n != 0 {
 		fmt.Fprintf(w, "\nInference subnet %d (mechanism poc): participants Inference1 (MLNodes in both models), Inference2, Inference3 mine\n"+
 			"Proof of Compute in this process every 30-block epoch and judge each other.\n", n)
-		fmt.Fprintf(w, "Watch:        tessera inference epoch --node %s --netuid %d     (tessera model list, tessera mlnode list --netuid %d)\n", s.RPC, n, n)
+		fmt.Fprintf(w, "Watch:        tessera inference epoch --node %s --netuid %d\n", s.RPC, n)
+		fmt.Fprintf(w, "Models:       tessera model list --node %s --netuid %d\n", s.RPC, n)
 	}
 	_, err := fmt.Fprintf(w, "Press Ctrl-C to stop.\n")
 	return err

@@ -221,7 +221,75 @@ func newInferenceCmd(env *cliEnv) *cobra.Command {
 				})
 			},
 		},
+		newInferenceRoundCmd(&nf, env, &netuid, need),
 	)
+	return cmd
+}
+
+// newInferenceRoundCmd is `inference round`: one PoC round with its roster, slots,
+// commitments and verdicts.
+func newInferenceRoundCmd(nf *nodeFlag, env *cliEnv, netuid *uint16, need func(*cobra.Command) error) *cobra.Command {
+	var epoch uint64
+	cmd := &cobra.Command{
+		Use: "round", Short: "Show a PoC round: its roster with slots, the commitments and the validators' verdicts (default: the latest)", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := need(cmd); err != nil {
+				return err
+			}
+			if !cmd.Flags().Changed("epoch") {
+				var v inference.EpochView
+				if err := nf.query(cmd.Context(), fmt.Sprintf("/inference/epoch/%d", *netuid), &v); err != nil {
+					return err
+				}
+				if v.Round == nil {
+					return fmt.Errorf("subnet %d has had no PoC round yet (the first starts at block %d)", *netuid, v.Phase.NextPoC)
+				}
+				epoch = v.Round.Epoch
+			}
+			var out struct {
+				Round       inference.Round            `json:"round"`
+				Commitments []inference.CommitmentView `json:"commitments"`
+				Verdicts    []inference.JudgementView  `json:"verdicts"`
+			}
+			for _, q := range []struct {
+				path string
+				into any
+			}{{"round", &out.Round}, {"commitments", &out.Commitments}, {"verdicts", &out.Verdicts}} {
+				if err := nf.query(cmd.Context(), fmt.Sprintf("/inference/%s/%d/%d", q.path, *netuid, epoch), q.into); err != nil {
+					return err
+				}
+			}
+			return env.emit(out, func(w io.Writer) error {
+				rd := &out.Round
+				fmt.Fprintf(w, "PoC round of epoch %d on subnet %d: PoC start %d, validation start %d, formation %d, switch %d; threshold %s, sample %d\n",
+					rd.Epoch, rd.Netuid, rd.PoCStart, rd.ValidationStart, rd.Formation, rd.Switch, hitRate(rd.Params.PoCThreshold), rd.Params.ValidationSample)
+				tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+				fmt.Fprintln(tw, "PARTICIPANT\tMLNODE\tMODEL\tSLOT\tPRESERVED\tCOMMITTED")
+				for _, m := range rd.Roster {
+					for _, n := range m.Nodes {
+						committed := "-"
+						for _, c := range out.Commitments {
+							if c.Participant == m.Hotkey && c.MLNode == n.ID {
+								committed = fmt.Sprintf("%d (block %d)", c.Count, c.Height)
+							}
+						}
+						fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\n", m.Hotkey, n.ID, n.Models[0], n.Slot, n.Preserved, committed)
+					}
+				}
+				if err := tw.Flush(); err != nil {
+					return err
+				}
+				fmt.Fprintf(w, "\nverdicts (%d validators):\n", len(rd.Validators))
+				tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+				fmt.Fprintln(tw, "VALIDATOR\tPARTICIPANT\tSAMPLED\tFAILURES\tACCEPT")
+				for _, j := range out.Verdicts {
+					fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%v\n", j.Validator, j.Participant, j.Sampled, j.Failures, j.Accept)
+				}
+				return tw.Flush()
+			})
+		},
+	}
+	cmd.Flags().Uint64Var(&epoch, "epoch", 0, "the round's epoch (default: the latest; two are kept)")
 	return cmd
 }
 

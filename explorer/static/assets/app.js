@@ -236,6 +236,8 @@
     'stake/set_take': 'set take', 'subnets/create': 'create subnet', 'subnets/set_hyperparam': 'hyperparameter',
     'subnets/register': 'register', 'subnets/serve_axon': 'serve axon', 'subnets/commit': 'commit',
     'subnets/set_weights': 'set weights', 'subnets/commit_weights': 'commit weights', 'subnets/reveal_weights': 'reveal weights',
+    'gov/submit': 'proposal', 'gov/vote': 'vote',
+    'inference/mlnodes': 'MLNodes', 'inference/commit': 'PoC commit', 'inference/verdict': 'PoC verdict',
   };
 
   // txFields merges the decoded message's fields with what the tx's events say (the
@@ -285,8 +287,21 @@
         what = [addr(f.hotkey || tx.signer), ' reveals ', Array.isArray(f.uids) ? f.uids.length + ' weights' : 'weights', ...on]; break;
       case 'subnets/commit':
         what = [addr(f.hotkey || tx.signer), ' commits ', h('code', { title: f.data || '' }, short(f.data || '', 10, 4)), ...on]; break;
-      default:
-        what = [addr(tx.signer), ' ', Object.entries(f).slice(0, 4).map(([k, v]) => [h('span', { class: 'muted' }, k + '='), h('code', null, typeof v === 'object' ? JSON.stringify(v) : v), ' '])];
+      case 'inference/mlnodes': {
+        const added = Array.isArray(f.added) ? f.added : [], removed = Array.isArray(f.removed) ? f.removed : [];
+        what = [addr(f.hotkey || tx.signer), added.length ? [' declares ', h('code', null, added.join(', '))] : '',
+          removed.length ? [' removes ', h('code', null, removed.join(', '))] : '', ...on]; break;
+      }
+      case 'inference/commit':
+        what = [addr(f.hotkey || tx.signer), ' commits ', int(f.count), ' valid nonces of ', h('code', null, f.mlnode), ' (epoch ', f.epoch, ')', ...on]; break;
+      case 'inference/verdict':
+        what = [addr(f.validator || tx.signer), ' judges ', f.judgements, ' participants (epoch ', f.epoch, ')', ...on]; break;
+      default: {
+        // Any other message: its first fields, long values shortened (a hash must not
+        // widen the page on a phone).
+        const val = v => { const s = typeof v === 'object' ? JSON.stringify(v) : String(v); return s.length > 24 ? short(s, 10, 4) : s; };
+        what = [addr(tx.signer), ' ', Object.entries(f).slice(0, 4).map(([k, v]) => [h('span', { class: 'muted' }, k + '='), h('code', { title: String(v) }, val(v)), ' '])];
+      }
     }
     const ok = !tx.code;
     return h('li', { class: 'tx', dataset: { hash: tx.hash || '', type } },
