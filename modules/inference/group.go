@@ -31,25 +31,20 @@ func (a *Account) UnmarshalJSON(b []byte) error {
 // String is the SS58 address.
 func (a Account) String() string { return keys.PublicKey(a).String() }
 
-// GroupNode is one MLNode of an epoch group: the declaration frozen at the PoC start it
-// mined in, the slot it held through that PoC, and its outcome.
+// GroupNode is one MLNode of an epoch group: its roster entry (the declaration frozen
+// at the PoC start it mined in, the slot it held through that PoC) and its outcome.
 type GroupNode struct {
-	MLNode `cbor:"1,keyasint"`
+	RosterNode `cbor:"1,keyasint"`
 	// PoCModel is the model whose PoC dimensions it mined with (its first model).
 	PoCModel string `cbor:"2,keyasint" json:"poc_model"`
-	// Slot is its timeslot allocation through the PoC: PRE_POC_SLOT mines, POC_SLOT keeps
-	// serving and keeps PrevWeight.
-	Slot       poc.Slot `cbor:"3,keyasint" json:"slot"`
-	Preserved  uint32   `cbor:"4,keyasint" json:"preserved_epochs"` // consecutive POC_SLOT epochs, this one included
-	PrevWeight uint64   `cbor:"5,keyasint" json:"prev_weight"`
 	// Committed is the count of its commitment (its claimed valid nonces), 0 for none.
-	Committed uint64 `cbor:"6,keyasint" json:"committed"`
-	Root      Hash   `cbor:"7,keyasint" json:"root"`
+	Committed uint64 `cbor:"3,keyasint" json:"committed"`
+	Root      Hash   `cbor:"4,keyasint" json:"root"`
 	// Weight is its weight in the group: Committed, or PrevWeight when preserved; 0
 	// when the participant was not accepted.
-	Weight uint64 `cbor:"8,keyasint" json:"weight"`
+	Weight uint64 `cbor:"5,keyasint" json:"weight"`
 	// Throughput is its expected throughput: Weight × its model's throughput per nonce.
-	Throughput uint64 `cbor:"9,keyasint" json:"throughput"`
+	Throughput uint64 `cbor:"6,keyasint" json:"throughput"`
 }
 
 // Member is one participant of an epoch group.

@@ -145,19 +145,6 @@ func validHost(h string) error {
 	return nil
 }
 
-// SameModels reports whether two nodes declare the same models in the same order.
-func SameModels(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
-
 // HardwareDiff is the body of inference/mlnodes: the MLNodes to add or replace (by id)
 // and the ids to remove, on subnet Netuid, for the signing hotkey. Removals apply
 // first; the result keeps the order the nodes were first added in.

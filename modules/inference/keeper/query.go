@@ -1,6 +1,7 @@
 package keeper
 
 import (
+	"slices"
 	"strconv"
 
 	"github.com/tessera-net/tessera/keys"
@@ -146,12 +147,8 @@ func (k *Keeper) queryEpoch(q module.QueryRequest) (any, error) {
 	if v.Current, err = k.Current(q.State, netuid); err != nil {
 		return nil, err
 	}
-	last, err := module.GetUint64(q.State, module.Key(prefixLastRound, u16(netuid)))
-	if err != nil || last == 0 {
-		return v, err
-	}
-	rd, ok, err := k.Round(q.State, netuid, last)
-	if err != nil || !ok {
+	rd, err := k.LatestRound(q.State, netuid)
+	if err != nil || rd == nil {
 		return v, err
 	}
 	v.Round = rd
@@ -226,20 +223,16 @@ func (k *Keeper) queryMLNodes(q module.QueryRequest) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	var rd *inference.Round
-	if last, err := module.GetUint64(q.State, module.Key(prefixLastRound, u16(netuid))); err != nil {
+	rd, err := k.LatestRound(q.State, netuid)
+	if err != nil {
 		return nil, err
-	} else if last > 0 {
-		if rd, _, err = k.Round(q.State, netuid, last); err != nil {
-			return nil, err
-		}
 	}
 	out := []MLNodeView{}
 	for _, n := range nodes {
 		v := MLNodeView{MLNode: n}
 		if _, gn := groupNode(cur, inference.Account(hot), n.ID); gn != nil {
 			v.Weight = gn.Weight
-			v.PendingChange = !inference.SameModels(gn.Models, n.Models)
+			v.PendingChange = !slices.Equal(gn.Models, n.Models)
 		}
 		if rd != nil {
 			if m := rosterMember(rd, inference.Account(hot)); m != nil {

@@ -2,6 +2,7 @@ package keeper
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 
@@ -23,6 +24,16 @@ const KeepGroups = 8
 const MaxValidators = 256
 
 var prefixLastRound = []byte("inf/last/") // netuid → the epoch of the latest round
+
+// LatestRound reads a subnet's latest PoC round (nil before the first).
+func (k *Keeper) LatestRound(r store.Reader, netuid uint16) (*inference.Round, error) {
+	last, err := module.GetUint64(r, module.Key(prefixLastRound, u16(netuid)))
+	if err != nil || last == 0 {
+		return nil, err
+	}
+	rd, _, err := k.Round(r, netuid, last)
+	return rd, err
+}
 
 // EndBlock runs the stage transitions due at this block on every poc subnet: the PoC
 // start (roster, seed, uptime selection), the validation start (seed, validators), the
@@ -67,12 +78,8 @@ func (k *Keeper) step(ctx *module.Context, netuid uint16, p models.Params) error
 			return err
 		}
 	}
-	last, err := module.GetUint64(ctx.KV, module.Key(prefixLastRound, u16(netuid)))
-	if err != nil || last == 0 {
-		return err
-	}
-	rd, ok, err := k.Round(ctx.KV, netuid, last)
-	if err != nil || !ok || rd.Switched || rd.Abandoned {
+	rd, err := k.LatestRound(ctx.KV, netuid)
+	if err != nil || rd == nil || rd.Switched || rd.Abandoned {
 		return err
 	}
 	changed := false
@@ -103,12 +110,8 @@ func (k *Keeper) step(ctx *module.Context, netuid uint16, p models.Params) error
 // closeLast settles the latest round before a new PoC starts: a formed group switches
 // now, an unformed round is abandoned. Only a shortened epoch gets here.
 func (k *Keeper) closeLast(ctx *module.Context, netuid uint16) error {
-	last, err := module.GetUint64(ctx.KV, module.Key(prefixLastRound, u16(netuid)))
-	if err != nil || last == 0 {
-		return err
-	}
-	rd, ok, err := k.Round(ctx.KV, netuid, last)
-	if err != nil || !ok || rd.Switched || rd.Abandoned {
+	rd, err := k.LatestRound(ctx.KV, netuid)
+	if err != nil || rd == nil || rd.Switched || rd.Abandoned {
 		return err
 	}
 	if rd.Formed {
@@ -207,7 +210,7 @@ func (k *Keeper) startRound(ctx *module.Context, netuid uint16, p models.Params,
 				rn.PrevWeight = gn.Weight
 				un.Throughput = gn.Throughput
 				un.Preserved = gn.Preserved
-				un.PendingChange = !inference.SameModels(gn.Models, n.Models)
+				un.PendingChange = !slices.Equal(gn.Models, n.Models)
 			}
 			m.Nodes = append(m.Nodes, rn)
 			um.Nodes = append(um.Nodes, un)
@@ -404,8 +407,7 @@ func (k *Keeper) judgeMembers(r store.Reader, rd *inference.Round, g *inference.
 				return nil, err
 			}
 			committed += c.Count
-			m.Nodes = append(m.Nodes, inference.GroupNode{MLNode: rn.MLNode, PoCModel: rn.Models[0], Slot: rn.Slot, Preserved: rn.Preserved,
-				PrevWeight: rn.PrevWeight, Committed: c.Count, Root: c.Root})
+			m.Nodes = append(m.Nodes, inference.GroupNode{RosterNode: rn, PoCModel: rn.Models[0], Committed: c.Count, Root: c.Root})
 			nodes = append(nodes, poc.MLNode{ID: rn.ID, Model: rn.Models[0], Valid: c.Count, Preserved: rn.Slot == poc.PoCSlot, PrevWeight: rn.PrevWeight})
 		}
 		m.Accepted = committed == 0 || poc.Accepted(verdicts)
