@@ -208,8 +208,17 @@ func TestExplorerAPI(t *testing.T) {
 		}
 		checkTransfer("in /v1/blocks", *found)
 		for _, who := range []*keys.Pair{ferdie, newcomer} {
+			// An account's transactions come from CometBFT's indexer, which indexes a
+			// block after it is committed, in its own goroutine: on a loaded machine a
+			// moment after the block shows.
 			var at api.AccountTxs
-			s.get(t, "/v1/accounts/"+who.Public().String()+"/txs?limit=10", 200, &at)
+			for {
+				s.get(t, "/v1/accounts/"+who.Public().String()+"/txs?limit=10", 200, &at)
+				if len(at.Txs) > 0 || ctx.Err() != nil {
+					break
+				}
+				time.Sleep(100 * time.Millisecond)
+			}
 			if at.Address != who.Public().String() || len(at.Txs) == 0 || at.Txs[0].Hash != sr.Hash {
 				t.Fatalf("%s's transactions: %+v", at.Address, at)
 			}
