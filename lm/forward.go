@@ -57,6 +57,12 @@ const kvGrowth = 256
 type Item struct {
 	Seq    *Sequence
 	Tokens []int32
+	// Inputs, in place of Tokens, are the positions' input vectors themselves: one
+	// Dim-long row of Q16 values per position, each in ±MaxInput, used where a token's
+	// embedding row would be (a token's row gives the same bits as the token). Proof of
+	// Compute feeds vectors drawn from the whole nonce, so that no position's input
+	// repeats another nonce's. An item has Tokens or Inputs, not both.
+	Inputs [][]int32
 	All    bool
 	// Hidden asks for the final hidden states instead of logits: the output norm's
 	// result, Dim values in Q16, without the output projection (what Proof of Compute
@@ -83,30 +89,49 @@ func (m *Model) Forward(items []Item) error {
 			return fmt.Errorf("%w: batch item %d has no sequence or shares one with another item", ErrRequest, i)
 		}
 		seen[it.Seq] = true
-		if len(it.Tokens) == 0 {
+		n := it.positions()
+		switch {
+		case len(it.Tokens) > 0 && len(it.Inputs) > 0:
+			return fmt.Errorf("%w: batch item %d has both tokens and input vectors", ErrRequest, i)
+		case n == 0:
 			return fmt.Errorf("%w: batch item %d has no tokens", ErrRequest, i)
-		}
-		if it.Seq.n+len(it.Tokens) > c.Context {
+		case it.Seq.n+n > c.Context:
 			return fmt.Errorf("%w: batch item %d needs %d positions, more than the model's context of %d", ErrRequest,
-				i, it.Seq.n+len(it.Tokens), c.Context)
+				i, it.Seq.n+n, c.Context)
 		}
 		for j, t := range it.Tokens {
 			if t < 0 || int(t) >= c.Vocab {
 				return fmt.Errorf("%w: batch item %d token %d is %d, outside the vocabulary of %d", ErrRequest, i, j, t, c.Vocab)
 			}
-			rows = append(rows, row{item: i, seq: it.Seq, pos: it.Seq.n + j, tok: t,
-				logits: it.All || j == len(it.Tokens)-1})
+		}
+		for j, in := range it.Inputs {
+			if err := checkInput(in, c.Dim); err != nil {
+				return fmt.Errorf("%w: batch item %d input %d: %v", ErrRequest, i, j, err)
+			}
+		}
+		for j := 0; j < n; j++ {
+			r := row{item: i, seq: it.Seq, pos: it.Seq.n + j, logits: it.All || j == n-1}
+			if len(it.Tokens) > 0 {
+				r.tok = it.Tokens[j]
+			} else {
+				r.in = it.Inputs[j]
+			}
+			rows = append(rows, r)
 		}
 	}
 	w := m.newWork(len(rows))
 	for r := range rows {
-		m.embedRow(w.x[r], rows[r].tok)
+		if rows[r].in != nil {
+			copy(w.x[r], rows[r].in)
+		} else {
+			m.embedRow(w.x[r], rows[r].tok)
+		}
 	}
 	for l := range m.layers {
 		m.layerForward(w, rows, l)
 	}
 	for i := range items {
-		items[i].Seq.n += len(items[i].Tokens)
+		items[i].Seq.n += items[i].positions()
 		items[i].Logits, items[i].States = items[i].Logits[:0], items[i].States[:0]
 	}
 	// The final norm for the rows whose outputs are wanted; the output projection only
@@ -148,7 +173,28 @@ type row struct {
 	seq    *Sequence
 	pos    int
 	tok    int32
+	in     []int32 // the input vector, in place of tok's embedding
 	logits bool
+}
+
+// MaxInput bounds an input vector's values (Item.Inputs): ±2^20, sixteen times 1.0 in
+// Q16, beyond any embedding row's, so that the norms' sums of squares stay exact.
+const MaxInput = 1 << 20
+
+// positions is how many positions the item appends.
+func (it *Item) positions() int { return len(it.Tokens) + len(it.Inputs) }
+
+// checkInput checks one input vector: Dim values, each within ±MaxInput.
+func checkInput(in []int32, dim int) error {
+	if len(in) != dim {
+		return fmt.Errorf("%d values, want the model's width %d", len(in), dim)
+	}
+	for k, v := range in {
+		if v > MaxInput || v < -MaxInput {
+			return fmt.Errorf("value %d is %d, outside ±%d", k, v, MaxInput)
+		}
+	}
+	return nil
 }
 
 // work is one Forward call's activations.

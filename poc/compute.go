@@ -87,18 +87,31 @@ func (r *Runner) Target() [32]byte { return r.target }
 // Close stops the model's worker goroutines.
 func (r *Runner) Close() { r.model.Close() }
 
-// Tokens is a nonce's input: SeqLen token ids from ChaCha8 keyed by
+// Inputs is a nonce's input (domain v2): SeqLen vectors of Width Q16 values, fed to the
+// model in place of token embeddings (lm.Item.Inputs), from ChaCha8 keyed by
 //
-//	SHA-256("tessera/poc/input/v1" ‖ participant (32 bytes) ‖ len(mlnode) (4 bytes LE) ‖ mlnode ‖ nonce (8 bytes LE))
+//	SHA-256("tessera/poc/input/v2" ‖ participant (32 bytes) ‖ len(mlnode) (4 bytes LE) ‖ mlnode ‖ nonce (8 bytes LE))
 //
-// each id uniform in [0, Vocab) by the rejection rule of the package comment.
-func (d Dims) Tokens(in Input) []int32 {
+// Position 0's values come first, then position 1's, and so on; each Uint64 of the
+// stream gives four values, its 16-bit lanes from the lowest, each read as a
+// two's-complement int16: uniform in [−2^15, 2^15), ±0.5 in Q16. Every position's vector
+// is drawn from the whole nonce, so no prefix of one nonce's input repeats another's (as
+// token ids from a vocabulary would): a miner can share no computation between nonces.
+func (d Dims) Inputs(in Input) [][]int32 {
 	s := newHasher(domainInput).key(in.Participant).str(in.MLNode).u64(in.Nonce).stream()
-	t := make([]int32, d.SeqLen)
-	for i := range t {
-		t[i] = int32(uniform(s, uint64(d.Vocab)))
+	out := make([][]int32, d.SeqLen)
+	vals := make([]int32, d.SeqLen*d.Width)
+	var u uint64
+	for i := range vals {
+		if i%4 == 0 {
+			u = s.Uint64()
+		}
+		vals[i] = int32(int16(u >> (16 * (i % 4))))
 	}
-	return t
+	for p := range out {
+		out[p] = vals[p*d.Width : (p+1)*d.Width : (p+1)*d.Width]
+	}
+	return out
 }
 
 // Run computes nonces of one participant's MLNode; Result i is nonces[i]'s.
@@ -111,8 +124,8 @@ func (r *Runner) Run(participant [32]byte, mlnode string, nonces []uint64) []Res
 }
 
 // Compute computes any mix of nonces (a validator's sample across MLNodes); Result i
-// is inputs[i]'s. For each it runs the random model over the nonce's Tokens, takes the
-// last token's final hidden state h (lm's output norm, Width values in Q16) and
+// is inputs[i]'s. For each it runs the random model over the nonce's Inputs, takes the
+// last position's final hidden state h (lm's output norm, Width values in Q16) and
 // returns
 //
 //	Output   = SHA-256("tessera/poc/output/v1" ‖ h_0 ‖ … ‖ h_{Width−1}), each int32 LE
@@ -134,10 +147,10 @@ func (r *Runner) Compute(inputs []Input) []Result {
 		for i := lo; i < hi; i++ {
 			s := seqs[i-lo]
 			s.Truncate(0) // reuse the cache's memory
-			items = append(items, lm.Item{Seq: s, Tokens: r.dims.Tokens(inputs[i]), Hidden: true})
+			items = append(items, lm.Item{Seq: s, Inputs: r.dims.Inputs(inputs[i]), Hidden: true})
 		}
 		if err := r.model.Forward(items); err != nil {
-			// The tokens are in the vocabulary and fit the context by construction.
+			// The inputs have the model's width and range and fit the context by construction.
 			panic(fmt.Sprintf("poc: forward pass: %v", err))
 		}
 		for i := lo; i < hi; i++ {

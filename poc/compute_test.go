@@ -265,27 +265,34 @@ func TestSeedsAndDomains(t *testing.T) {
 	if target != sha256.Sum256(append([]byte("tessera/poc/target/v1"), bh[:]...)) {
 		t.Errorf("target %x", target)
 	}
-	d := Dims{Layers: 1, Width: 64, Heads: 2, KVHeads: 1, FFN: 64, Vocab: 1 << 20, SeqLen: 16}
+	d := Dims{Layers: 1, Width: 64, Heads: 2, KVHeads: 1, FFN: 64, Vocab: 512, SeqLen: 16}
 	base := Input{Participant: h("p"), MLNode: "m", Nonce: 1}
-	ref := d.Tokens(base)
+	ref := d.Inputs(base)
 	for _, v := range []Input{
 		{Participant: h("q"), MLNode: "m", Nonce: 1},
 		{Participant: h("p"), MLNode: "m2", Nonce: 1},
 		{Participant: h("p"), MLNode: "", Nonce: 1},
 		{Participant: h("p"), MLNode: "m", Nonce: 2},
 	} {
-		if reflect.DeepEqual(d.Tokens(v), ref) {
-			t.Errorf("%+v has the same tokens as %+v", v, base)
+		other := d.Inputs(v)
+		for p := range ref {
+			if reflect.DeepEqual(other[p], ref[p]) {
+				t.Errorf("%+v has position %d's input of %+v", v, p, base)
+			}
 		}
 	}
-	// The tokens follow the stated rule: ChaCha8 keyed by the input hash, one Uint64
-	// per token (2^20 divides 2^64: nothing rejected), u mod 2^20.
-	b := append([]byte("tessera/poc/input/v1"), base.Participant[:]...)
+	// The inputs follow the stated rule: ChaCha8 keyed by the input hash, four int16
+	// lanes per Uint64 from the lowest, position by position.
+	b := append([]byte("tessera/poc/input/v2"), base.Participant[:]...)
 	b = append(b, 1, 0, 0, 0, 'm', 1, 0, 0, 0, 0, 0, 0, 0)
 	s := rand.NewChaCha8(sha256.Sum256(b))
-	for i, tok := range ref {
-		if want := int32(s.Uint64() % (1 << 20)); tok != want {
-			t.Fatalf("token %d is %d, want %d", i, tok, want)
+	var u uint64
+	for i := 0; i < d.SeqLen*d.Width; i++ {
+		if i%4 == 0 {
+			u = s.Uint64()
+		}
+		if got, want := ref[i/d.Width][i%d.Width], int32(int16(u>>(16*(i%4)))); got != want {
+			t.Fatalf("value %d is %d, want %d", i, got, want)
 		}
 	}
 }

@@ -18,15 +18,14 @@ type Dims struct {
 	Heads   int `json:"heads"`    // attention heads; Width/Heads is even
 	KVHeads int `json:"kv_heads"` // key/value heads; divides Heads
 	FFN     int `json:"ffn"`      // feed-forward length
-	Vocab   int `json:"vocab"`    // input token ids are drawn from [0, Vocab)
-	SeqLen  int `json:"seq_len"`  // tokens per nonce
+	Vocab   int `json:"vocab"`    // the random model's vocabulary (the input vectors do not use it)
+	SeqLen  int `json:"seq_len"`  // positions per nonce
 }
 
 // DefaultDims is the shape used when a model names none: 2 layers of width 1024 (16
-// heads, 4 key/value heads, feed-forward 2048) over 4 tokens from a vocabulary of
-// 16384, 71.3 million multiply-adds per nonce. docs/poc.md gives the measurements
-// behind it (a few milliseconds per nonce on one core; a 200-nonce sample well under a
-// second) and the input-space bound that the vocabulary and sequence length meet.
+// heads, 4 key/value heads, feed-forward 2048) over 4 positions (vocabulary 16384),
+// 71.3 million multiply-adds per nonce. docs/poc.md gives the measurements behind it (a
+// few milliseconds per nonce on one core; a 200-nonce sample well under a second).
 func DefaultDims() Dims {
 	return Dims{Layers: 2, Width: 1024, Heads: 16, KVHeads: 4, FFN: 2048, Vocab: 16384, SeqLen: 4}
 }

@@ -10,9 +10,11 @@
 // A PoC stage has a start block whose hash seeds everything (Seeds): the random
 // transformer of the model's Dims (lm.Random, weights from
 // SHA-256("tessera/poc/model/v1" ‖ blockHash)) and the 256-bit target vector
-// SHA-256("tessera/poc/target/v1" ‖ blockHash). A nonce's input is SeqLen token ids
-// drawn from ChaCha8 keyed by SHA-256("tessera/poc/input/v1" ‖ participant ‖ MLNode id
-// ‖ nonce) (Dims.Tokens); its output vector is the SHA-256 of the last token's final
+// SHA-256("tessera/poc/target/v1" ‖ blockHash). A nonce's input is SeqLen vectors
+// of Width Q16 values drawn from ChaCha8 keyed by SHA-256("tessera/poc/input/v2" ‖
+// participant ‖ MLNode id ‖ nonce) (Dims.Inputs), fed in place of token embeddings, so
+// that no two nonces share a position's input; its output vector is the SHA-256 of the
+// last position's final
 // hidden state; its distance is the XOR distance of the output to the target, in the
 // first 64 bits; it counts when the distance is under the threshold (Valid), which
 // happens with probability exactly threshold/2^64 (1/16 by default). Runner computes

@@ -56,7 +56,7 @@ func Example() {
 	fmt.Println("sampled:", len(idx), "failures:", failures, "rejected:", test.Reject(failures, len(idx)))
 	fmt.Println("accepted:", poc.Accepted([]poc.Verdict{{Weight: 10, Accept: true}, {Weight: 4, Accept: true}, {Weight: 5, Accept: false}}))
 	// Output:
-	// valid nonces committed: 92
+	// valid nonces committed: 99
 	// sampled: 20 failures: 0 rejected: false
 	// accepted: true
 }

@@ -11,7 +11,7 @@ import (
 const (
 	domainModel  = "tessera/poc/model/v1"
 	domainTarget = "tessera/poc/target/v1"
-	domainInput  = "tessera/poc/input/v1"
+	domainInput  = "tessera/poc/input/v2"
 	domainOutput = "tessera/poc/output/v1"
 	domainSample = "tessera/poc/sample/v1"
 	domainUptime = "tessera/poc/uptime/v1"
