@@ -168,11 +168,22 @@ type Params struct {
 	MaxSubnets uint16 `cbor:"4,keyasint" json:"max_subnets"`
 	// RootValidators is how many of the root's top-staked uids may weight subnets.
 	RootValidators uint16 `cbor:"5,keyasint" json:"root_validators"`
+	// DTAO switches the chain to dynamic TAO (docs/dtao.md): a pool per subnet seeded by
+	// its lock, stake on a subnet in its alpha, the block emission split by moving price
+	// and paid in alpha. Off, the emission is split by the root subnet's weights and stake
+	// is one TAO balance per hotkey (the chain before February 2025).
+	DTAO bool `cbor:"6,keyasint" json:"dtao"`
+	// TaoWeight is the weight of root (TAO) stake in every subnet's epoch, value/u64::MAX.
+	TaoWeight uint64 `cbor:"7,keyasint" json:"tao_weight,string"`
 }
+
+// DefaultTaoWeight is subtensor's initial TaoWeight, 971_718_665_099_567_868/u64::MAX ≈ 0.0527.
+const DefaultTaoWeight uint64 = 971_718_665_099_567_868
 
 // DefaultParams: one token per block, 1,000 tokens to create a subnet, 18% owner cut.
 func DefaultParams() Params {
-	return Params{BlockEmission: 1_000_000_000, LockCost: 1_000_000_000_000, OwnerCut: 11_796, MaxSubnets: 1024, RootValidators: 64}
+	return Params{BlockEmission: 1_000_000_000, LockCost: 1_000_000_000_000, OwnerCut: 11_796, MaxSubnets: 1024, RootValidators: 64,
+		TaoWeight: DefaultTaoWeight}
 }
 
 // Create makes a new subnet owned by the signer with Hotkey as the owner's hotkey (uid 0),

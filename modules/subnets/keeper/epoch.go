@@ -17,6 +17,15 @@ import (
 // every subnet whose tempo ends at this block, and adjusts registration burns.
 func (k *Keeper) EndBlock(ctx *module.Context) error {
 	block := blockOf(ctx)
+	if p, err := GetParams(ctx.KV); err != nil {
+		return err
+	} else if p.DTAO {
+		ids, err := Netuids(ctx.KV)
+		if err != nil {
+			return err
+		}
+		return k.endBlockDTAO(ctx, p, ids)
+	}
 	p, ids, shares, err := k.emissionState(ctx.KV)
 	if err != nil {
 		return err
@@ -244,7 +253,6 @@ func (k *Keeper) skipEpoch(ctx *module.Context, s *subnets.Subnet, block uint64,
 // payAndRecord pays each uid's miner and validator emission as stake and stores the
 // epoch's terms on every neuron; it returns the total paid.
 func (k *Keeper) payAndRecord(ctx *module.Context, s *subnets.Subnet, neurons []*subnets.Neuron, res *subnets.EpochResult) (uint64, error) {
-	var paid uint64
 	for uid, nr := range neurons {
 		hot := keys.PublicKey(nr.Hotkey)
 		if e := res.ServerEmission[uid]; e > 0 {
@@ -257,6 +265,15 @@ func (k *Keeper) payAndRecord(ctx *module.Context, s *subnets.Subnet, neurons []
 				return 0, err
 			}
 		}
+	}
+	return k.payAndRecordTerms(ctx, s, neurons, res)
+}
+
+// payAndRecordTerms stores the epoch's terms on every neuron (its emission: what it was
+// paid) and returns the total paid.
+func (k *Keeper) payAndRecordTerms(ctx *module.Context, s *subnets.Subnet, neurons []*subnets.Neuron, res *subnets.EpochResult) (uint64, error) {
+	var paid uint64
+	for uid, nr := range neurons {
 		paid += res.ServerEmission[uid] + res.ValidatorEmission[uid]
 		nr.Active = res.Active[uid]
 		nr.StakeWeight = res.StakeWeight[uid]
