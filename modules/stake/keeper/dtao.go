@@ -315,10 +315,14 @@ func stakeError(err error, netuid uint16, p dtao.Pool, amount uint64, lim dtao.L
 	case err == nil:
 		return nil
 	case errors.As(err, &le):
-		return tx.Errorf(tx.CodeInvalidAmount, "limit price not met on subnet %d: the price is %s rao per alpha, the limit %s",
-			netuid, fmtRao(stake.RaoPrice(le.Current)), fmtRao(stake.RaoPrice(le.Limit)))
+		limit := lim.Price
+		if limit == 0 {
+			limit = stake.RaoPrice(le.Limit)
+		}
+		return tx.Errorf(tx.CodeInvalidAmount, "limit price not met on subnet %d: the price is %s TAO per alpha, the limit %s",
+			netuid, fmtRao(stake.RaoPrice(le.Current)), fmtRao(limit))
 	case errors.Is(err, dtao.ErrSlippageTooHigh):
-		return tx.Errorf(tx.CodeInvalidAmount, "limit price not met on subnet %d: at the limit %s rao per alpha (the price is %s) "+
+		return tx.Errorf(tx.CodeInvalidAmount, "limit price not met on subnet %d: at the limit %s TAO per alpha (the price is %s) "+
 			"the pool takes less than %s; allow_partial runs the part it takes", netuid, fmtRao(lim.Price), fmtRao(stake.RaoPrice(p.Price())), accounts.FormatAmount(amount))
 	case errors.Is(err, dtao.ErrAmountTooLow):
 		return tx.Errorf(tx.CodeInvalidAmount, "amount below the minimum stake of %s on subnet %d (or it would leave less than that staked)",

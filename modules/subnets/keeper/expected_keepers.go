@@ -2,8 +2,8 @@ package keeper
 
 import (
 	"github.com/tessera-net/tessera/dtao"
-	"github.com/tessera-net/tessera/modules/stake"
 	"github.com/tessera-net/tessera/keys"
+	"github.com/tessera-net/tessera/modules/stake"
 	"github.com/tessera-net/tessera/store"
 )
 
