@@ -32,6 +32,9 @@ type EpochPaid struct {
 	Withheld  uint64   // incentive of owner hotkeys, recycled
 	Recycled  uint64   // the rest of the pending emission (floors, no receiver), recycled
 	Drained   uint64   // the pending emission the epoch took, owner cut included
+	// ServerPot, ValidatorPot and RootPot are the pending amounts drained (the owner cut is
+	// OwnerCut): the pots the mechanism's shares divide.
+	ServerPot, ValidatorPot, RootPot uint64
 }
 
 // CoinbaseParams are the chain parameters of one block's coinbase.

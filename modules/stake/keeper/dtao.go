@@ -413,3 +413,64 @@ func (sk *Keeper) queryDTAO(q module.QueryRequest) (any, error) {
 	v.RootStake, err = sk.TotalStaked(q.State)
 	return v, err
 }
+
+// CheckConservation checks that nothing was created or lost under dTAO: the TAO issuance
+// equals the balances plus the root stake plus the pools' reserves, and on every subnet
+// the alpha outstanding equals the alpha staked (Σ hotkey values) plus the pending
+// emission, the protocol's alpha and the unowned dust; and no hotkey's stakers own more
+// than its value. It returns the first violation.
+func (sk *Keeper) CheckConservation(r store.Reader) error {
+	b, err := r.Get(keyIssuance)
+	if err != nil {
+		return err
+	}
+	if b != nil {
+		iss, err := sk.Issuance(r)
+		if err != nil {
+			return err
+		}
+		back, err := sk.Backing(r)
+		if err != nil {
+			return err
+		}
+		if iss != back {
+			return fmt.Errorf("TAO issuance %d ≠ balances + root stake + reserves %d", iss, back)
+		}
+	}
+	pools, err := sk.Pools(r)
+	if err != nil {
+		return err
+	}
+	for _, p := range pools {
+		var staked uint64
+		prefix := module.Key(prefixHotA, u16(p.Netuid))
+		err := r.Iterate(prefix, func(k, v []byte) (bool, error) {
+			var rec hotkeyRecord
+			if err := tx.UnmarshalState(v, &rec); err != nil {
+				return false, err
+			}
+			staked += rec.Value
+			hot := keys.PublicKey(k[len(prefix):])
+			h, _ := sk.hotkeyStake(r, p.Netuid, hot)
+			var owned uint64
+			sp := module.Key(prefixShares, u16(p.Netuid), hot[:])
+			err := r.Iterate(sp, func(_, sv []byte) (bool, error) {
+				owned += h.ValueOf(new(big.Int).SetBytes(sv))
+				return true, nil
+			})
+			if err == nil && owned > rec.Value {
+				err = fmt.Errorf("subnet %d: the stakers of %s own %d alpha, more than its %d", p.Netuid, hot, owned, rec.Value)
+			}
+			return err == nil, err
+		})
+		if err != nil {
+			return err
+		}
+		want := staked + p.PendingServer + p.PendingValidator + p.PendingRoot + p.PendingOwnerCut + p.ProtocolAlpha + p.AlphaDust
+		if p.AlphaOut != want {
+			return fmt.Errorf("subnet %d: alpha outstanding %d ≠ staked %d + pending %d + protocol %d + dust %d (= %d)", p.Netuid,
+				p.AlphaOut, staked, p.PendingServer+p.PendingValidator+p.PendingRoot+p.PendingOwnerCut, p.ProtocolAlpha, p.AlphaDust, want)
+		}
+	}
+	return nil
+}

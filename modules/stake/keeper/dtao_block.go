@@ -114,6 +114,7 @@ func (sk *Keeper) PayEpoch(kv store.KV, pay stake.EpochPayout) (stake.EpochPaid,
 	}
 	srv, val, rootPot, cut := pool.PendingServer, pool.PendingValidator, pool.PendingRoot, pool.PendingOwnerCut
 	out.Drained = srv + val + rootPot + cut
+	out.ServerPot, out.ValidatorPot, out.RootPot = srv, val, rootPot
 	pool.PendingServer, pool.PendingValidator, pool.PendingRoot, pool.PendingOwnerCut = 0, 0, 0, 0
 	if err := sk.putPool(kv, &pool); err != nil {
 		return out, err

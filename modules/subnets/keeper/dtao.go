@@ -113,6 +113,8 @@ func (k *Keeper) runEpochDTAO(ctx *module.Context, p subnets.Params, s *subnets.
 	}
 	ctx.Emit("epoch", module.Attr("netuid", strconv.Itoa(int(s.Netuid))), module.Attr("block", strconv.FormatUint(block, 10)),
 		module.Attr("emission", strconv.FormatUint(paid.Drained, 10)), module.Attr("owner_cut", strconv.FormatUint(paid.OwnerCut, 10)),
+		module.Attr("server", strconv.FormatUint(paid.ServerPot, 10)), module.Attr("validator", strconv.FormatUint(paid.ValidatorPot, 10)),
+		module.Attr("root", strconv.FormatUint(paid.RootPot, 10)),
 		module.Attr("paid", strconv.FormatUint(total, 10)), module.Attr("root_tao", strconv.FormatUint(paid.RootTAO, 10)),
 		module.Attr("recycled", strconv.FormatUint(paid.Recycled, 10)))
 	s.LastEpochBlock = block

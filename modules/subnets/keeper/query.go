@@ -2,6 +2,7 @@ package keeper
 
 import (
 	"encoding/json"
+	"github.com/tessera-net/tessera/dtao"
 	"strconv"
 
 	"github.com/tessera-net/tessera/keys"
@@ -246,6 +247,18 @@ func (k *Keeper) epochStateView(q module.QueryRequest, s *subnets.Subnet) (json.
 	p, err := GetParams(q.State)
 	if err != nil {
 		return nil, err
+	}
+	if p.DTAO {
+		// Under dTAO: the alpha pending now (the next block's coinbase adds one block's).
+		srv, val, root, _, err := k.stake.Pending(q.State, s.Netuid)
+		if err != nil {
+			return nil, err
+		}
+		in, err := k.EpochInputDTAO(q.State, s, uint64(max(q.Height, 0))+1, dtao.EpochEmission(srv, val, root), p.TaoWeight)
+		if err != nil {
+			return nil, err
+		}
+		return yumajson.MarshalState(&yumajson.State{EpochState: *subnets.YumaState(in), Sparse: true})
 	}
 	share, err := k.emissionShare(q.State, s.Netuid)
 	if err != nil {
