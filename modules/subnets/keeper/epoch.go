@@ -77,6 +77,20 @@ func (k *Keeper) emissionState(r store.Reader) (subnets.Params, []uint16, map[ui
 	if err != nil {
 		return p, nil, nil, err
 	}
+	if p.DTAO {
+		// Under dTAO, the TAO the last block's coinbase gave each subnet's pool.
+		shares := map[uint16]uint64{}
+		for _, id := range ids {
+			pool, ok, err := k.stake.Pool(r, id)
+			if err != nil {
+				return p, nil, nil, err
+			}
+			if ok {
+				shares[id] = pool.LastEmission
+			}
+		}
+		return p, ids, shares, nil
+	}
 	shares, err := k.EmissionShares(r, p, ids)
 	return p, ids, shares, err
 }

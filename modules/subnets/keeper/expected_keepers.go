@@ -29,4 +29,5 @@ type StakeKeeper interface {
 	PayEpoch(kv store.KV, pay stake.EpochPayout) (stake.EpochPaid, error)
 	Recycle(kv store.KV, amount uint64) error
 	Owner(r store.Reader, hotkey keys.PublicKey) (keys.PublicKey, bool, error)
+	Pool(r store.Reader, netuid uint16) (stake.Pool, bool, error)
 }
