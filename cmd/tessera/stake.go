@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -152,6 +153,14 @@ func quoteLine(what string, q client.Quote, inUnit, outUnit string, lim dtao.Lim
 
 // quoteError explains a refused simulation as the chain would.
 func quoteError(err error, netuid uint16) error {
+	if errors.Is(err, dtao.ErrSlippageTooHigh) {
+		return fmt.Errorf("the chain would refuse this on subnet %d: the limit price admits only part of the amount (--partial runs that part; a smaller amount or a larger --tolerance passes)", netuid)
+	}
+	var le *dtao.LimitError
+	if errors.As(err, &le) {
+		return fmt.Errorf("the chain would refuse this on subnet %d: limit price not met: the price is %s TAO per alpha, the limit %s",
+			netuid, client.FormatPrice(stake.RaoPrice(le.Current)), client.FormatPrice(stake.RaoPrice(le.Limit)))
+	}
 	return fmt.Errorf("the chain would refuse this on subnet %d: %v", netuid, err)
 }
 
