@@ -183,7 +183,7 @@ const DefaultTaoWeight uint64 = 971_718_665_099_567_868
 // DefaultParams: one token per block, 1,000 tokens to create a subnet, 18% owner cut.
 func DefaultParams() Params {
 	return Params{BlockEmission: 1_000_000_000, LockCost: 1_000_000_000_000, OwnerCut: 11_796, MaxSubnets: 1024, RootValidators: 64,
-		TaoWeight: DefaultTaoWeight}
+		TaoWeight: DefaultTaoWeight, DTAO: true}
 }
 
 // Create makes a new subnet owned by the signer with Hotkey as the owner's hotkey (uid 0),

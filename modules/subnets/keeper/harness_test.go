@@ -33,8 +33,27 @@ func newChain(t testing.TB, funded ...*keys.Pair) *chainHarness {
 	return newChainOn(t, modules.Builtin(), funded...)
 }
 
+// newClassicChain is newChain on the genesis switch dtao: false, the chain before dynamic
+// TAO (root weights split the emission, stake is one TAO balance per hotkey), for the
+// tests of that emission.
+func newClassicChain(t testing.TB, funded ...*keys.Pair) *chainHarness {
+	t.Helper()
+	return newClassicChainOn(t, modules.Builtin(), funded...)
+}
+
+// newClassicChainOn is newClassicChain over a given set of modules.
+func newClassicChainOn(t testing.TB, set *modules.Set, funded ...*keys.Pair) *chainHarness {
+	t.Helper()
+	return newChainWith(t, set, false, funded...)
+}
+
 // newChainOn is newChain over a given set of modules (with a test's extra mechanism).
 func newChainOn(t testing.TB, set *modules.Set, funded ...*keys.Pair) *chainHarness {
+	t.Helper()
+	return newChainWith(t, set, true, funded...)
+}
+
+func newChainWith(t testing.TB, set *modules.Set, dtao bool, funded ...*keys.Pair) *chainHarness {
 	t.Helper()
 	a, err := app.New(store.OpenMemory(), app.Options{Modules: set.Modules, Ante: set.Ante})
 	if err != nil {
@@ -43,6 +62,9 @@ func newChainOn(t testing.TB, set *modules.Set, funded ...*keys.Pair) *chainHarn
 	var st genesis.AppState
 	for _, p := range funded {
 		st.Fund(p.Public(), 1_000_000_000_000_000)
+	}
+	if !dtao {
+		st.Extra = map[string]json.RawMessage{"subnets": json.RawMessage(`{"params":{"dtao":false}}`)}
 	}
 	raw, _ := json.Marshal(st)
 	if _, err := a.InitChain(context.Background(), &abci.RequestInitChain{ChainId: chain, AppStateBytes: raw, InitialHeight: 1}); err != nil {
