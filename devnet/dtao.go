@@ -13,18 +13,16 @@ import (
 	"github.com/tessera-net/tessera/tx"
 )
 
-// Dynamic TAO on the devnet (docs/dtao.md): with Options.DTAO the genesis turns the
-// subnets parameter dtao on, so subnet 1's lock seeds its pool (1000 TAO and 1000 alpha at
+// Dynamic TAO on the devnet (docs/dtao.md): with Options.DTAO (tessera devnet's default,
+// --dtao) the genesis turns the subnets parameter dtao on — without it, off — so subnet 1's lock seeds its pool (1000 TAO and 1000 alpha at
 // 1.0 when it is the first subnet); each validator stakes its layout stake on root and a
 // tenth of it into subnet 1's pool; and the devnet logs every subnet's price, moving
 // price and emission share at each of its epochs.
 
-// dtaoGenesis is the genesis hook.
+// dtaoGenesis is the genesis hook: dTAO on, or explicitly off (the root-weights split
+// that the package's own tests of the classic emission use).
 func dtaoGenesis(st *genesis.AppState, on bool) error {
-	if !on {
-		return nil
-	}
-	return st.EnableDTAO()
+	return st.SetDTAO(on)
 }
 
 // dtaoStake is the message a validator of the layout sends besides its root stake: its
