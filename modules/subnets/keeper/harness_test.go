@@ -28,12 +28,7 @@ type chainHarness struct {
 	nonces map[keys.PublicKey]uint64
 }
 
-func newChain(t testing.TB, funded ...*keys.Pair) *chainHarness {
-	t.Helper()
-	return newChainOn(t, modules.Builtin(), funded...)
-}
-
-// newClassicChain is newChain on the genesis switch dtao: false, the chain before dynamic
+// newClassicChain is a chain on the genesis switch dtao: false, the chain before dynamic
 // TAO (root weights split the emission, stake is one TAO balance per hotkey), for the
 // tests of that emission.
 func newClassicChain(t testing.TB, funded ...*keys.Pair) *chainHarness {
@@ -47,12 +42,7 @@ func newClassicChainOn(t testing.TB, set *modules.Set, funded ...*keys.Pair) *ch
 	return newChainWith(t, set, false, funded...)
 }
 
-// newChainOn is newChain over a given set of modules (with a test's extra mechanism).
-func newChainOn(t testing.TB, set *modules.Set, funded ...*keys.Pair) *chainHarness {
-	t.Helper()
-	return newChainWith(t, set, true, funded...)
-}
-
+// newChainWith is a chain over set with the genesis switch dtao, the funded accounts rich.
 func newChainWith(t testing.TB, set *modules.Set, dtao bool, funded ...*keys.Pair) *chainHarness {
 	t.Helper()
 	a, err := app.New(store.OpenMemory(), app.Options{Modules: set.Modules, Ante: set.Ante})
@@ -63,8 +53,8 @@ func newChainWith(t testing.TB, set *modules.Set, dtao bool, funded ...*keys.Pai
 	for _, p := range funded {
 		st.Fund(p.Public(), 1_000_000_000_000_000)
 	}
-	if !dtao {
-		st.Extra = map[string]json.RawMessage{"subnets": json.RawMessage(`{"params":{"dtao":false}}`)}
+	if err := st.SetDTAO(dtao); err != nil {
+		t.Fatal(err)
 	}
 	raw, _ := json.Marshal(st)
 	if _, err := a.InitChain(context.Background(), &abci.RequestInitChain{ChainId: chain, AppStateBytes: raw, InitialHeight: 1}); err != nil {
