@@ -218,11 +218,11 @@ func newStakeAddRemoveCmd(env *cliEnv, nf *nodeFlag, remove bool) *cobra.Command
 			var q client.Quote
 			var m tx.Msg
 			if remove {
-				pair, err := sf.pair(cmd, env)
+				cold, err := signerPub(cmd, env, sf)
 				if err != nil {
 					return err
 				}
-				have, err := alphaOf(cmd, c, pair.Public(), pub, netuid)
+				have, err := alphaOf(cmd, c, cold, pub, netuid)
 				if err != nil {
 					return err
 				}
@@ -274,6 +274,31 @@ func rao(s string) string {
 		return s
 	}
 	return accounts.FormatAmount(v)
+}
+
+// signerPub is the signing coldkey's public key, read without unlocking a wallet (the
+// quote needs it before the confirmation; the key is unlocked once, to sign).
+func signerPub(cmd *cobra.Command, env *cliEnv, sf *sendFlags) (keys.PublicKey, error) {
+	uri := sf.uri
+	if uri == "" {
+		uri = env.getenv("TESSERA_FROM_URI")
+	}
+	if uri != "" {
+		p, err := keys.FromURI(uri)
+		if err != nil {
+			return keys.PublicKey{}, usagef("--from-uri: %v", err)
+		}
+		return p.Public(), nil
+	}
+	w, err := sf.wf.open(cmd, env)
+	if err != nil {
+		return keys.PublicKey{}, err
+	}
+	pub, err := w.ColdkeyPub()
+	if err != nil {
+		return keys.PublicKey{}, usagef("wallet %q has no readable coldkey: %v", w.Name, err)
+	}
+	return pub, nil
 }
 
 // alphaOf reads a coldkey's stake on (hotkey, netuid) from its positions.
@@ -368,11 +393,11 @@ and a quote is shown before signing (--yes skips the question).`,
 						return err
 					}
 				}
-				pair, err := sf.pair(cmd, env)
+				cold, err := signerPub(cmd, env, sf)
 				if err != nil {
 					return err
 				}
-				have, err := alphaOf(cmd, c, pair.Public(), src, fromNet)
+				have, err := alphaOf(cmd, c, cold, src, fromNet)
 				if err != nil {
 					return err
 				}
