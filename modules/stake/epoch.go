@@ -48,3 +48,11 @@ type CoinbaseParams struct {
 	// subtensor's June-2026 snapshot).
 	Rule dtao.ShareRule
 }
+
+// Dissolved is what dissolving a subnet's pool paid.
+type Dissolved struct {
+	Pot       uint64 // the pool's TAO
+	Paid      uint64 // to the stakers' balances
+	Recycled  uint64 // the protocol alpha's share and what no one held
+	Positions int
+}

@@ -175,7 +175,13 @@ type Params struct {
 	DTAO bool `cbor:"6,keyasint" json:"dtao"`
 	// TaoWeight is the weight of root (TAO) stake in every subnet's epoch, value/u64::MAX.
 	TaoWeight uint64 `cbor:"7,keyasint" json:"tao_weight,string"`
+	// NetworkImmunity is, under dTAO, how many blocks a new subnet cannot be pruned: at
+	// max_subnets a new subnet replaces the non-immune one with the lowest moving price.
+	NetworkImmunity uint64 `cbor:"8,keyasint" json:"network_immunity_period"`
 }
+
+// DefaultNetworkImmunity is subtensor's NetworkImmunityPeriod, 1_296_000 blocks.
+const DefaultNetworkImmunity uint64 = 1_296_000
 
 // DefaultTaoWeight is subtensor's initial TaoWeight, 971_718_665_099_567_868/u64::MAX ≈ 0.0527.
 const DefaultTaoWeight uint64 = 971_718_665_099_567_868
@@ -183,7 +189,7 @@ const DefaultTaoWeight uint64 = 971_718_665_099_567_868
 // DefaultParams: one token per block, 1,000 tokens to create a subnet, 18% owner cut.
 func DefaultParams() Params {
 	return Params{BlockEmission: 1_000_000_000, LockCost: 1_000_000_000_000, OwnerCut: 11_796, MaxSubnets: 1024, RootValidators: 64,
-		TaoWeight: DefaultTaoWeight, DTAO: true}
+		TaoWeight: DefaultTaoWeight, DTAO: true, NetworkImmunity: DefaultNetworkImmunity}
 }
 
 // Create makes a new subnet owned by the signer with Hotkey as the owner's hotkey (uid 0),

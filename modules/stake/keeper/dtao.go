@@ -474,3 +474,79 @@ func (sk *Keeper) CheckConservation(r store.Reader) error {
 	}
 	return nil
 }
+
+// DissolvePool dissolves a subnet's pool (remove_stake.rs l.442): its TAO is paid to the
+// stakers' balances pro rata to their alpha values, the protocol alpha last, by largest
+// remainder (dtao.DissolvePayout); the protocol's share, and the whole pot when no one
+// holds alpha, is recycled. Every alpha position, share pool and the pool itself are
+// deleted. Nothing is created or lost: the reserve becomes balances or leaves the issuance.
+func (sk *Keeper) DissolvePool(kv store.KV, netuid uint16) (stake.Dissolved, error) {
+	var out stake.Dissolved
+	p, ok, err := sk.Pool(kv, netuid)
+	if err != nil || !ok {
+		return out, err
+	}
+	if _, err := sk.ensureIssuance(kv); err != nil {
+		return out, err
+	}
+	type holder struct {
+		hot, cold keys.PublicKey
+		value     uint64
+	}
+	var holders []holder
+	prefix := module.Key(prefixShares, u16(netuid))
+	hotStakes := map[keys.PublicKey]dtao.HotkeyStake{}
+	err = kv.Iterate(prefix, func(k, v []byte) (bool, error) {
+		rest := k[len(prefix):]
+		hot, cold := keys.PublicKey(rest[:32]), keys.PublicKey(rest[32:])
+		h, seen := hotStakes[hot]
+		if !seen {
+			var err error
+			if h, err = sk.hotkeyStake(kv, netuid, hot); err != nil {
+				return false, err
+			}
+			hotStakes[hot] = h
+		}
+		holders = append(holders, holder{hot, cold, h.ValueOf(new(big.Int).SetBytes(v))})
+		return true, nil
+	})
+	if err != nil {
+		return out, err
+	}
+	values := make([]uint64, len(holders)+1)
+	for i, h := range holders {
+		values[i] = h.value
+	}
+	values[len(holders)] = p.ProtocolAlpha
+	pay := dtao.DissolvePayout(p.TAO, values)
+	out.Pot, out.Positions = p.TAO, len(holders)
+	for i, h := range holders {
+		if pay[i] > 0 {
+			if err := sk.accounts.Credit(kv, h.cold, pay[i]); err != nil {
+				return out, err
+			}
+			out.Paid += pay[i]
+		}
+		if err := sk.putShares(kv, netuid, h.hot, h.cold, nil); err != nil {
+			return out, err
+		}
+	}
+	var hots []keys.PublicKey
+	hp := module.Key(prefixHotA, u16(netuid))
+	if err := kv.Iterate(hp, func(k, _ []byte) (bool, error) {
+		hots = append(hots, keys.PublicKey(k[len(hp):]))
+		return true, nil
+	}); err != nil {
+		return out, err
+	}
+	for _, h := range hots {
+		if err := kv.Delete(hotAKey(netuid, h)); err != nil {
+			return out, err
+		}
+	}
+	if err := kv.Delete(module.Key(prefixPool, u16(netuid))); err != nil {
+		return out, err
+	}
+	out.Recycled = p.TAO - out.Paid
+	return out, sk.Recycle(kv, out.Recycled)
+}

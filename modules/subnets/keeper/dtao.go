@@ -11,6 +11,7 @@ import (
 	"github.com/tessera-net/tessera/modules/stake"
 	"github.com/tessera-net/tessera/modules/subnets"
 	"github.com/tessera-net/tessera/store"
+	"github.com/tessera-net/tessera/tx"
 )
 
 // BeginBlock runs, under dTAO, the block's coinbase: the emission split across the
@@ -142,4 +143,69 @@ func (k *Keeper) EpochInputDTAO(r store.Reader, s *subnets.Subnet, block, emissi
 		}
 	}
 	return in, nil
+}
+
+// pruneSubnet makes room for a new subnet at max_subnets under dTAO: the non-immune subnet
+// with the lowest moving price (dtao.PruneCandidate; ties to the earliest registration) is
+// dissolved — its pool paid out to its stakers (stake.DissolvePool), its neurons, weights
+// and commitments deleted — and its netuid is free again. It returns the netuids left.
+func (k *Keeper) pruneSubnet(ctx *module.Context, p subnets.Params, ids []uint16) ([]uint16, error) {
+	var infos []dtao.PruneInfo
+	for _, id := range ids {
+		pool, ok, err := k.stake.Pool(ctx.KV, id)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			continue
+		}
+		s, err := GetSubnet(ctx.KV, id)
+		if err != nil {
+			return nil, err
+		}
+		infos = append(infos, dtao.PruneInfo{Netuid: id, MovingPrice: pool.MovingPrice(), RegisteredAt: uint64(max(s.CreatedAt, 0))})
+	}
+	victim, ok := dtao.PruneCandidate(infos, blockOf(ctx), p.NetworkImmunity)
+	if !ok {
+		return nil, tx.Errorf(tx.CodeConflict, "the chain has its maximum of %d subnets and every one is within its immunity period of %d blocks", p.MaxSubnets, p.NetworkImmunity)
+	}
+	d, err := k.stake.DissolvePool(ctx.KV, victim)
+	if err != nil {
+		return nil, err
+	}
+	for _, prefix := range [][]byte{prefixNeuron, prefixWRow, prefixHotkey, prefixCommit, prefixWCmt} {
+		if err := deletePrefix(ctx.KV, module.Key(prefix, u16(victim))); err != nil {
+			return nil, err
+		}
+	}
+	if err := ctx.KV.Delete(module.Key(prefixSubnet, u16(victim))); err != nil {
+		return nil, err
+	}
+	ctx.Emit("subnet_dissolved", module.Attr("netuid", strconv.Itoa(int(victim))), module.Attr("pot", strconv.FormatUint(d.Pot, 10)),
+		module.Attr("paid", strconv.FormatUint(d.Paid, 10)), module.Attr("recycled", strconv.FormatUint(d.Recycled, 10)),
+		module.Attr("positions", strconv.Itoa(d.Positions)))
+	out := make([]uint16, 0, len(ids)-1)
+	for _, id := range ids {
+		if id != victim {
+			out = append(out, id)
+		}
+	}
+	return out, nil
+}
+
+// deletePrefix deletes every key under prefix.
+func deletePrefix(kv store.KV, prefix []byte) error {
+	var keys [][]byte
+	if err := kv.Iterate(prefix, func(k, _ []byte) (bool, error) {
+		keys = append(keys, append([]byte(nil), k...))
+		return true, nil
+	}); err != nil {
+		return err
+	}
+	for _, k := range keys {
+		if err := kv.Delete(k); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -2,9 +2,14 @@ package keeper_test
 
 import (
 	"context"
+	"encoding/json"
 	"math/rand"
 	"strconv"
 	"testing"
+
+	"github.com/tessera-net/tessera/app"
+	"github.com/tessera-net/tessera/genesis"
+	"github.com/tessera-net/tessera/store"
 
 	abci "github.com/cometbft/cometbft/abci/types"
 
@@ -325,4 +330,78 @@ func TestDTAOConservationProperty(t *testing.T) {
 		t.Fatalf("too few operations succeeded to mean anything: %v", codes)
 	}
 	t.Logf("results by code: %v", codes)
+}
+
+// At max_subnets a new subnet replaces the non-immune one with the lowest moving price
+// (ties: the earliest registered): its pool's TAO goes back to its stakers pro rata to
+// their alpha, its state is deleted, and its netuid is reused.
+func TestDTAOPruneAtSubnetLimit(t *testing.T) {
+	o1, o2, o3, bob := testutil.Pair(t, "//O1"), testutil.Pair(t, "//O2"), testutil.Pair(t, "//O3"), testutil.Pair(t, "//Bob")
+	set := modules.Builtin()
+	a, err := app.New(store.OpenMemory(), app.Options{Modules: set.Modules, Ante: set.Ante})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st genesis.AppState
+	for _, p := range []*keys.Pair{o1, o2, o3, bob} {
+		st.Fund(p.Public(), 1_000_000_000_000_000)
+	}
+	st.Extra = map[string]json.RawMessage{"subnets": json.RawMessage(`{"params":{"max_subnets":2,"network_immunity_period":0}}`)}
+	raw, _ := json.Marshal(st)
+	if _, err := a.InitChain(context.Background(), &abci.RequestInitChain{ChainId: chain, AppStateBytes: raw, InitialHeight: 1}); err != nil {
+		t.Fatal(err)
+	}
+	h := &chainHarness{t: t, app: a, set: set, nonces: map[keys.PublicKey]uint64{}}
+	h.block()
+	h.must(o1, h.msg(subnets.NewCreate(testutil.Pair(t, "//O1//hot").Public(), "")))
+	h.must(o2, h.msg(subnets.NewCreate(testutil.Pair(t, "//O2//hot").Public(), "")))
+	h.must(bob, h.msg(stake.NewAddOn(1, testutil.Pair(t, "//O1//hot").Public(), 100*tao, 0, false)))
+	h.must(bob, h.msg(stake.NewAddOn(2, testutil.Pair(t, "//O2//hot").Public(), 100*tao, 0, false)))
+	h.conserve()
+	before, _ := h.set.Accounts.Account(h.reader(), bob.Public())
+	value := uint64(0)
+	{
+		var ps []stake.Position
+		h.query("/stake/coldkey/"+bob.Public().Hex(), &ps)
+		for _, p := range ps {
+			if p.Netuid == 1 {
+				value = p.TAOValue
+			}
+		}
+	}
+	r := h.block(h.sign(o3, h.msg(subnets.NewCreate(testutil.Pair(t, "//O3//hot").Public(), ""))))
+	if r.TxResults[0].Code != 0 {
+		t.Fatalf("the third subnet was refused: %s", r.TxResults[0].Log)
+	}
+	h.conserve()
+	var dissolved map[string]string
+	for _, e := range r.TxResults[0].Events {
+		if e.Type == "subnet_dissolved" {
+			dissolved = map[string]string{}
+			for _, at := range e.Attributes {
+				dissolved[at.Key] = at.Value
+			}
+		}
+	}
+	if dissolved["netuid"] != "1" {
+		t.Fatalf("dissolved %v, want subnet 1 (equal moving prices: the earliest)", dissolved)
+	}
+	after, _ := h.set.Accounts.Account(h.reader(), bob.Public())
+	// Bob held almost all of subnet 1's alpha (the owner's cut and the pending emission
+	// are not positions): he gets nearly the whole pot, more than a sale would give.
+	if got := after.Balance - before.Balance; got <= value {
+		t.Fatalf("Bob got %d back for alpha worth %d on sale", got, value)
+	}
+	var s subnets.SubnetView
+	h.query("/subnets/subnet/1", &s)
+	if s.Owner != o3.Public().String() || s.N != 1 {
+		t.Fatalf("netuid 1 is not O3's new subnet: %+v", s)
+	}
+	var ps []stake.Position
+	h.query("/stake/coldkey/"+bob.Public().Hex(), &ps)
+	for _, p := range ps {
+		if p.Netuid == 1 {
+			t.Fatalf("Bob still has a position on the dissolved subnet: %+v", p)
+		}
+	}
 }

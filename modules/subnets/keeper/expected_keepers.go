@@ -30,4 +30,5 @@ type StakeKeeper interface {
 	Recycle(kv store.KV, amount uint64) error
 	Owner(r store.Reader, hotkey keys.PublicKey) (keys.PublicKey, bool, error)
 	Pool(r store.Reader, netuid uint16) (stake.Pool, bool, error)
+	DissolvePool(kv store.KV, netuid uint16) (stake.Dissolved, error)
 }

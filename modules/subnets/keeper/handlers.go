@@ -100,7 +100,12 @@ func (k *Keeper) create(ctx *module.Context, signer keys.PublicKey, msg tx.Msg) 
 		return err
 	}
 	if len(ids)-1 >= int(p.MaxSubnets) {
-		return tx.Errorf(tx.CodeConflict, "the chain already has its maximum of %d subnets", p.MaxSubnets)
+		if !p.DTAO {
+			return tx.Errorf(tx.CodeConflict, "the chain already has its maximum of %d subnets", p.MaxSubnets)
+		}
+		if ids, err = k.pruneSubnet(ctx, p, ids); err != nil {
+			return err
+		}
 	}
 	// The lowest free netuid above root.
 	netuid := uint16(1)
