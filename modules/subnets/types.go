@@ -124,23 +124,26 @@ type Axon struct {
 	Block    uint64 `cbor:"5,keyasint" json:"block"`
 }
 
-// Neuron is one uid of a subnet.
+// Neuron is one uid of a subnet. Its stored record holds the identity (hotkey, coldkey,
+// registration, last update, axon); the epoch's terms are stored for the whole subnet in
+// one vector and the weights and bonds under keys of their own (package keeper, store.go),
+// so an epoch writes one vector and the validators' bonds instead of every neuron.
 type Neuron struct {
 	Hotkey              []byte `cbor:"1,keyasint"`
 	Coldkey             []byte `cbor:"2,keyasint"`
 	BlockAtRegistration uint64 `cbor:"3,keyasint"`
 	LastUpdate          uint64 `cbor:"4,keyasint"`
 	Axon                *Axon  `cbor:"5,keyasint,omitempty"`
-	ValidatorPermit     bool   `cbor:"6,keyasint"`
-	Active              bool   `cbor:"7,keyasint"`
-	StakeWeight         uint16 `cbor:"8,keyasint"`
-	Consensus           uint16 `cbor:"9,keyasint"`
-	Incentive           uint16 `cbor:"10,keyasint"`
-	Dividends           uint16 `cbor:"11,keyasint"`
-	ValidatorTrust      uint16 `cbor:"12,keyasint"`
-	Emission            uint64 `cbor:"13,keyasint"` // paid at the last epoch
-	Weights             Row    `cbor:"-"`           // stored under its own key (putNeuron)
-	Bonds               Row    `cbor:"15,keyasint"`
+	ValidatorPermit     bool   `cbor:"-"`
+	Active              bool   `cbor:"-"`
+	StakeWeight         uint16 `cbor:"-"`
+	Consensus           uint16 `cbor:"-"`
+	Incentive           uint16 `cbor:"-"`
+	Dividends           uint16 `cbor:"-"`
+	ValidatorTrust      uint16 `cbor:"-"`
+	Emission            uint64 `cbor:"-"` // paid at the last epoch
+	Weights             Row    `cbor:"-"`
+	Bonds               Row    `cbor:"-"`
 }
 
 // Commitment is data a hotkey published on a subnet.

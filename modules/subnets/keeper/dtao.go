@@ -173,7 +173,7 @@ func (k *Keeper) pruneSubnet(ctx *module.Context, p subnets.Params, ids []uint16
 	if err != nil {
 		return nil, err
 	}
-	for _, prefix := range [][]byte{prefixNeuron, prefixWRow, prefixHotkey, prefixCommit, prefixWCmt} {
+	for _, prefix := range [][]byte{prefixNeuron, prefixWRow, prefixBonds, prefixTerms, prefixHotkey, prefixCommit, prefixWCmt} {
 		if err := deletePrefix(ctx.KV, module.Key(prefix, u16(victim))); err != nil {
 			return nil, err
 		}

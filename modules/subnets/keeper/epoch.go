@@ -287,6 +287,7 @@ func (k *Keeper) payAndRecord(ctx *module.Context, s *subnets.Subnet, neurons []
 // paid) and returns the total paid.
 func (k *Keeper) payAndRecordTerms(ctx *module.Context, s *subnets.Subnet, neurons []*subnets.Neuron, res *subnets.EpochResult) (uint64, error) {
 	var paid uint64
+	hadBonds := make([]bool, len(neurons))
 	for uid, nr := range neurons {
 		paid += res.ServerEmission[uid] + res.ValidatorEmission[uid]
 		nr.Active = res.Active[uid]
@@ -297,10 +298,8 @@ func (k *Keeper) payAndRecordTerms(ctx *module.Context, s *subnets.Subnet, neuro
 		nr.ValidatorTrust = res.ValidatorTrust[uid]
 		nr.ValidatorPermit = res.NewValidatorPermit[uid]
 		nr.Emission = res.ServerEmission[uid] + res.ValidatorEmission[uid]
+		hadBonds[uid] = len(nr.Bonds) > 0
 		nr.Bonds = res.Bonds[uid]
-		if err := putNeuronTerms(ctx.KV, s.Netuid, uint16(uid), nr); err != nil {
-			return 0, err
-		}
 	}
-	return paid, nil
+	return paid, putEpochTerms(ctx.KV, s.Netuid, neurons, hadBonds)
 }
