@@ -238,12 +238,18 @@ func (sk *Keeper) creditAlpha(kv store.KV, netuid uint16, hot, cold keys.PublicK
 	if err != nil {
 		return err
 	}
+	had := s.Sign() != 0
 	ns, err := h.Credit(s, u)
 	if err != nil {
 		return err
 	}
 	if err := sk.putHotkeyStake(kv, netuid, hot, h); err != nil {
 		return err
+	}
+	if had {
+		// The coldkey's index lists the position already: only the shares change (an
+		// epoch credits thousands of miners).
+		return kv.Set(sharesKey(netuid, hot, cold), ns.Bytes())
 	}
 	return sk.putShares(kv, netuid, hot, cold, ns)
 }
