@@ -46,9 +46,11 @@ func (n Neuron) MarshalCBOR() ([]byte, error) {
 
 // UnmarshalCBOR implements cbor.Unmarshaler.
 func (n *Neuron) UnmarshalCBOR(data []byte) error {
-	var b []byte
-	if err := cbor.Unmarshal(data, &b); err != nil {
-		return err
+	b, ok := definiteBytes(data)
+	if !ok {
+		if err := cbor.Unmarshal(data, &b); err != nil {
+			return err
+		}
 	}
 	take := func(k int) ([]byte, bool) {
 		if len(b) < k {

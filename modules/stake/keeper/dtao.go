@@ -303,10 +303,21 @@ func (sk *Keeper) distributeAlpha(kv store.KV, netuid uint16, hot keys.PublicKey
 func (sk *Keeper) EpochStakes(r store.Reader, netuid uint16, hotkeys []keys.PublicKey) (alpha, root []uint64, err error) {
 	alpha = make([]uint64, len(hotkeys))
 	root = make([]uint64, len(hotkeys))
-	for i, h := range hotkeys {
-		if alpha[i], err = sk.HotkeyAlpha(r, netuid, h); err != nil {
-			return nil, nil, err
+	// The subnet's staked hotkeys in one range scan rather than a point read per uid.
+	values := map[keys.PublicKey]uint64{}
+	prefix := module.Key(prefixHotA, u16(netuid))
+	if err := r.Iterate(prefix, func(k, v []byte) (bool, error) {
+		var rec hotkeyRecord
+		if err := tx.UnmarshalState(v, &rec); err != nil {
+			return false, err
 		}
+		values[keys.PublicKey(k[len(prefix):])] = rec.Value
+		return true, nil
+	}); err != nil {
+		return nil, nil, err
+	}
+	for i, h := range hotkeys {
+		alpha[i] = values[h]
 		if root[i], err = sk.TotalStake(r, h); err != nil {
 			return nil, nil, err
 		}
