@@ -54,6 +54,8 @@ type Options struct {
 	Logger    *slog.Logger
 	// Subnet, when set, creates subnet 1 with this layout once the chain runs.
 	Subnet *SubnetLayout
+	// DTAO runs the chain with dynamic TAO (devnet/dtao.go, docs/dtao.md).
+	DTAO bool
 	// Extensions add parts of the network.
 	Extensions []Extension
 	// Faucet, when set, serves a faucet (FaucetPath) that funds any address from the
@@ -84,6 +86,7 @@ type Devnet struct {
 	Log      *slog.Logger
 
 	tempHome bool
+	dtao     bool    // Options.DTAO
 	reused   bool    // the home held a chain already
 	faucet   *faucet // nil without Options.Faucet
 }
@@ -107,7 +110,7 @@ func Start(ctx context.Context, o Options) (*Devnet, error) {
 	if o.BlockTime <= 0 {
 		o.BlockTime = time.Second
 	}
-	d := &Devnet{Home: o.Home, Log: o.Logger}
+	d := &Devnet{Home: o.Home, Log: o.Logger, dtao: o.DTAO}
 	if d.Home == "" {
 		dir, err := os.MkdirTemp("", "tessera-devnet-*")
 		if err != nil {
@@ -152,6 +155,7 @@ func Start(ctx context.Context, o Options) (*Devnet, error) {
 			return nil, fmt.Errorf("set up subnet %d: %w", o.Subnet.Netuid, err)
 		}
 	}
+	go d.watchDTAO(ctx)
 	if o.Faucet != nil {
 		if err := d.startFaucet(*o.Faucet, o); err != nil {
 			d.Stop()
@@ -194,6 +198,9 @@ func (d *Devnet) initHome(o Options) error {
 			return err
 		}
 		st.Fund(p.Public(), genesis.DevBalance)
+	}
+	if err := dtaoGenesis(&st, o.DTAO); err != nil {
+		return err
 	}
 	for _, e := range o.Extensions {
 		if err := e.Genesis(&st); err != nil {

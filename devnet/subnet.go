@@ -129,6 +129,11 @@ func (d *Devnet) SetupSubnet(ctx context.Context, l SubnetLayout) error {
 				if err := send(a, func() (tx.Msg, error) { return stake.NewAdd(a.pub, l.Stake) }); err != nil {
 					return err
 				}
+				if m := d.dtaoStake(l, a); m != nil {
+					if err := send(a, m); err != nil {
+						return err
+					}
+				}
 			}
 		}
 	}

@@ -75,3 +75,31 @@ func (s AppState) MarshalJSON() ([]byte, error) {
 	}
 	return json.Marshal(out) // encoding/json sorts map keys, so the output is stable
 }
+
+// EnableDTAO turns dynamic TAO on (the subnets parameter dtao, docs/dtao.md; the default
+// of a genesis that does not say), keeping any other subnets parameters the genesis sets.
+func (s *AppState) EnableDTAO() error { return s.SetDTAO(true) }
+
+// SetDTAO sets the subnets parameter dtao: on, dynamic TAO; off, the chain before it
+// (root weights split the emission, stake is one TAO balance per hotkey).
+func (s *AppState) SetDTAO(on bool) error {
+	section := map[string]map[string]any{}
+	if raw, ok := s.Extra["subnets"]; ok {
+		if err := json.Unmarshal(raw, &section); err != nil {
+			return fmt.Errorf("subnets genesis: %w", err)
+		}
+	}
+	if section["params"] == nil {
+		section["params"] = map[string]any{}
+	}
+	section["params"]["dtao"] = on
+	raw, err := json.Marshal(section)
+	if err != nil {
+		return err
+	}
+	if s.Extra == nil {
+		s.Extra = map[string]json.RawMessage{}
+	}
+	s.Extra["subnets"] = raw
+	return nil
+}

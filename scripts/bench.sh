@@ -47,7 +47,8 @@ run_bench "Transaction decode and signature check, one core" go test ./tx -run '
 run_bench "Yuma epoch, one core (4096 uids x 256 validators, through a kept Workspace and with fresh buffers, and with liquid alpha and original Yuma; 256 x 64)" go test ./yuma -run '^$' -bench 'Epoch4096x256|Epoch256x64$|EpochVariants/n=4096' -cpu 1 -benchtime 100x -benchmem
 run_bench "Dynamic TAO pure core, one core: swap, quote and stake on the exact (w = 0.5) and fallback (w off 0.5) power paths, the power routine itself, and the per-block coinbase of 128 subnets (injection, and the worst case where every subnet chain-buys); cpu-ns/op is CPU time, ns/op wall time" go test ./dtao -run '^$' -bench . -cpu 1 -benchmem
 run_bench "The application's share of a transfer: 1,000 signed transfers through CheckTx, then FinalizeBlock and Commit (in-memory store)" go test ./app -run '^$' -bench TransferBlock -benchtime 20x
-run_bench "The epoch block of a 4096-uid subnet (256 validators x 3840 miners) through the application: state, Yuma, payments, writes, commit (in-memory store)" go test ./modules/subnets/keeper -run '^$' -bench ChainEpoch -benchtime 10x
+run_bench "The epoch block of a 4096-uid subnet (256 validators x 3840 miners) through the application: state, Yuma, payments, writes, commit (in-memory store); classic (dtao: false) and dTAO (the block's coinbase, stake in alpha + root x tao_weight, paid in alpha)" go test ./modules/subnets/keeper -run '^$' -bench ChainEpoch -benchtime 10x
+run_bench "The dTAO coinbase of 128 subnets through the staking keeper: read the pools, dtao.RunCoinbase and the moving prices, write the pools and the issuance (in-memory store)" go test ./modules/stake/keeper -run '^$' -bench Coinbase128 -benchtime 500x
 for pkg in wire; do
   if [ -d "$pkg" ] && grep -qs '^func Benchmark' "$pkg"/*_test.go "$pkg"/*/*_test.go; then
     run_bench "$pkg" go test "./$pkg/..." -run '^$' -bench . -benchmem

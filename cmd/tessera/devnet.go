@@ -26,6 +26,7 @@ func newDevnetCmd(env *cliEnv) *cobra.Command {
 		tempo      uint16
 		noSubnet   bool
 		quiet      bool
+		dtaoOn     bool
 		miners     int
 		validators int
 		chainOnly  bool
@@ -58,7 +59,7 @@ directory that is removed on exit, unless --home is given.`,
 			if cmd.Flags().Changed("home") || keepHome {
 				home = env.home
 			}
-			opts := devnet.Options{Home: home, BasePort: basePort, BlockTime: blockTime, Logger: log,
+			opts := devnet.Options{Home: home, BasePort: basePort, BlockTime: blockTime, Logger: log, DTAO: dtaoOn,
 				Explorer: explorer.Handler(), NoExplorer: !ef.explorer, CORSOrigins: ef.corsOrigins}
 			if !noFaucet {
 				opts.Faucet = &devnet.FaucetOptions{}
@@ -145,6 +146,7 @@ directory that is removed on exit, unless --home is given.`,
 	cmd.Flags().Uint16Var(&tempo, "tempo", 20, "blocks between the epochs of subnet 1")
 	cmd.Flags().BoolVar(&noSubnet, "no-subnet", false, "start the chain only, without subnet 1")
 	cmd.Flags().BoolVar(&quiet, "quiet", false, "do not print each epoch's results")
+	cmd.Flags().BoolVar(&dtaoOn, "dtao", true, "run dynamic TAO: a pool per subnet, stake in alpha, emission by price (docs/dtao.md); false: the root-weights split")
 	cmd.Flags().IntVar(&validators, "validators", 2, "validators on subnet 1 (Bob, Charlie, then //Validator3, …)")
 	cmd.Flags().IntVar(&miners, "miners", 4, "miners on subnet 1 (Dave, Eve, Ferdie, then //Miner4, …); their quality cycles good, slow, wrong, flapping")
 	cmd.Flags().BoolVar(&chainOnly, "chain-only", false, "create subnet 1 but run no miners, validators or gateway (set weights by hand)")

@@ -86,7 +86,7 @@ func readOverview(ctx context.Context, c *client.Client, cold keys.PublicKey) (*
 		return nil, err
 	}
 	for _, p := range o.Stake {
-		o.TotalStake += p.Stake
+		o.TotalStake += p.TAOValue // TAO on root; alpha at what selling it would return
 	}
 	var list []subnets.SubnetView
 	if _, err := c.Query(ctx, "/subnets/list", 0, &list); err != nil {
@@ -108,12 +108,12 @@ func readOverview(ctx context.Context, c *client.Client, cold keys.PublicKey) (*
 }
 
 func printOverview(w io.Writer, o *overview) error {
-	fmt.Fprintf(w, "wallet %s  coldkey %s\nbalance      %s\nstake total  %s\n", o.Wallet, o.Coldkey, accounts.FormatAmount(o.Balance), accounts.FormatAmount(o.TotalStake))
+	fmt.Fprintf(w, "wallet %s  coldkey %s\nbalance      %s\nstake total  %s (TAO value)\n", o.Wallet, o.Coldkey, accounts.FormatAmount(o.Balance), accounts.FormatAmount(o.TotalStake))
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	if len(o.Stake) > 0 {
-		fmt.Fprintln(tw, "\nSTAKED ON HOTKEY\tSTAKE")
+		fmt.Fprintln(tw, "\nNETUID\tSTAKED ON HOTKEY\tSTAKE\tTAO VALUE")
 		for _, p := range o.Stake {
-			fmt.Fprintf(tw, "%s\t%s\n", p.Hotkey, accounts.FormatAmount(p.Stake))
+			fmt.Fprintf(tw, "%d\t%s\t%s %s\t%s\n", p.Netuid, p.Hotkey, accounts.FormatAmount(p.Stake), netuidUnit(p.Netuid), accounts.FormatAmount(p.TAOValue))
 		}
 	}
 	if len(o.Registrations) == 0 {

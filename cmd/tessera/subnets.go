@@ -79,20 +79,56 @@ func newSubnetCreateCmd(env *cliEnv, nf *nodeFlag) *cobra.Command {
 	return createCmd
 }
 
-// newSubnetListCmd is `subnet list`: every subnet, one a line.
+// subnetRow is one line of `subnet list`: the subnet and, under dTAO, its pool.
+type subnetRow struct {
+	subnets.SubnetView
+	Pool *stake.PoolView `json:"pool,omitempty"`
+}
+
+// newSubnetListCmd is `subnet list`: every subnet, one a line; under dTAO with its
+// price, reserves, emission share and volume, as btcli shows them.
 func newSubnetListCmd(env *cliEnv, nf *nodeFlag) *cobra.Command {
 	return &cobra.Command{
-		Use: "list", Short: "List the subnets", Args: cobra.NoArgs,
+		Use: "list", Short: "List the subnets (under dTAO: price, reserves, emission share, volume)", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			var out []subnets.SubnetView
-			if err := nf.query(cmd.Context(), "/subnets/list", &out); err != nil {
+			var list []subnets.SubnetView
+			if err := nf.query(cmd.Context(), "/subnets/list", &list); err != nil {
 				return err
+			}
+			var pools []stake.PoolView
+			if err := nf.query(cmd.Context(), "/stake/pools", &pools); err != nil {
+				return err
+			}
+			out := make([]subnetRow, len(list))
+			for i, s := range list {
+				out[i].SubnetView = s
+				for j := range pools {
+					if pools[j].Netuid == s.Netuid {
+						out[i].Pool = &pools[j]
+					}
+				}
 			}
 			return env.emit(out, func(w io.Writer) error {
 				tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-				fmt.Fprintln(tw, "NETUID\tMECHANISM\tN\tTEMPO\tBURN\tEMISSION/BLOCK\tOWNER")
-				for _, s := range out {
-					fmt.Fprintf(tw, "%d\t%s\t%d\t%d\t%s\t%s\t%s\n", s.Netuid, s.Mechanism, s.N, s.Hyperparams.Tempo, accounts.FormatAmount(s.Burn), accounts.FormatAmount(s.EmissionPerBlk), s.Owner)
+				if len(pools) == 0 {
+					fmt.Fprintln(tw, "NETUID\tMECHANISM\tN\tTEMPO\tBURN\tEMISSION/BLOCK\tOWNER")
+					for _, s := range list {
+						fmt.Fprintf(tw, "%d\t%s\t%d\t%d\t%s\t%s\t%s\n", s.Netuid, s.Mechanism, s.N, s.Hyperparams.Tempo, accounts.FormatAmount(s.Burn), accounts.FormatAmount(s.EmissionPerBlk), s.Owner)
+					}
+					return tw.Flush()
+				}
+				fmt.Fprintln(tw, "NETUID\tMECHANISM\tN\tTEMPO\tPRICE τ/α\tEMA PRICE\tTAO IN\tALPHA IN\tALPHA OUT\tSHARE\tEMISSION/BLOCK\tVOLUME\tBURN\tOWNER")
+				for _, r := range out {
+					s := r.SubnetView
+					if r.Pool == nil {
+						fmt.Fprintf(tw, "%d\t%s\t%d\t%d\t1 (root)\t-\t-\t-\t-\t-\t-\t-\t%s\t%s\n", s.Netuid, s.Mechanism, s.N, s.Hyperparams.Tempo, accounts.FormatAmount(s.Burn), s.Owner)
+						continue
+					}
+					p := r.Pool
+					fmt.Fprintf(tw, "%d\t%s\t%d\t%d\t%s\t%s\t%s\t%s\t%s\t%.2f%%\t%s\t%s\t%s\t%s\n", s.Netuid, s.Mechanism, s.N, s.Hyperparams.Tempo,
+						accounts.FormatAmount(p.PriceRao), accounts.FormatAmount(p.MovingPriceRao), accounts.FormatAmount(p.TAO), accounts.FormatAmount(p.AlphaIn),
+						accounts.FormatAmount(p.AlphaOut), float64(p.SharePPB)/1e7, accounts.FormatAmount(p.LastEmission), accounts.FormatAmount(p.Volume),
+						accounts.FormatAmount(s.Burn), s.Owner)
 				}
 				return tw.Flush()
 			})
@@ -285,71 +321,6 @@ func parseHyperValue(s string) (uint64, error) {
 		return uint64(uint16(int16(v))), nil
 	}
 	return 0, usagef("value %q is not a number or true/false", s)
-}
-
-func newStakeCmd(env *cliEnv) *cobra.Command {
-	var nf nodeFlag
-	cmd := &cobra.Command{Use: "stake", Aliases: []string{"st"}, Short: "Stake tokens on hotkeys, unstake, list positions"}
-	nf.register(cmd, env)
-	mk := func(use, short string, remove bool) *cobra.Command {
-		sf := newSendFlags(coldkeyRole)
-		var hot, amount string
-		c := &cobra.Command{
-			Use: use, Short: short, Args: cobra.NoArgs,
-			RunE: func(cmd *cobra.Command, _ []string) error {
-				pub, err := sf.hotkeyPub(cmd, env, hot)
-				if err != nil {
-					return err
-				}
-				units, err := accounts.ParseAmount(amount)
-				if err != nil || units == 0 {
-					return usagef("--amount must be a positive number of tokens, not %q", amount)
-				}
-				build, verb := stake.NewAdd, "staked"
-				if remove {
-					build, verb = stake.NewRemove, "unstaked"
-				}
-				m, err := build(pub, units)
-				if err != nil {
-					return err
-				}
-				return sf.send(cmd, env, &nf, m, fmt.Sprintf("%s %s on %s", verb, accounts.FormatAmount(units), pub))
-			},
-		}
-		sf.register(c)
-		c.Flags().StringVar(&hot, "hotkey", "", "hotkey address (default: the wallet's hotkey)")
-		c.Flags().StringVar(&amount, "amount", "", "tokens")
-		return c
-	}
-	var wf walletFlags
-	list := &cobra.Command{
-		Use: "list [COLDKEY]", Short: "List a coldkey's stake positions (default: the wallet's coldkey)", Args: cobra.MaximumNArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			cold, err := addressOrColdkey(cmd, env, &wf, args)
-			if err != nil {
-				return err
-			}
-			var out []stake.Position
-			if err := nf.query(cmd.Context(), "/stake/coldkey/"+cold.Hex(), &out); err != nil {
-				return err
-			}
-			return env.emit(out, func(w io.Writer) error {
-				tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-				fmt.Fprintln(tw, "HOTKEY\tSTAKE")
-				var total uint64
-				for _, p := range out {
-					fmt.Fprintf(tw, "%s\t%s\n", p.Hotkey, accounts.FormatAmount(p.Stake))
-					total += p.Stake
-				}
-				fmt.Fprintf(tw, "total\t%s\n", accounts.FormatAmount(total))
-				return tw.Flush()
-			})
-		},
-	}
-	wf.register(list)
-	cmd.AddCommand(mk("add", "Stake tokens from the coldkey's balance on a hotkey", false), mk("remove", "Unstake tokens from a hotkey back to the coldkey", true), list,
-		newStakeSetTakeCmd(env, &nf), newStakeMoveCmd(env, &nf))
-	return cmd
 }
 
 // parseWeights reads "1,2,3" uids and "0.5,0.3,0.2" (or u16 integers) weights and turns the

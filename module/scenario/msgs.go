@@ -54,17 +54,50 @@ func buildTransfer(a *Args) (tx.Msg, error) {
 
 // StakeMsgs are the stake module's messages:
 //
-//	add hotkey=ACCOUNT amount=TOKENS
-//	remove hotkey=ACCOUNT amount=TOKENS
+//	add hotkey=ACCOUNT amount=TOKENS [netuid=N limit=PRICE partial=true]
+//	remove hotkey=ACCOUNT amount=TOKENS [netuid=N limit=PRICE partial=true]
 //	set_take hotkey=ACCOUNT take=N      (N in 65535ths: 11796 is 18%)
-//	move from=ACCOUNT to=ACCOUNT amount=TOKENS
+//	move from=ACCOUNT to=ACCOUNT amount=TOKENS [from_netuid=N to_netuid=N]
+//	transfer_stake dest=ACCOUNT hotkey=ACCOUNT amount=TOKENS [from_netuid=N to_netuid=N]
+//	swap hotkey=ACCOUNT from_netuid=N to_netuid=N amount=TOKENS [limit=RATIO partial=true]
+//
+// On a dTAO subnet (netuid > 0) amounts of stake are alpha; a limit price is in TAO per
+// alpha, written like an amount (1.5 is 1_500_000_000 rao per alpha).
 func StakeMsgs() MsgBuilders {
 	return MsgBuilders{
-		"add":      hotkeyAmount(stake.NewAdd),
-		"remove":   hotkeyAmount(stake.NewRemove),
-		"set_take": buildSetTake,
-		"move":     buildMove,
+		"add":            hotkeyAmount(stake.NewAddOn),
+		"remove":         hotkeyAmount(stake.NewRemoveOn),
+		"set_take":       buildSetTake,
+		"move":           buildMove,
+		"transfer_stake": buildTransferStake,
+		"swap":           buildSwapStake,
 	}
+}
+
+// optUint16 reads an optional u16 argument (0 when absent).
+func optUint16(a *Args, key string) (uint16, error) {
+	if !a.Has(key) {
+		return 0, nil
+	}
+	v, err := a.Uint(key, 16)
+	return uint16(v), err
+}
+
+// limitArgs reads the optional limit=PRICE and partial=true.
+func limitArgs(a *Args) (limit uint64, partial bool, err error) {
+	if a.Has("limit") {
+		if limit, err = a.Amount("limit"); err != nil {
+			return 0, false, err
+		}
+	}
+	if a.Has("partial") {
+		v, err := a.String("partial")
+		if err != nil {
+			return 0, false, err
+		}
+		partial = v == "true"
+	}
+	return limit, partial, nil
 }
 
 func buildMove(a *Args) (tx.Msg, error) {
@@ -80,11 +113,68 @@ func buildMove(a *Args) (tx.Msg, error) {
 	if err != nil {
 		return tx.Msg{}, err
 	}
-	return stake.NewMove(from, to, amount)
+	fn, err := optUint16(a, "from_netuid")
+	if err != nil {
+		return tx.Msg{}, err
+	}
+	tn, err := optUint16(a, "to_netuid")
+	if err != nil {
+		return tx.Msg{}, err
+	}
+	return stake.NewMoveOn(from, fn, to, tn, amount)
 }
 
-// hotkeyAmount builds messages of the shape "hotkey=ACCOUNT amount=TOKENS".
-func hotkeyAmount(build func(hotkey keys.PublicKey, amount uint64) (tx.Msg, error)) MsgBuilder {
+func buildTransferStake(a *Args) (tx.Msg, error) {
+	dest, err := a.Account("dest")
+	if err != nil {
+		return tx.Msg{}, err
+	}
+	hot, err := a.Account("hotkey")
+	if err != nil {
+		return tx.Msg{}, err
+	}
+	amount, err := a.Amount("amount")
+	if err != nil {
+		return tx.Msg{}, err
+	}
+	fn, err := optUint16(a, "from_netuid")
+	if err != nil {
+		return tx.Msg{}, err
+	}
+	tn, err := optUint16(a, "to_netuid")
+	if err != nil {
+		return tx.Msg{}, err
+	}
+	return stake.NewTransfer(dest, hot, fn, tn, amount)
+}
+
+func buildSwapStake(a *Args) (tx.Msg, error) {
+	hot, err := a.Account("hotkey")
+	if err != nil {
+		return tx.Msg{}, err
+	}
+	amount, err := a.Amount("amount")
+	if err != nil {
+		return tx.Msg{}, err
+	}
+	fn, err := optUint16(a, "from_netuid")
+	if err != nil {
+		return tx.Msg{}, err
+	}
+	tn, err := optUint16(a, "to_netuid")
+	if err != nil {
+		return tx.Msg{}, err
+	}
+	limit, partial, err := limitArgs(a)
+	if err != nil {
+		return tx.Msg{}, err
+	}
+	return stake.NewSwap(hot, fn, tn, amount, limit, partial)
+}
+
+// hotkeyAmount builds messages of the shape "hotkey=ACCOUNT amount=TOKENS [netuid=N
+// limit=PRICE partial=true]".
+func hotkeyAmount(build func(netuid uint16, hotkey keys.PublicKey, amount, limit uint64, partial bool) (tx.Msg, error)) MsgBuilder {
 	return func(a *Args) (tx.Msg, error) {
 		hot, err := a.Account("hotkey")
 		if err != nil {
@@ -94,7 +184,15 @@ func hotkeyAmount(build func(hotkey keys.PublicKey, amount uint64) (tx.Msg, erro
 		if err != nil {
 			return tx.Msg{}, err
 		}
-		return build(hot, amount)
+		netuid, err := optUint16(a, "netuid")
+		if err != nil {
+			return tx.Msg{}, err
+		}
+		limit, partial, err := limitArgs(a)
+		if err != nil {
+			return tx.Msg{}, err
+		}
+		return build(netuid, hot, amount, limit, partial)
 	}
 }
 

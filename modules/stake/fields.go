@@ -18,19 +18,38 @@ func MsgFields(signer keys.PublicKey, m tx.Msg) (fields map[string]any, ok bool,
 		if err := m.DecodeBody(&a); err != nil {
 			return nil, true, err
 		}
-		return map[string]any{"coldkey": signer.String(), "hotkey": keys.AddressOf(a.Hotkey), "amount": amount(a.Amount)}, true, nil
+		return withLimit(map[string]any{"coldkey": signer.String(), "hotkey": keys.AddressOf(a.Hotkey), "amount": amount(a.Amount)}, a.Netuid, a.LimitPrice, a.AllowPartial), true, nil
 	case MsgRemove:
 		var r Remove
 		if err := m.DecodeBody(&r); err != nil {
 			return nil, true, err
 		}
-		return map[string]any{"coldkey": signer.String(), "hotkey": keys.AddressOf(r.Hotkey), "amount": amount(r.Amount)}, true, nil
+		return withLimit(map[string]any{"coldkey": signer.String(), "hotkey": keys.AddressOf(r.Hotkey), "amount": amount(r.Amount)}, r.Netuid, r.LimitPrice, r.AllowPartial), true, nil
 	case MsgMove:
 		var mv Move
 		if err := m.DecodeBody(&mv); err != nil {
 			return nil, true, err
 		}
-		return map[string]any{"coldkey": signer.String(), "from": keys.AddressOf(mv.From), "to": keys.AddressOf(mv.To), "amount": amount(mv.Amount)}, true, nil
+		f := map[string]any{"coldkey": signer.String(), "from": keys.AddressOf(mv.From), "to": keys.AddressOf(mv.To), "amount": amount(mv.Amount)}
+		if mv.FromNetuid != 0 || mv.ToNetuid != 0 {
+			f["from_netuid"], f["to_netuid"] = mv.FromNetuid, mv.ToNetuid
+		}
+		return f, true, nil
+	case MsgTransfer:
+		var t Transfer
+		if err := m.DecodeBody(&t); err != nil {
+			return nil, true, err
+		}
+		return map[string]any{"coldkey": signer.String(), "dest": keys.AddressOf(t.Dest), "hotkey": keys.AddressOf(t.Hotkey), "amount": amount(t.Amount),
+			"from_netuid": t.FromNetuid, "to_netuid": t.ToNetuid}, true, nil
+	case MsgSwap:
+		var sw Swap
+		if err := m.DecodeBody(&sw); err != nil {
+			return nil, true, err
+		}
+		f := withLimit(map[string]any{"coldkey": signer.String(), "hotkey": keys.AddressOf(sw.Hotkey), "amount": amount(sw.Amount)}, 0, sw.LimitPrice, sw.AllowPartial)
+		f["from_netuid"], f["to_netuid"] = sw.FromNetuid, sw.ToNetuid
+		return f, true, nil
 	case MsgSetTake:
 		var s SetTake
 		if err := m.DecodeBody(&s); err != nil {
@@ -39,4 +58,16 @@ func MsgFields(signer keys.PublicKey, m tx.Msg) (fields map[string]any, ok bool,
 		return map[string]any{"hotkey": keys.AddressOf(s.Hotkey), "take": s.Take}, true, nil
 	}
 	return nil, false, nil
+}
+
+// withLimit adds the dTAO fields of a stake message when they are set.
+func withLimit(f map[string]any, netuid uint16, limit uint64, partial bool) map[string]any {
+	if netuid != 0 {
+		f["netuid"] = netuid
+	}
+	if limit != 0 {
+		f["limit_price"] = strconv.FormatUint(limit, 10)
+		f["allow_partial"] = partial
+	}
+	return f
 }

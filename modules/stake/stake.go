@@ -15,10 +15,12 @@ const Name = "stake"
 
 // Message types.
 const (
-	MsgAdd     = "stake/add"
-	MsgRemove  = "stake/remove"
-	MsgSetTake = "stake/set_take"
-	MsgMove    = "stake/move"
+	MsgAdd      = "stake/add"
+	MsgRemove   = "stake/remove"
+	MsgSetTake  = "stake/set_take"
+	MsgMove     = "stake/move"
+	MsgTransfer = "stake/transfer"
+	MsgSwap     = "stake/swap"
 )
 
 // DefaultTake is a new hotkey's take, 11_796/65_535 ≈ 18% (Bittensor's default).
@@ -27,24 +29,62 @@ const DefaultTake uint16 = 11_796
 // MaxTake is the largest take an owner may set (18%).
 const MaxTake uint16 = 11_796
 
-// Add stakes Amount of the signer's (coldkey's) balance on Hotkey.
+// Add stakes Amount of the signer's (coldkey's) balance on Hotkey. On the root subnet
+// (Netuid 0, the zero value) the stake is TAO, one for one; on a subnet with a dTAO pool
+// the TAO buys the subnet's alpha through the pool (see docs/dtao.md). LimitPrice (rao
+// per alpha, 0 = none) refuses a buy that would take the price above it, or with
+// AllowPartial buys only as much as the limit admits.
 type Add struct {
-	Hotkey []byte `cbor:"1,keyasint"`
-	Amount uint64 `cbor:"2,keyasint"`
+	Hotkey       []byte `cbor:"1,keyasint"`
+	Amount       uint64 `cbor:"2,keyasint"`
+	Netuid       uint16 `cbor:"3,keyasint,omitempty"`
+	LimitPrice   uint64 `cbor:"4,keyasint,omitempty"`
+	AllowPartial bool   `cbor:"5,keyasint,omitempty"`
 }
 
-// Remove unstakes Amount from Hotkey back to the signer's balance.
+// Remove unstakes Amount (TAO on root, alpha on a dTAO subnet, sold through the pool)
+// from Hotkey back to the signer's balance. LimitPrice refuses a sale that would take the
+// price below it (AllowPartial: sell what the limit admits).
 type Remove struct {
-	Hotkey []byte `cbor:"1,keyasint"`
-	Amount uint64 `cbor:"2,keyasint"`
+	Hotkey       []byte `cbor:"1,keyasint"`
+	Amount       uint64 `cbor:"2,keyasint"`
+	Netuid       uint16 `cbor:"3,keyasint,omitempty"`
+	LimitPrice   uint64 `cbor:"4,keyasint,omitempty"`
+	AllowPartial bool   `cbor:"5,keyasint,omitempty"`
 }
 
-// Move moves Amount of the signer's (coldkey's) stake from hotkey From to hotkey To, in
-// one step: nothing passes through the balance.
+// Move moves Amount of the signer's (coldkey's) stake from hotkey From on subnet
+// FromNetuid to hotkey To on subnet ToNetuid, in one step: nothing passes through the
+// balance. On one subnet no swap happens and no fee is paid; across subnets the alpha is
+// sold on the origin pool and the TAO buys alpha on the destination (one fee).
 type Move struct {
-	From   []byte `cbor:"1,keyasint"`
-	To     []byte `cbor:"2,keyasint"`
-	Amount uint64 `cbor:"3,keyasint"`
+	From       []byte `cbor:"1,keyasint"`
+	To         []byte `cbor:"2,keyasint"`
+	Amount     uint64 `cbor:"3,keyasint"`
+	FromNetuid uint16 `cbor:"4,keyasint,omitempty"`
+	ToNetuid   uint16 `cbor:"5,keyasint,omitempty"`
+}
+
+// Transfer gives Amount of the signer's stake on (Hotkey, FromNetuid) to coldkey Dest,
+// on (Hotkey, ToNetuid): the hotkey stays, the owner changes.
+type Transfer struct {
+	Dest       []byte `cbor:"1,keyasint"`
+	Hotkey     []byte `cbor:"2,keyasint"`
+	Amount     uint64 `cbor:"3,keyasint"`
+	FromNetuid uint16 `cbor:"4,keyasint,omitempty"`
+	ToNetuid   uint16 `cbor:"5,keyasint,omitempty"`
+}
+
+// Swap moves Amount of the signer's stake on Hotkey from subnet FromNetuid to subnet
+// ToNetuid through both pools. LimitPrice, if set, is the least origin/destination price
+// ratio (rao per alpha of the ratio, 1e9 = 1.0) the swap accepts.
+type Swap struct {
+	Hotkey       []byte `cbor:"1,keyasint"`
+	Amount       uint64 `cbor:"2,keyasint"`
+	FromNetuid   uint16 `cbor:"3,keyasint"`
+	ToNetuid     uint16 `cbor:"4,keyasint"`
+	LimitPrice   uint64 `cbor:"5,keyasint,omitempty"`
+	AllowPartial bool   `cbor:"6,keyasint,omitempty"`
 }
 
 // SetTake sets the take of a hotkey the signer owns, in 65535ths.
@@ -53,11 +93,15 @@ type SetTake struct {
 	Take   uint16 `cbor:"2,keyasint"`
 }
 
-// Position is one stake position in query answers.
+// Position is one stake position in query answers. Stake is TAO on root (netuid 0) and
+// alpha on a dTAO subnet; TAOValue is what selling it all would return now (a quote: fee
+// and slippage included), equal to Stake on root.
 type Position struct {
-	Hotkey  string `json:"hotkey"`
-	Coldkey string `json:"coldkey"`
-	Stake   uint64 `json:"stake,string"`
+	Hotkey   string `json:"hotkey"`
+	Coldkey  string `json:"coldkey"`
+	Netuid   uint16 `json:"netuid"`
+	Stake    uint64 `json:"stake,string"`
+	TAOValue uint64 `json:"tao_value,string"`
 }
 
 // HotkeyView answers "hotkey/<address>".
@@ -69,19 +113,44 @@ type HotkeyView struct {
 	Nominators []Position `json:"nominators"`
 }
 
-// NewAdd builds a stake/add message.
+// NewAdd builds a stake/add message on the root subnet.
 func NewAdd(hotkey keys.PublicKey, amount uint64) (tx.Msg, error) {
 	return tx.NewMsg(MsgAdd, Add{Hotkey: hotkey[:], Amount: amount})
 }
 
-// NewRemove builds a stake/remove message.
+// NewAddOn builds a stake/add message on a subnet, with an optional limit price.
+func NewAddOn(netuid uint16, hotkey keys.PublicKey, amount, limitPrice uint64, allowPartial bool) (tx.Msg, error) {
+	return tx.NewMsg(MsgAdd, Add{Hotkey: hotkey[:], Amount: amount, Netuid: netuid, LimitPrice: limitPrice, AllowPartial: allowPartial})
+}
+
+// NewRemove builds a stake/remove message on the root subnet.
 func NewRemove(hotkey keys.PublicKey, amount uint64) (tx.Msg, error) {
 	return tx.NewMsg(MsgRemove, Remove{Hotkey: hotkey[:], Amount: amount})
 }
 
-// NewMove builds a stake/move message.
+// NewRemoveOn builds a stake/remove message on a subnet, with an optional limit price.
+func NewRemoveOn(netuid uint16, hotkey keys.PublicKey, amount, limitPrice uint64, allowPartial bool) (tx.Msg, error) {
+	return tx.NewMsg(MsgRemove, Remove{Hotkey: hotkey[:], Amount: amount, Netuid: netuid, LimitPrice: limitPrice, AllowPartial: allowPartial})
+}
+
+// NewMove builds a stake/move message on the root subnet.
 func NewMove(from, to keys.PublicKey, amount uint64) (tx.Msg, error) {
 	return tx.NewMsg(MsgMove, Move{From: from[:], To: to[:], Amount: amount})
+}
+
+// NewMoveOn builds a stake/move message between hotkeys and subnets.
+func NewMoveOn(from keys.PublicKey, fromNetuid uint16, to keys.PublicKey, toNetuid uint16, amount uint64) (tx.Msg, error) {
+	return tx.NewMsg(MsgMove, Move{From: from[:], To: to[:], Amount: amount, FromNetuid: fromNetuid, ToNetuid: toNetuid})
+}
+
+// NewTransfer builds a stake/transfer message.
+func NewTransfer(dest, hotkey keys.PublicKey, fromNetuid, toNetuid uint16, amount uint64) (tx.Msg, error) {
+	return tx.NewMsg(MsgTransfer, Transfer{Dest: dest[:], Hotkey: hotkey[:], Amount: amount, FromNetuid: fromNetuid, ToNetuid: toNetuid})
+}
+
+// NewSwap builds a stake/swap message.
+func NewSwap(hotkey keys.PublicKey, fromNetuid, toNetuid uint16, amount, limitPrice uint64, allowPartial bool) (tx.Msg, error) {
+	return tx.NewMsg(MsgSwap, Swap{Hotkey: hotkey[:], Amount: amount, FromNetuid: fromNetuid, ToNetuid: toNetuid, LimitPrice: limitPrice, AllowPartial: allowPartial})
 }
 
 // NewSetTake builds a stake/set_take message.

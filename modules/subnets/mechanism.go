@@ -27,7 +27,11 @@ type Mechanism interface {
 type EpochInput struct {
 	Subnet  *Subnet
 	Neurons []*Neuron // by uid, with weights and bonds
-	Stake   []uint64  // the total stake on each uid's hotkey
+	Stake   []uint64  // the total stake on each uid's hotkey (under dTAO: its alpha on the subnet)
+	// TaoStake is, under dTAO, each uid's root (TAO) stake, weighed by TaoWeight
+	// (value/u64::MAX) beside the alpha; nil without dTAO.
+	TaoStake  []uint64
+	TaoWeight uint64
 	// CommitBlocks is, with commit-reveal on, the block of each uid's commit that is
 	// still to be revealed (yuma.NoCommit when none); nil otherwise.
 	CommitBlocks []uint64
@@ -113,6 +117,8 @@ func YumaState(in *EpochInput) *yuma.EpochState {
 		LastUpdate:             make([]uint64, n),
 		BlockAtRegistration:    make([]uint64, n),
 		Stake:                  in.Stake,
+		TaoStake:               in.TaoStake,
+		TaoWeight:              in.TaoWeight,
 		StakeThreshold:         h.StakeThreshold,
 		ValidatorPermit:        make([]bool, n),
 		MaxAllowedValidators:   h.MaxValidators,

@@ -27,9 +27,11 @@ func (r Row) MarshalCBOR() ([]byte, error) {
 
 // UnmarshalCBOR implements cbor.Unmarshaler.
 func (r *Row) UnmarshalCBOR(data []byte) error {
-	var b []byte
-	if err := cbor.Unmarshal(data, &b); err != nil {
-		return err
+	b, ok := definiteBytes(data)
+	if !ok {
+		if err := cbor.Unmarshal(data, &b); err != nil {
+			return err
+		}
 	}
 	if len(b)%4 != 0 {
 		return fmt.Errorf("a stored row is a whole number of 4-byte entries, got %d bytes", len(b))
@@ -40,4 +42,36 @@ func (r *Row) UnmarshalCBOR(data []byte) error {
 	}
 	*r = out
 	return nil
+}
+
+// definiteBytes is the content of a definite-length CBOR byte string that is all of data,
+// read in place (an epoch decodes hundreds of rows of thousands of entries); ok is false
+// for anything else, which the caller hands to the CBOR decoder.
+func definiteBytes(data []byte) (b []byte, ok bool) {
+	if len(data) == 0 || data[0]>>5 != 2 {
+		return nil, false
+	}
+	info, rest := data[0]&0x1f, data[1:]
+	var n uint64
+	switch {
+	case info < 24:
+		n = uint64(info)
+	case info == 24 && len(rest) >= 1:
+		n, rest = uint64(rest[0]), rest[1:]
+	case info == 25 && len(rest) >= 2:
+		n, rest = uint64(binary.BigEndian.Uint16(rest)), rest[2:]
+	case info == 26 && len(rest) >= 4:
+		n, rest = uint64(binary.BigEndian.Uint32(rest)), rest[4:]
+	case info == 27 && len(rest) >= 8:
+		n, rest = binary.BigEndian.Uint64(rest), rest[8:]
+	default:
+		return nil, false
+	}
+	// Only the shortest form of the length, as the encoder writes it; anything else goes
+	// to the decoder, which judges it as before.
+	minimal := info < 24 || (info == 24 && n >= 24) || (info == 25 && n >= 1<<8) || (info == 26 && n >= 1<<16) || (info == 27 && n >= 1<<32)
+	if !minimal || n != uint64(len(rest)) {
+		return nil, false
+	}
+	return rest, true
 }

@@ -1,6 +1,7 @@
 package subnets
 
 import (
+	"reflect"
 	"slices"
 	"testing"
 
@@ -42,5 +43,29 @@ func TestRowRefusesPartialEntries(t *testing.T) {
 	ok, _ := cbor.Marshal([]byte{0, 1, 0, 2})
 	if err := r.UnmarshalCBOR(ok); err != nil || !slices.Equal(r, want) || r[0] != (yuma.Entry{UID: 1, Value: 2}) {
 		t.Fatalf("%v %v", r, err)
+	}
+}
+
+func TestNeuronRecordRoundTrip(t *testing.T) {
+	for _, n := range []Neuron{
+		{Hotkey: make([]byte, 32), Coldkey: []byte{1, 2, 3}, BlockAtRegistration: 7, LastUpdate: 1 << 40},
+		{Hotkey: []byte{9}, Coldkey: make([]byte, 32), Axon: &Axon{IP: "2001:db8::1", Port: 8091, Protocol: 6, Version: 3, Block: 99}},
+	} {
+		b, err := cbor.Marshal(n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got Neuron
+		if err := cbor.Unmarshal(b, &got); err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, n) {
+			t.Fatalf("round trip: %+v, want %+v", got, n)
+		}
+		for cut := 1; cut < len(b); cut++ {
+			if err := cbor.Unmarshal(b[:cut], &got); err == nil {
+				t.Fatalf("a record cut at %d of %d bytes decodes", cut, len(b))
+			}
+		}
 	}
 }

@@ -124,23 +124,26 @@ type Axon struct {
 	Block    uint64 `cbor:"5,keyasint" json:"block"`
 }
 
-// Neuron is one uid of a subnet.
+// Neuron is one uid of a subnet. Its stored record holds the identity (hotkey, coldkey,
+// registration, last update, axon); the epoch's terms are stored for the whole subnet in
+// one vector and the weights and bonds under keys of their own (package keeper, store.go),
+// so an epoch writes one vector and the validators' bonds instead of every neuron.
 type Neuron struct {
 	Hotkey              []byte `cbor:"1,keyasint"`
 	Coldkey             []byte `cbor:"2,keyasint"`
 	BlockAtRegistration uint64 `cbor:"3,keyasint"`
 	LastUpdate          uint64 `cbor:"4,keyasint"`
 	Axon                *Axon  `cbor:"5,keyasint,omitempty"`
-	ValidatorPermit     bool   `cbor:"6,keyasint"`
-	Active              bool   `cbor:"7,keyasint"`
-	StakeWeight         uint16 `cbor:"8,keyasint"`
-	Consensus           uint16 `cbor:"9,keyasint"`
-	Incentive           uint16 `cbor:"10,keyasint"`
-	Dividends           uint16 `cbor:"11,keyasint"`
-	ValidatorTrust      uint16 `cbor:"12,keyasint"`
-	Emission            uint64 `cbor:"13,keyasint"` // paid at the last epoch
-	Weights             Row    `cbor:"-"`           // stored under its own key (putNeuron)
-	Bonds               Row    `cbor:"15,keyasint"`
+	ValidatorPermit     bool   `cbor:"-"`
+	Active              bool   `cbor:"-"`
+	StakeWeight         uint16 `cbor:"-"`
+	Consensus           uint16 `cbor:"-"`
+	Incentive           uint16 `cbor:"-"`
+	Dividends           uint16 `cbor:"-"`
+	ValidatorTrust      uint16 `cbor:"-"`
+	Emission            uint64 `cbor:"-"` // paid at the last epoch
+	Weights             Row    `cbor:"-"`
+	Bonds               Row    `cbor:"-"`
 }
 
 // Commitment is data a hotkey published on a subnet.
@@ -168,11 +171,28 @@ type Params struct {
 	MaxSubnets uint16 `cbor:"4,keyasint" json:"max_subnets"`
 	// RootValidators is how many of the root's top-staked uids may weight subnets.
 	RootValidators uint16 `cbor:"5,keyasint" json:"root_validators"`
+	// DTAO switches the chain to dynamic TAO (docs/dtao.md): a pool per subnet seeded by
+	// its lock, stake on a subnet in its alpha, the block emission split by moving price
+	// and paid in alpha. Off, the emission is split by the root subnet's weights and stake
+	// is one TAO balance per hotkey (the chain before February 2025).
+	DTAO bool `cbor:"6,keyasint" json:"dtao"`
+	// TaoWeight is the weight of root (TAO) stake in every subnet's epoch, value/u64::MAX.
+	TaoWeight uint64 `cbor:"7,keyasint" json:"tao_weight,string"`
+	// NetworkImmunity is, under dTAO, how many blocks a new subnet cannot be pruned: at
+	// max_subnets a new subnet replaces the non-immune one with the lowest moving price.
+	NetworkImmunity uint64 `cbor:"8,keyasint" json:"network_immunity_period"`
 }
+
+// DefaultNetworkImmunity is subtensor's NetworkImmunityPeriod, 1_296_000 blocks.
+const DefaultNetworkImmunity uint64 = 1_296_000
+
+// DefaultTaoWeight is subtensor's initial TaoWeight, 971_718_665_099_567_868/u64::MAX ≈ 0.0527.
+const DefaultTaoWeight uint64 = 971_718_665_099_567_868
 
 // DefaultParams: one token per block, 1,000 tokens to create a subnet, 18% owner cut.
 func DefaultParams() Params {
-	return Params{BlockEmission: 1_000_000_000, LockCost: 1_000_000_000_000, OwnerCut: 11_796, MaxSubnets: 1024, RootValidators: 64}
+	return Params{BlockEmission: 1_000_000_000, LockCost: 1_000_000_000_000, OwnerCut: 11_796, MaxSubnets: 1024, RootValidators: 64,
+		TaoWeight: DefaultTaoWeight, DTAO: true, NetworkImmunity: DefaultNetworkImmunity}
 }
 
 // Create makes a new subnet owned by the signer with Hotkey as the owner's hotkey (uid 0),

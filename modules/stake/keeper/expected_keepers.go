@@ -10,4 +10,7 @@ import (
 type AccountKeeper interface {
 	Debit(kv store.KV, who keys.PublicKey, amount uint64) error
 	Credit(kv store.KV, who keys.PublicKey, amount uint64) error
+	// Supply is the total of balances (and uncollected fees): with the root stake and
+	// the pools' reserves, where the TAO issuance is.
+	Supply(r store.Reader) (uint64, error)
 }

@@ -9,6 +9,7 @@ import (
 	"math/bits"
 	"strconv"
 
+	"github.com/tessera-net/tessera/dtao"
 	"github.com/tessera-net/tessera/internal/safemath"
 	"github.com/tessera-net/tessera/keys"
 	"github.com/tessera-net/tessera/module"
@@ -234,7 +235,8 @@ func (*Keeper) InitGenesis(_ *module.Context, raw json.RawMessage) error {
 
 // Handlers implements module.Module.
 func (sk *Keeper) Handlers() map[string]module.Handler {
-	return map[string]module.Handler{stake.MsgAdd: sk.add, stake.MsgRemove: sk.remove, stake.MsgSetTake: sk.setTake, stake.MsgMove: sk.move}
+	return map[string]module.Handler{stake.MsgAdd: sk.add, stake.MsgRemove: sk.remove, stake.MsgSetTake: sk.setTake, stake.MsgMove: sk.move,
+		stake.MsgTransfer: sk.transfer, stake.MsgSwap: sk.swap}
 }
 
 func (sk *Keeper) add(ctx *module.Context, signer keys.PublicKey, msg tx.Msg) error {
@@ -253,6 +255,9 @@ func (sk *Keeper) add(ctx *module.Context, signer keys.PublicKey, msg tx.Msg) er
 		return err
 	} else if !ok {
 		return tx.Errorf(tx.CodeNotFound, "hotkey %s is not registered on any subnet; register it first", hot)
+	}
+	if a.Netuid != 0 {
+		return sk.addAlpha(ctx, signer, hot, a)
 	}
 	if err := sk.accounts.Debit(ctx.KV, signer, a.Amount); err != nil {
 		return err
@@ -276,6 +281,9 @@ func (sk *Keeper) remove(ctx *module.Context, signer keys.PublicKey, msg tx.Msg)
 	if r.Amount == 0 {
 		return tx.Errorf(tx.CodeInvalidAmount, "unstake amount must be greater than zero")
 	}
+	if r.Netuid != 0 {
+		return sk.removeAlpha(ctx, signer, hot, r)
+	}
 	if err := sk.subStake(ctx.KV, hot, signer, r.Amount); err != nil {
 		return err
 	}
@@ -298,6 +306,12 @@ func (sk *Keeper) move(ctx *module.Context, signer keys.PublicKey, msg tx.Msg) e
 	to, err := module.PublicKey("to hotkey", m.To)
 	if err != nil {
 		return err
+	}
+	if m.FromNetuid != 0 || m.ToNetuid != 0 {
+		if from == to && m.FromNetuid == m.ToNetuid {
+			return tx.Errorf(tx.CodeInvalidMessage, "the stake is already on hotkey %s on subnet %d", to, m.ToNetuid)
+		}
+		return sk.moveStake(ctx, "stake_moved", signer, from, m.FromNetuid, signer, to, m.ToNetuid, m.Amount, dtao.Limit{})
 	}
 	switch {
 	case m.Amount == 0:
@@ -350,6 +364,9 @@ func (sk *Keeper) Queries() map[string]module.Route {
 		"total":   {Query: sk.queryTotal},
 		"coldkey": {Args: []string{"address"}, Query: sk.queryColdkey},
 		"hotkey":  {Args: []string{"address"}, Query: sk.queryHotkey},
+		"pools":   {Query: sk.queryPools},
+		"pool":    {Args: []string{"netuid"}, Query: sk.queryPool},
+		"dtao":    {Query: sk.queryDTAO},
 	}
 }
 
@@ -370,10 +387,14 @@ func (sk *Keeper) queryColdkey(q module.QueryRequest) (any, error) {
 	err = r.Iterate(prefix, func(k, _ []byte) (bool, error) {
 		hot := keys.PublicKey(k[len(prefix):])
 		s, err := sk.StakeOf(r, hot, cold)
-		out = append(out, stake.Position{Hotkey: hot.String(), Coldkey: cold.String(), Stake: s})
+		out = append(out, stake.Position{Hotkey: hot.String(), Coldkey: cold.String(), Stake: s, TAOValue: s})
 		return true, err
 	})
-	return out, err
+	if err != nil {
+		return nil, err
+	}
+	alpha, err := sk.AlphaPositions(r, cold)
+	return append(out, alpha...), err
 }
 
 func (sk *Keeper) queryHotkey(q module.QueryRequest) (any, error) {
@@ -398,7 +419,7 @@ func (sk *Keeper) queryHotkey(q module.QueryRequest) (any, error) {
 	}
 	noms, err := sk.Nominators(r, hot)
 	for _, n := range noms {
-		v.Nominators = append(v.Nominators, stake.Position{Hotkey: hot.String(), Coldkey: n.Coldkey.String(), Stake: n.Stake})
+		v.Nominators = append(v.Nominators, stake.Position{Hotkey: hot.String(), Coldkey: n.Coldkey.String(), Stake: n.Stake, TAOValue: n.Stake})
 	}
 	return v, err
 }

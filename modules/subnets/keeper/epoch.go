@@ -17,6 +17,15 @@ import (
 // every subnet whose tempo ends at this block, and adjusts registration burns.
 func (k *Keeper) EndBlock(ctx *module.Context) error {
 	block := blockOf(ctx)
+	if p, err := GetParams(ctx.KV); err != nil {
+		return err
+	} else if p.DTAO {
+		ids, err := Netuids(ctx.KV)
+		if err != nil {
+			return err
+		}
+		return k.endBlockDTAO(ctx, p, ids)
+	}
 	p, ids, shares, err := k.emissionState(ctx.KV)
 	if err != nil {
 		return err
@@ -67,6 +76,20 @@ func (k *Keeper) emissionState(r store.Reader) (subnets.Params, []uint16, map[ui
 	ids, err := Netuids(r)
 	if err != nil {
 		return p, nil, nil, err
+	}
+	if p.DTAO {
+		// Under dTAO, the TAO the last block's coinbase gave each subnet's pool.
+		shares := map[uint16]uint64{}
+		for _, id := range ids {
+			pool, ok, err := k.stake.Pool(r, id)
+			if err != nil {
+				return p, nil, nil, err
+			}
+			if ok {
+				shares[id] = pool.LastEmission
+			}
+		}
+		return p, ids, shares, nil
 	}
 	shares, err := k.EmissionShares(r, p, ids)
 	return p, ids, shares, err
@@ -244,7 +267,6 @@ func (k *Keeper) skipEpoch(ctx *module.Context, s *subnets.Subnet, block uint64,
 // payAndRecord pays each uid's miner and validator emission as stake and stores the
 // epoch's terms on every neuron; it returns the total paid.
 func (k *Keeper) payAndRecord(ctx *module.Context, s *subnets.Subnet, neurons []*subnets.Neuron, res *subnets.EpochResult) (uint64, error) {
-	var paid uint64
 	for uid, nr := range neurons {
 		hot := keys.PublicKey(nr.Hotkey)
 		if e := res.ServerEmission[uid]; e > 0 {
@@ -257,6 +279,16 @@ func (k *Keeper) payAndRecord(ctx *module.Context, s *subnets.Subnet, neurons []
 				return 0, err
 			}
 		}
+	}
+	return k.payAndRecordTerms(ctx, s, neurons, res)
+}
+
+// payAndRecordTerms stores the epoch's terms on every neuron (its emission: what it was
+// paid) and returns the total paid.
+func (k *Keeper) payAndRecordTerms(ctx *module.Context, s *subnets.Subnet, neurons []*subnets.Neuron, res *subnets.EpochResult) (uint64, error) {
+	var paid uint64
+	hadBonds := make([]bool, len(neurons))
+	for uid, nr := range neurons {
 		paid += res.ServerEmission[uid] + res.ValidatorEmission[uid]
 		nr.Active = res.Active[uid]
 		nr.StakeWeight = res.StakeWeight[uid]
@@ -266,10 +298,8 @@ func (k *Keeper) payAndRecord(ctx *module.Context, s *subnets.Subnet, neurons []
 		nr.ValidatorTrust = res.ValidatorTrust[uid]
 		nr.ValidatorPermit = res.NewValidatorPermit[uid]
 		nr.Emission = res.ServerEmission[uid] + res.ValidatorEmission[uid]
+		hadBonds[uid] = len(nr.Bonds) > 0
 		nr.Bonds = res.Bonds[uid]
-		if err := putNeuronTerms(ctx.KV, s.Netuid, uint16(uid), nr); err != nil {
-			return 0, err
-		}
 	}
-	return paid, nil
+	return paid, putEpochTerms(ctx.KV, s.Netuid, neurons, hadBonds)
 }

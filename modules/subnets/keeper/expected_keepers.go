@@ -1,7 +1,9 @@
 package keeper
 
 import (
+	"github.com/tessera-net/tessera/dtao"
 	"github.com/tessera-net/tessera/keys"
+	"github.com/tessera-net/tessera/modules/stake"
 	"github.com/tessera-net/tessera/store"
 )
 
@@ -19,4 +21,14 @@ type StakeKeeper interface {
 	TotalStake(r store.Reader, hotkey keys.PublicKey) (uint64, error)
 	PayMiner(kv store.KV, hotkey keys.PublicKey, amount uint64) error
 	PayValidator(kv store.KV, hotkey keys.PublicKey, amount uint64) error
+	// Under dTAO (Params.DTAO): the pools, the coinbase and the alpha payouts.
+	CreatePool(kv store.KV, netuid uint16, lock, block uint64) error
+	Coinbase(kv store.KV, block uint64, cp stake.CoinbaseParams) (dtao.CoinbaseResult, error)
+	EpochStakes(r store.Reader, netuid uint16, hotkeys []keys.PublicKey) (alpha, root []uint64, err error)
+	Pending(r store.Reader, netuid uint16) (server, validator, root, ownerCut uint64, err error)
+	PayEpoch(kv store.KV, pay stake.EpochPayout) (stake.EpochPaid, error)
+	Recycle(kv store.KV, amount uint64) error
+	Owner(r store.Reader, hotkey keys.PublicKey) (keys.PublicKey, bool, error)
+	Pool(r store.Reader, netuid uint16) (stake.Pool, bool, error)
+	DissolvePool(kv store.KV, netuid uint16) (stake.Dissolved, error)
 }

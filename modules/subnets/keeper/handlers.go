@@ -2,7 +2,9 @@ package keeper
 
 import (
 	"encoding/json"
+
 	"fmt"
+	"github.com/tessera-net/tessera/dtao"
 	"net/netip"
 	"strconv"
 
@@ -22,6 +24,8 @@ type Keeper struct {
 	accounts   AccountKeeper
 	stake      StakeKeeper
 	mechanisms subnets.Mechanisms
+	// lastCoinbase is the last block's dTAO coinbase (LastCoinbase).
+	lastCoinbase dtao.CoinbaseResult
 }
 
 // New returns the subnets keeper over the given accounts and stake, offering the given
@@ -35,16 +39,15 @@ func (*Keeper) Name() string { return subnets.Name }
 
 // InitGenesis writes the parameters and creates the root subnet.
 func (k *Keeper) InitGenesis(ctx *module.Context, raw json.RawMessage) error {
-	var g subnets.Genesis
+	// Fields a genesis leaves out keep their defaults.
+	g := subnets.Genesis{Params: new(subnets.Params)}
+	*g.Params = subnets.DefaultParams()
 	if len(raw) > 0 {
 		if err := json.Unmarshal(raw, &g); err != nil {
 			return fmt.Errorf("subnets genesis: %w", err)
 		}
 	}
-	p := subnets.DefaultParams()
-	if g.Params != nil {
-		p = *g.Params
-	}
+	p := *g.Params
 	if p.OwnerCut > 65535/2 {
 		return fmt.Errorf("subnets genesis: owner_cut %d is above half", p.OwnerCut)
 	}
@@ -97,7 +100,12 @@ func (k *Keeper) create(ctx *module.Context, signer keys.PublicKey, msg tx.Msg) 
 		return err
 	}
 	if len(ids)-1 >= int(p.MaxSubnets) {
-		return tx.Errorf(tx.CodeConflict, "the chain already has its maximum of %d subnets", p.MaxSubnets)
+		if !p.DTAO {
+			return tx.Errorf(tx.CodeConflict, "the chain already has its maximum of %d subnets", p.MaxSubnets)
+		}
+		if ids, err = k.pruneSubnet(ctx, p, ids); err != nil {
+			return err
+		}
 	}
 	// The lowest free netuid above root.
 	netuid := uint16(1)
@@ -115,6 +123,13 @@ func (k *Keeper) create(ctx *module.Context, signer keys.PublicKey, msg tx.Msg) 
 	s := &subnets.Subnet{Netuid: netuid, Owner: signer[:], OwnerHotkey: hot[:], CreatedAt: ctx.Height, Hyper: subnets.DefaultHyperparams(), Locked: p.LockCost, Mechanism: mech}
 	s.Burn = s.Hyper.MinBurn
 	s.LastAdjustment = blockOf(ctx)
+	if p.DTAO {
+		// The lock seeds the subnet's pool, and epochs are staggered by netuid.
+		if err := k.stake.CreatePool(ctx.KV, netuid, p.LockCost, blockOf(ctx)); err != nil {
+			return err
+		}
+		s.LastEpochBlock = dtao.InitialLastEpoch(blockOf(ctx), netuid, s.Hyper.Tempo)
+	}
 	if _, err := appendNeuron(ctx, s, hot, signer); err != nil {
 		return err
 	}
@@ -219,6 +234,9 @@ func (k *Keeper) register(ctx *module.Context, signer keys.PublicKey, msg tx.Msg
 	}
 	if err := k.accounts.Debit(ctx.KV, signer, s.Burn); err != nil {
 		return tx.Errorf(tx.CodeInsufficientFunds, "registration on subnet %d burns %s: %v", r.Netuid, accounts.FormatAmount(s.Burn), err)
+	}
+	if err := k.recycleUnderDTAO(ctx.KV, s.Burn); err != nil {
+		return err
 	}
 	var uid uint16
 	if s.N < s.Hyper.MaxUIDs {

@@ -28,13 +28,22 @@ type chainHarness struct {
 	nonces map[keys.PublicKey]uint64
 }
 
-func newChain(t testing.TB, funded ...*keys.Pair) *chainHarness {
+// newClassicChain is a chain on the genesis switch dtao: false, the chain before dynamic
+// TAO (root weights split the emission, stake is one TAO balance per hotkey), for the
+// tests of that emission.
+func newClassicChain(t testing.TB, funded ...*keys.Pair) *chainHarness {
 	t.Helper()
-	return newChainOn(t, modules.Builtin(), funded...)
+	return newClassicChainOn(t, modules.Builtin(), funded...)
 }
 
-// newChainOn is newChain over a given set of modules (with a test's extra mechanism).
-func newChainOn(t testing.TB, set *modules.Set, funded ...*keys.Pair) *chainHarness {
+// newClassicChainOn is newClassicChain over a given set of modules.
+func newClassicChainOn(t testing.TB, set *modules.Set, funded ...*keys.Pair) *chainHarness {
+	t.Helper()
+	return newChainWith(t, set, false, funded...)
+}
+
+// newChainWith is a chain over set with the genesis switch dtao, the funded accounts rich.
+func newChainWith(t testing.TB, set *modules.Set, dtao bool, funded ...*keys.Pair) *chainHarness {
 	t.Helper()
 	a, err := app.New(store.OpenMemory(), app.Options{Modules: set.Modules, Ante: set.Ante})
 	if err != nil {
@@ -43,6 +52,9 @@ func newChainOn(t testing.TB, set *modules.Set, funded ...*keys.Pair) *chainHarn
 	var st genesis.AppState
 	for _, p := range funded {
 		st.Fund(p.Public(), 1_000_000_000_000_000)
+	}
+	if err := st.SetDTAO(dtao); err != nil {
+		t.Fatal(err)
 	}
 	raw, _ := json.Marshal(st)
 	if _, err := a.InitChain(context.Background(), &abci.RequestInitChain{ChainId: chain, AppStateBytes: raw, InitialHeight: 1}); err != nil {

@@ -2,6 +2,7 @@ package keeper
 
 import (
 	"encoding/json"
+	"github.com/tessera-net/tessera/dtao"
 	"strconv"
 
 	"github.com/tessera-net/tessera/keys"
@@ -96,6 +97,17 @@ func (k *Keeper) subnetNeurons(q module.QueryRequest) (*subnets.Subnet, []*subne
 	if err != nil {
 		return nil, nil, nil, err
 	}
+	if _, ok, err := k.stake.Pool(q.State, s.Netuid); err != nil {
+		return nil, nil, nil, err
+	} else if ok {
+		// Under dTAO a uid's stake on the subnet is its hotkey's alpha there.
+		hot := make([]keys.PublicKey, len(neurons))
+		for i, n := range neurons {
+			hot[i] = keys.PublicKey(n.Hotkey)
+		}
+		alpha, _, err := k.stake.EpochStakes(q.State, s.Netuid, hot)
+		return s, neurons, alpha, err
+	}
 	stakes, err := k.stakes(q.State, neurons)
 	return s, neurons, stakes, err
 }
@@ -111,7 +123,11 @@ func (k *Keeper) queryList(q module.QueryRequest) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, *subnetView(s, shares[id]))
+		v, err := k.viewOf(q.State, s, shares[id])
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, *v)
 	}
 	return out, nil
 }
@@ -137,7 +153,23 @@ func (k *Keeper) querySubnet(q module.QueryRequest) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return subnetView(s, share), nil
+	return k.viewOf(q.State, s, share)
+}
+
+// viewOf is subnetView with, under dTAO, the pending alpha and the dTAO schedule's next
+// epoch (a tempo after the last).
+func (k *Keeper) viewOf(r store.Reader, s *subnets.Subnet, share uint64) (*subnets.SubnetView, error) {
+	v := subnetView(s, share)
+	p, ok, err := k.stake.Pool(r, s.Netuid)
+	if err != nil || !ok {
+		return v, err
+	}
+	v.Pending = p.PendingServer + p.PendingValidator + p.PendingRoot + p.PendingOwnerCut
+	v.NextEpochBlock = 0
+	if s.Hyper.Tempo > 0 {
+		v.NextEpochBlock = s.LastEpochBlock + uint64(s.Hyper.Tempo)
+	}
+	return v, nil
 }
 
 func (k *Keeper) queryHyperparams(q module.QueryRequest) (any, error) {
@@ -246,6 +278,18 @@ func (k *Keeper) epochStateView(q module.QueryRequest, s *subnets.Subnet) (json.
 	p, err := GetParams(q.State)
 	if err != nil {
 		return nil, err
+	}
+	if p.DTAO {
+		// Under dTAO: the alpha pending now (the next block's coinbase adds one block's).
+		srv, val, root, _, err := k.stake.Pending(q.State, s.Netuid)
+		if err != nil {
+			return nil, err
+		}
+		in, err := k.EpochInputDTAO(q.State, s, uint64(max(q.Height, 0))+1, dtao.EpochEmission(srv, val, root), p.TaoWeight)
+		if err != nil {
+			return nil, err
+		}
+		return yumajson.MarshalState(&yumajson.State{EpochState: *subnets.YumaState(in), Sparse: true})
 	}
 	share, err := k.emissionShare(q.State, s.Netuid)
 	if err != nil {

@@ -2,6 +2,7 @@ package keeper
 
 import (
 	"encoding/binary"
+	"fmt"
 
 	"github.com/tessera-net/tessera/module"
 	"github.com/tessera-net/tessera/modules/subnets"
@@ -18,6 +19,8 @@ var (
 	prefixHotkey = []byte("sn/h/")  // netuid ‖ hotkey → uid
 	prefixCommit = []byte("sn/c/")  // netuid ‖ hotkey → subnets.Commitment
 	prefixWCmt   = []byte("sn/wc/") // netuid ‖ hotkey → subnets.WeightCommit
+	prefixTerms  = []byte("sn/t/")  // netuid → the epoch terms of every uid, termsRow bytes each (raw, not CBOR)
+	prefixBonds  = []byte("sn/b/")  // netuid ‖ uid → Row: the neuron's bonds, if any
 	keyParams    = []byte("sn/params")
 )
 
@@ -57,8 +60,61 @@ func Netuids(r store.Reader) ([]uint16, error) {
 	return out, err
 }
 
-// GetNeuron reads a uid of a subnet.
-func GetNeuron(r store.Reader, netuid, uid uint16) (*subnets.Neuron, error) {
+// The epoch's terms of a subnet are one vector: termsRow bytes per uid, big-endian —
+// flags (permit, active, has bonds, has weights), stake weight, consensus, incentive,
+// dividends, validator trust (u16 each), emission (u64). A uid past its end has zero
+// terms and no weights or bonds. The flags spare the epoch a read of every miner's absent
+// weights and bonds.
+const termsRow = 19
+
+const (
+	flagPermit  = 1 << 0
+	flagActive  = 1 << 1
+	flagBonds   = 1 << 2
+	flagWeights = 1 << 3
+)
+
+func termsKey(netuid uint16) []byte { return module.Key(prefixTerms, u16(netuid)) }
+
+// encodeTerms writes n's terms into row (len termsRow).
+func encodeTerms(row []byte, n *subnets.Neuron) {
+	var f byte
+	if n.ValidatorPermit {
+		f |= flagPermit
+	}
+	if n.Active {
+		f |= flagActive
+	}
+	if len(n.Bonds) > 0 {
+		f |= flagBonds
+	}
+	if len(n.Weights) > 0 {
+		f |= flagWeights
+	}
+	row[0] = f
+	binary.BigEndian.PutUint16(row[1:], n.StakeWeight)
+	binary.BigEndian.PutUint16(row[3:], n.Consensus)
+	binary.BigEndian.PutUint16(row[5:], n.Incentive)
+	binary.BigEndian.PutUint16(row[7:], n.Dividends)
+	binary.BigEndian.PutUint16(row[9:], n.ValidatorTrust)
+	binary.BigEndian.PutUint64(row[11:], n.Emission)
+}
+
+// decodeTerms reads a row into n and returns its flags.
+func decodeTerms(row []byte, n *subnets.Neuron) byte {
+	f := row[0]
+	n.ValidatorPermit, n.Active = f&flagPermit != 0, f&flagActive != 0
+	n.StakeWeight = binary.BigEndian.Uint16(row[1:])
+	n.Consensus = binary.BigEndian.Uint16(row[3:])
+	n.Incentive = binary.BigEndian.Uint16(row[5:])
+	n.Dividends = binary.BigEndian.Uint16(row[7:])
+	n.ValidatorTrust = binary.BigEndian.Uint16(row[9:])
+	n.Emission = binary.BigEndian.Uint64(row[11:])
+	return f
+}
+
+// getNeuron reads a uid's record and, by the flags of its row in vec, its weights and bonds.
+func getNeuron(r store.Reader, netuid, uid uint16, vec []byte) (*subnets.Neuron, error) {
 	var n subnets.Neuron
 	ok, err := module.Get(r, module.Key(prefixNeuron, u16(netuid), u16(uid)), &n)
 	if err != nil {
@@ -67,44 +123,163 @@ func GetNeuron(r store.Reader, netuid, uid uint16) (*subnets.Neuron, error) {
 	if !ok {
 		return nil, tx.Errorf(tx.CodeNotFound, "uid %d does not exist on subnet %d", uid, netuid)
 	}
-	if _, err := module.Get(r, module.Key(prefixWRow, u16(netuid), u16(uid)), &n.Weights); err != nil {
-		return nil, err
-	}
-	return &n, nil
+	return &n, readRows(r, netuid, uid, vec, &n)
 }
 
-// putNeuron stores a neuron and its weights.
+// readRows fills n's terms from its row of vec and reads the weights and bonds its flags
+// say it has.
+func readRows(r store.Reader, netuid, uid uint16, vec []byte, n *subnets.Neuron) error {
+	var f byte
+	if off := int(uid) * termsRow; off+termsRow <= len(vec) {
+		f = decodeTerms(vec[off:off+termsRow], n)
+	}
+	if f&flagWeights != 0 {
+		if _, err := module.Get(r, module.Key(prefixWRow, u16(netuid), u16(uid)), &n.Weights); err != nil {
+			return err
+		}
+	}
+	if f&flagBonds != 0 {
+		if _, err := module.Get(r, module.Key(prefixBonds, u16(netuid), u16(uid)), &n.Bonds); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// GetNeuron reads a uid of a subnet.
+func GetNeuron(r store.Reader, netuid, uid uint16) (*subnets.Neuron, error) {
+	vec, err := r.Get(termsKey(netuid))
+	if err != nil {
+		return nil, err
+	}
+	return getNeuron(r, netuid, uid, vec)
+}
+
+// putRow stores a weights or bonds row under key, deleting the key when the row is empty.
+func putRow(kv store.KV, key []byte, row subnets.Row) error {
+	if len(row) > 0 {
+		return module.Put(kv, key, row)
+	}
+	if b, err := kv.Get(key); err != nil || b == nil {
+		return err
+	}
+	return kv.Delete(key)
+}
+
+// putTermsRow writes uid's row of the terms vector if it changed (keepWeights: keep the
+// stored has-weights flag, for a write that does not carry the weights).
+func putTermsRow(kv store.KV, netuid, uid uint16, n *subnets.Neuron, keepWeights bool) error {
+	vec, err := kv.Get(termsKey(netuid))
+	if err != nil {
+		return err
+	}
+	var row [termsRow]byte
+	encodeTerms(row[:], n)
+	off := int(uid) * termsRow
+	if keepWeights {
+		row[0] &^= flagWeights
+		if off+termsRow <= len(vec) {
+			row[0] |= vec[off] & flagWeights
+		}
+	}
+	if off+termsRow <= len(vec) && string(vec[off:off+termsRow]) == string(row[:]) {
+		return nil
+	}
+	if off+termsRow > len(vec) && row == [termsRow]byte{} {
+		return nil // past the end reads as zero already
+	}
+	nv := make([]byte, max(len(vec), off+termsRow))
+	copy(nv, vec)
+	copy(nv[off:], row[:])
+	return kv.Set(termsKey(netuid), nv)
+}
+
+// putNeuron stores a neuron: its record, weights, bonds and terms.
 func putNeuron(kv store.KV, netuid, uid uint16, n *subnets.Neuron) error {
-	if err := putNeuronTerms(kv, netuid, uid, n); err != nil {
+	if err := module.Put(kv, module.Key(prefixNeuron, u16(netuid), u16(uid)), n); err != nil {
 		return err
 	}
-	wk := module.Key(prefixWRow, u16(netuid), u16(uid))
-	if len(n.Weights) > 0 {
-		return module.Put(kv, wk, n.Weights)
-	}
-	if b, err := kv.Get(wk); err != nil || b == nil {
+	if err := putRow(kv, module.Key(prefixWRow, u16(netuid), u16(uid)), n.Weights); err != nil {
 		return err
 	}
-	return kv.Delete(wk)
+	if err := putRow(kv, module.Key(prefixBonds, u16(netuid), u16(uid)), n.Bonds); err != nil {
+		return err
+	}
+	return putTermsRow(kv, netuid, uid, n, false)
 }
 
 // putNeuronTerms stores a neuron without touching its weights, which are kept under their
-// own key: an epoch rewrites every neuron's terms and bonds but no weights, and a
-// validator's weights row (thousands of entries) would otherwise be rewritten, hashed and
-// committed every epoch.
+// own key: a validator's weights row (thousands of entries) would otherwise be rewritten,
+// hashed and committed by every write of its record.
 func putNeuronTerms(kv store.KV, netuid, uid uint16, n *subnets.Neuron) error {
-	return module.Put(kv, module.Key(prefixNeuron, u16(netuid), u16(uid)), n)
+	if err := module.Put(kv, module.Key(prefixNeuron, u16(netuid), u16(uid)), n); err != nil {
+		return err
+	}
+	if err := putRow(kv, module.Key(prefixBonds, u16(netuid), u16(uid)), n.Bonds); err != nil {
+		return err
+	}
+	return putTermsRow(kv, netuid, uid, n, true)
 }
 
-// Neurons reads every uid of a subnet, indexed by uid.
-func Neurons(r store.Reader, s *subnets.Subnet) ([]*subnets.Neuron, error) {
-	out := make([]*subnets.Neuron, s.N)
-	for uid := uint16(0); uid < s.N; uid++ {
-		n, err := GetNeuron(r, s.Netuid, uid)
-		if err != nil {
-			return nil, err
+// putEpochTerms stores what an epoch changed on every neuron of a subnet: the terms
+// vector, written once, and the bonds of every uid that has or had some (hadBonds). The
+// records (identity) are not written: an epoch does not change them.
+func putEpochTerms(kv store.KV, netuid uint16, neurons []*subnets.Neuron, hadBonds []bool) error {
+	old, err := kv.Get(termsKey(netuid))
+	if err != nil {
+		return err
+	}
+	vec := make([]byte, max(len(old), len(neurons)*termsRow))
+	copy(vec, old)
+	for uid, n := range neurons {
+		off := uid * termsRow
+		w := vec[off] & flagWeights
+		encodeTerms(vec[off:off+termsRow], n)
+		vec[off] = vec[off]&^flagWeights | w
+		if len(n.Bonds) > 0 || hadBonds[uid] {
+			if err := putRow(kv, module.Key(prefixBonds, u16(netuid), u16(uint16(uid))), n.Bonds); err != nil {
+				return err
+			}
 		}
-		out[uid] = n
+	}
+	return kv.Set(termsKey(netuid), vec)
+}
+
+// Neurons reads every uid of a subnet, indexed by uid. The records are read in one range
+// scan (an epoch reads thousands: a scan costs a fraction of as many point reads), the
+// weights and bonds only of the uids that have some.
+func Neurons(r store.Reader, s *subnets.Subnet) ([]*subnets.Neuron, error) {
+	vec, err := r.Get(termsKey(s.Netuid))
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*subnets.Neuron, s.N)
+	prefix := module.Key(prefixNeuron, u16(s.Netuid))
+	err = r.Iterate(prefix, func(k, v []byte) (bool, error) {
+		if len(k) != len(prefix)+2 {
+			return false, fmt.Errorf("subnet %d: a neuron key of %d bytes", s.Netuid, len(k))
+		}
+		uid := binary.BigEndian.Uint16(k[len(prefix):])
+		if uid >= s.N {
+			return false, nil // stale uids past N are not neurons (keys sort by uid)
+		}
+		var n subnets.Neuron
+		if err := tx.UnmarshalState(v, &n); err != nil {
+			return false, err
+		}
+		if err := readRows(r, s.Netuid, uid, vec, &n); err != nil {
+			return false, err
+		}
+		out[uid] = &n
+		return true, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	for uid, n := range out {
+		if n == nil {
+			return nil, tx.Errorf(tx.CodeNotFound, "uid %d does not exist on subnet %d", uid, s.Netuid)
+		}
 	}
 	return out, nil
 }

@@ -22,14 +22,15 @@ type actors struct {
 	miners, minHots []*keys.Pair
 }
 
-// setupSubnet creates subnet 1 with tempo 10, a staked validator and three miners.
+// setupSubnet creates subnet 1 with tempo 10, a staked validator and three miners, on
+// the genesis switch dtao: false (the root-weights emission these tests are about).
 func setupSubnet(t *testing.T) (*chainHarness, actors) {
 	a := actors{owner: testutil.Pair(t, "//Alice"), ownerHot: testutil.Pair(t, "//Alice//hot"), val: testutil.Pair(t, "//Bob"), valHot: testutil.Pair(t, "//Bob//hot")}
 	for _, n := range []string{"//M1", "//M2", "//M3"} {
 		a.miners = append(a.miners, testutil.Pair(t, n))
 		a.minHots = append(a.minHots, testutil.Pair(t, n+"//hot"))
 	}
-	h := newChain(t, append([]*keys.Pair{a.owner, a.val}, a.miners...)...)
+	h := newClassicChain(t, append([]*keys.Pair{a.owner, a.val}, a.miners...)...)
 	h.must(a.owner, h.msg(subnets.NewCreate(a.ownerHot.Public(), "")))
 	h.must(a.owner, h.msg(subnets.NewSetHyperparam(1, "tempo", 10)))
 	h.must(a.owner, h.msg(subnets.NewSetHyperparam(1, "weights_rate_limit", 0)))
