@@ -14,6 +14,7 @@ import (
 	"github.com/tessera-net/tessera/module"
 	accountskeeper "github.com/tessera-net/tessera/modules/accounts/keeper"
 	govkeeper "github.com/tessera-net/tessera/modules/gov/keeper"
+	leaguekeeper "github.com/tessera-net/tessera/modules/league/keeper"
 	modelskeeper "github.com/tessera-net/tessera/modules/models/keeper"
 	stakekeeper "github.com/tessera-net/tessera/modules/stake/keeper"
 	"github.com/tessera-net/tessera/modules/subnets"
@@ -27,6 +28,7 @@ type Set struct {
 	Subnets  *subnetskeeper.Keeper
 	Gov      *govkeeper.Keeper
 	Models   *modelskeeper.Keeper
+	League   *leaguekeeper.Keeper
 	// Mechanisms are the incentive mechanisms subnets may choose, by name.
 	Mechanisms subnets.Mechanisms
 	// Modules lists every module in the order genesis and the block steps run them.
@@ -48,7 +50,8 @@ func Builtin() *Set {
 	for typ, h := range s.Models.Actions() {
 		s.Gov.Register(typ, h)
 	}
-	s.Modules = []module.Module{s.Accounts, s.Stake, s.Subnets, s.Gov, s.Models}
+	s.League = leaguekeeper.New(subnetsView{})
+	s.Modules = []module.Module{s.Accounts, s.Stake, s.Subnets, s.Gov, s.Models, s.League}
 	s.Ante = s.Accounts.Ante
 	return s
 }
