@@ -427,3 +427,12 @@ func Reachable(path string) (string, error) {
 	}
 	return out, err
 }
+
+// PayloadOwner is the host uid and gid the payload runs as: what a directory mounted
+// writable must belong to.
+func PayloadOwner() (uid, gid int) {
+	if os.Geteuid() == 0 {
+		return hostIDBase + 1, hostIDBase + 1
+	}
+	return os.Getuid(), os.Getgid()
+}

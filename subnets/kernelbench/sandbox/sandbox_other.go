@@ -74,3 +74,6 @@ func Available() error { return ErrUnsupported }
 
 // Reachable fails here.
 func Reachable(string) (string, error) { return "", ErrUnsupported }
+
+// PayloadOwner is the caller's ids here.
+func PayloadOwner() (uid, gid int) { return -1, -1 }
