@@ -33,7 +33,7 @@ type Runner struct {
 
 	once     sync.Once
 	setupErr error
-	base     []Entry
+	base     []TreeEntry
 }
 
 // BuildFailed is a submission that does not build.

@@ -191,6 +191,11 @@ func Hash(raw []byte) string {
 	return hex.EncodeToString(h[:])
 }
 
+func hashBytes(raw []byte) ([]byte, error) {
+	h := sha256.Sum256(raw)
+	return h[:], nil
+}
+
 // FieldError is a definition refused because of one field.
 type FieldError struct {
 	Field string // JSON path: "leagues[2].multiplier"

@@ -211,20 +211,20 @@ func dirSize(dir string) (int64, error) {
 	return n, err
 }
 
-// Entry is one file of a commit's tree.
-type Entry struct {
+// TreeEntry is one file of a commit's tree.
+type TreeEntry struct {
 	Mode, Type, Object string
 	Size               int64
 	Path               string
 }
 
 // Tree lists the commit's tree: every file, with its mode and object id.
-func (r *Repo) Tree(ctx context.Context) ([]Entry, error) {
+func (r *Repo) Tree(ctx context.Context) ([]TreeEntry, error) {
 	out, err := git(ctx, r.allowFile, r.Dir, "ls-tree", "-r", "-l", "-z", "--full-tree", r.Commit)
 	if err != nil {
 		return nil, err
 	}
-	var entries []Entry
+	var entries []TreeEntry
 	for _, rec := range bytes.Split(out, []byte{0}) {
 		if len(rec) == 0 {
 			continue
@@ -238,7 +238,7 @@ func (r *Repo) Tree(ctx context.Context) ([]Entry, error) {
 			return nil, fmt.Errorf("ls-tree: malformed line %q", rec)
 		}
 		size, _ := strconv.ParseInt(f[3], 10, 64) // "-" for a submodule
-		entries = append(entries, Entry{Mode: f[0], Type: f[1], Object: f[2], Size: size, Path: string(p)})
+		entries = append(entries, TreeEntry{Mode: f[0], Type: f[1], Object: f[2], Size: size, Path: string(p)})
 	}
 	return entries, nil
 }
@@ -247,13 +247,13 @@ func (r *Repo) Tree(ctx context.Context) ([]Entry, error) {
 // every path clean, no symbolic link or submodule anywhere, every file outside the
 // allowed directory exactly as in the target (none added, changed or removed), and
 // inside it only regular files with an allowed extension.
-func CheckTree(d *Definition, base, sub []Entry) error {
+func CheckTree(d *Definition, base, sub []TreeEntry) error {
 	if len(sub) > d.Fetch.MaxFiles {
 		return reject("tree", "%d files, the limit is %d", len(sub), d.Fetch.MaxFiles)
 	}
 	var total int64
 	allowed := d.Target.AllowedDir + "/"
-	baseOut := map[string]Entry{}
+	baseOut := map[string]TreeEntry{}
 	for _, e := range base {
 		if !strings.HasPrefix(e.Path, allowed) {
 			baseOut[e.Path] = e
