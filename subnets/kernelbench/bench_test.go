@@ -1,7 +1,11 @@
 package kernelbench_test
 
 import (
+	"context"
 	"testing"
+	"time"
+
+	"github.com/tessera-net/tessera/subnets/kernelbench"
 )
 
 func TestShippedKernelEvaluates(t *testing.T) {
@@ -31,4 +35,35 @@ func TestTunedKernelIsFaster(t *testing.T) {
 	if fast.Score <= slow.Score {
 		t.Errorf("the tuned kernel (%.0f) is not faster than the slow one (%.0f)", fast.Score, slow.Score)
 	}
+}
+
+// BenchmarkJudgeOverhead measures what the judge spends on a submission apart from the
+// benchmark runs themselves: the fetch, the tree and import checks, the sandboxed build
+// and the sandbox's start and stop (the time of the one timed request at the smallest
+// length is subtracted; the validator's input generation and reference stay in, so the
+// figure errs high). The bound is 2 s.
+func BenchmarkJudgeOverhead(b *testing.B) {
+	w := newWorld(b)
+	d := *w.def
+	d.Benchmark.Warmup, d.Benchmark.Repetitions = 0, 1
+	r := &kernelbench.Runner{Def: &d, Work: w.runner.Work}
+	url, commit := w.miner(b, "overhead", map[string]string{"kernel/knobs.go": knobs("32", "2")})
+	var fetch, check, build, rest time.Duration
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		ev := r.Evaluate(context.Background(), url, commit, d.Leagues[0].Length)
+		if !ev.OK {
+			b.Fatalf("%s: %s", ev.Reason, ev.Message)
+		}
+		fetch += ev.Stages.Fetch
+		check += ev.Stages.Check
+		build += ev.Stages.Build
+		rest += ev.Stages.Bench - ev.Times[0]
+	}
+	n := time.Duration(b.N)
+	b.ReportMetric(float64((fetch+check+build+rest)/n)/1e6, "overhead-ms/op")
+	b.ReportMetric(float64(fetch/n)/1e6, "fetch-ms/op")
+	b.ReportMetric(float64(check/n)/1e6, "check-ms/op")
+	b.ReportMetric(float64(build/n)/1e6, "build-ms/op")
+	b.ReportMetric(float64(rest/n)/1e6, "sandbox-ms/op")
 }
