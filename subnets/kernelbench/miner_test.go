@@ -62,7 +62,10 @@ func TestMineWithKnobs(t *testing.T) {
 	defer cancel()
 	res, err := kernelbench.Mine(ctx, kernelbench.MinerConfig{Repo: repo, Definition: raw, Work: w.runner.Work, TargetLength: 4096,
 		Iterations: 4, Proposer: &kernelbench.KnobProposer{},
-		Publish: func(_ context.Context, commit string, _ *kernelbench.Evaluation) error { published = append(published, commit); return nil }})
+		Publish: func(_ context.Context, commit string, _ *kernelbench.Evaluation) error {
+			published = append(published, commit)
+			return nil
+		}})
 	if err != nil {
 		t.Fatal(err)
 	}
