@@ -31,6 +31,7 @@ func newDevnetCmd(env *cliEnv) *cobra.Command {
 		noKeys     bool
 		noFaucet   bool
 		ef         explorerFlags
+		league     bool
 	)
 	cmd := &cobra.Command{
 		Use:   "devnet",
@@ -76,6 +77,11 @@ that is removed on exit, unless --home is given.`,
 					opts.Extensions = append(opts.Extensions, tg)
 				}
 			}
+			var lg *devnet.League // the kernel league (devnet/league.go), with --league
+			if league {
+				lg = devnet.NewLeague(devnet.LeagueOptions{Logger: log})
+				opts.Extensions = append(opts.Extensions, lg)
+			}
 			d, err := devnet.Start(cmd.Context(), opts)
 			if err != nil {
 				return err
@@ -110,6 +116,9 @@ that is removed on exit, unless --home is given.`,
 			}
 			<-cmd.Context().Done()
 			log.Info("stopping devnet")
+			if lg != nil {
+				lg.Wait()
+			}
 			if tg != nil {
 				if err := tg.Wait(); err != nil {
 					log.Warn("text-generation parts stopped with errors", "err", err)
@@ -132,6 +141,7 @@ that is removed on exit, unless --home is given.`,
 	cmd.Flags().StringVar(&gatewayAt, "gateway", "127.0.0.1:8080", "address of the OpenAI-compatible gateway")
 	cmd.Flags().BoolVar(&noKeys, "no-api-keys", false, "serve the gateway without API keys")
 	cmd.Flags().BoolVar(&noFaucet, "no-faucet", false, "serve no faucet (by default on base+3: POST /v1/faucet, or tessera devnet fund)")
+	cmd.Flags().BoolVar(&league, "league", false, "also run the kernel league: a subnet of its own, three miners (fast, slow, wrong), a judge logging its leaderboard each round")
 	ef.register(cmd, false)
 	cmd.AddCommand(newDevnetFundCmd(env))
 	return cmd

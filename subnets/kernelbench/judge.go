@@ -34,6 +34,8 @@ type JudgeConfig struct {
 	Poll time.Duration
 	// Log receives the judge's logs (discarded when nil).
 	Log *slog.Logger
+	// OnRound, when set, is called with each round recorded.
+	OnRound func(*Round)
 }
 
 // Judge is a kernel-league validator: it is not query-based like the SDK's validator
@@ -143,6 +145,9 @@ func (j *Judge) Round(ctx context.Context) (*Round, error) {
 		return nil, err
 	}
 	j.saveState(g, scores, rd)
+	if j.cfg.OnRound != nil {
+		j.cfg.OnRound(rd)
+	}
 	j.log.Info("round judged", "round", rd.Round, "block", rd.Block, "leader", rd.Leader, "entries", len(entries),
 		"weights_uids", rd.Weights.UIDs, "weights_values", rd.Weights.Values, "weights_block", rd.WeightsBlock)
 	return rd, nil

@@ -3,6 +3,7 @@ package kernelbench
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"time"
 
@@ -10,6 +11,7 @@ import (
 	"github.com/tessera-net/tessera/keys"
 	"github.com/tessera-net/tessera/modules/league"
 	"github.com/tessera-net/tessera/sdk/subnet"
+	"github.com/tessera-net/tessera/tx"
 )
 
 // Publish submits (repo, commit, target length) for hotkey on the chain with
@@ -40,8 +42,7 @@ func Publish(ctx context.Context, chain subnet.Chain, hotkey keys.PublicKey, net
 		if err != nil {
 			return nil, err
 		}
-		// The reveal enters the block after the last committed one.
-		if s.Height+1 >= due {
+		if s.Height >= due {
 			break
 		}
 		select {
@@ -54,7 +55,19 @@ func Publish(ctx context.Context, chain subnet.Chain, hotkey keys.PublicKey, net
 	if err != nil {
 		return nil, err
 	}
-	view, err = chain.Send(ctx, msg)
+	for try := 0; ; try++ {
+		view, err = chain.Send(ctx, msg)
+		var te *client.TxError
+		if err == nil || try == 10 || !errors.As(err, &te) || te.Code != tx.CodeRateLimited {
+			break
+		}
+		// Too early by the mempool's view of the height: a block later.
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("reveal: %w", err)
 	}

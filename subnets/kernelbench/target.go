@@ -79,6 +79,9 @@ func CommitAll(ctx context.Context, dir, message string) (string, error) {
 
 // CloneWork clones the repository at url into dir as a miner's working copy.
 func CloneWork(ctx context.Context, url, dir string) error {
+	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
+		return err
+	}
 	_, err := gitWork(ctx, filepath.Dir(dir), "clone", "-q", "--", url, dir)
 	return err
 }
