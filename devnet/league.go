@@ -36,6 +36,9 @@ type LeagueOptions struct {
 	RoundBlocks int64
 	// Length is the miners' target length (default 100,000 tokens, the 0.5× league).
 	Length int
+	// Margin is how much faster a challenger must be to take first place (default 0.5:
+	// a devnet on a shared machine measures noisily).
+	Margin float64
 	Logger *slog.Logger
 }
 
@@ -66,6 +69,9 @@ func NewLeague(o LeagueOptions) *League {
 	}
 	if o.Length <= 0 {
 		o.Length = 100_000
+	}
+	if o.Margin <= 0 {
+		o.Margin = 0.5
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
@@ -156,8 +162,8 @@ func (l *League) Start(ctx context.Context, d *Devnet) error {
 	}
 	def := kernelbench.NewDefinition("file://"+target, commit)
 	def.Fetch.AllowFile, def.Fetch.FileRoots = true, []string{root}
-	def.Benchmark.Heads = 2
-	def.RoundBlocks = l.o.RoundBlocks
+	def.Benchmark.Heads, def.Benchmark.Repetitions = 2, 5
+	def.RoundBlocks, def.Margin = l.o.RoundBlocks, l.o.Margin
 	raw, err := json.MarshalIndent(def, "", "  ")
 	if err != nil {
 		return err
