@@ -8,6 +8,7 @@ import (
 	"github.com/tessera-net/tessera/keys"
 	"github.com/tessera-net/tessera/modules/accounts"
 	"github.com/tessera-net/tessera/modules/gov"
+	"github.com/tessera-net/tessera/modules/league"
 	"github.com/tessera-net/tessera/modules/stake"
 	"github.com/tessera-net/tessera/modules/subnets"
 	"github.com/tessera-net/tessera/tx"
@@ -25,7 +26,7 @@ type MessageView struct {
 
 // msgFields are the modules' message decoders (each module's MsgFields), tried in turn.
 var msgFields = []func(keys.PublicKey, tx.Msg) (map[string]any, bool, error){
-	accounts.MsgFields, stake.MsgFields, subnets.MsgFields, gov.MsgFields,
+	accounts.MsgFields, stake.MsgFields, subnets.MsgFields, gov.MsgFields, league.MsgFields,
 }
 
 // DescribeMessage decodes message m, signed by signer, with the module that defines it.
