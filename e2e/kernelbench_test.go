@@ -42,6 +42,9 @@ func TestKernelLeagueOnDevnet(t *testing.T) {
 	if _, err := exec.LookPath("git"); err != nil {
 		t.Skip("the kernel league needs git")
 	}
+	if err := exec.Command("unshare", "--user", "--map-root-user", "--net", "--mount", "true").Run(); err != nil {
+		t.Skipf("the kernel league's sandbox needs user namespaces: %v", err)
+	}
 	base := freeBasePort(t, 4)
 	logPath := filepath.Join(t.TempDir(), "devnet.log")
 	stdout := startDevnetLog(ctx, t, base, logPath, "--block-time", "500ms", "--chain-only", "--league", "--no-faucet", "--quiet")
