@@ -3,6 +3,7 @@ package kernelbench_test
 import (
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -32,6 +33,12 @@ func newWorld(t testing.TB) *world {
 	t.Helper()
 	if sharedWorld != nil {
 		return sharedWorld
+	}
+	if _, err := exec.LookPath("git"); err != nil {
+		if os.Getenv("TESSERA_REQUIRE_GIT") != "" {
+			t.Fatal("git is required (TESSERA_REQUIRE_GIT) but not on PATH")
+		}
+		t.Skip("the kernel league needs git")
 	}
 	if err := sandbox.Available(); err != nil {
 		t.Skipf("no sandbox here: %v", err)

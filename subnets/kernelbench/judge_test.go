@@ -81,6 +81,13 @@ func TestJudgeOnDevnet(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A judge with another definition than the chain's refuses to judge.
+	other := strings.Replace(string(raw), `"margin": 1`, `"margin": 0.5`, 1)
+	if jo, err := kernelbench.NewJudge(kernelbench.JudgeConfig{Netuid: 1, Definition: []byte(other), Work: w.runner.Work}, owner, store); err != nil {
+		t.Fatal(err)
+	} else if _, err := jo.Round(ctx); err == nil || !strings.Contains(err.Error(), "the chain records definition") {
+		t.Fatalf("a judge with another definition: %v", err)
+	}
 	rd, err := j.Round(ctx)
 	if err != nil {
 		t.Fatal(err)
