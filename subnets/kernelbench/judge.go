@@ -217,7 +217,9 @@ func (j *Judge) saveState(g *metagraph.Graph, scores []float64, rd *Round) {
 	}
 }
 
-// Run judges a round every RoundBlocks blocks (the first at once) until ctx ends.
+// Run judges a round every RoundBlocks blocks (the first at once) until ctx ends. A
+// round that fails (the chain unreachable, no competition defined yet) is logged and
+// tried again a quarter of a round later.
 func (j *Judge) Run(ctx context.Context) error {
 	if err := j.runner.Setup(ctx); err != nil {
 		return err
@@ -231,6 +233,7 @@ func (j *Judge) Run(ctx context.Context) error {
 					return nil
 				}
 				j.log.Warn("round failed", "err", err)
+				last = h - j.def.RoundBlocks + max(1, j.def.RoundBlocks/4)
 			} else {
 				last = h
 			}
