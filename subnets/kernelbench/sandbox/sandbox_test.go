@@ -46,6 +46,20 @@ func payload(mode string) int {
 				fmt.Printf("%s: written\n", p)
 			}
 		}
+	case "remount":
+		// No capability is left to undo the mounts: remounting the root read-write,
+		// unmounting the read-only binary or mounting a new file system all fail.
+		for name, err := range map[string]error{
+			"remount /":    syscall.Mount("", "/", "", syscall.MS_REMOUNT, ""),
+			"unmount /bin": syscall.Unmount("/bin/payload", syscall.MNT_DETACH),
+			"mount tmpfs":  syscall.Mount("tmpfs", "/tmp", "tmpfs", 0, ""),
+			"setuid 0":     syscall.Setuid(0),
+		} {
+			if err == nil && !(name == "setuid 0" && os.Getuid() == 0) {
+				fmt.Printf("%s: worked\n", name)
+			}
+		}
+		fmt.Println("done")
 	case "net":
 		c, err := net.DialTimeout("tcp", os.Getenv("ADDR"), 2*time.Second)
 		if err != nil {
@@ -165,6 +179,13 @@ func TestWritesOutsideTmpFail(t *testing.T) {
 	}
 }
 
+func TestNoPrivilegeLeft(t *testing.T) {
+	_, out := run(t, spec(t, "remount"))
+	if strings.Contains(out, "worked") || !strings.Contains(out, "done") {
+		t.Fatalf("the payload kept a privilege:\n%s", out)
+	}
+}
+
 func TestNoNetwork(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -227,7 +248,7 @@ func TestAllocationIsBounded(t *testing.T) {
 		t.Run(lim.name, func(t *testing.T) {
 			s := spec(t, "alloc")
 			s.Limits = lim.l
-			s.Limits.Wall = 20 * time.Second
+			s.Limits.Wall = 8 * time.Second
 			r, out := run(t, s)
 			for _, n := range r.Notes {
 				if lim.l.Memory > 0 && strings.Contains(n, "memory limit") {
