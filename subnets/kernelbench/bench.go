@@ -199,7 +199,7 @@ func (r *Runner) Evaluate(ctx context.Context, repoURL, commit string, target in
 		return ev.fail("build", err)
 	}
 	t0 = time.Now()
-	r.Measure(ctx, bin, league, ev)
+	r.Measure(ctx, src, bin, league, ev)
 	ev.Stages.Bench = time.Since(t0)
 	return ev
 }
@@ -276,6 +276,23 @@ func (r *Runner) build(ctx context.Context, src string) (bin, log string, err er
 	}
 	l := r.Def.Limits
 	buildLog := &tail{n: 8 << 10}
+	limits := sandbox.Limits{Wall: time.Duration(l.BuildWallSeconds) * time.Second, CPUSeconds: l.CPUSeconds,
+		AddressSpace: l.AddressSpaceMB << 20, Memory: l.MemoryMB << 20, Processes: max(l.Processes, 512), TmpSize: 256 << 20}
+	if rt := r.Def.Target.Runtime; rt != nil {
+		if len(rt.Build) == 0 {
+			return bin, "", nil
+		}
+		mounts := append(rt.sandboxMounts(), sandbox.Mount{Source: src, Target: "/src"}, sandbox.Mount{Source: out, Target: "/out", Writable: true})
+		res, err := sandbox.Run(ctx, sandbox.Spec{Path: rt.Build[0], Args: rt.Build, Env: append([]string{"HOME=/tmp", "TMPDIR=/tmp"}, rt.Env...),
+			Dir: "/src", Mounts: mounts, Limits: limits, Stdout: buildLog, Stderr: buildLog})
+		if err != nil {
+			return bin, "", err
+		}
+		if err := res.Err(); err != nil {
+			return bin, buildLog.String(), fmt.Errorf("%w: %v", errBuild, err)
+		}
+		return bin, buildLog.String(), nil
+	}
 	res, err := sandbox.Run(ctx, sandbox.Spec{
 		Path: "/goroot/bin/go",
 		Args: []string{"go", "build", "-trimpath", "-buildvcs=false", "-o", "/out/harness", r.Def.Target.Harness},
@@ -285,9 +302,7 @@ func (r *Runner) build(ctx context.Context, src string) (bin, log string, err er
 		Dir: "/src",
 		Mounts: []sandbox.Mount{{Source: r.GoRoot, Target: "/goroot"}, {Source: src, Target: "/src"},
 			{Source: filepath.Join(r.Work, "gocache"), Target: "/cache", Writable: true}, {Source: out, Target: "/out", Writable: true}},
-		Limits: sandbox.Limits{Wall: time.Duration(l.BuildWallSeconds) * time.Second, CPUSeconds: l.CPUSeconds,
-			AddressSpace: l.AddressSpaceMB << 20, Memory: l.MemoryMB << 20, Processes: max(l.Processes, 512), TmpSize: 256 << 20},
-		Stdout: buildLog, Stderr: buildLog,
+		Limits: limits, Stdout: buildLog, Stderr: buildLog,
 	})
 	if err != nil {
 		return bin, "", err
@@ -298,17 +313,25 @@ func (r *Runner) build(ctx context.Context, src string) (bin, log string, err er
 	return bin, buildLog.String(), nil
 }
 
-// Measure runs the harness bin in the sandbox at the league's length: Warmup untimed
-// and Repetitions timed requests, each on inputs drawn afresh from the system's random
-// source and checked against the reference; the validator times each request from the
-// first byte it sends to the last byte of the answer. It fills ev.
-func (r *Runner) Measure(ctx context.Context, bin string, league League, ev *Evaluation) {
+// Measure runs the harness in the sandbox at the league's length — the Go binary bin
+// alone, or with a Runtime its Run command over the checkout src and the build's output
+// (bin's directory), all read-only: Warmup untimed and Repetitions timed requests, each
+// on inputs drawn afresh from the system's random source and checked against the
+// reference; the validator times each request from the first byte it sends to the last
+// byte of the answer. It fills ev.
+func (r *Runner) Measure(ctx context.Context, src, bin string, league League, ev *Evaluation) {
 	b, l := r.Def.Benchmark, r.Def.Limits
 	shape := linattn.Shape{H: b.Heads, L: league.Length, D: b.Dim, Gamma: b.Gamma}
 	stderr := &tail{n: 4 << 10}
+	path, args, env := "/bin/harness", []string{"harness"}, []string{"HOME=/tmp", "TMPDIR=/tmp"}
+	mounts := []sandbox.Mount{{Source: bin, Target: "/bin/harness"}}
+	if rt := r.Def.Target.Runtime; rt != nil {
+		path, args, env = rt.Run[0], rt.Run, append(env, rt.Env...)
+		mounts = append(rt.sandboxMounts(), sandbox.Mount{Source: src, Target: "/src"}, sandbox.Mount{Source: filepath.Dir(bin), Target: "/out"})
+	}
 	p, err := sandbox.Start(sandbox.Spec{
-		Path: "/bin/harness", Args: []string{"harness"}, Env: []string{"HOME=/tmp", "TMPDIR=/tmp"},
-		Mounts: []sandbox.Mount{{Source: bin, Target: "/bin/harness"}},
+		Path: path, Args: args, Env: env, Dir: "/tmp",
+		Mounts: mounts,
 		Limits: sandbox.Limits{Wall: time.Duration(l.RunWallSeconds) * time.Second, CPUSeconds: l.CPUSeconds,
 			AddressSpace: l.AddressSpaceMB << 20, Memory: l.MemoryMB << 20, Processes: l.Processes, TmpSize: 64 << 20,
 			FileSize: 64 << 20, OpenFiles: 256},

@@ -33,6 +33,8 @@ import (
 	"path"
 	"slices"
 	"strings"
+
+	"github.com/tessera-net/tessera/subnets/kernelbench/sandbox"
 )
 
 // DefinitionVersion is the version of the definition format this package reads.
@@ -72,8 +74,76 @@ type Target struct {
 	Commit string `json:"commit"`
 	// AllowedDir is the one directory (relative, slash-separated) a submission may change.
 	AllowedDir string `json:"allowed_dir"`
-	// Harness is the Go package (relative, "./harness") the judge builds and runs.
+	// Harness is the Go package (relative, "./harness") the judge builds and runs, or,
+	// with a Runtime, the directory of the harness that Runtime builds and runs.
 	Harness string `json:"harness"`
+	// Runtime, when set, replaces the Go build and run: for a harness in another
+	// language or on a GPU (see docs/kernelbench.md).
+	Runtime *Runtime `json:"runtime,omitempty"`
+}
+
+// Runtime is how a harness that is not a Go package is built and run. Both run in the
+// sandbox with the checkout read-only at /src; the build has /out writable, the runs see
+// it read-only; Mounts add what the harness needs (an interpreter, a virtual
+// environment, a CUDA toolkit, device nodes), read-only.
+type Runtime struct {
+	Mounts []RuntimeMount `json:"mounts,omitempty"`
+	// Build is the build command (argv, an absolute path first); empty: no build.
+	Build []string `json:"build,omitempty"`
+	// Run is the harness command (argv, an absolute path first). It speaks the
+	// harness protocol on its standard input and output.
+	Run []string `json:"run"`
+	// Env is added to both commands' environment ("NAME=value").
+	Env []string `json:"env,omitempty"`
+}
+
+// RuntimeMount is a host path the runtime's commands see read-only at Target.
+type RuntimeMount struct {
+	Source string `json:"source"`
+	Target string `json:"target"`
+}
+
+func (rt *Runtime) sandboxMounts() []sandbox.Mount {
+	var out []sandbox.Mount
+	for _, m := range rt.Mounts {
+		out = append(out, sandbox.Mount{Source: m.Source, Target: m.Target})
+	}
+	return out
+}
+
+// reservedTargets are the sandbox paths the judge mounts itself.
+var reservedTargets = []string{"/src", "/out", "/tmp", "/dev", "/bin/harness"}
+
+func (rt *Runtime) validate() error {
+	absClean := func(p string) bool { return strings.HasPrefix(p, "/") && path.Clean(p) == p && p != "/" }
+	for i, m := range rt.Mounts {
+		f := fmt.Sprintf("target.runtime.mounts[%d]", i)
+		if !absClean(m.Source) {
+			return bad(f+".source", "%q is not a clean absolute path", m.Source)
+		}
+		if !absClean(m.Target) {
+			return bad(f+".target", "%q is not a clean absolute path below /", m.Target)
+		}
+		for _, r := range reservedTargets {
+			if m.Target == r || strings.HasPrefix(m.Target, r+"/") || strings.HasPrefix(r, m.Target+"/") {
+				return bad(f+".target", "%q overlaps %s, which the judge mounts", m.Target, r)
+			}
+		}
+	}
+	for name, argv := range map[string][]string{"build": rt.Build, "run": rt.Run} {
+		if len(argv) > 0 && !absClean(argv[0]) {
+			return bad("target.runtime."+name+"[0]", "%q is not an absolute path", argv[0])
+		}
+	}
+	if len(rt.Run) == 0 {
+		return bad("target.runtime.run", "is empty")
+	}
+	for i, e := range rt.Env {
+		if k, _, ok := strings.Cut(e, "="); !ok || k == "" {
+			return bad(fmt.Sprintf("target.runtime.env[%d]", i), "%q is not NAME=value", e)
+		}
+	}
+	return nil
 }
 
 // FetchRules say what a judge fetches.
@@ -237,6 +307,11 @@ func (d *Definition) Validate() error {
 	}
 	if h, ok := strings.CutPrefix(d.Target.Harness, "./"); !ok || !cleanRel(h) || h == d.Target.AllowedDir || strings.HasPrefix(h, d.Target.AllowedDir+"/") {
 		return bad("target.harness", "%q must be ./DIR, outside the allowed directory", d.Target.Harness)
+	}
+	if d.Target.Runtime != nil {
+		if err := d.Target.Runtime.validate(); err != nil {
+			return err
+		}
 	}
 	f := d.Fetch
 	for i, h := range f.AllowedHosts {
