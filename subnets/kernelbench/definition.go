@@ -97,7 +97,8 @@ type Runtime struct {
 	Env []string `json:"env,omitempty"`
 }
 
-// RuntimeMount is a host path the runtime's commands see read-only at Target.
+// RuntimeMount is a host path the runtime's commands see read-only at Target. A target
+// under /dev/ binds a device node (the source must be one under /dev/ too), usable.
 type RuntimeMount struct {
 	Source string `json:"source"`
 	Target string `json:"target"`
@@ -106,13 +107,13 @@ type RuntimeMount struct {
 func (rt *Runtime) sandboxMounts() []sandbox.Mount {
 	var out []sandbox.Mount
 	for _, m := range rt.Mounts {
-		out = append(out, sandbox.Mount{Source: m.Source, Target: m.Target})
+		out = append(out, sandbox.Mount{Source: m.Source, Target: m.Target, Device: strings.HasPrefix(m.Target, "/dev/")})
 	}
 	return out
 }
 
 // reservedTargets are the sandbox paths the judge mounts itself.
-var reservedTargets = []string{"/src", "/out", "/tmp", "/dev", "/bin/harness"}
+var reservedTargets = []string{"/src", "/out", "/tmp", "/dev/null", "/bin/harness"}
 
 func (rt *Runtime) validate() error {
 	absClean := func(p string) bool { return strings.HasPrefix(p, "/") && path.Clean(p) == p && p != "/" }
@@ -123,6 +124,9 @@ func (rt *Runtime) validate() error {
 		}
 		if !absClean(m.Target) {
 			return bad(f+".target", "%q is not a clean absolute path below /", m.Target)
+		}
+		if m.Target == "/dev" || strings.HasPrefix(m.Target, "/dev/") && !strings.HasPrefix(m.Source, "/dev/") {
+			return bad(f+".target", "%q: only device nodes from /dev/ may be bound under /dev/", m.Target)
 		}
 		for _, r := range reservedTargets {
 			if m.Target == r || strings.HasPrefix(m.Target, r+"/") || strings.HasPrefix(r, m.Target+"/") {

@@ -177,8 +177,11 @@ func bind(root string, m Mount) error {
 	if err := syscall.Statfs(m.Source, &sfs); err != nil {
 		return err
 	}
-	flags := uintptr(syscall.MS_BIND | syscall.MS_REMOUNT | syscall.MS_NOSUID | syscall.MS_NODEV)
-	for st, ms := range map[int64]uintptr{1: syscall.MS_RDONLY, 8: syscall.MS_NOEXEC, 1024: syscall.MS_NOATIME,
+	flags := uintptr(syscall.MS_BIND | syscall.MS_REMOUNT | syscall.MS_NOSUID)
+	if !m.Device {
+		flags |= syscall.MS_NODEV
+	}
+	for st, ms := range map[int64]uintptr{1: syscall.MS_RDONLY, 4: syscall.MS_NODEV, 8: syscall.MS_NOEXEC, 1024: syscall.MS_NOATIME,
 		2048: syscall.MS_NODIRATIME, 4096: msRelatime} {
 		if sfs.Flags&st != 0 {
 			flags |= ms

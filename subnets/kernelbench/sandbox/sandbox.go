@@ -38,6 +38,8 @@ type Mount struct {
 	Source   string `json:"source"`
 	Target   string `json:"target"`
 	Writable bool   `json:"writable,omitempty"`
+	// Device binds a device node (a GPU's /dev/nvidia0) usable: without nodev.
+	Device bool `json:"device,omitempty"`
 }
 
 // Limits bound a run. A zero field is no limit of that kind (Wall excepted: it is

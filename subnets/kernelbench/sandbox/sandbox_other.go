@@ -15,8 +15,8 @@ var ErrUnsupported = errors.New("sandbox: needs Linux (user, mount, network and 
 
 // Mount: see the Linux documentation.
 type Mount struct {
-	Source, Target string
-	Writable       bool
+	Source, Target   string
+	Writable, Device bool
 }
 
 // Limits: see the Linux documentation.

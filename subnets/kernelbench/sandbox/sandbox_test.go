@@ -60,6 +60,13 @@ func payload(mode string) int {
 			}
 		}
 		fmt.Println("done")
+	case "zero":
+		f, err := os.Open("/dev/zero")
+		if err == nil {
+			var b [8]byte
+			_, err = f.Read(b[:])
+		}
+		fmt.Println("zero:", err)
 	case "net":
 		c, err := net.DialTimeout("tcp", os.Getenv("ADDR"), 2*time.Second)
 		if err != nil {
@@ -183,6 +190,18 @@ func TestNoPrivilegeLeft(t *testing.T) {
 	_, out := run(t, spec(t, "remount"))
 	if strings.Contains(out, "worked") || !strings.Contains(out, "done") {
 		t.Fatalf("the payload kept a privilege:\n%s", out)
+	}
+}
+
+// A device node is usable only when bound as a device (a GPU's nodes for a runtime).
+func TestDeviceNodes(t *testing.T) {
+	for _, dev := range []bool{true, false} {
+		s := spec(t, "zero")
+		s.Mounts = append(s.Mounts, sandbox.Mount{Source: "/dev/zero", Target: "/dev/zero", Device: dev})
+		_, out := run(t, s)
+		if ok := strings.Contains(out, "zero: <nil>"); ok != dev {
+			t.Errorf("device=%v: %s", dev, out)
+		}
 	}
 }
 
