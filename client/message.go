@@ -9,6 +9,7 @@ import (
 	"github.com/tessera-net/tessera/modules/accounts"
 	"github.com/tessera-net/tessera/modules/gov"
 	"github.com/tessera-net/tessera/modules/inference"
+	"github.com/tessera-net/tessera/modules/league"
 	"github.com/tessera-net/tessera/modules/stake"
 	"github.com/tessera-net/tessera/modules/subnets"
 	"github.com/tessera-net/tessera/tx"
@@ -26,7 +27,7 @@ type MessageView struct {
 
 // msgFields are the modules' message decoders (each module's MsgFields), tried in turn.
 var msgFields = []func(keys.PublicKey, tx.Msg) (map[string]any, bool, error){
-	accounts.MsgFields, stake.MsgFields, subnets.MsgFields, gov.MsgFields, inference.MsgFields,
+	accounts.MsgFields, stake.MsgFields, subnets.MsgFields, gov.MsgFields, inference.MsgFields, league.MsgFields,
 }
 
 // DescribeMessage decodes message m, signed by signer, with the module that defines it.

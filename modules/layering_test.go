@@ -17,14 +17,14 @@ func TestClientSideLinksNoStore(t *testing.T) {
 	}
 	pkgs := []string{
 		"./modules/accounts", "./modules/stake", "./modules/subnets",
-		"./modules/gov", "./modules/models", "./client", "./gateway", "./sdk/...", "./subnets/textgen", "./wire", "./keys", "./tx",
+		"./modules/gov", "./modules/models", "./modules/league", "./client", "./gateway", "./sdk/...", "./subnets/textgen", "./wire", "./keys", "./tx",
 	}
 	forbidden := []string{
 		"github.com/cosmos/iavl", "github.com/cosmos/cosmos-db", "github.com/cockroachdb/pebble",
 		"github.com/tessera-net/tessera/store", "github.com/tessera-net/tessera/app",
 		"github.com/tessera-net/tessera/modules/accounts/keeper", "github.com/tessera-net/tessera/modules/stake/keeper",
 		"github.com/tessera-net/tessera/modules/subnets/keeper", "github.com/tessera-net/tessera/modules/gov/keeper",
-		"github.com/tessera-net/tessera/modules/models/keeper",
+		"github.com/tessera-net/tessera/modules/models/keeper", "github.com/tessera-net/tessera/modules/league/keeper",
 	}
 	for _, p := range pkgs {
 		cmd := exec.Command("go", "list", "-deps", "-f", "{{.ImportPath}}", p)

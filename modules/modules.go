@@ -11,17 +11,16 @@
 package modules
 
 import (
-	"github.com/tessera-net/tessera/keys"
 	"github.com/tessera-net/tessera/module"
 	accountskeeper "github.com/tessera-net/tessera/modules/accounts/keeper"
 	govkeeper "github.com/tessera-net/tessera/modules/gov/keeper"
 	"github.com/tessera-net/tessera/modules/inference"
 	inferencekeeper "github.com/tessera-net/tessera/modules/inference/keeper"
+	leaguekeeper "github.com/tessera-net/tessera/modules/league/keeper"
 	modelskeeper "github.com/tessera-net/tessera/modules/models/keeper"
 	stakekeeper "github.com/tessera-net/tessera/modules/stake/keeper"
 	"github.com/tessera-net/tessera/modules/subnets"
 	subnetskeeper "github.com/tessera-net/tessera/modules/subnets/keeper"
-	"github.com/tessera-net/tessera/store"
 )
 
 // Set is a chain's modules, wired, with the ante step every transaction passes.
@@ -34,6 +33,8 @@ type Set struct {
 	// Inference is the inference network: participants, MLNodes, PoC rounds and epoch
 	// groups of the subnets whose mechanism is poc.
 	Inference *inferencekeeper.Keeper
+	// League is the kernel league: competitions with commit-reveal submissions.
+	League *leaguekeeper.Keeper
 	// Mechanisms are the incentive mechanisms subnets may choose, by name.
 	Mechanisms subnets.Mechanisms
 	// Modules lists every module in the order genesis and the block steps run them.
@@ -51,28 +52,14 @@ func Builtin() *Set {
 	s.Subnets = subnetskeeper.New(s.Accounts, s.Stake, s.Mechanisms)
 	s.Gov = govkeeper.New(s.Accounts, s.Stake)
 	s.Models = modelskeeper.New()
-	s.Inference = inferencekeeper.New(subnetsReader{}, s.Stake, s.Models)
+	s.Inference = inferencekeeper.New(subnetsView{}, s.Stake, s.Models)
 	s.Mechanisms[inference.Mechanism] = s.Inference.Mechanism()
 	// Governance executes the actions other modules own: each registers its handlers here.
 	for typ, h := range s.Models.Actions() {
 		s.Gov.Register(typ, h)
 	}
-	s.Modules = []module.Module{s.Accounts, s.Stake, s.Subnets, s.Gov, s.Models, s.Inference}
+	s.League = leaguekeeper.New(subnetsView{})
+	s.Modules = []module.Module{s.Accounts, s.Stake, s.Subnets, s.Gov, s.Models, s.Inference, s.League}
 	s.Ante = s.Accounts.Ante
 	return s
-}
-
-// subnetsReader gives the inference module the subnets module's stored state (its
-// package-level readers) behind the interface the consumer declares.
-type subnetsReader struct{}
-
-func (subnetsReader) Netuids(r store.Reader) ([]uint16, error) { return subnetskeeper.Netuids(r) }
-func (subnetsReader) Subnet(r store.Reader, netuid uint16) (*subnets.Subnet, error) {
-	return subnetskeeper.GetSubnet(r, netuid)
-}
-func (subnetsReader) UIDOf(r store.Reader, netuid uint16, hotkey keys.PublicKey) (uint16, bool, error) {
-	return subnetskeeper.UIDOf(r, netuid, hotkey)
-}
-func (subnetsReader) Neurons(r store.Reader, s *subnets.Subnet) ([]*subnets.Neuron, error) {
-	return subnetskeeper.Neurons(r, s)
 }

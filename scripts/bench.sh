@@ -59,6 +59,7 @@ run_bench "Gateway traffic stats: recording one request and one attempt in the r
 if [ -d sdk ]; then
   run_bench "SDK AI/ML layer" go test ./sdk/... -run '^$' -bench . -benchmem
 fi
+run_bench "Kernel league: the judge's overhead per submission apart from the benchmark (file:// fetch, tree and import checks, sandboxed go build with a warm cache, sandbox start and stop; target under 2 s)" go test ./subnets/kernelbench -run '^$' -bench JudgeOverhead -benchtime 10x
 run_bench "LM engine kernels, one core: the int8 block matrix-vector product (MMAC/s) beside the minimal AVX2 int8 dot loop (PeakDot, the machine's limit) and the memory bandwidth, in the same run" go test ./lm/kernel -run '^$' -bench 'PeakDot|MatVec|MatMulBatch|MemBandwidth' -cpu 1
 run_bench "LM engine fixed-point functions, tokenizer and GGUF decoding" go test ./lm/fixed ./lm/tokenizer ./lm/gguf -run '^$' -bench . -benchmem
 run_bench "LM engine on a random model with TinyLlama-1.1B's dimensions (Q8_0, 1.17 GB, written by WriteRandom): prompt (64 tokens per Forward) and decode tokens/s with 1 and 2 threads, 4 sequences batched; decode states the memory bandwidth measured in the same run and the share of weights/bandwidth reached" go test ./lm -run '^$' -bench 'TinyLlama(Prompt|Decode|BatchDecode)' -benchtime 10x

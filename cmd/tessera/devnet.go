@@ -36,6 +36,7 @@ func newDevnetCmd(env *cliEnv) *cobra.Command {
 		noInfer    bool
 		forger     int
 		ef         explorerFlags
+		league     bool
 	)
 	cmd := &cobra.Command{
 		Use:   "devnet",
@@ -90,6 +91,11 @@ directory that is removed on exit, unless --home is given.`,
 				}
 				opts.Extensions = append(opts.Extensions, inf)
 			}
+			var lg *devnet.League // the kernel league (devnet/league.go), with --league
+			if league {
+				lg = devnet.NewLeague(devnet.LeagueOptions{Logger: log})
+				opts.Extensions = append(opts.Extensions, lg)
+			}
 			d, err := devnet.Start(cmd.Context(), opts)
 			if err != nil {
 				return err
@@ -130,6 +136,9 @@ directory that is removed on exit, unless --home is given.`,
 			if inf != nil {
 				inf.Wait()
 			}
+			if lg != nil {
+				lg.Wait()
+			}
 			if tg != nil {
 				if err := tg.Wait(); err != nil {
 					log.Warn("text-generation parts stopped with errors", "err", err)
@@ -155,6 +164,7 @@ directory that is removed on exit, unless --home is given.`,
 	cmd.Flags().BoolVar(&noFaucet, "no-faucet", false, "serve no faucet (by default on base+3: POST /v1/faucet, or tessera devnet fund)")
 	cmd.Flags().BoolVar(&noInfer, "no-inference", false, "run no inference subnet")
 	cmd.Flags().IntVar(&forger, "inference-forger", 0, "make inference participant N (1-3) commit forged nonces, to watch it caught and unpaid")
+	cmd.Flags().BoolVar(&league, "league", false, "also run the kernel league: a subnet of its own, three miners (fast, slow, wrong), a judge logging its leaderboard each round")
 	ef.register(cmd, false)
 	cmd.AddCommand(newDevnetFundCmd(env))
 	return cmd

@@ -78,6 +78,7 @@ func newRootCmd(env *cliEnv) *cobra.Command {
 		newYumaCmd(env),
 		newGatewayCmd(env),
 		newLMCmd(env),
+		newKernelbenchCmd(env),
 	} {
 		root.AddCommand(c)
 	}

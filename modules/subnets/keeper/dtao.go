@@ -129,7 +129,7 @@ func (k *Keeper) EpochInputDTAO(r store.Reader, s *subnets.Subnet, block, emissi
 	if err != nil {
 		return nil, err
 	}
-	in := &subnets.EpochInput{Subnet: s, Neurons: neurons, Block: block, Emission: emission, TaoWeight: taoWeight}
+	in := &subnets.EpochInput{Subnet: s, Neurons: neurons, Block: block, Emission: emission, TaoWeight: taoWeight, State: r}
 	hot := make([]keys.PublicKey, len(neurons))
 	for i, n := range neurons {
 		hot[i] = keys.PublicKey(n.Hotkey)
