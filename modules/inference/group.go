@@ -64,10 +64,13 @@ type Member struct {
 }
 
 // Validator is a validator of an epoch's PoC: a hotkey of the subnet with stake,
-// snapshotted at validation start.
+// snapshotted at validation start (its root stake, TAO, under dTAO).
 type Validator struct {
 	Hotkey Account `cbor:"1,keyasint" json:"hotkey"`
 	Stake  uint64  `cbor:"2,keyasint" json:"stake,string"`
+	// Voted: it sent at least one judgement in the round (set at formation); the
+	// validators that voted share the validator half of the emission by stake.
+	Voted bool `cbor:"3,keyasint" json:"voted"`
 }
 
 // Subgroup is one model of an epoch group: its parameters frozen at formation, the

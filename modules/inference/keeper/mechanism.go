@@ -10,14 +10,19 @@ import (
 	"github.com/tessera-net/tessera/yuma"
 )
 
-// Mechanism is the poc incentive mechanism: at each tempo's epoch it shares the subnet's
-// emission among the members of the group in force by weight, with the coverage bonus
-// (poc.Rewards), and writes the result as the metagraph's incentive and emission.
+// Mechanism is the poc incentive mechanism: at each tempo's epoch it pays the subnet's
+// emission by the group in force, half each way as Yuma splits it:
+//
+//   - the server half (⌊emission/2⌋) to the participants by weight, with the coverage
+//     bonus (poc.Rewards): the metagraph's incentive and server emission;
+//   - the validator half (the rest) to the round's validators that sent verdicts, by
+//     their stake: its dividends and validator emission (under dTAO these are the
+//     shares of the validator pot, which the staking ledger pays).
 //
 // It reads the group from EpochInput.State and nothing else of the chain; like every
 // mechanism it is a pure function of its input. What a member no longer registered
-// would have earned, and the whole emission before the first group, is not paid (the
-// keeper then mints nothing for it).
+// would have earned, a half nobody can take, and the whole emission before the first
+// group, are not paid (the keeper mints nothing for them).
 type Mechanism struct{ k *Keeper }
 
 // Mechanism returns the poc mechanism, for the chain's registry (modules.Builtin).
@@ -44,27 +49,53 @@ func (m *Mechanism) Epoch(in *subnets.EpochInput) (*subnets.EpochResult, error) 
 		copy(a[:], nr.Hotkey)
 		uidOf[a] = uid
 	}
-	dist, err := poc.Rewards(in.Emission, servedModels(g), PoCMembers(g), uint64(g.CoverageBonusPPM))
+	serverPart := in.Emission / 2
+	dist, err := poc.Rewards(serverPart, servedModels(g), PoCMembers(g), uint64(g.CoverageBonusPPM))
 	if err != nil {
 		return nil, err
 	}
-	var paid uint64
+	votes, err := poc.Rewards(in.Emission-serverPart, nil, voters(g, uidOf), 0)
+	if err != nil {
+		return nil, err
+	}
+	var paidServer, paidValidator uint64
 	for i, mem := range g.Members {
-		uid, ok := uidOf[mem.Hotkey]
-		if !ok {
-			continue
+		if uid, ok := uidOf[mem.Hotkey]; ok {
+			res.Active[uid] = true
+			res.ServerEmission[uid] += dist.Members[i].Reward
+			paidServer += dist.Members[i].Reward
 		}
-		res.Active[uid] = true
-		res.ServerEmission[uid] += dist.Members[i].Reward
-		res.Emission[uid] += dist.Members[i].Reward
-		paid += dist.Members[i].Reward
+	}
+	for i, v := range g.Validators {
+		if uid, ok := uidOf[v.Hotkey]; ok {
+			res.ValidatorEmission[uid] += votes.Members[i].Reward
+			paidValidator += votes.Members[i].Reward
+		}
 	}
 	for uid := range res.Incentive {
-		if paid > 0 {
-			res.Incentive[uid] = uint16(safemath.MulDiv(res.ServerEmission[uid], 65535, paid))
+		res.Emission[uid] = res.ServerEmission[uid] + res.ValidatorEmission[uid]
+		if paidServer > 0 {
+			res.Incentive[uid] = uint16(safemath.MulDiv(res.ServerEmission[uid], 65535, paidServer))
+		}
+		if paidValidator > 0 {
+			res.Dividends[uid] = uint16(safemath.MulDiv(res.ValidatorEmission[uid], 65535, paidValidator))
 		}
 	}
 	return res, nil
+}
+
+// voters are the group's validators as poc.Rewards members: one weight, the stake of a
+// validator that voted and is still registered (0 otherwise).
+func voters(g *inference.Group, uidOf map[inference.Account]int) []poc.Member {
+	out := make([]poc.Member, len(g.Validators))
+	for i, v := range g.Validators {
+		w := uint64(0)
+		if _, ok := uidOf[v.Hotkey]; ok && v.Voted {
+			w = v.Stake
+		}
+		out[i] = poc.Member{Accepted: true, MLNodes: []poc.MLNode{{ID: "stake", Valid: w}}}
+	}
+	return out
 }
 
 // PoCMembers turns a group into the inputs of poc.Rewards: each node's stored weight

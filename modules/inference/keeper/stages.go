@@ -335,7 +335,7 @@ func (k *Keeper) form(ctx *module.Context, rd *inference.Round) error {
 		byID[s.ID] = s.Spec
 	}
 	g := &inference.Group{Netuid: rd.Netuid, Epoch: rd.Epoch, PoCSeed: rd.PoCSeed, ValidationSeed: rd.ValidationSeed,
-		Validators: rd.Validators, FormedAt: uint64(ctx.Height), ActiveFrom: rd.Switch, CoverageBonusPPM: p.CoverageBonusPPM}
+		FormedAt: uint64(ctx.Height), ActiveFrom: rd.Switch, CoverageBonusPPM: p.CoverageBonusPPM}
 	members, err := k.judgeMembers(ctx.KV, rd, g)
 	if err != nil {
 		return err
@@ -386,6 +386,7 @@ func (k *Keeper) judgeMembers(r store.Reader, rd *inference.Round, g *inference.
 		total += v.Stake
 	}
 	members := make([]poc.Member, 0, len(rd.Roster))
+	g.Validators = append([]inference.Validator(nil), rd.Validators...)
 	for _, rm := range rd.Roster {
 		m := inference.Member{Hotkey: rm.Hotkey, Judged: total}
 		verdicts := make([]poc.Verdict, len(rd.Validators))
@@ -395,6 +396,9 @@ func (k *Keeper) judgeMembers(r store.Reader, rd *inference.Round, g *inference.
 				return nil, err
 			}
 			verdicts[i] = poc.Verdict{Weight: v.Stake, Accept: j.Accept}
+			if j.Sampled > 0 || j.Height > 0 {
+				g.Validators[i].Voted = true
+			}
 			if j.Accept {
 				m.Accepting += v.Stake
 			}
