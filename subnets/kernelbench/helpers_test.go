@@ -15,7 +15,11 @@ import (
 
 func TestMain(m *testing.M) {
 	sandbox.Main()
-	os.Exit(m.Run())
+	code := m.Run()
+	if sharedWorld != nil {
+		os.RemoveAll(sharedWorld.root)
+	}
+	os.Exit(code)
 }
 
 // world is a target repository, its definition (file:// allowed below root, small

@@ -25,7 +25,11 @@ func TestMain(m *testing.M) {
 	if mode := os.Getenv("PAYLOAD"); mode != "" {
 		os.Exit(payload(mode))
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	if payloadCopy != "" {
+		os.RemoveAll(filepath.Dir(payloadCopy))
+	}
+	os.Exit(code)
 }
 
 func payload(mode string) int {
