@@ -83,3 +83,21 @@ func AddressArg(s string) (keys.PublicKey, error) {
 	}
 	return pub, nil
 }
+
+// DeletePrefix deletes every key under prefix. The keys are collected first: the store
+// is not changed while it is iterated.
+func DeletePrefix(kv store.KV, prefix []byte) error {
+	var keys [][]byte
+	if err := kv.Iterate(prefix, func(k, _ []byte) (bool, error) {
+		keys = append(keys, append([]byte(nil), k...))
+		return true, nil
+	}); err != nil {
+		return err
+	}
+	for _, k := range keys {
+		if err := kv.Delete(k); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -59,6 +59,10 @@ func Builtin() *Set {
 		s.Gov.Register(typ, h)
 	}
 	s.League = leaguekeeper.New(subnetsView{})
+	// A dissolved subnet's netuid may be reused: the modules keeping state under it
+	// drop it.
+	s.Subnets.OnDissolve(s.Inference.Dissolve)
+	s.Subnets.OnDissolve(s.League.Dissolve)
 	s.Modules = []module.Module{s.Accounts, s.Stake, s.Subnets, s.Gov, s.Models, s.Inference, s.League}
 	s.Ante = s.Accounts.Ante
 	return s

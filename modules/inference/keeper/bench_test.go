@@ -21,7 +21,7 @@ import (
 // each of two models) and stake (so 100 validators), driven through the keepers'
 // handlers on one write buffer.
 type benchNet struct {
-	b     *testing.B
+	b     testing.TB
 	set   *modules.Set
 	kv    *store.Cache
 	hots  []keys.PublicKey
@@ -29,7 +29,7 @@ type benchNet struct {
 	owner keys.PublicKey
 }
 
-func newBenchNet(b *testing.B, participants, nodes int) *benchNet {
+func newBenchNet(b testing.TB, participants, nodes int) *benchNet {
 	set := modules.Builtin()
 	n := &benchNet{b: b, set: set, kv: store.NewCache(store.OpenMemory().Working())}
 	n.p = models.DefaultParams()
@@ -202,5 +202,24 @@ func BenchmarkStageTransition100x10(b *testing.B) {
 				n.endBlock(int64(h))
 			}
 		})
+	}
+}
+
+// A dissolved subnet leaves nothing of the inference module behind (a new subnet may
+// reuse its netuid).
+func TestDissolveDropsInferenceState(t *testing.T) {
+	n := newBenchNet(t, 3, 2)
+	n.epoch(1, "")
+	left := func() int {
+		c := 0
+		n.must(n.kv.Iterate([]byte("inf/"), func(_, _ []byte) (bool, error) { c++; return true, nil }))
+		return c
+	}
+	if left() == 0 {
+		t.Fatal("no inference state after an epoch")
+	}
+	n.must(n.set.Inference.Dissolve(n.kv, 1))
+	if c := left(); c != 0 {
+		t.Fatalf("%d inference keys left after the dissolve", c)
 	}
 }

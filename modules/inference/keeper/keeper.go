@@ -195,26 +195,25 @@ func (k *Keeper) Judgements(r store.Reader, netuid uint16, epoch uint64) ([]infe
 	return out, err
 }
 
-// deletePrefix removes every key under prefix (collected first: the store is not
-// changed while it is iterated).
-func deletePrefix(kv store.KV, prefix []byte) error {
-	var ks [][]byte
-	if err := kv.Iterate(prefix, func(key, _ []byte) (bool, error) {
-		ks = append(ks, append([]byte(nil), key...))
-		return true, nil
-	}); err != nil {
-		return err
-	}
-	for _, key := range ks {
-		if err := kv.Delete(key); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 func strictJSON(raw []byte, v any) error {
 	d := json.NewDecoder(bytes.NewReader(raw))
 	d.DisallowUnknownFields()
 	return d.Decode(v)
+}
+
+// Dissolve deletes everything the module keeps for a dissolved subnet (the subnets
+// keeper's dissolve hook): declarations, rounds, commitments, verdicts, groups, pointers
+// and throughput, so that a new subnet on the netuid starts with none.
+func (k *Keeper) Dissolve(kv store.KV, netuid uint16) error {
+	for _, p := range [][]byte{prefixParticipant, prefixRound, prefixCommit, prefixJudgement, prefixGroup, prefixThroughput} {
+		if err := module.DeletePrefix(kv, module.Key(p, u16(netuid))); err != nil {
+			return err
+		}
+	}
+	for _, p := range [][]byte{prefixCurrent, prefixLastRound} {
+		if err := kv.Delete(module.Key(p, u16(netuid))); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -506,7 +506,7 @@ func (k *Keeper) switchTo(ctx *module.Context, rd *inference.Round) error {
 	if rd.Epoch > 2 {
 		old := rd.Epoch - 2
 		for _, prefix := range [][]byte{module.Key(prefixCommit, u16(rd.Netuid), u64(old)), module.Key(prefixJudgement, u16(rd.Netuid), u64(old))} {
-			if err := deletePrefix(ctx.KV, prefix); err != nil {
+			if err := module.DeletePrefix(ctx.KV, prefix); err != nil {
 				return err
 			}
 		}

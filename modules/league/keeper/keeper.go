@@ -245,3 +245,20 @@ func (*Keeper) SubmissionsOf(r store.Reader, netuid uint16) ([]league.Submission
 	})
 	return out, err
 }
+
+// Dissolve deletes a dissolved subnet's competition, pending commits, submissions and
+// reveal counter (the subnets keeper's dissolve hook), so that a new subnet on the
+// netuid starts with none.
+func (k *Keeper) Dissolve(kv store.KV, netuid uint16) error {
+	for _, p := range [][]byte{prefixPending, prefixSubmission} {
+		if err := module.DeletePrefix(kv, module.Key(p, u16(netuid))); err != nil {
+			return err
+		}
+	}
+	for _, p := range [][]byte{prefixCompetition, prefixSeq} {
+		if err := kv.Delete(module.Key(p, u16(netuid))); err != nil {
+			return err
+		}
+	}
+	return nil
+}

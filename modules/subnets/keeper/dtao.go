@@ -174,12 +174,17 @@ func (k *Keeper) pruneSubnet(ctx *module.Context, p subnets.Params, ids []uint16
 		return nil, err
 	}
 	for _, prefix := range [][]byte{prefixNeuron, prefixWRow, prefixBonds, prefixTerms, prefixHotkey, prefixCommit, prefixWCmt} {
-		if err := deletePrefix(ctx.KV, module.Key(prefix, u16(victim))); err != nil {
+		if err := module.DeletePrefix(ctx.KV, module.Key(prefix, u16(victim))); err != nil {
 			return nil, err
 		}
 	}
 	if err := ctx.KV.Delete(module.Key(prefixSubnet, u16(victim))); err != nil {
 		return nil, err
+	}
+	for _, h := range k.dissolved {
+		if err := h(ctx.KV, victim); err != nil {
+			return nil, fmt.Errorf("dissolve subnet %d: %w", victim, err)
+		}
 	}
 	ctx.Emit("subnet_dissolved", module.Attr("netuid", strconv.Itoa(int(victim))), module.Attr("pot", strconv.FormatUint(d.Pot, 10)),
 		module.Attr("paid", strconv.FormatUint(d.Paid, 10)), module.Attr("recycled", strconv.FormatUint(d.Recycled, 10)),
@@ -191,21 +196,4 @@ func (k *Keeper) pruneSubnet(ctx *module.Context, p subnets.Params, ids []uint16
 		}
 	}
 	return out, nil
-}
-
-// deletePrefix deletes every key under prefix.
-func deletePrefix(kv store.KV, prefix []byte) error {
-	var keys [][]byte
-	if err := kv.Iterate(prefix, func(k, _ []byte) (bool, error) {
-		keys = append(keys, append([]byte(nil), k...))
-		return true, nil
-	}); err != nil {
-		return err
-	}
-	for _, k := range keys {
-		if err := kv.Delete(k); err != nil {
-			return err
-		}
-	}
-	return nil
 }

@@ -338,6 +338,8 @@ func TestDTAOConservationProperty(t *testing.T) {
 func TestDTAOPruneAtSubnetLimit(t *testing.T) {
 	o1, o2, o3, bob := testutil.Pair(t, "//O1"), testutil.Pair(t, "//O2"), testutil.Pair(t, "//O3"), testutil.Pair(t, "//Bob")
 	set := modules.Builtin()
+	var hooked []uint16 // the modules' dissolve hooks run with the victim's netuid
+	set.Subnets.OnDissolve(func(_ store.KV, netuid uint16) error { hooked = append(hooked, netuid); return nil })
 	a, err := app.New(store.OpenMemory(), app.Options{Modules: set.Modules, Ante: set.Ante})
 	if err != nil {
 		t.Fatal(err)
@@ -372,6 +374,9 @@ func TestDTAOPruneAtSubnetLimit(t *testing.T) {
 	r := h.block(h.sign(o3, h.msg(subnets.NewCreate(testutil.Pair(t, "//O3//hot").Public(), ""))))
 	if r.TxResults[0].Code != 0 {
 		t.Fatalf("the third subnet was refused: %s", r.TxResults[0].Log)
+	}
+	if len(hooked) != 1 {
+		t.Fatalf("the dissolve hooks ran for %v", hooked)
 	}
 	h.conserve()
 	var dissolved map[string]string

@@ -26,7 +26,17 @@ type Keeper struct {
 	mechanisms subnets.Mechanisms
 	// lastCoinbase is the last block's dTAO coinbase (LastCoinbase).
 	lastCoinbase dtao.CoinbaseResult
+	// dissolved are the other modules' hooks on a dissolved subnet (OnDissolve).
+	dissolved []DissolveHook
 }
+
+// DissolveHook is a module's part when a subnet is dissolved: it deletes what the module
+// keeps under the netuid, which a new subnet may reuse. An error halts the block.
+type DissolveHook func(kv store.KV, netuid uint16) error
+
+// OnDissolve registers a module's hook, run in registration order after the subnet's own
+// state is gone (modules.Builtin wires them).
+func (k *Keeper) OnDissolve(h DissolveHook) { k.dissolved = append(k.dissolved, h) }
 
 // New returns the subnets keeper over the given accounts and stake, offering the given
 // incentive mechanisms (by name; a subnet chooses one at creation).
