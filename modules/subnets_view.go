@@ -34,3 +34,5 @@ func (subnetsView) UIDOf(r store.Reader, netuid uint16, hotkey keys.PublicKey) (
 func (subnetsView) Neurons(r store.Reader, s *subnets.Subnet) ([]*subnets.Neuron, error) {
 	return subnetskeeper.Neurons(r, s)
 }
+
+func (subnetsView) Params(r store.Reader) (subnets.Params, error) { return subnetskeeper.GetParams(r) }

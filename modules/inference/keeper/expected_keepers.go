@@ -15,12 +15,14 @@ type SubnetKeeper interface {
 	Subnet(r store.Reader, netuid uint16) (*subnets.Subnet, error)
 	UIDOf(r store.Reader, netuid uint16, hotkey keys.PublicKey) (uint16, bool, error)
 	Neurons(r store.Reader, s *subnets.Subnet) ([]*subnets.Neuron, error)
+	// Params are the subnets module's parameters: whether dTAO is on and tao_weight.
+	Params(r store.Reader) (subnets.Params, error)
 }
 
-// StakeKeeper is what it needs of the staking module: a hotkey's stake, the weight of its
-// verdicts.
+// StakeKeeper is what it needs of the staking module: the stakes a subnet's epoch weighs
+// (each hotkey's alpha on the subnet and its root stake), the weight of its verdicts.
 type StakeKeeper interface {
-	TotalStake(r store.Reader, hotkey keys.PublicKey) (uint64, error)
+	EpochStakes(r store.Reader, netuid uint16, hotkeys []keys.PublicKey) (alpha, root []uint64, err error)
 }
 
 // ModelKeeper is what it needs of the model registry: the models an MLNode may declare,

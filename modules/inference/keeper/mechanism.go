@@ -15,9 +15,10 @@ import (
 //
 //   - the server half (⌊emission/2⌋) to the participants by weight, with the coverage
 //     bonus (poc.Rewards): the metagraph's incentive and server emission;
-//   - the validator half (the rest) to the round's validators that sent verdicts, by
-//     their stake: its dividends and validator emission (under dTAO these are the
-//     shares of the validator pot, which the staking ledger pays).
+//   - the validator half (the rest) to the round's validators that sent verdicts and
+//     whose own PoC was accepted, by their stake: its dividends and validator emission
+//     (under dTAO these are the shares of the validator pot, which the staking ledger
+//     pays).
 //
 // It reads the group from EpochInput.State and nothing else of the chain; like every
 // mechanism it is a pure function of its input. What a member no longer registered
@@ -85,12 +86,17 @@ func (m *Mechanism) Epoch(in *subnets.EpochInput) (*subnets.EpochResult, error) 
 }
 
 // voters are the group's validators as poc.Rewards members: one weight, the stake of a
-// validator that voted and is still registered (0 otherwise).
+// validator that voted, is still registered and whose own PoC was accepted (0
+// otherwise: a participant rejected for the epoch earns nothing of it).
 func voters(g *inference.Group, uidOf map[inference.Account]int) []poc.Member {
+	accepted := map[inference.Account]bool{}
+	for _, m := range g.Members {
+		accepted[m.Hotkey] = m.Accepted
+	}
 	out := make([]poc.Member, len(g.Validators))
 	for i, v := range g.Validators {
 		w := uint64(0)
-		if _, ok := uidOf[v.Hotkey]; ok && v.Voted {
+		if _, ok := uidOf[v.Hotkey]; ok && v.Voted && accepted[v.Hotkey] {
 			w = v.Stake
 		}
 		out[i] = poc.Member{Accepted: true, MLNodes: []poc.MLNode{{ID: "stake", Valid: w}}}

@@ -2,6 +2,7 @@ package keeper
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"sort"
 	"strconv"
@@ -11,6 +12,7 @@ import (
 	"github.com/tessera-net/tessera/module"
 	"github.com/tessera-net/tessera/modules/inference"
 	"github.com/tessera-net/tessera/modules/models"
+	"github.com/tessera-net/tessera/modules/subnets"
 	"github.com/tessera-net/tessera/poc"
 	"github.com/tessera-net/tessera/store"
 	"github.com/tessera-net/tessera/tx"
@@ -284,8 +286,9 @@ func satAdd(a, b uint64) uint64 {
 }
 
 // startValidation seeds the samples with the block hash and snapshots the validators:
-// the subnet's registered hotkeys with stake, the MaxValidators largest (the lower uid
-// first on a tie).
+// the round's participants with stake (a validator re-runs nonces, so it runs the PoC
+// machinery; a hotkey without MLNodes does not judge), the MaxValidators largest (the
+// lower uid first on a tie).
 func (k *Keeper) startValidation(ctx *module.Context, rd *inference.Round) error {
 	rd.Validated = true
 	copy(rd.ValidationSeed[:], ctx.BlockHash)
@@ -297,16 +300,16 @@ func (k *Keeper) startValidation(ctx *module.Context, rd *inference.Round) error
 	if err != nil {
 		return err
 	}
+	weights, err := k.stakeWeights(ctx.KV, rd.Netuid, neurons)
+	if err != nil {
+		return err
+	}
 	var vals []inference.Validator
-	for _, n := range neurons {
-		st, err := k.stake.TotalStake(ctx.KV, keys.PublicKey(n.Hotkey))
-		if err != nil {
-			return err
-		}
-		if st > 0 {
-			var a inference.Account
-			copy(a[:], n.Hotkey)
-			vals = append(vals, inference.Validator{Hotkey: a, Stake: st})
+	for i, n := range neurons {
+		var a inference.Account
+		copy(a[:], n.Hotkey)
+		if weights[i] > 0 && rosterMember(rd, a) != nil {
+			vals = append(vals, inference.Validator{Hotkey: a, Stake: weights[i]})
 		}
 	}
 	sort.SliceStable(vals, func(i, j int) bool { return vals[i].Stake > vals[j].Stake })
@@ -317,6 +320,33 @@ func (k *Keeper) startValidation(ctx *module.Context, rd *inference.Round) error
 	ctx.Emit("poc_validation", module.Attr("netuid", strconv.Itoa(int(rd.Netuid))), module.Attr("epoch", strconv.FormatUint(rd.Epoch, 10)),
 		module.Attr("validators", strconv.Itoa(len(vals))), module.Attr("formation", strconv.FormatUint(rd.Formation, 10)))
 	return nil
+}
+
+// stakeWeights is each neuron's stake as the subnet's epoch weighs it: under dTAO its
+// alpha on the subnet plus its root stake × tao_weight (as Yuma sees it), otherwise its
+// stake.
+func (k *Keeper) stakeWeights(r store.Reader, netuid uint16, neurons []*subnets.Neuron) ([]uint64, error) {
+	p, err := k.subnets.Params(r)
+	if err != nil {
+		return nil, err
+	}
+	hot := make([]keys.PublicKey, len(neurons))
+	for i, n := range neurons {
+		hot[i] = keys.PublicKey(n.Hotkey)
+	}
+	alpha, root, err := k.stake.EpochStakes(r, netuid, hot)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]uint64, len(neurons))
+	for i := range out {
+		if p.DTAO {
+			out[i] = satAdd(alpha[i], safemath.MulDiv(root[i], p.TaoWeight, math.MaxUint64))
+		} else {
+			out[i] = root[i]
+		}
+	}
+	return out, nil
 }
 
 // form builds epoch rd.Epoch's group: each participant's acceptance from the verdicts,

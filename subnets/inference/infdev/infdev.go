@@ -48,7 +48,8 @@ type Options struct {
 	Params *models.Params
 	// Tempo of the inference subnet: how often its emission is paid (default 10).
 	Tempo uint16
-	// Stake on each participant's hotkey, which makes it a validator (default 100 tokens).
+	// Stake on each participant's hotkey, which makes it a validator (default 100 tokens;
+	// into the subnet's pool under dTAO).
 	Stake uint64
 	// Budget is the nonces each MLNode tries per PoC (default 256).
 	Budget uint64
@@ -276,10 +277,19 @@ func (e *Extension) setup(ctx context.Context, d *devnet.Devnet) (uint16, error)
 	if err := (chain{d.Client, owner}).Send(ctx, tempo); err != nil {
 		return 0, err
 	}
+	// Under dTAO a participant stakes into the subnet's pool: its alpha weighs its
+	// verdicts and earns the validator half of the emission.
+	var params subnets.Params
+	if _, err := d.Client.Query(ctx, "/subnets/params", 0, &params); err != nil {
+		return 0, err
+	}
 	for i, p := range e.o.Participants {
 		pair := e.pairs[i]
 		reg, err1 := subnets.NewRegister(netuid, pair.Public(), 0)
 		add, err2 := stake.NewAdd(pair.Public(), e.o.Stake)
+		if params.DTAO {
+			add, err2 = stake.NewAddOn(netuid, pair.Public(), e.o.Stake, 0, false)
+		}
 		decl, err3 := inference.NewHardwareDiff(inference.HardwareDiff{Netuid: netuid, Add: p.Nodes})
 		if err := errors.Join(err1, err2, err3); err != nil {
 			return 0, fmt.Errorf("participant %s: %w", p.URI, err)
