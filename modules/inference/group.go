@@ -63,8 +63,9 @@ type Member struct {
 	Covered bool `cbor:"7,keyasint" json:"covered"`
 }
 
-// Validator is a validator of an epoch's PoC: a hotkey of the subnet with stake,
-// snapshotted at validation start (its root stake, TAO, under dTAO).
+// Validator is a validator of an epoch's PoC: a participant of the round with stake,
+// snapshotted at validation start with its stake as the subnet's epoch weighs it
+// (alpha + root × tao_weight under dTAO).
 type Validator struct {
 	Hotkey Account `cbor:"1,keyasint" json:"hotkey"`
 	Stake  uint64  `cbor:"2,keyasint" json:"stake,string"`
