@@ -12,7 +12,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -190,8 +192,13 @@ func startDevnet(ctx context.Context, t testing.TB, base int, args ...string) io
 }
 
 // startDevnetLog is startDevnet with the devnet's log (its stderr) written to logPath.
+// The kernel league runs only where args name it (--league): its judge warms a Go build
+// cache and benchmarks kernels, which the other tests need not wait for.
 func startDevnetLog(ctx context.Context, t testing.TB, base int, logPath string, args ...string) io.Reader {
 	t.Helper()
+	if !slices.ContainsFunc(args, func(a string) bool { return strings.HasPrefix(a, "--league") }) {
+		args = append(args, "--league=false")
+	}
 	dev := exec.CommandContext(ctx, binary, append([]string{"devnet", "--base-port", strconv.Itoa(base)}, args...)...)
 	stdout, err := dev.StdoutPipe()
 	if err != nil {

@@ -47,7 +47,7 @@ func TestKernelLeagueOnDevnet(t *testing.T) {
 	}
 	base := freeBasePort(t, 4)
 	logPath := filepath.Join(t.TempDir(), "devnet.log")
-	stdout := startDevnetLog(ctx, t, base, logPath, "--block-time", "500ms", "--chain-only", "--league", "--no-faucet", "--quiet")
+	stdout := startDevnetLog(ctx, t, base, logPath, "--block-time", "500ms", "--chain-only", "--league", "--no-inference", "--no-faucet", "--quiet")
 	go func() {
 		buf := make([]byte, 4096)
 		for {

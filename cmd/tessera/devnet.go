@@ -48,8 +48,10 @@ good, Eve slow, Ferdie often wrong, Miner4 flapping) that answer, are scored and
 an OpenAI-compatible gateway in front of them, with a ready-to-use API key; and an
 inference subnet (mechanism poc) with two models voted in at genesis and three
 participants (//Inference1..3) whose Proof of Compute runs in this process, each epoch's
-stages, valid nonces and rewards printed as they happen. Its data go to a temporary
-directory that is removed on exit, unless --home is given.`,
+stages, valid nonces and rewards printed as they happen; and the kernel league, a subnet
+where three miners submit a linear-attention kernel by commit-reveal and a judge
+benchmarks them in a sandbox and logs the leaderboard and weights each round. Its data
+go to a temporary directory that is removed on exit, unless --home is given.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			log, err := lf.logger(env.stderr)
@@ -91,7 +93,7 @@ directory that is removed on exit, unless --home is given.`,
 				}
 				opts.Extensions = append(opts.Extensions, inf)
 			}
-			var lg *devnet.League // the kernel league (devnet/league.go), with --league
+			var lg *devnet.League // the kernel league (devnet/league.go), unless --league=false
 			if league {
 				lg = devnet.NewLeague(devnet.LeagueOptions{Logger: log})
 				opts.Extensions = append(opts.Extensions, lg)
@@ -113,6 +115,9 @@ directory that is removed on exit, unless --home is given.`,
 			info := devnetInfo(d, opts.Subnet)
 			if inf != nil {
 				info.InferenceNetuid = inf.Netuid()
+			}
+			if lg != nil {
+				info.LeagueNetuid, info.LeagueJudge = lg.Netuid(), lg.APIURL()
 			}
 			if tg != nil {
 				info.Gateway = &gatewayInfo{URL: tg.GatewayURL(), APIKey: tg.APIKey(), Model: "tessera-textgen"}
@@ -164,7 +169,7 @@ directory that is removed on exit, unless --home is given.`,
 	cmd.Flags().BoolVar(&noFaucet, "no-faucet", false, "serve no faucet (by default on base+3: POST /v1/faucet, or tessera devnet fund)")
 	cmd.Flags().BoolVar(&noInfer, "no-inference", false, "run no inference subnet")
 	cmd.Flags().IntVar(&forger, "inference-forger", 0, "make inference participant N (1-3) commit forged nonces, to watch it caught and unpaid")
-	cmd.Flags().BoolVar(&league, "league", false, "also run the kernel league: a subnet of its own, three miners (fast, slow, wrong), a judge logging its leaderboard each round")
+	cmd.Flags().BoolVar(&league, "league", true, "run the kernel league: a subnet of its own, three miners (fast, slow, wrong) and a judge logging its leaderboard each round (--league=false leaves it out)")
 	ef.register(cmd, false)
 	cmd.AddCommand(newDevnetFundCmd(env))
 	return cmd
@@ -208,6 +213,10 @@ type devnetSummary struct {
 	MinerBehaviour []string `json:"miner_behaviour,omitempty"`
 	// InferenceNetuid is the inference subnet (mechanism poc), 0 when it does not run.
 	InferenceNetuid uint16 `json:"inference_netuid,omitempty"`
+	// LeagueNetuid and LeagueJudge are the kernel league's subnet and its judge's
+	// leaderboard API, when it runs.
+	LeagueNetuid uint16 `json:"league_netuid,omitempty"`
+	LeagueJudge  string `json:"league_judge,omitempty"`
 }
 
 type gatewayInfo struct {
@@ -266,6 +275,11 @@ func printDevnet(w io.Writer, s devnetSummary) error {
 			"Proof of Compute in this process every 30-block epoch and judge each other.\n", n)
 		fmt.Fprintf(w, "Watch:        tessera inference epoch --node %s --netuid %d\n", s.RPC, n)
 		fmt.Fprintf(w, "Models:       tessera model list --node %s --netuid %d\n", s.RPC, n)
+	}
+	if n := s.LeagueNetuid; n != 0 {
+		fmt.Fprintf(w, "\nKernel league subnet %d: LeagueFast, LeagueSlow and LeagueWrong submit a linear-attention kernel;\n"+
+			"Alice's judge benchmarks them in a sandbox each round (docs/kernelbench.md).\n", n)
+		fmt.Fprintf(w, "Leaderboard:  tessera kernelbench leaderboard --judge %s\n", s.LeagueJudge)
 	}
 	_, err := fmt.Fprintf(w, "Press Ctrl-C to stop.\n")
 	return err
