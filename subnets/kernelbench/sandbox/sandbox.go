@@ -107,10 +107,16 @@ const (
 	SandboxGID = 1000
 )
 
-// hostIDBase is the first host uid and gid the sandbox's ids map to when the caller is
-// root: 0 inside is hostIDBase, 1000 inside is hostIDBase+1. Neither is root on the
-// host, so RLIMIT_NPROC holds for them.
+// hostIDBase is where the host uids and gids the sandbox's ids map to start when the
+// caller is root. Each process takes a pair of its own from there (hostIDs): 0 inside
+// is its first, 1000 inside its second. Neither is root on the host, so RLIMIT_NPROC
+// holds for them; and since the limit counts every process of a host uid, two judges
+// (or a judge and a test) running side by side must not share one, or one payload's
+// processes would count against the other's limit.
 const hostIDBase = 1_600_000_000
+
+// hostIDs is this process's pair: hostIDBase + 2·(pid mod 2^20).
+var hostIDs = uint32(hostIDBase + 2*(os.Getpid()%(1<<20)))
 
 const (
 	envInit   = "TESSERA_SANDBOX_INIT"
@@ -271,9 +277,10 @@ func Start(s Spec) (*Proc, error) {
 		Pdeathsig: syscall.SIGKILL,
 	}
 	if asRoot {
-		attr.UidMappings = []syscall.SysProcIDMap{{ContainerID: 0, HostID: hostIDBase, Size: 1}, {ContainerID: SandboxUID, HostID: hostIDBase + 1, Size: 1}}
-		attr.GidMappings = []syscall.SysProcIDMap{{ContainerID: 0, HostID: hostIDBase, Size: 1}, {ContainerID: SandboxGID, HostID: hostIDBase + 1, Size: 1}}
-		// Become the namespace's root (host uid hostIDBase), not host root seen from
+		base := int(hostIDs)
+		attr.UidMappings = []syscall.SysProcIDMap{{ContainerID: 0, HostID: base, Size: 1}, {ContainerID: SandboxUID, HostID: base + 1, Size: 1}}
+		attr.GidMappings = []syscall.SysProcIDMap{{ContainerID: 0, HostID: base, Size: 1}, {ContainerID: SandboxGID, HostID: base + 1, Size: 1}}
+		// Become the namespace's root (host uid hostIDs), not host root seen from
 		// inside as the overflow uid.
 		attr.Credential = &syscall.Credential{Uid: 0, Gid: 0, NoSetGroups: true}
 	} else {
@@ -434,7 +441,7 @@ func Reachable(path string) (string, error) {
 // writable must belong to.
 func PayloadOwner() (uid, gid int) {
 	if os.Geteuid() == 0 {
-		return hostIDBase + 1, hostIDBase + 1
+		return int(hostIDs) + 1, int(hostIDs) + 1
 	}
 	return os.Getuid(), os.Getgid()
 }
