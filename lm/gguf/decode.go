@@ -338,6 +338,11 @@ func TensorRows(r io.ReaderAt, f *File, t *TensorInfo, fn func(row int, vals []f
 	if rowLen > uint64(math.MaxInt) {
 		return errf(ErrUnsupported, "tensor %q: row of %d elements too large for this platform", t.Name, rowLen)
 	}
+	if t.Elements() == 0 {
+		// No row to decode (a dimension is 0), however long the rows would be: nothing
+		// is allocated for them.
+		return nil
+	}
 	vals := make([]float32, rowLen) // bounded: the row's encoding lies inside the file
 	return TensorRawRows(r, f, t, func(row int, raw []byte) error {
 		decodeRow(t.Type, raw, vals)
