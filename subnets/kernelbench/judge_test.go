@@ -143,15 +143,23 @@ func TestJudgeOnDevnet(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Bob's and Eve's kernels are both well behind Dave's, and close to each other: on a
+	// machine busy with other tests either may time second, so the test takes both
+	// orders.
 	got := describe(rd)
-	if !strings.HasPrefix(got, "Dave:1:0.5 Bob:2:0.3 Eve:3:0.15 Charlie:0:0") {
+	bobSecond := strings.HasPrefix(got, "Dave:1:0.5 Bob:2:0.3 Eve:3:0.15 Charlie:0:0")
+	if !bobSecond && !strings.HasPrefix(got, "Dave:1:0.5 Eve:2:0.3 Bob:3:0.15 Charlie:0:0") {
 		t.Fatalf("round 2: %s", got)
 	}
 	if rd.Standings[3].CopyOf != dave(t, chainOf) {
 		t.Fatalf("Charlie's copy is not marked as Dave's: %+v", rd.Standings[3])
 	}
-	if got := fmt.Sprint(weightsOnChain()); got != "map[Alice:6553 Bob:39321 Dave:65535 Eve:19660]" {
-		t.Fatalf("round 2 weights on chain: %s (error %q)", got, rd.WeightsError)
+	want := "map[Alice:6553 Bob:39321 Dave:65535 Eve:19660]"
+	if !bobSecond {
+		want = "map[Alice:6553 Bob:19660 Dave:65535 Eve:39321]"
+	}
+	if got := fmt.Sprint(weightsOnChain()); got != want {
+		t.Fatalf("round 2 weights on chain: %s, want %s (error %q)", got, want, rd.WeightsError)
 	}
 
 	// The leaderboard API serves the round.
