@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -35,6 +37,9 @@ func newDevnetCmd(env *cliEnv) *cobra.Command {
 		noFaucet   bool
 		noInfer    bool
 		forger     int
+		alterer    int
+		infModel   string
+		inProcess  bool
 		ef         explorerFlags
 		league     bool
 	)
@@ -88,7 +93,7 @@ go to a temporary directory that is removed on exit, unless --home is given.`,
 			}
 			var inf *infdev.Extension
 			if !noInfer {
-				if inf, err = newInferenceExtension(forger, log, env, quiet); err != nil {
+				if inf, err = newInferenceExtension(inferenceFlags{forger, alterer, infModel, inProcess}, log, env, quiet); err != nil {
 					return err
 				}
 				opts.Extensions = append(opts.Extensions, inf)
@@ -115,6 +120,8 @@ go to a temporary directory that is removed on exit, unless --home is given.`,
 			info := devnetInfo(d, opts.Subnet)
 			if inf != nil {
 				info.InferenceNetuid = inf.Netuid()
+				info.InferenceProcesses = inf.Processes()
+				info.InferenceUser = infdev.UserURI
 			}
 			if lg != nil {
 				info.LeagueNetuid, info.LeagueJudge = lg.Netuid(), lg.APIURL()
@@ -169,23 +176,61 @@ go to a temporary directory that is removed on exit, unless --home is given.`,
 	cmd.Flags().BoolVar(&noFaucet, "no-faucet", false, "serve no faucet (by default on base+3: POST /v1/faucet, or tessera devnet fund)")
 	cmd.Flags().BoolVar(&noInfer, "no-inference", false, "run no inference subnet")
 	cmd.Flags().IntVar(&forger, "inference-forger", 0, "make inference participant N (1-3) commit forged nonces, to watch it caught and unpaid")
+	cmd.Flags().IntVar(&alterer, "inference-alterer", 3, "make inference participant N (1-3) alter every second completion its MLNodes serve, to watch it caught, refunded and unpaid (0: none)")
+	cmd.Flags().StringVar(&infModel, "inference-model", "", "the GGUF the inference MLNodes serve (default: "+sharedModel+" when it is there, else an engine random model)")
+	cmd.Flags().BoolVar(&inProcess, "inference-in-process", false, "run the inference participants' PoC in this process, without MLNode and API node processes (nothing serves inference)")
 	cmd.Flags().BoolVar(&league, "league", true, "run the kernel league: a subnet of its own, three miners (fast, slow, wrong) and a judge logging its leaderboard each round (--league=false leaves it out)")
 	ef.register(cmd, false)
 	cmd.AddCommand(newDevnetFundCmd(env))
 	return cmd
 }
 
-// newInferenceExtension is the devnet's inference network, participant forger (1-based,
-// 0 for none) forging, its commentary on stdout unless quiet or JSON.
-func newInferenceExtension(forger int, log *slog.Logger, env *cliEnv, quiet bool) (*infdev.Extension, error) {
+// inferenceFlags are the devnet's inference flags.
+type inferenceFlags struct {
+	forger, alterer int    // 1-based participants, 0 for none
+	model           string // the GGUF the MLNodes serve ("": a random model)
+	inProcess       bool   // PoC in this process, no MLNode or API node processes
+}
+
+// sharedModel is the small GGUF the project's tests use, beside the repository.
+const sharedModel = "../shared/models/llama-2-tiny-random.gguf"
+
+// newInferenceExtension is the devnet's inference network: participant forger forging
+// its PoC, participant alterer's MLNodes altering completions, its commentary on stdout
+// unless quiet or JSON.
+func newInferenceExtension(f inferenceFlags, log *slog.Logger, env *cliEnv, quiet bool) (*infdev.Extension, error) {
 	ps := infdev.DefaultParticipants()
-	if forger < 0 || forger > len(ps) {
-		return nil, usagef("--inference-forger must be 0 (none) to %d, not %d", len(ps), forger)
+	if f.forger < 0 || f.forger > len(ps) {
+		return nil, usagef("--inference-forger must be 0 (none) to %d, not %d", len(ps), f.forger)
 	}
-	if forger > 0 {
-		ps[forger-1].Forge = 3
+	if f.alterer < 0 || f.alterer > len(ps) {
+		return nil, usagef("--inference-alterer must be 0 (none) to %d, not %d", len(ps), f.alterer)
+	}
+	if f.forger > 0 {
+		ps[f.forger-1].Forge = 3
+	}
+	if f.alterer > 0 {
+		ps[f.alterer-1].AlterEvery = 2
 	}
 	o := infdev.Options{Participants: ps, Logger: log}
+	if !f.inProcess {
+		bin, err := os.Executable()
+		if err != nil {
+			return nil, fmt.Errorf("the inference network runs this binary's mlnode and inference-api commands: %w", err)
+		}
+		o.Binary = bin
+		switch {
+		case f.model != "":
+			if _, err := os.Stat(f.model); err != nil {
+				return nil, usagef("--inference-model: %v", err)
+			}
+			o.ModelFile = f.model
+		default:
+			if _, err := os.Stat(sharedModel); err == nil {
+				o.ModelFile, _ = filepath.Abs(sharedModel)
+			}
+		}
+	}
 	if env.output == "text" && !quiet {
 		o.Out = env.stdout
 	}
@@ -213,6 +258,10 @@ type devnetSummary struct {
 	MinerBehaviour []string `json:"miner_behaviour,omitempty"`
 	// InferenceNetuid is the inference subnet (mechanism poc), 0 when it does not run.
 	InferenceNetuid uint16 `json:"inference_netuid,omitempty"`
+	// InferenceProcesses are its MLNodes and API nodes (processes of this binary), and
+	// InferenceUser the funded account whose requests the devnet sends through them.
+	InferenceProcesses []infdev.Process `json:"inference_processes,omitempty"`
+	InferenceUser      string           `json:"inference_user,omitempty"`
 	// LeagueNetuid and LeagueJudge are the kernel league's subnet and its judge's
 	// leaderboard API, when it runs.
 	LeagueNetuid uint16 `json:"league_netuid,omitempty"`
@@ -271,8 +320,20 @@ func printDevnet(w io.Writer, s devnetSummary) error {
 			"         -d '{\"model\":\"%s\",\"messages\":[{\"role\":\"user\",\"content\":\"Compute the value of this expression and answer with the number only: 17 + 25\"}]}'\n", g.URL, auth, g.Model)
 	}
 	if n := s.InferenceNetuid; n != 0 {
-		fmt.Fprintf(w, "\nInference subnet %d (mechanism poc): participants Inference1 (MLNodes in both models), Inference2, Inference3 mine\n"+
-			"Proof of Compute in this process every 30-block epoch and judge each other.\n", n)
+		if len(s.InferenceProcesses) == 0 {
+			fmt.Fprintf(w, "\nInference subnet %d (mechanism poc): participants Inference1 (MLNodes in both models), Inference2, Inference3 mine\n"+
+				"Proof of Compute in this process every 30-block epoch and judge each other.\n", n)
+		} else {
+			fmt.Fprintf(w, "\nInference subnet %d (mechanism poc): participants Inference1 (MLNodes in both models), Inference2 and Inference3\n"+
+				"each run MLNode services and an API node (processes of this binary). Every 30-block epoch they prove their\n"+
+				"compute and judge each other; between PoCs they serve chat completions, paid from escrow and re-run by the others.\n", n)
+			for _, p := range s.InferenceProcesses {
+				if p.Kind == "api" {
+					fmt.Fprintf(w, "API node      %-11s %s   (pid %d)\n", p.Participant, p.API, p.PID)
+				}
+			}
+			fmt.Fprintf(w, "A request:    tessera inference chat --api %s --from-uri %s --model devnet-small \"Hello\"\n", firstAPI(s.InferenceProcesses), s.InferenceUser)
+		}
 		fmt.Fprintf(w, "Watch:        tessera inference epoch --node %s --netuid %d\n", s.RPC, n)
 		fmt.Fprintf(w, "Models:       tessera model list --node %s --netuid %d\n", s.RPC, n)
 	}
@@ -290,4 +351,13 @@ func orNone(s string) string {
 		return "(none needed)"
 	}
 	return s
+}
+
+func firstAPI(ps []infdev.Process) string {
+	for _, p := range ps {
+		if p.Kind == "api" {
+			return p.API
+		}
+	}
+	return ""
 }

@@ -181,6 +181,7 @@ func newInferenceCmd(env *cliEnv) *cobra.Command {
 		}
 		return nil
 	}
+	cmd.AddCommand(newInferenceChatCmd(env))
 	cmd.AddCommand(
 		&cobra.Command{
 			Use: "epoch", Short: "Show the epoch's stage, the group in force, the next one and the PoC round", Args: cobra.NoArgs,

@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/tessera-net/tessera/client"
 	"github.com/tessera-net/tessera/devnet"
@@ -36,6 +37,9 @@ type Participant struct {
 	Nodes []inference.MLNode
 	// Forge makes it commit this many nonces it never computed per valid one.
 	Forge uint64
+	// AlterEvery makes its MLNodes alter every AlterEvery-th completion they serve (a
+	// cheater the validators' replays catch); 0 is honest. Off-chain processes only.
+	AlterEvery uint64
 }
 
 // Options configure the extension.
@@ -53,6 +57,16 @@ type Options struct {
 	Stake uint64
 	// Budget is the nonces each MLNode tries per PoC (default 256).
 	Budget uint64
+	// Binary is the tessera executable. When set, each participant runs as processes of
+	// it — an MLNode service per MLNode and an API node (offchain.go) — and a devnet
+	// user sends requests through them; when empty the participants' PoC runs in this
+	// process and nothing serves inference (the in-process mode of package tests).
+	Binary string
+	// ModelFile is the GGUF the MLNodes serve for every model ("": an engine random
+	// model of the tiny preset).
+	ModelFile string
+	// RequestEvery is how often the devnet user sends a request (default 2 s).
+	RequestEvery time.Duration
 	// Out, when set, receives the running commentary (stages, nonces, rewards).
 	Out    io.Writer
 	Logger *slog.Logger
@@ -102,6 +116,10 @@ type Extension struct {
 
 	mu     sync.Mutex
 	netuid uint16
+	procs  []*running
+	served uint64
+	failed uint64
+	user   *keys.Pair
 }
 
 // New returns the extension.
@@ -128,7 +146,15 @@ func New(o Options) (*Extension, error) {
 	if err := o.Params.Validate(); err != nil {
 		return nil, fmt.Errorf("inference devnet: params: %w", err)
 	}
+	if o.RequestEvery <= 0 {
+		o.RequestEvery = 2 * time.Second
+	}
 	e := &Extension{o: o}
+	user, err := keys.FromURI(UserURI)
+	if err != nil {
+		return nil, err
+	}
+	e.user = user
 	for _, p := range o.Participants {
 		pair, err := keys.FromURI(p.URI)
 		if err != nil {
@@ -163,6 +189,7 @@ func (e *Extension) Genesis(st *genesis.AppState) error {
 	for _, p := range e.pairs {
 		st.Fund(p.Public(), 10_000*accounts.UnitsPerToken)
 	}
+	st.Fund(e.user.Public(), 10_000*accounts.UnitsPerToken)
 	return nil
 }
 
@@ -208,6 +235,35 @@ func (e *Extension) Start(ctx context.Context, d *devnet.Devnet) error {
 	e.mu.Lock()
 	e.netuid = netuid
 	e.mu.Unlock()
+	names := map[inference.Account]string{}
+	for i, p := range e.o.Participants {
+		names[inference.Account(e.pairs[i].Public())] = p.URI[2:]
+	}
+	if e.o.Binary != "" {
+		if err := e.startOffchain(ctx, d.Node.RPCAddress(), netuid); err != nil {
+			return fmt.Errorf("inference devnet: %w", err)
+		}
+		e.wg.Add(1)
+		go func() {
+			defer e.wg.Done()
+			e.userLoad(ctx, e.user, e.o.RequestEvery)
+		}()
+	} else {
+		e.startInProcess(ctx, d, netuid)
+	}
+	if e.o.Out != nil {
+		e.wg.Add(1)
+		go func() {
+			defer e.wg.Done()
+			watch(ctx, e.o.Out, d.Client, netuid, names)
+		}()
+	}
+	e.o.Logger.Info("inference subnet running", "netuid", netuid, "participants", len(e.o.Participants), "epoch_blocks", e.o.Params.EpochBlocks, "processes", e.o.Binary != "")
+	return nil
+}
+
+// startInProcess runs the participants' PoC in this process.
+func (e *Extension) startInProcess(ctx context.Context, d *devnet.Devnet, netuid uint16) {
 	dir := &participant.Directory{}
 	for i, p := range e.o.Participants {
 		pair := e.pairs[i]
@@ -221,19 +277,6 @@ func (e *Extension) Start(ctx context.Context, d *devnet.Devnet) error {
 			_ = pp.Run(ctx)
 		}()
 	}
-	if e.o.Out != nil {
-		names := map[inference.Account]string{}
-		for i, p := range e.o.Participants {
-			names[inference.Account(e.pairs[i].Public())] = p.URI[2:]
-		}
-		e.wg.Add(1)
-		go func() {
-			defer e.wg.Done()
-			watch(ctx, e.o.Out, d.Client, netuid, names)
-		}()
-	}
-	e.o.Logger.Info("inference subnet running", "netuid", netuid, "participants", len(e.o.Participants), "epoch_blocks", e.o.Params.EpochBlocks)
-	return nil
 }
 
 // Wait waits for the participants to stop (after the context given to Start ends).

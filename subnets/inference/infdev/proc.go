@@ -1,0 +1,132 @@
+package infdev
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os/exec"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// Process is one of the inference network's processes the devnet runs: an MLNode
+// (`tessera mlnode serve`) or an API node (`tessera inference-api`).
+type Process struct {
+	Kind        string `json:"kind"` // "mlnode" or "api"
+	Participant string `json:"participant"`
+	MLNode      string `json:"mlnode,omitempty"`
+	PID         int    `json:"pid"`
+	// URLs from the process's first line.
+	Management string `json:"management_url,omitempty"`
+	Inference  string `json:"inference_url,omitempty"`
+	API        string `json:"url,omitempty"`
+}
+
+// proc starts bin with args, reads the JSON object the process prints first on
+// stdout into banner, logs its stderr (and the rest of its stdout) at debug level, and
+// stops it with SIGTERM (then SIGKILL after 5 s) when ctx ends.
+func startProc(ctx context.Context, log *slog.Logger, bin string, args []string, banner any) (*exec.Cmd, chan struct{}, *error, error) {
+	cmd := exec.Command(bin, args...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	errp, err := cmd.StderrPipe()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, nil, nil, err
+	}
+	var tail tailBuffer
+	go logLines(errp, log, &tail)
+	first := make(chan error, 1)
+	go func() {
+		sc := bufio.NewScanner(out)
+		sc.Buffer(make([]byte, 64<<10), 1<<20)
+		if !sc.Scan() {
+			first <- errors.New("it exited before printing its address")
+			return
+		}
+		first <- json.Unmarshal(sc.Bytes(), banner)
+		for sc.Scan() {
+			log.Debug(sc.Text())
+		}
+	}()
+	done := make(chan struct{})
+	var werr error
+	go func() {
+		werr = cmd.Wait()
+		close(done)
+	}()
+	go func() {
+		select {
+		case <-ctx.Done():
+		case <-done:
+			return
+		}
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			_ = cmd.Process.Kill()
+		}
+	}()
+	select {
+	case err := <-first:
+		if err != nil {
+			_ = cmd.Process.Kill()
+			<-done
+			return nil, nil, nil, fmt.Errorf("%s %s: %v; its last output: %s", bin, strings.Join(args, " "), err, tail.String())
+		}
+	case <-time.After(60 * time.Second):
+		_ = cmd.Process.Kill()
+		<-done
+		return nil, nil, nil, fmt.Errorf("%s %s printed no address in 60 s; its last output: %s", bin, strings.Join(args, " "), tail.String())
+	case <-ctx.Done():
+		<-done
+		return nil, nil, nil, ctx.Err()
+	}
+	return cmd, done, &werr, nil
+}
+
+func logLines(r io.Reader, log *slog.Logger, tail *tailBuffer) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		tail.add(sc.Text())
+		log.Debug(sc.Text())
+	}
+}
+
+// tailBuffer keeps a process's last lines of stderr for the error that reports its
+// failure to start.
+type tailBuffer struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func (t *tailBuffer) add(s string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.lines = append(t.lines, s)
+	if len(t.lines) > 8 {
+		t.lines = t.lines[len(t.lines)-8:]
+	}
+}
+
+func (t *tailBuffer) String() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if len(t.lines) == 0 {
+		return "(none)"
+	}
+	return strings.Join(t.lines, " | ")
+}
