@@ -85,7 +85,9 @@ func TestValidateExact(t *testing.T) {
 		name string
 		edit func(map[string]any)
 	}{
-		{"logprob", func(a map[string]any) { lp(a)[3].(map[string]any)["logprob"] = lp(a)[3].(map[string]any)["logprob"].(float64) - 1.0/65536 }},
+		{"logprob", func(a map[string]any) {
+			lp(a)[3].(map[string]any)["logprob"] = lp(a)[3].(map[string]any)["logprob"].(float64) - 1.0/65536
+		}},
 		{"top entry", func(a map[string]any) {
 			top := lp(a)[5].(map[string]any)["top_logprobs"].([]any)
 			top[1].(map[string]any)["logprob"] = 0.0
