@@ -37,6 +37,30 @@ func MsgFields(signer keys.PublicKey, m tx.Msg) (fields map[string]any, ok bool,
 		}
 		return map[string]any{"validator": signer.String(), "netuid": int(v.Netuid), "epoch": strconv.FormatUint(v.Epoch, 10),
 			"judgements": len(v.Judgements)}, true, nil
+	case MsgStart:
+		var s Start
+		if err := m.DecodeBody(&s); err != nil {
+			return nil, true, err
+		}
+		return map[string]any{"ta": signer.String(), "netuid": int(s.Netuid), "entries": len(s.Entries)}, true, nil
+	case MsgFinish:
+		var f Finish
+		if err := m.DecodeBody(&f); err != nil {
+			return nil, true, err
+		}
+		return map[string]any{"executor": signer.String(), "netuid": int(f.Netuid), "entries": len(f.Entries)}, true, nil
+	case MsgValidate, MsgVote:
+		var v Vote // Validate has the same shape
+		if err := m.DecodeBody(&v); err != nil {
+			return nil, true, err
+		}
+		invalid := 0
+		for _, e := range v.Entries {
+			if !e.Valid {
+				invalid++
+			}
+		}
+		return map[string]any{"validator": signer.String(), "netuid": int(v.Netuid), "entries": len(v.Entries), "invalid": invalid}, true, nil
 	}
 	return nil, false, nil
 }

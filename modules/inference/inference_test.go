@@ -81,6 +81,14 @@ func FuzzMessages(f *testing.F) {
 		func() (tx.Msg, error) {
 			return NewVerdict(Verdict{Netuid: 1, Epoch: 2, Judgements: []Judgement{{Participant: make([]byte, 32), Sampled: 200, Failures: 3}}})
 		},
+		func() (tx.Msg, error) {
+			return NewStart(Start{Netuid: 1, Entries: []StartEntry{{Model: "m-a", Path: PathChat, Timestamp: 5, Signature: make([]byte, 64), MaxTokens: 9}}})
+		},
+		func() (tx.Msg, error) {
+			return NewFinish(Finish{Netuid: 1, Entries: []FinishEntry{{PromptTokens: 3, CompletionTokens: 4}}})
+		},
+		func() (tx.Msg, error) { return NewValidate(Validate{Netuid: 1, Entries: []Check{{Valid: true}}}) },
+		func() (tx.Msg, error) { return NewVote(Vote{Netuid: 1, Entries: []Check{{}}}) },
 	} {
 		m, err := build()
 		if err != nil {
@@ -89,7 +97,7 @@ func FuzzMessages(f *testing.F) {
 		f.Add([]byte(m.Body))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		for _, typ := range []string{MsgMLNodes, MsgCommit, MsgVerdict} {
+		for _, typ := range []string{MsgMLNodes, MsgCommit, MsgVerdict, MsgStart, MsgFinish, MsgValidate, MsgVote} {
 			m := tx.Msg{Type: typ, Body: body}
 			var v interface{ Validate() error }
 			switch typ {
@@ -97,6 +105,14 @@ func FuzzMessages(f *testing.F) {
 				v = &HardwareDiff{}
 			case MsgCommit:
 				v = &Commit{}
+			case MsgStart:
+				v = &Start{}
+			case MsgFinish:
+				v = &Finish{}
+			case MsgValidate:
+				v = &Validate{}
+			case MsgVote:
+				v = &Vote{}
 			default:
 				v = &Verdict{}
 			}

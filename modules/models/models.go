@@ -195,6 +195,64 @@ type Params struct {
 	// ThroughputCheck scales a preserved MLNode's weight by its model's real POC_SLOT
 	// throughput over the expected one, when the real one is lower (off by default).
 	ThroughputCheck bool `cbor:"11,keyasint" json:"throughput_check"`
+
+	// The paid inferences' parameters (docs/inference-payments.md). Each reads as its
+	// default when 0 (the methods below), so that parameters written before they existed
+	// keep their meaning.
+	//
+	// CheckBlocks is how many blocks after its finish a record waits for checks before
+	// its cost is paid (default 10); ExpirationBlocks how many blocks after its start an
+	// unfinished record is refunded (default 20); VoteBlocks how long, after the check
+	// window, a vote on a reported record runs (default 10); InvalidLimit how many
+	// invalidations within an epoch make an executor INVALID for it (default 2).
+	CheckBlocks      uint64 `cbor:"12,keyasint,omitempty" json:"inference_check_blocks,omitempty"`
+	ExpirationBlocks uint64 `cbor:"13,keyasint,omitempty" json:"inference_expiration_blocks,omitempty"`
+	VoteBlocks       uint64 `cbor:"14,keyasint,omitempty" json:"inference_vote_blocks,omitempty"`
+	InvalidLimit     uint32 `cbor:"15,keyasint,omitempty" json:"inference_invalid_limit,omitempty"`
+	// ValidationMinPPM and ValidationMaxPPM bound the share of an executor's inferences
+	// the validators check, in parts per million: the maximum for reputation 0, the
+	// minimum for reputation 100 (defaults 100000 and 1000000).
+	ValidationMinPPM uint32 `cbor:"16,keyasint,omitempty" json:"inference_validation_min_ppm,omitempty"`
+	ValidationMaxPPM uint32 `cbor:"17,keyasint,omitempty" json:"inference_validation_max_ppm,omitempty"`
+}
+
+// Defaults of the paid inferences' parameters (a 0 in Params reads as these).
+const (
+	DefaultCheckBlocks      = 10
+	DefaultExpirationBlocks = 20
+	DefaultVoteBlocks       = 10
+	DefaultInvalidLimit     = 2
+	DefaultValidationMinPPM = 100_000
+	DefaultValidationMaxPPM = 1_000_000
+	// MaxPaymentBlocks bounds the check, expiration and vote windows.
+	MaxPaymentBlocks = 10_000
+)
+
+func orDefault[T uint32 | uint64](v, d T) T {
+	if v == 0 {
+		return d
+	}
+	return v
+}
+
+// InferenceCheckBlocks is CheckBlocks or its default.
+func (p Params) InferenceCheckBlocks() uint64 { return orDefault(p.CheckBlocks, DefaultCheckBlocks) }
+
+// InferenceExpirationBlocks is ExpirationBlocks or its default.
+func (p Params) InferenceExpirationBlocks() uint64 {
+	return orDefault(p.ExpirationBlocks, DefaultExpirationBlocks)
+}
+
+// InferenceVoteBlocks is VoteBlocks or its default.
+func (p Params) InferenceVoteBlocks() uint64 { return orDefault(p.VoteBlocks, DefaultVoteBlocks) }
+
+// InferenceInvalidLimit is InvalidLimit or its default.
+func (p Params) InferenceInvalidLimit() uint32 { return orDefault(p.InvalidLimit, DefaultInvalidLimit) }
+
+// InferenceValidationPPM is the validation share's bounds (ValidationMinPPM,
+// ValidationMaxPPM) or their defaults.
+func (p Params) InferenceValidationPPM() (minPPM, maxPPM uint32) {
+	return orDefault(p.ValidationMinPPM, DefaultValidationMinPPM), orDefault(p.ValidationMaxPPM, DefaultValidationMaxPPM)
 }
 
 // DefaultParams: a 10% coverage bonus, 200-nonce validation samples, the 1/16 hit rate,
@@ -239,6 +297,20 @@ func (p Params) Validate() error {
 	}
 	if p.PoCThreshold == 0 {
 		return tx.Errorf(tx.CodeInvalidMessage, "poc_threshold must be positive (it is the hit rate times 2^64)")
+	}
+	for _, f := range []struct {
+		name string
+		v    uint64
+	}{{"inference_check_blocks", p.CheckBlocks}, {"inference_expiration_blocks", p.ExpirationBlocks}, {"inference_vote_blocks", p.VoteBlocks}} {
+		if f.v > MaxPaymentBlocks {
+			return tx.Errorf(tx.CodeInvalidMessage, "%s %d is over %d", f.name, f.v, MaxPaymentBlocks)
+		}
+	}
+	if p.InvalidLimit > 1_000_000 {
+		return tx.Errorf(tx.CodeInvalidMessage, "inference_invalid_limit %d is over 1000000", p.InvalidLimit)
+	}
+	if lo, hi := p.InferenceValidationPPM(); hi > 1_000_000 || lo > hi {
+		return tx.Errorf(tx.CodeInvalidMessage, "inference_validation_min_ppm %d and inference_validation_max_ppm %d: want min ≤ max ≤ 1000000 (0 reads as the default)", lo, hi)
 	}
 	if p.MaxPreservedEpochs > 1000 {
 		return tx.Errorf(tx.CodeInvalidMessage, "max_preserved_epochs %d is over 1000", p.MaxPreservedEpochs)
