@@ -75,4 +75,3 @@ func Chunks[T any](es []T, size int) [][]T {
 	}
 	return out
 }
-
