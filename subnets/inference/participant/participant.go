@@ -4,10 +4,11 @@
 // the proofs validators sample, and — when its hotkey has stake — judges every
 // participant's sample and sends its verdict.
 //
-// The decisions are pure functions (Mine, Sample, Judge); Participant is the thin loop
-// around them, with the chain and the other participants behind interfaces (Chain,
-// Peers), so the devnet runs three participants in one process and the MLNode service
-// (docs/inference.md) runs the same code over HTTP.
+// The decisions are pure functions (Jobs, Mine, Sample, Judge); Participant is the thin
+// loop around them, with the chain, the other participants and the compute behind
+// interfaces (Chain, Peers, Worker): the devnet runs three participants in one process
+// on a LocalWorker, and the API node (package apinode) runs the same loop over its
+// MLNodes' management API and the other API nodes' proof routes over HTTP.
 package participant
 
 import (
@@ -80,10 +81,13 @@ type Config struct {
 	Hotkey inference.Account
 	Chain  Chain
 	Peers  Peers
+	// Worker mines on the participant's MLNodes and re-runs other participants' nonces
+	// (nil: a LocalWorker in this process, with Threads).
+	Worker Worker
 	// Budget is how many nonces each MLNode tries per PoC round (0: 256). A GPU MLNode
 	// mines until the window closes; the devnet's in-process nodes share two cores.
 	Budget uint64
-	// Threads for the forward pass (0: 1).
+	// Threads for the in-process forward pass (0: 1); unused with a Worker.
 	Threads int
 	// Forge, when positive, makes the participant a cheater: it commits Forge nonces it
 	// never computed for each valid one (for the tests and the devnet's demonstration).
@@ -95,13 +99,12 @@ type Config struct {
 
 // Participant follows one hotkey's PoC rounds.
 type Participant struct {
-	cfg Config
+	cfg   Config
+	local *LocalWorker // the worker when Config.Worker is nil
 
 	mu     sync.Mutex
-	trees  map[uint64]map[string]*poc.Tree // epoch → MLNode → tree of valid nonces
 	mined  map[uint64]bool
 	judged map[uint64]bool
-	cache  runnerCache
 }
 
 // New returns a participant.
@@ -118,7 +121,12 @@ func New(cfg Config) *Participant {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
-	return &Participant{cfg: cfg, trees: map[uint64]map[string]*poc.Tree{}, mined: map[uint64]bool{}, judged: map[uint64]bool{}}
+	p := &Participant{cfg: cfg, mined: map[uint64]bool{}, judged: map[uint64]bool{}}
+	if cfg.Worker == nil {
+		p.local = NewLocalWorker(cfg.Threads)
+		p.cfg.Worker = p.local
+	}
+	return p
 }
 
 // Run follows the chain until ctx ends. A failed step is logged and retried at the next
@@ -126,7 +134,9 @@ func New(cfg Config) *Participant {
 func (p *Participant) Run(ctx context.Context) error {
 	t := time.NewTicker(p.cfg.Poll)
 	defer t.Stop()
-	defer p.cache.close()
+	if p.local != nil {
+		defer p.local.Close()
+	}
 	for {
 		if err := p.Step(ctx); err != nil && ctx.Err() == nil {
 			p.cfg.Log.Warn("poc step", "err", err)
@@ -146,6 +156,12 @@ func (p *Participant) Step(ctx context.Context) error {
 	if err := p.cfg.Chain.Query(ctx, fmt.Sprintf("/inference/epoch/%d", p.cfg.Netuid), &v); err != nil {
 		return err
 	}
+	return p.StepAt(ctx, &v)
+}
+
+// StepAt is Step over an epoch view already read (the API node reads it once a block
+// for everything it drives).
+func (p *Participant) StepAt(ctx context.Context, v *inference.EpochView) error {
 	rd := v.Round
 	if rd == nil || rd.Abandoned {
 		return nil
@@ -177,89 +193,88 @@ func (p *Participant) mark(m map[uint64]bool, epoch uint64) {
 	}
 }
 
-// mine computes the round's nonces on every MLNode of ours that mines (PRE_POC_SLOT),
-// builds each tree and commits its root and count.
-func (p *Participant) mine(ctx context.Context, rd *inference.Round) error {
-	var me *inference.RosterMember
-	for i := range rd.Roster {
-		if rd.Roster[i].Hotkey == p.cfg.Hotkey {
-			me = &rd.Roster[i]
+// Jobs are the mining jobs of participant hot in round rd: one per rostered MLNode that
+// mines (PRE_POC_SLOT; a POC_SLOT node keeps serving), on its first model, in roster
+// order. A node whose model the round does not carry is skipped.
+func Jobs(rd *inference.Round, hot inference.Account, budget, forge uint64) []MineJob {
+	var jobs []MineJob
+	for _, m := range rd.Roster {
+		if m.Hotkey != hot {
+			continue
+		}
+		for _, n := range m.Nodes {
+			if n.Slot == poc.PoCSlot || len(n.Models) == 0 {
+				continue
+			}
+			spec, ok := rd.Model(n.Models[0])
+			if !ok {
+				continue
+			}
+			jobs = append(jobs, MineJob{Epoch: rd.Epoch, Seed: rd.PoCSeed, Model: n.Models[0], PoC: spec,
+				Threshold: rd.Params.PoCThreshold, Hotkey: hot, MLNode: n.ID, Budget: budget, Forge: forge})
 		}
 	}
+	return jobs
+}
+
+// mine runs the round on every MLNode of ours that mines (PRE_POC_SLOT), all at once
+// through the worker, each until its budget or two blocks before validation starts, and
+// commits each node's root and count.
+func (p *Participant) mine(ctx context.Context, rd *inference.Round) error {
 	p.mark(p.mined, rd.Epoch)
-	if me == nil {
+	jobs := Jobs(rd, p.cfg.Hotkey, p.cfg.Budget, p.cfg.Forge)
+	for _, m := range rd.Roster {
+		if m.Hotkey != p.cfg.Hotkey {
+			continue
+		}
+		for _, n := range m.Nodes {
+			if n.Slot == poc.PoCSlot {
+				p.cfg.Log.Info("poc: serving through PoC", "epoch", rd.Epoch, "mlnode", n.ID)
+			}
+		}
+	}
+	if len(jobs) == 0 {
 		return nil
 	}
-	// Mine the nodes in turns of a chunk each, so that every node has nonces when the
-	// window nears its end; stop at the budget or two blocks before validation starts.
-	var miners []*nodeMiner
-	for _, n := range me.Nodes {
-		if n.Slot == poc.PoCSlot {
-			p.cfg.Log.Info("poc: serving through PoC", "epoch", rd.Epoch, "mlnode", n.ID)
-			continue
-		}
-		r, err := p.runner(rd, n.Models[0])
-		if err != nil {
-			return err
-		}
-		miners = append(miners, &nodeMiner{id: n.ID, r: r})
+	stop := func() bool {
+		h, err := p.height(ctx)
+		return err != nil || h+2 >= rd.ValidationStart
 	}
-	const chunk = 32
-	for from := uint64(0); from < p.cfg.Budget && len(miners) > 0; from += chunk {
-		count := min(chunk, p.cfg.Budget-from)
-		for _, nm := range miners {
-			nm.valid = append(nm.valid, Mine(nm.r, p.cfg.Hotkey, nm.id, from, count, rd.Params.PoCThreshold)...)
-			nm.tried = from + count
-		}
-		if h, err := p.height(ctx); err != nil || h+2 >= rd.ValidationStart {
-			break
-		}
+	results := make([]Mined, len(jobs))
+	errs := make([]error, len(jobs))
+	var wg sync.WaitGroup
+	for i := range jobs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[i], errs[i] = p.cfg.Worker.Mine(ctx, jobs[i], stop)
+		}()
 	}
-	trees := map[string]*poc.Tree{}
+	wg.Wait()
 	var msgs []tx.Msg
-	for _, nm := range miners {
-		leaves := nm.valid
-		if p.cfg.Forge > 0 {
-			leaves = Forge(nm.valid, nm.tried, p.cfg.Forge)
-		}
-		if len(leaves) == 0 {
+	var failed []error
+	for i, job := range jobs {
+		if errs[i] != nil {
+			failed = append(failed, fmt.Errorf("mlnode %s: %w", job.MLNode, errs[i]))
 			continue
 		}
-		t, err := poc.NewTree(leaves)
-		if err != nil {
-			return err
+		c := results[i].Commitment
+		p.cfg.Log.Info("poc: mined", "epoch", rd.Epoch, "mlnode", job.MLNode, "tried", results[i].Tried, "valid", results[i].Valid, "committing", c.Count)
+		if c.Count == 0 {
+			continue
 		}
-		trees[nm.id] = t
-		c := t.Commitment()
-		m, err := inference.NewCommit(inference.Commit{Netuid: rd.Netuid, Epoch: rd.Epoch, MLNode: nm.id, Root: c.Root, Count: c.Count})
+		m, err := inference.NewCommit(inference.Commit{Netuid: rd.Netuid, Epoch: rd.Epoch, MLNode: job.MLNode, Root: c.Root, Count: c.Count})
 		if err != nil {
 			return err
 		}
 		msgs = append(msgs, m)
-		p.cfg.Log.Info("poc: mined", "epoch", rd.Epoch, "mlnode", nm.id, "tried", nm.tried, "valid", len(nm.valid), "committing", c.Count)
 	}
-	p.mu.Lock()
-	p.trees[rd.Epoch] = trees // served from now on
-	for e := range p.trees {
-		if e+2 < rd.Epoch {
-			delete(p.trees, e)
-		}
-	}
-	p.mu.Unlock()
 	if len(msgs) > 0 {
 		if err := p.cfg.Chain.Send(ctx, msgs...); err != nil {
 			return fmt.Errorf("commit: %w", err)
 		}
 	}
-	return nil
-}
-
-// nodeMiner is one MLNode's mining in progress.
-type nodeMiner struct {
-	id    string
-	r     *poc.Runner
-	valid []uint64
-	tried uint64
+	return errors.Join(failed...)
 }
 
 // height is the chain's latest height.
@@ -295,23 +310,33 @@ func Forge(valid []uint64, tried, per uint64) []uint64 {
 	return out
 }
 
-// Proofs implements Prover: the proofs of the requested leaves of our trees.
-func (p *Participant) Proofs(_ context.Context, epoch uint64, refs []LeafRef) ([][]byte, error) {
-	p.mu.Lock()
-	trees := p.trees[epoch]
-	p.mu.Unlock()
+// Proofs implements Prover: the proofs of the requested leaves of our MLNodes' trees,
+// asked of the worker one MLNode at a time; a leaf it cannot serve is nil.
+func (p *Participant) Proofs(ctx context.Context, epoch uint64, refs []LeafRef) ([][]byte, error) {
 	out := make([][]byte, len(refs))
+	var order []string
+	byNode := map[string][]int{}
 	for i, ref := range refs {
-		t := trees[ref.MLNode]
-		if t == nil || ref.Leaf >= t.Count() {
-			continue
+		if _, ok := byNode[ref.MLNode]; !ok {
+			order = append(order, ref.MLNode)
 		}
-		pr, err := t.Proof(ref.Leaf)
+		byNode[ref.MLNode] = append(byNode[ref.MLNode], i)
+	}
+	for _, id := range order {
+		idx := byNode[id]
+		leaves := make([]uint64, len(idx))
+		for j, i := range idx {
+			leaves[j] = refs[i].Leaf
+		}
+		proofs, err := p.cfg.Worker.Proofs(ctx, epoch, id, leaves)
 		if err != nil {
-			continue
+			p.cfg.Log.Warn("poc: proofs", "epoch", epoch, "mlnode", id, "err", err)
+			continue // those leaves stay unserved
 		}
-		if out[i], err = pr.MarshalBinary(); err != nil {
-			return nil, err
+		for j, i := range idx {
+			if j < len(proofs) {
+				out[i] = proofs[j]
+			}
 		}
 	}
 	return out, nil
@@ -343,7 +368,7 @@ func (p *Participant) judge(ctx context.Context, rd *inference.Round) error {
 		if err != nil {
 			p.cfg.Log.Warn("poc: proofs", "participant", m.Hotkey, "err", err)
 		}
-		failures, err := Judge(rd, m, plan, proofs, p.runner)
+		failures, err := JudgeWith(ctx, rd, m, plan, proofs, p.cfg.Worker)
 		if err != nil {
 			return err
 		}
@@ -420,31 +445,49 @@ func Sample(rd *inference.Round, m *inference.RosterMember, commits []inference.
 // RunnerFor returns the PoC runner of a model in a round.
 type RunnerFor func(rd *inference.Round, model string) (*poc.Runner, error)
 
-// Judge counts the failures of a plan's leaves: a proof not served, one that does not
-// verify against its node's commitment, or a re-run nonce that is not valid.
+// Judge is JudgeWith re-running the nonces in process on the runners of runner.
 func Judge(rd *inference.Round, m *inference.RosterMember, pl Plan, proofs [][]byte, runner RunnerFor) (int, error) {
+	return JudgeWith(context.Background(), rd, m, pl, proofs, runnerChecker{rd: rd, runner: runner})
+}
+
+// JudgeWith counts the failures of a plan's leaves: a proof not served, one that does
+// not verify against its node's commitment, or a re-run nonce that is not valid. The
+// verified nonces are re-run through c, one NonceJob per MLNode in plan order.
+func JudgeWith(ctx context.Context, rd *inference.Round, m *inference.RosterMember, pl Plan, proofs [][]byte, c Checker) (int, error) {
 	failures := 0
-	byModel := map[string][]poc.Input{}
-	var order []string
+	jobs := map[int]*NonceJob{} // by roster node
+	var order []int
 	for i, ref := range pl.Refs {
 		var pr poc.Proof
 		if i >= len(proofs) || proofs[i] == nil || pr.UnmarshalBinary(proofs[i]) != nil || pl.Commitments[pl.nodes[i]].Verify(ref.Leaf, pr) != nil {
 			failures++
 			continue
 		}
-		model := m.Nodes[pl.nodes[i]].Models[0]
-		if _, ok := byModel[model]; !ok {
-			order = append(order, model)
+		node := pl.nodes[i]
+		j := jobs[node]
+		if j == nil {
+			model := m.Nodes[node].Models[0]
+			spec, ok := rd.Model(model)
+			if !ok {
+				return 0, fmt.Errorf("round %d has no PoC model %s", rd.Epoch, model)
+			}
+			j = &NonceJob{Seed: rd.PoCSeed, Model: model, PoC: spec, Threshold: rd.Params.PoCThreshold, Hotkey: m.Hotkey, MLNode: ref.MLNode}
+			jobs[node] = j
+			order = append(order, node)
 		}
-		byModel[model] = append(byModel[model], poc.Input{Participant: m.Hotkey, MLNode: ref.MLNode, Nonce: pr.Nonce})
+		j.Nonces = append(j.Nonces, pr.Nonce)
 	}
-	for _, model := range order {
-		r, err := runner(rd, model)
+	for _, node := range order {
+		j := jobs[node]
+		valid, err := c.Validate(ctx, *j)
 		if err != nil {
-			return 0, err
+			return 0, fmt.Errorf("re-run %s/%s: %w", j.Hotkey, j.MLNode, err)
 		}
-		for _, res := range r.Compute(byModel[model]) {
-			if !poc.Valid(res.Distance, rd.Params.PoCThreshold) {
+		if len(valid) != len(j.Nonces) {
+			return 0, fmt.Errorf("re-run %s/%s: %d answers for %d nonces", j.Hotkey, j.MLNode, len(valid), len(j.Nonces))
+		}
+		for _, ok := range valid {
+			if !ok {
 				failures++
 			}
 		}
@@ -452,13 +495,30 @@ func Judge(rd *inference.Round, m *inference.RosterMember, pl Plan, proofs [][]b
 	return failures, nil
 }
 
-// runner returns the round's runner for a model, built once per round and model.
-func (p *Participant) runner(rd *inference.Round, model string) (*poc.Runner, error) {
-	spec, ok := rd.Model(model)
-	if !ok {
-		return nil, fmt.Errorf("round %d has no PoC model %s", rd.Epoch, model)
+// runnerChecker is a Checker over a RunnerFor.
+type runnerChecker struct {
+	rd     *inference.Round
+	runner RunnerFor
+}
+
+func (c runnerChecker) Validate(_ context.Context, j NonceJob) ([]bool, error) {
+	r, err := c.runner(c.rd, j.Model)
+	if err != nil {
+		return nil, err
 	}
-	return p.cache.get(rd.Epoch, rd.PoCSeed, spec, p.cfg.Threads)
+	return checkNonces(r, j), nil
+}
+
+func checkNonces(r *poc.Runner, j NonceJob) []bool {
+	ins := make([]poc.Input, len(j.Nonces))
+	for i, n := range j.Nonces {
+		ins[i] = poc.Input{Participant: j.Hotkey, MLNode: j.MLNode, Nonce: n}
+	}
+	out := make([]bool, len(ins))
+	for i, res := range r.Compute(ins) {
+		out[i] = poc.Valid(res.Distance, j.Threshold)
+	}
+	return out
 }
 
 // DimsOf is a model's PoC shape as package poc takes it.
@@ -510,4 +570,20 @@ func (c *runnerCache) close() {
 		r.Close()
 		delete(c.m, k)
 	}
+}
+
+// lookup returns the runner of (seed, spec) whatever its epoch, building it under the
+// newest epoch cached when there is none.
+func (c *runnerCache) lookup(seed inference.Hash, spec models.PoC, threads int) (*poc.Runner, error) {
+	c.mu.Lock()
+	var newest uint64
+	for k, r := range c.m {
+		if k.seed == seed && k.dims == spec {
+			c.mu.Unlock()
+			return r, nil
+		}
+		newest = max(newest, k.epoch)
+	}
+	c.mu.Unlock()
+	return c.get(newest, seed, spec, threads)
 }

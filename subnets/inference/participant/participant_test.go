@@ -24,10 +24,9 @@ func mined(t *testing.T, rd *inference.Round, hot inference.Account, nodes []str
 	p := New(Config{Hotkey: hot, Budget: 400, Forge: forge})
 	m := &inference.RosterMember{Hotkey: hot}
 	var commits []inference.CommitmentView
-	trees := map[string]*poc.Tree{}
 	for _, id := range nodes {
 		m.Nodes = append(m.Nodes, inference.RosterNode{MLNode: inference.MLNode{ID: id, Models: []string{"m-a"}}})
-		r, err := p.runner(rd, "m-a")
+		r, err := p.local.Runner(rd, "m-a")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -43,11 +42,10 @@ func mined(t *testing.T, rd *inference.Round, hot inference.Account, nodes []str
 		if err != nil {
 			t.Fatal(err)
 		}
-		trees[id] = tr
+		p.local.keep(rd.Epoch, id, tr)
 		c := tr.Commitment()
 		commits = append(commits, inference.CommitmentView{Participant: hot, MLNode: id, Root: c.Root, Count: c.Count})
 	}
-	p.trees[rd.Epoch] = trees
 	return p, commits, m
 }
 
@@ -58,7 +56,7 @@ func judgeOf(t *testing.T, rd *inference.Round, judge *Participant, prover Prove
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, err := Judge(rd, m, pl, proofs, judge.runner)
+	f, err := Judge(rd, m, pl, proofs, judge.local.Runner)
 	if err != nil {
 		t.Fatal(err)
 	}
