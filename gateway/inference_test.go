@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -269,5 +270,35 @@ func TestTopOf(t *testing.T) {
 		if strings.Join(keys, " ") != tc.want {
 			t.Errorf("top %d: %v, want %s", tc.k, keys, tc.want)
 		}
+	}
+}
+
+// An API node whose stream breaks off after its first chunk: the caller's stream ends
+// with an OpenAI-style error event, and the key is charged an error.
+func TestInferenceStreamBroken(t *testing.T) {
+	breaking := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		w.WriteHeader(200)
+		io.WriteString(w, `data: {"id":"c","object":"chat.completion.chunk","created":1,"model":"tessera-tiny","choices":[{"index":0,"delta":{"role":"assistant","content":"The first"},"finish_reason":null}]}`+"\n\n")
+		w.(http.Flusher).Flush()
+		panic(http.ErrAbortHandler) // the connection is cut
+	})
+	models := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet {
+			engineServer(t).ServeHTTP(w, r)
+			return
+		}
+		breaking(w, r)
+	})
+	n := startAPINode(t, gatewayAccount(), models)
+	up := inferenceUpstream(t, nil, n.URL)
+	gw := startGateway(t, nil, func(c *Config) { c.Models, c.Upstreams = nil, []Upstream{up} })
+	resp, data := post(t, gw.URL, gw.Secret, `{"model":"tessera-tiny","messages":[{"role":"user","content":"x"}],"stream":true}`)
+	if resp.StatusCode != 200 || !strings.Contains(string(data), `"content":"The first"`) || !strings.Contains(string(data), `"code":"stream_interrupted"`) ||
+		!strings.Contains(string(data), "The API node's stream broke off") || strings.Contains(string(data), "[DONE]") {
+		t.Fatalf("%d %s", resp.StatusCode, data)
+	}
+	if u := gw.Keys.List()[0].Usage; u.Requests != 1 || u.Errors != 1 {
+		t.Fatalf("usage %+v", u)
 	}
 }
