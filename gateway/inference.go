@@ -407,6 +407,9 @@ func (u *InferenceUpstream) attempt(ctx context.Context, n *apiNode, path string
 		release()
 		return a, nil
 	}
+	if !req.Stream {
+		return nil, fail(errors.New("answered a stream to a request that is not streamed"))
+	}
 	events := newSSEReader(resp.Body, u.cfg.MaxAnswerBytes)
 	first, err := events.next()
 	if err == io.EOF {
