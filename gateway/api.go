@@ -20,16 +20,24 @@ type Model struct {
 	Netuid uint16 `json:"netuid"`
 	// Created is the Unix time /v1/models reports (0: the gateway's start).
 	Created int64 `json:"created"`
+
+	up      Upstream // the upstream that serves it (set in the gateway's catalog)
+	ownedBy string   // its owned_by in /v1/models
 }
 
-// parsedRequest is a chat request checked and turned into a subnet request.
+// parsedRequest is a request checked against the models the gateway serves: the model
+// (and so its upstream) and the request as the upstream gets it.
 type parsedRequest struct {
-	model        Model
-	req          textgen.Request
-	stream       bool
-	includeUsage bool
-	legacy       bool // asked through /v1/completions: answered as text completions
+	model Model
+	Request
 }
+
+// maxTopLogprobs is the most top_logprobs a chat request may ask for (OpenAI's
+// limit), and maxLegacyLogprobs the most a legacy completion's logprobs may be.
+const (
+	maxTopLogprobs    = 20
+	maxLegacyLogprobs = 5
+)
 
 // parseChatRequest checks a request body against the models the gateway serves. The
 // error is the OpenAI-style answer: 400 for malformed JSON, a missing or bad field, 404
@@ -53,7 +61,23 @@ func parseChatRequest(body []byte, models map[string]Model) (parsedRequest, *ope
 	for i, msg := range *cr.Messages {
 		msgs[i] = textgen.Message{Role: msg.Role, Content: string(msg.Content)}
 	}
-	return build(&cr.Sampling, m, msgs)
+	p, e := build(&cr.Sampling, m, msgs)
+	if e != nil {
+		return p, e
+	}
+	p.Logprobs = cr.Logprobs != nil && *cr.Logprobs
+	if cr.TopLogprobs != nil {
+		n := *cr.TopLogprobs
+		if n < 0 || n > maxTopLogprobs {
+			return parsedRequest{}, openai.InvalidValue("top_logprobs", "%d is not in [0, %d].", n, maxTopLogprobs)
+		}
+		if !p.Logprobs {
+			return parsedRequest{}, openai.Invalid("top_logprobs", "invalid_value", "Invalid 'top_logprobs': 'logprobs' must be set to true when 'top_logprobs' is used.")
+		}
+		p.TopLogprobs = n
+	}
+	p.Body = body
+	return p, nil
 }
 
 // parseCompletionRequest checks a body of the legacy /v1/completions endpoint as
@@ -83,8 +107,18 @@ func parseCompletionRequest(body []byte, models map[string]Model) (parsedRequest
 		return parsedRequest{}, openai.Invalid("", "invalid_value", "Invalid request: 'echo' and 'suffix' are not supported.")
 	}
 	p, e := build(&cr.Sampling, m, []textgen.Message{{Role: "user", Content: prompt}})
-	p.legacy = true
-	return p, e
+	if e != nil {
+		return p, e
+	}
+	if cr.Logprobs != nil {
+		n := *cr.Logprobs
+		if n < 0 || n > maxLegacyLogprobs {
+			return parsedRequest{}, openai.InvalidValue("logprobs", "%d is not in [0, %d].", n, maxLegacyLogprobs)
+		}
+		p.Logprobs, p.TopLogprobs = true, n
+	}
+	p.Legacy, p.Body = true, body
+	return p, nil
 }
 
 // modelOf checks the request's model.
@@ -101,18 +135,19 @@ func modelOf(s *openai.Sampling, models map[string]Model) (Model, *openai.APIErr
 
 // build checks the sampling fields and makes the subnet request for model m and msgs.
 func build(s *openai.Sampling, m Model, msgs []textgen.Message) (parsedRequest, *openai.APIError) {
-	p := parsedRequest{model: m, stream: s.Streamed(), includeUsage: s.IncludeUsage()}
+	p := parsedRequest{model: m, Request: Request{Model: m.ID, Stream: s.Streamed(), IncludeUsage: s.IncludeUsage(),
+		ReturnTokenIDs: s.ReturnTokenIDs != nil && *s.ReturnTokenIDs}}
 	if e := s.CheckStream(); e != nil {
 		return parsedRequest{}, e
 	}
 	if s.N != nil && *s.N != 1 {
 		return parsedRequest{}, openai.InvalidValue("n", "this gateway returns one choice; n must be 1.")
 	}
-	p.req = textgen.Request{Model: m.ID, Messages: msgs, Temperature: s.Temperature, TopP: s.TopP, Seed: s.Seed, Stop: s.Stop}
+	p.Chat = textgen.Request{Model: m.ID, Messages: msgs, Temperature: s.Temperature, TopP: s.TopP, Seed: s.Seed, Stop: s.Stop}
 	if lim := s.Limit(); lim != nil {
-		p.req.MaxTokens = *lim
+		p.Chat.MaxTokens = *lim
 	}
-	if err := p.req.Validate(); err != nil {
+	if err := p.Chat.Validate(); err != nil {
 		var pe *textgen.ParamError
 		if !errors.As(err, &pe) {
 			return parsedRequest{}, openai.Invalid("", "invalid_value", "Invalid request: %v", err)

@@ -15,8 +15,9 @@ import (
 	"github.com/tessera-net/tessera/wire"
 )
 
-// This file runs a chat request on the miners: it tries them in the router's plan, one
-// after another until one answers, unary or streamed, and says why when none did.
+// This file is the textgen subnet's Upstream: it runs a chat request on the miners,
+// trying them in the router's plan one after another until one answers, unary or
+// streamed, and says why when none did.
 
 // failures tallies a request's failed attempts.
 type failures struct {
@@ -53,7 +54,7 @@ func (f *failures) add(err error) (blame bool, outcome string) {
 // noAnswer is the error when no miner answered: 503 when there were no miners, 504
 // past the deadline, 400 when every miner refused the request as invalid, 502
 // otherwise (saying so when every miner refused the gateway's hotkey).
-func (g *Gateway) noAnswer(ctx context.Context, p parsedRequest, tried int, f *failures) *openai.APIError {
+func (g *Gateway) noAnswer(ctx context.Context, md Model, tried int, f *failures) *openai.APIError {
 	timeout := g.cfg.RequestTimeout
 	var se *wire.StatusError
 	lastStatus := errors.As(f.last, &se)
@@ -66,7 +67,7 @@ func (g *Gateway) noAnswer(ctx context.Context, p parsedRequest, tried int, f *f
 	switch {
 	case tried == 0:
 		return openai.Errorf(http.StatusServiceUnavailable, openai.TypeServer, "no_miners_available", "",
-			"No miner of subnet %d serves model '%s' right now. Please try again later.", p.model.Netuid, p.model.ID)
+			"No miner of subnet %d serves model '%s' right now. Please try again later.", md.Netuid, md.ID)
 	case ctx.Err() != nil || f.n == 0:
 		return openai.Errorf(http.StatusGatewayTimeout, openai.TypeServer, "timeout", "",
 			"No miner answered within the request's deadline of %s (%d tried).", timeout, tried)
@@ -78,7 +79,7 @@ func (g *Gateway) noAnswer(ctx context.Context, p parsedRequest, tried int, f *f
 		return openai.Invalid("", "invalid_value", "The miners refused the request: %s", msg)
 	case f.forbidden == f.n:
 		return openai.Errorf(http.StatusBadGateway, openai.TypeServer, "gateway_not_admitted", "",
-			"The miners refused the gateway's hotkey %s (%v); it must be registered on subnet %d.", g.cfg.Dendrite.Hotkey(), f.last, p.model.Netuid)
+			"The miners refused the gateway's hotkey %s (%v); it must be registered on subnet %d.", g.cfg.Dendrite.Hotkey(), f.last, md.Netuid)
 	}
 	return openai.Errorf(http.StatusBadGateway, openai.TypeServer, "miners_unavailable", "",
 		"None of the %d miners tried could answer (last error: %v). Please try again.", tried, f.last)
@@ -102,6 +103,111 @@ func (g *Gateway) attempts(ctx context.Context, plan []Miner) iter.Seq[Miner] {
 	}
 }
 
+// textgenUpstream is the text-generation subnet as an Upstream: the models of
+// Config.Models, each served by a subnet's miners through the gateway's router, signed
+// as the gateway's dendrite.
+type textgenUpstream struct {
+	g      *Gateway
+	models map[string]Model
+	order  []Model
+}
+
+func newTextgenUpstream(g *Gateway, models []Model) (*textgenUpstream, error) {
+	t := &textgenUpstream{g: g, models: map[string]Model{}}
+	for _, md := range models {
+		if md.ID == "" {
+			return nil, errors.New("gateway: a model has an empty id")
+		}
+		if _, dup := t.models[md.ID]; dup {
+			return nil, fmt.Errorf("gateway: model %q configured twice", md.ID)
+		}
+		if md.Created == 0 {
+			md.Created = g.started.Unix()
+		}
+		md.ownedBy = fmt.Sprintf("tessera-subnet-%d", md.Netuid)
+		t.models[md.ID] = md
+		t.order = append(t.order, md)
+	}
+	return t, nil
+}
+
+// Name implements Upstream.
+func (t *textgenUpstream) Name() string { return "textgen" }
+
+// Models implements Upstream: the configured models.
+func (t *textgenUpstream) Models() []ModelInfo {
+	out := make([]ModelInfo, len(t.order))
+	for i, md := range t.order {
+		out[i] = ModelInfo{ID: md.ID, Created: md.Created, OwnedBy: md.ownedBy}
+	}
+	return out
+}
+
+// Executors implements Upstream: the model's subnet's miners in the order of the
+// router's ranking, those cooling down after failures last.
+func (t *textgenUpstream) Executors(model string) []Executor {
+	md, ok := t.models[model]
+	if !ok {
+		return nil
+	}
+	now := time.Now()
+	ranked := t.g.router.rankedMiners(md.Netuid, now)
+	out := make([]Executor, len(ranked))
+	for i, m := range ranked {
+		out[i] = Executor{ID: m.Axon.Hotkey, UID: int(m.UID), Healthy: !t.g.router.cooling(m.Axon.Hotkey, now)}
+	}
+	return out
+}
+
+// Refresh implements Upstream: it reads the miners of every subnet behind a model from
+// the Source, each read bounded by max(RefreshInterval, 5 s). A subnet that cannot be
+// read keeps the miners it had; the errors are joined.
+func (t *textgenUpstream) Refresh(ctx context.Context) error {
+	g := t.g
+	seen := map[uint16]bool{}
+	var errs []error
+	for _, md := range t.order {
+		if seen[md.Netuid] {
+			continue
+		}
+		seen[md.Netuid] = true
+		// A node that does not answer must not hold the refresh (or Serve's start) up.
+		sctx, cancel := context.WithTimeout(ctx, max(g.cfg.RefreshInterval, 5*time.Second))
+		ms, err := g.cfg.Source.Miners(sctx, md.Netuid)
+		cancel()
+		if err != nil {
+			g.m.refreshErrs.Inc()
+			errs = append(errs, err)
+			continue
+		}
+		g.router.setMiners(md.Netuid, ms)
+		g.m.miners.WithLabelValues(strconv.Itoa(int(md.Netuid))).Set(float64(len(ms)))
+	}
+	return errors.Join(errs...)
+}
+
+// Complete implements Upstream. The subnet's synapse carries no log-probabilities, so a
+// request asking for them is refused (400).
+func (t *textgenUpstream) Complete(ctx context.Context, req *Request) (*Answer, error) {
+	md, ok := t.models[req.Model]
+	if !ok {
+		return nil, openai.ModelNotFound(req.Model)
+	}
+	if req.Logprobs {
+		return nil, openai.Errorf(http.StatusBadRequest, openai.TypeInvalidRequest, "unsupported_parameter", "logprobs",
+			"Unsupported parameter: 'logprobs'. Model '%s' is served by the text-generation subnet %d, whose miners return no log-probabilities; the models of the inference network return them.", md.ID, md.Netuid)
+	}
+	if req.ReturnTokenIDs {
+		return nil, openai.Errorf(http.StatusBadRequest, openai.TypeInvalidRequest, "unsupported_parameter", "return_token_ids",
+			"Unsupported parameter: 'return_token_ids'. Model '%s' is served by the text-generation subnet %d, whose miners return no token ids.", md.ID, md.Netuid)
+	}
+	p := parsedRequest{model: md, Request: *req}
+	if req.Stream {
+		return t.stream(ctx, p)
+	}
+	return t.unary(ctx, p)
+}
+
 // attempted counts an attempt that ended, answered or not, before the caller's answer
 // was committed: in the metrics by outcome, and in the stats (a failure the miner is not
 // to blame for, a refused invalid request, counts as refused).
@@ -119,24 +225,24 @@ func (g *Gateway) attempted(p parsedRequest, m Miner, outcome string, blame bool
 }
 
 // unary runs a non-streamed request on the plan's miners in turn, each attempt bounded
-// by AttemptTimeout and the request's deadline, and answers with the first answer.
-func (g *Gateway) unary(ctx context.Context, w http.ResponseWriter, key *keyState, p parsedRequest, start time.Time) {
-	plan := g.router.plan(p.model.Netuid, start)
+// by AttemptTimeout and the request's deadline, and returns the first answer.
+func (t *textgenUpstream) unary(ctx context.Context, p parsedRequest) (*Answer, error) {
+	g := t.g
+	plan := g.router.plan(p.model.Netuid, p.Start)
 	var f failures
 	for m := range g.attempts(ctx, plan) {
 		budget := g.cfg.AttemptTimeout
 		if dl, ok := ctx.Deadline(); ok {
 			budget = min(budget, time.Until(dl))
 		}
-		syn := textgen.NewChatCompletion(p.req, budget.Seconds())
+		syn := textgen.NewChatCompletion(p.Chat, budget.Seconds())
 		res := g.cfg.Dendrite.Call(ctx, m.Axon, syn)
 		now := time.Now()
 		if res.Err == nil {
 			c := res.Synapse.(*textgen.ChatCompletion)
 			g.router.observe(m.Axon.Hotkey, res.Latency, true, now)
 			g.attempted(p, m, "ok", true, res.Latency)
-			g.answer(ctx, w, key, p, m, c, start)
-			return
+			return t.answer(p, m, c), nil
 		}
 		blame, outcome := f.add(res.Err)
 		if blame && (ctx.Err() == nil || errors.Is(context.Cause(ctx), context.DeadlineExceeded)) {
@@ -145,49 +251,33 @@ func (g *Gateway) unary(ctx context.Context, w http.ResponseWriter, key *keyStat
 		g.attempted(p, m, outcome, blame, res.Latency)
 		g.log.Debug("miner failed", "uid", m.UID, "hotkey", m.Axon.Hotkey, "err", res.Err)
 	}
-	g.fail(ctx, w, key, p.model.ID, "unary", g.noAnswer(ctx, p, len(plan), &f), start)
+	return nil, g.noAnswer(ctx, p.model, len(plan), &f)
 }
 
-// answer writes a miner's completion as an OpenAI chat.completion and settles it.
-func (g *Gateway) answer(ctx context.Context, w http.ResponseWriter, key *keyState, p parsedRequest, m Miner, c *textgen.ChatCompletion, start time.Time) {
+// answer is a miner's completion as an OpenAI chat.completion (text_completion for a
+// legacy request).
+func (t *textgenUpstream) answer(p parsedRequest, m Miner, c *textgen.ChatCompletion) *Answer {
 	finish := c.FinishReason
 	if finish == "" {
 		finish = "stop"
 	}
 	fp, u := fmt.Sprintf("tessera-%d-%d", p.model.Netuid, m.UID), usageOf(c.Usage)
-	var resp any = openai.ChatCompletion{ID: newID(p), Object: "chat.completion", Created: start.Unix(), Model: p.model.ID,
+	var resp any = openai.ChatCompletion{ID: newID(p), Object: "chat.completion", Created: p.Start.Unix(), Model: p.model.ID,
 		Choices:           []openai.ChatChoice{{Message: openai.ChatMessage{Role: "assistant", Content: c.Completion}, FinishReason: finish}},
 		Usage:             u,
 		SystemFingerprint: fp}
-	if p.legacy {
-		resp = openai.TextCompletion{ID: newID(p), Object: "text_completion", Created: start.Unix(), Model: p.model.ID,
+	if p.Legacy {
+		resp = openai.TextCompletion{ID: newID(p), Object: "text_completion", Created: p.Start.Unix(), Model: p.model.ID,
 			Choices: []openai.TextChoice{{Text: c.Completion, FinishReason: &finish}}, Usage: &u, SystemFingerprint: fp}
 	}
-	body, err := json.Marshal(resp)
-	if err != nil {
-		g.fail(ctx, w, key, p.model.ID, "unary", openai.Errorf(http.StatusInternalServerError, openai.TypeServer, "", "", "encode the answer: %v", err), start)
-		return
-	}
-	g.settle(ctx, key, p, "unary", c.Usage, start)
-	w.Header()["X-Tessera-Miner"] = []string{m.Axon.Hotkey}
-	recordOf(ctx).miner = int(m.UID)
-	openai.WriteJSON(w, http.StatusOK, body)
-}
-
-// settle counts a served request and charges it to the key; the answer's last byte
-// follows it.
-func (g *Gateway) settle(ctx context.Context, key *keyState, p parsedRequest, mode string, u textgen.Usage, start time.Time) {
-	g.m.requests.WithLabelValues(p.model.ID, mode, "200").Inc()
-	g.m.duration.WithLabelValues(mode).Observe(time.Since(start).Seconds())
-	g.m.tokens.WithLabelValues("prompt").Add(float64(u.PromptTokens))
-	g.m.tokens.WithLabelValues("completion").Add(float64(u.CompletionTokens))
-	g.charge(ctx, key, Usage{Requests: 1, PromptTokens: int64(u.PromptTokens), CompletionTokens: int64(u.CompletionTokens)}, start)
+	return &Answer{By: "miner", Executor: m.Axon.Hotkey, UID: int(m.UID), Header: http.Header{"X-Tessera-Miner": {m.Axon.Hotkey}},
+		Body: resp, Usage: u}
 }
 
 // newID returns a fresh completion id: "chatcmpl-" ("cmpl-" for a legacy completion)
 // and 24 hex digits.
 func newID(p parsedRequest) string {
-	if p.legacy {
+	if p.Legacy {
 		return openai.NewID("cmpl-")
 	}
 	return openai.NewID("chatcmpl-")
@@ -198,164 +288,170 @@ var errFirstByte = errors.New("no first byte within the attempt timeout")
 
 // stream runs a streamed request on the plan's miners in turn until one has sent its
 // first event; from then on that miner's stream is the answer.
-func (g *Gateway) stream(ctx context.Context, w http.ResponseWriter, key *keyState, p parsedRequest, start time.Time) {
-	plan := g.router.plan(p.model.Netuid, start)
+func (t *textgenUpstream) stream(ctx context.Context, p parsedRequest) (*Answer, error) {
+	g := t.g
+	plan := g.router.plan(p.model.Netuid, p.Start)
 	var f failures
 	for m := range g.attempts(ctx, plan) {
 		attemptStart := time.Now()
-		committed, err := g.streamFrom(ctx, w, key, p, m, start)
-		if committed {
-			return
+		a, err := t.streamFrom(ctx, p, m)
+		if err == nil {
+			return a, nil
 		}
 		blame, outcome := f.add(err)
 		if blame && ctx.Err() == nil {
-			g.router.observe(m.Axon.Hotkey, time.Since(start), false, time.Now())
+			g.router.observe(m.Axon.Hotkey, time.Since(p.Start), false, time.Now())
 		}
 		g.attempted(p, m, outcome, blame, time.Since(attemptStart))
 		g.log.Debug("miner failed before its first byte", "uid", m.UID, "hotkey", m.Axon.Hotkey, "err", err)
 	}
-	g.fail(ctx, w, key, p.model.ID, "stream", g.noAnswer(ctx, p, len(plan), &f), start)
+	return nil, g.noAnswer(ctx, p.model, len(plan), &f)
 }
 
-// streamFrom streams one miner's answer to the caller. Until the miner's first event
-// nothing is written and a failure returns committed=false, so the caller can fail
-// over; after it the answer is the caller's, and a failure ends the stream with an
-// error event.
-func (g *Gateway) streamFrom(ctx context.Context, w http.ResponseWriter, key *keyState, p parsedRequest, m Miner, start time.Time) (committed bool, err error) {
+// streamFrom opens one miner's stream and waits for its first event. Until then a
+// failure is returned, so the caller can fail over; after it the answer is committed,
+// and its Stream sends the events, ending with an error if the miner's stream breaks.
+func (t *textgenUpstream) streamFrom(ctx context.Context, p parsedRequest, m Miner) (a *Answer, err error) {
+	g := t.g
 	actx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
 	timer := time.AfterFunc(g.cfg.AttemptTimeout, func() { cancel(errFirstByte) })
-	defer timer.Stop()
+	var closers []func()
+	release := func() {
+		timer.Stop()
+		for _, c := range closers {
+			c()
+		}
+		cancel(nil)
+	}
+	defer func() {
+		if err != nil {
+			release()
+		}
+	}()
 	budget := g.cfg.RequestTimeout
 	if dl, ok := ctx.Deadline(); ok {
 		budget = time.Until(dl)
 	}
-	syn := &textgen.ChatCompletionStream{ChatCompletion: *textgen.NewChatCompletion(p.req, budget.Seconds())}
+	syn := &textgen.ChatCompletionStream{ChatCompletion: *textgen.NewChatCompletion(p.Chat, budget.Seconds())}
 	attemptStart := time.Now()
-	// Once the stream is the caller's, the attempt counts in the stats when it ends: as
-	// answered (to its first byte) unless it broke off.
-	var firstByte time.Duration
-	broke := false
-	defer func() {
-		if o := attemptOK; committed {
-			if broke {
-				o = attemptFailed
-			}
-			g.stats.attempt(p.model.Netuid, m, o, firstByte)
-		}
-	}()
 	var events iter.Seq2[[]byte, error]
 	st, err := g.cfg.Dendrite.Stream(actx, m.Axon, syn)
 	var se *wire.StatusError
 	if errors.As(err, &se) && se.Code == http.StatusNotFound {
 		// The miner serves ChatCompletion only (a subnet binary whose definition has
 		// no streaming route): ask for the whole answer and stream it as one chunk.
-		res := g.cfg.Dendrite.Call(actx, m.Axon, textgen.NewChatCompletion(p.req, budget.Seconds()))
+		res := g.cfg.Dendrite.Call(actx, m.Axon, textgen.NewChatCompletion(p.Chat, budget.Seconds()))
 		if err = res.Err; err == nil {
 			events = wholeAnswer(res.Synapse.(*textgen.ChatCompletion))
 		}
 	} else if err == nil {
-		defer st.Close()
+		closers = append(closers, func() { st.Close() })
 		events = st.Events()
 	}
 	if err != nil {
 		if context.Cause(actx) == errFirstByte {
-			return false, errFirstByte
+			return nil, errFirstByte
 		}
-		return false, err
+		return nil, err
 	}
+	next, stop := iter.Pull2(events)
+	closers = append([]func(){stop}, closers...)
+	ev, err, ok := next()
+	if !ok {
+		return nil, errors.New("the miner's stream ended without a chunk")
+	}
+	if err == nil && !timer.Stop() { // the first byte came too late: the attempt is cancelled
+		return nil, errFirstByte
+	}
+	if err != nil {
+		if context.Cause(actx) == errFirstByte {
+			return nil, errFirstByte
+		}
+		return nil, err
+	}
+	var first textgen.StreamChunk
+	if jerr := json.Unmarshal(ev, &first); jerr != nil {
+		return nil, fmt.Errorf("miner sent an event that is not a stream chunk: %w", jerr)
+	}
+	firstByte := time.Since(attemptStart)
+	g.router.observe(m.Axon.Hotkey, firstByte, true, time.Now())
+	g.m.attempts.WithLabelValues("ok").Inc()
 
-	id, created := newID(p), start.Unix()
+	id, created := newID(p), p.Start.Unix()
 	fp := fmt.Sprintf("tessera-%d-%d", p.model.Netuid, m.UID)
-	sse := openai.NewSSE(w)
-	send := func(c openai.ChatChunk) error {
-		c.ID, c.Object, c.Created, c.Model, c.SystemFingerprint = id, "chat.completion.chunk", created, p.model.ID, fp
-		if c.Choices == nil {
-			c.Choices = []openai.ChunkChoice{}
-		}
-		if p.legacy {
-			lc := legacyChunk(c)
-			if lc == nil {
-				return nil
+	run := func(sendEvent func(any) bool) (u openai.Usage, err error) {
+		defer release()
+		// The attempt counts in the stats when the stream ends: as answered (to its
+		// first byte) unless it broke off.
+		defer func() {
+			o := attemptOK
+			if err != nil {
+				o = attemptFailed
+				g.router.observe(m.Axon.Hotkey, time.Since(p.Start), false, time.Now())
+				g.m.attempts.WithLabelValues("error").Inc()
 			}
-			return sse.Send(lc)
-		}
-		return sse.Send(c)
-	}
-	var final textgen.StreamChunk
-	for ev, err := range events {
-		if err == nil && !committed {
-			if !timer.Stop() { // the first byte came too late: the attempt is cancelled
-				return false, errFirstByte
+			g.stats.attempt(p.model.Netuid, m, o, firstByte)
+		}()
+		send := func(c openai.ChatChunk) bool {
+			c.ID, c.Object, c.Created, c.Model, c.SystemFingerprint = id, "chat.completion.chunk", created, p.model.ID, fp
+			if c.Choices == nil {
+				c.Choices = []openai.ChunkChoice{}
 			}
-		}
-		if err != nil {
-			if !committed {
-				if context.Cause(actx) == errFirstByte {
-					return false, errFirstByte
+			if p.Legacy {
+				lc := legacyChunk(c)
+				if lc == nil {
+					return true
 				}
-				return false, err
+				return sendEvent(lc)
 			}
-			broke = true
-			g.streamBroken(ctx, sse, key, p, m, err, start)
-			return true, nil
+			return sendEvent(c)
 		}
-		var ch textgen.StreamChunk
-		if jerr := json.Unmarshal(ev, &ch); jerr != nil {
-			if !committed {
-				return false, fmt.Errorf("miner sent an event that is not a stream chunk: %w", jerr)
+		if !send(openai.ChatChunk{Choices: []openai.ChunkChoice{{Delta: openai.ChunkDelta{Role: "assistant", Content: new(string)}}}}) {
+			return u, nil // the caller went away
+		}
+		var final textgen.StreamChunk
+		ch := first
+		for {
+			if ch.Delta != "" {
+				d := ch.Delta
+				if !send(openai.ChatChunk{Choices: []openai.ChunkChoice{{Delta: openai.ChunkDelta{Content: &d}}}}) {
+					return u, nil
+				}
 			}
-			broke = true
-			g.streamBroken(ctx, sse, key, p, m, jerr, start)
-			return true, nil
-		}
-		if !committed {
-			committed = true
-			firstByte = time.Since(attemptStart)
-			g.router.observe(m.Axon.Hotkey, firstByte, true, time.Now())
-			g.m.attempts.WithLabelValues("ok").Inc()
-			w.Header()["X-Tessera-Miner"] = []string{m.Axon.Hotkey}
-			recordOf(ctx).miner = int(m.UID)
-			sse.Start()
-			if err := send(openai.ChatChunk{Choices: []openai.ChunkChoice{{Delta: openai.ChunkDelta{Role: "assistant", Content: new(string)}}}}); err != nil {
-				return true, nil // the caller went away
+			if ch.FinishReason != "" {
+				final = ch
 			}
-		}
-		if ch.Delta != "" {
-			d := ch.Delta
-			if err := send(openai.ChatChunk{Choices: []openai.ChunkChoice{{Delta: openai.ChunkDelta{Content: &d}}}}); err != nil {
-				return true, nil
+			ev, err, ok := next()
+			if !ok {
+				break
+			}
+			if err != nil {
+				return u, err
+			}
+			ch = textgen.StreamChunk{}
+			if jerr := json.Unmarshal(ev, &ch); jerr != nil {
+				return u, jerr
 			}
 		}
-		if ch.FinishReason != "" {
-			final = ch
+		if final.FinishReason == "" {
+			return u, errors.New("the miner's stream ended without a finish reason")
 		}
-	}
-	if !committed {
-		return false, errors.New("the miner's stream ended without a chunk")
-	}
-	if final.FinishReason == "" {
-		broke = true
-		g.streamBroken(ctx, sse, key, p, m, errors.New("the miner's stream ended without a finish reason"), start)
-		return true, nil
-	}
-	fr := final.FinishReason
-	if err := send(openai.ChatChunk{Choices: []openai.ChunkChoice{{Delta: openai.ChunkDelta{}, FinishReason: &fr}}}); err != nil {
-		return true, nil
-	}
-	var u textgen.Usage
-	if final.Usage != nil {
-		u = *final.Usage
-	}
-	if p.includeUsage {
-		ru := usageOf(u)
-		if err := send(openai.ChatChunk{Usage: &ru}); err != nil {
-			return true, nil
+		fr := final.FinishReason
+		if final.Usage != nil {
+			u = usageOf(*final.Usage)
 		}
+		if !send(openai.ChatChunk{Choices: []openai.ChunkChoice{{Delta: openai.ChunkDelta{}, FinishReason: &fr}}}) {
+			return u, nil
+		}
+		if p.IncludeUsage {
+			ru := u
+			if !send(openai.ChatChunk{Usage: &ru}) {
+				return u, nil
+			}
+		}
+		return u, nil
 	}
-	g.settle(ctx, key, p, "stream", u, start)
-	sse.Done()
-	return true, nil
+	return &Answer{By: "miner", Executor: m.Axon.Hotkey, UID: int(m.UID), Header: http.Header{"X-Tessera-Miner": {m.Axon.Hotkey}}, Stream: run}, nil
 }
 
 // wholeAnswer yields a complete answer as the events of a stream: the text, then the
@@ -373,18 +469,4 @@ func wholeAnswer(c *textgen.ChatCompletion) iter.Seq2[[]byte, error] {
 			}
 		}
 	}
-}
-
-// streamBroken ends a stream already under way with an OpenAI-style error event.
-func (g *Gateway) streamBroken(ctx context.Context, sse *openai.SSE, key *keyState, p parsedRequest, m Miner, err error, start time.Time) {
-	e := openai.Errorf(http.StatusBadGateway, openai.TypeServer, "stream_interrupted", "", "The miner's stream broke off: %v", err)
-	if ctx.Err() != nil {
-		e = openai.Errorf(http.StatusGatewayTimeout, openai.TypeServer, "timeout", "", "The answer did not finish within the request's deadline of %s.", g.cfg.RequestTimeout)
-	}
-	g.router.observe(m.Axon.Hotkey, time.Since(start), false, time.Now())
-	g.m.attempts.WithLabelValues("error").Inc()
-	recordOf(ctx).broken = true
-	g.charge(ctx, key, Usage{Requests: 1, Errors: 1}, start)
-	sse.Error(e)
-	g.m.requests.WithLabelValues(p.model.ID, "stream", strconv.Itoa(e.Status)).Inc()
 }

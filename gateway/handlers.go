@@ -3,7 +3,7 @@ package gateway
 import (
 	"context"
 	"encoding/json"
-	"fmt"
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -16,25 +16,49 @@ import (
 // point where failover.go runs the request on miners) and /healthz, with API-key
 // authentication and the JSON answers they share.
 
-// healthz answers 200 when every subnet behind a model has miners, else 503, with
-// each subnet's miner count.
+// healthz answers 200 when every subnet behind a model has miners and every other
+// upstream has a healthy executor, else 503, with each subnet's miner count and each
+// other upstream's models and healthy executors.
 func (g *Gateway) healthz(w http.ResponseWriter, r *http.Request) {
 	type sub struct {
 		Netuid uint16 `json:"netuid"`
 		Miners int    `json:"miners"`
 	}
-	var subs []sub
-	seen := map[uint16]bool{}
+	type upstream struct {
+		Name      string `json:"name"`
+		Models    int    `json:"models"`
+		Executors int    `json:"executors"` // healthy ones, counted once across models
+	}
+	subs := []sub{}
 	ok := true
-	for _, md := range g.cfg.Models {
-		if !seen[md.Netuid] {
-			seen[md.Netuid] = true
-			n := g.router.count(md.Netuid)
-			ok = ok && n > 0
-			subs = append(subs, sub{md.Netuid, n})
+	if g.textgen != nil {
+		seen := map[uint16]bool{}
+		for _, md := range g.textgen.order {
+			if !seen[md.Netuid] {
+				seen[md.Netuid] = true
+				n := g.router.count(md.Netuid)
+				ok = ok && n > 0
+				subs = append(subs, sub{md.Netuid, n})
+			}
 		}
 	}
-	body, _ := json.Marshal(map[string]any{"ok": ok, "subnets": subs})
+	ups := []upstream{}
+	for _, up := range g.cfg.Upstreams {
+		u := upstream{Name: up.Name()}
+		seen := map[string]bool{}
+		for _, mi := range up.Models() {
+			u.Models++
+			for _, ex := range up.Executors(mi.ID) {
+				if ex.Healthy && !seen[ex.ID] {
+					seen[ex.ID] = true
+					u.Executors++
+				}
+			}
+		}
+		ok = ok && u.Executors > 0
+		ups = append(ups, u)
+	}
+	body, _ := json.Marshal(map[string]any{"ok": ok, "subnets": subs, "upstreams": ups})
 	status := http.StatusOK
 	if !ok {
 		status = http.StatusServiceUnavailable
@@ -92,12 +116,12 @@ func (g *Gateway) admitModelsRequest(w http.ResponseWriter, r *http.Request) boo
 	return true
 }
 
-// listModels answers GET /v1/models with the configured models.
+// listModels answers GET /v1/models with the models of every upstream.
 func (g *Gateway) listModels(w http.ResponseWriter, r *http.Request) {
 	if !g.admitModelsRequest(w, r) {
 		return
 	}
-	openai.WriteJSON(w, http.StatusOK, g.list)
+	openai.WriteJSON(w, http.StatusOK, g.catalog().list)
 	g.m.requests.WithLabelValues("", "models", "200").Inc()
 }
 
@@ -106,12 +130,12 @@ func (g *Gateway) getModel(w http.ResponseWriter, r *http.Request) {
 	if !g.admitModelsRequest(w, r) {
 		return
 	}
-	md, ok := g.models[r.PathValue("id")]
+	md, ok := g.catalog().models[r.PathValue("id")]
 	if !ok {
 		g.done(w, "", "models", openai.ModelNotFound(r.PathValue("id")))
 		return
 	}
-	body, _ := json.Marshal(openai.ModelObject{ID: md.ID, Object: "model", Created: md.Created, OwnedBy: fmt.Sprintf("tessera-subnet-%d", md.Netuid)})
+	body, _ := json.Marshal(md.object())
 	openai.WriteJSON(w, http.StatusOK, body)
 	g.m.requests.WithLabelValues("", "models", "200").Inc()
 }
@@ -134,8 +158,8 @@ func (g *Gateway) completions(w http.ResponseWriter, r *http.Request) {
 }
 
 // complete answers a completion request: it authenticates the caller, reads the request
-// and checks it with parse, and runs it on the miners within RequestTimeout, streamed
-// or not as the request asks.
+// and checks it with parse, routes it by its model to the upstream that serves it, and
+// runs it there within RequestTimeout, streamed or not as the request asks.
 func (g *Gateway) complete(w http.ResponseWriter, r *http.Request, parse func([]byte, map[string]Model) (parsedRequest, *openai.APIError)) {
 	start := time.Now()
 	if r.Method != http.MethodPost {
@@ -152,18 +176,88 @@ func (g *Gateway) complete(w http.ResponseWriter, r *http.Request, parse func([]
 		g.fail(r.Context(), w, key, "", "unary", e, start)
 		return
 	}
-	p, e := parse(body, g.models)
+	p, e := parse(body, g.catalog().models)
 	if e != nil {
 		g.fail(r.Context(), w, key, "", "unary", e, start)
 		return
 	}
+	p.Start = start
+	mode := "unary"
+	if p.Stream {
+		mode = "stream"
+	}
 	ctx, cancel := context.WithTimeout(r.Context(), g.cfg.RequestTimeout)
 	defer cancel()
-	if p.stream {
-		g.stream(ctx, w, key, p, start)
-	} else {
-		g.unary(ctx, w, key, p, start)
+	a, err := p.model.up.Complete(ctx, &p.Request)
+	if err != nil {
+		g.fail(ctx, w, key, p.model.ID, mode, asAPIError(err), start)
+		return
 	}
+	for k, vs := range a.Header {
+		w.Header()[k] = vs
+	}
+	recordOf(ctx).miner = a.UID
+	if a.Stream != nil {
+		g.stream(ctx, w, key, p, a, start)
+		return
+	}
+	body, err = json.Marshal(a.Body)
+	if err != nil {
+		g.fail(ctx, w, key, p.model.ID, "unary", openai.Errorf(http.StatusInternalServerError, openai.TypeServer, "", "", "encode the answer: %v", err), start)
+		return
+	}
+	g.settle(ctx, key, p, "unary", a.Usage, start)
+	openai.WriteJSON(w, http.StatusOK, body)
+}
+
+// asAPIError is an upstream's error for the caller: the upstream's *openai.APIError,
+// else a 502.
+func asAPIError(err error) *openai.APIError {
+	var e *openai.APIError
+	if errors.As(err, &e) {
+		return e
+	}
+	return openai.Errorf(http.StatusBadGateway, openai.TypeServer, "upstream_error", "", "The upstream could not answer: %v", err)
+}
+
+// stream writes a committed streamed answer as server-sent events, and settles it when
+// it ends; a stream that breaks off ends with an OpenAI-style error event.
+func (g *Gateway) stream(ctx context.Context, w http.ResponseWriter, key *keyState, p parsedRequest, a *Answer, start time.Time) {
+	sse := openai.NewSSE(w)
+	sse.Start()
+	gone := false
+	u, err := a.Stream(func(ev any) bool {
+		if sse.Send(ev) != nil {
+			gone = true
+		}
+		return !gone
+	})
+	if gone {
+		return
+	}
+	if err != nil {
+		e := openai.Errorf(http.StatusBadGateway, openai.TypeServer, "stream_interrupted", "", "The %s's stream broke off: %v", a.By, err)
+		if ctx.Err() != nil {
+			e = openai.Errorf(http.StatusGatewayTimeout, openai.TypeServer, "timeout", "", "The answer did not finish within the request's deadline of %s.", g.cfg.RequestTimeout)
+		}
+		recordOf(ctx).broken = true
+		g.charge(ctx, key, Usage{Requests: 1, Errors: 1}, start)
+		sse.Error(e)
+		g.m.requests.WithLabelValues(p.model.ID, "stream", strconv.Itoa(e.Status)).Inc()
+		return
+	}
+	g.settle(ctx, key, p, "stream", u, start)
+	sse.Done()
+}
+
+// settle counts a served request and charges it to the key; the answer's last byte
+// follows it.
+func (g *Gateway) settle(ctx context.Context, key *keyState, p parsedRequest, mode string, u openai.Usage, start time.Time) {
+	g.m.requests.WithLabelValues(p.model.ID, mode, "200").Inc()
+	g.m.duration.WithLabelValues(mode).Observe(time.Since(start).Seconds())
+	g.m.tokens.WithLabelValues("prompt").Add(float64(u.PromptTokens))
+	g.m.tokens.WithLabelValues("completion").Add(float64(u.CompletionTokens))
+	g.charge(ctx, key, Usage{Requests: 1, PromptTokens: int64(u.PromptTokens), CompletionTokens: int64(u.CompletionTokens)}, start)
 }
 
 // fail charges an error to the key, then answers it and counts it.

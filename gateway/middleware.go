@@ -14,7 +14,7 @@ import (
 // This file wraps every request: its x-request-id, CORS, and the one log line it leaves.
 
 // requestRecord is what the handlers tell the request's log line: the caller's key id
-// and the miner that answered.
+// and the miner that answered (-1 also when an API node of the inference network did).
 type requestRecord struct {
 	keyID  int64 // 0: no key
 	miner  int   // the answering miner's uid; -1: none
@@ -33,7 +33,7 @@ func recordOf(ctx context.Context) *requestRecord {
 }
 
 // exposed are the headers a browser's script may read from an answer.
-const exposed = "X-Request-Id, X-Ratelimit-Limit-Requests, X-Ratelimit-Remaining-Requests, X-Ratelimit-Reset-Requests, X-Tessera-Miner, Retry-After"
+const exposed = "X-Request-Id, X-Ratelimit-Limit-Requests, X-Ratelimit-Remaining-Requests, X-Ratelimit-Reset-Requests, X-Tessera-Miner, X-Tessera-Api-Node, X-Tessera-Executor, X-Tessera-Inference-Id, X-Tessera-Seed, Retry-After"
 
 // originAllowed reports whether CORSOrigins admits origin ("*" admits any).
 func (g *Gateway) originAllowed(origin string) bool {

@@ -325,3 +325,18 @@ func (r *router) observe(hotkey string, latency time.Duration, ok bool, now time
 		clear(r.when)
 	}
 }
+
+// rankedMiners returns a subnet's miners best first, as Rank orders them now; it does
+// not count as a request.
+func (r *router) rankedMiners(netuid uint16, now time.Time) []Miner {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return Rank(r.miners[netuid], r.stats, now, r.cfg)
+}
+
+// cooling reports whether a miner is cooling down after failures at now.
+func (r *router) cooling(hotkey string, now time.Time) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return now.Before(r.stats[hotkey].CooldownUntil)
+}

@@ -2,14 +2,13 @@ package gateway
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
-	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -21,12 +20,17 @@ import (
 
 // Config configures a Gateway. Fields without a default are required.
 type Config struct {
-	// Models are the model names served and the subnet behind each.
+	// Models are the model names the textgen subnet serves and the subnet behind each;
+	// they make the gateway's first upstream.
 	Models []Model
-	// Source lists each subnet's miners.
+	// Source lists each subnet's miners (required with Models).
 	Source Source
-	// Dendrite signs and sends the queries to miners.
+	// Dendrite signs and sends the queries to miners (required with Models).
 	Dendrite *wire.Dendrite
+	// Upstreams are further networks behind the gateway, after the textgen subnet: an
+	// *InferenceUpstream for the inference network. A model two upstreams serve goes
+	// to the first (the textgen subnet's models first).
+	Upstreams []Upstream
 	// Keys authenticates callers and limits their rates. nil serves without API keys
 	// (for a private deployment or a devnet).
 	Keys *KeyStore
@@ -65,8 +69,9 @@ type Config struct {
 // Gateway is the OpenAI-compatible API server. It is an http.Handler.
 type Gateway struct {
 	cfg     Config
-	models  map[string]Model
-	list    []byte // the /v1/models answer
+	textgen *textgenUpstream // nil without Models
+	ups     []Upstream       // textgen first, then Config.Upstreams
+	cat     atomic.Pointer[catalog]
 	router  *router
 	m       *metrics
 	stats   *stats
@@ -79,14 +84,19 @@ type Gateway struct {
 // New checks the configuration and makes a gateway. Call Refresh (or Serve, which
 // refreshes) before it can route.
 func New(cfg Config) (*Gateway, error) {
-	if len(cfg.Models) == 0 {
-		return nil, errors.New("gateway: no models configured")
+	if len(cfg.Models) == 0 && len(cfg.Upstreams) == 0 {
+		return nil, errors.New("gateway: no models configured and no upstream")
 	}
-	if cfg.Source == nil {
+	if len(cfg.Models) > 0 && cfg.Source == nil {
 		return nil, errors.New("gateway: no miner source configured")
 	}
-	if cfg.Dendrite == nil {
+	if len(cfg.Models) > 0 && cfg.Dendrite == nil {
 		return nil, errors.New("gateway: no dendrite configured")
+	}
+	for i, up := range cfg.Upstreams {
+		if up == nil {
+			return nil, fmt.Errorf("gateway: upstream %d is nil", i)
+		}
 	}
 	if cfg.RequestTimeout <= 0 {
 		cfg.RequestTimeout = 60 * time.Second
@@ -121,23 +131,16 @@ func New(cfg Config) (*Gateway, error) {
 		return nil, err
 	}
 	now := time.Now()
-	g := &Gateway{cfg: cfg, models: map[string]Model{}, router: newRouter(cfg.Route, cfg.RerankInterval), m: m,
+	g := &Gateway{cfg: cfg, router: newRouter(cfg.Route, cfg.RerankInterval), m: m,
 		stats: newStats(cfg.StatsWindow, now), log: cfg.Logger.With("component", "gateway"), mux: http.NewServeMux(), started: now}
-	list := openai.ModelList{Object: "list", Data: []openai.ModelObject{}}
-	for _, md := range cfg.Models {
-		if md.ID == "" {
-			return nil, errors.New("gateway: a model has an empty id")
+	if len(cfg.Models) > 0 {
+		if g.textgen, err = newTextgenUpstream(g, cfg.Models); err != nil {
+			return nil, err
 		}
-		if _, dup := g.models[md.ID]; dup {
-			return nil, fmt.Errorf("gateway: model %q configured twice", md.ID)
-		}
-		if md.Created == 0 {
-			md.Created = g.started.Unix()
-		}
-		g.models[md.ID] = md
-		list.Data = append(list.Data, openai.ModelObject{ID: md.ID, Object: "model", Created: md.Created, OwnedBy: fmt.Sprintf("tessera-subnet-%d", md.Netuid)})
+		g.ups = append(g.ups, g.textgen)
 	}
-	g.list, _ = json.Marshal(list)
+	g.ups = append(g.ups, cfg.Upstreams...)
+	g.cat.Store(buildCatalog(g.ups, g.started))
 	g.mux.HandleFunc("/v1/chat/completions", g.chatCompletions)
 	g.mux.HandleFunc("/v1/completions", g.completions)
 	g.mux.HandleFunc("/v1/models", g.listModels)
@@ -153,33 +156,26 @@ func New(cfg Config) (*Gateway, error) {
 	return g, nil
 }
 
-// Refresh reads the miners of every subnet behind a model from the Source, each read
-// bounded by max(RefreshInterval, 5 s). A subnet that cannot be read keeps the miners
-// it had; the errors are joined.
+// Refresh refreshes every upstream — the miners of every subnet behind a model, read
+// from the Source with each read bounded by max(RefreshInterval, 5 s); the inference
+// network's API nodes and their models — then rebuilds the models the gateway routes.
+// An upstream (or a subnet, or an API node) that cannot be read keeps what it had; the
+// errors are joined.
 func (g *Gateway) Refresh(ctx context.Context) error {
 	g.refresh.Lock()
 	defer g.refresh.Unlock()
-	seen := map[uint16]bool{}
 	var errs []error
-	for _, md := range g.cfg.Models {
-		if seen[md.Netuid] {
-			continue
-		}
-		seen[md.Netuid] = true
-		// A node that does not answer must not hold the refresh (or Serve's start) up.
-		sctx, cancel := context.WithTimeout(ctx, max(g.cfg.RefreshInterval, 5*time.Second))
-		ms, err := g.cfg.Source.Miners(sctx, md.Netuid)
-		cancel()
-		if err != nil {
-			g.m.refreshErrs.Inc()
+	for _, up := range g.ups {
+		if err := up.Refresh(ctx); err != nil {
 			errs = append(errs, err)
-			continue
 		}
-		g.router.setMiners(md.Netuid, ms)
-		g.m.miners.WithLabelValues(strconv.Itoa(int(md.Netuid))).Set(float64(len(ms)))
 	}
+	g.cat.Store(buildCatalog(g.ups, g.started))
 	return errors.Join(errs...)
 }
+
+// catalog returns the models the gateway routes now.
+func (g *Gateway) catalog() *catalog { return g.cat.Load() }
 
 // Run refreshes the miners every RefreshInterval until ctx ends.
 func (g *Gateway) Run(ctx context.Context) {
@@ -217,7 +213,7 @@ func (g *Gateway) Serve(ctx context.Context, l net.Listener) error {
 			g.cfg.Keys.Run(bg, 5*time.Second, func(err error) { g.log.Error("key store", "err", err) })
 		}()
 	}
-	g.log.Info("gateway serving", "addr", l.Addr().String(), "models", len(g.models))
+	g.log.Info("gateway serving", "addr", l.Addr().String(), "models", len(g.catalog().order))
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(l) }()
 	var err error

@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tessera-net/tessera/gateway"
+	"github.com/tessera-net/tessera/keys"
 	"github.com/tessera-net/tessera/wire"
 )
 
@@ -74,41 +75,72 @@ func newGatewayServeCmd(env *cliEnv, db *gatewayDB) *cobra.Command {
 		refresh time.Duration
 		maxBody int64
 		origins []string
+		infAPIs []string
+		infKey  string
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
-		Short: "Serve the OpenAI-compatible API, routing requests to the best miners of text-generation subnets",
-		Long: `Serve POST /v1/chat/completions (streamed and not), GET /v1/models, /metrics and
-/healthz. Each model name maps to a subnet (--model name=netuid); requests go to the top
-miners of that subnet by incentive and observed latency, signed with the gateway's hotkey
-(--from-uri or the wallet's hotkey), and fail over to the next miner on an error or a
-timeout before the first byte. Callers need an API key from "tessera gateway keys create"
-unless --no-auth is given.`,
+		Short: "Serve the OpenAI-compatible API, routing requests to text-generation subnets and the inference network",
+		Long: `Serve POST /v1/chat/completions and /v1/completions (streamed and not), GET
+/v1/models, /metrics and /healthz, in front of two networks:
+
+  - text-generation subnets: each model name maps to a subnet (--model name=netuid);
+    requests go to the top miners of that subnet by incentive and observed latency,
+    signed with the gateway's hotkey (--from-uri or the wallet's hotkey), and fail over
+    to the next miner on an error or a timeout before the first byte;
+  - the inference network: --inference-api names its API nodes (repeatable); their
+    models (GET /v1/models) are served too, each request signed by the gateway's funded
+    account (--inference-key) and failed over to the next API node before the first
+    byte. Log-probabilities (logprobs, top_logprobs) come from this network only.
+
+With --inference-api and no --model the gateway serves the inference network alone
+(no chain node or hotkey needed). Callers need an API key from "tessera gateway keys
+create" unless --no-auth is given; the inference network charges the one funded account
+for every key, and the gateway keeps each key's usage.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			log, err := lf.logger(env.stderr)
 			if err != nil {
 				return err
 			}
+			if len(infAPIs) > 0 && !cmd.Flags().Changed("model") {
+				models = nil // the inference network alone
+			}
 			ms, err := parseModels(models)
 			if err != nil {
 				return err
 			}
-			pair, err := kf.pair(cmd, env)
-			if err != nil {
-				return err
-			}
-			c, err := nf.client()
-			if err != nil {
-				return err
+			var ups []gateway.Upstream
+			if len(infAPIs) > 0 || infKey != "" {
+				up, err := inferenceUpstream(env, infAPIs, infKey)
+				if err != nil {
+					return err
+				}
+				log.Info("inference network", "api_nodes", len(infAPIs), "account", up.Account().String())
+				ups = append(ups, up)
 			}
 			reg := prometheus.NewRegistry()
 			reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-			d, err := wire.NewDendrite(pair, wire.DendriteConfig{Registerer: reg, Logger: log})
-			if err != nil {
-				return err
+			var (
+				d      *wire.Dendrite
+				source gateway.Source
+				hotkey string
+			)
+			if len(ms) > 0 {
+				pair, err := kf.pair(cmd, env)
+				if err != nil {
+					return err
+				}
+				c, err := nf.client()
+				if err != nil {
+					return err
+				}
+				if d, err = wire.NewDendrite(pair, wire.DendriteConfig{Registerer: reg, Logger: log}); err != nil {
+					return err
+				}
+				defer d.Close()
+				source, hotkey = gateway.ChainSource{Client: c}, d.Hotkey()
 			}
-			defer d.Close()
 			ctx := cmd.Context()
 			var ks *gateway.KeyStore
 			if !noAuth {
@@ -122,7 +154,7 @@ unless --no-auth is given.`,
 				}()
 			}
 			g, err := gateway.New(gateway.Config{
-				Models: ms, Source: gateway.ChainSource{Client: c}, Dendrite: d, Keys: ks, Route: route,
+				Models: ms, Source: source, Dendrite: d, Upstreams: ups, Keys: ks, Route: route,
 				RequestTimeout: timeout, AttemptTimeout: attempt, RefreshInterval: refresh, MaxBodyBytes: maxBody,
 				Registerer: reg, Logger: log, CORSOrigins: origins,
 			})
@@ -134,7 +166,7 @@ unless --no-auth is given.`,
 			if err != nil {
 				return fmt.Errorf("listen on %s: %w", listen, err)
 			}
-			log.Info("gateway", "listen", l.Addr().String(), "hotkey", d.Hotkey(), "auth", !noAuth, "node", nf.address())
+			log.Info("gateway", "listen", l.Addr().String(), "hotkey", hotkey, "auth", !noAuth, "node", nf.address())
 			return g.Serve(ctx, l)
 		},
 	}
@@ -153,7 +185,32 @@ unless --no-auth is given.`,
 	cmd.Flags().DurationVar(&refresh, "refresh", 12*time.Second, "how often the miners are read from the metagraph")
 	cmd.Flags().Int64Var(&maxBody, "max-body", 4<<20, "largest request body, in bytes")
 	cmd.Flags().StringArrayVar(&origins, "cors-origin", nil, `an origin browsers may call the API from, e.g. https://app.example, or "*" for any (repeatable; default none)`)
+	cmd.Flags().StringArrayVar(&infAPIs, "inference-api", nil, "base URL of an API node of the inference network, e.g. http://127.0.0.1:9100 (repeatable)")
+	cmd.Flags().StringVar(&infKey, "inference-key", "", "secret URI of the funded account that signs and pays for the gateway's requests to the inference network (for example //Alice on a devnet); also TESSERA_INFERENCE_KEY")
 	return cmd
+}
+
+// inferenceUpstream makes the inference network's upstream from --inference-api and
+// --inference-key (or TESSERA_INFERENCE_KEY).
+func inferenceUpstream(env *cliEnv, apis []string, uri string) (*gateway.InferenceUpstream, error) {
+	if uri == "" {
+		uri = env.getenv("TESSERA_INFERENCE_KEY")
+	}
+	switch {
+	case len(apis) == 0:
+		return nil, usagef("--inference-key needs at least one --inference-api URL")
+	case uri == "":
+		return nil, usagef("--inference-api needs --inference-key (or TESSERA_INFERENCE_KEY): the secret URI of the funded account that pays for the requests")
+	}
+	key, err := keys.FromURI(uri)
+	if err != nil {
+		return nil, usagef("--inference-key: %v", err)
+	}
+	up, err := gateway.NewInferenceUpstream(gateway.InferenceConfig{APINodes: apis, Key: key})
+	if err != nil {
+		return nil, usagef("--inference-api: %v", strings.TrimPrefix(err.Error(), "gateway: "))
+	}
+	return up, nil
 }
 
 func newGatewayKeysCmd(env *cliEnv, db *gatewayDB) *cobra.Command {

@@ -4,9 +4,18 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
+
+	"github.com/tessera-net/tessera/keys"
+	"github.com/tessera-net/tessera/subnets/inference/signed"
 )
 
 func gatewayCLI(t *testing.T, home string, args ...string) (string, string, int) {
@@ -114,9 +123,88 @@ func TestGatewayServeUsageErrors(t *testing.T) {
 		{"gateway", "serve", "--model", "nonetuid", "--from-uri", "//Alice"},
 		{"gateway", "serve", "--model", "m=70000", "--from-uri", "//Alice"},
 		{"gateway", "serve", "--from-uri", "not a uri"},
+		{"gateway", "serve", "--inference-api", "http://127.0.0.1:1"},
+		{"gateway", "serve", "--inference-key", "//Alice"},
+		{"gateway", "serve", "--inference-api", "ftp://x", "--inference-key", "//Alice"},
+		{"gateway", "serve", "--inference-api", "http://127.0.0.1:1", "--inference-key", "not a uri"},
 	} {
 		if _, errs, code := gatewayCLI(t, home, args...); code != 2 {
 			t.Errorf("%v: exit %d (%s), want 2", args, code, errs)
 		}
+	}
+}
+
+// "gateway serve" with --inference-api and no --model serves the inference network
+// alone: no chain node or hotkey, each request signed by the --inference-key account.
+func TestGatewayServeInferenceNetwork(t *testing.T) {
+	alice, _ := keys.FromURI("//Alice")
+	v := signed.NewVerifier(nil)
+	var accepted atomic.Int64
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /v1/models", func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, `{"object":"list","data":[{"id":"net-model","object":"model","created":1,"owned_by":"x"}]}`)
+	})
+	mux.HandleFunc("POST /v1/chat/completions", func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		if _, e := v.Verify(r.Method, r.URL.Path, r.Header, body, func(p keys.PublicKey) bool { return p == alice.Public() }); e != nil {
+			http.Error(w, `{"error":{"message":"`+e.Msg+`","type":"invalid_request_error","code":"`+string(e.Code)+`"}}`, http.StatusUnauthorized)
+			return
+		}
+		accepted.Add(1)
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"id":"chatcmpl-1","object":"chat.completion","created":1,"model":"net-model","system_fingerprint":"fp",
+"choices":[{"index":0,"message":{"role":"assistant","content":"hi"},"finish_reason":"stop",
+"logprobs":{"content":[{"token":"hi","logprob":-0.5,"bytes":[104,105],"top_logprobs":[{"token":"hi","logprob":-0.5,"bytes":[104,105]},{"token":"yo","logprob":-1,"bytes":[121,111]}]}],"refusal":null}}],
+"usage":{"prompt_tokens":3,"completion_tokens":1,"total_tokens":4}}`)
+	})
+	node := httptest.NewServer(mux)
+	defer node.Close()
+
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	var errb bytes.Buffer
+	go func() {
+		done <- run(ctx, []string{"--home", t.TempDir(), "gateway", "serve", "--no-auth", "--listen", addr,
+			"--inference-api", node.URL, "--inference-key", "//Alice"}, strings.NewReader(""), io.Discard, &errb)
+	}()
+	defer func() {
+		cancel()
+		if code := <-done; code != 0 {
+			t.Errorf("gateway serve exited %d: %s", code, errb.String())
+		}
+	}()
+	body := `{"model":"net-model","messages":[{"role":"user","content":"hi"}],"logprobs":true,"top_logprobs":1}`
+	var resp *http.Response
+	for deadline := time.Now().Add(20 * time.Second); ; {
+		resp, err = http.Post("http://"+addr+"/v1/chat/completions", "application/json", strings.NewReader(body))
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the gateway never served: %v", err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	defer resp.Body.Close()
+	var cc struct {
+		Choices []struct {
+			Message  struct{ Content string }
+			Logprobs struct {
+				Content []struct {
+					Token       string
+					TopLogprobs []struct{ Token string } `json:"top_logprobs"`
+				}
+			}
+		}
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&cc); err != nil || resp.StatusCode != 200 || len(cc.Choices) != 1 ||
+		cc.Choices[0].Message.Content != "hi" || len(cc.Choices[0].Logprobs.Content[0].TopLogprobs) != 1 || accepted.Load() != 1 {
+		t.Fatalf("%d %+v %v (accepted %d)", resp.StatusCode, cc, err, accepted.Load())
 	}
 }
