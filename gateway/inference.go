@@ -55,7 +55,9 @@ type InferenceConfig struct {
 // API nodes list at GET /v1/models, and a request for one goes to an API node listing
 // it, signed by the gateway's account, failing over to the next API node before the
 // first byte of the answer. API nodes take turns being first; one that failed is tried
-// after the others until it answers again. Log-probabilities (logprobs, top_logprobs)
+// after the others until it answers again. A node that refuses streams (400 on
+// "stream") is asked for whole answers, which are streamed to the caller as chunks.
+// Log-probabilities (logprobs, top_logprobs)
 // come back in OpenAI's shapes, as many as the caller asked for.
 type InferenceUpstream struct {
 	cfg   InferenceConfig
@@ -69,6 +71,9 @@ type apiNode struct {
 	mu      sync.Mutex
 	models  []ModelInfo // from its last answered GET /v1/models
 	healthy bool        // its last refresh or request succeeded
+	// unaryOnly is set once the node refused a stream ("stream" 400): streamed
+	// requests then go to it unstreamed, and its whole answer is streamed as chunks.
+	unaryOnly atomic.Bool
 }
 
 func (n *apiNode) state() ([]ModelInfo, bool) {
@@ -281,12 +286,29 @@ func (u *InferenceUpstream) Complete(ctx context.Context, req *Request) (*Answer
 	if err != nil {
 		return nil, openai.Invalid("", "invalid_json", "We could not parse the JSON body of your request: %v", err)
 	}
+	var unary []byte // body, unstreamed, for nodes that do not stream
+	if req.Stream {
+		if unary, err = unstreamed(req.Body); err != nil {
+			return nil, openai.Invalid("", "invalid_json", "We could not parse the JSON body of your request: %v", err)
+		}
+	}
 	var errs []*attemptError
 	for _, n := range plan {
 		if ctx.Err() != nil {
 			break
 		}
-		a, ae := u.attempt(ctx, n, path, body, req)
+		var a *Answer
+		var ae *attemptError
+		if req.Stream && n.unaryOnly.Load() {
+			a, ae = u.attempt(ctx, n, path, unary, req)
+		} else {
+			a, ae = u.attempt(ctx, n, path, body, req)
+			if ae != nil && req.Stream && ae.status == http.StatusBadRequest && ae.api.Param != nil && *ae.api.Param == "stream" {
+				// The node does not stream: ask it for the whole answer.
+				n.unaryOnly.Store(true)
+				a, ae = u.attempt(ctx, n, path, unary, req)
+			}
+		}
 		if ae == nil {
 			n.setHealthy(true)
 			return a, nil
@@ -339,6 +361,17 @@ func forwardBody(req *Request) ([]byte, error) {
 		return nil, err
 	}
 	fields["stream_options"] = json.RawMessage(`{"include_usage":true}`)
+	return json.Marshal(fields)
+}
+
+// unstreamed is body asking for a whole answer: "stream" false, no "stream_options".
+func unstreamed(body []byte) ([]byte, error) {
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(body, &fields); err != nil {
+		return nil, err
+	}
+	fields["stream"] = json.RawMessage("false")
+	delete(fields, "stream_options")
 	return json.Marshal(fields)
 }
 
