@@ -342,3 +342,26 @@ func TestInferenceUpstreamNodeThatDoesNotStream(t *testing.T) {
 		t.Fatalf("%d calls, %d refused streams; want 3 and 1", calls, refusals)
 	}
 }
+
+// FuzzSSEReader: any byte stream reads as events within the bound, then an error (EOF
+// or a bound), without a panic or an endless loop.
+func FuzzSSEReader(f *testing.F) {
+	f.Add([]byte("data: {\"a\":1}\n\ndata: [DONE]\n\n"))
+	f.Add([]byte(": c\r\n\r\ndata:x\ndata: y\n\nevent: e\n\ndata: tail"))
+	f.Add([]byte("data: " + strings.Repeat("z", 200) + "\n\n"))
+	f.Fuzz(func(t *testing.T, in []byte) {
+		r := newSSEReader(strings.NewReader(string(in)), 128)
+		for i := 0; ; i++ {
+			data, err := r.next()
+			if err != nil {
+				return
+			}
+			if len(data) > 128 {
+				t.Fatalf("an event of %d bytes past the bound", len(data))
+			}
+			if i > len(in) {
+				t.Fatal("more events than bytes")
+			}
+		}
+	})
+}
