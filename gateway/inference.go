@@ -63,6 +63,45 @@ type InferenceUpstream struct {
 	cfg   InferenceConfig
 	nodes []*apiNode
 	seq   atomic.Uint64
+	m     atomic.Pointer[metrics] // the gateway's, once New has seen the upstream
+}
+
+// attach makes the upstream count its attempts, failovers and healthy nodes in a
+// gateway's metrics (the first gateway's, when several share it).
+func (u *InferenceUpstream) attach(m *metrics) { u.m.CompareAndSwap(nil, m) }
+
+// healthy counts the nodes that answered their last refresh or request.
+func (u *InferenceUpstream) healthy() int {
+	n := 0
+	for _, nd := range u.nodes {
+		if _, ok := nd.state(); ok {
+			n++
+		}
+	}
+	return n
+}
+
+// observed counts one attempt's outcome and a failover after it, and the healthy nodes.
+func (u *InferenceUpstream) observed(ae *attemptError, failover bool) {
+	m := u.m.Load()
+	if m == nil {
+		return
+	}
+	outcome := "ok"
+	switch {
+	case ae == nil:
+	case errors.Is(ae.err, errFirstByte) || errors.Is(ae.err, context.DeadlineExceeded):
+		outcome = "timeout"
+	case ae.status != 0 && ae.status < 500 && ae.status != http.StatusTooManyRequests:
+		outcome = "refused"
+	default:
+		outcome = "error"
+	}
+	m.apiAttempts.WithLabelValues(outcome).Inc()
+	if failover {
+		m.failovers.Inc()
+	}
+	m.apiNodes.Set(float64(u.healthy()))
 }
 
 // apiNode is one API node and what the gateway last saw of it.
@@ -170,6 +209,9 @@ func (u *InferenceUpstream) Refresh(ctx context.Context) error {
 		}()
 	}
 	wg.Wait()
+	if m := u.m.Load(); m != nil {
+		m.apiNodes.Set(float64(u.healthy()))
+	}
 	return errors.Join(errs...)
 }
 
@@ -311,15 +353,18 @@ func (u *InferenceUpstream) Complete(ctx context.Context, req *Request) (*Answer
 		}
 		if ae == nil {
 			n.setHealthy(true)
+			u.observed(nil, false)
 			return a, nil
 		}
 		if !ae.failover {
+			u.observed(ae, false)
 			return nil, ae.api
 		}
 		if ae.status == 0 || ae.status >= 500 {
 			n.setHealthy(false)
 		}
 		errs = append(errs, ae)
+		u.observed(ae, len(errs) < len(plan) && ctx.Err() == nil)
 	}
 	return nil, u.noAnswer(ctx, req, len(plan), errs)
 }
