@@ -181,7 +181,7 @@ func BenchmarkGatewayStream(b *testing.B) {
 		for {
 			n, err := resp.Body.Read(buf)
 			seen = append(seen, buf[:n]...)
-			if ttft == 0 && strings.Contains(string(seen), `"content":"Here`) {
+			if ttft == 0 && strings.Contains(string(seen), `"delta":{"content":"`) { // the first text, after the role chunk
 				ttft = time.Since(start)
 			}
 			if err != nil {

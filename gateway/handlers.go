@@ -12,9 +12,10 @@ import (
 	"github.com/tessera-net/tessera/internal/openai"
 )
 
-// This file holds the HTTP endpoints: /v1/models, /v1/chat/completions (up to the
-// point where failover.go runs the request on miners) and /healthz, with API-key
-// authentication and the JSON answers they share.
+// This file holds the HTTP endpoints: /v1/models, /v1/chat/completions and
+// /v1/completions (routed by model to an Upstream, whose committed answer is written
+// here, whole or streamed) and /healthz, with API-key authentication and the JSON
+// answers they share.
 
 // healthz answers 200 when every subnet behind a model has miners and every other
 // upstream has a healthy executor, else 503, with each subnet's miner count and each

@@ -55,12 +55,53 @@ type InferenceConfig struct {
 // API nodes list at GET /v1/models, and a request for one goes to an API node listing
 // it, signed by the gateway's account, failing over to the next API node before the
 // first byte of the answer. API nodes take turns being first; one that failed is tried
-// after the others until it answers again. Log-probabilities (logprobs, top_logprobs)
+// after the others until it answers again. A node that refuses streams (400 on
+// "stream") is asked for whole answers, which are streamed to the caller as chunks.
+// Log-probabilities (logprobs, top_logprobs)
 // come back in OpenAI's shapes, as many as the caller asked for.
 type InferenceUpstream struct {
 	cfg   InferenceConfig
 	nodes []*apiNode
 	seq   atomic.Uint64
+	m     atomic.Pointer[metrics] // the gateway's, once New has seen the upstream
+}
+
+// attach makes the upstream count its attempts, failovers and healthy nodes in a
+// gateway's metrics (the first gateway's, when several share it).
+func (u *InferenceUpstream) attach(m *metrics) { u.m.CompareAndSwap(nil, m) }
+
+// healthy counts the nodes that answered their last refresh or request.
+func (u *InferenceUpstream) healthy() int {
+	n := 0
+	for _, nd := range u.nodes {
+		if _, ok := nd.state(); ok {
+			n++
+		}
+	}
+	return n
+}
+
+// observed counts one attempt's outcome and a failover after it, and the healthy nodes.
+func (u *InferenceUpstream) observed(ae *attemptError, failover bool) {
+	m := u.m.Load()
+	if m == nil {
+		return
+	}
+	outcome := "ok"
+	switch {
+	case ae == nil:
+	case errors.Is(ae.err, errFirstByte) || errors.Is(ae.err, context.DeadlineExceeded):
+		outcome = "timeout"
+	case ae.status != 0 && ae.status < 500 && ae.status != http.StatusTooManyRequests:
+		outcome = "refused"
+	default:
+		outcome = "error"
+	}
+	m.apiAttempts.WithLabelValues(outcome).Inc()
+	if failover {
+		m.failovers.Inc()
+	}
+	m.apiNodes.Set(float64(u.healthy()))
 }
 
 // apiNode is one API node and what the gateway last saw of it.
@@ -69,6 +110,9 @@ type apiNode struct {
 	mu      sync.Mutex
 	models  []ModelInfo // from its last answered GET /v1/models
 	healthy bool        // its last refresh or request succeeded
+	// unaryOnly is set once the node refused a stream ("stream" 400): streamed
+	// requests then go to it unstreamed, and its whole answer is streamed as chunks.
+	unaryOnly atomic.Bool
 }
 
 func (n *apiNode) state() ([]ModelInfo, bool) {
@@ -165,6 +209,9 @@ func (u *InferenceUpstream) Refresh(ctx context.Context) error {
 		}()
 	}
 	wg.Wait()
+	if m := u.m.Load(); m != nil {
+		m.apiNodes.Set(float64(u.healthy()))
+	}
 	return errors.Join(errs...)
 }
 
@@ -281,23 +328,43 @@ func (u *InferenceUpstream) Complete(ctx context.Context, req *Request) (*Answer
 	if err != nil {
 		return nil, openai.Invalid("", "invalid_json", "We could not parse the JSON body of your request: %v", err)
 	}
+	var unary []byte // body, unstreamed, for nodes that do not stream
+	if req.Stream {
+		if unary, err = unstreamed(req.Body); err != nil {
+			return nil, openai.Invalid("", "invalid_json", "We could not parse the JSON body of your request: %v", err)
+		}
+	}
 	var errs []*attemptError
 	for _, n := range plan {
 		if ctx.Err() != nil {
 			break
 		}
-		a, ae := u.attempt(ctx, n, path, body, req)
+		var a *Answer
+		var ae *attemptError
+		if req.Stream && n.unaryOnly.Load() {
+			a, ae = u.attempt(ctx, n, path, unary, req)
+		} else {
+			a, ae = u.attempt(ctx, n, path, body, req)
+			if ae != nil && req.Stream && ae.status == http.StatusBadRequest && ae.api.Param != nil && *ae.api.Param == "stream" {
+				// The node does not stream: ask it for the whole answer.
+				n.unaryOnly.Store(true)
+				a, ae = u.attempt(ctx, n, path, unary, req)
+			}
+		}
 		if ae == nil {
 			n.setHealthy(true)
+			u.observed(nil, false)
 			return a, nil
 		}
 		if !ae.failover {
+			u.observed(ae, false)
 			return nil, ae.api
 		}
 		if ae.status == 0 || ae.status >= 500 {
 			n.setHealthy(false)
 		}
 		errs = append(errs, ae)
+		u.observed(ae, len(errs) < len(plan) && ctx.Err() == nil)
 	}
 	return nil, u.noAnswer(ctx, req, len(plan), errs)
 }
@@ -339,6 +406,17 @@ func forwardBody(req *Request) ([]byte, error) {
 		return nil, err
 	}
 	fields["stream_options"] = json.RawMessage(`{"include_usage":true}`)
+	return json.Marshal(fields)
+}
+
+// unstreamed is body asking for a whole answer: "stream" false, no "stream_options".
+func unstreamed(body []byte) ([]byte, error) {
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(body, &fields); err != nil {
+		return nil, err
+	}
+	fields["stream"] = json.RawMessage("false")
+	delete(fields, "stream_options")
 	return json.Marshal(fields)
 }
 

@@ -302,3 +302,66 @@ func TestInferenceStreamBroken(t *testing.T) {
 		t.Fatalf("usage %+v", u)
 	}
 }
+
+// An API node that refuses streams (400 on "stream", as the API node does until it
+// streams) is asked for whole answers, streamed to the caller as chunks; after the
+// first refusal it is asked unstreamed at once.
+func TestInferenceUpstreamNodeThatDoesNotStream(t *testing.T) {
+	eng := engineServer(t)
+	var calls, refusals int
+	noStreams := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost {
+			calls++
+			body, _ := io.ReadAll(r.Body)
+			var f struct{ Stream bool }
+			json.Unmarshal(body, &f)
+			if f.Stream {
+				refusals++
+				openai.WriteError(w, openai.InvalidValue("stream", "streamed answers are not offered by the inference network's API node yet; send \"stream\": false"))
+				return
+			}
+			r = httptest.NewRequest(r.Method, r.URL.Path, strings.NewReader(string(body)))
+		}
+		eng.ServeHTTP(w, r)
+	})
+	n := startAPINode(t, gatewayAccount(), noStreams)
+	u := inferenceUpstream(t, nil, n.URL)
+	for i := range 2 {
+		ans, err := u.Complete(t.Context(), chatReq(t, `,"stream":true,"logprobs":true,"top_logprobs":2`))
+		if err != nil || ans.Stream == nil {
+			t.Fatalf("%d: %v %+v", i, err, ans)
+		}
+		var events []*openai.ChatChunk
+		usage, err := ans.Stream(func(ev any) bool { events = append(events, ev.(*openai.ChatChunk)); return true })
+		if err != nil || len(events) != 1 || usage.CompletionTokens == 0 || *events[0].Choices[0].FinishReason == "" ||
+			len(events[0].Choices[0].Logprobs.Content) != usage.CompletionTokens || len(events[0].Choices[0].Logprobs.Content[0].TopLogprobs) != 2 {
+			t.Fatalf("%d: %v %d events, usage %+v", i, err, len(events), usage)
+		}
+	}
+	if calls != 3 || refusals != 1 {
+		t.Fatalf("%d calls, %d refused streams; want 3 and 1", calls, refusals)
+	}
+}
+
+// FuzzSSEReader: any byte stream reads as events within the bound, then an error (EOF
+// or a bound), without a panic or an endless loop.
+func FuzzSSEReader(f *testing.F) {
+	f.Add([]byte("data: {\"a\":1}\n\ndata: [DONE]\n\n"))
+	f.Add([]byte(": c\r\n\r\ndata:x\ndata: y\n\nevent: e\n\ndata: tail"))
+	f.Add([]byte("data: " + strings.Repeat("z", 200) + "\n\n"))
+	f.Fuzz(func(t *testing.T, in []byte) {
+		r := newSSEReader(strings.NewReader(string(in)), 128)
+		for i := 0; ; i++ {
+			data, err := r.next()
+			if err != nil {
+				return
+			}
+			if len(data) > 128 {
+				t.Fatalf("an event of %d bytes past the bound", len(data))
+			}
+			if i > len(in) {
+				t.Fatal("more events than bytes")
+			}
+		}
+	})
+}

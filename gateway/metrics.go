@@ -16,6 +16,8 @@ type metrics struct {
 	tokens      *prometheus.CounterVec // kind
 	miners      *prometheus.GaugeVec   // netuid
 	refreshErrs prometheus.Counter
+	apiAttempts *prometheus.CounterVec // outcome
+	apiNodes    prometheus.Gauge
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -29,13 +31,17 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		attempts: s.CounterVec("tessera_gateway_miner_attempts_total",
 			"Requests sent to miners, by outcome (ok, error, timeout, refused).", "outcome"),
 		failovers: s.Counter("tessera_gateway_failovers_total",
-			"Times a request moved on to the next miner after a failure."),
+			"Times a request moved on to the next miner or API node after a failure."),
 		tokens: s.CounterVec("tessera_gateway_tokens_total",
 			"Tokens served, by kind (prompt, completion).", "kind"),
 		miners: s.GaugeVec("tessera_gateway_miners",
 			"Routable miners of each subnet, as of the last refresh.", "netuid"),
 		refreshErrs: s.Counter("tessera_gateway_refresh_errors_total",
 			"Failed refreshes of a subnet's miners."),
+		apiAttempts: s.CounterVec("tessera_gateway_api_node_attempts_total",
+			"Requests sent to the inference network's API nodes, by outcome (ok, error, timeout, refused).", "outcome"),
+		apiNodes: s.Gauge("tessera_gateway_api_nodes",
+			"The inference network's API nodes that answered their last refresh or request."),
 	}
 	if err := s.Register(reg); err != nil {
 		return nil, fmt.Errorf("gateway: %w", err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -174,6 +175,19 @@ func TestOpenAIClientBothNetworks(t *testing.T) {
 	}
 	if node.refused.Load() != 0 || node.accepted.Load() != 3 {
 		t.Fatalf("API node accepted %d, refused %d", node.accepted.Load(), node.refused.Load())
+	}
+	// The API nodes' attempts are in the metrics: 3 answered; one healthy node (the
+	// busy one failed).
+	mresp, err := http.Get(gw.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(mresp.Body)
+	mresp.Body.Close()
+	for _, want := range []string{`tessera_gateway_api_node_attempts_total{outcome="ok"} 3`, "\ntessera_gateway_api_nodes 1\n"} {
+		if !strings.Contains(string(metrics), want) {
+			t.Errorf("metrics lack %q:\n%s", want, metrics)
+		}
 	}
 }
 

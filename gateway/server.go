@@ -140,6 +140,11 @@ func New(cfg Config) (*Gateway, error) {
 		g.ups = append(g.ups, g.textgen)
 	}
 	g.ups = append(g.ups, cfg.Upstreams...)
+	for _, up := range cfg.Upstreams {
+		if iu, ok := up.(*InferenceUpstream); ok {
+			iu.attach(m)
+		}
+	}
 	g.cat.Store(buildCatalog(g.ups, g.started))
 	g.mux.HandleFunc("/v1/chat/completions", g.chatCompletions)
 	g.mux.HandleFunc("/v1/completions", g.completions)

@@ -112,7 +112,7 @@ for every key, and the gateway keeps each key's usage.`,
 			}
 			var ups []gateway.Upstream
 			if len(infAPIs) > 0 || infKey != "" {
-				up, err := inferenceUpstream(env, infAPIs, infKey)
+				up, err := inferenceUpstream(env, infAPIs, infKey, attempt)
 				if err != nil {
 					return err
 				}
@@ -181,7 +181,7 @@ for every key, and the gateway keeps each key's usage.`,
 	cmd.Flags().IntVar(&route.Attempts, "attempts", 3, "how many miners one request may try")
 	cmd.Flags().DurationVar(&route.LatencyRef, "latency-ref", 250*time.Millisecond, "latency at which a miner's latency factor is one half")
 	cmd.Flags().DurationVar(&timeout, "timeout", 60*time.Second, "the longest a request may take")
-	cmd.Flags().DurationVar(&attempt, "attempt-timeout", 20*time.Second, "the longest one miner may take to its first byte before the request fails over")
+	cmd.Flags().DurationVar(&attempt, "attempt-timeout", 20*time.Second, "the longest one miner or API node may take to its first byte (its whole answer when not streamed) before the request fails over")
 	cmd.Flags().DurationVar(&refresh, "refresh", 12*time.Second, "how often the miners are read from the metagraph")
 	cmd.Flags().Int64Var(&maxBody, "max-body", 4<<20, "largest request body, in bytes")
 	cmd.Flags().StringArrayVar(&origins, "cors-origin", nil, `an origin browsers may call the API from, e.g. https://app.example, or "*" for any (repeatable; default none)`)
@@ -191,8 +191,9 @@ for every key, and the gateway keeps each key's usage.`,
 }
 
 // inferenceUpstream makes the inference network's upstream from --inference-api and
-// --inference-key (or TESSERA_INFERENCE_KEY).
-func inferenceUpstream(env *cliEnv, apis []string, uri string) (*gateway.InferenceUpstream, error) {
+// --inference-key (or TESSERA_INFERENCE_KEY), each attempt on an API node bounded by
+// attempt.
+func inferenceUpstream(env *cliEnv, apis []string, uri string, attempt time.Duration) (*gateway.InferenceUpstream, error) {
 	if uri == "" {
 		uri = env.getenv("TESSERA_INFERENCE_KEY")
 	}
@@ -206,7 +207,7 @@ func inferenceUpstream(env *cliEnv, apis []string, uri string) (*gateway.Inferen
 	if err != nil {
 		return nil, usagef("--inference-key: %v", err)
 	}
-	up, err := gateway.NewInferenceUpstream(gateway.InferenceConfig{APINodes: apis, Key: key})
+	up, err := gateway.NewInferenceUpstream(gateway.InferenceConfig{APINodes: apis, Key: key, AttemptTimeout: attempt})
 	if err != nil {
 		return nil, usagef("--inference-api: %v", strings.TrimPrefix(err.Error(), "gateway: "))
 	}
