@@ -12,6 +12,7 @@ import (
 
 	"github.com/tessera-net/tessera/devnet"
 	"github.com/tessera-net/tessera/explorer"
+	"github.com/tessera-net/tessera/gateway"
 	"github.com/tessera-net/tessera/genesis"
 	"github.com/tessera-net/tessera/keys"
 	"github.com/tessera-net/tessera/modules/accounts"
@@ -79,6 +80,15 @@ go to a temporary directory that is removed on exit, unless --home is given.`,
 				return usagef("--validators and --miners must each be at least 1, together at most 200")
 			}
 			layout := devnet.NewSubnetLayout(validators, miners, tempo)
+			// The inference network starts first: the gateway serves its API nodes' models
+			// beside the text-generation subnet's.
+			var inf *infdev.Extension
+			if !noInfer {
+				if inf, err = newInferenceExtension(inferenceFlags{forger, alterer, infModel, inProcess}, log, env, quiet); err != nil {
+					return err
+				}
+				opts.Extensions = append(opts.Extensions, inf)
+			}
 			var tg *textgendev.Extension
 			if !noSubnet {
 				opts.Subnet = &layout
@@ -87,16 +97,9 @@ go to a temporary directory that is removed on exit, unless --home is given.`,
 						gatewayAt = "127.0.0.1:0"
 					}
 					tg = textgendev.New(textgendev.Options{Miners: textgendev.MinersFor(layout.Miners), Validators: layout.Validators,
-						GatewayAddr: gatewayAt, APIKeys: !noKeys, Logger: log, CORSOrigins: ef.corsOrigins})
+						GatewayAddr: gatewayAt, APIKeys: !noKeys, Logger: log, CORSOrigins: ef.corsOrigins, Upstreams: inferenceUpstreams(inf)})
 					opts.Extensions = append(opts.Extensions, tg)
 				}
-			}
-			var inf *infdev.Extension
-			if !noInfer {
-				if inf, err = newInferenceExtension(inferenceFlags{forger, alterer, infModel, inProcess}, log, env, quiet); err != nil {
-					return err
-				}
-				opts.Extensions = append(opts.Extensions, inf)
 			}
 			var lg *devnet.League // the kernel league (devnet/league.go), unless --league=false
 			if league {
@@ -360,4 +363,27 @@ func firstAPI(ps []infdev.Process) string {
 		}
 	}
 	return ""
+}
+
+// inferenceUpstreams serves the devnet's inference network through the gateway: its
+// API nodes, each request paid by the devnet's gateway account (nil without it).
+func inferenceUpstreams(inf *infdev.Extension) func() ([]gateway.Upstream, error) {
+	if inf == nil {
+		return nil
+	}
+	return func() ([]gateway.Upstream, error) {
+		urls := inf.APIURLs()
+		if len(urls) == 0 {
+			return nil, nil // the participants' PoC runs in process: nothing serves inference
+		}
+		pay, err := keys.FromURI(infdev.GatewayURI)
+		if err != nil {
+			return nil, err
+		}
+		up, err := gateway.NewInferenceUpstream(gateway.InferenceConfig{APINodes: urls, Key: pay})
+		if err != nil {
+			return nil, err
+		}
+		return []gateway.Upstream{up}, nil
+	}
 }

@@ -190,6 +190,11 @@ func (e *Extension) Genesis(st *genesis.AppState) error {
 		st.Fund(p.Public(), 10_000*accounts.UnitsPerToken)
 	}
 	st.Fund(e.user.Public(), 10_000*accounts.UnitsPerToken)
+	gw, err := keys.FromURI(GatewayURI)
+	if err != nil {
+		return err
+	}
+	st.Fund(gw.Public(), 10_000*accounts.UnitsPerToken)
 	return nil
 }
 

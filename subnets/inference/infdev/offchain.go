@@ -133,6 +133,10 @@ func (e *Extension) launch(ctx context.Context, log *slog.Logger, args []string,
 // the devnet sends.
 const UserURI = "//InferenceUser"
 
+// GatewayURI is the account the devnet's gateway pays the inference network with:
+// funded at genesis like the user.
+const GatewayURI = "//InferenceGateway"
+
 // userLoad sends a chat completion through the API nodes in turn every interval, each
 // signed by the user, alternating the models; it logs each answer's executor.
 func (e *Extension) userLoad(ctx context.Context, user *keys.Pair, every time.Duration) {

@@ -67,6 +67,10 @@ type Options struct {
 	// info lines (a "weights set" every few seconds each) come at debug level;
 	// warnings and errors at theirs.
 	Logger *slog.Logger
+	// Upstreams, when set, is called as the gateway starts for further networks it
+	// serves beside the subnet (the devnet's inference network, whose API nodes are
+	// running by then).
+	Upstreams func() ([]gateway.Upstream, error)
 	// CORSOrigins are origins the gateway admits besides the devnet's own explorer (the
 	// node's JSON API address, whose page reads the gateway's /v1/stats).
 	CORSOrigins []string
@@ -279,11 +283,22 @@ func (e *Extension) Start(ctx context.Context, d *devnet.Devnet) error {
 			return err
 		}
 	}
+	var ups []gateway.Upstream
+	if e.o.Upstreams != nil {
+		if ups, err = e.o.Upstreams(); err != nil {
+			dend.Close()
+			if ks != nil {
+				_ = ks.Close(context.Background())
+			}
+			return err
+		}
+	}
 	g, err := gateway.New(gateway.Config{
-		Keys:     ks,
-		Models:   []gateway.Model{{ID: "tessera-textgen", Netuid: e.o.Netuid}},
-		Source:   gateway.ChainSource{Client: d.Client},
-		Dendrite: dend,
+		Keys:      ks,
+		Upstreams: ups,
+		Models:    []gateway.Model{{ID: "tessera-textgen", Netuid: e.o.Netuid}},
+		Source:    gateway.ChainSource{Client: d.Client},
+		Dendrite:  dend,
 		// The runtime's miners answer within the validators' timeout; a gateway on a
 		// devnet fails over sooner and re-reads the metagraph often.
 		AttemptTimeout:  5 * time.Second,
