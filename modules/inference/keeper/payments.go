@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
+	"strings"
 
 	"github.com/tessera-net/tessera/keys"
 	"github.com/tessera-net/tessera/module"
@@ -384,7 +385,7 @@ func (k *Keeper) handleStart(ctx *module.Context, signer keys.PublicKey, msg tx.
 			if tx.CodeOf(err) != tx.CodeInsufficientFunds {
 				return err
 			}
-			refuse(ctx, s.Netuid, id, inference.RefuseFunds, "user %s cannot pay the worst case of %d ((%d + %d) tokens × %d): %v", en.User, maxCost, en.PromptTokens, en.MaxTokens, price, err)
+			refuse(ctx, s.Netuid, id, inference.RefuseFunds, "the worst case is %d ((%d + %d) tokens × %d): %s", maxCost, en.PromptTokens, en.MaxTokens, price, strings.TrimPrefix(err.Error(), tx.CodeInsufficientFunds.String()+": "))
 			continue
 		}
 		rec := record{Netuid: s.Netuid, User: en.User, TA: inference.Account(signer), Executor: en.Executor, Model: en.Model, Path: en.Path,
@@ -577,8 +578,12 @@ func (k *Keeper) handleValidate(ctx *module.Context, signer keys.PublicKey, msg 
 			refuse(ctx, v.Netuid, en.ID, inference.RefuseIsExecutor, "%s executed the record: it may not check it", me)
 			continue
 		}
-		if rec.Status != inference.StatusFinished || h > rec.SettleHeight {
-			refuse(ctx, v.Netuid, en.ID, inference.RefuseWrongStatus, "the record is %s (checks are taken from its finish to its settle height %d; this is block %d)", rec.Status, rec.SettleHeight, h)
+		if rec.Status != inference.StatusFinished {
+			refuse(ctx, v.Netuid, en.ID, inference.RefuseWrongStatus, "the record is %s: only a finished record not yet checked takes a first check", rec.Status)
+			continue
+		}
+		if h > rec.SettleHeight {
+			refuse(ctx, v.Netuid, en.ID, inference.RefuseWrongStatus, "the record's checks closed at its settle height %d; this is block %d", rec.SettleHeight, h)
 			continue
 		}
 		rec.HasValidator, rec.Validator = true, me
@@ -648,8 +653,12 @@ func (k *Keeper) handleVote(ctx *module.Context, signer keys.PublicKey, msg tx.M
 			refuse(ctx, v.Netuid, en.ID, inference.RefuseNotFound, "no record %s on subnet %d", hexID(en.ID), v.Netuid)
 			continue
 		}
-		if rec.Status != inference.StatusVoting || h > rec.VoteDeadline {
-			refuse(ctx, v.Netuid, en.ID, inference.RefuseWrongStatus, "the record is %s, not in a vote (votes end at block %d; this is block %d)", rec.Status, rec.VoteDeadline, h)
+		if rec.Status != inference.StatusVoting {
+			refuse(ctx, v.Netuid, en.ID, inference.RefuseWrongStatus, "the record is %s, not in a vote", rec.Status)
+			continue
+		}
+		if h > rec.VoteDeadline {
+			refuse(ctx, v.Netuid, en.ID, inference.RefuseWrongStatus, "the record's vote ended at block %d; this is block %d", rec.VoteDeadline, h)
 			continue
 		}
 		if rec.Executor == me {
