@@ -228,7 +228,7 @@ func verifyEntry(e inference.StartEntry) bool {
 // (the seed and the prompt), refuses what its API node did not sign, and validates an
 // answer by recomputing it. alter makes it change the completion it serves.
 type fakeMLNode struct {
-	t      *testing.T
+	t      testing.TB
 	api    keys.PublicKey
 	srv    *httptest.Server
 	mu     sync.Mutex
@@ -238,7 +238,7 @@ type fakeMLNode struct {
 	down   bool
 }
 
-func newFakeMLNode(t *testing.T, api keys.PublicKey) *fakeMLNode {
+func newFakeMLNode(t testing.TB, api keys.PublicKey) *fakeMLNode {
 	f := &fakeMLNode{t: t, api: api}
 	ver := signed.NewVerifier(nil)
 	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -325,7 +325,7 @@ type participantNode struct {
 	ml   *fakeMLNode
 }
 
-func startNode(t *testing.T, ch *fakeChain, uri string) *participantNode {
+func startNode(t testing.TB, ch *fakeChain, uri string) *participantNode {
 	t.Helper()
 	key, err := keys.FromURI(uri)
 	if err != nil {
@@ -350,7 +350,7 @@ func startNode(t *testing.T, ch *fakeChain, uri string) *participantNode {
 
 // testNetwork is three participants serving m-small, with a group in force in which
 // each has weight, and a funded user.
-func testNetwork(t *testing.T) (*fakeChain, []*participantNode, *keys.Pair) {
+func testNetwork(t testing.TB) (*fakeChain, []*participantNode, *keys.Pair) {
 	t.Helper()
 	ch := newFakeChain(7)
 	var ps []*participantNode
@@ -383,7 +383,7 @@ func testNetwork(t *testing.T) (*fakeChain, []*participantNode, *keys.Pair) {
 
 // post sends a user-signed request (sign false: unsigned) and returns the status, the
 // headers and the body.
-func post(t *testing.T, url, path string, body []byte, user *keys.Pair, at time.Time) (int, http.Header, []byte) {
+func post(t testing.TB, url, path string, body []byte, user *keys.Pair, at time.Time) (int, http.Header, []byte) {
 	t.Helper()
 	req, _ := http.NewRequest(http.MethodPost, url+path, strings.NewReader(string(body)))
 	req.Header.Set("Content-Type", "application/json")
@@ -393,7 +393,7 @@ func post(t *testing.T, url, path string, body []byte, user *keys.Pair, at time.
 	return do(t, req)
 }
 
-func do(t *testing.T, req *http.Request) (int, http.Header, []byte) {
+func do(t testing.TB, req *http.Request) (int, http.Header, []byte) {
 	t.Helper()
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -404,7 +404,7 @@ func do(t *testing.T, req *http.Request) (int, http.Header, []byte) {
 	return resp.StatusCode, resp.Header, b
 }
 
-func errorCode(t *testing.T, body []byte) string {
+func errorCode(t testing.TB, body []byte) string {
 	t.Helper()
 	var e struct {
 		Error struct {
