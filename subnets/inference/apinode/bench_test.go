@@ -102,4 +102,3 @@ func BenchmarkDraw(b *testing.B) {
 		Draw(cands, id, 0, nil)
 	}
 }
-

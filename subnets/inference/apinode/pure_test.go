@@ -112,7 +112,10 @@ func TestChunksAndBatcher(t *testing.T) {
 		}
 	}
 	var sent [][]int
-	b := NewBatcher(2, func(_ context.Context, chunks [][]int) error { sent = append(sent, chunks...); return errors.New("refused") })
+	b := NewBatcher(2, func(_ context.Context, chunks [][]int) error {
+		sent = append(sent, chunks...)
+		return errors.New("refused")
+	})
 	b.Add(1, 2, 3)
 	if err := b.Flush(context.Background()); err == nil || b.Len() != 0 || len(sent) != 2 || !slices.Equal(sent[1], []int{3}) {
 		t.Fatalf("flush: %v, %d left, sent %v", err, b.Len(), sent)
