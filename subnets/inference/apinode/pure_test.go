@@ -243,3 +243,37 @@ func TestHolds(t *testing.T) {
 		}
 	}
 }
+
+func TestParseMLNode(t *testing.T) {
+	cases := []struct {
+		spec   string
+		ok     bool
+		models []string
+		hw     int
+		decl   inference.MLNode
+	}{
+		{"gpu-0=http://10.0.0.5:8080,http://10.0.0.5:8000,llama+qwen,hardware=H100:8", true, []string{"llama", "qwen"}, 1,
+			inference.MLNode{ID: "gpu-0", Host: "10.0.0.5", InferencePort: 8000, PoCPort: 8080}},
+		{"a=http://h:1,http://h:2,m", true, []string{"m"}, 0, inference.MLNode{ID: "a", Host: "h", InferencePort: 2, PoCPort: 1}},
+		{"a=http://h:1,http://h:2,m,hardware=H100:8,hardware=cpu:1", true, []string{"m"}, 2, inference.MLNode{ID: "a", Host: "h", InferencePort: 2, PoCPort: 1}},
+		{"a=http://h:1,http://h:2", false, nil, 0, inference.MLNode{}},
+		{"=http://h:1,http://h:2,m", false, nil, 0, inference.MLNode{}},
+		{"a=h:1,http://h:2,m", false, nil, 0, inference.MLNode{}},
+		{"a=http://h:1,http://h:2,m,hardware=H100", false, nil, 0, inference.MLNode{}},
+		{"a=http://h:1,http://h:2,m,gpus=8", false, nil, 0, inference.MLNode{}},
+		{"a b=http://h:1,http://h:2,m", false, nil, 0, inference.MLNode{}},
+	}
+	for _, c := range cases {
+		m, err := ParseMLNode(c.spec)
+		if (err == nil) != c.ok {
+			t.Fatalf("%s: %v", c.spec, err)
+		}
+		if !c.ok {
+			continue
+		}
+		d, _ := m.Declaration()
+		if !slices.Equal(m.Models, c.models) || len(m.Hardware) != c.hw || d.Host != c.decl.Host || d.InferencePort != c.decl.InferencePort || d.PoCPort != c.decl.PoCPort {
+			t.Fatalf("%s: %+v → %+v", c.spec, m, d)
+		}
+	}
+}
