@@ -52,7 +52,7 @@ func Builtin() *Set {
 	s.Subnets = subnetskeeper.New(s.Accounts, s.Stake, s.Mechanisms)
 	s.Gov = govkeeper.New(s.Accounts, s.Stake)
 	s.Models = modelskeeper.New()
-	s.Inference = inferencekeeper.New(subnetsView{}, s.Stake, s.Models)
+	s.Inference = inferencekeeper.New(subnetsView{}, s.Stake, s.Models, s.Accounts)
 	s.Mechanisms[inference.Mechanism] = s.Inference.Mechanism()
 	// Governance executes the actions other modules own: each registers its handlers here.
 	for typ, h := range s.Models.Actions() {

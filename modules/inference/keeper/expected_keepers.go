@@ -32,3 +32,10 @@ type ModelKeeper interface {
 	Models(r store.Reader) ([]models.ModelView, error)
 	Params(r store.Reader) (models.Params, error)
 }
+
+// AccountKeeper is what it needs of the accounts module: moving funds between a user's
+// account, the escrow account (inference.EscrowAccount) and an executor's. Move fails
+// with tx.CodeInsufficientFunds, writing nothing, when from cannot pay.
+type AccountKeeper interface {
+	Move(kv store.KV, from, to keys.PublicKey, amount uint64) error
+}

@@ -18,6 +18,11 @@ func (k *Keeper) Handlers() map[string]module.Handler {
 		inference.MsgMLNodes: k.handleMLNodes,
 		inference.MsgCommit:  k.handleCommit,
 		inference.MsgVerdict: k.handleVerdict,
+		// Paid inference (payments.go).
+		inference.MsgStart:    k.handleStart,
+		inference.MsgFinish:   k.handleFinish,
+		inference.MsgValidate: k.handleValidate,
+		inference.MsgVote:     k.handleVote,
 	}
 }
 

@@ -29,9 +29,8 @@ var (
 	prefixGroup       = []byte("inf/g/")   // netuid ‖ epoch → inference.Group
 	prefixCurrent     = []byte("inf/cur/") // netuid → the epoch of the group in force (0: none)
 	// prefixThroughput holds, per netuid ‖ epoch ‖ model, the tokens the model's
-	// preserved nodes served during the epoch's PoC (POC_SLOT's real throughput). The
-	// record of inferences on chain (docs/inference.md, not built yet) writes it; until
-	// then it reads 0, which is why the throughput check is off by default.
+	// preserved nodes served during the epoch's PoC (POC_SLOT's real throughput): the
+	// finished inference records started during the PoC add to it (payments.go).
 	prefixThroughput = []byte("inf/tp/")
 )
 
@@ -61,15 +60,16 @@ type judgement struct {
 
 // Keeper is the inference module.
 type Keeper struct {
-	subnets SubnetKeeper
-	stake   StakeKeeper
-	models  ModelKeeper
-	mech    *Mechanism
+	subnets  SubnetKeeper
+	stake    StakeKeeper
+	models   ModelKeeper
+	accounts AccountKeeper
+	mech     *Mechanism
 }
 
 // New returns the module's keeper.
-func New(sk SubnetKeeper, st StakeKeeper, mk ModelKeeper) *Keeper {
-	k := &Keeper{subnets: sk, stake: st, models: mk}
+func New(sk SubnetKeeper, st StakeKeeper, mk ModelKeeper, ak AccountKeeper) *Keeper {
+	k := &Keeper{subnets: sk, stake: st, models: mk, accounts: ak}
 	k.mech = &Mechanism{k: k}
 	return k
 }
@@ -203,8 +203,12 @@ func strictJSON(raw []byte, v any) error {
 
 // Dissolve deletes everything the module keeps for a dissolved subnet (the subnets
 // keeper's dissolve hook): declarations, rounds, commitments, verdicts, groups, pointers
-// and throughput, so that a new subnet on the netuid starts with none.
+// and throughput, and the inference records (refunded to their users from escrow),
+// executors' statistics and usage, so that a new subnet on the netuid starts with none.
 func (k *Keeper) Dissolve(kv store.KV, netuid uint16) error {
+	if err := k.dissolvePayments(kv, netuid); err != nil {
+		return err
+	}
 	for _, p := range [][]byte{prefixParticipant, prefixRound, prefixCommit, prefixJudgement, prefixGroup, prefixThroughput} {
 		if err := module.DeletePrefix(kv, module.Key(p, u16(netuid))); err != nil {
 			return err

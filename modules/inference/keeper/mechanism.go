@@ -20,7 +20,11 @@ import (
 //     (under dTAO these are the shares of the validator pot, which the staking ledger
 //     pays).
 //
-// It reads the group from EpochInput.State and nothing else of the chain; like every
+// An executor made INVALID in the group's epoch by its invalidated inferences
+// (models.Params.InvalidLimit) counts as rejected: it earns nothing of either half.
+//
+// It reads the group and the executors' statistics from EpochInput.State and nothing
+// else of the chain; like every
 // mechanism it is a pure function of its input. What a member no longer registered
 // would have earned, a half nobody can take, and the whole emission before the first
 // group, are not paid (the keeper mints nothing for them).
@@ -43,6 +47,9 @@ func (m *Mechanism) Epoch(in *subnets.EpochInput) (*subnets.EpochResult, error) 
 	g, err := m.k.Current(in.State, in.Subnet.Netuid)
 	if err != nil || g == nil {
 		return res, err
+	}
+	if g, err = m.k.withoutInvalid(in.State, g); err != nil {
+		return nil, err
 	}
 	uidOf := map[inference.Account]int{}
 	for uid, nr := range in.Neurons {

@@ -25,9 +25,12 @@ import (
 //	mlnodes/<netuid>/<hotkey>  one participant's MLNodes with their allocation and weight
 //	models/<netuid>            the models of the group in force (the epoch snapshot)
 //	pricing/<netuid>           their prices (models/pricing is the upcoming, governance one)
+//
+// and the paid inference's (payments_query.go): record, finished, voting, executor,
+// executors, usage, eligible.
 func (k *Keeper) Queries() map[string]module.Route {
 	netuidEpoch := []string{"netuid", "epoch"}
-	return map[string]module.Route{
+	routes := map[string]module.Route{
 		"epoch": {Args: []string{"netuid"}, Query: k.queryEpoch},
 		"group": {Args: netuidEpoch, Query: func(q module.QueryRequest) (any, error) {
 			netuid, epoch, err := k.netuidEpoch(q)
@@ -88,6 +91,10 @@ func (k *Keeper) Queries() map[string]module.Route {
 			return out, err
 		}},
 	}
+	for name, r := range k.paymentQueries() {
+		routes[name] = r
+	}
+	return routes
 }
 
 func parseNetuid(s string) (uint16, error) {

@@ -37,10 +37,16 @@ func (k *Keeper) LatestRound(r store.Reader, netuid uint16) (*inference.Round, e
 	return rd, err
 }
 
-// EndBlock runs the stage transitions due at this block on every poc subnet: the PoC
+// EndBlock settles the inference records due at this block (expiries, payments, the
+// ends of votes), then runs the stage transitions due on every poc subnet: the PoC
 // start (roster, seed, uptime selection), the validation start (seed, validators), the
 // formation of the next group, and the switch to it.
 func (k *Keeper) EndBlock(ctx *module.Context) error {
+	// What falls due of the inference records first: a payment at this height is
+	// made under the group that served it.
+	if err := k.settle(ctx); err != nil {
+		return fmt.Errorf("inference: records: %w", err)
+	}
 	ids, err := k.subnets.Netuids(ctx.KV)
 	if err != nil {
 		return err
