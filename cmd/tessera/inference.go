@@ -33,6 +33,7 @@ func newMLNodeCmd(env *cliEnv) *cobra.Command {
 	cmd := &cobra.Command{Use: "mlnode", Aliases: []string{"mlnodes"}, Short: "Declare, remove and list a participant's MLNodes on an inference (poc) subnet"}
 	nf.register(cmd, env)
 	cmd.AddCommand(newMLNodeAddCmd(env, &nf), newMLNodeRemoveCmd(env, &nf), newMLNodeListCmd(env, &nf))
+	cmd.AddCommand(newMLNodeServeCmd(env))
 	return cmd
 }
 
