@@ -1,0 +1,178 @@
+package apinode
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/tessera-net/tessera/devnet"
+	"github.com/tessera-net/tessera/keys"
+	"github.com/tessera-net/tessera/modules/accounts"
+	"github.com/tessera-net/tessera/modules/inference"
+	"github.com/tessera-net/tessera/modules/stake"
+	"github.com/tessera-net/tessera/modules/subnets"
+	"github.com/tessera-net/tessera/subnets/inference/infdev"
+	"github.com/tessera-net/tessera/subnets/inference/mlnode"
+)
+
+// startMLNode runs a real MLNode serving model on a random engine model, for the API
+// node key api, on loopback.
+func startMLNode(t *testing.T, ctx context.Context, api keys.PublicKey, model string) *mlnode.Client {
+	t.Helper()
+	sp, err := mlnode.ParseSpec(model + "=random:tiny")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := mlnode.New(mlnode.Config{APINode: api, Models: []mlnode.Spec{sp}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lm, err1 := net.Listen("tcp", "127.0.0.1:0")
+	li, err2 := net.Listen("tcp", "127.0.0.1:0")
+	if err := errors.Join(err1, err2); err != nil {
+		t.Fatal(err)
+	}
+	go s.Serve(ctx, lm, li)
+	t.Cleanup(s.Close)
+	return &mlnode.Client{Management: "http://" + lm.Addr().String(), Inference: "http://" + li.Addr().String()}
+}
+
+// The API node against a real chain: two participants register, their API nodes
+// declare their MLNodes (real MLNode services on an engine random model), mine the
+// first PoC through them, validate each other, load the group's model, and then a
+// user's signed chat completion through one API node is served, escrowed, finished,
+// checked by the other participant (exact replay on its MLNode) and paid on chain.
+func TestAPINodeOnARealChain(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a chain: skipped with -short")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	ext, err := infdev.New(infdev.Options{Participants: []infdev.Participant{}, Budget: 64})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := devnet.Start(ctx, devnet.Options{BlockTime: 100 * time.Millisecond, Extensions: []devnet.Extension{ext}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Stop() })
+	netuid := ext.Netuid()
+	alice, _ := keys.FromURI("//Alice")
+	user, _ := keys.FromURI("//InferenceUser")
+	var params subnets.Params
+	if _, err := d.Client.Query(ctx, "/subnets/params", 0, &params); err != nil {
+		t.Fatal(err)
+	}
+	aliceChain := ClientChain{C: d.Client, S: d.Client.Signer(alice)}
+	var nodes []*Node
+	var urls []string
+	for i, uri := range []string{"//ApiNode1", "//ApiNode2"} {
+		key, _ := keys.FromURI(uri)
+		fund, _ := accounts.NewTransfer(key.Public(), 1000*accounts.UnitsPerToken)
+		if i == 0 {
+			toUser, _ := accounts.NewTransfer(user.Public(), 10*accounts.UnitsPerToken)
+			if err := aliceChain.Send(ctx, fund, toUser); err != nil {
+				t.Fatal(err)
+			}
+		} else if err := aliceChain.Send(ctx, fund); err != nil {
+			t.Fatal(err)
+		}
+		reg, err1 := subnets.NewRegister(netuid, key.Public(), 0)
+		add, err2 := stake.NewAdd(key.Public(), 100*accounts.UnitsPerToken)
+		if params.DTAO {
+			add, err2 = stake.NewAddOn(netuid, key.Public(), 100*accounts.UnitsPerToken, 0, false)
+		}
+		if err := errors.Join(err1, err2); err != nil {
+			t.Fatal(err)
+		}
+		ch := ClientChain{C: d.Client, S: d.Client.Signer(key)}
+		if err := ch.Send(ctx, reg, add); err != nil {
+			t.Fatalf("%s: %v", uri, err)
+		}
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		u := "http://" + l.Addr().String()
+		n, err := New(Config{Netuid: netuid, Key: key, Chain: ch, PublicURL: u, Budget: 64, Poll: 100 * time.Millisecond,
+			MLNodes: []MLNode{{ID: "node-a", Client: startMLNode(t, ctx, key.Public(), "devnet-small"), Models: []string{"devnet-small"}}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv := &http.Server{Handler: n.Handler()}
+		go srv.Serve(l)
+		t.Cleanup(func() { srv.Close() })
+		go n.Run(ctx)
+		nodes, urls = append(nodes, n), append(urls, u)
+	}
+	// Wait for the first group in force with both participants serving.
+	var ev inference.EpochView
+	for {
+		if _, err := d.Client.Query(ctx, fmt.Sprintf("/inference/epoch/%d", netuid), 0, &ev); err != nil {
+			t.Fatal(err)
+		}
+		if g := ev.Current; g != nil && len(inference.Eligible(g, "devnet-small", false)) == 2 {
+			break
+		}
+		if ev.Phase.Height > 120 {
+			t.Fatalf("no group with both participants by block %d: %+v", ev.Phase.Height, ev.Current)
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatal(ctx.Err())
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+	// The API node's /v1/models lists the group's models.
+	before, err := d.Client.Account(ctx, user.Public())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var id inference.Hash
+	for attempt := 0; ; attempt++ {
+		status, h, resp := post(t, urls[0], PathChat, chatBody("devnet-small", 8), user, time.Now())
+		if status == http.StatusOK {
+			raw, _ := hex.DecodeString(h.Get(HeaderInferenceID))
+			id = inference.Hash(raw)
+			break
+		}
+		// The MLNodes may still be loading the group's model at the switch.
+		if attempt > 20 {
+			t.Fatalf("%d %s", status, resp)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	var rec inference.RecordView
+	for {
+		_, err := d.Client.Query(ctx, "/inference/record/"+hex.EncodeToString(id[:]), 0, &rec) // not found until the start's block
+		if err == nil && rec.Status == inference.StatusPaid {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("the record never finished: %+v (%v)", rec, err)
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+	// The other participant, a validator with as much stake as the rest, checked it.
+	if rec.Validator == nil || *rec.Validator == rec.Executor {
+		t.Fatalf("the record was paid unchecked: %+v", rec)
+	}
+	if rec.CompletionTokens == 0 || rec.CompletionTokens > 8 || rec.Cost == 0 || rec.Cost > rec.MaxCost {
+		t.Fatalf("record: %+v", rec)
+	}
+	after, err := d.Client.Account(ctx, user.Public())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if before.Balance-after.Balance != rec.Cost {
+		t.Fatalf("the user paid %d for a record costing %d", before.Balance-after.Balance, rec.Cost)
+	}
+	t.Logf("record %x served by %s: %d+%d tokens, cost %d, status %s", id[:4], rec.Executor, rec.PromptTokens, rec.CompletionTokens, rec.Cost, rec.Status)
+}
