@@ -22,13 +22,13 @@ import (
 
 // startMLNode runs a real MLNode serving model on a random engine model, for the API
 // node key api, on loopback.
-func startMLNode(t *testing.T, ctx context.Context, api keys.PublicKey, model string) *mlnode.Client {
+func startMLNode(t *testing.T, ctx context.Context, api keys.PublicKey, model string, alterEvery int) *mlnode.Client {
 	t.Helper()
 	sp, err := mlnode.ParseSpec(model + "=random:tiny")
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := mlnode.New(mlnode.Config{APINode: api, Models: []mlnode.Spec{sp}})
+	s, err := mlnode.New(mlnode.Config{APINode: api, Models: []mlnode.Spec{sp}, AlterEvery: alterEvery})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,10 +43,12 @@ func startMLNode(t *testing.T, ctx context.Context, api keys.PublicKey, model st
 }
 
 // The API node against a real chain: two participants register, their API nodes
-// declare their MLNodes (real MLNode services on an engine random model), mine the
-// first PoC through them, validate each other, load the group's model, and then a
-// user's signed chat completion through one API node is served, escrowed, finished,
-// checked by the other participant (exact replay on its MLNode) and paid on chain.
+// declare their MLNodes (real MLNode services on an engine random model; the second
+// alters every completion it serves), mine the first PoC through them, validate each
+// other, load the group's model, and then users' signed chat completions through one
+// API node are served, escrowed and finished; the honest one's is checked by the other
+// participant (exact replay on its MLNode) and paid, the cheater's is caught,
+// invalidated and refunded.
 func TestAPINodeOnARealChain(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a chain: skipped with -short")
@@ -101,7 +103,7 @@ func TestAPINodeOnARealChain(t *testing.T) {
 		}
 		u := "http://" + l.Addr().String()
 		n, err := New(Config{Netuid: netuid, Key: key, Chain: ch, PublicURL: u, Budget: 64, Poll: 100 * time.Millisecond,
-			MLNodes: []MLNode{{ID: "node-a", Client: startMLNode(t, ctx, key.Public(), "devnet-small"), Models: []string{"devnet-small"}}}})
+			MLNodes: []MLNode{{ID: "node-a", Client: startMLNode(t, ctx, key.Public(), "devnet-small", i), Models: []string{"devnet-small"}}}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -129,50 +131,80 @@ func TestAPINodeOnARealChain(t *testing.T) {
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
-	// The API node's /v1/models lists the group's models.
-	before, err := d.Client.Account(ctx, user.Public())
+	honest, cheater := nodes[0].Hotkey(), nodes[1].Hotkey()
+	start, err := d.Client.Account(ctx, user.Public())
 	if err != nil {
 		t.Fatal(err)
 	}
-	var id inference.Hash
-	for attempt := 0; ; attempt++ {
+	settled := func(id inference.Hash) inference.RecordView {
+		var rec inference.RecordView
+		for {
+			_, err := d.Client.Query(ctx, "/inference/record/"+hex.EncodeToString(id[:]), 0, &rec) // not found until the start's block
+			if err == nil && (rec.Status == inference.StatusPaid || rec.Status == inference.StatusInvalidated || rec.Status == inference.StatusExpired) {
+				return rec
+			}
+			select {
+			case <-ctx.Done():
+				t.Fatalf("the record never settled: %+v (%v)", rec, err)
+			case <-time.After(200 * time.Millisecond):
+			}
+		}
+	}
+	var ids []inference.Hash
+	done := map[inference.Account]bool{}
+	for attempt := 0; len(done) < 2; attempt++ {
+		if attempt > 40 {
+			t.Fatalf("after %d requests, served by %v only", attempt, done)
+		}
 		status, h, resp := post(t, urls[0], PathChat, chatBody("devnet-small", 8), user, time.Now())
-		if status == http.StatusOK {
-			raw, _ := hex.DecodeString(h.Get(HeaderInferenceID))
-			id = inference.Hash(raw)
-			break
+		if status != http.StatusOK {
+			// The MLNodes may still be loading the group's model at the switch.
+			t.Logf("%d %s", status, resp)
+			time.Sleep(200 * time.Millisecond)
+			continue
 		}
-		// The MLNodes may still be loading the group's model at the switch.
-		if attempt > 20 {
-			t.Fatalf("%d %s", status, resp)
+		raw, _ := hex.DecodeString(h.Get(HeaderInferenceID))
+		id := inference.Hash(raw)
+		ids = append(ids, id)
+		pub, err := keys.ParsePublicKey(h.Get(HeaderExecutor))
+		if err != nil {
+			t.Fatalf("executor header %q: %v", h.Get(HeaderExecutor), err)
 		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	var rec inference.RecordView
-	for {
-		_, err := d.Client.Query(ctx, "/inference/record/"+hex.EncodeToString(id[:]), 0, &rec) // not found until the start's block
-		if err == nil && rec.Status == inference.StatusPaid {
-			break
+		exec := inference.Account(pub)
+		if done[exec] {
+			continue
 		}
-		select {
-		case <-ctx.Done():
-			t.Fatalf("the record never finished: %+v (%v)", rec, err)
-		case <-time.After(200 * time.Millisecond):
+		want := inference.StatusPaid
+		if exec == cheater {
+			want = inference.StatusInvalidated
+		}
+		rec := settled(id)
+		if rec.Status != want || rec.Executor != exec {
+			t.Fatalf("record of %s: %+v, want %s", exec, rec, want)
+		}
+		// The other participant, a validator with as much stake as the rest, checked it.
+		if rec.Validator == nil || *rec.Validator == rec.Executor {
+			t.Fatalf("the record settled unchecked: %+v", rec)
+		}
+		if rec.CompletionTokens == 0 || rec.CompletionTokens > 8 || rec.Cost == 0 || rec.Cost > rec.MaxCost {
+			t.Fatalf("record: %+v", rec)
+		}
+		done[exec] = true
+		t.Logf("record %x served by %s (honest %v): %d+%d tokens, cost %d, status %s", id[:4], rec.Executor, exec == honest, rec.PromptTokens, rec.CompletionTokens, rec.Cost, rec.Status)
+	}
+	// Over every request sent, the user paid the costs of the records paid and nothing
+	// for the invalidated ones.
+	var cost uint64
+	for _, id := range ids {
+		if rec := settled(id); rec.Status == inference.StatusPaid {
+			cost += rec.Cost
 		}
 	}
-	// The other participant, a validator with as much stake as the rest, checked it.
-	if rec.Validator == nil || *rec.Validator == rec.Executor {
-		t.Fatalf("the record was paid unchecked: %+v", rec)
-	}
-	if rec.CompletionTokens == 0 || rec.CompletionTokens > 8 || rec.Cost == 0 || rec.Cost > rec.MaxCost {
-		t.Fatalf("record: %+v", rec)
-	}
-	after, err := d.Client.Account(ctx, user.Public())
+	end, err := d.Client.Account(ctx, user.Public())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if before.Balance-after.Balance != rec.Cost {
-		t.Fatalf("the user paid %d for a record costing %d", before.Balance-after.Balance, rec.Cost)
+	if start.Balance-end.Balance != cost {
+		t.Fatalf("the user paid %d for %d records whose paid ones cost %d", start.Balance-end.Balance, len(ids), cost)
 	}
-	t.Logf("record %x served by %s: %d+%d tokens, cost %d, status %s", id[:4], rec.Executor, rec.PromptTokens, rec.CompletionTokens, rec.Cost, rec.Status)
 }
