@@ -232,10 +232,6 @@ func TestBadRequestsCostNothing(t *testing.T) {
 			s, _, b := post(t, ta.url, PathChat, chatBody("m-small", 100), poor, now)
 			return s, b
 		}, 402, "insufficient_quota"},
-		{"stream", func() (int, []byte) {
-			s, _, b := post(t, ta.url, PathChat, []byte(`{"model":"m-small","stream":true,"messages":[{"role":"user","content":"x"}]}`), user, now)
-			return s, b
-		}, 400, "invalid_value"},
 		{"executor route, user's own signature", func() (int, []byte) {
 			s, _, b := post(t, ps[1].url, PathExecChat, chatBody("m-small", 9), user, now)
 			return s, b

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/tessera-net/tessera/modules/inference"
@@ -275,5 +276,59 @@ func TestParseMLNode(t *testing.T) {
 		if !slices.Equal(m.Models, c.models) || len(m.Hardware) != c.hw || d.Host != c.decl.Host || d.InferencePort != c.decl.InferencePort || d.PoCPort != c.decl.PoCPort {
 			t.Fatalf("%s: %+v → %+v", c.spec, m, d)
 		}
+	}
+}
+
+func TestStreamEvents(t *testing.T) {
+	chat := `{"id":"c1","object":"chat.completion","model":"m","choices":[{"index":0,"message":{"role":"assistant","content":"Hi!"},"finish_reason":"stop",
+		"logprobs":{"content":[{"token":"Hi","logprob":-0.1,"top_logprobs":[]},{"token":"!","logprob":-0.2,"top_logprobs":[]}]},"token_ids":[5,6]}],
+		"usage":{"prompt_tokens":3,"completion_tokens":2,"total_tokens":5}}`
+	unspelled := strings.Replace(chat, `"content":"Hi!"`, `"content":"Hé"`, 1)
+	text := `{"id":"t1","object":"text_completion","model":"m","choices":[{"index":0,"text":"ab","finish_reason":"length",
+		"logprobs":{"tokens":["a","b"],"token_logprobs":[-1,-2],"top_logprobs":[{"a":-1},{"b":-2}],"text_offset":[0,1]}}],
+		"usage":{"prompt_tokens":1,"completion_tokens":2,"total_tokens":3}}`
+	cases := []struct {
+		name, path, answer string
+		usage              bool
+		events             int
+		texts              []string
+	}{
+		{"chat per token", PathChat, chat, true, 1 + 2 + 1 + 1, []string{"", "Hi", "!"}},
+		{"chat without usage", PathChat, chat, false, 4, []string{"", "Hi", "!"}},
+		{"chat tokens not spelling the text", PathChat, unspelled, false, 3, []string{"", "Hé"}},
+		{"completion per token", PathCompletions, text, true, 2 + 1 + 1, []string{"a", "b", ""}},
+	}
+	for _, c := range cases {
+		evs, err := StreamEvents(c.path, []byte(c.answer), c.usage)
+		if err != nil || len(evs) != c.events {
+			t.Fatalf("%s: %d events, %v", c.name, len(evs), err)
+		}
+		var got []string
+		for _, ev := range evs {
+			b, _ := json.Marshal(ev)
+			var m struct {
+				Choices []struct {
+					Text  *string `json:"text"`
+					Delta struct {
+						Content *string `json:"content"`
+					} `json:"delta"`
+				} `json:"choices"`
+			}
+			json.Unmarshal(b, &m)
+			for _, ch := range m.Choices {
+				switch {
+				case ch.Delta.Content != nil:
+					got = append(got, *ch.Delta.Content)
+				case ch.Text != nil && c.path == PathCompletions:
+					got = append(got, *ch.Text)
+				}
+			}
+		}
+		if !slices.Equal(got, c.texts) {
+			t.Fatalf("%s: texts %q, want %q", c.name, got, c.texts)
+		}
+	}
+	if _, err := StreamEvents(PathChat, []byte(`[`), false); err == nil {
+		t.Fatal("a broken answer streamed")
 	}
 }

@@ -3,14 +3,17 @@ package apinode
 import (
 	"context"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/tessera-net/tessera/devnet"
+	"github.com/tessera-net/tessera/internal/openai"
 	"github.com/tessera-net/tessera/keys"
 	"github.com/tessera-net/tessera/modules/accounts"
 	"github.com/tessera-net/tessera/modules/inference"
@@ -206,5 +209,38 @@ func TestAPINodeOnARealChain(t *testing.T) {
 	}
 	if start.Balance-end.Balance != cost {
 		t.Fatalf("the user paid %d for %d records whose paid ones cost %d", start.Balance-end.Balance, len(ids), cost)
+	}
+	// A streamed request: the events spell the answer token by token, with their
+	// log-probabilities, then the usage and [DONE].
+	body := []byte(`{"model":"devnet-small","max_tokens":6,"stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"Hi"}]}`)
+	status, h, resp := post(t, urls[1], PathChat, body, user, time.Now())
+	if status != http.StatusOK || !strings.HasPrefix(h.Get("Content-Type"), "text/event-stream") {
+		t.Fatalf("stream: %d %s", status, resp)
+	}
+	events := strings.Split(strings.TrimSpace(string(resp)), "\n\n")
+	if events[len(events)-1] != "data: [DONE]" {
+		t.Fatalf("stream does not end with [DONE]: %s", resp)
+	}
+	var text strings.Builder
+	var usage *openai.Usage
+	for _, ev := range events[:len(events)-1] {
+		var c openai.ChatChunk
+		if err := json.Unmarshal([]byte(strings.TrimPrefix(ev, "data: ")), &c); err != nil {
+			t.Fatalf("event %q: %v", ev, err)
+		}
+		for _, ch := range c.Choices {
+			if ch.Delta.Content != nil {
+				text.WriteString(*ch.Delta.Content)
+				if *ch.Delta.Content != "" && (ch.Logprobs == nil || len(ch.Logprobs.Content) == 0 || len(ch.Logprobs.Content[0].TopLogprobs) < 5) {
+					t.Fatalf("a token without its log-probabilities: %s", ev)
+				}
+			}
+		}
+		if c.Usage != nil {
+			usage = c.Usage
+		}
+	}
+	if usage == nil || usage.CompletionTokens == 0 || usage.CompletionTokens > 6 || text.Len() == 0 {
+		t.Fatalf("stream: text %q, usage %+v", text.String(), usage)
 	}
 }
