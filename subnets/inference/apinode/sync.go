@@ -218,3 +218,10 @@ func ParseMLNode(spec string) (MLNode, error) {
 	}
 	return m, nil
 }
+
+// forgetLoaded makes the next poll bring an MLNode up again (it lost its model).
+func (n *Node) forgetLoaded(id string) {
+	n.mu.Lock()
+	delete(n.loaded, id)
+	n.mu.Unlock()
+}
