@@ -77,6 +77,7 @@ func newRootCmd(env *cliEnv) *cobra.Command {
 		newInferenceCmd(env),
 		newYumaCmd(env),
 		newGatewayCmd(env),
+		newInferenceAPICmd(env),
 		newLMCmd(env),
 		newKernelbenchCmd(env),
 	} {

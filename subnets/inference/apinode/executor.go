@@ -183,7 +183,11 @@ func (x *executor) run(ctx context.Context, fw forward) ([]byte, *openai.APIErro
 			continue
 		case resp.StatusCode >= 500:
 			x.leave(m.ID, true)
-			errs = append(errs, fmt.Sprintf("%s: %v", m.ID, mlnode.ErrorOf(resp.StatusCode, data)))
+			me := mlnode.ErrorOf(resp.StatusCode, data)
+			if me.Code == "model_not_loaded" {
+				x.n.forgetLoaded(m.ID) // restarted: the next poll brings it up again
+			}
+			errs = append(errs, fmt.Sprintf("%s: %v", m.ID, me))
 			continue
 		case resp.StatusCode != http.StatusOK:
 			x.leave(m.ID, false)

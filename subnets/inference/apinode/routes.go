@@ -84,6 +84,8 @@ func (n *Node) serveGovPricing(w http.ResponseWriter, r *http.Request) {
 type ParticipantInfo struct {
 	inference.ParticipantView
 	APIURL string `json:"api_url,omitempty"`
+	// Executor is its record of service and reputation (absent before it served).
+	Executor *inference.ExecutorView `json:"executor,omitempty"`
 }
 
 func (n *Node) serveParticipants(w http.ResponseWriter, r *http.Request) {
@@ -92,11 +94,19 @@ func (n *Node) serveParticipants(w http.ResponseWriter, r *http.Request) {
 		writeError(w, chainError(err))
 		return
 	}
+	var exs []inference.ExecutorView
+	_ = n.cfg.Chain.Query(r.Context(), fmt.Sprintf("/inference/executors/%d", n.cfg.Netuid), &exs) // none on a chain without records
 	v := n.current()
 	out := make([]ParticipantInfo, 0, len(ps))
 	for _, p := range ps {
 		u, _ := v.url(p.Hotkey)
-		out = append(out, ParticipantInfo{ParticipantView: p, APIURL: u})
+		pi := ParticipantInfo{ParticipantView: p, APIURL: u}
+		for i := range exs {
+			if exs[i].Hotkey == p.Hotkey {
+				pi.Executor = &exs[i]
+			}
+		}
+		out = append(out, pi)
 	}
 	writeJSON(w, http.StatusOK, out)
 }

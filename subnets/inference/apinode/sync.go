@@ -7,9 +7,11 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/tessera-net/tessera/modules/inference"
 	"github.com/tessera-net/tessera/modules/subnets"
+	"github.com/tessera-net/tessera/subnets/inference/mlnode"
 	"github.com/tessera-net/tessera/tx"
 )
 
@@ -182,4 +184,44 @@ func (n *Node) loadModels(ctx context.Context, v *view) error {
 		return fmt.Errorf("%v", errs)
 	}
 	return nil
+}
+
+// ParseMLNode reads an MLNode given as
+//
+//	ID=MANAGEMENT_URL,INFERENCE_URL,MODEL[+MODEL...][,hardware=TYPE:N]...
+//
+// (the form of tessera inference-api --mlnode). The client it returns has no key yet:
+// New gives it the API node's.
+func ParseMLNode(spec string) (MLNode, error) {
+	id, rest, ok := strings.Cut(spec, "=")
+	fields := strings.Split(rest, ",")
+	if !ok || id == "" || len(fields) < 3 {
+		return MLNode{}, fmt.Errorf("mlnode %q: want ID=MANAGEMENT_URL,INFERENCE_URL,MODEL[+MODEL...][,hardware=TYPE:N]", spec)
+	}
+	m := MLNode{ID: id, Client: &mlnode.Client{Management: fields[0], Inference: fields[1]}, Models: strings.Split(fields[2], "+")}
+	for _, u := range fields[:2] {
+		if _, _, err := hostPort(u); err != nil || !(strings.HasPrefix(u, "http://") || strings.HasPrefix(u, "https://")) {
+			return MLNode{}, fmt.Errorf("mlnode %s: %q is not an http(s) URL with a host", id, u)
+		}
+	}
+	for _, f := range fields[3:] {
+		hw, ok := strings.CutPrefix(f, "hardware=")
+		typ, count, ok2 := strings.Cut(hw, ":")
+		c, err := strconv.ParseUint(count, 10, 32)
+		if !ok || !ok2 || typ == "" || err != nil || c == 0 {
+			return MLNode{}, fmt.Errorf("mlnode %s: %q is not hardware=TYPE:COUNT (hardware=H100:8)", id, f)
+		}
+		m.Hardware = append(m.Hardware, inference.Hardware{Type: typ, Count: uint32(c)})
+	}
+	if _, err := m.Declaration(); err != nil {
+		return MLNode{}, err
+	}
+	return m, nil
+}
+
+// forgetLoaded makes the next poll bring an MLNode up again (it lost its model).
+func (n *Node) forgetLoaded(id string) {
+	n.mu.Lock()
+	delete(n.loaded, id)
+	n.mu.Unlock()
 }

@@ -50,8 +50,9 @@ type Request struct {
 	// else the model's context, times n and the prompts of a batched completion.
 	MaxTokens uint32
 	// Seed is the body's seed, if it sets one.
-	Seed   *int64
-	Stream bool
+	Seed         *int64
+	Stream       bool
+	IncludeUsage bool // a stream ends with the usage chunk
 }
 
 // ParseRequest reads body, a request to path (PathChat or PathCompletions), and bounds
@@ -127,7 +128,7 @@ func ParseRequest(path string, body []byte, context func(model string) (uint32, 
 	if prompt > math.MaxUint32 || completion > math.MaxUint32 {
 		return Request{}, invalid("max_tokens", "the request's tokens (%d prompt, %d completion) exceed 2^32", prompt, completion)
 	}
-	return Request{Model: *s.Model, PromptTokens: uint32(prompt), MaxTokens: uint32(completion), Seed: s.Seed, Stream: s.Streamed()}, nil
+	return Request{Model: *s.Model, PromptTokens: uint32(prompt), MaxTokens: uint32(completion), Seed: s.Seed, Stream: s.Streamed(), IncludeUsage: s.IncludeUsage()}, nil
 }
 
 // promptBound is a completion prompt's byte (or token) count and how many prompts it
@@ -270,10 +271,6 @@ func (n *Node) serveTA(w http.ResponseWriter, r *http.Request) {
 		writeError(w, signedError(se))
 		return
 	}
-	if req.Stream {
-		writeError(w, invalid("stream", "streamed answers are not offered by the inference network's API node yet; send \"stream\": false"))
-		return
-	}
 	sg, _ := v.subgroup(req.Model)
 	price := sg.Model.PricePerToken
 	cost, err := inference.StartCost(req.PromptTokens, req.MaxTokens, price)
@@ -309,10 +306,26 @@ func (n *Node) serveTA(w http.ResponseWriter, r *http.Request) {
 		n.holds.release(user, cost) // the executor refused the request: nothing was served
 	}
 	h := w.Header()
-	h.Set("Content-Type", res.contentType)
 	h.Set(HeaderInferenceID, hex.EncodeToString(id[:]))
 	h.Set(HeaderSeed, strconv.FormatInt(fw.seed, 10))
 	h.Set(HeaderExecutor, res.executor.String())
+	if req.Stream && res.status == http.StatusOK {
+		events, err := StreamEvents(r.URL.Path, res.body, req.IncludeUsage)
+		if err != nil {
+			writeError(w, openai.Errorf(http.StatusBadGateway, openai.TypeServer, "bad_backend", "", "the executor's answer: %v", err))
+			return
+		}
+		sse := openai.NewSSE(w)
+		sse.Start()
+		for _, ev := range events {
+			if sse.Send(ev) != nil {
+				return // the client is gone; the inference is recorded all the same
+			}
+		}
+		_ = sse.Done()
+		return
+	}
+	h.Set("Content-Type", res.contentType)
 	openai.WriteJSON(w, res.status, res.body)
 }
 

@@ -285,23 +285,27 @@ func (v *validator) check(ctx context.Context, vw *view, rec *inference.RecordVi
 		v.n.cfg.Log.Info("inference payload refused", "id", hex.EncodeToString(rec.ID[:]), "err", err)
 		return false, nil
 	}
-	return Verify(ctx, rec, p, func(ctx context.Context, ic mlnode.InferenceCheck) (mlnode.CheckResult, error) {
-		var errs []error
-		for _, m := range orderFor(v.n.cfg.MLNodes, rec.Model) {
-			if !serves(m, rec.Model) {
-				break
-			}
-			r, err := m.Client.Validate(ctx, ic)
-			if err == nil {
-				return r, nil
-			}
-			errs = append(errs, fmt.Errorf("mlnode %s: %w", m.ID, err))
+	return Verify(ctx, rec, p, v.validateOn)
+}
+
+// validateOn asks this participant's MLNodes serving the model to re-check an
+// inference, failing over from one to the next.
+func (v *validator) validateOn(ctx context.Context, ic mlnode.InferenceCheck) (mlnode.CheckResult, error) {
+	var errs []error
+	for _, m := range v.n.cfg.MLNodes {
+		if !serves(m, ic.Model) {
+			continue
 		}
-		if len(errs) == 0 {
-			return mlnode.CheckResult{}, fmt.Errorf("no mlnode of this validator serves model %s", rec.Model)
+		r, err := m.Client.Validate(ctx, ic)
+		if err == nil {
+			return r, nil
 		}
-		return mlnode.CheckResult{}, errors.Join(errs...)
-	})
+		errs = append(errs, fmt.Errorf("mlnode %s: %w", m.ID, err))
+	}
+	if len(errs) == 0 {
+		return mlnode.CheckResult{}, fmt.Errorf("no mlnode of this validator serves model %s", ic.Model)
+	}
+	return mlnode.CheckResult{}, errors.Join(errs...)
 }
 
 // Verify is a validator's check of a payload against its record: the body's and the
