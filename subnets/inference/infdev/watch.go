@@ -29,6 +29,8 @@ func watch(ctx context.Context, w io.Writer, c *client.Client, netuid uint16, na
 	defer t.Stop()
 	var lastEpoch, lastPaid uint64
 	shown := map[string]bool{}
+	served := map[inference.Account]inference.ExecutorView{} // the executors' counts at the last summary
+	invalid := map[inference.Account]bool{}                   // the executors marked INVALID during the epoch
 	for {
 		select {
 		case <-ctx.Done():
@@ -82,7 +84,19 @@ func watch(ctx context.Context, w io.Writer, c *client.Client, netuid uint16, na
 					accounts.FormatAmount(m.Accepting), accounts.FormatAmount(m.Judged), bonus, m.Weight, strings.Join(nodes, "; "))
 			}
 		}
+		var exs []inference.ExecutorView
+		if _, err := c.Query(ctx, fmt.Sprintf("/inference/executors/%d", netuid), 0, &exs); err == nil && v.Current != nil && v.Current.Epoch == lastEpoch {
+			for _, x := range exs {
+				if invalid[x.Hotkey] {
+					invalid[x.Hotkey] = true
+				}
+			}
+		}
 		if g := v.Current; g != nil && g.Epoch != lastEpoch {
+			if lastEpoch > 0 {
+				printServing(ctx, w, c, netuid, lastEpoch, g.ActiveFrom, name, served, invalid)
+				clear(invalid)
+			}
 			lastEpoch = g.Epoch
 			fmt.Fprintf(w, "inference subnet %d, block %d: epoch %d's group is in force (models %s)\n", netuid, g.ActiveFrom, g.Epoch, modelIDs(g))
 		}
@@ -120,4 +134,42 @@ func modelIDs(g *inference.Group) string {
 		ids[i] = sg.Model.ID
 	}
 	return strings.Join(ids, ", ")
+}
+
+// printServing prints what the group of epoch served while it was in force: requests,
+// tokens and payments per model, and per executor what it served and how the
+// validators' checks went since the last summary (served remembers the counts then),
+// and which were marked INVALID during the epoch.
+func printServing(ctx context.Context, w io.Writer, c *client.Client, netuid uint16, epoch, at uint64, name func(inference.Account) string,
+	served map[inference.Account]inference.ExecutorView, invalid map[inference.Account]bool) {
+	var u inference.UsageView
+	if _, err := c.Query(ctx, fmt.Sprintf("/inference/usage/%d/%d", netuid, epoch), 0, &u); err != nil {
+		return
+	}
+	var exs []inference.ExecutorView
+	if _, err := c.Query(ctx, fmt.Sprintf("/inference/executors/%d", netuid), 0, &exs); err != nil {
+		return
+	}
+	var reqs, tokens, paid, refunds, voided uint64
+	var per []string
+	for _, m := range u.Models {
+		reqs += m.Requests
+		tokens += m.PromptTokens + m.CompletionTokens
+		paid += m.Paid
+		refunds += m.Refunds
+		voided += m.Invalidated
+		per = append(per, fmt.Sprintf("%s %d", m.Model, m.Requests))
+	}
+	fmt.Fprintf(w, "inference subnet %d, block %d: epoch %d's group served %d requests (%s), %d tokens, %s paid to executors; %d refunded, %d of them invalidated by the validators' replays\n",
+		netuid, at, epoch, reqs, strings.Join(per, ", "), tokens, accounts.FormatAmount(paid), refunds, voided)
+	for _, x := range exs {
+		was := served[x.Hotkey]
+		served[x.Hotkey] = x
+		status := "active"
+		if invalid[x.Hotkey] {
+			status = "INVALID this epoch: its altered answers refunded, no weight in the epoch's reward"
+		}
+		fmt.Fprintf(w, "  %-11s served %d, checked valid %d, invalidated %d, missed %d; reputation %d; %s\n", name(x.Hotkey),
+			x.Served-was.Served, x.Validated-was.Validated, x.Invalidated-was.Invalidated, x.Missed-was.Missed, x.Reputation, status)
+	}
 }
