@@ -172,7 +172,9 @@ func FuzzPaymentHandlers(f *testing.F) {
 		func() (tx.Msg, error) {
 			return inference.NewValidate(inference.Validate{Netuid: 1, Entries: []inference.Check{{ID: fs[0].ID}, {ID: fs[1].ID, Valid: true}}})
 		},
-		func() (tx.Msg, error) { return inference.NewVote(inference.Vote{Netuid: 1, Entries: []inference.Check{{ID: fs[0].ID}}}) },
+		func() (tx.Msg, error) {
+			return inference.NewVote(inference.Vote{Netuid: 1, Entries: []inference.Check{{ID: fs[0].ID}}})
+		},
 	} {
 		msg, err := m()
 		n.must(err)
