@@ -3,9 +3,12 @@ package keeper
 import (
 	"encoding/hex"
 	"fmt"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/tessera-net/tessera/keys"
 	"github.com/tessera-net/tessera/module"
@@ -324,6 +327,7 @@ func (k *Keeper) handleStart(ctx *module.Context, signer keys.PublicKey, msg tx.
 	}
 	byModel := map[string]*modelInfo{}
 	use := usageBatch{}
+	signed := verifyUsers(s.Entries)
 	for i := range s.Entries {
 		en := &s.Entries[i]
 		id := en.ID()
@@ -377,7 +381,7 @@ func (k *Keeper) handleStart(ctx *module.Context, signer keys.PublicKey, msg tx.
 			refuse(ctx, s.Netuid, id, inference.RefuseOverflow, "%v", err)
 			continue
 		}
-		if !keys.PublicKey(en.User).Verify(inference.RequestPayload("POST", en.Path, en.Timestamp, en.BodyHash), en.Signature) {
+		if !signed[i] {
 			refuse(ctx, s.Netuid, id, inference.RefuseBadSignature, "the signature does not verify for user %s over POST %s", en.User, en.Path)
 			continue
 		}
@@ -407,6 +411,37 @@ func (k *Keeper) handleStart(ctx *module.Context, signer keys.PublicKey, msg tx.
 			module.Attr("max_cost", strconv.FormatUint(maxCost, 10)), module.Attr("expiry_height", strconv.FormatUint(rec.ExpiryHeight, 10)))
 	}
 	return use.flush(ctx.KV)
+}
+
+// verifyUsers checks each entry's user signature over its request payload, spread over
+// the CPUs (the bulk of a start message's cost; a pure function of the entries, so the
+// result, and every write that follows from it, is the same on every node).
+func verifyUsers(entries []inference.StartEntry) []bool {
+	out := make([]bool, len(entries))
+	check := func(i int) {
+		e := &entries[i]
+		out[i] = keys.PublicKey(e.User).Verify(inference.RequestPayload("POST", e.Path, e.Timestamp, e.BodyHash), e.Signature)
+	}
+	workers := min(runtime.GOMAXPROCS(0), (len(entries)+15)/16)
+	if workers <= 1 {
+		for i := range entries {
+			check(i)
+		}
+		return out
+	}
+	var wg sync.WaitGroup
+	var next atomic.Int64
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := int(next.Add(1) - 1); i < len(entries); i = int(next.Add(1) - 1) {
+				check(i)
+			}
+		}()
+	}
+	wg.Wait()
+	return out
 }
 
 // handleFinish finishes an executor's batch of its records: the cost charged, the

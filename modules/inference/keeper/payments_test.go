@@ -151,3 +151,57 @@ func BenchmarkStartFinish1024(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N*1024)/b.Elapsed().Seconds(), "records/s")
 }
+
+// FuzzPaymentHandlers runs arbitrary message bodies through the paid inference's
+// handlers over a subnet with a group in force and records in every status: nothing
+// panics, a failed message is a coded refusal, and the escrow always holds exactly what
+// the records in progress owe.
+func FuzzPaymentHandlers(f *testing.F) {
+	n := newBenchNet(f, 3, 2)
+	n.epoch(1, "")
+	users := n.users(2, 1<<40)
+	seq := uint64(0)
+	ss, fs := n.starts(33, users, 4, &seq)
+	n.doAt(33, n.hots[0])(inference.NewStart(inference.Start{Netuid: 1, Entries: ss}))
+	for h, f := range finishBy(ss[:2], fs[:2]) {
+		n.doAt(34, keys.PublicKey(h))(inference.NewFinish(inference.Finish{Netuid: 1, Entries: f}))
+	}
+	for _, m := range []func() (tx.Msg, error){
+		func() (tx.Msg, error) { return inference.NewStart(inference.Start{Netuid: 1, Entries: ss[2:]}) },
+		func() (tx.Msg, error) { return inference.NewFinish(inference.Finish{Netuid: 1, Entries: fs}) },
+		func() (tx.Msg, error) {
+			return inference.NewValidate(inference.Validate{Netuid: 1, Entries: []inference.Check{{ID: fs[0].ID}, {ID: fs[1].ID, Valid: true}}})
+		},
+		func() (tx.Msg, error) {
+			return inference.NewVote(inference.Vote{Netuid: 1, Entries: []inference.Check{{ID: fs[0].ID}}})
+		},
+	} {
+		msg, err := m()
+		n.must(err)
+		f.Add(uint8(0), []byte(msg.Body))
+	}
+	base := n.kv
+	types := []string{inference.MsgStart, inference.MsgFinish, inference.MsgValidate, inference.MsgVote}
+	f.Fuzz(func(t *testing.T, which uint8, body []byte) {
+		if len(body) > 4096 {
+			t.Skip("bodies past 4 KiB only repeat entries (each a signature check)")
+		}
+		n.kv = store.NewCache(base)
+		n.b = t
+		m := tx.Msg{Type: types[int(which)%len(types)], Body: body}
+		handle := n.set.Inference.Handlers()[m.Type]
+		for i, signer := range n.hots {
+			ctx := n.ctx(35 + int64(i))
+			ctx.Time = payT0.Add(time.Duration(35+i) * time.Second)
+			if err := handle(ctx, signer, m); err != nil && tx.CodeOf(err) == tx.CodeInternal {
+				t.Fatalf("%s: uncoded refusal: %v", m.Type, err)
+			}
+		}
+		for h := int64(35); h < 60; h++ {
+			n.endBlock(h)
+		}
+		if got := n.balance(inference.EscrowAccount); got != 0 {
+			t.Fatalf("escrow holds %d once every record is final", got)
+		}
+	})
+}
