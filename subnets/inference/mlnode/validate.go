@@ -179,7 +179,8 @@ func invalid(pos int, format string, args ...any) CheckResult {
 func (s *Server) checkModel(sp Spec) (*served, error) {
 	s.mu.Lock()
 	for _, sv := range []*served{s.serving, s.checker} {
-		if sv != nil && sv.srv != nil && sv.spec.ID == sp.ID && !sv.dead {
+		// A server with its own --max-tokens cap could refuse what another executor ran.
+		if _, capped := argValue(sv.argsOrNil(), "--max-tokens"); sv != nil && sv.srv != nil && sv.spec.ID == sp.ID && !sv.dead && !capped {
 			sv.refs++
 			s.mu.Unlock()
 			return sv, nil
@@ -273,7 +274,9 @@ func checkExact(ctx context.Context, srv *lmserver.Server, ic InferenceCheck, a 
 	finish := lm.FinishLength
 	if stopAt >= 0 || (!req.IgnoreEOS && m.Tokenizer != nil && m.Tokenizer.IsEOG(last)) {
 		finish = lm.FinishStop
-	} else if len(ids) < req.MaxTokens && len(req.Prompt)+len(ids) < m.Config.Context {
+	} else if explicitLimit(ic.Request) && len(ids) < req.MaxTokens && len(req.Prompt)+len(ids) < m.Config.Context {
+		// Without a limit in the request, the executor's server cap (a model arg) ended
+		// it; with one, only that limit or the context may.
 		return invalid(len(ids), "the completion ends after %d tokens with neither a stop nor its limit of %d", len(ids), req.MaxTokens), nil
 	}
 	if ch.FinishReason == nil || *ch.FinishReason != finish {
@@ -284,6 +287,23 @@ func checkExact(ctx context.Context, srv *lmserver.Server, ic InferenceCheck, a 
 			a.Usage.PromptTokens, a.Usage.CompletionTokens, len(req.Prompt), len(ids)), nil
 	}
 	return CheckResult{Valid: true, Exact: true, Position: -1, SimilarityPPM: 1e6}, nil
+}
+
+// explicitLimit reports whether a completion request sets max_tokens or
+// max_completion_tokens.
+func explicitLimit(body []byte) bool {
+	var lim struct {
+		MaxTokens           *int `json:"max_tokens"`
+		MaxCompletionTokens *int `json:"max_completion_tokens"`
+	}
+	return json.Unmarshal(body, &lim) == nil && (lim.MaxTokens != nil || lim.MaxCompletionTokens != nil)
+}
+
+func (sv *served) argsOrNil() []string {
+	if sv == nil {
+		return nil
+	}
+	return sv.args
 }
 
 func strOr(p *string) string {

@@ -287,3 +287,31 @@ func TestParseSpec(t *testing.T) {
 }
 
 func readCloser(b []byte) io.ReadCloser { return io.NopCloser(bytes.NewReader(b)) }
+
+// TestValidateServerCap: an executor whose model args cap completions (--max-tokens)
+// answers a request without max_tokens at its cap; a validator without that cap still
+// replays it as valid, and truncating a request's own limit is still caught.
+func TestValidateServerCap(t *testing.T) {
+	exec := newNode(t, Config{LocalArgs: []string{"--max-tokens", "12"}}, tinyModel)
+	validator := newNode(t, Config{}, tinyModel)
+	ctx := context.Background()
+	if err := exec.c.InferenceUp(ctx, "tiny", nil); err != nil {
+		t.Fatal(err)
+	}
+	body := []byte(`{"messages":[{"role":"user","content":"no limit given"}],"seed":4,"logprobs":true,"top_logprobs":2,"return_token_ids":true,"ignore_eos":true}`)
+	code, resp := forward(t, exec.c, PathChat, body)
+	if code != 200 || len(tokenIDs(t, resp)) != 12 {
+		t.Fatalf("%d %s", code, resp)
+	}
+	if res, err := validator.c.Validate(ctx, InferenceCheck{Model: "tiny", Path: PathChat, Request: body, Response: resp}); err != nil || !res.Valid {
+		t.Fatalf("capped by the executor's args: %+v %v", res, err)
+	}
+	// The executor checks with a model of its own without the cap, and agrees.
+	if res, err := exec.c.Validate(ctx, InferenceCheck{Model: "tiny", Path: PathChat, Request: body, Response: resp}); err != nil || !res.Valid {
+		t.Fatalf("on the capped node: %+v %v", res, err)
+	}
+	limited := []byte(`{"messages":[{"role":"user","content":"no limit given"}],"seed":4,"max_tokens":20,"logprobs":true,"top_logprobs":2,"return_token_ids":true,"ignore_eos":true}`)
+	if res, _ := validator.c.Validate(ctx, InferenceCheck{Model: "tiny", Path: PathChat, Request: limited, Response: resp}); res.Valid {
+		t.Fatal("12 tokens for a request of 20 validated")
+	}
+}
