@@ -429,7 +429,7 @@ func toQ16(f float64) int64 {
 	if math.IsNaN(f) || math.IsInf(f, 0) {
 		return math.MinInt32
 	}
-	return int64(math.Round(max(f, -32768) * 65536))
+	return int64(math.Round(min(max(f, -32768), 32768) * 65536)) // |f| ≤ 2^15: no overflow below
 }
 
 func absDiff(a, b int64) int64 {
