@@ -315,3 +315,39 @@ func TestValidateServerCap(t *testing.T) {
 		t.Fatal("12 tokens for a request of 20 validated")
 	}
 }
+
+// TestBackendTesseraServer: `tessera lm serve`'s server as the backend: it refuses echo,
+// so the check scores through its /v1/score.
+func TestBackendTesseraServer(t *testing.T) {
+	sp, _ := ParseSpec(tinyModel)
+	m, err := sp.load(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := lm.NewEngine(m, 4)
+	srv, err := lmserver.New(e, lmserver.Options{Name: "tiny"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	be := httptest.NewServer(srv)
+	t.Cleanup(func() { be.Close(); e.Close(); m.Close() })
+	exec := newNode(t, Config{}, "tiny="+be.URL+"/v1")
+	validator := newNode(t, Config{}, "tiny="+be.URL+"/v1")
+	ctx := context.Background()
+	if err := exec.c.InferenceUp(ctx, "tiny", nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, rq := range []struct {
+		path string
+		body []byte
+	}{{PathChat, chatBody(41, 20)}, {PathCompletion, completionBody(42, 20)}} {
+		code, resp := forward(t, exec.c, rq.path, rq.body)
+		if code != 200 {
+			t.Fatalf("%d %s", code, resp)
+		}
+		res, err := validator.c.Validate(ctx, InferenceCheck{Model: "tiny", Path: rq.path, Request: rq.body, Response: resp})
+		if err != nil || !res.Valid || res.Exact || res.SimilarityPPM != 1e6 {
+			t.Fatalf("%s: %+v %v", rq.path, res, err)
+		}
+	}
+}
