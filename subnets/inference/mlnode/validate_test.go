@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 
@@ -349,5 +350,31 @@ func TestBackendTesseraServer(t *testing.T) {
 		if err != nil || !res.Valid || res.Exact || res.SimilarityPPM != 1e6 {
 			t.Fatalf("%s: %+v %v", rq.path, res, err)
 		}
+	}
+}
+
+// TestValidateFixture: the shared tiny llama (a real vocabulary and chat template), when
+// ../shared/models beside the repository has it: honest replays, altered fails.
+func TestValidateFixture(t *testing.T) {
+	path := "../../../../shared/models/llama-2-tiny-random.gguf"
+	if _, err := os.Stat(path); err != nil {
+		t.Skipf("the model fixture is absent (%v): it lives in ../shared/models beside the repository", err)
+	}
+	honest := newNode(t, Config{}, "llama="+path)
+	cheat := newNode(t, Config{AlterEvery: 1}, "llama="+path)
+	ctx := context.Background()
+	for _, n := range []*node{honest, cheat} {
+		if err := n.c.InferenceUp(ctx, "llama", nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	body := []byte(`{"model":"llama","messages":[{"role":"user","content":"Hello there"}],"seed":9,"max_tokens":48,"logprobs":true,"top_logprobs":5,"return_token_ids":true}`)
+	_, resp := forward(t, honest.c, PathChat, body)
+	if res, err := honest.c.Validate(ctx, InferenceCheck{Model: "llama", Path: PathChat, Request: body, Response: resp}); err != nil || !res.Valid {
+		t.Fatalf("honest: %+v %v", res, err)
+	}
+	_, bad := forward(t, cheat.c, PathChat, body)
+	if res, err := honest.c.Validate(ctx, InferenceCheck{Model: "llama", Path: PathChat, Request: body, Response: bad}); err != nil || res.Valid || res.Position != len(tokenIDs(t, bad))/2 {
+		t.Fatalf("altered: %+v %v", res, err)
 	}
 }
