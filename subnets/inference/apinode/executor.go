@@ -359,6 +359,12 @@ func (n *Node) serveExecutor(w http.ResponseWriter, r *http.Request) {
 		writeError(w, e)
 		return
 	}
+	// The chain refuses a start naming an executor not eligible for the model now: such a
+	// request would be served unpaid. The TA draws another.
+	if !n.eligible(j.model) {
+		writeError(w, unavailable("not_eligible", "This participant is not an eligible executor of model %s now (during PoC only POC_SLOT MLNodes serve).", j.model))
+		return
+	}
 	// Accepted: the headers go out now, so that the TA records the start while the
 	// model runs (the chain takes a start within a minute of the user's timestamp). A
 	// failure from here on is an error body under the 200; the record then expires
@@ -375,4 +381,14 @@ func (n *Node) serveExecutor(w http.ResponseWriter, r *http.Request) {
 		res = openai.ErrorBody(e)
 	}
 	w.Write(res)
+}
+
+// eligible reports whether this participant is among model's executors now.
+func (n *Node) eligible(model string) bool {
+	for _, c := range n.current().candidates(model) {
+		if c.Hotkey == n.self {
+			return true
+		}
+	}
+	return false
 }

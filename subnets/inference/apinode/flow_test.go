@@ -334,3 +334,22 @@ func TestReadRoutes(t *testing.T) {
 		}
 	}
 }
+
+// An executor that is not eligible for the model now refuses a forward before
+// accepting it (the chain would refuse its start: it would serve unpaid).
+func TestExecutorNotEligibleRefuses(t *testing.T) {
+	ctx := context.Background()
+	ch, ps, user := testNetwork(t)
+	ch.mu.Lock()
+	ch.group.Members[1].Nodes[0].Weight = 0
+	ch.mu.Unlock()
+	ps[1].node.refresh(ctx)
+	body := chatBody("m-small", 8)
+	sr := signed.Sign(user, http.MethodPost, PathChat, body, time.Now())
+	fw := forward{id: sr.ID(), seed: 1, path: PathChat, body: body, user: sr}
+	accepted := false
+	res, err := ps[0].node.forwardTo(ctx, ps[0].node.current(), inference.Account(ps[1].key.Public()), fw, func(inference.Account) { accepted = true })
+	if err != nil || accepted || res.status != http.StatusServiceUnavailable || errorCode(t, res.body) != "not_eligible" || ps[1].ml.count() != 0 {
+		t.Fatalf("%v, accepted %v: %+v", err, accepted, res)
+	}
+}
