@@ -224,7 +224,177 @@ func newInferenceCmd(env *cliEnv) *cobra.Command {
 		},
 		newInferenceRoundCmd(&nf, env, &netuid, need),
 	)
+	cmd.AddCommand(newInferencePaymentCmds(&nf, env, &netuid, need)...)
 	return cmd
+}
+
+// newInferencePaymentCmds are the paid inference's queries (docs/inference-payments.md):
+// `inference record ID`, `executors`, `usage`, `voting`, `finished`, `eligible`.
+func newInferencePaymentCmds(nf *nodeFlag, env *cliEnv, netuid *uint16, need func(*cobra.Command) error) []*cobra.Command {
+	record := &cobra.Command{
+		Use: "record ID", Short: "Show an inference record: its user, TA, executor, tokens, cost, status, checks and votes", Args: cobra.ExactArgs(1),
+		Example: `  tessera inference record 5d41402abc4b2a76b9719d911017c592…  (64 hex digits: the X-Tessera-Inference-Id of the answer)`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if _, err := inferencekeeper.ParseID(args[0]); err != nil {
+				return usagef("%v", err)
+			}
+			var v inference.RecordView
+			if err := nf.query(cmd.Context(), "/inference/record/"+strings.TrimPrefix(args[0], "0x"), &v); err != nil {
+				return err
+			}
+			return env.emit(v, func(w io.Writer) error { return printRecord(w, &v) })
+		},
+	}
+	var hotkey string
+	executors := &cobra.Command{
+		Use: "executors", Short: "List the executors' service and reputation (or one with --hotkey)", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := need(cmd); err != nil {
+				return err
+			}
+			var out []inference.ExecutorView
+			if hotkey != "" {
+				var v inference.ExecutorView
+				if err := nf.query(cmd.Context(), fmt.Sprintf("/inference/executor/%d/%s", *netuid, hotkey), &v); err != nil {
+					return err
+				}
+				out = []inference.ExecutorView{v}
+			} else if err := nf.query(cmd.Context(), fmt.Sprintf("/inference/executors/%d", *netuid), &out); err != nil {
+				return err
+			}
+			return env.emit(out, func(w io.Writer) error {
+				tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+				fmt.Fprintln(tw, "HOTKEY\tSTATUS\tREPUTATION\tEPOCHS\tSERVED\tVALIDATED\tINVALIDATED\tMISSED\tINVALID THIS EPOCH")
+				for _, e := range out {
+					fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\n", e.Hotkey, e.Status, e.Reputation, e.Epochs, e.Served, e.Validated, e.Invalidated, e.Missed, e.EpochInvalid)
+				}
+				return tw.Flush()
+			})
+		},
+	}
+	executors.Flags().StringVar(&hotkey, "hotkey", "", "one executor's hotkey (SS58)")
+	var epoch uint64
+	usage := &cobra.Command{
+		Use: "usage", Short: "Show the usage per model of an epoch's inferences: requests, tokens, refunds, payments (default: the group in force's epoch)", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := need(cmd); err != nil {
+				return err
+			}
+			if !cmd.Flags().Changed("epoch") {
+				var v inference.EpochView
+				if err := nf.query(cmd.Context(), fmt.Sprintf("/inference/epoch/%d", *netuid), &v); err != nil {
+					return err
+				}
+				if v.Current != nil {
+					epoch = v.Current.Epoch
+				}
+			}
+			var v inference.UsageView
+			if err := nf.query(cmd.Context(), fmt.Sprintf("/inference/usage/%d/%d", *netuid, epoch), &v); err != nil {
+				return err
+			}
+			return env.emit(v, func(w io.Writer) error {
+				fmt.Fprintf(w, "usage of subnet %d's inferences in epoch %d:\n", v.Netuid, v.Epoch)
+				tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+				fmt.Fprintln(tw, "MODEL\tREQUESTS\tPROMPT TOKENS\tCOMPLETION TOKENS\tREFUNDS\tINVALIDATED\tPAID")
+				for _, m := range v.Models {
+					fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%s\n", m.Model, m.Requests, m.PromptTokens, m.CompletionTokens, m.Refunds, m.Invalidated, accounts.FormatAmount(m.Paid))
+				}
+				return tw.Flush()
+			})
+		},
+	}
+	usage.Flags().Uint64Var(&epoch, "epoch", 0, "the epoch (default: the group in force's)")
+	listRecords := func(cmd *cobra.Command, path string) error {
+		var out []inference.RecordView
+		if err := nf.query(cmd.Context(), path, &out); err != nil {
+			return err
+		}
+		return env.emit(out, func(w io.Writer) error {
+			tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "ID\tSTATUS\tEXECUTOR\tMODEL\tTOKENS\tCOST\tFINISHED\tSETTLES\tVOTE ENDS")
+			for _, r := range out {
+				fmt.Fprintf(tw, "%x\t%s\t%s\t%s\t%d+%d\t%s\t%d\t%d\t%d\n", r.ID[:], r.Status, r.Executor, r.Model, r.PromptTokens, r.CompletionTokens,
+					accounts.FormatAmount(r.Cost), r.FinishHeight, r.SettleHeight, r.VoteDeadline)
+			}
+			return tw.Flush()
+		})
+	}
+	voting := &cobra.Command{
+		Use: "voting", Short: "List the records in voting (a validator reported them invalid)", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := need(cmd); err != nil {
+				return err
+			}
+			return listRecords(cmd, fmt.Sprintf("/inference/voting/%d", *netuid))
+		},
+	}
+	var height uint64
+	finished := &cobra.Command{
+		Use: "finished", Short: "List the records finished at a height (what validators scan)", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := need(cmd); err != nil {
+				return err
+			}
+			if !cmd.Flags().Changed("height") {
+				return usagef("--height is required")
+			}
+			return listRecords(cmd, fmt.Sprintf("/inference/finished/%d/%d", *netuid, height))
+		},
+	}
+	finished.Flags().Uint64Var(&height, "height", 0, "the block height the records finished at")
+	var model string
+	eligible := &cobra.Command{
+		Use: "eligible", Short: "List the executors a TA may route a model's requests to now, with their weights", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := need(cmd); err != nil {
+				return err
+			}
+			if model == "" {
+				return usagef("--model is required")
+			}
+			var v inference.EligibleView
+			if err := nf.query(cmd.Context(), fmt.Sprintf("/inference/eligible/%d/%s", *netuid, model), &v); err != nil {
+				return err
+			}
+			return env.emit(v, func(w io.Writer) error {
+				fmt.Fprintf(w, "%s on subnet %d, epoch %d's group, price %s per token, during PoC: %v\n", model, *netuid, v.Epoch, accounts.FormatAmount(v.Price), v.DuringPoC)
+				tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+				fmt.Fprintln(tw, "HOTKEY\tWEIGHT")
+				for _, c := range v.Candidates {
+					fmt.Fprintf(tw, "%s\t%d\n", c.Hotkey, c.Weight)
+				}
+				return tw.Flush()
+			})
+		},
+	}
+	eligible.Flags().StringVar(&model, "model", "", "the model id")
+	return []*cobra.Command{record, executors, usage, voting, finished, eligible}
+}
+
+// printRecord renders one inference record.
+func printRecord(w io.Writer, r *inference.RecordView) error {
+	fmt.Fprintf(w, "inference %x on subnet %d: %s\n", r.ID[:], r.Netuid, r.Status)
+	fmt.Fprintf(w, "  user %s, TA %s, executor %s\n", r.User, r.TA, r.Executor)
+	fmt.Fprintf(w, "  model %s, POST %s, epoch %d, during PoC %v\n", r.Model, r.Path, r.Epoch, r.DuringPoC)
+	fmt.Fprintf(w, "  started %d (expires %d), finished %d, settles %d\n", r.StartHeight, r.ExpiryHeight, r.FinishHeight, r.SettleHeight)
+	fmt.Fprintf(w, "  tokens %d prompt + %d completion (bounds %d + %d), price %s: cost %s of %s held\n", r.PromptTokens, r.CompletionTokens,
+		r.MaxPromptTokens, r.MaxTokens, accounts.FormatAmount(r.Price), accounts.FormatAmount(r.Cost), accounts.FormatAmount(r.MaxCost))
+	fmt.Fprintf(w, "  body %x, response %x\n", r.BodyHash[:], r.ResponseHash[:])
+	if r.Validator != nil {
+		fmt.Fprintf(w, "  first checked by %s\n", *r.Validator)
+	}
+	if len(r.Votes) > 0 {
+		fmt.Fprintf(w, "  votes (ending at %d): %s of %s voter stake invalid\n", r.VoteDeadline, accounts.FormatAmount(r.InvalidStake), accounts.FormatAmount(r.VoterStake))
+		for _, v := range r.Votes {
+			verdict := "invalid"
+			if v.Valid {
+				verdict = "valid"
+			}
+			fmt.Fprintf(w, "    %s %s (stake %s, block %d)\n", v.Validator, verdict, accounts.FormatAmount(v.Stake), v.Height)
+		}
+	}
+	return nil
 }
 
 // newInferenceRoundCmd is `inference round`: one PoC round with its roster, slots,

@@ -1,7 +1,9 @@
 // Package keeper is the inference module's state and rules (its types are in package
 // inference above): participants' MLNode declarations, each epoch's PoC round
-// (roster, commitments, validators, verdicts), the epoch groups, and the poc incentive
-// mechanism that pays a subnet's emission by the group in force.
+// (roster, commitments, validators, verdicts), the epoch groups, the poc incentive
+// mechanism that pays a subnet's emission by the group in force, and the paid
+// inference records: escrow, checks, votes and executors' reputation (payments.go,
+// docs/inference-payments.md).
 //
 // Every stage transition runs in the end block of the height Schedule names, for every
 // subnet whose mechanism is poc, in netuid order; nothing reads a clock or iterates a

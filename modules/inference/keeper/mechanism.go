@@ -24,10 +24,9 @@ import (
 // (models.Params.InvalidLimit) counts as rejected: it earns nothing of either half.
 //
 // It reads the group and the executors' statistics from EpochInput.State and nothing
-// else of the chain; like every
-// mechanism it is a pure function of its input. What a member no longer registered
-// would have earned, a half nobody can take, and the whole emission before the first
-// group, are not paid (the keeper mints nothing for them).
+// else of the chain; like every mechanism it is a pure function of its input. What a
+// member no longer registered would have earned, a half nobody can take, and the whole
+// emission before the first group, are not paid (the keeper mints nothing for them).
 type Mechanism struct{ k *Keeper }
 
 // Mechanism returns the poc mechanism, for the chain's registry (modules.Builtin).
