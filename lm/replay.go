@@ -3,8 +3,10 @@ package lm
 import (
 	"context"
 	"fmt"
+	"math"
 	"math/bits"
 	"slices"
+	"sync"
 
 	"github.com/tessera-net/tessera/lm/fixed"
 )
@@ -61,9 +63,8 @@ func (m *Model) Replay(ctx context.Context, prompt, completion []int32, s Sampli
 	}
 	res := ReplayResult{Steps: make([]Step, 0, len(completion)), Match: true, Position: -1}
 	sampler := NewSampler(s)
-	var sc pickScratch
+	var rs replayScratch
 	seq := m.NewSequence()
-	var ids []int
 	// The prompt's positions before its last give no logits that are checked: feed
 	// them without the output projection, then every position from the prompt's last.
 	head := len(prompt) - 1
@@ -86,10 +87,9 @@ func (m *Model) Replay(ctx context.Context, prompt, completion []int32, s Sampli
 		for i, lg := range items[0].Logits {
 			j := at + i + 1 - len(prompt) // these logits predict completion[j]
 			tok := completion[j]
-			var st Step
-			st, ids = step(lg, tok, top, ids)
+			st, want := rs.position(lg, tok, top, sampler)
 			res.Steps = append(res.Steps, st)
-			if want := sampler.pick(lg, &sc); want != tok {
+			if want != tok {
 				res.Match, res.Position = false, j
 				res.Reason = fmt.Sprintf("position %d: the seeded sampler picks token %d, the completion has %d", j, want, tok)
 				return res, nil
@@ -131,136 +131,267 @@ func diffStep(want, got Step) string {
 	return ""
 }
 
-// pick draws the next token exactly as s.Next does, consulting the generator once per
-// sampled token as Next does, but without sorting the whole vocabulary when every token
-// is a candidate (TopK 0 or at least the vocabulary): Next's probabilities depend on
-// each logit and on the vocabulary's maximum and sum only, so the token whose running
-// sum, in Next's order (logit descending, then id ascending), first reaches a target is
-// found by a weighted selection in linear expected time. Top-k of fewer tokens goes to
-// Next itself (its heap of k is already cheap).
-func (s *Sampler) pick(logits []int32, sc *pickScratch) int32 {
-	if s.p.Temperature == 0 || (s.p.TopK > 0 && s.p.TopK < len(logits)) {
-		return s.Next(logits)
-	}
-	n := len(logits)
-	s.z = slices.Grow(s.z[:0], n)[:n]
-	for i, l := range logits {
-		s.z[i] = fixed.Sat32(fixed.Rdiv(int64(l)<<16, s.p.Temperature))
-	}
-	s.probs = slices.Grow(s.probs[:0], n)[:n]
-	fixed.Softmax(s.probs, s.z)
-	var total uint64
-	for _, p := range s.probs {
-		total += uint64(p)
-	}
-	sc.reset(n)
-	if s.p.TopP > 0 && s.p.TopP < 1<<30 {
-		// The shortest prefix whose sum reaches TopP: its last token and its sum.
-		if at, cum, ok := sc.first(logits, s.probs, uint64(s.p.TopP)); ok {
-			total = cum
-			sc.keepUpTo(logits, at)
-		}
-	}
-	r, _ := bits.Mul64(s.rng.Uint64(), total)
-	at, _, ok := sc.first(logits, s.probs, r+1)
-	if !ok { // cannot happen: r < total, the sum of the kept probabilities
-		return int32(sc.last(logits))
-	}
-	return int32(at)
-}
-
-// pickScratch is pick's working set: the candidate ids still in play and the sum of the
-// probabilities of the tokens ranked before all of them.
-type pickScratch struct {
-	ids, tmp []int32
-	before   uint64
-}
-
-func (sc *pickScratch) reset(n int) {
-	sc.ids = slices.Grow(sc.ids[:0], n)[:n]
-	for i := range sc.ids {
-		sc.ids[i] = int32(i)
-	}
-	sc.before = 0
-}
-
-// ranksBefore reports whether token a comes before token b in Next's order.
+// ranksBefore reports whether token a comes before token b in Next's order (logit
+// descending, then id ascending).
 func ranksBefore(logits []int32, a, b int32) bool {
 	return logits[a] > logits[b] || (logits[a] == logits[b] && a < b)
 }
 
-// keepUpTo narrows the candidates to the tokens ranked at or before at (top-p).
-func (sc *pickScratch) keepUpTo(logits []int32, at int) {
-	keep := sc.ids[:0]
-	for _, id := range sc.ids {
-		if id == int32(at) || ranksBefore(logits, id, int32(at)) {
-			keep = append(keep, id)
-		}
-	}
-	sc.ids, sc.before = keep, 0
+// rankBuckets is how many buckets rankFirst spreads the logits over.
+const rankBuckets = 4096
+
+// rankScratch is rankFirst's working set.
+type rankScratch struct {
+	sums []uint64
+	ids  []int32
 }
 
-// last is the candidate ranked last.
-func (sc *pickScratch) last(logits []int32) int {
-	w := sc.ids[0]
-	for _, id := range sc.ids[1:] {
-		if ranksBefore(logits, w, id) {
-			w = id
+// rankFirst finds the first token, in Next's order, at which the running sum of the
+// probabilities p reaches target: the token and the sum through it; ok is false when
+// the whole sum stays below. m is the logits' maximum. It buckets the tokens by logit
+// (bucket 0 holding the highest), sums each bucket, and sorts only the bucket where
+// the sum reaches the target: two passes over the vocabulary, with no sort of it.
+func (rs *rankScratch) rankFirst(logits []int32, m int32, p []uint32, target uint64) (int, uint64, bool) {
+	lo := m
+	for _, v := range logits {
+		lo = min(lo, v)
+	}
+	span := uint64(int64(m) - int64(lo))
+	shift := uint(0)
+	for span>>shift >= rankBuckets {
+		shift++
+	}
+	rs.sums = slices.Grow(rs.sums[:0], rankBuckets)[:rankBuckets]
+	clear(rs.sums)
+	for i, v := range logits {
+		rs.sums[uint64(int64(m)-int64(v))>>shift] += uint64(p[i])
+	}
+	var cum uint64
+	b := -1
+	for k, sm := range rs.sums {
+		if cum+sm >= target && sm > 0 {
+			b = k
+			break
+		}
+		cum += sm
+	}
+	if b < 0 {
+		return 0, cum, false
+	}
+	rs.ids = rs.ids[:0]
+	for i, v := range logits {
+		if int(uint64(int64(m)-int64(v))>>shift) == b {
+			rs.ids = append(rs.ids, int32(i))
 		}
 	}
-	return int(w)
-}
-
-// first finds, among the candidates in rank order, the first token at which the
-// running sum of probabilities (from the first candidate, plus nothing before) reaches
-// target: the token and the sum through it; ok is false when the whole sum stays below.
-// The candidates are left as they were (ids in ascending order).
-func (sc *pickScratch) first(logits []int32, probs []uint32, target uint64) (int, uint64, bool) {
-	ids := append(sc.tmp[:0], sc.ids...)
-	defer func() { sc.tmp = ids[:0] }()
-	before := sc.before
-	for len(ids) > 0 {
-		// Partition around the pivot's logit, keeping ids ascending in each part.
-		v := logits[ids[len(ids)/2]]
-		var sumHi, sumEq uint64
-		for _, id := range ids {
-			switch l := logits[id]; {
-			case l > v:
-				sumHi += uint64(probs[id])
-			case l == v:
-				sumEq += uint64(probs[id])
-			}
-		}
+	slices.SortFunc(rs.ids, func(x, y int32) int {
 		switch {
-		case before+sumHi >= target:
-			ids = filter(ids, func(id int32) bool { return logits[id] > v })
-		case before+sumHi+sumEq >= target:
-			// Equal logits rank by id ascending: walk them in order.
-			cum := before + sumHi
-			for _, id := range ids {
-				if logits[id] == v {
-					cum += uint64(probs[id])
-					if cum >= target {
-						return int(id), cum, true
-					}
-				}
-			}
-			return 0, 0, false // cannot happen: the sum reaches target within them
-		default:
-			before += sumHi + sumEq
-			ids = filter(ids, func(id int32) bool { return logits[id] < v })
+		case ranksBefore(logits, x, y):
+			return -1
+		case ranksBefore(logits, y, x):
+			return 1
+		}
+		return 0
+	})
+	for _, id := range rs.ids {
+		cum += uint64(p[id])
+		if cum >= target {
+			return int(id), cum, true
 		}
 	}
-	return 0, before, false
+	return 0, cum, false // cannot happen: the bucket's sum reaches target
 }
 
-// filter keeps, in place and in order, the ids that keep accepts.
-func filter(ids []int32, keep func(int32) bool) []int32 {
-	out := ids[:0]
-	for _, id := range ids {
-		if keep(id) {
-			out = append(out, id)
+// expTab[i] = fixed.Exp(−i) for every i where that is not 0 (Exp is non-decreasing, so
+// it is 0 beyond): 1.4 million entries (5.6 MB), built once on the first replay (tens
+// of milliseconds), so that a replay computes no exponential.
+var (
+	expTabOnce sync.Once
+	expTab     []uint32
+)
+
+func expTable() []uint32 {
+	expTabOnce.Do(func() {
+		t := make([]uint32, 0, 1408210)
+		for i := int64(0); i <= -math.MinInt32; i++ {
+			e := fixed.Exp(int32(-i))
+			if e == 0 {
+				break
+			}
+			t = append(t, e)
+		}
+		expTab = t
+	})
+	return expTab
+}
+
+// expDiff is fixed.Exp(Sat32(v − m)) for v ≤ m.
+func expDiff(tab []uint32, m, v int32) uint32 {
+	if d := uint64(int64(m) - int64(v)); d < uint64(len(tab)) {
+		return tab[d]
+	}
+	return 0
+}
+
+// divider divides by one S exactly as rdivU does (round half up), with a multiply by
+// S's reciprocal and branch-free corrections instead of a hardware division.
+type divider struct{ s, inv uint64 }
+
+func newDivider(s uint64) divider {
+	inv, _ := bits.Div64(1, 0, s) // floor(2^64 / s); s ≥ 2^30 > 1
+	return divider{s, inv}
+}
+
+// div is round-half-up(a / s) for a < 2^62.
+func (d divider) div(a uint64) uint64 {
+	q, _ := bits.Mul64(a, d.inv) // a·inv/2^64 > a/s − 1: q is floor(a/s) or one less
+	r := a - q*d.s
+	r2, borrow := bits.Sub64(r, d.s, 0) // no borrow: r ≥ s, q one short
+	keep := borrow - 1                  // all ones when r ≥ s
+	q += 1 & keep
+	r = r2&keep | r&^keep
+	_, half := bits.Sub64(2*r, d.s, 0) // no borrow: 2r ≥ s, round up
+	return q + 1 - half
+}
+
+// replayScratch is Replay's per-position work: the step generation reports and the
+// sampler's draw, computed with one table-lookup exponential per logit and no sort of
+// the vocabulary.
+type replayScratch struct {
+	tab  []uint32
+	e, p []uint32
+	z    []int32
+	ids  []int
+	rank rankScratch
+}
+
+// sums is the sum of the probabilities of the exponentials e (their divider dv) and
+// the sum over the tokens ranked before tok (a higher logit, or the same and a lower
+// id).
+func sums(logits []int32, e []uint32, tok int32, dv divider) (total, before uint64) {
+	lt := logits[tok]
+	e = e[:len(logits)]
+	for i, v := range logits {
+		q := dv.div(uint64(e[i]) << 30)
+		total += q
+		before += q & uint64((int64(lt)-int64(v))>>63) // v > lt: all ones
+		if v == lt && i < int(tok) {
+			before += q
 		}
 	}
-	return out
+	return total, before
+}
+
+// fill sets rs.p to the probabilities of the exponentials e.
+func (rs *replayScratch) fill(e []uint32, dv divider) {
+	rs.p = slices.Grow(rs.p[:0], len(e))[:len(e)]
+	p := rs.p
+	for i, x := range e {
+		p[i] = uint32(dv.div(uint64(x) << 30))
+	}
+}
+
+// position returns the step of token tok at these logits (what step computes) and the
+// token the sampler draws there, drawing exactly as s.Next does (one Uint64 of its
+// generator for a sampled token, none for greedy decoding).
+func (rs *replayScratch) position(logits []int32, tok int32, top int, s *Sampler) (Step, int32) {
+	n := len(logits)
+	if rs.tab == nil {
+		rs.tab = expTable()
+	}
+	var m int32
+	if top > 0 {
+		rs.ids = fixed.TopK(logits, top, rs.ids[:0])
+		m = logits[rs.ids[0]] // the top's first is the maximum
+	} else {
+		m = logits[0]
+		for _, v := range logits[1:] {
+			m = max(m, v)
+		}
+	}
+	tab := rs.tab
+	nt := uint64(len(tab))
+	rs.e = slices.Grow(rs.e[:0], n)[:n]
+	e := rs.e
+	var sum uint64
+	for i, v := range logits {
+		var x uint32
+		if d := uint64(int64(m) - int64(v)); d < nt {
+			x = tab[d]
+		}
+		e[i] = x
+		sum += uint64(x)
+	}
+	lse := int64(m) + fixed.Log(sum, 30) // fixed.LogSumExp(logits)
+	lp := func(id int) int32 { return fixed.Sat32(int64(logits[id]) - lse) }
+	st := Step{TokenLogprob: TokenLogprob{ID: tok, Logprob: lp(int(tok))}}
+	if top > 0 {
+		st.Top = make([]TokenLogprob, len(rs.ids))
+		for i, id := range rs.ids {
+			st.Top[i] = TokenLogprob{ID: int32(id), Logprob: lp(id)}
+		}
+	}
+
+	p := s.p
+	if p.Temperature == 0 || (p.TopK > 0 && p.TopK < n) {
+		return st, s.Next(logits) // greedy, or a top-k heap: already cheap
+	}
+	// Every token is a candidate: z_i = Sat32(Rdiv(l_i·2^16, T)) and Next's Softmax(z)
+	// probabilities p_i = round(Exp(z_i − max z)·2^30 / Σ Exp), which depend on z_i,
+	// max z and the sum only.
+	zsum := sum // at temperature 1, z is the logits and e their exponentials
+	if p.Temperature != 1<<16 {
+		rs.z = slices.Grow(rs.z[:0], n)[:n]
+		zm := int32(math.MinInt32)
+		for i, v := range logits {
+			x := fixed.Sat32(fixed.Rdiv(int64(v)<<16, p.Temperature))
+			rs.z[i] = x
+			zm = max(zm, x)
+		}
+		zsum = 0
+		for i, x := range rs.z {
+			var y uint32
+			if d := uint64(int64(zm) - int64(x)); d < nt {
+				y = tab[d]
+			}
+			e[i] = y
+			zsum += uint64(y)
+		}
+	}
+	dv := newDivider(zsum)
+	total, before := sums(logits, e, tok, dv)
+	topP := p.TopP > 0 && p.TopP < 1<<30
+	if topP {
+		rs.fill(e, dv)
+	}
+	last := -1 // the last kept token, when top-p keeps a prefix
+	if topP {
+		// The shortest prefix whose sum reaches TopP: the draw is over it.
+		if at, cum, ok := rs.rank.rankFirst(logits, m, rs.p, uint64(p.TopP)); ok {
+			total, last = cum, at
+		}
+	}
+	r, _ := bits.Mul64(s.rng.Uint64(), total)
+	// tok is drawn when the running sum before it is ≤ r and the sum through it > r (a
+	// token past top-p's prefix has a running sum before it ≥ total > r).
+	if before <= r && r < before+dv.div(uint64(e[tok])<<30) {
+		return st, tok
+	}
+	// Another token is drawn: the first whose running sum exceeds r (within top-p's
+	// prefix, whose sum is total > r).
+	if !topP {
+		rs.fill(e, dv)
+	}
+	if at, _, ok := rs.rank.rankFirst(logits, m, rs.p, r+1); ok {
+		return st, int32(at)
+	}
+	if last < 0 { // cannot happen (r < total): Next's fallback, the last candidate
+		last = 0
+		for i := range logits {
+			if ranksBefore(logits, int32(last), int32(i)) {
+				last = i
+			}
+		}
+	}
+	return st, int32(last)
 }

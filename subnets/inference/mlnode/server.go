@@ -487,6 +487,7 @@ func (s *Server) probe(ctx context.Context, sp Spec) error {
 func (s *Server) newProxy(sp Spec) http.Handler {
 	base, _ := url.Parse(strings.TrimSuffix(sp.URL, "/v1"))
 	return &httputil.ReverseProxy{
+		FlushInterval: -1, // streams pass as they come
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			pr.SetURL(base)
 			pr.Out.Host = base.Host

@@ -147,6 +147,25 @@ func TestRefusals(t *testing.T) {
 	if st, b := forward(t, bob, PathChat, chatBody(1, 4)); st != 403 || codeOf(t, b) != "forbidden_signer" {
 		t.Fatalf("inference by another signer: %d %s", st, b)
 	}
+	stale := &Client{Inference: n.in.URL, Key: keyOf(t, "//Alice"), Now: func() time.Time { return now.Add(-time.Hour) }}
+	if st, b := forward(t, stale, PathChat, chatBody(1, 4)); st != 401 || codeOf(t, b) != "stale_timestamp" {
+		t.Fatalf("stale inference: %d %s", st, b)
+	}
+	// The same signed request twice: the second is a replay.
+	h := signedHeaders(t, keyOf(t, "//Alice"), PathChat, chatBody(1, 4), now)
+	for i, want := range []string{"model_not_loaded", "replayed_request"} {
+		req := mustReq(n.in.URL+PathChat, chatBody(1, 4))
+		req.Header = h.Clone()
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if codeOf(t, b) != want {
+			t.Fatalf("inference request %d: %d %s, want %s", i, resp.StatusCode, b, want)
+		}
+	}
 	resp, _ := http.Post(n.in.URL+PathChat, "application/json", bytes.NewReader(chatBody(1, 4)))
 	b, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
@@ -358,4 +377,34 @@ func waitDone(t testing.TB, c *Client, epoch uint64) PoCStatus {
 	}
 	t.Fatal("the round did not finish")
 	return PoCStatus{}
+}
+
+// TestStopWhileMining: stop ends the round (it keeps what it mined), unloads the model
+// and leaves the node STOPPED; the client reads a non-JSON refusal as an Error too.
+func TestStopWhileMining(t *testing.T) {
+	n := newNode(t, Config{}, tinyModel)
+	ctx := context.Background()
+	if err := n.c.InferenceUp(ctx, "tiny", nil); err != nil {
+		t.Fatal(err)
+	}
+	job := PoCJob{Epoch: 3, Seed: inference.Hash{4}, PoC: testPoC, Threshold: 1 << 62, MLNode: "m", Budget: 1 << 40}
+	if err := n.c.PoCGenerate(ctx, job); err != nil {
+		t.Fatal(err)
+	}
+	if err := n.c.PoCGenerate(ctx, job); err != nil { // the same epoch again: no effect
+		t.Fatal(err)
+	}
+	if err := n.c.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	st, err := n.c.State(ctx)
+	if err != nil || st.State != StateStopped || st.Model != "" || st.PoC == nil || st.PoC.State != PoCDone || st.PoC.Epoch != 3 {
+		t.Fatalf("after stop: %+v %v", st, err)
+	}
+	if e := ErrorOf(502, []byte("<html>bad gateway</html>")); e.Status != 502 || e.Code != "" || !strings.Contains(e.Message, "bad gateway") {
+		t.Fatalf("%+v", e)
+	}
+	if _, err := (&Client{Management: n.mg.URL}).State(ctx); err == nil {
+		t.Fatal("a client without a key sent a request")
+	}
 }

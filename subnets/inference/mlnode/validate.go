@@ -179,7 +179,8 @@ func invalid(pos int, format string, args ...any) CheckResult {
 func (s *Server) checkModel(sp Spec) (*served, error) {
 	s.mu.Lock()
 	for _, sv := range []*served{s.serving, s.checker} {
-		if sv != nil && sv.srv != nil && sv.spec.ID == sp.ID && !sv.dead {
+		// A server with its own --max-tokens cap could refuse what another executor ran.
+		if _, capped := argValue(sv.argsOrNil(), "--max-tokens"); sv != nil && sv.srv != nil && sv.spec.ID == sp.ID && !sv.dead && !capped {
 			sv.refs++
 			s.mu.Unlock()
 			return sv, nil
@@ -273,7 +274,9 @@ func checkExact(ctx context.Context, srv *lmserver.Server, ic InferenceCheck, a 
 	finish := lm.FinishLength
 	if stopAt >= 0 || (!req.IgnoreEOS && m.Tokenizer != nil && m.Tokenizer.IsEOG(last)) {
 		finish = lm.FinishStop
-	} else if len(ids) < req.MaxTokens && len(req.Prompt)+len(ids) < m.Config.Context {
+	} else if explicitLimit(ic.Request) && len(ids) < req.MaxTokens && len(req.Prompt)+len(ids) < m.Config.Context {
+		// Without a limit in the request, the executor's server cap (a model arg) ended
+		// it; with one, only that limit or the context may.
 		return invalid(len(ids), "the completion ends after %d tokens with neither a stop nor its limit of %d", len(ids), req.MaxTokens), nil
 	}
 	if ch.FinishReason == nil || *ch.FinishReason != finish {
@@ -284,6 +287,23 @@ func checkExact(ctx context.Context, srv *lmserver.Server, ic InferenceCheck, a 
 			a.Usage.PromptTokens, a.Usage.CompletionTokens, len(req.Prompt), len(ids)), nil
 	}
 	return CheckResult{Valid: true, Exact: true, Position: -1, SimilarityPPM: 1e6}, nil
+}
+
+// explicitLimit reports whether a completion request sets max_tokens or
+// max_completion_tokens.
+func explicitLimit(body []byte) bool {
+	var lim struct {
+		MaxTokens           *int `json:"max_tokens"`
+		MaxCompletionTokens *int `json:"max_completion_tokens"`
+	}
+	return json.Unmarshal(body, &lim) == nil && (lim.MaxTokens != nil || lim.MaxCompletionTokens != nil)
+}
+
+func (sv *served) argsOrNil() []string {
+	if sv == nil {
+		return nil
+	}
+	return sv.args
 }
 
 func strOr(p *string) string {
@@ -409,7 +429,7 @@ func toQ16(f float64) int64 {
 	if math.IsNaN(f) || math.IsInf(f, 0) {
 		return math.MinInt32
 	}
-	return int64(math.Round(max(f, -32768) * 65536))
+	return int64(math.Round(min(max(f, -32768), 32768) * 65536)) // |f| ≤ 2^15: no overflow below
 }
 
 func absDiff(a, b int64) int64 {
@@ -427,43 +447,81 @@ func abs64(a int64) int64 {
 }
 
 // score asks a backend for the log-probabilities of completion after prompt: a legacy
-// completion of prompt‖completion with echo, logprobs k, max_tokens 1, temperature 0.
-// It returns, for each completion position, the backend's top-k by token text.
+// completion of prompt‖completion with echo, logprobs k, max_tokens 1, temperature 0
+// (vLLM's scoring), or, when the backend refuses that, Tessera's POST /v1/score with the
+// token ids (`tessera lm serve`). It returns, for each completion position, the
+// backend's top-k by token text.
 func (s *Server) score(ctx context.Context, sp Spec, prompt, completion []int32, k int) ([]map[string]float64, error) {
 	all := append(slices.Clone(prompt), completion...)
-	body, _ := json.Marshal(map[string]any{"model": sp.ID, "prompt": all, "max_tokens": 1, "echo": true,
-		"logprobs": k, "temperature": 0})
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, sp.URL+"/completions", bytes.NewReader(body))
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := s.cfg.HTTP.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("scoring on the backend of %s: %v", sp.ID, err)
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
-	if err != nil {
-		return nil, err
-	}
-	if resp.StatusCode != http.StatusOK {
-		e := ErrorOf(resp.StatusCode, data)
-		return nil, fmt.Errorf("the backend of %s refuses to score (echo with logprobs): %d %s", sp.ID, e.Status, e.Message)
-	}
-	var ans struct {
+	var echo struct {
 		Choices []struct {
 			Logprobs *struct {
 				TopLogprobs []map[string]float64 `json:"top_logprobs"`
 			} `json:"logprobs"`
 		} `json:"choices"`
 	}
-	if err := json.Unmarshal(data, &ans); err != nil || len(ans.Choices) == 0 || ans.Choices[0].Logprobs == nil {
-		return nil, fmt.Errorf("the backend of %s answers a scoring request without echoed logprobs", sp.ID)
+	status, msg, err := s.post(ctx, sp.URL+"/completions", map[string]any{"model": sp.ID, "prompt": all, "max_tokens": 1,
+		"echo": true, "logprobs": k, "temperature": 0}, &echo)
+	if err != nil {
+		return nil, fmt.Errorf("scoring on the backend of %s: %v", sp.ID, err)
 	}
-	top := ans.Choices[0].Logprobs.TopLogprobs
-	if len(top) < len(all) {
-		return nil, fmt.Errorf("the backend of %s echoed %d positions' logprobs for %d tokens", sp.ID, len(top), len(all))
+	if status == http.StatusOK {
+		if len(echo.Choices) == 0 || echo.Choices[0].Logprobs == nil {
+			return nil, fmt.Errorf("the backend of %s answers a scoring request without echoed logprobs", sp.ID)
+		}
+		top := echo.Choices[0].Logprobs.TopLogprobs
+		if len(top) < len(all) {
+			return nil, fmt.Errorf("the backend of %s echoed %d positions' logprobs for %d tokens", sp.ID, len(top), len(all))
+		}
+		return top[len(prompt):len(all)], nil
 	}
-	return top[len(prompt):len(all)], nil
+	var sc lmserver.ScoreResponse
+	status2, msg2, err := s.post(ctx, sp.URL+"/score", map[string]any{"model": sp.ID, "prompt_tokens": prompt,
+		"completion_tokens": completion, "top_logprobs": k}, &sc)
+	if err != nil {
+		return nil, fmt.Errorf("scoring on the backend of %s: %v", sp.ID, err)
+	}
+	if status2 != http.StatusOK {
+		return nil, fmt.Errorf("the backend of %s scores neither by echo (%d: %s) nor by /v1/score (%d: %s)", sp.ID, status, msg, status2, msg2)
+	}
+	if len(sc.Tokens) != len(completion) {
+		return nil, fmt.Errorf("the backend of %s scored %d tokens of %d", sp.ID, len(sc.Tokens), len(completion))
+	}
+	out := make([]map[string]float64, len(sc.Tokens))
+	for j, t := range sc.Tokens {
+		out[j] = map[string]float64{}
+		for _, tt := range t.TopLogprobs {
+			if _, dup := out[j][tt.Token]; !dup {
+				out[j][tt.Token] = tt.Logprob
+			}
+		}
+	}
+	return out, nil
+}
+
+// post sends a JSON body to a backend and decodes a 200 answer into out; another
+// status comes back with its error message.
+func (s *Server) post(ctx context.Context, url string, in, out any) (int, string, error) {
+	body, _ := json.Marshal(in)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return 0, "", err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := s.cfg.HTTP.Do(req)
+	if err != nil {
+		return 0, "", err
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	if err != nil {
+		return 0, "", err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return resp.StatusCode, ErrorOf(resp.StatusCode, data).Message, nil
+	}
+	if err := json.Unmarshal(data, out); err != nil {
+		return 0, "", fmt.Errorf("the answer of %s is not the expected JSON: %v", url, err)
+	}
+	return resp.StatusCode, "", nil
 }

@@ -287,3 +287,67 @@ func TestParseSpec(t *testing.T) {
 }
 
 func readCloser(b []byte) io.ReadCloser { return io.NopCloser(bytes.NewReader(b)) }
+
+// TestValidateServerCap: an executor whose model args cap completions (--max-tokens)
+// answers a request without max_tokens at its cap; a validator without that cap still
+// replays it as valid, and truncating a request's own limit is still caught.
+func TestValidateServerCap(t *testing.T) {
+	exec := newNode(t, Config{LocalArgs: []string{"--max-tokens", "12"}}, tinyModel)
+	validator := newNode(t, Config{}, tinyModel)
+	ctx := context.Background()
+	if err := exec.c.InferenceUp(ctx, "tiny", nil); err != nil {
+		t.Fatal(err)
+	}
+	body := []byte(`{"messages":[{"role":"user","content":"no limit given"}],"seed":4,"logprobs":true,"top_logprobs":2,"return_token_ids":true,"ignore_eos":true}`)
+	code, resp := forward(t, exec.c, PathChat, body)
+	if code != 200 || len(tokenIDs(t, resp)) != 12 {
+		t.Fatalf("%d %s", code, resp)
+	}
+	if res, err := validator.c.Validate(ctx, InferenceCheck{Model: "tiny", Path: PathChat, Request: body, Response: resp}); err != nil || !res.Valid {
+		t.Fatalf("capped by the executor's args: %+v %v", res, err)
+	}
+	// The executor checks with a model of its own without the cap, and agrees.
+	if res, err := exec.c.Validate(ctx, InferenceCheck{Model: "tiny", Path: PathChat, Request: body, Response: resp}); err != nil || !res.Valid {
+		t.Fatalf("on the capped node: %+v %v", res, err)
+	}
+	limited := []byte(`{"messages":[{"role":"user","content":"no limit given"}],"seed":4,"max_tokens":20,"logprobs":true,"top_logprobs":2,"return_token_ids":true,"ignore_eos":true}`)
+	if res, _ := validator.c.Validate(ctx, InferenceCheck{Model: "tiny", Path: PathChat, Request: limited, Response: resp}); res.Valid {
+		t.Fatal("12 tokens for a request of 20 validated")
+	}
+}
+
+// TestBackendTesseraServer: `tessera lm serve`'s server as the backend: it refuses echo,
+// so the check scores through its /v1/score.
+func TestBackendTesseraServer(t *testing.T) {
+	sp, _ := ParseSpec(tinyModel)
+	m, err := sp.load(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := lm.NewEngine(m, 4)
+	srv, err := lmserver.New(e, lmserver.Options{Name: "tiny"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	be := httptest.NewServer(srv)
+	t.Cleanup(func() { be.Close(); e.Close(); m.Close() })
+	exec := newNode(t, Config{}, "tiny="+be.URL+"/v1")
+	validator := newNode(t, Config{}, "tiny="+be.URL+"/v1")
+	ctx := context.Background()
+	if err := exec.c.InferenceUp(ctx, "tiny", nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, rq := range []struct {
+		path string
+		body []byte
+	}{{PathChat, chatBody(41, 20)}, {PathCompletion, completionBody(42, 20)}} {
+		code, resp := forward(t, exec.c, rq.path, rq.body)
+		if code != 200 {
+			t.Fatalf("%d %s", code, resp)
+		}
+		res, err := validator.c.Validate(ctx, InferenceCheck{Model: "tiny", Path: rq.path, Request: rq.body, Response: resp})
+		if err != nil || !res.Valid || res.Exact || res.SimilarityPPM != 1e6 {
+			t.Fatalf("%s: %+v %v", rq.path, res, err)
+		}
+	}
+}
