@@ -2,6 +2,7 @@ package apinode
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"slices"
 	"strings"
@@ -100,5 +101,38 @@ func BenchmarkDraw(b *testing.B) {
 	for b.Loop() {
 		id[0]++
 		Draw(cands, id, 0, nil)
+	}
+}
+
+// BenchmarkRunBody is the executor's rewrite of a chat body (and a validator's rebuild).
+func BenchmarkRunBody(b *testing.B) {
+	body := chatBody("m-small", 64)
+	for b.Loop() {
+		if _, err := RunBody(PathChat, body, 42); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkStreamEvents turns a 256-token chat answer into its stream events.
+func BenchmarkStreamEvents(b *testing.B) {
+	type tok struct {
+		Token       string `json:"token"`
+		Logprob     float64
+		TopLogprobs []struct{} `json:"top_logprobs"`
+	}
+	toks := make([]tok, 256)
+	text := ""
+	for i := range toks {
+		toks[i] = tok{Token: "ab", Logprob: -0.5, TopLogprobs: []struct{}{}}
+		text += "ab"
+	}
+	answer, _ := json.Marshal(map[string]any{"id": "c", "object": "chat.completion", "model": "m",
+		"choices": []any{map[string]any{"index": 0, "message": map[string]string{"role": "assistant", "content": text}, "finish_reason": "length",
+			"logprobs": map[string]any{"content": toks}}}, "usage": map[string]int{"prompt_tokens": 3, "completion_tokens": 256}})
+	for b.Loop() {
+		if evs, err := StreamEvents(PathChat, answer, true); err != nil || len(evs) != 256+3 {
+			b.Fatalf("%d events, %v", len(evs), err)
+		}
 	}
 }

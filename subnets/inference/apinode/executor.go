@@ -144,11 +144,20 @@ func (x *executor) leave(id string, failed bool) {
 	}
 }
 
-// run serves fw on the least-busy live MLNode serving its model, keeps the payload and
-// queues the finish; the answer is the MLNode's body. An MLNode that fails before
-// answering (or answers 5xx) is passed over for the next; a 4xx is the request's fault
-// and final.
-func (x *executor) run(ctx context.Context, fw forward) ([]byte, *openai.APIError) {
+// job is a forward the executor accepted: the model, the body as run and its MLNodes,
+// the first one confirmed live.
+type job struct {
+	fw    forward
+	model string
+	run   []byte
+	nodes []MLNode
+}
+
+// prepare checks fw and finds a live MLNode serving its model (its state INFERENCE with
+// the model up, asked now: a node killed or mining a moment ago is passed over): only
+// then does the executor accept the request. No live MLNode is a 503 (the TA draws another executor); a body that cannot
+// be run a 400.
+func (x *executor) prepare(ctx context.Context, fw forward) (*job, *openai.APIError) {
 	var s openai.Sampling
 	if e := decode(fw.body, &s); e != nil {
 		return nil, e
@@ -166,7 +175,52 @@ func (x *executor) run(ctx context.Context, fw forward) ([]byte, *openai.APIErro
 		return nil, invalid("body", "%v", err)
 	}
 	var errs []string
-	for _, m := range nodes {
+	for i, m := range nodes {
+		if err := x.probe(ctx, m, model); err != nil {
+			errs = append(errs, fmt.Sprintf("%s: %v", m.ID, err))
+			continue
+		}
+		// The live one first, then the others as failovers.
+		order := append([]MLNode{m}, nodes[:i]...)
+		return &job{fw: fw, model: model, run: run, nodes: append(order, nodes[i+1:]...)}, nil
+	}
+	return nil, unavailable("mlnodes_unavailable", "No MLNode of this executor serves model %s now: %s.", model, strings.Join(errs, "; "))
+}
+
+// probe confirms that m serves model now; a node that lost its model is brought up
+// again at the next poll.
+func (x *executor) probe(ctx context.Context, m MLNode, model string) error {
+	st, err := m.Client.State(ctx)
+	if err == nil && (st.State != mlnode.StateInference || st.Model != model) {
+		if st.State == mlnode.StateStopped {
+			x.n.forgetLoaded(m.ID)
+		}
+		err = fmt.Errorf("state %s, model %q", st.State, st.Model)
+	}
+	if err != nil {
+		x.mu.Lock()
+		x.down[m.ID] = x.n.now()
+		x.mu.Unlock()
+	}
+	return err
+}
+
+// run is prepare then execute.
+func (x *executor) run(ctx context.Context, fw forward) ([]byte, *openai.APIError) {
+	j, e := x.prepare(ctx, fw)
+	if e != nil {
+		return nil, e
+	}
+	return x.execute(ctx, j)
+}
+
+// execute serves an accepted job on its MLNodes in order, keeps the payload and queues
+// the finish; the answer is the MLNode's body. An MLNode that fails before answering
+// (or answers 5xx) is passed over for the next; a 4xx is the request's fault and final.
+func (x *executor) execute(ctx context.Context, j *job) ([]byte, *openai.APIError) {
+	fw, model, run := j.fw, j.model, j.run
+	var errs []string
+	for _, m := range j.nodes {
 		x.enter(m.ID)
 		resp, err := m.Client.Forward(ctx, fw.path, run)
 		if err != nil {
@@ -300,14 +354,41 @@ func (n *Node) serveExecutor(w http.ResponseWriter, r *http.Request) {
 		writeError(w, invalid(HeaderSeed, "%q is not an int64", r.Header.Get(HeaderSeed)))
 		return
 	}
-	res, e := n.exec.run(r.Context(), forward{id: id, seed: seed, path: userPath, body: body, user: ur})
+	j, e := n.exec.prepare(r.Context(), forward{id: id, seed: seed, path: userPath, body: body, user: ur})
 	if e != nil {
 		writeError(w, e)
 		return
 	}
+	// The chain refuses a start naming an executor not eligible for the model now: such a
+	// request would be served unpaid. The TA draws another.
+	if !n.eligible(j.model) {
+		writeError(w, unavailable("not_eligible", "This participant is not an eligible executor of model %s now (during PoC only POC_SLOT MLNodes serve).", j.model))
+		return
+	}
+	// Accepted: the headers go out now, so that the TA records the start while the
+	// model runs (the chain takes a start within a minute of the user's timestamp). A
+	// failure from here on is an error body under the 200; the record then expires
+	// unfinished and the user is refunded.
 	h := w.Header()
+	h.Set("Content-Type", "application/json")
 	h.Set(HeaderInferenceID, hex.EncodeToString(id[:]))
 	h.Set(HeaderSeed, strconv.FormatInt(seed, 10))
 	h.Set(HeaderExecutor, n.self.String())
-	openai.WriteJSON(w, http.StatusOK, res)
+	w.WriteHeader(http.StatusOK)
+	_ = http.NewResponseController(w).Flush()
+	res, e := n.exec.execute(r.Context(), j)
+	if e != nil {
+		res = openai.ErrorBody(e)
+	}
+	w.Write(res)
+}
+
+// eligible reports whether this participant is among model's executors now.
+func (n *Node) eligible(model string) bool {
+	for _, c := range n.current().candidates(model) {
+		if c.Hotkey == n.self {
+			return true
+		}
+	}
+	return false
 }

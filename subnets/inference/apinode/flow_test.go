@@ -37,6 +37,15 @@ func TestPaidInferenceEndToEnd(t *testing.T) {
 	ch, ps, user := testNetwork(t)
 	ta := ps[0]
 	ua := inference.Account(user.Public())
+	// Only ps[1] has weight: the TA forwards to another participant.
+	ch.mu.Lock()
+	for i := range ch.group.Members {
+		if i != 1 {
+			ch.group.Members[i].Nodes[0].Weight = 0
+		}
+	}
+	ch.mu.Unlock()
+	ta.node.refresh(ctx)
 	before := ch.balance(ua)
 
 	// The MLNodes were brought up on the group's model; the declarations were sent.
@@ -69,6 +78,9 @@ func TestPaidInferenceEndToEnd(t *testing.T) {
 		t.Fatalf("%d starts queued", ta.node.starts.Len())
 	}
 	// The executor's finish waits for the start.
+	if ep != ps[1] {
+		t.Fatalf("served by %s, the only one with weight is %s", exec, ps[1].key.Public())
+	}
 	ep.node.Flush(ctx)
 	if ep.node.exec.pendingFinishes() != 1 {
 		t.Fatal("the finish was dropped before its start reached the chain")
@@ -168,6 +180,16 @@ func TestFailingExecutorsRoutedAround(t *testing.T) {
 	}
 	if held := ps[2].node.holds.m[inference.Account(user.Public())]; held != 4*uint64(34+8)*1000 {
 		t.Fatalf("holds after a refused request: %d", held)
+	}
+	// An executor that accepts (its MLNode answers its state) and then fails is final:
+	// its start is recorded (the chain refunds it when it expires unfinished) and the
+	// user gets the failure.
+	ps[0].ml.mu.Lock()
+	ps[0].ml.down, ps[0].ml.broken = false, true
+	ps[0].ml.mu.Unlock()
+	status, _, resp = post(t, ps[2].url, PathChat, chatBody("m-small", 8), user, time.Now())
+	if status != http.StatusBadGateway || errorCode(t, resp) != "mlnodes_unavailable" || ps[2].node.starts.Len() != 5 {
+		t.Fatalf("accepted, then failed: %d %s, %d starts", status, resp, ps[2].node.starts.Len())
 	}
 }
 
@@ -310,5 +332,24 @@ func TestReadRoutes(t *testing.T) {
 		if s, b := get(c.path); s != c.status || errorCode(t, b) != c.code {
 			t.Errorf("%s: %d %s; want %d %s", c.path, s, b, c.status, c.code)
 		}
+	}
+}
+
+// An executor that is not eligible for the model now refuses a forward before
+// accepting it (the chain would refuse its start: it would serve unpaid).
+func TestExecutorNotEligibleRefuses(t *testing.T) {
+	ctx := context.Background()
+	ch, ps, user := testNetwork(t)
+	ch.mu.Lock()
+	ch.group.Members[1].Nodes[0].Weight = 0
+	ch.mu.Unlock()
+	ps[1].node.refresh(ctx)
+	body := chatBody("m-small", 8)
+	sr := signed.Sign(user, http.MethodPost, PathChat, body, time.Now())
+	fw := forward{id: sr.ID(), seed: 1, path: PathChat, body: body, user: sr}
+	accepted := false
+	res, err := ps[0].node.forwardTo(ctx, ps[0].node.current(), inference.Account(ps[1].key.Public()), fw, func(inference.Account) { accepted = true })
+	if err != nil || accepted || res.status != http.StatusServiceUnavailable || errorCode(t, res.body) != "not_eligible" || ps[1].ml.count() != 0 {
+		t.Fatalf("%v, accepted %v: %+v", err, accepted, res)
 	}
 }

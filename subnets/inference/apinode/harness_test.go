@@ -236,6 +236,7 @@ type fakeMLNode struct {
 	model  string
 	alter  bool
 	down   bool
+	broken bool // answers its state but fails every completion
 }
 
 func newFakeMLNode(t testing.TB, api keys.PublicKey) *fakeMLNode {
@@ -255,6 +256,11 @@ func newFakeMLNode(t testing.TB, api keys.PublicKey) *fakeMLNode {
 			return
 		}
 		switch r.URL.Path {
+		case mlnode.PathState:
+			f.mu.Lock()
+			st := mlnode.State{State: mlnode.StateInference, Model: f.model}
+			f.mu.Unlock()
+			json.NewEncoder(w).Encode(st)
 		case mlnode.PathInferenceUp:
 			var up mlnode.InferenceUp
 			_ = json.Unmarshal(body, &up)
@@ -263,6 +269,13 @@ func newFakeMLNode(t testing.TB, api keys.PublicKey) *fakeMLNode {
 			f.mu.Unlock()
 			w.Write([]byte(`{}`))
 		case PathChat, PathCompletions:
+			f.mu.Lock()
+			broken := f.broken
+			f.mu.Unlock()
+			if broken {
+				http.Error(w, `{"error":{"message":"out of memory","code":"internal"}}`, http.StatusInternalServerError)
+				return
+			}
 			f.mu.Lock()
 			f.served++
 			alter := f.alter

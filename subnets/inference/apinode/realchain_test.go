@@ -213,7 +213,17 @@ func TestAPINodeOnARealChain(t *testing.T) {
 	// A streamed request: the events spell the answer token by token, with their
 	// log-probabilities, then the usage and [DONE].
 	body := []byte(`{"model":"devnet-small","max_tokens":6,"stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"Hi"}]}`)
-	status, h, resp := post(t, urls[1], PathChat, body, user, time.Now())
+	var status int
+	var h http.Header
+	var resp []byte
+	for attempt := 0; ; attempt++ {
+		// During the next PoC only POC_SLOT MLNodes serve: none here; wait for the switch.
+		status, h, resp = post(t, urls[1], PathChat, body, user, time.Now())
+		if status != http.StatusServiceUnavailable || attempt > 100 {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 	if status != http.StatusOK || !strings.HasPrefix(h.Get("Content-Type"), "text/event-stream") {
 		t.Fatalf("stream: %d %s", status, resp)
 	}

@@ -293,17 +293,22 @@ func (n *Node) serveTA(w http.ResponseWriter, r *http.Request) {
 	entry := inference.StartEntry{User: user, Model: req.Model, Path: r.URL.Path, Timestamp: sr.Timestamp, BodyHash: sha256.Sum256(body),
 		Signature: sr.Signature, PromptTokens: req.PromptTokens, MaxTokens: req.MaxTokens}
 	fw := forward{id: id, seed: Seed(id, req.Seed), path: r.URL.Path, body: body, user: sr}
-	res, e := n.route(r.Context(), v, req.Model, fw)
+	// The start is queued the moment an executor accepts (its answer's headers), so that
+	// it reaches the chain within the timestamp window however long the model runs.
+	accepted := false
+	accept := func(exec inference.Account) {
+		e := entry
+		e.Executor = exec
+		n.queueStart(e, cost)
+		accepted = true
+	}
+	res, e := n.route(r.Context(), v, req.Model, fw, accept)
+	if !accepted {
+		n.holds.release(user, cost) // nothing was served: nothing is recorded
+	}
 	if e != nil {
-		n.holds.release(user, cost)
 		writeError(w, e)
 		return
-	}
-	if res.status == http.StatusOK {
-		entry.Executor = res.executor
-		n.queueStart(entry, cost)
-	} else {
-		n.holds.release(user, cost) // the executor refused the request: nothing was served
 	}
 	h := w.Header()
 	h.Set(HeaderInferenceID, hex.EncodeToString(id[:]))
@@ -338,20 +343,23 @@ type forward struct {
 	user signed.Request
 }
 
-// answer is an executor's answer as the TA got it.
+// answer is an executor's answer as the TA got it. Accepted: the executor took the
+// request (its headers came with 200); what follows is final.
 type answer struct {
 	executor    inference.Account
 	status      int
 	contentType string
 	body        []byte
+	accepted    bool
 }
 
 // maxAttempts bounds the executors one request is offered to.
 const maxAttempts = 8
 
 // route draws an executor for model and forwards fw to it, drawing again past one that
-// fails before answering (unreachable, or a 5xx); a 2xx or 4xx answer is final.
-func (n *Node) route(ctx context.Context, v *view, model string, fw forward) (*answer, *openai.APIError) {
+// fails before accepting (unreachable, or a 5xx); an accepted request or a 4xx is
+// final. accept is called once, with the executor that accepted.
+func (n *Node) route(ctx context.Context, v *view, model string, fw forward, accept func(inference.Account)) (*answer, *openai.APIError) {
 	cands := v.candidates(model)
 	failed := map[inference.Account]bool{}
 	var last error
@@ -360,8 +368,8 @@ func (n *Node) route(ctx context.Context, v *view, model string, fw forward) (*a
 		if !ok {
 			break
 		}
-		res, err := n.forwardTo(ctx, v, exec, fw)
-		if err == nil && res.status < 500 {
+		res, err := n.forwardTo(ctx, v, exec, fw, accept)
+		if err == nil && (res.accepted || res.status < 500) {
 			return res, nil
 		}
 		if err == nil {
@@ -388,14 +396,23 @@ func clip(b []byte) string {
 }
 
 // forwardTo sends fw to executor exec: in process when it is this node, else to its API
-// node's executor route, signed by the TA.
-func (n *Node) forwardTo(ctx context.Context, v *view, exec inference.Account, fw forward) (*answer, error) {
+// node's executor route, signed by the TA. When the executor accepts, accept(exec) is
+// called before its answer is read.
+func (n *Node) forwardTo(ctx context.Context, v *view, exec inference.Account, fw forward, accept func(inference.Account)) (*answer, error) {
+	fail := func(e *openai.APIError, accepted bool) *answer {
+		return &answer{executor: exec, status: e.Status, contentType: "application/json", body: openai.ErrorBody(e), accepted: accepted}
+	}
 	if exec == n.self {
-		res, e := n.exec.run(ctx, fw)
+		j, e := n.exec.prepare(ctx, fw)
 		if e != nil {
-			return &answer{executor: exec, status: e.Status, contentType: "application/json", body: openai.ErrorBody(e)}, nil
+			return fail(e, false), nil
 		}
-		return &answer{executor: exec, status: http.StatusOK, contentType: "application/json", body: res}, nil
+		accept(exec)
+		res, e := n.exec.execute(ctx, j)
+		if e != nil {
+			return fail(e, true), nil
+		}
+		return &answer{executor: exec, status: http.StatusOK, contentType: "application/json", body: res, accepted: true}, nil
 	}
 	u, ok := v.url(exec)
 	if !ok {
@@ -419,11 +436,43 @@ func (n *Node) forwardTo(ctx context.Context, v *view, exec inference.Account, f
 		return nil, err
 	}
 	defer resp.Body.Close()
+	accepted := resp.StatusCode == http.StatusOK
+	if accepted {
+		accept(exec)
+	}
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse))
 	if err != nil {
+		if accepted {
+			return fail(openai.Errorf(http.StatusBadGateway, openai.TypeServer, "executor_failed", "", "the executor %s accepted the request and failed: %v", exec, err), true), nil
+		}
 		return nil, err
 	}
-	return &answer{executor: exec, status: resp.StatusCode, contentType: resp.Header.Get("Content-Type"), body: data}, nil
+	if accepted {
+		if e := errorIn(data); e != nil {
+			return fail(e, true), nil
+		}
+	}
+	return &answer{executor: exec, status: resp.StatusCode, contentType: resp.Header.Get("Content-Type"), body: data, accepted: accepted}, nil
+}
+
+// errorIn reads an OpenAI-style error an executor wrote under its 200 (it failed after
+// accepting), nil for an answer.
+func errorIn(body []byte) *openai.APIError {
+	var eb struct {
+		Error *struct {
+			Message string  `json:"message"`
+			Type    string  `json:"type"`
+			Code    *string `json:"code"`
+		} `json:"error"`
+	}
+	if json.Unmarshal(body, &eb) != nil || eb.Error == nil {
+		return nil
+	}
+	code := ""
+	if eb.Error.Code != nil {
+		code = *eb.Error.Code
+	}
+	return openai.Errorf(http.StatusBadGateway, openai.TypeServer, code, "", "the executor accepted the request and failed: %s", eb.Error.Message)
 }
 
 // maxResponse bounds an executor's answer.
