@@ -76,18 +76,9 @@ func putIssuance(kv store.KV, v uint64) error {
 	return module.PutUint64(kv, keyIssuance, v)
 }
 
-// BlockEmissionAt is base halved as dtao.BlockEmission halves 1 TAO at the issuance.
-func BlockEmissionAt(issuance, base uint64) uint64 {
-	e := dtao.BlockEmission(issuance) // 1e9 >> k
-	if e == 0 {
-		return 0
-	}
-	k := 0
-	for v := uint64(1_000_000_000); v > e; v >>= 1 {
-		k++
-	}
-	return base >> k
-}
+// BlockEmissionAt is base halved as dtao.BlockEmission halves 1 TAO at the issuance
+// (dtao.HalvedEmission).
+func BlockEmissionAt(issuance, base uint64) uint64 { return dtao.HalvedEmission(issuance, base) }
 
 // Pending is a subnet's emission accumulated for its next epoch: server, validator, root
 // and the owner's cut (alpha).
