@@ -116,6 +116,9 @@ func (sk *Keeper) AddStake(kv store.KV, hotkey, coldkey keys.PublicKey, amount u
 			return err
 		}
 	}
+	if err := sk.rootStakeChanged(kv, hotkey, coldkey, amount, false); err != nil {
+		return err
+	}
 	if had > 0 {
 		return nil // the coldkey's index lists the position already (it exists while the stake is positive)
 	}
@@ -138,6 +141,9 @@ func (sk *Keeper) subStake(kv store.KV, hotkey, coldkey keys.PublicKey, amount u
 		if err := module.PutUint64OrDelete(kv, k, v-amount); err != nil {
 			return err
 		}
+	}
+	if err := sk.rootStakeChanged(kv, hotkey, coldkey, amount, true); err != nil {
+		return err
 	}
 	if have == amount {
 		return kv.Delete(module.Key(prefixCold, coldkey[:], hotkey[:]))
@@ -236,7 +242,7 @@ func (*Keeper) InitGenesis(_ *module.Context, raw json.RawMessage) error {
 // Handlers implements module.Module.
 func (sk *Keeper) Handlers() map[string]module.Handler {
 	return map[string]module.Handler{stake.MsgAdd: sk.add, stake.MsgRemove: sk.remove, stake.MsgSetTake: sk.setTake, stake.MsgMove: sk.move,
-		stake.MsgTransfer: sk.transfer, stake.MsgSwap: sk.swap}
+		stake.MsgTransfer: sk.transfer, stake.MsgSwap: sk.swap, stake.MsgClaimRoot: sk.claimRoot}
 }
 
 func (sk *Keeper) add(ctx *module.Context, signer keys.PublicKey, msg tx.Msg) error {
@@ -367,6 +373,8 @@ func (sk *Keeper) Queries() map[string]module.Route {
 		"pools":   {Query: sk.queryPools},
 		"pool":    {Args: []string{"netuid"}, Query: sk.queryPool},
 		"dtao":    {Query: sk.queryDTAO},
+		// root_claimable/<coldkey>: the root dividends a coldkey may claim.
+		"root_claimable": {Args: []string{"address"}, Query: sk.queryRootClaimable},
 	}
 }
 
