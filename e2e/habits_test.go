@@ -16,9 +16,10 @@ import (
 
 // btcli habits through the binary, the node named once in TESSERA_NODE: balance by wallet
 // name, `subnet lock-cost` (the devnet's lock doubled and decaying), `subnet create`
-// stating its lock cost and refusing without --yes when it cannot
-// ask, `subnet register` telling the uid and the burn, `stake move` between two hotkeys,
-// `stake set-take` bounded by the chain's maximum, and `wallet overview`.
+// stating its lock cost and refusing without --yes when it cannot ask, `subnet register`
+// telling the uid and the burn, `stake move` between two hotkeys, `stake set-take`
+// bounded by the chain's maximum, `wallet overview`, and `stake claimable` and
+// `stake claim-root` with nothing accrued.
 func TestCLIBtcliHabits(t *testing.T) {
 	ctx := binaryTest(t, 2*time.Minute)
 	_, rpc, _ := startCLIDevnet(ctx, t, 5)
@@ -129,6 +130,11 @@ func TestCLIBtcliHabits(t *testing.T) {
 	}
 	if len(regs[1]) != 2 || len(regs[2]) != 1 || regs[2][0] != w.Hotkey.SS58 {
 		t.Fatalf("overview registrations %+v: want both hotkeys on subnet 1 and the first owning subnet 2", o.Registrations)
+	}
+	// Root dividends accrue only once the subnets' moving prices sum past 1: none yet.
+	ok("no root dividends to claim", "stake", "claimable", "--wallet.name", "w")
+	if _, errs, code := cli("stake", "claim-root", "--wallet.name", "w", "--yes"); code == 0 || !strings.Contains(errs, "no root dividends to claim") {
+		t.Fatalf("claim-root with nothing owed: exit %d, stderr %q", code, errs)
 	}
 	ok("", "wallet", "new", "--wallet.name", "empty", "--no-password")
 	ok("no registrations", "wallet", "overview", "--wallet.name", "empty")
