@@ -291,6 +291,11 @@ func BenchmarkClaimRoot(b *testing.B) {
 	if err := stakeRoot(sk, kv, pk(9), pk(3), 300_000_000_000); err != nil {
 		b.Fatal(err)
 	}
+	p, _, _ := sk.Pool(kv, 1)
+	p.QuoteWeight = 499_999_997_008_973_068 // V4's weight after an injection: the fallback path
+	if err := sk.putPool(kv, &p); err != nil {
+		b.Fatal(err)
+	}
 	for b.Loop() {
 		b.StopTimer()
 		rootDividend(b, sk, kv, 1, pk(9), 1_000_000_000)
