@@ -316,9 +316,32 @@ func (sk *Keeper) EpochStakes(r store.Reader, netuid uint16, hotkeys []keys.Publ
 	}); err != nil {
 		return nil, nil, err
 	}
+	// Root stakes: a scan of every hotkey's total when there are fewer such hotkeys than
+	// uids (an epoch of thousands of miners, most without root stake), else a point read
+	// per uid. Both read the same values.
+	n, err := module.GetUint64(r, keyRootHotkeys)
+	if err != nil {
+		return nil, nil, err
+	}
+	var totals map[keys.PublicKey]uint64
+	if n <= uint64(len(hotkeys)) {
+		totals = make(map[keys.PublicKey]uint64, n)
+		if err := r.Iterate(prefixTotal, func(k, v []byte) (bool, error) {
+			var t uint64
+			if err := tx.UnmarshalState(v, &t); err != nil {
+				return false, err
+			}
+			totals[keys.PublicKey(k[len(prefixTotal):])] = t
+			return true, nil
+		}); err != nil {
+			return nil, nil, err
+		}
+	}
 	for i, h := range hotkeys {
 		alpha[i] = values[h]
-		if root[i], err = sk.TotalStake(r, h); err != nil {
+		if totals != nil {
+			root[i] = totals[h]
+		} else if root[i], err = sk.TotalStake(r, h); err != nil {
 			return nil, nil, err
 		}
 	}

@@ -26,6 +26,10 @@ var (
 	prefixTake  = []byte("stk/k/") // hotkey → uint16
 	prefixCold  = []byte("stk/c/") // coldkey ‖ hotkey → empty (index of a coldkey's positions)
 	keyStaked   = []byte("stk/total")
+	// keyRootHotkeys counts the hotkeys with stake (the entries under prefixTotal): an
+	// epoch reads the root stakes of its uids by a scan of prefixTotal when there are fewer
+	// of those than uids. The count chooses the way only; either gives the same stakes.
+	keyRootHotkeys = []byte("stk/tn")
 )
 
 // Owner returns the coldkey that owns a hotkey.
@@ -108,6 +112,11 @@ func (sk *Keeper) AddStake(kv store.KV, hotkey, coldkey keys.PublicKey, amount u
 		if i == 0 {
 			had = v
 		}
+		if i == 1 && v == 0 {
+			if err := countRootHotkeys(kv, 1); err != nil {
+				return err
+			}
+		}
 		sum, carry := bits.Add64(v, amount, 0)
 		if carry != 0 {
 			return tx.Errorf(tx.CodeInvalidAmount, "stake of %d overflows", amount)
@@ -125,6 +134,20 @@ func (sk *Keeper) AddStake(kv store.KV, hotkey, coldkey keys.PublicKey, amount u
 	return kv.Set(module.Key(prefixCold, coldkey[:], hotkey[:]), []byte{})
 }
 
+// countRootHotkeys moves the count of hotkeys with stake by d (never below 0).
+func countRootHotkeys(kv store.KV, d int) error {
+	n, err := module.GetUint64(kv, keyRootHotkeys)
+	if err != nil {
+		return err
+	}
+	if d < 0 {
+		n -= min(n, 1)
+	} else {
+		n++
+	}
+	return module.PutUint64OrDelete(kv, keyRootHotkeys, n)
+}
+
 func (sk *Keeper) subStake(kv store.KV, hotkey, coldkey keys.PublicKey, amount uint64) error {
 	have, err := sk.StakeOf(kv, hotkey, coldkey)
 	if err != nil {
@@ -133,13 +156,18 @@ func (sk *Keeper) subStake(kv store.KV, hotkey, coldkey keys.PublicKey, amount u
 	if have < amount {
 		return tx.Errorf(tx.CodeInsufficientFunds, "%s has %s staked on %s, cannot remove %s", coldkey, accounts.FormatAmount(have), hotkey, accounts.FormatAmount(amount))
 	}
-	for _, k := range [][]byte{module.Key(prefixStake, hotkey[:], coldkey[:]), module.Key(prefixTotal, hotkey[:]), keyStaked} {
+	for i, k := range [][]byte{module.Key(prefixStake, hotkey[:], coldkey[:]), module.Key(prefixTotal, hotkey[:]), keyStaked} {
 		v, err := module.GetUint64(kv, k)
 		if err != nil {
 			return err
 		}
 		if err := module.PutUint64OrDelete(kv, k, v-amount); err != nil {
 			return err
+		}
+		if i == 1 && v == amount && amount > 0 {
+			if err := countRootHotkeys(kv, -1); err != nil {
+				return err
+			}
 		}
 	}
 	if err := sk.rootStakeChanged(kv, hotkey, coldkey, amount, true); err != nil {
