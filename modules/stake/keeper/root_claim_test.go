@@ -305,3 +305,47 @@ func BenchmarkClaimRoot(b *testing.B) {
 		}
 	}
 }
+
+// EpochStakes reads the same root stakes whether it scans every hotkey's total (fewer
+// hotkeys with stake than uids asked for) or reads each uid's (more), and the count that
+// chooses follows stakes that appear and vanish.
+func TestEpochStakesScanOrPointReads(t *testing.T) {
+	sk, kv := rootChain(t, 1, map[byte]uint64{3: 1_000_000_000_000}, 10, 11, 12)
+	for i, h := range []byte{10, 11, 12} {
+		if err := stakeRoot(sk, kv, pk(h), pk(3), uint64(i+1)*1_000_000_000); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := unstakeRoot(sk, kv, pk(12), pk(3), 3_000_000_000); err != nil { // pk(12) has none again
+		t.Fatal(err)
+	}
+	// Hotkeys with stake now: pk(9) (100 TAO of pk(1)), pk(10), pk(11).
+	if n, _ := module.GetUint64(kv, keyRootHotkeys); n != 3 {
+		t.Fatalf("counted %d hotkeys with stake, want 3", n)
+	}
+	want := map[byte]uint64{9: 100_000_000_000, 10: 1_000_000_000, 11: 2_000_000_000, 12: 0, 13: 0}
+	for _, c := range []struct {
+		name string
+		hots []byte
+	}{
+		{"point reads (2 uids, 3 staked hotkeys)", []byte{11, 12}},
+		{"scan (5 uids)", []byte{9, 10, 11, 12, 13}},
+		{"scan (3 uids)", []byte{13, 10, 9}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			hs := make([]keys.PublicKey, len(c.hots))
+			for i, h := range c.hots {
+				hs[i] = pk(h)
+			}
+			_, root, err := sk.EpochStakes(kv, 1, hs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, h := range c.hots {
+				if root[i] != want[h] {
+					t.Fatalf("root stake of pk(%d) %d, want %d", h, root[i], want[h])
+				}
+			}
+		})
+	}
+}
