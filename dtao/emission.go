@@ -46,6 +46,20 @@ func BlockEmission(issuance uint64) uint64 {
 	return DefaultBlockEmission >> uint(k)
 }
 
+// HalvedEmission is a chain's base block emission halved as BlockEmission halves 1 TAO at
+// the issuance: base >> k (0 once the supply is reached).
+func HalvedEmission(issuance, base uint64) uint64 {
+	e := BlockEmission(issuance) // 1e9 >> k
+	if e == 0 {
+		return 0
+	}
+	k := 0
+	for v := DefaultBlockEmission; v > e; v >>= 1 {
+		k++
+	}
+	return base >> uint(k)
+}
+
 // MintAmount is what mint_tao adds at an issuance: BlockEmission clamped to 21e15.
 func MintAmount(issuance uint64) uint64 {
 	e := BlockEmission(issuance)

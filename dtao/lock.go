@@ -26,13 +26,19 @@ func LockCost(lastLock, lastLockBlock, now, blockEmission uint64, lp LockParams)
 	if lastLockBlock == 0 {
 		mult = 1
 	}
-	ieff := mulDiv(lp.ReductionInterval, blockEmission, 1_000_000_000)
+	ieff := LockDecayInterval(lp.ReductionInterval, blockEmission)
 	var per uint64
 	if ieff > 0 {
 		per = lastLock / ieff
 	}
 	red := satMulU(per, satSub(now, lastLockBlock))
 	return max(lp.MinLock, satSub(satMulU(lastLock, mult), red))
+}
+
+// LockDecayInterval is I_eff = ⌊interval·blockEmission/1e9⌋: the blocks over which a lock
+// decays by itself (a halving of the block emission halves it).
+func LockDecayInterval(interval, blockEmission uint64) uint64 {
+	return mulDiv(interval, blockEmission, 1_000_000_000)
 }
 
 // SeedPool is the pool a new subnet starts with (subnets/subnet.rs l.221–260): the lock

@@ -6,15 +6,20 @@ import (
 	"errors"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tessera-net/tessera/modules/accounts"
 )
 
 // btcli habits through the binary, the node named once in TESSERA_NODE: balance by wallet
-// name, `subnet create` stating its lock cost and refusing without --yes when it cannot
-// ask, `subnet register` telling the uid and the burn, `stake move` between two hotkeys,
-// `stake set-take` bounded by the chain's maximum, and `wallet overview`.
+// name, `subnet lock-cost` (the devnet's lock doubled and decaying), `subnet create`
+// stating its lock cost and refusing without --yes when it cannot ask, `subnet register`
+// telling the uid and the burn, `stake move` between two hotkeys, `stake set-take`
+// bounded by the chain's maximum, `wallet overview`, and `stake claimable` and
+// `stake claim-root` with nothing accrued.
 func TestCLIBtcliHabits(t *testing.T) {
 	ctx := binaryTest(t, 2*time.Minute)
 	_, rpc, _ := startCLIDevnet(ctx, t, 5)
@@ -57,13 +62,39 @@ func TestCLIBtcliHabits(t *testing.T) {
 	if err := json.Unmarshal([]byte(ok("", "wallet", "new-hotkey", "--wallet.name", "w", "--wallet.hotkey", "h2", "-o", "json")), &h2); err != nil {
 		t.Fatal(err)
 	}
-	ok("transferred", "tx", "transfer", "--from-uri", "//Alice", "--to", w.Coldkey.SS58, "--amount", "2000")
-	ok("2000.000000000", "query", "balance", "--wallet.name", "w")
+	ok("transferred", "tx", "transfer", "--from-uri", "//Alice", "--to", w.Coldkey.SS58, "--amount", "3000")
+	ok("3000.000000000", "query", "balance", "--wallet.name", "w")
 
+	// The devnet's subnet 1 locked 1000 tokens: the next lock doubles that, less the
+	// decay since (1000/100_800 tokens a block).
+	var lv struct {
+		LockCost      string `json:"lock_cost"`
+		LastLock      string `json:"last_lock"`
+		DecayPerBlock string `json:"decay_per_block"`
+		Dynamic       bool   `json:"dynamic"`
+	}
+	if err := json.Unmarshal([]byte(ok("", "subnet", "lock-cost", "-o", "json")), &lv); err != nil {
+		t.Fatal(err)
+	}
+	cost, _ := strconv.ParseUint(lv.LockCost, 10, 64)
+	if !lv.Dynamic || lv.LastLock != "1000000000000" || lv.DecayPerBlock != "9920634" || cost <= 1_900_000_000_000 || cost > 2_000_000_000_000 {
+		t.Fatalf("lock cost %+v: want the devnet's 1000-token lock doubled, decaying by 9920634 a block", lv)
+	}
+	ok("falls by 0.009920634 a block", "subnet", "lock-cost")
 	fails("pass --yes", "subnet", "create", "--wallet.name", "w")
-	ok("1000.000000000 tokens locked", "subnet", "create", "--wallet.name", "w", "--yes")
+	out := ok(" tokens locked", "subnet", "create", "--wallet.name", "w", "--yes")
+	var created struct {
+		Locked string `json:"locked"`
+	}
+	if err := json.Unmarshal([]byte(ok("", "subnet", "show", "2", "-o", "json")), &created); err != nil {
+		t.Fatal(err)
+	}
+	locked, _ := strconv.ParseUint(created.Locked, 10, 64)
+	if locked > cost || locked <= 1_900_000_000_000 || !strings.Contains(out, accounts.FormatAmount(locked)+" tokens locked") {
+		t.Fatalf("create said %q, subnet 2 locked %s: want the lock cost, at most the %d quoted", out, created.Locked, cost)
+	}
 	ok("as uid ", "subnet", "register", "--netuid", "1", "--wallet.name", "w")
-	out := ok("as uid ", "subnet", "register", "--netuid", "1", "--wallet.name", "w", "--wallet.hotkey", "h2")
+	out = ok("as uid ", "subnet", "register", "--netuid", "1", "--wallet.name", "w", "--wallet.hotkey", "h2")
 	if !strings.Contains(out, "burning ") {
 		t.Fatalf("register did not tell the burn: %q", out)
 	}
@@ -99,6 +130,11 @@ func TestCLIBtcliHabits(t *testing.T) {
 	}
 	if len(regs[1]) != 2 || len(regs[2]) != 1 || regs[2][0] != w.Hotkey.SS58 {
 		t.Fatalf("overview registrations %+v: want both hotkeys on subnet 1 and the first owning subnet 2", o.Registrations)
+	}
+	// Root dividends accrue only once the subnets' moving prices sum past 1: none yet.
+	ok("no root dividends to claim", "stake", "claimable", "--wallet.name", "w")
+	if _, errs, code := cli("stake", "claim-root", "--wallet.name", "w", "--yes"); code == 0 || !strings.Contains(errs, "no root dividends to claim") {
+		t.Fatalf("claim-root with nothing owed: exit %d, stderr %q", code, errs)
 	}
 	ok("", "wallet", "new", "--wallet.name", "empty", "--no-password")
 	ok("no registrations", "wallet", "overview", "--wallet.name", "empty")

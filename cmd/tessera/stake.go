@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -83,7 +84,8 @@ func newStakeCmd(env *cliEnv) *cobra.Command {
 	cmd := &cobra.Command{Use: "stake", Aliases: []string{"st"}, Short: "Stake on hotkeys and subnets, unstake, move, transfer, swap, list positions"}
 	nf.register(cmd, env)
 	cmd.AddCommand(newStakeAddRemoveCmd(env, &nf, false), newStakeAddRemoveCmd(env, &nf, true), newStakeListCmd(env, &nf),
-		newStakeSetTakeCmd(env, &nf), newStakeMoveCmd(env, &nf, "move"), newStakeMoveCmd(env, &nf, "transfer"), newStakeMoveCmd(env, &nf, "swap"))
+		newStakeSetTakeCmd(env, &nf), newStakeMoveCmd(env, &nf, "move"), newStakeMoveCmd(env, &nf, "transfer"), newStakeMoveCmd(env, &nf, "swap"),
+		newStakeClaimRootCmd(env, &nf), newStakeClaimableCmd(env, &nf))
 	return cmd
 }
 
@@ -469,4 +471,130 @@ func newStakeListCmd(env *cliEnv, nf *nodeFlag) *cobra.Command {
 	}
 	wf.register(list)
 	return list
+}
+
+// newStakeClaimRootCmd is `stake claim-root`: the root dividends a coldkey's root stake
+// has accrued, shown (what is owed on each subnet and its TAO value now) and claimed in
+// one transaction: sold for root stake (Swap, the default) or kept as alpha (--keep).
+func newStakeClaimRootCmd(env *cliEnv, nf *nodeFlag) *cobra.Command {
+	sf := newSendFlags(coldkeyRole)
+	var netuids []uint
+	var hot string
+	var keep, yes bool
+	cmd := &cobra.Command{
+		Use:   "claim-root",
+		Short: "Claim the root dividends your root stake has accrued (sold into root stake, or --keep as alpha)",
+		Example: `  tessera stake claim-root --wallet.name w
+  tessera stake claim-root --wallet.name w --netuid 1 --keep --yes`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cold, err := signerPub(cmd, env, sf)
+			if err != nil {
+				return err
+			}
+			var hotPub *keys.PublicKey
+			if hot != "" {
+				p, err := keys.ParsePublicKey(hot)
+				if err != nil {
+					return usagef("--hotkey: %v", err)
+				}
+				hotPub = &p
+			}
+			var all []stake.RootClaimable
+			if err := nf.query(cmd.Context(), "/stake/root_claimable/"+cold.Hex(), &all); err != nil {
+				return err
+			}
+			ns := make([]uint16, 0, len(netuids))
+			for _, n := range netuids {
+				if n > math.MaxUint16 {
+					return usagef("--netuid %d is not a netuid", n)
+				}
+				ns = append(ns, uint16(n))
+			}
+			var owed []stake.RootClaimable
+			for _, c := range all {
+				if (len(ns) == 0 || slices.Contains(ns, c.Netuid)) && (hotPub == nil || c.Hotkey == hotPub.String()) {
+					owed = append(owed, c)
+				}
+			}
+			if len(owed) == 0 {
+				return fmt.Errorf("%s has no root dividends to claim", cold)
+			}
+			var b strings.Builder
+			tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "NETUID\tHOTKEY\tOWED\tTAO VALUE")
+			var total uint64
+			for _, c := range owed {
+				fmt.Fprintf(tw, "%d\t%s\t%s %s\t%s\n", c.Netuid, c.Hotkey, accounts.FormatAmount(c.Owed), netuidUnit(c.Netuid), accounts.FormatAmount(c.TAOValue))
+				total += c.TAOValue
+			}
+			tw.Flush()
+			how := fmt.Sprintf("sells it fee-free and stakes about %s TAO on root under the same hotkeys", accounts.FormatAmount(total))
+			if keep {
+				how = "stakes the alpha on each subnet under the same hotkeys"
+			}
+			if err := confirm(env, yes, strings.TrimRight(b.String(), "\n")+"\nClaiming "+how+"."); err != nil {
+				return err
+			}
+			m, err := stake.NewClaimRoot(ns, keep, hotPub)
+			if err != nil {
+				return err
+			}
+			return sf.sendTelling(cmd, env, nf, m, func(v *client.TxView) string {
+				var alpha, tao uint64
+				var n int
+				for _, e := range v.Events {
+					if e.Type != "root_claimed" {
+						continue
+					}
+					a, _ := strconv.ParseUint(e.Attributes["alpha"], 10, 64)
+					t, _ := strconv.ParseUint(e.Attributes["tao"], 10, 64)
+					alpha, tao, n = alpha+a, tao+t, n+1
+				}
+				if keep {
+					return fmt.Sprintf("claimed %s alpha in %d claims, kept as alpha stake", accounts.FormatAmount(alpha), n)
+				}
+				return fmt.Sprintf("claimed %s alpha in %d claims, staked %s TAO on root", accounts.FormatAmount(alpha), n, accounts.FormatAmount(tao))
+			})
+		},
+	}
+	sf.register(cmd)
+	cmd.Flags().UintSliceVar(&netuids, "netuid", nil, "claim only on these subnets (repeatable; default: every subnet with something owed)")
+	cmd.Flags().StringVar(&hot, "hotkey", "", "claim only what root stake under this hotkey accrued (default: every hotkey)")
+	cmd.Flags().BoolVar(&keep, "keep", false, "keep the alpha staked on each subnet instead of selling it for root stake")
+	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "do not ask for confirmation")
+	return cmd
+}
+
+// newStakeClaimableCmd is `stake claimable`: what a coldkey's root stake may claim, by
+// hotkey and subnet, with its TAO value now.
+func newStakeClaimableCmd(env *cliEnv, nf *nodeFlag) *cobra.Command {
+	var wf walletFlags
+	cmd := &cobra.Command{
+		Use: "claimable [COLDKEY]", Short: "List the root dividends a coldkey may claim (default: the wallet's coldkey)", Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cold, err := addressOrColdkey(cmd, env, &wf, args)
+			if err != nil {
+				return err
+			}
+			var out []stake.RootClaimable
+			if err := nf.query(cmd.Context(), "/stake/root_claimable/"+cold.Hex(), &out); err != nil {
+				return err
+			}
+			return env.emit(out, func(w io.Writer) error {
+				if len(out) == 0 {
+					_, err := fmt.Fprintf(w, "%s has no root dividends to claim\n", cold)
+					return err
+				}
+				tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+				fmt.Fprintln(tw, "NETUID\tHOTKEY\tROOT STAKE\tOWED\tTAO VALUE")
+				for _, c := range out {
+					fmt.Fprintf(tw, "%d\t%s\t%s\t%s %s\t%s\n", c.Netuid, c.Hotkey, accounts.FormatAmount(c.RootStake), accounts.FormatAmount(c.Owed), netuidUnit(c.Netuid), accounts.FormatAmount(c.TAOValue))
+				}
+				return tw.Flush()
+			})
+		},
+	}
+	wf.register(cmd)
+	return cmd
 }

@@ -30,6 +30,7 @@ func newSubnetCmd(env *cliEnv) *cobra.Command {
 	nf.register(cmd, env)
 	cmd.AddCommand(
 		newSubnetCreateCmd(env, &nf),
+		newSubnetLockCostCmd(env, &nf),
 		newSubnetListCmd(env, &nf),
 		newSubnetShowCmd(env, &nf),
 		newSubnetHyperparamsCmd(env, &nf),
@@ -47,7 +48,7 @@ func newSubnetCreateCmd(env *cliEnv, nf *nodeFlag) *cobra.Command {
 	var createHot, mechanism string
 	var yes bool
 	createCmd := &cobra.Command{
-		Use: "create", Short: "Create a subnet (locks the chain's lock cost); the owner's hotkey becomes uid 0", Args: cobra.NoArgs,
+		Use: "create", Short: "Create a subnet (locks the lock cost, see `subnet lock-cost`); the owner's hotkey becomes uid 0", Args: cobra.NoArgs,
 		Example: `  tessera subnet create --wallet.name owner
   tessera subnet create --from-uri //Alice --hotkey 5F... --mechanism yuma`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -55,20 +56,27 @@ func newSubnetCreateCmd(env *cliEnv, nf *nodeFlag) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			m, err := subnets.NewCreate(hot, mechanism)
+			var lv subnets.LockView
+			if err := nf.query(cmd.Context(), "/subnets/lock_cost", &lv); err != nil {
+				return err
+			}
+			// The cost only falls until another registration lands, which doubles it: the
+			// message refuses a cost above the one shown.
+			m, err := subnets.NewCreateMaxLock(hot, mechanism, lv.LockCost)
 			if err != nil {
 				return err
 			}
-			var p subnets.Params
-			if err := nf.query(cmd.Context(), "/subnets/params", &p); err != nil {
-				return err
-			}
-			if err := confirm(env, yes, fmt.Sprintf("Creating a subnet locks %s tokens (the chain's lock cost) from the signing coldkey.", accounts.FormatAmount(p.LockCost))); err != nil {
+			if err := confirm(env, yes, "Creating a subnet locks "+describeLock(lv)+" from the signing coldkey."); err != nil {
 				return err
 			}
 			return create.sendTelling(cmd, env, nf, m, func(v *client.TxView) string {
 				netuid, _ := eventAttr(v, "subnet_created", "netuid")
-				return fmt.Sprintf("subnet %s created, %s tokens locked", netuid, accounts.FormatAmount(p.LockCost))
+				locked := lv.LockCost
+				var s subnets.SubnetView
+				if err := nf.query(cmd.Context(), "/subnets/subnet/"+netuid, &s); err == nil && s.Locked > 0 {
+					locked = s.Locked
+				}
+				return fmt.Sprintf("subnet %s created, %s tokens locked", netuid, accounts.FormatAmount(locked))
 			})
 		},
 	}
@@ -77,6 +85,41 @@ func newSubnetCreateCmd(env *cliEnv, nf *nodeFlag) *cobra.Command {
 	createCmd.Flags().StringVar(&createHot, "hotkey", "", "the owner's hotkey address (default: the wallet's hotkey)")
 	createCmd.Flags().StringVar(&mechanism, "mechanism", subnets.MechanismYuma, "the subnet's incentive mechanism, fixed at creation (the node's API lists them: GET /v1/query/subnets/mechanisms)")
 	return createCmd
+}
+
+// describeLock tells a lock cost: "X tokens (the lock cost at block N, ...)".
+func describeLock(lv subnets.LockView) string {
+	s := fmt.Sprintf("%s tokens (the lock cost at block %d", accounts.FormatAmount(lv.LockCost), lv.Block)
+	switch {
+	case !lv.Dynamic:
+		s += ", fixed"
+	case lv.DecayPerBlock > 0:
+		s += fmt.Sprintf("; it falls by %s a block to the minimum of %s, and doubles at each registration", accounts.FormatAmount(lv.DecayPerBlock), accounts.FormatAmount(lv.MinLock))
+	default:
+		s += "; the minimum, doubling at each registration"
+	}
+	return s + ")"
+}
+
+// newSubnetLockCostCmd is `subnet lock-cost`: what creating a subnet locks now (btcli's
+// `subnet lock-cost`).
+func newSubnetLockCostCmd(env *cliEnv, nf *nodeFlag) *cobra.Command {
+	return &cobra.Command{
+		Use: "lock-cost", Aliases: []string{"burn-cost"}, Short: "Show what creating a subnet locks in the next block", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			var lv subnets.LockView
+			if err := nf.query(cmd.Context(), "/subnets/lock_cost", &lv); err != nil {
+				return err
+			}
+			return env.emit(lv, func(w io.Writer) error {
+				_, err := fmt.Fprintf(w, "Creating a subnet locks %s.\n", describeLock(lv))
+				if err == nil && lv.LastLockBlock > 0 {
+					_, err = fmt.Fprintf(w, "The last registration locked %s at block %d.\n", accounts.FormatAmount(lv.LastLock), lv.LastLockBlock)
+				}
+				return err
+			})
+		},
+	}
 }
 
 // subnetRow is one line of `subnet list`: the subnet and, under dTAO, its pool.
@@ -146,8 +189,8 @@ func newSubnetShowCmd(env *cliEnv, nf *nodeFlag) *cobra.Command {
 				return err
 			}
 			return env.emit(s, func(w io.Writer) error {
-				_, err := fmt.Fprintf(w, "netuid:          %d (%s)\nowner:           %s\nowner hotkey:    %s\nuids:            %d of %d\nregistration:    %s\nemission/block:  %s\npending:         %s\nlast epoch:      block %d\nnext epoch:      block %d\n",
-					s.Netuid, s.Mechanism, s.Owner, s.OwnerHotkey, s.N, s.Hyperparams.MaxUIDs, accounts.FormatAmount(s.Burn), accounts.FormatAmount(s.EmissionPerBlk), accounts.FormatAmount(s.Pending), s.LastEpochBlock, s.NextEpochBlock)
+				_, err := fmt.Fprintf(w, "netuid:          %d (%s)\nowner:           %s\nowner hotkey:    %s\nuids:            %d of %d\nregistration:    %s\nemission/block:  %s\npending:         %s\nlast epoch:      block %d\nnext epoch:      block %d\nlocked:          %s\n",
+					s.Netuid, s.Mechanism, s.Owner, s.OwnerHotkey, s.N, s.Hyperparams.MaxUIDs, accounts.FormatAmount(s.Burn), accounts.FormatAmount(s.EmissionPerBlk), accounts.FormatAmount(s.Pending), s.LastEpochBlock, s.NextEpochBlock, accounts.FormatAmount(s.Locked))
 				return err
 			})
 		},

@@ -26,12 +26,15 @@ type EpochPayout struct {
 type EpochPaid struct {
 	Miner     []uint64 // incentive paid, alpha
 	Validator []uint64 // alpha dividends paid (take included)
-	Root      []uint64 // root dividends, alpha sold for TAO paid to root stake
-	RootTAO   uint64   // the TAO the root dividends became
-	OwnerCut  uint64   // alpha staked to the owner
-	Withheld  uint64   // incentive of owner hotkeys, recycled
-	Recycled  uint64   // the rest of the pending emission (floors, no receiver), recycled
-	Drained   uint64   // the pending emission the epoch took, owner cut included
+	Root      []uint64 // root dividends, alpha: the take staked to the owner, the rest accrued for root claims
+	// RootTAO is the TAO root dividends became at once: 0 since they accrue for claims
+	// (stake/claim_root); RootAccrued is the alpha accrued (inside Root).
+	RootTAO     uint64
+	RootAccrued uint64
+	OwnerCut    uint64 // alpha staked to the owner
+	Withheld    uint64 // incentive of owner hotkeys, recycled
+	Recycled    uint64 // the rest of the pending emission (floors, no receiver), recycled
+	Drained     uint64 // the pending emission the epoch took, owner cut included
 	// ServerPot, ValidatorPot and RootPot are the pending amounts drained (the owner cut is
 	// OwnerCut): the pots the mechanism's shares divide.
 	ServerPot, ValidatorPot, RootPot uint64

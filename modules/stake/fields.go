@@ -56,6 +56,22 @@ func MsgFields(signer keys.PublicKey, m tx.Msg) (fields map[string]any, ok bool,
 			return nil, true, err
 		}
 		return map[string]any{"hotkey": keys.AddressOf(s.Hotkey), "take": s.Take}, true, nil
+	case MsgClaimRoot:
+		var c ClaimRoot
+		if err := m.DecodeBody(&c); err != nil {
+			return nil, true, err
+		}
+		f := map[string]any{"coldkey": signer.String()}
+		if len(c.Netuids) > 0 {
+			f["netuids"] = c.Netuids
+		}
+		if len(c.Hotkey) > 0 {
+			f["hotkey"] = keys.AddressOf(c.Hotkey)
+		}
+		if c.Keep {
+			f["keep"] = true
+		}
+		return f, true, nil
 	}
 	return nil, false, nil
 }

@@ -36,6 +36,9 @@ type Pool struct {
 	ShareHi      uint64 `cbor:"18,keyasint" json:"-"`
 	ShareLo      uint64 `cbor:"19,keyasint" json:"-"`
 	LastEmission uint64 `cbor:"20,keyasint" json:"tao_emission,string"`
+	// RootHeld is alpha inside AlphaOut held for root stakers: root dividends accrued and
+	// not yet claimed (stake/claim_root). What the claim rates' floors leave stays here.
+	RootHeld uint64 `cbor:"21,keyasint" json:"root_held,string"`
 }
 
 // DPool is the pool as package dtao computes on it.

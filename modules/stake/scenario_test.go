@@ -3,11 +3,44 @@ package stake_test
 import (
 	"testing"
 
+	"github.com/tessera-net/tessera/keys"
 	"github.com/tessera-net/tessera/module/scenario"
+	"github.com/tessera-net/tessera/modules/stake"
+	"github.com/tessera-net/tessera/tx"
 )
 
 // TestScenarios runs the scenario files in testdata/ (see docs/scenarios.md); -rewrite
 // writes the actual outputs into them. Hotkeys come from the subnets messages.
 func TestScenarios(t *testing.T) {
-	scenario.Walk(t, "testdata", scenario.AccountsMsgs(), scenario.StakeMsgs(), scenario.SubnetsMsgs())
+	scenario.Walk(t, "testdata", scenario.AccountsMsgs(), scenario.StakeMsgs(), scenario.SubnetsMsgs(), claimMsgs())
+}
+
+// claimMsgs: "claim_root [netuids=N,N] [hotkey=ACCOUNT] [keep=true]" is stake/claim_root.
+func claimMsgs() scenario.MsgBuilders {
+	return scenario.MsgBuilders{"claim_root": func(a *scenario.Args) (tx.Msg, error) {
+		var ns []uint16
+		var err error
+		if a.Has("netuids") {
+			if ns, err = a.Uint16s("netuids"); err != nil {
+				return tx.Msg{}, err
+			}
+		}
+		var hot *keys.PublicKey
+		if a.Has("hotkey") {
+			h, err := a.Account("hotkey")
+			if err != nil {
+				return tx.Msg{}, err
+			}
+			hot = &h
+		}
+		keep := false
+		if a.Has("keep") {
+			k, err := a.String("keep")
+			if err != nil {
+				return tx.Msg{}, err
+			}
+			keep = k == "true"
+		}
+		return stake.NewClaimRoot(ns, keep, hot)
+	}}
 }

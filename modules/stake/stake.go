@@ -21,6 +21,8 @@ const (
 	MsgMove     = "stake/move"
 	MsgTransfer = "stake/transfer"
 	MsgSwap     = "stake/swap"
+	// MsgClaimRoot claims the signer's root dividends (docs/dtao.md §9, Root claims).
+	MsgClaimRoot = "stake/claim_root"
 )
 
 // DefaultTake is a new hotkey's take, 11_796/65_535 ≈ 18% (Bittensor's default).
@@ -85,6 +87,29 @@ type Swap struct {
 	ToNetuid     uint16 `cbor:"4,keyasint"`
 	LimitPrice   uint64 `cbor:"5,keyasint,omitempty"`
 	AllowPartial bool   `cbor:"6,keyasint,omitempty"`
+}
+
+// ClaimRoot claims the root dividends the signer (a coldkey with stake on root) has
+// accrued: on the subnets Netuids (all if empty), under Hotkey (every hotkey the coldkey
+// stakes on root if empty). By default (subtensor's claim type Swap) the alpha is sold on
+// the subnet's pool, fee-free, and the TAO staked on root under the same hotkey; with Keep
+// the alpha is staked on the subnet under the hotkey instead.
+type ClaimRoot struct {
+	Netuids []uint16 `cbor:"1,keyasint,omitempty"`
+	Keep    bool     `cbor:"2,keyasint,omitempty"`
+	Hotkey  []byte   `cbor:"3,keyasint,omitempty"`
+}
+
+// RootClaimable is one entry of the "root_claimable/<coldkey>" query: what a coldkey may
+// claim of the root dividends its root stake under Hotkey earned on subnet Netuid.
+type RootClaimable struct {
+	Hotkey    string `json:"hotkey"`
+	Netuid    uint16 `json:"netuid"`
+	RootStake uint64 `json:"root_stake,string"` // the coldkey's TAO on root under the hotkey
+	Owed      uint64 `json:"owed,string"`       // alpha on the subnet
+	// TAOValue is what claiming it (Swap) would stake on root now: the owed alpha sold on
+	// the pool, fee-free (0 if the pool would refuse the sale).
+	TAOValue uint64 `json:"tao_value,string"`
 }
 
 // SetTake sets the take of a hotkey the signer owns, in 65535ths.
@@ -156,4 +181,14 @@ func NewSwap(hotkey keys.PublicKey, fromNetuid, toNetuid uint16, amount, limitPr
 // NewSetTake builds a stake/set_take message.
 func NewSetTake(hotkey keys.PublicKey, take uint16) (tx.Msg, error) {
 	return tx.NewMsg(MsgSetTake, SetTake{Hotkey: hotkey[:], Take: take})
+}
+
+// NewClaimRoot builds a stake/claim_root message: on netuids (all if none), under hotkey
+// (every root position if nil), keep to stake the alpha on the subnet instead of selling it.
+func NewClaimRoot(netuids []uint16, keep bool, hotkey *keys.PublicKey) (tx.Msg, error) {
+	c := ClaimRoot{Netuids: netuids, Keep: keep}
+	if hotkey != nil {
+		c.Hotkey = hotkey[:]
+	}
+	return tx.NewMsg(MsgClaimRoot, c)
 }

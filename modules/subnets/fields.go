@@ -23,6 +23,9 @@ func MsgFields(signer keys.PublicKey, m tx.Msg) (fields map[string]any, ok bool,
 				mech = MechanismYuma
 			}
 			f = map[string]any{"owner": signer.String(), "hotkey": keys.AddressOf(c.Hotkey), "mechanism": mech}
+			if c.MaxLock > 0 {
+				f["max_lock"] = strconv.FormatUint(c.MaxLock, 10)
+			}
 		}
 	case MsgSetHyperparam:
 		var h SetHyperparam

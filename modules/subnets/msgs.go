@@ -11,6 +11,11 @@ func NewCreate(hotkey keys.PublicKey, mechanism string) (tx.Msg, error) {
 	return tx.NewMsg(MsgCreate, Create{Hotkey: hotkey[:], Mechanism: mechanism})
 }
 
+// NewCreateMaxLock is NewCreate refusing a lock cost above maxLock (0: any).
+func NewCreateMaxLock(hotkey keys.PublicKey, mechanism string, maxLock uint64) (tx.Msg, error) {
+	return tx.NewMsg(MsgCreate, Create{Hotkey: hotkey[:], Mechanism: mechanism, MaxLock: maxLock})
+}
+
 // NewSetHyperparam builds a subnets/set_hyperparam message.
 func NewSetHyperparam(netuid uint16, name string, value uint64) (tx.Msg, error) {
 	return tx.NewMsg(MsgSetHyperparam, SetHyperparam{Netuid: netuid, Name: name, Value: value})

@@ -11,6 +11,7 @@
 package subnets
 
 import (
+	"github.com/tessera-net/tessera/dtao"
 	"github.com/tessera-net/tessera/yuma"
 )
 
@@ -163,7 +164,9 @@ type WeightCommit struct {
 type Params struct {
 	// BlockEmission is minted every block and split across subnets (smallest units).
 	BlockEmission uint64 `cbor:"1,keyasint" json:"block_emission,string"`
-	// LockCost is burned to create a subnet.
+	// LockCost is what creating a subnet locks: without dTAO the fixed amount (burned);
+	// under dTAO the minimum lock, the cost doubling at each registration and decaying
+	// back to it over LockReductionInterval blocks (dtao.LockCost, Keeper.LockCost).
 	LockCost uint64 `cbor:"2,keyasint" json:"lock_cost,string"`
 	// OwnerCut is the owner's share of a subnet's emission, in 65535ths (18%).
 	OwnerCut uint16 `cbor:"3,keyasint" json:"owner_cut"`
@@ -181,6 +184,10 @@ type Params struct {
 	// NetworkImmunity is, under dTAO, how many blocks a new subnet cannot be pruned: at
 	// max_subnets a new subnet replaces the non-immune one with the lowest moving price.
 	NetworkImmunity uint64 `cbor:"8,keyasint" json:"network_immunity_period"`
+	// LockReductionInterval is subtensor's NetworkLockReductionInterval: under dTAO the
+	// blocks over which a doubled lock cost decays linearly back (scaled by the halved
+	// block emission; 0: no decay).
+	LockReductionInterval uint64 `cbor:"9,keyasint" json:"lock_reduction_interval"`
 }
 
 // DefaultNetworkImmunity is subtensor's NetworkImmunityPeriod, 1_296_000 blocks.
@@ -192,7 +199,7 @@ const DefaultTaoWeight uint64 = 971_718_665_099_567_868
 // DefaultParams: one token per block, 1,000 tokens to create a subnet, 18% owner cut.
 func DefaultParams() Params {
 	return Params{BlockEmission: 1_000_000_000, LockCost: 1_000_000_000_000, OwnerCut: 11_796, MaxSubnets: 1024, RootValidators: 64,
-		TaoWeight: DefaultTaoWeight, DTAO: true, NetworkImmunity: DefaultNetworkImmunity}
+		TaoWeight: DefaultTaoWeight, DTAO: true, NetworkImmunity: DefaultNetworkImmunity, LockReductionInterval: dtao.DefaultLockReductionInterval}
 }
 
 // Create makes a new subnet owned by the signer with Hotkey as the owner's hotkey (uid 0),
@@ -200,6 +207,26 @@ func DefaultParams() Params {
 type Create struct {
 	Hotkey    []byte `cbor:"1,keyasint"`
 	Mechanism string `cbor:"2,keyasint,omitempty"`
+	// MaxLock refuses the creation if the lock cost is above it (0: any), so that a
+	// registration landing first (which doubles the cost) cannot take more than was shown.
+	MaxLock uint64 `cbor:"3,keyasint,omitempty"`
+}
+
+// LockView is the answer of the lock_cost query: what a subnets/create in the next block
+// locks, and the state it comes from.
+type LockView struct {
+	// Block is the block the cost is for (the one after the queried height).
+	Block    uint64 `json:"block"`
+	LockCost uint64 `json:"lock_cost,string"`
+	MinLock  uint64 `json:"min_lock,string"`
+	// LastLock and LastLockBlock are the last registration's lock and its block (0, 0
+	// before the first).
+	LastLock      uint64 `json:"last_lock,string"`
+	LastLockBlock uint64 `json:"last_lock_block"`
+	// DecayPerBlock is how much the cost falls each block until it reaches MinLock.
+	DecayPerBlock uint64 `json:"decay_per_block,string"`
+	// Dynamic is false on a chain without dTAO, where the lock is the fixed lock_cost.
+	Dynamic bool `json:"dynamic"`
 }
 
 // SetHyperparam sets one hyperparameter by its JSON name (as `subnet hyperparams` shows).

@@ -316,9 +316,32 @@ func (sk *Keeper) EpochStakes(r store.Reader, netuid uint16, hotkeys []keys.Publ
 	}); err != nil {
 		return nil, nil, err
 	}
+	// Root stakes: a scan of every hotkey's total when there are fewer such hotkeys than
+	// uids (an epoch of thousands of miners, most without root stake), else a point read
+	// per uid. Both read the same values.
+	n, err := module.GetUint64(r, keyRootHotkeys)
+	if err != nil {
+		return nil, nil, err
+	}
+	var totals map[keys.PublicKey]uint64
+	if n <= uint64(len(hotkeys)) {
+		totals = make(map[keys.PublicKey]uint64, n)
+		if err := r.Iterate(prefixTotal, func(k, v []byte) (bool, error) {
+			var t uint64
+			if err := tx.UnmarshalState(v, &t); err != nil {
+				return false, err
+			}
+			totals[keys.PublicKey(k[len(prefixTotal):])] = t
+			return true, nil
+		}); err != nil {
+			return nil, nil, err
+		}
+	}
 	for i, h := range hotkeys {
 		alpha[i] = values[h]
-		if root[i], err = sk.TotalStake(r, h); err != nil {
+		if totals != nil {
+			root[i] = totals[h]
+		} else if root[i], err = sk.TotalStake(r, h); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -483,19 +506,19 @@ func (sk *Keeper) CheckConservation(r store.Reader) error {
 		if err != nil {
 			return err
 		}
-		want := staked + p.PendingServer + p.PendingValidator + p.PendingRoot + p.PendingOwnerCut + p.ProtocolAlpha + p.AlphaDust
+		want := staked + p.PendingServer + p.PendingValidator + p.PendingRoot + p.PendingOwnerCut + p.ProtocolAlpha + p.AlphaDust + p.RootHeld
 		if p.AlphaOut != want {
-			return fmt.Errorf("subnet %d: alpha outstanding %d ≠ staked %d + pending %d + protocol %d + dust %d (= %d)", p.Netuid,
-				p.AlphaOut, staked, p.PendingServer+p.PendingValidator+p.PendingRoot+p.PendingOwnerCut, p.ProtocolAlpha, p.AlphaDust, want)
+			return fmt.Errorf("subnet %d: alpha outstanding %d ≠ staked %d + pending %d + protocol %d + dust %d + held for root claims %d (= %d)", p.Netuid,
+				p.AlphaOut, staked, p.PendingServer+p.PendingValidator+p.PendingRoot+p.PendingOwnerCut, p.ProtocolAlpha, p.AlphaDust, p.RootHeld, want)
 		}
 	}
-	return nil
+	return sk.CheckRootClaims(r)
 }
 
 // DissolvePool dissolves a subnet's pool (remove_stake.rs l.442): its TAO is paid to the
 // stakers' balances pro rata to their alpha values, the protocol alpha last, by largest
-// remainder (dtao.DissolvePayout); the protocol's share, and the whole pot when no one
-// holds alpha, is recycled. Every alpha position, share pool and the pool itself are
+// remainder (dtao.DissolvePayout); the protocol's share (with the alpha held for root
+// claims, which are dropped), and the whole pot when no one holds alpha, is recycled. Every alpha position, share pool and the pool itself are
 // deleted. Nothing is created or lost: the reserve becomes balances or leaves the issuance.
 func (sk *Keeper) DissolvePool(kv store.KV, netuid uint16) (stake.Dissolved, error) {
 	var out stake.Dissolved
@@ -534,7 +557,7 @@ func (sk *Keeper) DissolvePool(kv store.KV, netuid uint16) (stake.Dissolved, err
 	for i, h := range holders {
 		values[i] = h.value
 	}
-	values[len(holders)] = p.ProtocolAlpha
+	values[len(holders)] = p.ProtocolAlpha + p.RootHeld // unclaimed root dividends go with the protocol's share
 	pay := dtao.DissolvePayout(p.TAO, values)
 	out.Pot, out.Positions = p.TAO, len(holders)
 	for i, h := range holders {
@@ -562,6 +585,9 @@ func (sk *Keeper) DissolvePool(kv store.KV, netuid uint16) (stake.Dissolved, err
 		}
 	}
 	if err := kv.Delete(module.Key(prefixPool, u16(netuid))); err != nil {
+		return out, err
+	}
+	if err := sk.dropRootClaims(kv, netuid); err != nil {
 		return out, err
 	}
 	out.Recycled = p.TAO - out.Paid

@@ -76,18 +76,9 @@ func putIssuance(kv store.KV, v uint64) error {
 	return module.PutUint64(kv, keyIssuance, v)
 }
 
-// BlockEmissionAt is base halved as dtao.BlockEmission halves 1 TAO at the issuance.
-func BlockEmissionAt(issuance, base uint64) uint64 {
-	e := dtao.BlockEmission(issuance) // 1e9 >> k
-	if e == 0 {
-		return 0
-	}
-	k := 0
-	for v := uint64(1_000_000_000); v > e; v >>= 1 {
-		k++
-	}
-	return base >> k
-}
+// BlockEmissionAt is base halved as dtao.BlockEmission halves 1 TAO at the issuance
+// (dtao.HalvedEmission).
+func BlockEmissionAt(issuance, base uint64) uint64 { return dtao.HalvedEmission(issuance, base) }
 
 // Pending is a subnet's emission accumulated for its next epoch: server, validator, root
 // and the owner's cut (alpha).
@@ -102,9 +93,9 @@ func (sk *Keeper) Pending(r store.Reader, netuid uint16) (server, validator, roo
 // PayEpoch drains a subnet's pending emission and pays it in alpha (dtao.md §3):
 // incentives to the miners' owners (withheld from the subnet owner's hotkeys), dividends
 // split by each validator's own alpha and root stake into the alpha pot (the take to the
-// hotkey's owner, the rest to its nominators pro rata) and the root pot (sold for TAO,
-// fee-free, and paid to the hotkey's root stake with its take), the owner cut staked to
-// the owner's hotkey. What no one receives is recycled (AlphaOut falls).
+// hotkey's owner, the rest to its nominators pro rata) and the root pot (the take staked
+// to the hotkey's owner, the rest accrued for the hotkey's root stakers to claim:
+// accrueRootDividend), the owner cut staked to the owner's hotkey. What no one receives is recycled (AlphaOut falls).
 func (sk *Keeper) PayEpoch(kv store.KV, pay stake.EpochPayout) (stake.EpochPaid, error) {
 	n := len(pay.Hotkeys)
 	out := stake.EpochPaid{Miner: make([]uint64, n), Validator: make([]uint64, n), Root: make([]uint64, n)}
@@ -167,14 +158,14 @@ func (sk *Keeper) PayEpoch(kv store.KV, pay stake.EpochPayout) (stake.EpochPaid,
 	// Root dividends last: they sell alpha on the pool.
 	for uid, hot := range pay.Hotkeys {
 		if v := rootPay[uid]; v > 0 {
-			tao, err := sk.payRootDividend(kv, pay.Netuid, hot, v)
+			accrued, err := sk.accrueRootDividend(kv, pay.Netuid, hot, v)
 			if tooSmall(err) {
 				continue
 			} else if err != nil {
 				return out, err
 			}
 			out.Root[uid] = v
-			out.RootTAO += tao
+			out.RootAccrued += accrued
 			spent += v
 		}
 	}
@@ -217,27 +208,4 @@ func (sk *Keeper) payAlphaValidator(kv store.KV, netuid uint16, hot keys.PublicK
 		return nil
 	}
 	return sk.payAlphaToOwner(kv, netuid, hot, toOwner)
-}
-
-// payRootDividend sells a root dividend of u alpha on the subnet's pool, fee-free (the
-// root claim's Swap, made at once), and pays the TAO to the hotkey's root stake as a
-// validator's emission (take, then the nominators). A sale the pool refuses keeps the
-// alpha: it is staked to the hotkey's owner on the subnet.
-func (sk *Keeper) payRootDividend(kv store.KV, netuid uint16, hot keys.PublicKey, u uint64) (uint64, error) {
-	p, _, err := sk.Pool(kv, netuid)
-	if err != nil {
-		return 0, err
-	}
-	d := p.DPool()
-	r, err := d.SellAlpha(u, dtao.LimitPrice(dtao.MinPriceRao), true, StakeParams().Pool)
-	if err != nil || r.Out == 0 || r.AmountTaken != u {
-		return 0, sk.payAlphaToOwner(kv, netuid, hot, u)
-	}
-	p.SetDPool(d)
-	p.AlphaOut -= u
-	p.Volume += r.Out
-	if err := sk.putPool(kv, &p); err != nil {
-		return 0, err
-	}
-	return r.Out, sk.PayValidator(kv, hot, r.Out)
 }

@@ -26,6 +26,10 @@ var (
 	prefixTake  = []byte("stk/k/") // hotkey → uint16
 	prefixCold  = []byte("stk/c/") // coldkey ‖ hotkey → empty (index of a coldkey's positions)
 	keyStaked   = []byte("stk/total")
+	// keyRootHotkeys counts the hotkeys with stake (the entries under prefixTotal): an
+	// epoch reads the root stakes of its uids by a scan of prefixTotal when there are fewer
+	// of those than uids. The count chooses the way only; either gives the same stakes.
+	keyRootHotkeys = []byte("stk/tn")
 )
 
 // Owner returns the coldkey that owns a hotkey.
@@ -108,6 +112,11 @@ func (sk *Keeper) AddStake(kv store.KV, hotkey, coldkey keys.PublicKey, amount u
 		if i == 0 {
 			had = v
 		}
+		if i == 1 && v == 0 {
+			if err := countRootHotkeys(kv, 1); err != nil {
+				return err
+			}
+		}
 		sum, carry := bits.Add64(v, amount, 0)
 		if carry != 0 {
 			return tx.Errorf(tx.CodeInvalidAmount, "stake of %d overflows", amount)
@@ -116,10 +125,27 @@ func (sk *Keeper) AddStake(kv store.KV, hotkey, coldkey keys.PublicKey, amount u
 			return err
 		}
 	}
+	if err := sk.rootStakeChanged(kv, hotkey, coldkey, amount, false); err != nil {
+		return err
+	}
 	if had > 0 {
 		return nil // the coldkey's index lists the position already (it exists while the stake is positive)
 	}
 	return kv.Set(module.Key(prefixCold, coldkey[:], hotkey[:]), []byte{})
+}
+
+// countRootHotkeys moves the count of hotkeys with stake by d (never below 0).
+func countRootHotkeys(kv store.KV, d int) error {
+	n, err := module.GetUint64(kv, keyRootHotkeys)
+	if err != nil {
+		return err
+	}
+	if d < 0 {
+		n -= min(n, 1)
+	} else {
+		n++
+	}
+	return module.PutUint64OrDelete(kv, keyRootHotkeys, n)
 }
 
 func (sk *Keeper) subStake(kv store.KV, hotkey, coldkey keys.PublicKey, amount uint64) error {
@@ -130,7 +156,7 @@ func (sk *Keeper) subStake(kv store.KV, hotkey, coldkey keys.PublicKey, amount u
 	if have < amount {
 		return tx.Errorf(tx.CodeInsufficientFunds, "%s has %s staked on %s, cannot remove %s", coldkey, accounts.FormatAmount(have), hotkey, accounts.FormatAmount(amount))
 	}
-	for _, k := range [][]byte{module.Key(prefixStake, hotkey[:], coldkey[:]), module.Key(prefixTotal, hotkey[:]), keyStaked} {
+	for i, k := range [][]byte{module.Key(prefixStake, hotkey[:], coldkey[:]), module.Key(prefixTotal, hotkey[:]), keyStaked} {
 		v, err := module.GetUint64(kv, k)
 		if err != nil {
 			return err
@@ -138,6 +164,14 @@ func (sk *Keeper) subStake(kv store.KV, hotkey, coldkey keys.PublicKey, amount u
 		if err := module.PutUint64OrDelete(kv, k, v-amount); err != nil {
 			return err
 		}
+		if i == 1 && v == amount && amount > 0 {
+			if err := countRootHotkeys(kv, -1); err != nil {
+				return err
+			}
+		}
+	}
+	if err := sk.rootStakeChanged(kv, hotkey, coldkey, amount, true); err != nil {
+		return err
 	}
 	if have == amount {
 		return kv.Delete(module.Key(prefixCold, coldkey[:], hotkey[:]))
@@ -236,7 +270,7 @@ func (*Keeper) InitGenesis(_ *module.Context, raw json.RawMessage) error {
 // Handlers implements module.Module.
 func (sk *Keeper) Handlers() map[string]module.Handler {
 	return map[string]module.Handler{stake.MsgAdd: sk.add, stake.MsgRemove: sk.remove, stake.MsgSetTake: sk.setTake, stake.MsgMove: sk.move,
-		stake.MsgTransfer: sk.transfer, stake.MsgSwap: sk.swap}
+		stake.MsgTransfer: sk.transfer, stake.MsgSwap: sk.swap, stake.MsgClaimRoot: sk.claimRoot}
 }
 
 func (sk *Keeper) add(ctx *module.Context, signer keys.PublicKey, msg tx.Msg) error {
@@ -367,6 +401,8 @@ func (sk *Keeper) Queries() map[string]module.Route {
 		"pools":   {Query: sk.queryPools},
 		"pool":    {Args: []string{"netuid"}, Query: sk.queryPool},
 		"dtao":    {Query: sk.queryDTAO},
+		// root_claimable/<coldkey>: the root dividends a coldkey may claim.
+		"root_claimable": {Args: []string{"address"}, Query: sk.queryRootClaimable},
 	}
 }
 

@@ -298,7 +298,7 @@ func TestDTAOConservationProperty(t *testing.T) {
 			}
 			var m tx.Msg
 			var err error
-			switch rng.Intn(6) {
+			switch rng.Intn(7) {
 			case 0, 1:
 				m, err = stake.NewAddOn(n1, hk, amt, limit, rng.Intn(2) == 0)
 			case 2:
@@ -309,6 +309,8 @@ func TestDTAOConservationProperty(t *testing.T) {
 				m, err = stake.NewTransfer(users[rng.Intn(len(users))].Public(), hk, n1, n2, amt/4)
 			case 5:
 				m, err = stake.NewSwap(hk, n1, n2, amt/4, limit/2, rng.Intn(2) == 0)
+			case 6: // root dividends accrue only once Σ EMA > 1: mostly nothing to claim here
+				m, err = stake.NewClaimRoot(nil, rng.Intn(2) == 0, nil)
 			}
 			if err != nil {
 				t.Fatal(err)

@@ -28,6 +28,7 @@ type StakeKeeper interface {
 	Pending(r store.Reader, netuid uint16) (server, validator, root, ownerCut uint64, err error)
 	PayEpoch(kv store.KV, pay stake.EpochPayout) (stake.EpochPaid, error)
 	Recycle(kv store.KV, amount uint64) error
+	Issuance(r store.Reader) (uint64, error)
 	Owner(r store.Reader, hotkey keys.PublicKey) (keys.PublicKey, bool, error)
 	Pool(r store.Reader, netuid uint16) (stake.Pool, bool, error)
 	DissolvePool(kv store.KV, netuid uint16) (stake.Dissolved, error)

@@ -124,18 +124,32 @@ func (k *Keeper) create(ctx *module.Context, signer keys.PublicKey, msg tx.Msg) 
 			netuid++
 		}
 	}
-	if err := k.accounts.Debit(ctx.KV, signer, p.LockCost); err != nil {
-		return tx.Errorf(tx.CodeInsufficientFunds, "creating a subnet locks %s: %v", accounts.FormatAmount(p.LockCost), err)
+	lv, err := k.LockCost(ctx.KV, blockOf(ctx))
+	if err != nil {
+		return err
+	}
+	lock := lv.LockCost
+	if c.MaxLock > 0 && lock > c.MaxLock {
+		return tx.Errorf(tx.CodeInvalidAmount, "the lock cost at block %d is %s, above the max_lock of %s", blockOf(ctx), accounts.FormatAmount(lock), accounts.FormatAmount(c.MaxLock))
+	}
+	if err := k.accounts.Debit(ctx.KV, signer, lock); err != nil {
+		return tx.Errorf(tx.CodeInsufficientFunds, "creating a subnet locks %s: %v", accounts.FormatAmount(lock), err)
+	}
+	if lv.Dynamic {
+		// The next cost doubles this one and decays from this block (dtao.LockCost).
+		if err := module.Put(ctx.KV, keyLock, lockRecord{LastLock: lock, LastLockBlock: blockOf(ctx)}); err != nil {
+			return err
+		}
 	}
 	if err := k.stake.ClaimHotkey(ctx.KV, hot, signer); err != nil {
 		return err
 	}
-	s := &subnets.Subnet{Netuid: netuid, Owner: signer[:], OwnerHotkey: hot[:], CreatedAt: ctx.Height, Hyper: subnets.DefaultHyperparams(), Locked: p.LockCost, Mechanism: mech}
+	s := &subnets.Subnet{Netuid: netuid, Owner: signer[:], OwnerHotkey: hot[:], CreatedAt: ctx.Height, Hyper: subnets.DefaultHyperparams(), Locked: lock, Mechanism: mech}
 	s.Burn = s.Hyper.MinBurn
 	s.LastAdjustment = blockOf(ctx)
 	if p.DTAO {
 		// The lock seeds the subnet's pool, and epochs are staggered by netuid.
-		if err := k.stake.CreatePool(ctx.KV, netuid, p.LockCost, blockOf(ctx)); err != nil {
+		if err := k.stake.CreatePool(ctx.KV, netuid, lock, blockOf(ctx)); err != nil {
 			return err
 		}
 		s.LastEpochBlock = dtao.InitialLastEpoch(blockOf(ctx), netuid, s.Hyper.Tempo)

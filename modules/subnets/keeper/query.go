@@ -25,7 +25,8 @@ func parseNetuid(s string) (uint16, error) {
 // "subnet/<netuid>", "hyperparams/<netuid>", "metagraph/<netuid>" (every term, weights
 // and bonds included), "metagraph_lite/<netuid>" (without weights and bonds),
 // "neuron/<netuid>/<uid>", "validator_scores/<netuid>", "commitment/<netuid>/<hotkey>",
-// "epoch_state/<netuid>".
+// "epoch_state/<netuid>", "registrations/<address>", "lock_cost" (what a subnets/create
+// in the next block locks).
 func (k *Keeper) Queries() map[string]module.Route {
 	netuid := []string{"netuid"}
 	return map[string]module.Route{
@@ -42,6 +43,7 @@ func (k *Keeper) Queries() map[string]module.Route {
 		"commitment":       {Args: []string{"netuid", "hotkey"}, Query: k.queryCommitment},
 		"epoch_state":      {Args: netuid, Query: k.queryEpochState},
 		"registrations":    {Args: []string{"address"}, Query: k.queryRegistrations},
+		"lock_cost":        {Query: k.queryLockCost},
 	}
 }
 

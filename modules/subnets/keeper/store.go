@@ -246,14 +246,17 @@ func putEpochTerms(kv store.KV, netuid uint16, neurons []*subnets.Neuron, hadBon
 }
 
 // Neurons reads every uid of a subnet, indexed by uid. The records are read in one range
-// scan (an epoch reads thousands: a scan costs a fraction of as many point reads), the
-// weights and bonds only of the uids that have some.
+// scan (an epoch reads thousands: a scan costs a fraction of as many point reads), and so
+// are the weights and the bonds, taken only for the uids whose flags say they have some
+// (what readRows would read point by point).
 func Neurons(r store.Reader, s *subnets.Subnet) ([]*subnets.Neuron, error) {
 	vec, err := r.Get(termsKey(s.Netuid))
 	if err != nil {
 		return nil, err
 	}
 	out := make([]*subnets.Neuron, s.N)
+	flags := make([]byte, s.N)
+	var withWeights, withBonds int
 	prefix := module.Key(prefixNeuron, u16(s.Netuid))
 	err = r.Iterate(prefix, func(k, v []byte) (bool, error) {
 		if len(k) != len(prefix)+2 {
@@ -267,8 +270,14 @@ func Neurons(r store.Reader, s *subnets.Subnet) ([]*subnets.Neuron, error) {
 		if err := tx.UnmarshalState(v, &n); err != nil {
 			return false, err
 		}
-		if err := readRows(r, s.Netuid, uid, vec, &n); err != nil {
-			return false, err
+		if off := int(uid) * termsRow; off+termsRow <= len(vec) {
+			flags[uid] = decodeTerms(vec[off:off+termsRow], &n)
+		}
+		if flags[uid]&flagWeights != 0 {
+			withWeights++
+		}
+		if flags[uid]&flagBonds != 0 {
+			withBonds++
 		}
 		out[uid] = &n
 		return true, nil
@@ -279,6 +288,35 @@ func Neurons(r store.Reader, s *subnets.Subnet) ([]*subnets.Neuron, error) {
 	for uid, n := range out {
 		if n == nil {
 			return nil, tx.Errorf(tx.CodeNotFound, "uid %d does not exist on subnet %d", uid, s.Netuid)
+		}
+	}
+	for _, rows := range []struct {
+		prefix []byte
+		flag   byte
+		count  int
+		row    func(*subnets.Neuron) *subnets.Row
+	}{
+		{prefixWRow, flagWeights, withWeights, func(n *subnets.Neuron) *subnets.Row { return &n.Weights }},
+		{prefixBonds, flagBonds, withBonds, func(n *subnets.Neuron) *subnets.Row { return &n.Bonds }},
+	} {
+		if rows.count == 0 {
+			continue
+		}
+		rp := module.Key(rows.prefix, u16(s.Netuid))
+		if err := r.Iterate(rp, func(k, v []byte) (bool, error) {
+			if len(k) != len(rp)+2 {
+				return false, fmt.Errorf("subnet %d: a row key of %d bytes", s.Netuid, len(k))
+			}
+			uid := binary.BigEndian.Uint16(k[len(rp):])
+			if uid >= s.N {
+				return false, nil
+			}
+			if flags[uid]&rows.flag == 0 {
+				return true, nil
+			}
+			return true, tx.UnmarshalState(v, rows.row(out[uid]))
+		}); err != nil {
+			return nil, err
 		}
 	}
 	return out, nil

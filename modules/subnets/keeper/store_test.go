@@ -44,3 +44,38 @@ func TestNeuronWeightsStoredApart(t *testing.T) {
 		t.Fatalf("the replaced neuron's weights row is still stored: %v", stale)
 	}
 }
+
+// Neurons (one scan of the records, one of the weights rows, one of the bonds) reads what
+// GetNeuron reads uid by uid, and ignores rows of uids past N.
+func TestNeuronsScanMatchesPointReads(t *testing.T) {
+	kv := store.NewCache(store.OpenMemory().Working())
+	rows := []struct{ w, b subnets.Row }{
+		{nil, nil},
+		{subnets.Row{{UID: 0, Value: 5}, {UID: 2, Value: 9}}, nil},
+		{nil, subnets.Row{{UID: 1, Value: 3}}},
+		{subnets.Row{{UID: 4, Value: 65535}}, subnets.Row{{UID: 4, Value: 1}, {UID: 0, Value: 2}}},
+		{nil, nil},
+		{subnets.Row{{UID: 1, Value: 1}}, subnets.Row{{UID: 1, Value: 1}}}, // uid 5: past N below
+	}
+	for uid, r := range rows {
+		n := &subnets.Neuron{Hotkey: []byte{byte(uid + 1)}, Coldkey: []byte{9}, LastUpdate: uint64(uid), Weights: r.w, Bonds: r.b}
+		if err := putNeuron(kv, 1, uint16(uid), n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := &subnets.Subnet{Netuid: 1, N: 5}
+	got, err := Neurons(kv, s)
+	if err != nil || len(got) != 5 {
+		t.Fatalf("Neurons: %d, %v", len(got), err)
+	}
+	for uid := range got {
+		want, err := GetNeuron(kv, 1, uint16(uid))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(got[uid].Weights, want.Weights) || !slices.Equal(got[uid].Bonds, want.Bonds) || got[uid].LastUpdate != want.LastUpdate ||
+			!slices.Equal(got[uid].Weights, rows[uid].w) || !slices.Equal(got[uid].Bonds, rows[uid].b) {
+			t.Fatalf("uid %d: scanned %+v, read %+v", uid, got[uid], want)
+		}
+	}
+}
