@@ -7,30 +7,37 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/tessera-net/tessera/client"
 	"github.com/tessera-net/tessera/keys"
 	"github.com/tessera-net/tessera/modules/inference"
+	"github.com/tessera-net/tessera/modules/subnets"
+	"github.com/tessera-net/tessera/poc"
 	"github.com/tessera-net/tessera/subnets/inference/signed"
 )
 
 // servingDevnet is what the inference serving tests read of `tessera devnet -o json`.
 type servingDevnet struct {
-	RPC       string `json:"rpc"`
-	Netuid    uint16 `json:"inference_netuid"`
-	Processes []struct {
-		Kind        string `json:"kind"`
-		Participant string `json:"participant"`
-		MLNode      string `json:"mlnode"`
-		PID         int    `json:"pid"`
-		Management  string `json:"management_url"`
-		Inference   string `json:"inference_url"`
-		URL         string `json:"url"`
-	} `json:"inference_processes"`
+	RPC       string           `json:"rpc"`
+	Netuid    uint16           `json:"inference_netuid"`
+	Processes []servingProcess `json:"inference_processes"`
+}
+
+// servingProcess is one of its inference processes.
+type servingProcess struct {
+	Kind        string `json:"kind"`
+	Participant string `json:"participant"`
+	MLNode      string `json:"mlnode"`
+	PID         int    `json:"pid"`
+	Management  string `json:"management_url"`
+	Inference   string `json:"inference_url"`
+	URL         string `json:"url"`
 }
 
 func (s *servingDevnet) api(participant string) string {
@@ -98,7 +105,7 @@ func TestInferenceServing(t *testing.T) {
 		var a struct {
 			Balance uint64 `json:"balance,string"`
 		}
-		run(&a, "account", alice.Public().String())
+		run(&a, "query", "balance", alice.Public().String())
 		return a.Balance
 	}
 	epoch := func() inference.EpochView {
@@ -107,6 +114,11 @@ func TestInferenceServing(t *testing.T) {
 		return v
 	}
 	waitFor(ctx, t, "a group in force", func() bool { return epoch().Current != nil })
+	for _, p := range dn.Processes {
+		if p.Kind == "api" {
+			waitFor(ctx, t, p.Participant+"'s API node serving devnet-small", func() bool { return listsModel(p.URL, "devnet-small") })
+		}
+	}
 	b0 := balance()
 
 	chat := func(api, model string) chatAnswer {
@@ -131,14 +143,24 @@ func TestInferenceServing(t *testing.T) {
 		t.Fatalf("20 requests through Inference1's API node were all served by Inference1")
 	}
 
-	// During PoC the nodes allocated to serve keep serving.
+	// During PoC the nodes allocated to serve keep serving: the executors are those with
+	// a POC_SLOT MLNode for the model in the round's roster.
 	waitFor(ctx, t, "a PoC stage", func() bool { s := epoch().Phase.Stage; return s == "poc" || s == "poc_exchange" })
+	serving := map[string]bool{}
+	if rd := epoch().Round; rd != nil {
+		for _, m := range rd.Roster {
+			for _, nd := range m.Nodes {
+				if nd.Slot == poc.PoCSlot && slices.Contains(nd.Models, "devnet-small") {
+					serving[m.Hotkey.String()] = true
+				}
+			}
+		}
+	}
+	pocIDs := map[string]bool{}
 	for i := 0; i < 3; i++ {
 		a := chat(dn.api("Inference2"), "devnet-small")
 		ids = append(ids, a.InferenceID)
-		var r record
-		run(&r, "inference", "record", a.InferenceID)
-		_ = r // during_poc is checked once the record is on chain, below
+		pocIDs[a.InferenceID] = true
 	}
 
 	// An MLNode killed mid-epoch is routed around: Inference2 has one MLNode.
@@ -162,13 +184,17 @@ func TestInferenceServing(t *testing.T) {
 	ids = append(ids, badRequests(t, dn.api("Inference1"), dn.Processes[0].Management))
 
 	// Every record of Alice's settles; her balance falls by exactly the paid costs.
+	c := dial(t, rpc)
 	var paid uint64
+	duringPoC := 0
 	for _, id := range ids {
-		var r record
-		waitFor(ctx, t, "record "+id+" settled", func() bool {
-			run(&r, "inference", "record", id)
-			return r.Status == "paid" || r.Status == "invalidated" || r.Status == "expired"
-		})
+		r := settled(ctx, t, c, id)
+		if pocIDs[id] && r.DuringPoC {
+			duringPoC++
+			if !serving[r.Executor] {
+				t.Errorf("record %s was served during PoC by %s, which holds no POC_SLOT MLNode for devnet-small (those serving: %v)", id, r.Executor, serving)
+			}
+		}
 		if r.Status == "paid" {
 			if want := min(r.MaxCost, uint64(r.Prompt+r.Complete)*r.Price); r.Cost != want || r.Cost == 0 {
 				t.Errorf("record %s cost %d, want (%d+%d)×%d capped at %d = %d", id, r.Cost, r.Prompt, r.Complete, r.Price, r.MaxCost, want)
@@ -176,25 +202,139 @@ func TestInferenceServing(t *testing.T) {
 			paid += r.Cost
 		}
 	}
+	if duringPoC == 0 {
+		t.Errorf("none of the requests sent during PoC was recorded during PoC")
+	}
 	if b := balance(); b0-b != paid {
 		t.Errorf("Alice paid %d for her requests, the settled costs add to %d", b0-b, paid)
 	}
 
-	// The cheater's altered completions (the devnet user's and Alice's) are caught,
-	// refunded, and cost it its status and reward.
-	var ex struct {
-		Status      string `json:"status"`
-		Invalidated uint64 `json:"invalidated"`
-		Reputation  uint32 `json:"reputation"`
+	// The cheater's altered completions are caught by the others' replays, voted
+	// invalid and refunded in full; twice in an epoch makes it INVALID, and a payment
+	// of the subnet's emission while it is gives it nothing. Bursts of requests give
+	// it completions to alter; each burst's records settle like the others.
+	var invalidated []string
+	punished := false
+	for burst := 0; !punished; burst++ {
+		if ctx.Err() != nil {
+			t.Fatalf("after %d bursts the cheater was never INVALID at a payment (records invalidated: %v)", burst, invalidated)
+		}
+		b1 := balance()
+		burstIDs := chatBurst(ctx, t, dn.Processes, alice, 12)
+		var paid uint64
+		for _, id := range burstIDs {
+			r := settled(ctx, t, c, id)
+			switch r.Status {
+			case "paid":
+				// A validator checks a sample of the inferences (Gonka's rule), so an
+				// altered one that nobody checked is paid.
+				paid += r.Cost
+			case "invalidated":
+				invalidated = append(invalidated, id)
+				if r.Executor != p3 {
+					t.Errorf("record %s of honest %s was invalidated", id, r.Executor)
+				}
+			}
+		}
+		if b := balance(); b1-b != paid {
+			t.Errorf("burst %d: Alice paid %d, the settled costs add to %d (the invalidated refunded)", burst, b1-b, paid)
+		}
+		punished = paidNothingWhileInvalid(ctx, t, c, dn.Netuid, p3)
 	}
-	waitFor(ctx, t, "Inference3 invalidated", func() bool {
-		run(&ex, "inference", "executor", "--netuid", n, p3)
-		return ex.Invalidated >= 2 && ex.Status == "invalid"
+	if len(invalidated) < 2 {
+		t.Errorf("the cheater was INVALID with only %d of Alice's records invalidated", len(invalidated))
+	}
+}
+
+// settled waits for the record of an answered request to be on chain and final (paid,
+// invalidated or expired): the API nodes record in batches, so it may take blocks to
+// appear.
+func settled(ctx context.Context, t *testing.T, c *client.Client, id string) record {
+	t.Helper()
+	var r record
+	waitFor(ctx, t, "record "+id+" settled", func() bool {
+		if _, err := c.Query(ctx, "/inference/record/"+id, 0, &r); err != nil {
+			return false
+		}
+		return r.Status == "paid" || r.Status == "invalidated" || r.Status == "expired"
 	})
-	if ex.Reputation != 0 {
-		t.Errorf("the cheater keeps reputation %d", ex.Reputation)
+	return r
+}
+
+// chatBurst sends k signed chat completions at once, through the API nodes in turn, and
+// returns the ids of those answered.
+func chatBurst(ctx context.Context, t *testing.T, procs []servingProcess, user *keys.Pair, k int) []string {
+	t.Helper()
+	var apis []string
+	for _, p := range procs {
+		if p.Kind == "api" {
+			apis = append(apis, p.URL)
+		}
 	}
-	_ = fmt.Sprint
+	out := make(chan string, k)
+	for i := 0; i < k; i++ {
+		go func() {
+			body := []byte(fmt.Sprintf(`{"model":"devnet-small","max_tokens":8,"messages":[{"role":"user","content":"burst %d"}]}`, i))
+			req, _ := http.NewRequestWithContext(ctx, http.MethodPost, apis[i%len(apis)]+"/v1/chat/completions", bytes.NewReader(body))
+			s := signed.SignRequest(req, body, user, time.Now())
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				out <- ""
+				return
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				out <- ""
+				return
+			}
+			id := s.ID()
+			out <- hex.EncodeToString(id[:])
+		}()
+	}
+	var ids []string
+	for i := 0; i < k; i++ {
+		if id := <-out; id != "" {
+			ids = append(ids, id)
+		}
+	}
+	return ids
+}
+
+// paidNothingWhileInvalid reports whether executor hot was INVALID at the subnet's last
+// emission payment (read at that height) and was paid nothing by it while the others
+// were paid.
+func paidNothingWhileInvalid(ctx context.Context, t *testing.T, c *client.Client, netuid uint16, hot string) bool {
+	t.Helper()
+	var s subnets.SubnetView
+	if _, err := c.Query(ctx, fmt.Sprintf("/subnets/subnet/%d", netuid), 0, &s); err != nil || s.LastEpochBlock == 0 {
+		return false
+	}
+	at := int64(s.LastEpochBlock)
+	var ex inference.ExecutorView
+	if _, err := c.Query(ctx, fmt.Sprintf("/inference/executor/%d/%s", netuid, hot), at, &ex); err != nil || ex.Status != inference.ExecutorInvalid {
+		return false
+	}
+	var mg subnets.Metagraph
+	if _, err := c.Query(ctx, fmt.Sprintf("/subnets/metagraph/%d", netuid), at, &mg); err != nil {
+		t.Fatal(err)
+	}
+	var others uint64
+	for uid, h := range mg.Hotkeys {
+		if h == hot {
+			if mg.Emission[uid] != 0 {
+				t.Errorf("the INVALID cheater was paid %d at block %d", mg.Emission[uid], at)
+			}
+			continue
+		}
+		others += mg.Emission[uid]
+	}
+	if others == 0 {
+		t.Errorf("nobody was paid at block %d", at)
+	}
+	if ex.Reputation != 0 {
+		t.Errorf("the INVALID cheater keeps reputation %d", ex.Reputation)
+	}
+	return true
 }
 
 // badRequests checks that each bad request to an API node and to an MLNode's
@@ -264,6 +404,28 @@ func badRequests(t *testing.T, api, mgmt string) string {
 	}
 	id := replay.ID()
 	return hex.EncodeToString(id[:])
+}
+
+// listsModel reports whether the API node at api lists model at GET /v1/models.
+func listsModel(api, model string) bool {
+	resp, err := http.Get(api + "/v1/models")
+	if err != nil {
+		return false
+	}
+	defer resp.Body.Close()
+	var l struct {
+		Data []struct {
+			ID string `json:"id"`
+		} `json:"data"`
+	}
+	if json.NewDecoder(resp.Body).Decode(&l) != nil {
+		return false
+	}
+	return slices.ContainsFunc(l.Data, func(m struct {
+		ID string `json:"id"`
+	}) bool {
+		return m.ID == model
+	})
 }
 
 // waitFor polls cond every 250 ms until it holds or ctx ends.

@@ -179,7 +179,7 @@ go to a temporary directory that is removed on exit, unless --home is given.`,
 	cmd.Flags().BoolVar(&noFaucet, "no-faucet", false, "serve no faucet (by default on base+3: POST /v1/faucet, or tessera devnet fund)")
 	cmd.Flags().BoolVar(&noInfer, "no-inference", false, "run no inference subnet")
 	cmd.Flags().IntVar(&forger, "inference-forger", 0, "make inference participant N (1-3) commit forged nonces, to watch it caught and unpaid")
-	cmd.Flags().IntVar(&alterer, "inference-alterer", 3, "make inference participant N (1-3) alter every second completion its MLNodes serve, to watch it caught, refunded and unpaid (0: none)")
+	cmd.Flags().IntVar(&alterer, "inference-alterer", 3, "make inference participant N (1-3) alter every completion its MLNodes serve, to watch it caught, refunded and unpaid (0: none)")
 	cmd.Flags().StringVar(&infModel, "inference-model", "", "the GGUF the inference MLNodes serve (default: "+sharedModel+" when it is there, else an engine random model)")
 	cmd.Flags().BoolVar(&inProcess, "inference-in-process", false, "run the inference participants' PoC in this process, without MLNode and API node processes (nothing serves inference)")
 	cmd.Flags().BoolVar(&league, "league", true, "run the kernel league: a subnet of its own, three miners (fast, slow, wrong) and a judge logging its leaderboard each round (--league=false leaves it out)")
@@ -213,7 +213,7 @@ func newInferenceExtension(f inferenceFlags, log *slog.Logger, env *cliEnv, quie
 		ps[f.forger-1].Forge = 3
 	}
 	if f.alterer > 0 {
-		ps[f.alterer-1].AlterEvery = 2
+		ps[f.alterer-1].AlterEvery = 1
 	}
 	o := infdev.Options{Participants: ps, Logger: log}
 	if !f.inProcess {
