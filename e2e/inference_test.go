@@ -22,7 +22,7 @@ import (
 )
 
 // The inference network on a real node, through the binary, over at least two whole
-// epochs: `tessera devnet` runs the inference subnet with three in-process participants,
+// epochs: `tessera devnet --inference-in-process` runs the inference subnet with three in-process participants,
 // the third forging its nonces (--inference-forger 3). The test checks, with the CLI a
 // user has:
 //   - an MLNode declaring unknown models is refused, the unknown ids named;
@@ -35,7 +35,7 @@ func TestInferenceNetworkEpochs(t *testing.T) {
 	ctx := binaryTest(t, 4*time.Minute)
 	base := freeBasePort(t, 4)
 	home := t.TempDir()
-	stdout := startDevnet(ctx, t, base, "--block-time", "250ms", "--tempo", "10", "--chain-only", "--inference-forger", "3", "--log-level", "warn")
+	stdout := startDevnet(ctx, t, base, "--block-time", "250ms", "--tempo", "10", "--chain-only", "--inference-forger", "3", "--inference-in-process", "--log-level", "warn")
 	var mu sync.Mutex
 	var commentary bytes.Buffer
 	sc := bufio.NewScanner(stdout)
