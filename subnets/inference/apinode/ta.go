@@ -229,6 +229,18 @@ func (h *holds) release(user inference.Account, amount uint64) {
 	h.m[user] -= amount
 }
 
+// noGroup is the 503 of a request before the first epoch group is in force: nobody
+// serves yet, and the answer says from when someone will.
+func noGroup(v *view) *openai.APIError {
+	ph := v.epoch.Phase
+	when := fmt.Sprintf("the first PoC starts at block %d and its group serves a few blocks later", ph.NextPoC)
+	if ph.Epoch > 0 && ph.Switch > ph.Height {
+		when = fmt.Sprintf("the group formed from epoch %d's PoC serves from block %d", ph.Epoch, ph.Switch)
+	}
+	return openai.Errorf(http.StatusServiceUnavailable, openai.TypeServer, "no_group_in_force", "",
+		"The inference network has no epoch group in force yet at block %d: %s. Try again then.", ph.Height, when)
+}
+
 // quotaError is the 402 of a user who cannot pay the worst case.
 func quotaError(user inference.Account, balance, held, cost uint64, r Request, price uint64) *openai.APIError {
 	return openai.Errorf(http.StatusPaymentRequired, "insufficient_quota", "insufficient_quota", "",
@@ -250,6 +262,10 @@ func (n *Node) serveTA(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v := n.current()
+	if v.group() == nil {
+		writeError(w, noGroup(v))
+		return
+	}
 	req, e := ParseRequest(r.URL.Path, body, func(model string) (uint32, bool) {
 		sg, ok := v.subgroup(model)
 		if !ok {
