@@ -30,7 +30,7 @@ func watch(ctx context.Context, w io.Writer, c *client.Client, netuid uint16, na
 	var lastEpoch, lastPaid uint64
 	shown := map[string]bool{}
 	served := map[inference.Account]inference.ExecutorView{} // the executors' counts at the last summary
-	invalid := map[inference.Account]bool{}                   // the executors marked INVALID during the epoch
+	invalid := map[inference.Account]bool{}                  // the executors marked INVALID during the epoch
 	for {
 		select {
 		case <-ctx.Done():
