@@ -87,7 +87,7 @@ func watch(ctx context.Context, w io.Writer, c *client.Client, netuid uint16, na
 		var exs []inference.ExecutorView
 		if _, err := c.Query(ctx, fmt.Sprintf("/inference/executors/%d", netuid), 0, &exs); err == nil && v.Current != nil && v.Current.Epoch == lastEpoch {
 			for _, x := range exs {
-				if invalid[x.Hotkey] {
+				if x.Status == inference.ExecutorInvalid {
 					invalid[x.Hotkey] = true
 				}
 			}
