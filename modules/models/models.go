@@ -93,6 +93,11 @@ type Spec struct {
 	ThroughputPerNonce uint64   `cbor:"11,keyasint" json:"throughput_per_nonce"`
 	PricePerToken      uint64   `cbor:"12,keyasint" json:"price_per_token,string"` // smallest unit
 	PoC                PoC      `cbor:"13,keyasint" json:"poc"`
+	// ValidationThresholdPPM is the top-k log-probability similarity, in parts per
+	// million, that an inference served by an external float backend must reach when a
+	// validator re-scores it (Gonka's validation_threshold; 0: the MLNode's default,
+	// 980000). Engine-served models are checked exactly and ignore it.
+	ValidationThresholdPPM uint32 `cbor:"14,keyasint,omitempty" json:"validation_threshold_ppm,omitempty"`
 }
 
 func isIDChar(r rune) bool {
@@ -167,6 +172,9 @@ func (s *Spec) Validate() error {
 	}
 	if s.ThroughputPerNonce == 0 {
 		return tx.Errorf(tx.CodeInvalidMessage, "throughput_per_nonce must be positive")
+	}
+	if s.ValidationThresholdPPM > 1_000_000 {
+		return tx.Errorf(tx.CodeInvalidMessage, "validation_threshold_ppm %d is more than 1000000 (a similarity of 1)", s.ValidationThresholdPPM)
 	}
 	return s.PoC.Validate()
 }

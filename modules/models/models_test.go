@@ -27,6 +27,7 @@ func TestModelsSpecValidate(t *testing.T) {
 		"long arg":         func(s *Spec) { s.Args = []string{strings.Repeat("x", MaxArgLen+1)} },
 		"odd head dim":     func(s *Spec) { s.PoC.Width, s.PoC.Heads, s.PoC.KVHeads = 12, 4, 4 },
 		"huge layers":      func(s *Spec) { s.PoC.Layers = 1 << 31 },
+		"threshold over 1": func(s *Spec) { s.ValidationThresholdPPM = 1_000_001 },
 	} {
 		c := tinySpec()
 		change(&c)

@@ -291,6 +291,9 @@ func (v *validator) check(ctx context.Context, vw *view, rec *inference.RecordVi
 // validateOn asks this participant's MLNodes serving the model to re-check an
 // inference, failing over from one to the next.
 func (v *validator) validateOn(ctx context.Context, ic mlnode.InferenceCheck) (mlnode.CheckResult, error) {
+	if sg, ok := v.n.current().subgroup(ic.Model); ok && ic.ThresholdPPM == 0 {
+		ic.ThresholdPPM = uint64(sg.Model.ValidationThresholdPPM) // the epoch snapshot's threshold
+	}
 	var errs []error
 	for _, m := range v.n.cfg.MLNodes {
 		if !serves(m, ic.Model) {

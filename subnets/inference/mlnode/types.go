@@ -118,6 +118,10 @@ type InferenceCheck struct {
 	Path     string          `json:"path"` // /v1/chat/completions or /v1/completions
 	Request  json.RawMessage `json:"request"`
 	Response json.RawMessage `json:"response"`
+	// ThresholdPPM is the similarity an external backend's scoring must reach: the
+	// model's validation_threshold_ppm from the epoch snapshot (0: the MLNode's
+	// --similarity-threshold). Exact checks ignore it.
+	ThresholdPPM uint64 `json:"threshold_ppm,omitempty"`
 }
 
 // CheckResult answers it. Exact is true for an engine model's replay (every token and

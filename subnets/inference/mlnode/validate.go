@@ -410,11 +410,14 @@ func (s *Server) checkSimilar(ctx context.Context, sp Spec, ic InferenceCheck, a
 	if d := total / den; d < 1e6 {
 		ppm = 1e6 - d
 	}
-	ok := ppm >= s.cfg.SimilarityPPM
-	if ok {
+	threshold := s.cfg.SimilarityPPM
+	if ic.ThresholdPPM > 0 {
+		threshold = ic.ThresholdPPM
+	}
+	if ppm >= threshold {
 		return similar(true, -1, ppm, ""), nil
 	}
-	return similar(false, first, ppm, "the top-k similarity is %d ppm, below the threshold of %d ppm", ppm, s.cfg.SimilarityPPM), nil
+	return similar(false, first, ppm, "the top-k similarity is %d ppm, below the threshold of %d ppm", ppm, threshold), nil
 }
 
 func similar(valid bool, pos int, ppm uint64, format string, args ...any) CheckResult {

@@ -246,6 +246,16 @@ func TestBackend(t *testing.T) {
 	if err != nil || res.Valid || res.SimilarityPPM >= 990000 || !strings.Contains(res.Reason, "similarity") {
 		t.Fatalf("shifted: %+v %v", res, err)
 	}
+	// The model's own threshold from the epoch snapshot overrides the MLNode's: the same
+	// answer passes a lower one and names a higher one it fails.
+	low, err := validator.c.Validate(ctx, InferenceCheck{Model: "tiny", Path: PathChat, Request: body, Response: b, ThresholdPPM: res.SimilarityPPM})
+	if err != nil || !low.Valid {
+		t.Fatalf("at its own similarity as the threshold: %+v %v", low, err)
+	}
+	high, err := validator.c.Validate(ctx, InferenceCheck{Model: "tiny", Path: PathChat, Request: body, Response: b, ThresholdPPM: 999999})
+	if err != nil || high.Valid || !strings.Contains(high.Reason, "threshold of 999999 ppm") {
+		t.Fatalf("a threshold of 999999: %+v %v", high, err)
+	}
 	// A backend that is down: inference/up refuses with backend_unavailable.
 	down := newNode(t, Config{}, "tiny=http://127.0.0.1:1/v1")
 	if err := down.c.InferenceUp(ctx, "tiny", nil); err == nil || !strings.Contains(err.Error(), "backend_unavailable") {
