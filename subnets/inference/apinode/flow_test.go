@@ -353,3 +353,29 @@ func TestExecutorNotEligibleRefuses(t *testing.T) {
 		t.Fatalf("%v, accepted %v: %+v", err, accepted, res)
 	}
 }
+
+// TestNoGroupYet: before the first epoch group is in force nobody serves, and a request
+// is a 503 that says from when the network will, without spending its signature.
+func TestNoGroupYet(t *testing.T) {
+	ch := newFakeChain(7)
+	p := startNode(t, ch, "//Inference1")
+	ch.order = append(ch.order, inference.Account(p.key.Public()))
+	if err := p.node.Step(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	user, _ := keys.FromURI("//User")
+	ch.balances[inference.Account(user.Public())] = 10_000_000
+	body := chatBody("m-small", 9)
+	s := signed.Sign(user, http.MethodPost, PathChat, body, time.Now())
+	for range 2 { // refused twice the same way: the signature was not remembered
+		req, _ := http.NewRequest(http.MethodPost, p.url+PathChat, strings.NewReader(string(body)))
+		s.Headers(req.Header)
+		st, _, b := do(t, req)
+		if st != http.StatusServiceUnavailable || errorCode(t, b) != "no_group_in_force" || !strings.Contains(string(b), "no epoch group in force") {
+			t.Fatalf("%d %s", st, b)
+		}
+	}
+	if p.ml.count() != 0 || ch.balance(inference.Account(user.Public())) != 10_000_000 {
+		t.Fatalf("served %d, balance %d", p.ml.count(), ch.balance(inference.Account(user.Public())))
+	}
+}
