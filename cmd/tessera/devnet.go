@@ -336,6 +336,9 @@ func printDevnet(w io.Writer, s devnetSummary) error {
 				}
 			}
 			fmt.Fprintf(w, "A request:    tessera inference chat --api %s --from-uri %s --model devnet-small \"Hello\"\n", firstAPI(s.InferenceProcesses), s.InferenceUser)
+			if s.Gateway != nil {
+				fmt.Fprintf(w, "The gateway above serves devnet-small and devnet-large too, paid by %s (\"model\":\"devnet-small\", with \"logprobs\":true if you like).\n", infdev.GatewayURI)
+			}
 		}
 		fmt.Fprintf(w, "Watch:        tessera inference epoch --node %s --netuid %d\n", s.RPC, n)
 		fmt.Fprintf(w, "Models:       tessera model list --node %s --netuid %d\n", s.RPC, n)
