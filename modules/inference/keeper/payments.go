@@ -300,17 +300,24 @@ func subgroupOf(g *inference.Group, model string) *inference.Subgroup {
 	return nil
 }
 
+// openBatch decodes a batched message (start, finish, validate, vote) into body, checks
+// its shape, and that the signer is a participant of its subnet (netuid reads the
+// decoded body's).
+func (k *Keeper) openBatch(ctx *module.Context, signer keys.PublicKey, msg tx.Msg, body interface{ Validate() error }, netuid func() uint16) error {
+	if err := msg.DecodeBody(body); err != nil {
+		return err
+	}
+	if err := body.Validate(); err != nil {
+		return err
+	}
+	return k.checkParticipant(ctx.KV, netuid(), signer)
+}
+
 // handleStart starts a TA's batch of records: each entry checked against the group in
 // force, the user's signature and balance; the worst case moved to escrow.
 func (k *Keeper) handleStart(ctx *module.Context, signer keys.PublicKey, msg tx.Msg) error {
 	var s inference.Start
-	if err := msg.DecodeBody(&s); err != nil {
-		return err
-	}
-	if err := s.Validate(); err != nil {
-		return err
-	}
-	if err := k.checkParticipant(ctx.KV, s.Netuid, signer); err != nil {
+	if err := k.openBatch(ctx, signer, msg, &s, func() uint16 { return s.Netuid }); err != nil {
 		return err
 	}
 	if ctx.Check {
@@ -448,13 +455,7 @@ func verifyUsers(entries []inference.StartEntry) []bool {
 // surplus back to the user, the record waiting for checks until its settle height.
 func (k *Keeper) handleFinish(ctx *module.Context, signer keys.PublicKey, msg tx.Msg) error {
 	var f inference.Finish
-	if err := msg.DecodeBody(&f); err != nil {
-		return err
-	}
-	if err := f.Validate(); err != nil {
-		return err
-	}
-	if err := k.checkParticipant(ctx.KV, f.Netuid, signer); err != nil {
+	if err := k.openBatch(ctx, signer, msg, &f, func() uint16 { return f.Netuid }); err != nil {
 		return err
 	}
 	if ctx.Check {
@@ -569,13 +570,7 @@ func validatorStake(g *inference.Group, hot inference.Account) (uint64, bool) {
 // counting as invalid.
 func (k *Keeper) handleValidate(ctx *module.Context, signer keys.PublicKey, msg tx.Msg) error {
 	var v inference.Validate
-	if err := msg.DecodeBody(&v); err != nil {
-		return err
-	}
-	if err := v.Validate(); err != nil {
-		return err
-	}
-	if err := k.checkParticipant(ctx.KV, v.Netuid, signer); err != nil {
+	if err := k.openBatch(ctx, signer, msg, &v, func() uint16 { return v.Netuid }); err != nil {
 		return err
 	}
 	g, err := k.Current(ctx.KV, v.Netuid)
@@ -659,13 +654,7 @@ func (k *Keeper) handleValidate(ctx *module.Context, signer keys.PublicKey, msg 
 // handleVote takes validators' votes on records in voting.
 func (k *Keeper) handleVote(ctx *module.Context, signer keys.PublicKey, msg tx.Msg) error {
 	var v inference.Vote
-	if err := msg.DecodeBody(&v); err != nil {
-		return err
-	}
-	if err := v.Validate(); err != nil {
-		return err
-	}
-	if err := k.checkParticipant(ctx.KV, v.Netuid, signer); err != nil {
+	if err := k.openBatch(ctx, signer, msg, &v, func() uint16 { return v.Netuid }); err != nil {
 		return err
 	}
 	if ctx.Check {
