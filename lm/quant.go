@@ -207,17 +207,62 @@ func quantizeActs(xq []int8, x []int32) int64 {
 //	y = sign(acc) · Rshr( Rshr(|acc| · RS, 32) · a, 32 )   saturated to int32
 //
 // with both products taken in 128 bits (|acc| < 2^45, RS < 2^49, a < 2^41): two
-// multiplications and shifts, no division.
+// multiplications and shifts, no division, and no branch on acc's sign (a zero acc,
+// RS or a gives 0 through the products themselves).
 func linearOut(acc, rs, a int64) int32 {
-	if acc == 0 || rs == 0 || a == 0 {
-		return 0
-	}
-	t := mulShr(uint64(abs64(acc)), uint64(rs), 32)
+	sgn := acc >> 63 // all ones when acc < 0
+	t := mulShr(uint64((acc^sgn)-sgn), uint64(rs), 32)
 	v := int64(mulShr(t, uint64(a), 32))
-	if acc < 0 {
-		v = -v
+	return fixed.Sat32((v ^ sgn) - sgn)
+}
+
+// linearOutRow sets dst[j] = linearOut(acc[j], rs[j], a) for every j < len(rs): the
+// same arithmetic written out in one loop (linearOut is too large to inline), with
+// mulShr's saturations as conditional moves.
+func linearOutRow(dst []int32, acc, rs []int64, a int64) {
+	if uint64(a) < 1<<32 && linearOutSmall(dst, acc, rs, uint64(a)) {
+		return
 	}
-	return fixed.Sat32(v)
+	dst, acc = dst[:len(rs)], acc[:len(rs)]
+	ua := uint64(a)
+	for j, r := range rs {
+		x := acc[j]
+		sgn := x >> 63
+		hi, lo := bits.Mul64(uint64((x^sgn)-sgn), uint64(r))
+		lo, c := bits.Add64(lo, 1<<31, 0)
+		hi += c
+		t := hi<<32 | lo>>32
+		if hi>>31 != 0 {
+			t = math.MaxInt64
+		}
+		hi, lo = bits.Mul64(t, ua)
+		lo, c = bits.Add64(lo, 1<<31, 0)
+		hi += c
+		v := hi<<32 | lo>>32
+		if hi>>31 != 0 {
+			v = math.MaxInt64
+		}
+		dst[j] = fixed.Sat32((int64(v) ^ sgn) - sgn)
+	}
+}
+
+// linearOutSmall is linearOutRow where a, every |acc[j]| and every rs[j] are below
+// 2^32, and reports whether they were (when not, dst is to be recomputed): then
+// |acc|·RS + 2^31 and t·a + 2^31 fit 64 bits, t = Rshr(|acc|·RS, 32) < 2^32, and
+// neither of mulShr's products saturates.
+func linearOutSmall(dst []int32, acc, rs []int64, a uint64) bool {
+	dst, acc = dst[:len(rs)], acc[:len(rs)]
+	var big uint64
+	for j, r := range rs {
+		x := acc[j]
+		sgn := x >> 63
+		u := uint64((x ^ sgn) - sgn)
+		big |= u | uint64(r)
+		t := (u*uint64(r) + 1<<31) >> 32
+		v := int64((t*a + 1<<31) >> 32)
+		dst[j] = fixed.Sat32((v ^ sgn) - sgn)
+	}
+	return big>>32 == 0
 }
 
 // mulShr is round-half-up(a·b / 2^n) in 128 bits, saturated to MaxInt64 (0 < n < 64).
