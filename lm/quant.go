@@ -220,7 +220,7 @@ func linearOut(acc, rs, a int64) int32 {
 // same arithmetic written out in one loop (linearOut is too large to inline), with
 // mulShr's saturations as conditional moves.
 func linearOutRow(dst []int32, acc, rs []int64, a int64) {
-	if uint64(a) < 1<<32 && linearOutSmall(dst, acc, rs, uint64(a)) {
+	if kernel.ScaleOut(dst, acc, rs, uint64(a)) { // the operands below 2^32
 		return
 	}
 	dst, acc = dst[:len(rs)], acc[:len(rs)]
@@ -244,25 +244,6 @@ func linearOutRow(dst []int32, acc, rs []int64, a int64) {
 		}
 		dst[j] = fixed.Sat32((int64(v) ^ sgn) - sgn)
 	}
-}
-
-// linearOutSmall is linearOutRow where a, every |acc[j]| and every rs[j] are below
-// 2^32, and reports whether they were (when not, dst is to be recomputed): then
-// |acc|·RS + 2^31 and t·a + 2^31 fit 64 bits, t = Rshr(|acc|·RS, 32) < 2^32, and
-// neither of mulShr's products saturates.
-func linearOutSmall(dst []int32, acc, rs []int64, a uint64) bool {
-	dst, acc = dst[:len(rs)], acc[:len(rs)]
-	var big uint64
-	for j, r := range rs {
-		x := acc[j]
-		sgn := x >> 63
-		u := uint64((x ^ sgn) - sgn)
-		big |= u | uint64(r)
-		t := (u*uint64(r) + 1<<31) >> 32
-		v := int64((t*a + 1<<31) >> 32)
-		dst[j] = fixed.Sat32((v ^ sgn) - sgn)
-	}
-	return big>>32 == 0
 }
 
 // mulShr is round-half-up(a·b / 2^n) in 128 bits, saturated to MaxInt64 (0 < n < 64).
