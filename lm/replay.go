@@ -28,7 +28,7 @@ type ReplayResult struct {
 
 // Replay checks a completion exactly, as a validator does: it runs prompt and
 // completion through the model in one teacher-forced pass (Score's prefill, in chunks
-// of prefillChunk) and, at each position j, draws from one Sampler(s) as generation
+// of prefillChunk before the prompt's last position and of replayChunk from it on) and, at each position j, draws from one Sampler(s) as generation
 // did, once per position — it must pick completion[j] — and computes the step (log-probability and top
 // alternatives) that generation would have reported. When reported is not nil, it must
 // have one step per completion token, each identical to the recomputed one (token,
@@ -76,11 +76,11 @@ func (m *Model) Replay(ctx context.Context, prompt, completion []int32, s Sampli
 			return ReplayResult{}, err
 		}
 	}
-	for at := head; at < len(all); at += prefillChunk {
+	for at := head; at < len(all); at += replayChunk {
 		if err := ctx.Err(); err != nil {
 			return ReplayResult{}, err
 		}
-		items := []Item{{Seq: seq, Tokens: all[at:min(len(all), at+prefillChunk)], All: true}}
+		items := []Item{{Seq: seq, Tokens: all[at:min(len(all), at+replayChunk)], All: true}}
 		if err := m.forward(items, &rs.logits); err != nil {
 			return ReplayResult{}, err
 		}
@@ -290,15 +290,20 @@ type replayScratch struct {
 // the sum over the tokens ranked before tok (a higher logit, or the same and a lower
 // id).
 func sums(logits []int32, e []uint32, tok int32, dv divider) (total, before uint64) {
-	lt := logits[tok]
+	lt := int64(logits[tok])
 	e = e[:len(logits)]
-	for i, v := range logits {
+	// Before tok, a token ranks before it with a logit at least tok's; from tok on,
+	// with a higher one.
+	for i, v := range logits[:tok] {
 		q := dv.prob(e[i])
 		total += q
-		before += q & uint64((int64(lt)-int64(v))>>63) // v > lt: all ones
-		if v == lt && i < int(tok) {
-			before += q
-		}
+		before += q &^ uint64((int64(v)-lt)>>63) // v ≥ lt: all ones
+	}
+	e = e[tok:]
+	for i, v := range logits[tok:] {
+		q := dv.prob(e[i])
+		total += q
+		before += q & uint64((lt-int64(v))>>63) // v > lt: all ones
 	}
 	return total, before
 }
@@ -416,3 +421,7 @@ func (rs *replayScratch) position(logits []int32, tok int32, top int, s *Sampler
 	}
 	return st, int32(last)
 }
+
+// replayChunk is how many positions of logits Replay asks of one Forward call: few
+// enough that their logits (replayChunk × Vocab) are still in cache when checked.
+const replayChunk = 16
