@@ -338,7 +338,7 @@ func (rs *replayScratch) position(logits []int32, tok int32, top int, s *Sampler
 	tab := rs.tab
 	nt := uint64(len(tab))
 	rs.e = slices.Grow(rs.e[:0], n)[:n]
-	e := rs.e
+	e := rs.e[:len(logits)]
 	var sum uint64
 	for i, v := range logits {
 		var x uint32
