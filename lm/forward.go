@@ -79,7 +79,12 @@ type Item struct {
 // sequence and its logits computed. Rows are independent except through attention, and
 // every row is computed exactly as it would be alone: the batch's composition never
 // changes a bit. Two items must not share a Sequence.
-func (m *Model) Forward(items []Item) error {
+func (m *Model) Forward(items []Item) error { return m.forward(items, nil) }
+
+// forward is Forward, with the logits written to *buf (grown as needed, and kept there
+// for the next call) when buf is not nil: they are then valid only until buf is used
+// again.
+func (m *Model) forward(items []Item, buf *[]int32) error {
 	c := &m.Config
 	var rows []row
 	seen := make(map[*Sequence]bool, len(items))
@@ -158,7 +163,14 @@ func (m *Model) Forward(items []Item) error {
 		ascale = append(ascale, quantizeActs(xq[i*m.out.M.Stride:(i+1)*m.out.M.Stride], h))
 	}
 	if len(proj) > 0 {
-		logits := m.linear(m.out, xq[:len(proj)*m.out.M.Stride], ascale, len(proj))
+		var dst []int32
+		if buf != nil {
+			dst = *buf
+		}
+		logits := m.linear(m.out, xq[:len(proj)*m.out.M.Stride], ascale, len(proj), dst)
+		if buf != nil {
+			*buf = logits[:cap(logits)]
+		}
 		for i, r := range proj {
 			it := &items[rows[r].item]
 			it.Logits = append(it.Logits, logits[i*c.Vocab:(i+1)*c.Vocab:(i+1)*c.Vocab])
@@ -239,17 +251,51 @@ func (m *Model) embedRow(dst []int32, t int32) {
 	}
 }
 
-// linear multiplies n quantised rows by l and returns the Q16 outputs, n × Rows.
-func (m *Model) linear(l *Linear, xq []int8, ascale []int64, n int) []int32 {
+// accPool holds the kernel's accumulator buffers between linear calls.
+var accPool sync.Pool // of *[]int64
+
+// linearChunk bounds the accumulators linear holds at once (int64s, 256 KiB): a larger
+// product is computed a chunk of the matrix's rows at a time, so that the accumulators
+// are converted while they are still in cache.
+const linearChunk = 32 << 10
+
+// linear multiplies n quantised rows by l and returns the Q16 outputs, n × Rows, in
+// dst when it has the capacity (a new slice otherwise).
+func (m *Model) linear(l *Linear, xq []int8, ascale []int64, n int, dst []int32) []int32 {
 	rows := l.M.Rows
-	acc := make([]int64, n*rows)
-	m.pool.MatMul(acc, l.M, xq, n)
-	out := make([]int32, n*rows)
-	for i := 0; i < n; i++ {
-		for j := 0; j < rows; j++ {
-			out[i*rows+j] = linearOut(acc[i*rows+j], l.RS[j], ascale[i])
+	if cap(dst) < n*rows {
+		dst = make([]int32, n*rows)
+	}
+	out := dst[:n*rows]
+	if n == 0 || rows == 0 {
+		return out
+	}
+	chunk := rows
+	if n*rows > linearChunk {
+		chunk = max(64, linearChunk/n/16*16)
+	}
+	ap, _ := accPool.Get().(*[]int64)
+	if ap == nil {
+		ap = new([]int64)
+	}
+	if cap(*ap) < n*chunk {
+		*ap = make([]int64, n*chunk)
+	}
+	st, nb := l.M.Stride, l.M.Blocks()
+	for r0 := 0; r0 < rows; r0 += chunk {
+		r1 := min(rows, r0+chunk)
+		c := r1 - r0
+		sub := l.M
+		if c < rows {
+			sub = &kernel.Matrix{Rows: c, Cols: l.M.Cols, Stride: st, Q: l.M.Q[r0*st : r1*st], S: l.M.S[r0*nb : r1*nb]}
+		}
+		acc := (*ap)[:n*c]
+		m.pool.MatMul(acc, sub, xq, n)
+		for i := 0; i < n; i++ {
+			linearOutRow(out[i*rows+r0:i*rows+r1], acc[i*c:(i+1)*c], l.RS[r0:r1], ascale[i])
 		}
 	}
+	accPool.Put(ap)
 	return out
 }
 
@@ -262,9 +308,9 @@ func (m *Model) layerForward(w *work, rows []row, li int) {
 		rmsNorm(w.h, w.x[r], L.attnNorm, c.Eps)
 		w.ascale[r] = quantizeActs(w.xq[r*st:(r+1)*st], w.h)
 	}
-	q := m.linear(L.wq, w.xq, w.ascale, n)
-	k := m.linear(L.wk, w.xq, w.ascale, n)
-	v := m.linear(L.wv, w.xq, w.ascale, n)
+	q := m.linear(L.wq, w.xq, w.ascale, n, nil)
+	k := m.linear(L.wk, w.xq, w.ascale, n, nil)
+	v := m.linear(L.wv, w.xq, w.ascale, n, nil)
 	dim, kvd := c.Dim, c.KVDim()
 	for r := range rows {
 		m.ropeRow(w, q[r*dim:(r+1)*dim], k[r*kvd:(r+1)*kvd], rows[r].pos)
@@ -287,14 +333,14 @@ func (m *Model) layerForward(w *work, rows []row, li int) {
 	for i, r := range idx {
 		w.attScale[i] = quantizeActs(w.attQ[i*ao:(i+1)*ao], w.att[r*dim:(r+1)*dim])
 	}
-	o := m.linear(L.wo, w.attQ[:ni*ao], w.attScale, ni)
+	o := m.linear(L.wo, w.attQ[:ni*ao], w.attScale, ni, nil)
 	for i, r := range idx {
 		addSat(w.x[r], o[i*dim:(i+1)*dim])
 		rmsNorm(w.h, w.x[r], L.ffnNorm, c.Eps)
 		w.ascale[i] = quantizeActs(w.xq[i*st:(i+1)*st], w.h)
 	}
-	g := m.linear(L.gate, w.xq[:ni*st], w.ascale, ni)
-	u := m.linear(L.up, w.xq[:ni*st], w.ascale, ni)
+	g := m.linear(L.gate, w.xq[:ni*st], w.ascale, ni, nil)
+	u := m.linear(L.up, w.xq[:ni*st], w.ascale, ni, nil)
 	for i := range g {
 		w.hidden[i] = fixed.Sat32(fixed.Rshr(int64(fixed.SiLU(g[i]))*int64(u[i]), 16))
 	}
@@ -302,7 +348,7 @@ func (m *Model) layerForward(w *work, rows []row, li int) {
 	for i := range idx {
 		w.ffnScale[i] = quantizeActs(w.ffnQ[i*fs:(i+1)*fs], w.hidden[i*c.FFN:(i+1)*c.FFN])
 	}
-	d := m.linear(L.down, w.ffnQ[:ni*fs], w.ffnScale, ni)
+	d := m.linear(L.down, w.ffnQ[:ni*fs], w.ffnScale, ni, nil)
 	for i, r := range idx {
 		addSat(w.x[r], d[i*dim:(i+1)*dim])
 	}

@@ -207,17 +207,43 @@ func quantizeActs(xq []int8, x []int32) int64 {
 //	y = sign(acc) · Rshr( Rshr(|acc| · RS, 32) · a, 32 )   saturated to int32
 //
 // with both products taken in 128 bits (|acc| < 2^45, RS < 2^49, a < 2^41): two
-// multiplications and shifts, no division.
+// multiplications and shifts, no division, and no branch on acc's sign (a zero acc,
+// RS or a gives 0 through the products themselves).
 func linearOut(acc, rs, a int64) int32 {
-	if acc == 0 || rs == 0 || a == 0 {
-		return 0
-	}
-	t := mulShr(uint64(abs64(acc)), uint64(rs), 32)
+	sgn := acc >> 63 // all ones when acc < 0
+	t := mulShr(uint64((acc^sgn)-sgn), uint64(rs), 32)
 	v := int64(mulShr(t, uint64(a), 32))
-	if acc < 0 {
-		v = -v
+	return fixed.Sat32((v ^ sgn) - sgn)
+}
+
+// linearOutRow sets dst[j] = linearOut(acc[j], rs[j], a) for every j < len(rs): the
+// same arithmetic written out in one loop (linearOut is too large to inline), with
+// mulShr's saturations as conditional moves.
+func linearOutRow(dst []int32, acc, rs []int64, a int64) {
+	if kernel.ScaleOut(dst, acc, rs, uint64(a)) { // the operands below 2^32
+		return
 	}
-	return fixed.Sat32(v)
+	dst, acc = dst[:len(rs)], acc[:len(rs)]
+	ua := uint64(a)
+	for j, r := range rs {
+		x := acc[j]
+		sgn := x >> 63
+		hi, lo := bits.Mul64(uint64((x^sgn)-sgn), uint64(r))
+		lo, c := bits.Add64(lo, 1<<31, 0)
+		hi += c
+		t := hi<<32 | lo>>32
+		if hi>>31 != 0 {
+			t = math.MaxInt64
+		}
+		hi, lo = bits.Mul64(t, ua)
+		lo, c = bits.Add64(lo, 1<<31, 0)
+		hi += c
+		v := hi<<32 | lo>>32
+		if hi>>31 != 0 {
+			v = math.MaxInt64
+		}
+		dst[j] = fixed.Sat32((int64(v) ^ sgn) - sgn)
+	}
 }
 
 // mulShr is round-half-up(a·b / 2^n) in 128 bits, saturated to MaxInt64 (0 < n < 64).

@@ -28,7 +28,7 @@ type ReplayResult struct {
 
 // Replay checks a completion exactly, as a validator does: it runs prompt and
 // completion through the model in one teacher-forced pass (Score's prefill, in chunks
-// of prefillChunk) and, at each position j, draws from one Sampler(s) as generation
+// of prefillChunk before the prompt's last position and of replayChunk from it on) and, at each position j, draws from one Sampler(s) as generation
 // did, once per position — it must pick completion[j] — and computes the step (log-probability and top
 // alternatives) that generation would have reported. When reported is not nil, it must
 // have one step per completion token, each identical to the recomputed one (token,
@@ -76,12 +76,12 @@ func (m *Model) Replay(ctx context.Context, prompt, completion []int32, s Sampli
 			return ReplayResult{}, err
 		}
 	}
-	for at := head; at < len(all); at += prefillChunk {
+	for at := head; at < len(all); at += replayChunk {
 		if err := ctx.Err(); err != nil {
 			return ReplayResult{}, err
 		}
-		items := []Item{{Seq: seq, Tokens: all[at:min(len(all), at+prefillChunk)], All: true}}
-		if err := m.Forward(items); err != nil {
+		items := []Item{{Seq: seq, Tokens: all[at:min(len(all), at+replayChunk)], All: true}}
+		if err := m.forward(items, &rs.logits); err != nil {
 			return ReplayResult{}, err
 		}
 		for i, lg := range items[0].Logits {
@@ -234,12 +234,32 @@ func expDiff(tab []uint32, m, v int32) uint32 {
 }
 
 // divider divides by one S exactly as rdivU does (round half up), with a multiply by
-// S's reciprocal and branch-free corrections instead of a hardware division.
-type divider struct{ s, inv uint64 }
+// S's reciprocal and branch-free corrections instead of a hardware division; prob does
+// the division of a probability with a single multiply and shift.
+type divider struct {
+	s, inv uint64
+	// m and sh: floor(x / 2S) = floor(x·m / 2^64) >> sh for every x < 2^62.
+	m  uint64
+	sh uint
+}
 
 func newDivider(s uint64) divider {
 	inv, _ := bits.Div64(1, 0, s) // floor(2^64 / s); s ≥ 2^30 > 1
-	return divider{s, inv}
+	// Granlund and Montgomery's multiplier for d = 2S < 2^62 and dividends of N = 62
+	// bits: with l = ⌈log2 d⌉ and k = N + l, m = ⌈2^k / d⌉ < 2^63 + 1, and m·d − 2^k < d
+	// ≤ 2^l = 2^(k−N), which makes floor(x·m / 2^k) = floor(x / d) for every x < 2^N.
+	// k − 64 = l − 2 ≥ 29 since d ≥ 2^31.
+	d := 2 * s
+	l := uint(bits.Len64(d - 1))
+	q, _ := bits.Div64(1<<(l-2)-1, math.MaxUint64, d) // floor((2^k − 1) / d); 2^(l−2) − 1 < d
+	return divider{s: s, inv: inv, m: q + 1, sh: l - 2}
+}
+
+// prob is div(e·2^30), round-half-up(e·2^30 / S), for e ≤ 2^30 (an exponential in
+// Q30): that is floor((e·2^31 + S) / 2S), the dividend under 2^62.
+func (d divider) prob(e uint32) uint64 {
+	hi, _ := bits.Mul64(uint64(e)<<31+d.s, d.m)
+	return hi >> d.sh
 }
 
 // div is round-half-up(a / s) for a < 2^62.
@@ -258,26 +278,32 @@ func (d divider) div(a uint64) uint64 {
 // sampler's draw, computed with one table-lookup exponential per logit and no sort of
 // the vocabulary.
 type replayScratch struct {
-	tab  []uint32
-	e, p []uint32
-	z    []int32
-	ids  []int
-	rank rankScratch
+	logits []int32 // the forward pass's logits, reused from chunk to chunk
+	tab    []uint32
+	e, p   []uint32
+	z      []int32
+	ids    []int
+	rank   rankScratch
 }
 
 // sums is the sum of the probabilities of the exponentials e (their divider dv) and
 // the sum over the tokens ranked before tok (a higher logit, or the same and a lower
 // id).
 func sums(logits []int32, e []uint32, tok int32, dv divider) (total, before uint64) {
-	lt := logits[tok]
+	lt := int64(logits[tok])
 	e = e[:len(logits)]
-	for i, v := range logits {
-		q := dv.div(uint64(e[i]) << 30)
+	// Before tok, a token ranks before it with a logit at least tok's; from tok on,
+	// with a higher one.
+	for i, v := range logits[:tok] {
+		q := dv.prob(e[i])
 		total += q
-		before += q & uint64((int64(lt)-int64(v))>>63) // v > lt: all ones
-		if v == lt && i < int(tok) {
-			before += q
-		}
+		before += q &^ uint64((int64(v)-lt)>>63) // v ≥ lt: all ones
+	}
+	e = e[tok:]
+	for i, v := range logits[tok:] {
+		q := dv.prob(e[i])
+		total += q
+		before += q & uint64((lt-int64(v))>>63) // v > lt: all ones
 	}
 	return total, before
 }
@@ -287,7 +313,7 @@ func (rs *replayScratch) fill(e []uint32, dv divider) {
 	rs.p = slices.Grow(rs.p[:0], len(e))[:len(e)]
 	p := rs.p
 	for i, x := range e {
-		p[i] = uint32(dv.div(uint64(x) << 30))
+		p[i] = uint32(dv.prob(x))
 	}
 }
 
@@ -312,7 +338,7 @@ func (rs *replayScratch) position(logits []int32, tok int32, top int, s *Sampler
 	tab := rs.tab
 	nt := uint64(len(tab))
 	rs.e = slices.Grow(rs.e[:0], n)[:n]
-	e := rs.e
+	e := rs.e[:len(logits)]
 	var sum uint64
 	for i, v := range logits {
 		var x uint32
@@ -374,7 +400,7 @@ func (rs *replayScratch) position(logits []int32, tok int32, top int, s *Sampler
 	r, _ := bits.Mul64(s.rng.Uint64(), total)
 	// tok is drawn when the running sum before it is ≤ r and the sum through it > r (a
 	// token past top-p's prefix has a running sum before it ≥ total > r).
-	if before <= r && r < before+dv.div(uint64(e[tok])<<30) {
+	if before <= r && r < before+dv.prob(e[tok]) {
 		return st, tok
 	}
 	// Another token is drawn: the first whose running sum exceeds r (within top-p's
@@ -395,3 +421,7 @@ func (rs *replayScratch) position(logits []int32, tok int32, top int, s *Sampler
 	}
 	return st, int32(last)
 }
+
+// replayChunk is how many positions of logits Replay asks of one Forward call: few
+// enough that their logits (replayChunk × Vocab) are still in cache when checked.
+const replayChunk = 16

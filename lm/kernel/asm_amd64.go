@@ -20,6 +20,18 @@ func dot1AVX2(q *int8, s *int16, x *int8, nb int) int64
 //go:noescape
 func dot4AVX2(q *int8, qstride int, s *int16, x *int8, nb int, dst *int64)
 
+// dot8x1AVX2 computes dst[r] for 8*groups consecutive one-block rows at q (32 bytes
+// each) with scales at s (one each), all against x; groups >= 1.
+//
+//go:noescape
+func dot8x1AVX2(q *int8, s *int16, x *int8, groups int, dst *int64)
+
+// scaleOutAVX2 is ScaleOut's loop over n entries (a multiple of 4, at least 4); it
+// returns the OR of every |acc[j]| and rs[j].
+//
+//go:noescape
+func scaleOutAVX2(dst *int32, acc *int64, rs *int64, a uint64, n int) uint64
+
 // peakDotAVX2 is the benchmark's minimal unscaled int8 dot loop over nb
 // blocks (nb a multiple of 4, at most 4096: the int32 lanes are not flushed).
 //
@@ -54,6 +66,28 @@ func rowsAsm(dst []int64, m *Matrix, x []int8, j0, j1 int) {
 	for j := j0; j < j1; j++ {
 		dst[j] = dot1AVX2(&m.Q[j*m.Stride], &m.S[j*nb], &x[0], nb)
 	}
+}
+
+// rows1Asm is rowsAsm for a matrix of one block per row (Stride 32), eight rows at a
+// time; the shapes are checked.
+func rows1Asm(dst []int64, m *Matrix, x []int8, j0, j1 int) {
+	if g := (j1 - j0) / 8; g > 0 {
+		_ = dst[j0+8*g-1]
+		_ = m.Q[(j0+8*g)*BlockSize-1]
+		_ = m.S[j0+8*g-1]
+		dot8x1AVX2(&m.Q[j0*BlockSize], &m.S[j0], &x[0], g, &dst[j0])
+		j0 += 8 * g
+	}
+	rowsAsm(dst, m, x, j0, j1)
+}
+
+func scaleOutAsm(dst []int32, acc, rs []int64, a uint64) (int, uint64) {
+	n := len(rs) &^ 3
+	if n == 0 {
+		return 0, 0
+	}
+	_, _ = dst[n-1], acc[n-1]
+	return n, scaleOutAVX2(&dst[0], &acc[0], &rs[0], a, n)
 }
 
 func peakDotAsm(q, x []int8) int64 {

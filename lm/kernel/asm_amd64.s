@@ -358,3 +358,141 @@ memloop:
 	VZEROUPPER
 	MOVQ         AX, ret+16(FP)
 	RET
+
+// func dot8x1AVX2(q *int8, s *int16, x *int8, groups int, dst *int64)
+// Rows of one block (Stride 32) against one x, eight rows at a time, groups >= 1
+// groups: dst[r] = s[r] * (the row's 32 products summed). Per row, VPMADDUBSW and
+// VPMADDWD with ones give 8 int32 lanes (each sum of 4 products); three levels of
+// VPHADDD and a lane exchange sum the eight rows' lanes into one register of 8 row sums
+// (each |t| <= 32*128*127 = 520192), and VPMULLD by the scale (<= 255) stays below
+// 2^28: exact in int32, then sign-extended to int64.
+TEXT ·dot8x1AVX2(SB), NOSPLIT, $0-40
+	MOVQ     q+0(FP), SI
+	MOVQ     s+8(FP), DI
+	MOVQ     x+16(FP), DX
+	MOVQ     groups+24(FP), CX
+	MOVQ     dst+32(FP), R8
+	VMOVDQU  (DX), Y15      // x
+	VPABSB   Y15, Y14       // |x|
+	VPCMPEQW Y13, Y13, Y13
+	VPSRLW   $15, Y13, Y13  // int16 ones
+
+d8loop:
+	VMOVDQU    (SI), Y0
+	VMOVDQU    32(SI), Y1
+	VMOVDQU    64(SI), Y2
+	VMOVDQU    96(SI), Y3
+	VPSIGNB    Y15, Y0, Y0
+	VPSIGNB    Y15, Y1, Y1
+	VPSIGNB    Y15, Y2, Y2
+	VPSIGNB    Y15, Y3, Y3
+	VPMADDUBSW Y0, Y14, Y0
+	VPMADDUBSW Y1, Y14, Y1
+	VPMADDUBSW Y2, Y14, Y2
+	VPMADDUBSW Y3, Y14, Y3
+	VPMADDWD   Y13, Y0, Y0
+	VPMADDWD   Y13, Y1, Y1
+	VPMADDWD   Y13, Y2, Y2
+	VPMADDWD   Y13, Y3, Y3
+	VMOVDQU    128(SI), Y4
+	VMOVDQU    160(SI), Y5
+	VMOVDQU    192(SI), Y6
+	VMOVDQU    224(SI), Y7
+	VPSIGNB    Y15, Y4, Y4
+	VPSIGNB    Y15, Y5, Y5
+	VPSIGNB    Y15, Y6, Y6
+	VPSIGNB    Y15, Y7, Y7
+	VPMADDUBSW Y4, Y14, Y4
+	VPMADDUBSW Y5, Y14, Y5
+	VPMADDUBSW Y6, Y14, Y6
+	VPMADDUBSW Y7, Y14, Y7
+	VPMADDWD   Y13, Y4, Y4
+	VPMADDWD   Y13, Y5, Y5
+	VPMADDWD   Y13, Y6, Y6
+	VPMADDWD   Y13, Y7, Y7
+	VPHADDD    Y1, Y0, Y0   // per 128-bit lane: r0 pairs, r1 pairs
+	VPHADDD    Y3, Y2, Y2
+	VPHADDD    Y5, Y4, Y4
+	VPHADDD    Y7, Y6, Y6
+	VPHADDD    Y2, Y0, Y0   // lane: r0, r1, r2, r3 (that lane's half of each row)
+	VPHADDD    Y6, Y4, Y4   // lane: r4, r5, r6, r7
+	VPERM2I128 $0x20, Y4, Y0, Y1 // low halves: r0..r3, r4..r7
+	VPERM2I128 $0x31, Y4, Y0, Y2 // high halves
+	VPADDD     Y2, Y1, Y1   // the 8 row sums
+	VPMOVSXWD  (DI), Y2     // the 8 scales
+	VPMULLD    Y2, Y1, Y1
+	VEXTRACTI128 $1, Y1, X3
+	VPMOVSXDQ  X1, Y1
+	VPMOVSXDQ  X3, Y3
+	VMOVDQU    Y1, (R8)
+	VMOVDQU    Y3, 32(R8)
+	ADDQ       $256, SI
+	ADDQ       $16, DI
+	ADDQ       $64, R8
+	DECQ       CX
+	JNZ        d8loop
+
+	VZEROUPPER
+	RET
+
+// func scaleOutAVX2(dst *int32, acc *int64, rs *int64, a uint64, n int) uint64
+// ScaleOut's loop, four entries at a time (n a multiple of 4, n >= 4): VPMULUDQ
+// multiplies the low 32 bits of each lane, exact when |acc|, rs and a are below 2^32,
+// which the returned OR of every |acc| and rs lets the caller check.
+TEXT ·scaleOutAVX2(SB), NOSPLIT, $0-48
+	MOVQ         dst+0(FP), DI
+	MOVQ         acc+8(FP), SI
+	MOVQ         rs+16(FP), DX
+	MOVQ         a+24(FP), AX
+	MOVQ         n+32(FP), CX
+	VMOVQ        AX, X15
+	VPBROADCASTQ X15, Y15    // a
+	MOVQ         $0x80000000, AX
+	VMOVQ        AX, X14
+	VPBROADCASTQ X14, Y14    // 2^31
+	MOVQ         $0x7fffffff, AX
+	VMOVQ        AX, X13
+	VPBROADCASTQ X13, Y13    // MaxInt32
+	MOVQ         $-2147483648, AX
+	VMOVQ        AX, X12
+	VPBROADCASTQ X12, Y12    // MinInt32
+	VPXOR        Y11, Y11, Y11 // OR of the operands
+	VPXOR        Y10, Y10, Y10 // zero
+
+soloop:
+	VMOVDQU   (SI), Y0
+	VMOVDQU   (DX), Y1
+	VPCMPGTQ  Y0, Y10, Y2     // sign mask: 0 > acc
+	VPXOR     Y2, Y0, Y0
+	VPSUBQ    Y2, Y0, Y0      // |acc|
+	VPOR      Y0, Y11, Y11
+	VPOR      Y1, Y11, Y11
+	VPMULUDQ  Y1, Y0, Y3      // |acc|·rs
+	VPADDQ    Y14, Y3, Y3
+	VPSRLQ    $32, Y3, Y3     // t
+	VPMULUDQ  Y15, Y3, Y3     // t·a
+	VPADDQ    Y14, Y3, Y3
+	VPSRLQ    $32, Y3, Y3     // v
+	VPXOR     Y2, Y3, Y3
+	VPSUBQ    Y2, Y3, Y3      // sign(acc)·v
+	VPCMPGTQ  Y13, Y3, Y4     // above MaxInt32
+	VPBLENDVB Y4, Y13, Y3, Y3
+	VPCMPGTQ  Y3, Y12, Y4     // below MinInt32
+	VPBLENDVB Y4, Y12, Y3, Y3
+	VPSHUFD   $0x08, Y3, Y3   // per lane: the low dwords of its two qwords first
+	VPERMQ    $0x08, Y3, Y3   // both lanes' pairs in the low 128 bits
+	VMOVDQU   X3, (DI)
+	ADDQ      $32, SI
+	ADDQ      $32, DX
+	ADDQ      $16, DI
+	SUBQ      $4, CX
+	JNZ       soloop
+
+	VEXTRACTI128 $1, Y11, X0
+	VPOR         X0, X11, X11
+	VPSHUFD      $0x4e, X11, X0
+	VPOR         X0, X11, X11
+	VMOVQ        X11, AX
+	VZEROUPPER
+	MOVQ         AX, ret+40(FP)
+	RET

@@ -122,6 +122,9 @@ func checkShapes(op string, dst []int64, m *Matrix, xs []int8, n int) {
 // every input in the batch before moving on; it stays in L2.
 const tileBytes = 128 << 10
 
+// tileRows1 is the tile of a one-block matrix (1024 rows of 32 bytes).
+const tileRows1 = 1024
+
 // matMulRange computes rows [r0, r1) for all n inputs. Shapes are checked.
 //
 // Traversal order (it does not affect any result): the range is cut into four
@@ -140,6 +143,17 @@ func matMulRange(dst []int64, m *Matrix, xs []int8, n, r0, r1 int) {
 		return
 	}
 	asm := useAsm.Load()
+	if asm && m.Stride == BlockSize {
+		// One block per row: eight rows at a time against each input, in tiles of
+		// tileRows1 rows (32 KiB of weights) applied to all n inputs.
+		for t0 := r0; t0 < r1; t0 += tileRows1 {
+			t1 := min(r1, t0+tileRows1)
+			for i := 0; i < n; i++ {
+				rows1Asm(dst[i*m.Rows:(i+1)*m.Rows], m, xs[i*m.Stride:(i+1)*m.Stride], t0, t1)
+			}
+		}
+		return
+	}
 	qr := (r1 - r0) / 4
 	chunk := qr
 	if n > 1 {
