@@ -125,6 +125,9 @@ go to a temporary directory that is removed on exit, unless --home is given.`,
 				info.InferenceNetuid = inf.Netuid()
 				info.InferenceProcesses = inf.Processes()
 				info.InferenceUser = infdev.UserURI
+				if len(info.InferenceProcesses) > 0 {
+					info.InferenceModel = inf.ModelSource()
+				}
 			}
 			if lg != nil {
 				info.LeagueNetuid, info.LeagueJudge = lg.Netuid(), lg.APIURL()
@@ -265,6 +268,7 @@ type devnetSummary struct {
 	// InferenceUser the funded account whose requests the devnet sends through them.
 	InferenceProcesses []infdev.Process `json:"inference_processes,omitempty"`
 	InferenceUser      string           `json:"inference_user,omitempty"`
+	InferenceModel     string           `json:"inference_model,omitempty"` // what the MLNodes serve for every model
 	// LeagueNetuid and LeagueJudge are the kernel league's subnet and its judge's
 	// leaderboard API, when it runs.
 	LeagueNetuid uint16 `json:"league_netuid,omitempty"`
@@ -335,6 +339,7 @@ func printDevnet(w io.Writer, s devnetSummary) error {
 					fmt.Fprintf(w, "API node      %-11s %s   (pid %d)\n", p.Participant, p.API, p.PID)
 				}
 			}
+			fmt.Fprintf(w, "MLNodes serve %s for devnet-small and devnet-large.\n", s.InferenceModel)
 			fmt.Fprintf(w, "A request:    tessera inference chat --api %s --from-uri %s --model devnet-small \"Hello\"\n", firstAPI(s.InferenceProcesses), s.InferenceUser)
 			if s.Gateway != nil {
 				fmt.Fprintf(w, "The gateway above serves devnet-small and devnet-large too, paid by %s (\"model\":\"devnet-small\", with \"logprobs\":true if you like).\n", infdev.GatewayURI)

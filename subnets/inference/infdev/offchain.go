@@ -55,13 +55,18 @@ func (e *Extension) APIURLs() []string {
 	return out
 }
 
-// modelSpec is the --model value an MLNode serves id with.
-func (e *Extension) modelSpec(id string) string {
+// ModelSource is what the MLNodes serve for every model: the GGUF's path, or
+// random:tiny (an engine random model). A participant joining the devnet must serve the
+// same, or the others' exact replays fail on its answers.
+func (e *Extension) ModelSource() string {
 	if e.o.ModelFile != "" {
-		return id + "=" + e.o.ModelFile
+		return e.o.ModelFile
 	}
-	return id + "=random:tiny"
+	return "random:tiny"
 }
+
+// modelSpec is the --model value an MLNode serves id with.
+func (e *Extension) modelSpec(id string) string { return id + "=" + e.ModelSource() }
 
 // startOffchain starts every participant's MLNodes, then its API node.
 func (e *Extension) startOffchain(ctx context.Context, rpc string, netuid uint16) error {
