@@ -321,7 +321,7 @@ func BenchmarkInferenceOverhead(b *testing.B) {
 // catalog of both networks' models and picking the API nodes to try.
 func BenchmarkRouteByModel(b *testing.B) {
 	up, _ := NewInferenceUpstream(InferenceConfig{APINodes: []string{"http://a:1", "http://b:1", "http://c:1"}, Key: &keys.Pair{}})
-	for _, n := range up.nodes {
+	for _, n := range up.nodes() {
 		n.models, n.healthy = []ModelInfo{{ID: "m1"}, {ID: "tessera-tiny"}, {ID: "m3"}}, true
 	}
 	tu := &textgenUpstream{models: map[string]Model{"tessera-textgen": {ID: "tessera-textgen", Netuid: 1}}, order: []Model{{ID: "tessera-textgen", Netuid: 1}}}

@@ -32,6 +32,10 @@ type InferenceConfig struct {
 	// APINodes are the base URLs of API nodes of the inference network
 	// (http://host:port; a trailing /v1 is accepted), tried in turn.
 	APINodes []string
+	// Discover, when set, is asked at every Refresh for API node URLs; those not yet
+	// known are added (none is removed: a node that stops answering is tried last). It
+	// lets a gateway start before the network's API nodes do.
+	Discover func() []string
 	// Key is the gateway's funded account: it signs every request (package signed),
 	// and the network charges it for all the gateway's callers, whose usage the gateway
 	// keeps by API key.
@@ -61,7 +65,8 @@ type InferenceConfig struct {
 // come back in OpenAI's shapes, as many as the caller asked for.
 type InferenceUpstream struct {
 	cfg   InferenceConfig
-	nodes []*apiNode
+	list  atomic.Pointer[[]*apiNode] // the nodes, replaced whole when Discover adds some
+	addMu sync.Mutex                 // serialises additions
 	seq   atomic.Uint64
 	m     atomic.Pointer[metrics] // the gateway's, once New has seen the upstream
 }
@@ -73,7 +78,7 @@ func (u *InferenceUpstream) attach(m *metrics) { u.m.CompareAndSwap(nil, m) }
 // healthy counts the nodes that answered their last refresh or request.
 func (u *InferenceUpstream) healthy() int {
 	n := 0
-	for _, nd := range u.nodes {
+	for _, nd := range u.nodes() {
 		if _, ok := nd.state(); ok {
 			n++
 		}
@@ -130,7 +135,7 @@ func (n *apiNode) setHealthy(ok bool) {
 // NewInferenceUpstream checks cfg and makes the upstream; call Refresh (the gateway
 // does) before it knows any model.
 func NewInferenceUpstream(cfg InferenceConfig) (*InferenceUpstream, error) {
-	if len(cfg.APINodes) == 0 {
+	if len(cfg.APINodes) == 0 && cfg.Discover == nil {
 		return nil, errors.New("gateway: the inference network needs at least one API node URL")
 	}
 	if cfg.Key == nil {
@@ -155,6 +160,7 @@ func NewInferenceUpstream(cfg InferenceConfig) (*InferenceUpstream, error) {
 	}
 	u := &InferenceUpstream{cfg: cfg}
 	seen := map[string]bool{}
+	var nodes []*apiNode
 	for _, raw := range cfg.APINodes {
 		base, err := apiNodeURL(raw)
 		if err != nil {
@@ -164,9 +170,45 @@ func NewInferenceUpstream(cfg InferenceConfig) (*InferenceUpstream, error) {
 			return nil, fmt.Errorf("gateway: API node %s given twice", base)
 		}
 		seen[base] = true
-		u.nodes = append(u.nodes, &apiNode{url: base})
+		nodes = append(nodes, &apiNode{url: base})
 	}
+	u.list.Store(&nodes)
 	return u, nil
+}
+
+// nodes is the current list of API nodes (never modified in place).
+func (u *InferenceUpstream) nodes() []*apiNode { return *u.list.Load() }
+
+// discover adds the URLs Discover names that are not known yet; a malformed one is
+// reported and skipped.
+func (u *InferenceUpstream) discover() error {
+	if u.cfg.Discover == nil {
+		return nil
+	}
+	u.addMu.Lock()
+	defer u.addMu.Unlock()
+	old := u.nodes()
+	known := map[string]bool{}
+	for _, n := range old {
+		known[n.url] = true
+	}
+	next := slices.Clone(old)
+	var errs []error
+	for _, raw := range u.cfg.Discover() {
+		base, err := apiNodeURL(raw)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if !known[base] {
+			known[base] = true
+			next = append(next, &apiNode{url: base})
+		}
+	}
+	if len(next) > len(old) {
+		u.list.Store(&next)
+	}
+	return errors.Join(errs...)
 }
 
 // apiNodeURL checks an API node's URL and returns its base: scheme and host, and a
@@ -191,9 +233,11 @@ func (u *InferenceUpstream) Name() string { return "inference" }
 // tried after the others until it answers again; the errors are joined, in the order
 // of the nodes.
 func (u *InferenceUpstream) Refresh(ctx context.Context) error {
-	errs := make([]error, len(u.nodes))
+	derr := u.discover()
+	nodes := u.nodes()
+	errs := make([]error, len(nodes), len(nodes)+1)
 	var wg sync.WaitGroup
-	for i, n := range u.nodes {
+	for i, n := range nodes {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -212,7 +256,7 @@ func (u *InferenceUpstream) Refresh(ctx context.Context) error {
 	if m := u.m.Load(); m != nil {
 		m.apiNodes.Set(float64(u.healthy()))
 	}
-	return errors.Join(errs...)
+	return errors.Join(append(errs, derr)...)
 }
 
 // models reads one API node's model list.
@@ -253,7 +297,7 @@ func (u *InferenceUpstream) models(ctx context.Context, n *apiNode) ([]ModelInfo
 func (u *InferenceUpstream) Models() []ModelInfo {
 	var out []ModelInfo
 	seen := map[string]bool{}
-	for _, n := range u.nodes {
+	for _, n := range u.nodes() {
 		ms, _ := n.state()
 		for _, m := range ms {
 			if !seen[m.ID] {
@@ -281,7 +325,7 @@ func (u *InferenceUpstream) Executors(model string) []Executor {
 // taking turns being first, then those that failed.
 func (u *InferenceUpstream) plan(model string, seq uint64) []*apiNode {
 	var healthy, failed []*apiNode
-	for _, n := range u.nodes {
+	for _, n := range u.nodes() {
 		ms, ok := n.state()
 		if !slices.ContainsFunc(ms, func(m ModelInfo) bool { return m.ID == model }) {
 			continue

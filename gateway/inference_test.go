@@ -72,6 +72,32 @@ func TestInferenceUpstreamModelsAndPlan(t *testing.T) {
 	}
 }
 
+// TestInferenceUpstreamDiscover: a gateway may start before the API nodes; the ones
+// Discover names later are added at a refresh, once each, and a malformed one is
+// reported.
+func TestInferenceUpstreamDiscover(t *testing.T) {
+	var found []string
+	u := inferenceUpstream(t, func(c *InferenceConfig) { c.Discover = func() []string { return found } })
+	if ms := u.Models(); len(ms) != 0 {
+		t.Fatalf("models before any API node: %+v", ms)
+	}
+	a := startAPINode(t, gatewayAccount(), nil)
+	found = []string{a.URL, a.URL + "/v1", "ftp://x"}
+	err := u.Refresh(t.Context())
+	if err == nil || !strings.Contains(err.Error(), "ftp://x") {
+		t.Fatalf("refresh error %v, want one naming the malformed URL", err)
+	}
+	if ms := u.Models(); len(ms) != 1 || ms[0].ID != "tessera-tiny" {
+		t.Fatalf("models %+v", ms)
+	}
+	if n := len(u.nodes()); n != 1 {
+		t.Fatalf("%d nodes, want the one discovered once", n)
+	}
+	if _, err := u.Complete(t.Context(), chatReq(t, "")); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestInferenceUpstreamComplete(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()

@@ -80,14 +80,13 @@ go to a temporary directory that is removed on exit, unless --home is given.`,
 				return usagef("--validators and --miners must each be at least 1, together at most 200")
 			}
 			layout := devnet.NewSubnetLayout(validators, miners, tempo)
-			// The inference network starts first: the gateway serves its API nodes' models
-			// beside the text-generation subnet's.
+			// The gateway serves the inference network's models beside the text-generation
+			// subnet's: it finds the API nodes as they start, after it does.
 			var inf *infdev.Extension
 			if !noInfer {
 				if inf, err = newInferenceExtension(inferenceFlags{forger, alterer, infModel, inProcess}, log, env, quiet); err != nil {
 					return err
 				}
-				opts.Extensions = append(opts.Extensions, inf)
 			}
 			var tg *textgendev.Extension
 			if !noSubnet {
@@ -100,6 +99,9 @@ go to a temporary directory that is removed on exit, unless --home is given.`,
 						GatewayAddr: gatewayAt, APIKeys: !noKeys, Logger: log, CORSOrigins: ef.corsOrigins, Upstreams: inferenceUpstreams(inf)})
 					opts.Extensions = append(opts.Extensions, tg)
 				}
+			}
+			if inf != nil {
+				opts.Extensions = append(opts.Extensions, inf)
 			}
 			var lg *devnet.League // the kernel league (devnet/league.go), unless --league=false
 			if league {
@@ -374,21 +376,18 @@ func firstAPI(ps []infdev.Process) string {
 }
 
 // inferenceUpstreams serves the devnet's inference network through the gateway: its
-// API nodes, each request paid by the devnet's gateway account (nil without it).
+// API nodes, found as they start, each request paid by the devnet's gateway account
+// (nil when nothing serves inference).
 func inferenceUpstreams(inf *infdev.Extension) func() ([]gateway.Upstream, error) {
-	if inf == nil {
+	if inf == nil || !inf.Serves() {
 		return nil
 	}
 	return func() ([]gateway.Upstream, error) {
-		urls := inf.APIURLs()
-		if len(urls) == 0 {
-			return nil, nil // the participants' PoC runs in process: nothing serves inference
-		}
 		pay, err := keys.FromURI(infdev.GatewayURI)
 		if err != nil {
 			return nil, err
 		}
-		up, err := gateway.NewInferenceUpstream(gateway.InferenceConfig{APINodes: urls, Key: pay})
+		up, err := gateway.NewInferenceUpstream(gateway.InferenceConfig{Discover: inf.APIURLs, Key: pay})
 		if err != nil {
 			return nil, err
 		}

@@ -44,7 +44,11 @@ func (e *Extension) Processes() []Process {
 	return out
 }
 
-// APIURLs are the participants' API nodes, in participant order.
+// Serves reports whether the extension runs the MLNode and API node processes (and so
+// serves inference), rather than only the PoC in process.
+func (e *Extension) Serves() bool { return e.o.Binary != "" }
+
+// APIURLs are the participants' API nodes started so far, in participant order.
 func (e *Extension) APIURLs() []string {
 	var out []string
 	for _, p := range e.Processes() {
