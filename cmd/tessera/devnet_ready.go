@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -48,8 +49,10 @@ func validatorsPermitted(ctx context.Context, c *client.Client, l *devnet.Subnet
 	return true
 }
 
-// gatewayHealthy reports whether the gateway at url (its OpenAI base, ".../v1") answers
-// its health check with 200: it knows a miner of every subnet it serves.
+// gatewayHealthy reports whether the gateway at url (its OpenAI base, ".../v1") knows a
+// miner of every subnet it serves, from its /healthz answer. The inference network's
+// API nodes, which the gateway also serves, come up only once the first epoch group is
+// in force (block 44 of the devnet): the banner does not wait for them.
 func gatewayHealthy(ctx context.Context, url string) bool {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimSuffix(url, "/v1")+"/healthz", nil)
 	if err != nil {
@@ -59,6 +62,19 @@ func gatewayHealthy(ctx context.Context, url string) bool {
 	if err != nil {
 		return false
 	}
-	resp.Body.Close()
-	return resp.StatusCode == http.StatusOK
+	defer resp.Body.Close()
+	var h struct {
+		Subnets []struct {
+			Miners int `json:"miners"`
+		} `json:"subnets"`
+	}
+	if json.NewDecoder(resp.Body).Decode(&h) != nil || len(h.Subnets) == 0 {
+		return false
+	}
+	for _, s := range h.Subnets {
+		if s.Miners == 0 {
+			return false
+		}
+	}
+	return true
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/tessera-net/tessera/keys"
 	"github.com/tessera-net/tessera/subnets/inference/signed"
 )
 
@@ -71,30 +72,13 @@ record's cost is settled once the validators' checks pass (tessera inference rec
 			if err != nil {
 				return err
 			}
-			hr, err := http.NewRequestWithContext(cmd.Context(), http.MethodPost, strings.TrimSuffix(api, "/")+"/v1/chat/completions", bytes.NewReader(body))
+			raw, resp, err := sendSignedChat(cmd, env, api, body, pair, timeout)
 			if err != nil {
-				return usagef("--api %q: %v", api, err)
-			}
-			hr.Header.Set("Content-Type", "application/json")
-			signed.SignRequest(hr, body, pair, time.Now())
-			resp, err := (&http.Client{Timeout: timeout}).Do(hr)
-			if err != nil {
-				return fmt.Errorf("the API node at %s: %w", api, err)
-			}
-			defer resp.Body.Close()
-			raw, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
-			if err != nil {
-				return fmt.Errorf("reading the answer: %w", err)
+				return err
 			}
 			if resp.StatusCode != http.StatusOK {
-				var e struct {
-					Error struct {
-						Message string `json:"message"`
-						Code    string `json:"code"`
-					} `json:"error"`
-				}
-				if json.Unmarshal(raw, &e) == nil && e.Error.Message != "" {
-					return fmt.Errorf("the API node refused the request (%d %s): %s", resp.StatusCode, e.Error.Code, e.Error.Message)
+				if e := apiError(raw); e.Message != "" {
+					return fmt.Errorf("the API node refused the request (%d %s): %s", resp.StatusCode, e.Code, e.Message)
 				}
 				return fmt.Errorf("the API node answered %s: %s", resp.Status, bytes.TrimSpace(raw))
 			}
@@ -128,6 +112,62 @@ record's cost is settled once the validators' checks pass (tessera inference rec
 	cmd.Flags().Float64Var(&temperature, "temperature", 1, "sampling temperature, 0 to 2")
 	cmd.Flags().Int64Var(&seed, "seed", 0, "sampling seed (the executor sets one when absent)")
 	cmd.Flags().IntVar(&top, "top-logprobs", 0, "return the log-probabilities of the top N tokens at each position (0 to 20)")
-	cmd.Flags().DurationVar(&timeout, "timeout", 60*time.Second, "how long to wait for the answer")
+	cmd.Flags().DurationVar(&timeout, "timeout", 60*time.Second, "how long to wait for the answer, and for the network's first epoch group when it has none yet")
 	return cmd
+}
+
+// apiError reads an OpenAI-style error body (zero when it is not one).
+func apiError(raw []byte) (e struct {
+	Message string `json:"message"`
+	Code    string `json:"code"`
+}) {
+	var b struct {
+		Error struct {
+			Message string `json:"message"`
+			Code    string `json:"code"`
+		} `json:"error"`
+	}
+	if json.Unmarshal(raw, &b) == nil {
+		e.Message, e.Code = b.Error.Message, b.Error.Code
+	}
+	return e
+}
+
+// sendSignedChat posts body to the API node's chat completions, signed by pair, and
+// returns the answer. While the network has no epoch group in force yet (503
+// no_group_in_force: a devnet's first 44 blocks) it says so once and asks again, signed
+// afresh, until timeout.
+func sendSignedChat(cmd *cobra.Command, env *cliEnv, api string, body []byte, pair *keys.Pair, timeout time.Duration) ([]byte, *http.Response, error) {
+	deadline := time.Now().Add(timeout)
+	told := false
+	for {
+		hr, err := http.NewRequestWithContext(cmd.Context(), http.MethodPost, strings.TrimSuffix(api, "/")+"/v1/chat/completions", bytes.NewReader(body))
+		if err != nil {
+			return nil, nil, usagef("--api %q: %v", api, err)
+		}
+		hr.Header.Set("Content-Type", "application/json")
+		signed.SignRequest(hr, body, pair, time.Now())
+		resp, err := (&http.Client{Timeout: time.Until(deadline)}).Do(hr)
+		if err != nil {
+			return nil, nil, fmt.Errorf("the API node at %s: %w", api, err)
+		}
+		raw, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+		resp.Body.Close()
+		if err != nil {
+			return nil, nil, fmt.Errorf("reading the answer: %w", err)
+		}
+		e := apiError(raw)
+		if resp.StatusCode != http.StatusServiceUnavailable || e.Code != "no_group_in_force" || time.Until(deadline) < time.Second {
+			return raw, resp, nil
+		}
+		if !told {
+			told = true
+			fmt.Fprintf(env.stderr, "%s\nwaiting for it (up to --timeout %s)…\n", e.Message, timeout)
+		}
+		select {
+		case <-cmd.Context().Done():
+			return nil, nil, cmd.Context().Err()
+		case <-time.After(time.Second):
+		}
+	}
 }
