@@ -215,9 +215,11 @@ func TestInferenceServing(t *testing.T) {
 	// it completions to alter; each burst's records settle like the others.
 	var invalidated []string
 	punished := false
-	for burst := 0; !punished; burst++ {
+	// The devnet user's requests count too: the loop ends once the cheater was INVALID at
+	// a payment and at least one of Alice's own records was invalidated and refunded.
+	for burst := 0; !punished || len(invalidated) == 0; burst++ {
 		if ctx.Err() != nil {
-			t.Fatalf("after %d bursts the cheater was never INVALID at a payment (records invalidated: %v)", burst, invalidated)
+			t.Fatalf("after %d bursts: the cheater INVALID at a payment %v; Alice's records invalidated: %v", burst, punished, invalidated)
 		}
 		b1 := balance()
 		burstIDs := chatBurst(ctx, t, dn.Processes, alice, 12)
@@ -239,10 +241,7 @@ func TestInferenceServing(t *testing.T) {
 		if b := balance(); b1-b != paid {
 			t.Errorf("burst %d: Alice paid %d, the settled costs add to %d (the invalidated refunded)", burst, b1-b, paid)
 		}
-		punished = paidNothingWhileInvalid(ctx, t, c, dn.Netuid, p3)
-	}
-	if len(invalidated) < 2 {
-		t.Errorf("the cheater was INVALID with only %d of Alice's records invalidated", len(invalidated))
+		punished = punished || paidNothingWhileInvalid(ctx, t, c, dn.Netuid, p3)
 	}
 }
 
