@@ -274,8 +274,7 @@ func chatBurst(ctx context.Context, t *testing.T, procs []servingProcess, user *
 	for i := 0; i < k; i++ {
 		go func() {
 			body := []byte(fmt.Sprintf(`{"model":"devnet-small","max_tokens":8,"messages":[{"role":"user","content":"burst %d"}]}`, i))
-			req, _ := http.NewRequestWithContext(ctx, http.MethodPost, apis[i%len(apis)]+"/v1/chat/completions", bytes.NewReader(body))
-			s := signed.SignRequest(req, body, user, time.Now())
+			req, s, _ := signed.NewPost(ctx, apis[i%len(apis)]+"/v1/chat/completions", body, user, time.Now())
 			resp, err := http.DefaultClient.Do(req)
 			if err != nil {
 				out <- ""

@@ -141,12 +141,10 @@ func sendSignedChat(cmd *cobra.Command, env *cliEnv, api string, body []byte, pa
 	deadline := time.Now().Add(timeout)
 	told := false
 	for {
-		hr, err := http.NewRequestWithContext(cmd.Context(), http.MethodPost, strings.TrimSuffix(api, "/")+"/v1/chat/completions", bytes.NewReader(body))
+		hr, _, err := signed.NewPost(cmd.Context(), strings.TrimSuffix(api, "/")+"/v1/chat/completions", body, pair, time.Now())
 		if err != nil {
 			return nil, nil, usagef("--api %q: %v", api, err)
 		}
-		hr.Header.Set("Content-Type", "application/json")
-		signed.SignRequest(hr, body, pair, time.Now())
 		resp, err := (&http.Client{Timeout: time.Until(deadline)}).Do(hr)
 		if err != nil {
 			return nil, nil, fmt.Errorf("the API node at %s: %w", api, err)

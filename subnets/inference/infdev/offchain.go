@@ -1,7 +1,6 @@
 package infdev
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -180,12 +179,10 @@ func (e *Extension) userLoad(ctx context.Context, user *keys.Pair, every time.Du
 // sendChat posts a signed chat completion to an API node and returns the status and the
 // executor that served it.
 func sendChat(ctx context.Context, hc *http.Client, api string, user *keys.Pair, body []byte) (int, string, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimSuffix(api, "/")+"/v1/chat/completions", bytes.NewReader(body))
+	req, _, err := signed.NewPost(ctx, strings.TrimSuffix(api, "/")+"/v1/chat/completions", body, user, time.Now())
 	if err != nil {
 		return 0, "", err
 	}
-	req.Header.Set("Content-Type", "application/json")
-	signed.SignRequest(req, body, user, time.Now())
 	resp, err := hc.Do(req)
 	if err != nil {
 		return 0, "", err

@@ -13,6 +13,8 @@
 package signed
 
 import (
+	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -90,6 +92,17 @@ func SignRequest(req *http.Request, body []byte, k *keys.Pair, now time.Time) Re
 	s := Sign(k, req.Method, req.URL.Path, body, now)
 	s.Headers(req.Header)
 	return s
+}
+
+// NewPost returns a JSON POST of body to url, signed by k at now: how a user, the
+// devnet's load and the CLI send a request to an API node.
+func NewPost(ctx context.Context, url string, body []byte, k *keys.Pair, now time.Time) (*http.Request, Request, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return nil, Request{}, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	return req, SignRequest(req, body, k, now), nil
 }
 
 // Parse reads the three headers without checking the signature.
