@@ -47,11 +47,16 @@ func runInit() (int, error) {
 	for fd := firstFileFD; fd < firstFileFD+1024; fd++ {
 		syscall.CloseOnExec(fd) // the init's executable and the mount sources
 	}
-	raw, err := io.ReadAll(os.NewFile(3, "config"))
+	// The configuration pipe is closed through its *os.File, never by number: a File
+	// closes its descriptor when it is collected, so closing fd 3 behind its back let a
+	// later collection close whatever file had been given 3 next (the /dev/null below,
+	// "write …/dev/null: bad file descriptor" on a loaded machine).
+	cfg := os.NewFile(3, "config")
+	raw, err := io.ReadAll(cfg)
+	cfg.Close()
 	if err != nil {
 		return 0, fmt.Errorf("reading the configuration: %w", err)
 	}
-	syscall.Close(3)
 	var c config
 	if err := json.Unmarshal(raw, &c); err != nil {
 		return 0, fmt.Errorf("decoding the configuration: %w", err)
