@@ -19,10 +19,26 @@ import (
 // tenth of it into subnet 1's pool; and the devnet logs every subnet's price, moving
 // price and emission share at each of its epochs.
 
+// Moving prices on the devnet. Subtensor's moving alpha (0.000003, ramped over 201,600
+// blocks) keeps every moving price near 0 for weeks, so on a devnet the emission would
+// never follow price and root dividends (paid only once the moving prices sum past 1)
+// would never flow. The devnet's follow the spot price within about a minute of blocks.
+const (
+	devnetMovingAlpha uint64 = 1 << 32 / 20 // 0.05 a block
+	devnetEMAHalving  uint64 = 20
+)
+
 // dtaoGenesis is the genesis hook: dTAO on, or explicitly off (the root-weights split
-// that the package's own tests of the classic emission use).
+// that the package's own tests of the classic emission use), with the devnet's moving
+// prices.
 func dtaoGenesis(st *genesis.AppState, on bool) error {
-	return st.SetDTAO(on)
+	if err := st.SetDTAO(on); err != nil || !on {
+		return err
+	}
+	if err := st.SetSubnetsParam("moving_alpha", devnetMovingAlpha); err != nil {
+		return err
+	}
+	return st.SetSubnetsParam("ema_price_halving_blocks", devnetEMAHalving)
 }
 
 // dtaoStake is the message a validator of the layout sends besides its root stake: its

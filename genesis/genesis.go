@@ -82,7 +82,11 @@ func (s *AppState) EnableDTAO() error { return s.SetDTAO(true) }
 
 // SetDTAO sets the subnets parameter dtao: on, dynamic TAO; off, the chain before it
 // (root weights split the emission, stake is one TAO balance per hotkey).
-func (s *AppState) SetDTAO(on bool) error {
+func (s *AppState) SetDTAO(on bool) error { return s.SetSubnetsParam("dtao", on) }
+
+// SetSubnetsParam sets one subnets parameter by its JSON name (modules/subnets Params),
+// keeping the others the genesis sets; the parameters it leaves out keep their defaults.
+func (s *AppState) SetSubnetsParam(name string, v any) error {
 	section := map[string]map[string]any{}
 	if raw, ok := s.Extra["subnets"]; ok {
 		if err := json.Unmarshal(raw, &section); err != nil {
@@ -92,7 +96,7 @@ func (s *AppState) SetDTAO(on bool) error {
 	if section["params"] == nil {
 		section["params"] = map[string]any{}
 	}
-	section["params"]["dtao"] = on
+	section["params"][name] = v
 	raw, err := json.Marshal(section)
 	if err != nil {
 		return err

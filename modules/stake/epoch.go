@@ -47,6 +47,10 @@ type CoinbaseParams struct {
 	BlockEmission uint64
 	TaoWeight     uint64 // value/u64::MAX
 	OwnerCut      uint16 // /65535
+	// MovingAlpha and EMAHalving drive the moving prices (subnets.Params.CoinbaseMoving);
+	// the zero values are subtensor's defaults.
+	MovingAlpha dtao.U96F32
+	EMAHalving  uint64
 	// Rule splits the emission across subnets; nil is dtao.EMAPriceShares (the rule of
 	// subtensor's June-2026 snapshot).
 	Rule dtao.ShareRule

@@ -188,6 +188,26 @@ type Params struct {
 	// blocks over which a doubled lock cost decays linearly back (scaled by the halved
 	// block emission; 0: no decay).
 	LockReductionInterval uint64 `cbor:"9,keyasint" json:"lock_reduction_interval"`
+	// MovingAlpha is subtensor's SubnetMovingAlpha: under dTAO, how fast a subnet's moving
+	// price follows its spot price (capped at 1), as I96F32 fraction bits, value/2^32; 0 is
+	// subtensor's 12_885 ≈ 0.000003. EMAHalving is its EMAPriceHalvingBlocks: the moving
+	// alpha ramps up as b/(b + EMAHalving) over a subnet's first blocks; 0 is 201_600. The
+	// devnet sets both so that prices move within minutes (devnet/dtao.go).
+	MovingAlpha uint64 `cbor:"20,keyasint,omitempty" json:"moving_alpha,omitempty"`
+	EMAHalving  uint64 `cbor:"21,keyasint,omitempty" json:"ema_price_halving_blocks,omitempty"`
+}
+
+// CoinbaseMoving is the moving-price pair of the coinbase: MovingAlpha and EMAHalving
+// with 0 read as subtensor's defaults.
+func (p Params) CoinbaseMoving() (alpha dtao.U96F32, halving uint64) {
+	alpha, halving = dtao.DefaultMovingAlpha, dtao.DefaultEMAHalvingBlocks
+	if p.MovingAlpha != 0 {
+		alpha = dtao.U96F32{Lo: p.MovingAlpha}
+	}
+	if p.EMAHalving != 0 {
+		halving = p.EMAHalving
+	}
+	return alpha, halving
 }
 
 // DefaultNetworkImmunity is subtensor's NetworkImmunityPeriod, 1_296_000 blocks.

@@ -29,6 +29,12 @@ func (sk *Keeper) Coinbase(kv store.KV, block uint64, cp stake.CoinbaseParams) (
 	}
 	st := dtao.DefaultState()
 	st.TotalIssuance, st.RootTAO, st.TaoWeight, st.OwnerCut = iss, root, cp.TaoWeight, cp.OwnerCut
+	if !cp.MovingAlpha.IsZero() {
+		st.MovingAlpha = cp.MovingAlpha
+	}
+	if cp.EMAHalving != 0 {
+		st.EMAHalving = cp.EMAHalving
+	}
 	st.Subnets = make([]dtao.Subnet, len(pools))
 	for i := range pools {
 		p := &pools[i]

@@ -23,7 +23,9 @@ func (k *Keeper) BeginBlock(ctx *module.Context) error {
 	if err != nil || !p.DTAO {
 		return err
 	}
-	res, err := k.stake.Coinbase(ctx.KV, blockOf(ctx), stake.CoinbaseParams{BlockEmission: p.BlockEmission, TaoWeight: p.TaoWeight, OwnerCut: p.OwnerCut})
+	cp := stake.CoinbaseParams{BlockEmission: p.BlockEmission, TaoWeight: p.TaoWeight, OwnerCut: p.OwnerCut}
+	cp.MovingAlpha, cp.EMAHalving = p.CoinbaseMoving()
+	res, err := k.stake.Coinbase(ctx.KV, blockOf(ctx), cp)
 	if err != nil {
 		return fmt.Errorf("coinbase: %w", err)
 	}

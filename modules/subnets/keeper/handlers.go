@@ -61,6 +61,9 @@ func (k *Keeper) InitGenesis(ctx *module.Context, raw json.RawMessage) error {
 	if p.OwnerCut > 65535/2 {
 		return fmt.Errorf("subnets genesis: owner_cut %d is above half", p.OwnerCut)
 	}
+	if p.MovingAlpha > 1<<32 {
+		return fmt.Errorf("subnets genesis: moving_alpha %d is above 1.0 (%d: the fraction is value/2^32)", p.MovingAlpha, uint64(1)<<32)
+	}
 	if err := module.Put(ctx.KV, keyParams, p); err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@ package keeper_test
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"testing"
 	"time"
 
@@ -45,6 +46,13 @@ func newClassicChainOn(t testing.TB, set *modules.Set, funded ...*keys.Pair) *ch
 // newChainWith is a chain over set with the genesis switch dtao, the funded accounts rich.
 func newChainWith(t testing.TB, set *modules.Set, dtao bool, funded ...*keys.Pair) *chainHarness {
 	t.Helper()
+	return newChainParams(t, set, map[string]any{"dtao": dtao}, funded...)
+}
+
+// newChainParams is a chain over set whose genesis sets the given subnets parameters (by
+// JSON name; the others keep their defaults), the funded accounts rich.
+func newChainParams(t testing.TB, set *modules.Set, params map[string]any, funded ...*keys.Pair) *chainHarness {
+	t.Helper()
 	a, err := app.New(store.OpenMemory(), app.Options{Modules: set.Modules, Ante: set.Ante})
 	if err != nil {
 		t.Fatal(err)
@@ -53,8 +61,15 @@ func newChainWith(t testing.TB, set *modules.Set, dtao bool, funded ...*keys.Pai
 	for _, p := range funded {
 		st.Fund(p.Public(), 1_000_000_000_000_000)
 	}
-	if err := st.SetDTAO(dtao); err != nil {
-		t.Fatal(err)
+	names := make([]string, 0, len(params))
+	for name := range params {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		if err := st.SetSubnetsParam(name, params[name]); err != nil {
+			t.Fatal(err)
+		}
 	}
 	raw, _ := json.Marshal(st)
 	if _, err := a.InitChain(context.Background(), &abci.RequestInitChain{ChainId: chain, AppStateBytes: raw, InitialHeight: 1}); err != nil {
