@@ -144,7 +144,7 @@ func outFor(reserve uint64, e U64F64) uint64 {
 // limitDelta is calculate_{quote,base}_delta_in: floor(reserve × (pow(a/b, w/1e18) − 1)).
 func limitDelta(a, b U64F64, w, reserve uint64) uint64 {
 	R, ok := powCertified(safemath.U128(a).Big(), safemath.U128(b).Big(), new(big.Int).SetUint64(w), bigAccuracy,
-		limitPrecision, bigAccuracy)
+		limitPrecision, bigAccuracy, certPrecision, certMarginBits)
 	if !ok {
 		return 0
 	}

@@ -30,13 +30,13 @@ func TestPowCertifiedMatchesFull(t *testing.T) {
 		}
 		w := new(big.Int).SetUint64(uint64(rng.Int63n(980_000_000_000_000_000) + 10_000_000_000_000_000))
 		want, ok := PowRatioScaled(a, b, w, bigAccuracy, limitPrecision, bigAccuracy)
-		got, ok2 := powCertified(a, b, w, bigAccuracy, limitPrecision, bigAccuracy)
+		got, ok2 := powCertified(a, b, w, bigAccuracy, limitPrecision, bigAccuracy, certPrecision, certMarginBits)
 		if ok != ok2 || want.Cmp(got) != 0 {
 			t.Fatalf("(%v/%v)^(%v/1e18): certified %v (%v), full %v (%v)", a, b, w, got, ok2, want, ok)
 		}
 		nr, dr := reduceExp(w, bigAccuracy)
 		if !exactExponent(nr, dr) {
-			if _, ok := powDecided(a, b, nr, dr, bigAccuracy, certMarginBits); ok {
+			if _, ok := powDecided(a, b, nr, dr, bigAccuracy, certPrecision, certMarginBits); ok {
 				decided++
 			}
 		}
@@ -53,10 +53,10 @@ func TestPowCertifiedUndecidedFallsBack(t *testing.T) {
 	b := safemath.U128(LimitPrice(250_000_000)).Big()
 	w := big.NewInt(499_999_997_008_973_068)
 	nr, dr := reduceExp(w, bigAccuracy)
-	if _, ok := powDecided(a, b, nr, dr, bigAccuracy, 0); ok {
+	if _, ok := powDecided(a, b, nr, dr, bigAccuracy, certPrecision, 0); ok {
 		t.Fatal("a margin of the whole fraction decided")
 	}
-	r, ok := powDecided(a, b, nr, dr, bigAccuracy, certMarginBits)
+	r, ok := powDecided(a, b, nr, dr, bigAccuracy, certPrecision, certMarginBits)
 	want, _ := PowRatioScaled(a, b, w, bigAccuracy, limitPrecision, bigAccuracy)
 	if !ok || r.Cmp(want) != 0 {
 		t.Fatalf("decided %v (%v), full %v", r, ok, want)
