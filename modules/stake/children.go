@@ -1,7 +1,11 @@
 package stake
 
 import (
+	"fmt"
+	"math"
+	"math/big"
 	"strconv"
+	"strings"
 
 	"github.com/tessera-net/tessera/dtao"
 	"github.com/tessera-net/tessera/keys"
@@ -115,4 +119,32 @@ func childMsgFields(signer keys.PublicKey, m tx.Msg) (map[string]any, bool, erro
 		return map[string]any{"coldkey": signer.String(), "hotkey": keys.AddressOf(s.Hotkey), "netuid": s.Netuid, "take": s.Take}, true, nil
 	}
 	return nil, false, nil
+}
+
+// ParseProportion reads a child's proportion written as a fraction ("0.5", "1") or a
+// percentage ("50%") into value/u64::MAX, floored (1 is u64::MAX), exactly: no floats.
+func ParseProportion(s string) (uint64, error) {
+	num, pct := strings.CutSuffix(strings.TrimSpace(s), "%")
+	r, ok := new(big.Rat).SetString(num)
+	if !ok || strings.ContainsAny(num, "/eE") {
+		return 0, fmt.Errorf("proportion %q is not a fraction such as 0.5 or a percentage such as 50%%", s)
+	}
+	if pct {
+		r.Quo(r, big.NewRat(100, 1))
+	}
+	if r.Sign() < 0 || r.Cmp(big.NewRat(1, 1)) > 0 {
+		return 0, fmt.Errorf("proportion %q is not between 0 and 1 (0%% and 100%%)", s)
+	}
+	v := new(big.Int).Mul(r.Num(), new(big.Int).SetUint64(math.MaxUint64))
+	return v.Quo(v, r.Denom()).Uint64(), nil
+}
+
+// FormatProportion shows a proportion (value/u64::MAX) as a percentage with 4 decimals,
+// rounded to the nearest.
+func FormatProportion(p uint64) string {
+	v := new(big.Int).Mul(new(big.Int).SetUint64(p), big.NewInt(1_000_000))
+	v.Add(v, new(big.Int).SetUint64(math.MaxUint64/2))
+	v.Quo(v, new(big.Int).SetUint64(math.MaxUint64))
+	n := v.Uint64()
+	return fmt.Sprintf("%d.%04d%%", n/10_000, n%10_000)
 }
