@@ -45,6 +45,12 @@ func newClassicChainOn(t testing.TB, set *modules.Set, funded ...*keys.Pair) *ch
 // newChainWith is a chain over set with the genesis switch dtao, the funded accounts rich.
 func newChainWith(t testing.TB, set *modules.Set, dtao bool, funded ...*keys.Pair) *chainHarness {
 	t.Helper()
+	return newChainGenesis(t, set, dtao, nil, funded...)
+}
+
+// newChainGenesis is newChainWith with further app_state sections (by module name).
+func newChainGenesis(t testing.TB, set *modules.Set, dtao bool, sections map[string]json.RawMessage, funded ...*keys.Pair) *chainHarness {
+	t.Helper()
 	a, err := app.New(store.OpenMemory(), app.Options{Modules: set.Modules, Ante: set.Ante})
 	if err != nil {
 		t.Fatal(err)
@@ -55,6 +61,9 @@ func newChainWith(t testing.TB, set *modules.Set, dtao bool, funded ...*keys.Pai
 	}
 	if err := st.SetDTAO(dtao); err != nil {
 		t.Fatal(err)
+	}
+	for k, v := range sections {
+		st.Extra[k] = v
 	}
 	raw, _ := json.Marshal(st)
 	if _, err := a.InitChain(context.Background(), &abci.RequestInitChain{ChainId: chain, AppStateBytes: raw, InitialHeight: 1}); err != nil {
