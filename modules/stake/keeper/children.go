@@ -1,6 +1,7 @@
 package keeper
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -65,7 +66,9 @@ func (sk *Keeper) initGenesis(kv store.KV, raw json.RawMessage) error {
 		return nil
 	}
 	g := stake.Genesis{}
-	if err := json.Unmarshal(raw, &g); err != nil {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&g); err != nil {
 		return fmt.Errorf("stake genesis: %w", err)
 	}
 	if g.Params == nil {
