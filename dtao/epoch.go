@@ -1,7 +1,5 @@
 package dtao
 
-import "math"
-
 // This file holds the pure pieces of the epoch's inputs and payouts (dtao.md §3). The
 // epoch itself is package yuma: yuma.EpochState takes the alpha stake (Stake), the root
 // TAO stake (TaoStake) and TaoWeight and forms alpha + tao × tao_weight exactly as
@@ -58,23 +56,22 @@ func ScheduleEpochs(due []uint16, limit int) (run, deferred []uint16) {
 // Proportion is a child or parent proportion, value/u64::MAX.
 type Proportion uint64
 
-// InheritedStake is the stake a hotkey brings to an epoch (get_inherited_for_hotkey):
-// own − own·Σ childProps + Σ parentStake_p·parentProp_p, each proportion /u64::MAX,
-// computed in U64F64 (the I64F64 of subtensor for non-negative values) and floored.
+// InheritedStake is the stake a hotkey brings to an epoch (get_inherited_for_hotkey_on_subnet
+// for alpha, get_tao_inherited_for_hotkey_on_subnet for root stake, stake_utils.rs):
+// own − Σ own·childProp + Σ parentStake_p·parentProp_p, each proportion /u64::MAX, in
+// U96F32 as subtensor (saturating) and floored.
 func InheritedStake(own uint64, childProps []Proportion, parentStakes []uint64, parentProps []Proportion) uint64 {
-	o := U64F64FromInt(own)
-	given := U64F64{}
+	o := U96F32FromInt(own)
+	given := U96F32{}
 	for _, p := range childProps {
-		given = given.Add(o.Mul(propFix(p)))
+		given = given.Add(o.Mul(propFix96(p)))
 	}
-	got := U64F64{}
+	got := U96F32{}
 	for i, s := range parentStakes {
-		got = got.Add(U64F64FromInt(s).Mul(propFix(parentProps[i])))
+		got = got.Add(U96F32FromInt(s).Mul(propFix96(parentProps[i])))
 	}
 	return o.Sub(given).Add(got).Floor()
 }
-
-func propFix(p Proportion) U64F64 { return Ratio64(uint64(p), math.MaxUint64) }
 
 // EpochEmission is what distribute_emission hands the epoch: server + validator + root.
 func EpochEmission(pendingServer, pendingValidator, pendingRoot uint64) uint64 {

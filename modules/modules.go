@@ -63,6 +63,7 @@ func Builtin() *Set {
 	// drop it.
 	s.Subnets.OnDissolve(s.Inference.Dissolve)
 	s.Subnets.OnDissolve(s.League.Dissolve)
+	s.Subnets.OnDissolve(s.Stake.DissolveChildren)
 	s.Modules = []module.Module{s.Accounts, s.Stake, s.Subnets, s.Gov, s.Models, s.Inference, s.League}
 	s.Ante = s.Accounts.Ante
 	return s

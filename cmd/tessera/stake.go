@@ -86,6 +86,7 @@ func newStakeCmd(env *cliEnv) *cobra.Command {
 	cmd.AddCommand(newStakeAddRemoveCmd(env, &nf, false), newStakeAddRemoveCmd(env, &nf, true), newStakeListCmd(env, &nf),
 		newStakeSetTakeCmd(env, &nf), newStakeMoveCmd(env, &nf, "move"), newStakeMoveCmd(env, &nf, "transfer"), newStakeMoveCmd(env, &nf, "swap"),
 		newStakeClaimRootCmd(env, &nf), newStakeClaimableCmd(env, &nf))
+	cmd.AddCommand(newStakeChildCmd(env, &nf))
 	return cmd
 }
 

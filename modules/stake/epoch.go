@@ -38,6 +38,9 @@ type EpochPaid struct {
 	// ServerPot, ValidatorPot and RootPot are the pending amounts drained (the owner cut is
 	// OwnerCut): the pots the mechanism's shares divide.
 	ServerPot, ValidatorPot, RootPot uint64
+	// ToParents is the dividends (alpha and root) paid to parent hotkeys that are not uids
+	// of the subnet: their share of their children's dividends (child keys).
+	ToParents uint64
 }
 
 // CoinbaseParams are the chain parameters of one block's coinbase.

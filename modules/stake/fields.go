@@ -73,7 +73,7 @@ func MsgFields(signer keys.PublicKey, m tx.Msg) (fields map[string]any, ok bool,
 		}
 		return f, true, nil
 	}
-	return nil, false, nil
+	return childMsgFields(signer, m)
 }
 
 // withLimit adds the dTAO fields of a stake message when they are set.

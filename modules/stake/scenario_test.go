@@ -12,7 +12,7 @@ import (
 // TestScenarios runs the scenario files in testdata/ (see docs/scenarios.md); -rewrite
 // writes the actual outputs into them. Hotkeys come from the subnets messages.
 func TestScenarios(t *testing.T) {
-	scenario.Walk(t, "testdata", scenario.AccountsMsgs(), scenario.StakeMsgs(), scenario.SubnetsMsgs(), claimMsgs())
+	scenario.Walk(t, "testdata", scenario.AccountsMsgs(), scenario.StakeMsgs(), scenario.SubnetsMsgs(), claimMsgs(), childMsgs())
 }
 
 // claimMsgs: "claim_root [netuids=N,N] [hotkey=ACCOUNT] [keep=true]" is stake/claim_root.

@@ -23,6 +23,9 @@ const (
 	MsgSwap     = "stake/swap"
 	// MsgClaimRoot claims the signer's root dividends (docs/dtao.md §9, Root claims).
 	MsgClaimRoot = "stake/claim_root"
+	// MsgSetChildren and MsgSetChildkeyTake are the child keys (docs/dtao.md §9, Child keys).
+	MsgSetChildren     = "stake/set_children"
+	MsgSetChildkeyTake = "stake/set_childkey_take"
 )
 
 // DefaultTake is a new hotkey's take, 11_796/65_535 ≈ 18% (Bittensor's default).

@@ -299,7 +299,8 @@ func (sk *Keeper) distributeAlpha(kv store.KV, netuid uint16, hot keys.PublicKey
 }
 
 // EpochStakes are, by hotkey, the alpha staked on it on the subnet and its root (TAO)
-// stake: what a dTAO epoch weighs (alpha + root × tao_weight).
+// stake: what a dTAO epoch weighs (alpha + root × tao_weight). Where the subnet has child
+// keys they are the inherited stakes (inheritStakes).
 func (sk *Keeper) EpochStakes(r store.Reader, netuid uint16, hotkeys []keys.PublicKey) (alpha, root []uint64, err error) {
 	alpha = make([]uint64, len(hotkeys))
 	root = make([]uint64, len(hotkeys))
@@ -345,7 +346,8 @@ func (sk *Keeper) EpochStakes(r store.Reader, netuid uint16, hotkeys []keys.Publ
 			return nil, nil, err
 		}
 	}
-	return alpha, root, nil
+	// With child keys on the subnet, the inherited stakes (one prefix scan without).
+	return alpha, root, sk.inheritStakes(r, netuid, hotkeys, alpha, root)
 }
 
 // stakeError turns a dtao refusal into a coded error that names what failed.

@@ -102,6 +102,8 @@ func (sk *Keeper) Pending(r store.Reader, netuid uint16) (server, validator, roo
 // hotkey's owner, the rest to its nominators pro rata) and the root pot (the take staked
 // to the hotkey's owner, the rest accrued for the hotkey's root stakers to claim:
 // accrueRootDividend), the owner cut staked to the owner's hotkey. What no one receives is recycled (AlphaOut falls).
+// Where the subnet has child keys, each uid's dividend is first shared with its parents
+// (childDividends), who are paid as validators whether or not they are uids.
 func (sk *Keeper) PayEpoch(kv store.KV, pay stake.EpochPayout) (stake.EpochPaid, error) {
 	n := len(pay.Hotkeys)
 	out := stake.EpochPaid{Miner: make([]uint64, n), Validator: make([]uint64, n), Root: make([]uint64, n)}
@@ -122,7 +124,13 @@ func (sk *Keeper) PayEpoch(kv store.KV, pay stake.EpochPayout) (stake.EpochPaid,
 		totalIncentive += v
 	}
 	vPot := dtao.ValidatorPot(val, srv, totalIncentive)
-	alphaPay, rootPay := dtao.SplitDividends(pay.Dividends, pay.AlphaStake, pay.RootStake, pay.TaoWeight, vPot, rootPot)
+	// Child keys: each uid's dividend is first shared with its parents (receivers from n
+	// on are parents that are not uids); without them recv is pay.Hotkeys, unchanged.
+	recv, div, ownAlpha, ownRoot, err := sk.childDividends(kv, pay)
+	if err != nil {
+		return out, err
+	}
+	alphaPay, rootPay := dtao.SplitDividends(div, ownAlpha, ownRoot, pay.TaoWeight, vPot, rootPot)
 	var spent uint64
 	budgetMiner := srv
 	if totalIncentive == 0 {
@@ -152,6 +160,17 @@ func (sk *Keeper) PayEpoch(kv store.KV, pay stake.EpochPayout) (stake.EpochPaid,
 			spent += v
 		}
 	}
+	for i, hot := range recv[n:] {
+		if v := alphaPay[n+i]; v > 0 {
+			if err := sk.payAlphaValidator(kv, pay.Netuid, hot, v); tooSmall(err) {
+				continue
+			} else if err != nil {
+				return out, err
+			}
+			out.ToParents += v
+			spent += v
+		}
+	}
 	if cut > 0 {
 		if err := sk.creditAlpha(kv, pay.Netuid, pay.OwnerHotkey, pay.Owner, cut); tooSmall(err) {
 			cut = 0
@@ -162,7 +181,7 @@ func (sk *Keeper) PayEpoch(kv store.KV, pay stake.EpochPayout) (stake.EpochPaid,
 		spent += cut
 	}
 	// Root dividends last: they sell alpha on the pool.
-	for uid, hot := range pay.Hotkeys {
+	for uid, hot := range recv {
 		if v := rootPay[uid]; v > 0 {
 			accrued, err := sk.accrueRootDividend(kv, pay.Netuid, hot, v)
 			if tooSmall(err) {
@@ -170,7 +189,11 @@ func (sk *Keeper) PayEpoch(kv store.KV, pay stake.EpochPayout) (stake.EpochPaid,
 			} else if err != nil {
 				return out, err
 			}
-			out.Root[uid] = v
+			if uid < n {
+				out.Root[uid] = v
+			} else {
+				out.ToParents += v
+			}
 			out.RootAccrued += accrued
 			spent += v
 		}

@@ -259,18 +259,17 @@ func New(accounts AccountKeeper) *Keeper { return &Keeper{accounts: accounts} }
 // Name implements module.Module.
 func (*Keeper) Name() string { return stake.Name }
 
-// InitGenesis implements module.Module; staking starts empty.
-func (*Keeper) InitGenesis(_ *module.Context, raw json.RawMessage) error {
-	if len(raw) > 0 && string(raw) != "{}" && string(raw) != "null" {
-		return fmt.Errorf("stake genesis must be empty")
-	}
-	return nil
+// InitGenesis implements module.Module; staking starts empty, with the parameters the
+// genesis sets (stake.Genesis; child keys' cooldown).
+func (sk *Keeper) InitGenesis(ctx *module.Context, raw json.RawMessage) error {
+	return sk.initGenesis(ctx.KV, raw)
 }
 
 // Handlers implements module.Module.
 func (sk *Keeper) Handlers() map[string]module.Handler {
 	return map[string]module.Handler{stake.MsgAdd: sk.add, stake.MsgRemove: sk.remove, stake.MsgSetTake: sk.setTake, stake.MsgMove: sk.move,
-		stake.MsgTransfer: sk.transfer, stake.MsgSwap: sk.swap, stake.MsgClaimRoot: sk.claimRoot}
+		stake.MsgTransfer: sk.transfer, stake.MsgSwap: sk.swap, stake.MsgClaimRoot: sk.claimRoot,
+		stake.MsgSetChildren: sk.setChildren, stake.MsgSetChildkeyTake: sk.setChildkeyTake}
 }
 
 func (sk *Keeper) add(ctx *module.Context, signer keys.PublicKey, msg tx.Msg) error {
@@ -403,6 +402,8 @@ func (sk *Keeper) Queries() map[string]module.Route {
 		"dtao":    {Query: sk.queryDTAO},
 		// root_claimable/<coldkey>: the root dividends a coldkey may claim.
 		"root_claimable": {Args: []string{"address"}, Query: sk.queryRootClaimable},
+		// children/<hotkey>/<netuid>: a hotkey's children, parents, pending set and childkey take.
+		"children": {Args: []string{"hotkey", "netuid"}, Query: sk.queryChildren},
 	}
 }
 

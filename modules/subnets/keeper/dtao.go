@@ -64,6 +64,9 @@ func (k *Keeper) endBlockDTAO(ctx *module.Context, p subnets.Params, ids []uint1
 			if err := k.runEpochDTAO(ctx, p, s, block); err != nil {
 				return fmt.Errorf("epoch of subnet %d: %w", netuid, err)
 			}
+			if err := k.stake.ApplyPendingChildren(ctx, netuid, block); err != nil {
+				return fmt.Errorf("child keys of subnet %d: %w", netuid, err)
+			}
 		}
 		adjustBurn(s, block)
 		if err := putSubnet(ctx.KV, s); err != nil {
@@ -111,6 +114,7 @@ func (k *Keeper) runEpochDTAO(ctx *module.Context, p subnets.Params, s *subnets.
 		res.ValidatorEmission[uid] = paid.Validator[uid] + paid.Root[uid]
 		total += paid.Miner[uid] + res.ValidatorEmission[uid]
 	}
+	total += paid.ToParents
 	if _, err := k.payAndRecordTerms(ctx, s, in.Neurons, res); err != nil {
 		return err
 	}

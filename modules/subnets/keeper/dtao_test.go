@@ -30,7 +30,13 @@ const tao = accounts.UnitsPerToken
 // newDTAOChain is a chain with dTAO on (the genesis default).
 func newDTAOChain(t testing.TB, funded ...*keys.Pair) *chainHarness {
 	t.Helper()
-	h := newChainWith(t, modules.Builtin(), true, funded...)
+	return newDTAOChainGenesis(t, nil, funded...)
+}
+
+// newDTAOChainGenesis is newDTAOChain with further app_state sections.
+func newDTAOChainGenesis(t testing.TB, sections map[string]json.RawMessage, funded ...*keys.Pair) *chainHarness {
+	t.Helper()
+	h := newChainGenesis(t, modules.Builtin(), map[string]any{"dtao": true}, sections, funded...)
 	h.block() // the first block fixes the issuance
 	return h
 }
@@ -61,13 +67,16 @@ func epochEvents(r *abci.ResponseFinalizeBlock) map[uint16]map[string]string {
 
 // setupDTAOSubnet is setupSubnet under dTAO: the validator stakes 100 TAO into subnet 1's
 // pool (alpha) and 1000 TAO on root.
-func setupDTAOSubnet(t *testing.T) (*chainHarness, actors) {
+func setupDTAOSubnet(t *testing.T) (*chainHarness, actors) { return setupDTAOSubnetGenesis(t, nil) }
+
+// setupDTAOSubnetGenesis is setupDTAOSubnet with further app_state sections.
+func setupDTAOSubnetGenesis(t *testing.T, sections map[string]json.RawMessage) (*chainHarness, actors) {
 	a := actors{owner: testutil.Pair(t, "//Alice"), ownerHot: testutil.Pair(t, "//Alice//hot"), val: testutil.Pair(t, "//Bob"), valHot: testutil.Pair(t, "//Bob//hot")}
 	for _, n := range []string{"//M1", "//M2", "//M3"} {
 		a.miners = append(a.miners, testutil.Pair(t, n))
 		a.minHots = append(a.minHots, testutil.Pair(t, n+"//hot"))
 	}
-	h := newDTAOChain(t, append([]*keys.Pair{a.owner, a.val}, a.miners...)...)
+	h := newDTAOChainGenesis(t, sections, append([]*keys.Pair{a.owner, a.val}, a.miners...)...)
 	h.must(a.owner, h.msg(subnets.NewCreate(a.ownerHot.Public(), "")))
 	h.must(a.owner, h.msg(subnets.NewSetHyperparam(1, "tempo", 10)))
 	h.must(a.owner, h.msg(subnets.NewSetHyperparam(1, "weights_rate_limit", 0)))
@@ -275,7 +284,8 @@ func TestDTAOHigherPriceLargerShare(t *testing.T) {
 // after every block the TAO issuance equals balances + root stake + reserves and every
 // subnet's alpha outstanding is accounted for (CheckConservation).
 func TestDTAOConservationProperty(t *testing.T) {
-	h, a := setupDTAOSubnet(t)
+	// Child keys take effect 3 blocks after they are set (at the subnet's next epoch).
+	h, a := setupDTAOSubnetGenesis(t, map[string]json.RawMessage{"stake": json.RawMessage(`{"params":{"pending_child_key_cooldown":3}}`)})
 	o2, h2 := testutil.Pair(t, "//Carol"), testutil.Pair(t, "//Carol//hot")
 	h.must(a.owner, h.msg(accounts.NewTransfer(o2.Public(), 10_000*tao)))
 	h.must(o2, h.msg(subnets.NewCreate(h2.Public(), "")))
@@ -283,13 +293,16 @@ func TestDTAOConservationProperty(t *testing.T) {
 	h.must(a.valHot, h.msg(subnets.NewSetWeights(1, []uint16{2, 3, 4}, []uint16{100, 50, 10}, 0)))
 	users := append([]*keys.Pair{a.val, a.owner, o2}, a.miners...)
 	hots := []keys.PublicKey{a.valHot.Public(), a.ownerHot.Public(), h2.Public(), a.minHots[0].Public()}
+	hotOwners := []*keys.Pair{a.val, a.owner, o2, a.miners[0]}
 	rng := rand.New(rand.NewSource(16))
 	codes := map[tx.Code]int{}
+	childrenSet := 0
 	for b := 0; b < 300; b++ {
 		var txs [][]byte
 		for i := rng.Intn(4); i > 0; i-- {
 			u := users[rng.Intn(len(users))]
-			hk := hots[rng.Intn(len(hots))]
+			hi := rng.Intn(len(hots))
+			hk := hots[hi]
 			n1, n2 := uint16(rng.Intn(3)), uint16(rng.Intn(3))
 			amt := uint64(rng.Int63n(50*int64(tao))) + 1
 			var limit uint64
@@ -298,7 +311,7 @@ func TestDTAOConservationProperty(t *testing.T) {
 			}
 			var m tx.Msg
 			var err error
-			switch rng.Intn(7) {
+			switch rng.Intn(9) {
 			case 0, 1:
 				m, err = stake.NewAddOn(n1, hk, amt, limit, rng.Intn(2) == 0)
 			case 2:
@@ -311,6 +324,19 @@ func TestDTAOConservationProperty(t *testing.T) {
 				m, err = stake.NewSwap(hk, n1, n2, amt/4, limit/2, rng.Intn(2) == 0)
 			case 6: // root dividends accrue only once Σ EMA > 1: mostly nothing to claim here
 				m, err = stake.NewClaimRoot(nil, rng.Intn(2) == 0, nil)
+			case 7: // child keys, mostly signed by the hotkey's owner, some breaking a rule
+				if rng.Intn(4) != 0 {
+					u = hotOwners[hi]
+				}
+				var cs []stake.ChildEntry
+				for j := rng.Intn(3); j > 0; j-- {
+					c := hots[rng.Intn(len(hots))]
+					cs = append(cs, stake.ChildEntry{Proportion: rng.Uint64() >> rng.Intn(3), Hotkey: c[:]})
+				}
+				m, err = stake.NewSetChildren(hk, n1, cs)
+			case 8:
+				m, err = stake.NewSetChildkeyTake(hk, n1, uint16(rng.Intn(int(dtao.MaxChildkeyTake)+1)))
+				u = hotOwners[hi]
 			}
 			if err != nil {
 				t.Fatal(err)
@@ -321,6 +347,11 @@ func TestDTAOConservationProperty(t *testing.T) {
 		for _, tr := range r.TxResults {
 			codes[tx.Code(tr.Code)]++
 		}
+		for _, e := range r.Events {
+			if e.Type == "children_set" {
+				childrenSet++
+			}
+		}
 		h.conserve()
 		// Refused transactions do not use their nonces: resync.
 		for _, u := range users {
@@ -328,10 +359,10 @@ func TestDTAOConservationProperty(t *testing.T) {
 			h.nonces[u.Public()] = acct.Nonce
 		}
 	}
-	if codes[tx.CodeOK] < 50 {
-		t.Fatalf("too few operations succeeded to mean anything: %v", codes)
+	if codes[tx.CodeOK] < 50 || childrenSet < 3 {
+		t.Fatalf("too few operations succeeded to mean anything: %v, %d sets of children applied", codes, childrenSet)
 	}
-	t.Logf("results by code: %v", codes)
+	t.Logf("results by code: %v; %d sets of children applied", codes, childrenSet)
 }
 
 // At max_subnets a new subnet replaces the non-immune one with the lowest moving price

@@ -46,12 +46,18 @@ func newClassicChainOn(t testing.TB, set *modules.Set, funded ...*keys.Pair) *ch
 // newChainWith is a chain over set with the genesis switch dtao, the funded accounts rich.
 func newChainWith(t testing.TB, set *modules.Set, dtao bool, funded ...*keys.Pair) *chainHarness {
 	t.Helper()
-	return newChainParams(t, set, map[string]any{"dtao": dtao}, funded...)
+	return newChainGenesis(t, set, map[string]any{"dtao": dtao}, nil, funded...)
 }
 
 // newChainParams is a chain over set whose genesis sets the given subnets parameters (by
 // JSON name; the others keep their defaults), the funded accounts rich.
 func newChainParams(t testing.TB, set *modules.Set, params map[string]any, funded ...*keys.Pair) *chainHarness {
+	t.Helper()
+	return newChainGenesis(t, set, params, nil, funded...)
+}
+
+// newChainGenesis is newChainParams with further app_state sections (by module name).
+func newChainGenesis(t testing.TB, set *modules.Set, params map[string]any, sections map[string]json.RawMessage, funded ...*keys.Pair) *chainHarness {
 	t.Helper()
 	a, err := app.New(store.OpenMemory(), app.Options{Modules: set.Modules, Ante: set.Ante})
 	if err != nil {
@@ -70,6 +76,12 @@ func newChainParams(t testing.TB, set *modules.Set, params map[string]any, funde
 		if err := st.SetSubnetsParam(name, params[name]); err != nil {
 			t.Fatal(err)
 		}
+	}
+	if st.Extra == nil {
+		st.Extra = map[string]json.RawMessage{}
+	}
+	for k, v := range sections {
+		st.Extra[k] = v
 	}
 	raw, _ := json.Marshal(st)
 	if _, err := a.InitChain(context.Background(), &abci.RequestInitChain{ChainId: chain, AppStateBytes: raw, InitialHeight: 1}); err != nil {
