@@ -85,7 +85,8 @@ func newStakeCmd(env *cliEnv) *cobra.Command {
 	nf.register(cmd, env)
 	cmd.AddCommand(newStakeAddRemoveCmd(env, &nf, false), newStakeAddRemoveCmd(env, &nf, true), newStakeListCmd(env, &nf),
 		newStakeSetTakeCmd(env, &nf), newStakeMoveCmd(env, &nf, "move"), newStakeMoveCmd(env, &nf, "transfer"), newStakeMoveCmd(env, &nf, "swap"),
-		newStakeClaimRootCmd(env, &nf), newStakeClaimableCmd(env, &nf))
+		newStakeClaimRootCmd(env, &nf), newStakeClaimableCmd(env, &nf),
+		newStakeClaimTypeCmd(env, &nf))
 	return cmd
 }
 
@@ -533,6 +534,7 @@ func newStakeClaimRootCmd(env *cliEnv, nf *nodeFlag) *cobra.Command {
 			if keep {
 				how = "stakes the alpha on each subnet under the same hotkeys"
 			}
+			how = claimRootHow(cmd, nf, cold, keep, how) // by the coldkey's claim type (stake_claims.go)
 			if err := confirm(env, yes, strings.TrimRight(b.String(), "\n")+"\nClaiming "+how+"."); err != nil {
 				return err
 			}

@@ -72,6 +72,12 @@ func MsgFields(signer keys.PublicKey, m tx.Msg) (fields map[string]any, ok bool,
 			f["keep"] = true
 		}
 		return f, true, nil
+	case MsgSetRootClaimType:
+		var c SetRootClaimType
+		if err := m.DecodeBody(&c); err != nil {
+			return nil, true, err
+		}
+		return map[string]any{"coldkey": signer.String(), "type": ClaimTypeName(c.Type), "netuids": c.Netuids}, true, nil
 	}
 	return nil, false, nil
 }

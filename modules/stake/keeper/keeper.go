@@ -128,6 +128,11 @@ func (sk *Keeper) AddStake(kv store.KV, hotkey, coldkey keys.PublicKey, amount u
 	if err := sk.rootStakeChanged(kv, hotkey, coldkey, amount, false); err != nil {
 		return err
 	}
+	if had == 0 {
+		if err := sk.indexRootStaker(kv, coldkey); err != nil { // the auto-claim's index (root_claim_auto.go)
+			return err
+		}
+	}
 	if had > 0 {
 		return nil // the coldkey's index lists the position already (it exists while the stake is positive)
 	}
@@ -172,6 +177,11 @@ func (sk *Keeper) subStake(kv store.KV, hotkey, coldkey keys.PublicKey, amount u
 	}
 	if err := sk.rootStakeChanged(kv, hotkey, coldkey, amount, true); err != nil {
 		return err
+	}
+	if have == amount {
+		if err := sk.rootPositionClosing(kv, hotkey, coldkey); err != nil { // the auto-claim's index (root_claim_auto.go)
+			return err
+		}
 	}
 	if have == amount {
 		return kv.Delete(module.Key(prefixCold, coldkey[:], hotkey[:]))
@@ -270,7 +280,9 @@ func (*Keeper) InitGenesis(_ *module.Context, raw json.RawMessage) error {
 // Handlers implements module.Module.
 func (sk *Keeper) Handlers() map[string]module.Handler {
 	return map[string]module.Handler{stake.MsgAdd: sk.add, stake.MsgRemove: sk.remove, stake.MsgSetTake: sk.setTake, stake.MsgMove: sk.move,
-		stake.MsgTransfer: sk.transfer, stake.MsgSwap: sk.swap, stake.MsgClaimRoot: sk.claimRoot}
+		stake.MsgTransfer: sk.transfer, stake.MsgSwap: sk.swap, stake.MsgClaimRoot: sk.claimRoot,
+		stake.MsgSetRootClaimType: sk.setRootClaimType,
+	}
 }
 
 func (sk *Keeper) add(ctx *module.Context, signer keys.PublicKey, msg tx.Msg) error {
@@ -403,6 +415,8 @@ func (sk *Keeper) Queries() map[string]module.Route {
 		"dtao":    {Query: sk.queryDTAO},
 		// root_claimable/<coldkey>: the root dividends a coldkey may claim.
 		"root_claimable": {Args: []string{"address"}, Query: sk.queryRootClaimable},
+		// root_claim_type/<coldkey>: its claim type and its place in the auto-claim's index.
+		"root_claim_type": {Args: []string{"address"}, Query: sk.queryRootClaimType},
 	}
 }
 

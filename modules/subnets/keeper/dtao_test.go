@@ -285,6 +285,7 @@ func TestDTAOConservationProperty(t *testing.T) {
 	hots := []keys.PublicKey{a.valHot.Public(), a.ownerHot.Public(), h2.Public(), a.minHots[0].Public()}
 	rng := rand.New(rand.NewSource(16))
 	codes := map[tx.Code]int{}
+	autos := 0 // root dividends the blocks' auto-claims paid
 	for b := 0; b < 300; b++ {
 		var txs [][]byte
 		for i := rng.Intn(4); i > 0; i-- {
@@ -298,7 +299,7 @@ func TestDTAOConservationProperty(t *testing.T) {
 			}
 			var m tx.Msg
 			var err error
-			switch rng.Intn(7) {
+			switch rng.Intn(8) {
 			case 0, 1:
 				m, err = stake.NewAddOn(n1, hk, amt, limit, rng.Intn(2) == 0)
 			case 2:
@@ -311,6 +312,13 @@ func TestDTAOConservationProperty(t *testing.T) {
 				m, err = stake.NewSwap(hk, n1, n2, amt/4, limit/2, rng.Intn(2) == 0)
 			case 6: // root dividends accrue only once Σ EMA > 1: mostly nothing to claim here
 				m, err = stake.NewClaimRoot(nil, rng.Intn(2) == 0, nil)
+			case 7: // the claim type the auto-claim uses each block
+				typ := uint8(rng.Intn(3))
+				var ns []uint16
+				if typ == stake.ClaimKeepSubnets {
+					ns = []uint16{uint16(1 + rng.Intn(2))}
+				}
+				m, err = stake.NewSetRootClaimType(typ, ns)
 			}
 			if err != nil {
 				t.Fatal(err)
@@ -320,6 +328,11 @@ func TestDTAOConservationProperty(t *testing.T) {
 		r := h.block(txs...)
 		for _, tr := range r.TxResults {
 			codes[tx.Code(tr.Code)]++
+		}
+		for _, e := range r.Events {
+			if e.Type == "root_claimed" {
+				autos++
+			}
 		}
 		h.conserve()
 		// Refused transactions do not use their nonces: resync.
@@ -331,7 +344,7 @@ func TestDTAOConservationProperty(t *testing.T) {
 	if codes[tx.CodeOK] < 50 {
 		t.Fatalf("too few operations succeeded to mean anything: %v", codes)
 	}
-	t.Logf("results by code: %v", codes)
+	t.Logf("results by code: %v; %d auto-claims", codes, autos)
 }
 
 // At max_subnets a new subnet replaces the non-immune one with the lowest moving price

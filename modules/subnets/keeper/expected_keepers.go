@@ -3,6 +3,7 @@ package keeper
 import (
 	"github.com/tessera-net/tessera/dtao"
 	"github.com/tessera-net/tessera/keys"
+	"github.com/tessera-net/tessera/module"
 	"github.com/tessera-net/tessera/modules/stake"
 	"github.com/tessera-net/tessera/store"
 )
@@ -32,4 +33,6 @@ type StakeKeeper interface {
 	Owner(r store.Reader, hotkey keys.PublicKey) (keys.PublicKey, bool, error)
 	Pool(r store.Reader, netuid uint16) (stake.Pool, bool, error)
 	DissolvePool(kv store.KV, netuid uint16) (stake.Dissolved, error)
+	// AutoClaimRoot claims the root dividends of the block's few coldkeys (after the coinbase).
+	AutoClaimRoot(ctx *module.Context) error
 }

@@ -2,6 +2,8 @@ package keeper_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/binary"
 	"encoding/json"
 	"testing"
 	"time"
@@ -78,7 +80,9 @@ func (h *chainHarness) sign(from *keys.Pair, msg tx.Msg) []byte {
 func (h *chainHarness) block(txs ...[]byte) *abci.ResponseFinalizeBlock {
 	h.t.Helper()
 	h.height++
-	r, err := h.app.FinalizeBlock(context.Background(), &abci.RequestFinalizeBlock{Txs: txs, Height: h.height, Time: time.Unix(1_700_000_000+h.height, 0)})
+	// A block hash (SHA-256 of the height) so that the root auto-claim picks from it.
+	hash := sha256.Sum256(binary.BigEndian.AppendUint64(nil, uint64(h.height)))
+	r, err := h.app.FinalizeBlock(context.Background(), &abci.RequestFinalizeBlock{Txs: txs, Height: h.height, Time: time.Unix(1_700_000_000+h.height, 0), Hash: hash[:]})
 	if err != nil {
 		h.t.Fatal(err)
 	}
