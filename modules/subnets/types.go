@@ -188,7 +188,13 @@ type Params struct {
 	// blocks over which a doubled lock cost decays linearly back (scaled by the halved
 	// block emission; 0: no decay).
 	LockReductionInterval uint64 `cbor:"9,keyasint" json:"lock_reduction_interval"`
+	// NetworkRateLimit is subtensor's NetworkRateLimit: at least this many blocks between
+	// two subnet registrations, chain-wide (the first is always allowed; 0: no limit).
+	NetworkRateLimit uint64 `cbor:"10,keyasint" json:"network_rate_limit"`
 }
+
+// DefaultNetworkRateLimit is subtensor's NetworkRateLimit, 7200 blocks (a day at 12 s).
+const DefaultNetworkRateLimit uint64 = 7200
 
 // DefaultNetworkImmunity is subtensor's NetworkImmunityPeriod, 1_296_000 blocks.
 const DefaultNetworkImmunity uint64 = 1_296_000
@@ -199,7 +205,8 @@ const DefaultTaoWeight uint64 = 971_718_665_099_567_868
 // DefaultParams: one token per block, 1,000 tokens to create a subnet, 18% owner cut.
 func DefaultParams() Params {
 	return Params{BlockEmission: 1_000_000_000, LockCost: 1_000_000_000_000, OwnerCut: 11_796, MaxSubnets: 1024, RootValidators: 64,
-		TaoWeight: DefaultTaoWeight, DTAO: true, NetworkImmunity: DefaultNetworkImmunity, LockReductionInterval: dtao.DefaultLockReductionInterval}
+		TaoWeight: DefaultTaoWeight, DTAO: true, NetworkImmunity: DefaultNetworkImmunity, LockReductionInterval: dtao.DefaultLockReductionInterval,
+		NetworkRateLimit: DefaultNetworkRateLimit}
 }
 
 // Create makes a new subnet owned by the signer with Hotkey as the owner's hotkey (uid 0),
@@ -227,6 +234,12 @@ type LockView struct {
 	DecayPerBlock uint64 `json:"decay_per_block,string"`
 	// Dynamic is false on a chain without dTAO, where the lock is the fixed lock_cost.
 	Dynamic bool `json:"dynamic"`
+	// LastRegistrationBlock is the block of the last subnet registration (0: none yet),
+	// RateLimit the network_rate_limit, and NextRegistrationBlock the first block at which
+	// a registration is allowed (LastRegistrationBlock + RateLimit; 0 before the first).
+	LastRegistrationBlock uint64 `json:"last_registration_block"`
+	RateLimit             uint64 `json:"network_rate_limit"`
+	NextRegistrationBlock uint64 `json:"next_registration_block"`
 }
 
 // SetHyperparam sets one hyperparameter by its JSON name (as `subnet hyperparams` shows).

@@ -27,10 +27,11 @@ import (
 
 const tao = accounts.UnitsPerToken
 
-// newDTAOChain is a chain with dTAO on (the genesis default).
-func newDTAOChain(t testing.TB, funded ...*keys.Pair) *chainHarness {
+// newDTAOChainParams is a chain with dTAO on (the genesis default) and these subnets
+// params in the genesis.
+func newDTAOChainParams(t testing.TB, params map[string]any, funded ...*keys.Pair) *chainHarness {
 	t.Helper()
-	h := newChainWith(t, modules.Builtin(), true, funded...)
+	h := newChainParams(t, modules.Builtin(), true, params, funded...)
 	h.block() // the first block fixes the issuance
 	return h
 }
@@ -61,13 +62,16 @@ func epochEvents(r *abci.ResponseFinalizeBlock) map[uint16]map[string]string {
 
 // setupDTAOSubnet is setupSubnet under dTAO: the validator stakes 100 TAO into subnet 1's
 // pool (alpha) and 1000 TAO on root.
-func setupDTAOSubnet(t *testing.T) (*chainHarness, actors) {
+func setupDTAOSubnet(t *testing.T) (*chainHarness, actors) { return setupDTAOSubnetParams(t, nil) }
+
+// setupDTAOSubnetParams is setupDTAOSubnet with these subnets params in the genesis.
+func setupDTAOSubnetParams(t *testing.T, params map[string]any) (*chainHarness, actors) {
 	a := actors{owner: testutil.Pair(t, "//Alice"), ownerHot: testutil.Pair(t, "//Alice//hot"), val: testutil.Pair(t, "//Bob"), valHot: testutil.Pair(t, "//Bob//hot")}
 	for _, n := range []string{"//M1", "//M2", "//M3"} {
 		a.miners = append(a.miners, testutil.Pair(t, n))
 		a.minHots = append(a.minHots, testutil.Pair(t, n+"//hot"))
 	}
-	h := newDTAOChain(t, append([]*keys.Pair{a.owner, a.val}, a.miners...)...)
+	h := newDTAOChainParams(t, params, append([]*keys.Pair{a.owner, a.val}, a.miners...)...)
 	h.must(a.owner, h.msg(subnets.NewCreate(a.ownerHot.Public(), "")))
 	h.must(a.owner, h.msg(subnets.NewSetHyperparam(1, "tempo", 10)))
 	h.must(a.owner, h.msg(subnets.NewSetHyperparam(1, "weights_rate_limit", 0)))
@@ -198,7 +202,7 @@ func TestDTAOStaggeredEpochs(t *testing.T) {
 	for _, n := range []string{"//O1", "//O2", "//O3"} {
 		owners = append(owners, testutil.Pair(t, n))
 	}
-	h := newDTAOChain(t, owners...)
+	h := newDTAOChainParams(t, manySubnets, owners...)
 	for i := 0; i < 5; i++ {
 		h.block()
 	}
@@ -239,7 +243,7 @@ func TestDTAOStaggeredEpochs(t *testing.T) {
 func TestDTAOHigherPriceLargerShare(t *testing.T) {
 	o1, o2 := testutil.Pair(t, "//O1"), testutil.Pair(t, "//O2")
 	h1, h2 := testutil.Pair(t, "//O1//hot"), testutil.Pair(t, "//O2//hot")
-	h := newDTAOChain(t, o1, o2)
+	h := newDTAOChainParams(t, manySubnets, o1, o2)
 	h.block(h.sign(o1, h.msg(subnets.NewCreate(h1.Public(), ""))), h.sign(o2, h.msg(subnets.NewCreate(h2.Public(), ""))))
 	h.block(h.sign(o1, h.msg(subnets.NewSetHyperparam(1, "tempo", 10))), h.sign(o2, h.msg(subnets.NewSetHyperparam(2, "tempo", 10))))
 	for i := 0; i < 40; i++ {
@@ -275,7 +279,7 @@ func TestDTAOHigherPriceLargerShare(t *testing.T) {
 // after every block the TAO issuance equals balances + root stake + reserves and every
 // subnet's alpha outstanding is accounted for (CheckConservation).
 func TestDTAOConservationProperty(t *testing.T) {
-	h, a := setupDTAOSubnet(t)
+	h, a := setupDTAOSubnetParams(t, manySubnets)
 	o2, h2 := testutil.Pair(t, "//Carol"), testutil.Pair(t, "//Carol//hot")
 	h.must(a.owner, h.msg(accounts.NewTransfer(o2.Public(), 10_000*tao)))
 	h.must(o2, h.msg(subnets.NewCreate(h2.Public(), "")))
@@ -363,7 +367,7 @@ func TestDTAOPruneAtSubnetLimit(t *testing.T) {
 	for _, p := range []*keys.Pair{o1, o2, o3, bob} {
 		st.Fund(p.Public(), 1_000_000_000_000_000)
 	}
-	st.Extra = map[string]json.RawMessage{"subnets": json.RawMessage(`{"params":{"max_subnets":2,"network_immunity_period":0}}`)}
+	st.Extra = map[string]json.RawMessage{"subnets": json.RawMessage(`{"params":{"max_subnets":2,"network_immunity_period":0,"network_rate_limit":0}}`)}
 	raw, _ := json.Marshal(st)
 	if _, err := a.InitChain(context.Background(), &abci.RequestInitChain{ChainId: chain, AppStateBytes: raw, InitialHeight: 1}); err != nil {
 		t.Fatal(err)

@@ -30,22 +30,19 @@ type chainHarness struct {
 	nonces map[keys.PublicKey]uint64
 }
 
-// newClassicChain is a chain on the genesis switch dtao: false, the chain before dynamic
-// TAO (root weights split the emission, stake is one TAO balance per hotkey), for the
-// tests of that emission.
-func newClassicChain(t testing.TB, funded ...*keys.Pair) *chainHarness {
-	t.Helper()
-	return newClassicChainOn(t, modules.Builtin(), funded...)
-}
-
-// newClassicChainOn is newClassicChain over a given set of modules.
-func newClassicChainOn(t testing.TB, set *modules.Set, funded ...*keys.Pair) *chainHarness {
-	t.Helper()
-	return newChainWith(t, set, false, funded...)
-}
-
 // newChainWith is a chain over set with the genesis switch dtao, the funded accounts rich.
 func newChainWith(t testing.TB, set *modules.Set, dtao bool, funded ...*keys.Pair) *chainHarness {
+	t.Helper()
+	return newChainParams(t, set, dtao, nil, funded...)
+}
+
+// manySubnets are the subnets genesis params of the tests that create several subnets in
+// a few blocks: no registration rate limit (network_rate_limit 0; subtensor's 7200 blocks
+// is the default, shown in testdata/lock.txt).
+var manySubnets = map[string]any{"network_rate_limit": 0}
+
+// newChainParams is newChainWith with these subnets params in the genesis.
+func newChainParams(t testing.TB, set *modules.Set, dtao bool, params map[string]any, funded ...*keys.Pair) *chainHarness {
 	t.Helper()
 	a, err := app.New(store.OpenMemory(), app.Options{Modules: set.Modules, Ante: set.Ante})
 	if err != nil {
@@ -57,6 +54,16 @@ func newChainWith(t testing.TB, set *modules.Set, dtao bool, funded ...*keys.Pai
 	}
 	if err := st.SetDTAO(dtao); err != nil {
 		t.Fatal(err)
+	}
+	if len(params) > 0 {
+		var section map[string]map[string]any
+		if err := json.Unmarshal(st.Extra["subnets"], &section); err != nil {
+			t.Fatal(err)
+		}
+		for k, v := range params {
+			section["params"][k] = v
+		}
+		st.Extra["subnets"], _ = json.Marshal(section)
 	}
 	raw, _ := json.Marshal(st)
 	if _, err := a.InitChain(context.Background(), &abci.RequestInitChain{ChainId: chain, AppStateBytes: raw, InitialHeight: 1}); err != nil {
