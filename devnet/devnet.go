@@ -205,6 +205,9 @@ func (d *Devnet) initHome(o Options) error {
 	if err := registrationLimitGenesis(&st, DevnetNetworkRateLimit); err != nil { // rate_limit.go
 		return err
 	}
+	if err := authorsGenesis(&st, gv.PubKey.Bytes()); err != nil { // authors.go
+		return err
+	}
 	for _, e := range o.Extensions {
 		if err := e.Genesis(&st); err != nil {
 			return fmt.Errorf("genesis of %s: %w", e.Name(), err)

@@ -269,8 +269,13 @@ func New(accounts AccountKeeper) *Keeper { return &Keeper{accounts: accounts} }
 // Name implements module.Module.
 func (*Keeper) Name() string { return stake.Name }
 
-// InitGenesis implements module.Module; staking starts empty.
-func (*Keeper) InitGenesis(_ *module.Context, raw json.RawMessage) error {
+// InitGenesis implements module.Module; staking starts empty but for the block
+// authors' bindings ("authors": stake.GenesisAuthor).
+func (sk *Keeper) InitGenesis(ctx *module.Context, raw json.RawMessage) error {
+	raw, err := sk.initAuthors(ctx, raw) // the genesis's block authors (authors.go)
+	if err != nil {
+		return err
+	}
 	if len(raw) > 0 && string(raw) != "{}" && string(raw) != "null" {
 		return fmt.Errorf("stake genesis must be empty")
 	}
@@ -282,6 +287,7 @@ func (sk *Keeper) Handlers() map[string]module.Handler {
 	return map[string]module.Handler{stake.MsgAdd: sk.add, stake.MsgRemove: sk.remove, stake.MsgSetTake: sk.setTake, stake.MsgMove: sk.move,
 		stake.MsgTransfer: sk.transfer, stake.MsgSwap: sk.swap, stake.MsgClaimRoot: sk.claimRoot,
 		stake.MsgSetRootClaimType: sk.setRootClaimType,
+		stake.MsgSetAuthor:        sk.setAuthor,
 	}
 }
 
@@ -417,6 +423,9 @@ func (sk *Keeper) Queries() map[string]module.Route {
 		"root_claimable": {Args: []string{"address"}, Query: sk.queryRootClaimable},
 		// root_claim_type/<coldkey>: its claim type and its place in the auto-claim's index.
 		"root_claim_type": {Args: []string{"address"}, Query: sk.queryRootClaimType},
+		// author/<consensus address>, authors: the accounts block fees go to.
+		"author":  {Args: []string{"consensus_address"}, Query: sk.queryAuthor},
+		"authors": {Query: sk.queryAuthors},
 	}
 }
 

@@ -2,6 +2,7 @@ package keeper_test
 
 import (
 	"context"
+	"crypto/ed25519"
 	"encoding/json"
 	"math/rand"
 	"strconv"
@@ -277,7 +278,9 @@ func TestDTAOHigherPriceLargerShare(t *testing.T) {
 // The conservation property: random stakes, unstakes, moves, transfers and swaps (with
 // and without limit prices) between root and two subnets, with epochs every few blocks;
 // after every block the TAO issuance equals balances + root stake + reserves and every
-// subnet's alpha outstanding is accounted for (CheckConservation).
+// subnet's alpha outstanding is accounted for (CheckConservation). The blocks' proposer is
+// bound to an account (stake/set_author), so the fees move TAO to its balance; claim types
+// change and the root auto-claim runs every block.
 func TestDTAOConservationProperty(t *testing.T) {
 	h, a := setupDTAOSubnetParams(t, manySubnets)
 	o2, h2 := testutil.Pair(t, "//Carol"), testutil.Pair(t, "//Carol//hot")
@@ -285,6 +288,11 @@ func TestDTAOConservationProperty(t *testing.T) {
 	h.must(o2, h.msg(subnets.NewCreate(h2.Public(), "")))
 	h.must(o2, h.msg(subnets.NewSetHyperparam(2, "tempo", 7)))
 	h.must(a.valHot, h.msg(subnets.NewSetWeights(1, []uint16{2, 3, 4}, []uint16{100, 50, 10}, 0)))
+	// The blocks' proposer is bound to Carol: the staking fees go to her balance.
+	cons := ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize))
+	h.must(o2, h.msg(stake.NewSetAuthor(cons.Public().(ed25519.PublicKey), ed25519.Sign(cons, stake.AuthorSignBytes(chain, o2.Public())))))
+	h.proposer = stake.ConsensusAddress(cons.Public().(ed25519.PublicKey))
+	authorFees := uint64(0)
 	users := append([]*keys.Pair{a.val, a.owner, o2}, a.miners...)
 	hots := []keys.PublicKey{a.valHot.Public(), a.ownerHot.Public(), h2.Public(), a.minHots[0].Public()}
 	rng := rand.New(rand.NewSource(16))
@@ -332,6 +340,16 @@ func TestDTAOConservationProperty(t *testing.T) {
 		r := h.block(txs...)
 		for _, tr := range r.TxResults {
 			codes[tx.Code(tr.Code)]++
+			for _, e := range tr.Events {
+				if e.Type == "author_fee" {
+					for _, at := range e.Attributes {
+						if at.Key == "amount" {
+							v, _ := strconv.ParseUint(at.Value, 10, 64)
+							authorFees += v
+						}
+					}
+				}
+			}
 		}
 		for _, e := range r.Events {
 			if e.Type == "root_claimed" {
@@ -345,10 +363,10 @@ func TestDTAOConservationProperty(t *testing.T) {
 			h.nonces[u.Public()] = acct.Nonce
 		}
 	}
-	if codes[tx.CodeOK] < 50 {
-		t.Fatalf("too few operations succeeded to mean anything: %v", codes)
+	if codes[tx.CodeOK] < 50 || authorFees == 0 {
+		t.Fatalf("too few operations succeeded to mean anything: %v, %d rao of fees to the author", codes, authorFees)
 	}
-	t.Logf("results by code: %v; %d auto-claims", codes, autos)
+	t.Logf("results by code: %v; %d auto-claims; %d rao of fees to the block author", codes, autos, authorFees)
 }
 
 // At max_subnets a new subnet replaces the non-immune one with the lowest moving price

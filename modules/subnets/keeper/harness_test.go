@@ -28,6 +28,8 @@ type chainHarness struct {
 	set    *modules.Set
 	height int64
 	nonces map[keys.PublicKey]uint64
+	// proposer is the consensus address the blocks name as their proposer (none if nil).
+	proposer []byte
 }
 
 // newChainWith is a chain over set with the genesis switch dtao, the funded accounts rich.
@@ -89,7 +91,8 @@ func (h *chainHarness) block(txs ...[]byte) *abci.ResponseFinalizeBlock {
 	h.height++
 	// A block hash (SHA-256 of the height) so that the root auto-claim picks from it.
 	hash := sha256.Sum256(binary.BigEndian.AppendUint64(nil, uint64(h.height)))
-	r, err := h.app.FinalizeBlock(context.Background(), &abci.RequestFinalizeBlock{Txs: txs, Height: h.height, Time: time.Unix(1_700_000_000+h.height, 0), Hash: hash[:]})
+	r, err := h.app.FinalizeBlock(context.Background(), &abci.RequestFinalizeBlock{Txs: txs, Height: h.height, Time: time.Unix(1_700_000_000+h.height, 0), Hash: hash[:],
+		ProposerAddress: h.proposer})
 	if err != nil {
 		h.t.Fatal(err)
 	}
