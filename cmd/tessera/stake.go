@@ -542,22 +542,7 @@ func newStakeClaimRootCmd(env *cliEnv, nf *nodeFlag) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return sf.sendTelling(cmd, env, nf, m, func(v *client.TxView) string {
-				var alpha, tao uint64
-				var n int
-				for _, e := range v.Events {
-					if e.Type != "root_claimed" {
-						continue
-					}
-					a, _ := strconv.ParseUint(e.Attributes["alpha"], 10, 64)
-					t, _ := strconv.ParseUint(e.Attributes["tao"], 10, 64)
-					alpha, tao, n = alpha+a, tao+t, n+1
-				}
-				if keep {
-					return fmt.Sprintf("claimed %s alpha in %d claims, kept as alpha stake", accounts.FormatAmount(alpha), n)
-				}
-				return fmt.Sprintf("claimed %s alpha in %d claims, staked %s TAO on root", accounts.FormatAmount(alpha), n, accounts.FormatAmount(tao))
-			})
+			return sf.sendTelling(cmd, env, nf, m, claimRootDone) // stake_claims.go
 		},
 	}
 	sf.register(cmd)

@@ -4,11 +4,14 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/tessera-net/tessera/client"
 	"github.com/tessera-net/tessera/keys"
+	"github.com/tessera-net/tessera/modules/accounts"
 	"github.com/tessera-net/tessera/modules/stake"
 )
 
@@ -147,4 +150,31 @@ func claimRootHow(cmd *cobra.Command, nf *nodeFlag, cold keys.PublicKey, keep bo
 	}
 	t := mustClaimType(v.Type)
 	return fmt.Sprintf("by your claim type, %s: it will %s", describeClaimType(t, v.Netuids), claimTypeEffect(t, v.Netuids))
+}
+
+// claimRootDone tells what a claim_root did, from its root_claimed events: the alpha
+// claimed, how much of it was kept as alpha stake and how much sold for root stake.
+func claimRootDone(v *client.TxView) string {
+	var keptAlpha, soldAlpha, tao uint64
+	var kept, sold int
+	for _, e := range v.Events {
+		if e.Type != "root_claimed" {
+			continue
+		}
+		a, _ := strconv.ParseUint(e.Attributes["alpha"], 10, 64)
+		if e.Attributes["kept"] == "true" {
+			keptAlpha, kept = keptAlpha+a, kept+1
+			continue
+		}
+		t, _ := strconv.ParseUint(e.Attributes["tao"], 10, 64)
+		soldAlpha, tao, sold = soldAlpha+a, tao+t, sold+1
+	}
+	var parts []string
+	if kept > 0 {
+		parts = append(parts, fmt.Sprintf("%s alpha in %d claims kept as alpha stake", accounts.FormatAmount(keptAlpha), kept))
+	}
+	if sold > 0 || kept == 0 {
+		parts = append(parts, fmt.Sprintf("%s alpha in %d claims sold, %s TAO staked on root", accounts.FormatAmount(soldAlpha), sold, accounts.FormatAmount(tao)))
+	}
+	return "claimed " + strings.Join(parts, "; ")
 }
