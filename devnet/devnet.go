@@ -202,6 +202,12 @@ func (d *Devnet) initHome(o Options) error {
 	if err := dtaoGenesis(&st, o.DTAO); err != nil {
 		return err
 	}
+	if err := registrationLimitGenesis(&st, DevnetNetworkRateLimit); err != nil { // rate_limit.go
+		return err
+	}
+	if err := authorsGenesis(&st, gv.PubKey.Bytes()); err != nil { // authors.go
+		return err
+	}
 	for _, e := range o.Extensions {
 		if err := e.Genesis(&st); err != nil {
 			return fmt.Errorf("genesis of %s: %w", e.Name(), err)

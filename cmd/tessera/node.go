@@ -17,7 +17,7 @@ import (
 
 func newNodeCmd(env *cliEnv) *cobra.Command {
 	cmd := &cobra.Command{Use: "node", Short: "Run a Tessera node (CometBFT and the Tessera application in one process)"}
-	cmd.AddCommand(newNodeInitCmd(env), newNodeStartCmd(env))
+	cmd.AddCommand(newNodeInitCmd(env), newNodeStartCmd(env), newNodeBindAuthorCmd(env))
 	return cmd
 }
 

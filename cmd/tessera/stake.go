@@ -85,7 +85,8 @@ func newStakeCmd(env *cliEnv) *cobra.Command {
 	nf.register(cmd, env)
 	cmd.AddCommand(newStakeAddRemoveCmd(env, &nf, false), newStakeAddRemoveCmd(env, &nf, true), newStakeListCmd(env, &nf),
 		newStakeSetTakeCmd(env, &nf), newStakeMoveCmd(env, &nf, "move"), newStakeMoveCmd(env, &nf, "transfer"), newStakeMoveCmd(env, &nf, "swap"),
-		newStakeClaimRootCmd(env, &nf), newStakeClaimableCmd(env, &nf))
+		newStakeClaimRootCmd(env, &nf), newStakeClaimableCmd(env, &nf),
+		newStakeClaimTypeCmd(env, &nf))
 	cmd.AddCommand(newStakeChildCmd(env, &nf))
 	return cmd
 }
@@ -534,6 +535,7 @@ func newStakeClaimRootCmd(env *cliEnv, nf *nodeFlag) *cobra.Command {
 			if keep {
 				how = "stakes the alpha on each subnet under the same hotkeys"
 			}
+			how = claimRootHow(cmd, nf, cold, keep, how) // by the coldkey's claim type (stake_claims.go)
 			if err := confirm(env, yes, strings.TrimRight(b.String(), "\n")+"\nClaiming "+how+"."); err != nil {
 				return err
 			}
@@ -541,22 +543,7 @@ func newStakeClaimRootCmd(env *cliEnv, nf *nodeFlag) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return sf.sendTelling(cmd, env, nf, m, func(v *client.TxView) string {
-				var alpha, tao uint64
-				var n int
-				for _, e := range v.Events {
-					if e.Type != "root_claimed" {
-						continue
-					}
-					a, _ := strconv.ParseUint(e.Attributes["alpha"], 10, 64)
-					t, _ := strconv.ParseUint(e.Attributes["tao"], 10, 64)
-					alpha, tao, n = alpha+a, tao+t, n+1
-				}
-				if keep {
-					return fmt.Sprintf("claimed %s alpha in %d claims, kept as alpha stake", accounts.FormatAmount(alpha), n)
-				}
-				return fmt.Sprintf("claimed %s alpha in %d claims, staked %s TAO on root", accounts.FormatAmount(alpha), n, accounts.FormatAmount(tao))
-			})
+			return sf.sendTelling(cmd, env, nf, m, claimRootDone) // stake_claims.go
 		},
 	}
 	sf.register(cmd)

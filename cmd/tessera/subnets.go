@@ -116,10 +116,27 @@ func newSubnetLockCostCmd(env *cliEnv, nf *nodeFlag) *cobra.Command {
 				if err == nil && lv.LastLockBlock > 0 {
 					_, err = fmt.Fprintf(w, "The last registration locked %s at block %d.\n", accounts.FormatAmount(lv.LastLock), lv.LastLockBlock)
 				}
+				if err == nil {
+					_, err = io.WriteString(w, describeRegistrationLimit(lv))
+				}
 				return err
 			})
 		},
 	}
+}
+
+// describeRegistrationLimit says when the next subnet registration is allowed
+// (network_rate_limit blocks after the last one, chain-wide).
+func describeRegistrationLimit(lv subnets.LockView) string {
+	switch {
+	case lv.LastRegistrationBlock == 0:
+		return fmt.Sprintf("No subnet has been registered yet: the next registration is allowed now (then one every %d blocks).\n", lv.RateLimit)
+	case lv.NextRegistrationBlock <= lv.Block:
+		return fmt.Sprintf("The last registration was at block %d: the next registration is allowed now (at block %d or later; one every %d blocks).\n",
+			lv.LastRegistrationBlock, lv.NextRegistrationBlock, lv.RateLimit)
+	}
+	return fmt.Sprintf("The last registration was at block %d: next registration allowed at block %d (one every %d blocks, network_rate_limit; %d blocks from now).\n",
+		lv.LastRegistrationBlock, lv.NextRegistrationBlock, lv.RateLimit, lv.NextRegistrationBlock-lv.Block)
 }
 
 // subnetRow is one line of `subnet list`: the subnet and, under dTAO, its pool.

@@ -56,8 +56,10 @@ func DefaultParams() Params {
 }
 
 // Genesis is the staking module's app_state section; fields left out keep their defaults.
+// Authors bind consensus keys to the accounts their blocks' staking fees go to.
 type Genesis struct {
-	Params *Params `json:"params,omitempty"`
+	Params  *Params         `json:"params,omitempty"`
+	Authors []GenesisAuthor `json:"authors,omitempty"`
 }
 
 // ChildView is one child or parent in the children query: the proportion (of the

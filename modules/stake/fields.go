@@ -1,7 +1,9 @@
 package stake
 
 import (
+	"encoding/hex"
 	"strconv"
+	"strings"
 
 	"github.com/tessera-net/tessera/keys"
 	"github.com/tessera-net/tessera/tx"
@@ -72,6 +74,18 @@ func MsgFields(signer keys.PublicKey, m tx.Msg) (fields map[string]any, ok bool,
 			f["keep"] = true
 		}
 		return f, true, nil
+	case MsgSetRootClaimType:
+		var c SetRootClaimType
+		if err := m.DecodeBody(&c); err != nil {
+			return nil, true, err
+		}
+		return map[string]any{"coldkey": signer.String(), "type": ClaimTypeName(c.Type), "netuids": c.Netuids}, true, nil
+	case MsgSetAuthor:
+		var a SetAuthor
+		if err := m.DecodeBody(&a); err != nil {
+			return nil, true, err
+		}
+		return map[string]any{"account": signer.String(), "consensus_address": strings.ToUpper(hex.EncodeToString(ConsensusAddress(a.PubKey)))}, true, nil
 	}
 	return childMsgFields(signer, m)
 }

@@ -15,7 +15,9 @@ func TestScenarios(t *testing.T) {
 	scenario.Walk(t, "testdata", scenario.AccountsMsgs(), scenario.StakeMsgs(), scenario.SubnetsMsgs(), claimMsgs(), childMsgs())
 }
 
-// claimMsgs: "claim_root [netuids=N,N] [hotkey=ACCOUNT] [keep=true]" is stake/claim_root.
+// claimMsgs: "claim_root [netuids=N,N] [hotkey=ACCOUNT] [keep=true]" is stake/claim_root;
+// "set_root_claim_type type=swap|keep|keep-subnets [netuids=N,N]" is
+// stake/set_root_claim_type.
 func claimMsgs() scenario.MsgBuilders {
 	return scenario.MsgBuilders{"claim_root": func(a *scenario.Args) (tx.Msg, error) {
 		var ns []uint16
@@ -42,5 +44,21 @@ func claimMsgs() scenario.MsgBuilders {
 			keep = k == "true"
 		}
 		return stake.NewClaimRoot(ns, keep, hot)
+	}, "set_root_claim_type": func(a *scenario.Args) (tx.Msg, error) {
+		name, err := a.String("type")
+		if err != nil {
+			return tx.Msg{}, err
+		}
+		typ, err := stake.ParseClaimType(name)
+		if err != nil {
+			return tx.Msg{}, err
+		}
+		var ns []uint16
+		if a.Has("netuids") {
+			if ns, err = a.Uint16s("netuids"); err != nil {
+				return tx.Msg{}, err
+			}
+		}
+		return stake.NewSetRootClaimType(typ, ns)
 	}}
 }

@@ -188,6 +188,9 @@ type Params struct {
 	// blocks over which a doubled lock cost decays linearly back (scaled by the halved
 	// block emission; 0: no decay).
 	LockReductionInterval uint64 `cbor:"9,keyasint" json:"lock_reduction_interval"`
+	// NetworkRateLimit is subtensor's NetworkRateLimit: at least this many blocks between
+	// two subnet registrations, chain-wide (the first is always allowed; 0: no limit).
+	NetworkRateLimit uint64 `cbor:"10,keyasint" json:"network_rate_limit"`
 	// MovingAlpha is subtensor's SubnetMovingAlpha: under dTAO, how fast a subnet's moving
 	// price follows its spot price (capped at 1), as I96F32 fraction bits, value/2^32; 0 is
 	// subtensor's 12_885 ≈ 0.000003. EMAHalving is its EMAPriceHalvingBlocks: the moving
@@ -210,6 +213,9 @@ func (p Params) CoinbaseMoving() (alpha dtao.U96F32, halving uint64) {
 	return alpha, halving
 }
 
+// DefaultNetworkRateLimit is subtensor's NetworkRateLimit, 7200 blocks (a day at 12 s).
+const DefaultNetworkRateLimit uint64 = 7200
+
 // DefaultNetworkImmunity is subtensor's NetworkImmunityPeriod, 1_296_000 blocks.
 const DefaultNetworkImmunity uint64 = 1_296_000
 
@@ -219,7 +225,8 @@ const DefaultTaoWeight uint64 = 971_718_665_099_567_868
 // DefaultParams: one token per block, 1,000 tokens to create a subnet, 18% owner cut.
 func DefaultParams() Params {
 	return Params{BlockEmission: 1_000_000_000, LockCost: 1_000_000_000_000, OwnerCut: 11_796, MaxSubnets: 1024, RootValidators: 64,
-		TaoWeight: DefaultTaoWeight, DTAO: true, NetworkImmunity: DefaultNetworkImmunity, LockReductionInterval: dtao.DefaultLockReductionInterval}
+		TaoWeight: DefaultTaoWeight, DTAO: true, NetworkImmunity: DefaultNetworkImmunity, LockReductionInterval: dtao.DefaultLockReductionInterval,
+		NetworkRateLimit: DefaultNetworkRateLimit}
 }
 
 // Create makes a new subnet owned by the signer with Hotkey as the owner's hotkey (uid 0),
@@ -247,6 +254,12 @@ type LockView struct {
 	DecayPerBlock uint64 `json:"decay_per_block,string"`
 	// Dynamic is false on a chain without dTAO, where the lock is the fixed lock_cost.
 	Dynamic bool `json:"dynamic"`
+	// LastRegistrationBlock is the block of the last subnet registration (0: none yet),
+	// RateLimit the network_rate_limit, and NextRegistrationBlock the first block at which
+	// a registration is allowed (LastRegistrationBlock + RateLimit; 0 before the first).
+	LastRegistrationBlock uint64 `json:"last_registration_block"`
+	RateLimit             uint64 `json:"network_rate_limit"`
+	NextRegistrationBlock uint64 `json:"next_registration_block"`
 }
 
 // SetHyperparam sets one hyperparameter by its JSON name (as `subnet hyperparams` shows).

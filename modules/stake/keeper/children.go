@@ -61,8 +61,8 @@ func (sk *Keeper) Params(r store.Reader) (stake.Params, error) {
 
 // initGenesis reads the staking section of the genesis: only parameters. A genesis that
 // sets none writes nothing.
-func (sk *Keeper) initGenesis(kv store.KV, raw json.RawMessage) error {
-	if len(raw) == 0 || string(raw) == "{}" || string(raw) == "null" {
+func (sk *Keeper) initGenesis(ctx *module.Context, raw json.RawMessage) error {
+	if len(bytes.TrimSpace(raw)) == 0 || string(raw) == "{}" || string(raw) == "null" {
 		return nil
 	}
 	g := stake.Genesis{}
@@ -71,10 +71,13 @@ func (sk *Keeper) initGenesis(kv store.KV, raw json.RawMessage) error {
 	if err := dec.Decode(&g); err != nil {
 		return fmt.Errorf("stake genesis: %w", err)
 	}
+	if err := sk.initAuthors(ctx, g.Authors); err != nil {
+		return err
+	}
 	if g.Params == nil {
 		return nil
 	}
-	return module.Put(kv, keyStakeParams, *g.Params)
+	return module.Put(ctx.KV, keyStakeParams, *g.Params)
 }
 
 func (sk *Keeper) edges(r store.Reader, prefix []byte, netuid uint16, hot keys.PublicKey) ([]childEdge, error) {

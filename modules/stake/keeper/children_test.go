@@ -147,7 +147,7 @@ func setChildrenMsg(t *testing.T, hot keys.PublicKey, netuid uint16, cs ...keys.
 // parent entry; a dissolved subnet loses every relation.
 func TestPendingChildrenApplyDropRevoke(t *testing.T) {
 	sk, kv := childChain(t)
-	if err := sk.initGenesis(kv, json.RawMessage(`{"params":{"pending_child_key_cooldown":5}}`)); err != nil {
+	if err := sk.initGenesis(childCtx(kv, 0), json.RawMessage(`{"params":{"pending_child_key_cooldown":5}}`)); err != nil {
 		t.Fatal(err)
 	}
 	a, b := pk(9), pk(8) // owners pk(1), pk(2)

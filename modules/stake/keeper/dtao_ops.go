@@ -113,7 +113,7 @@ func (sk *Keeper) addAlpha(ctx *module.Context, signer, hot keys.PublicKey, a st
 	if err := sk.saveSide(ctx.KV, pool, nsd, res.PaidIn); err != nil {
 		return err
 	}
-	if err := sk.Recycle(ctx.KV, res.Fee); err != nil {
+	if err := sk.payAuthor(ctx, res.Fee); err != nil { // to the block author (authors.go)
 		return err
 	}
 	ctx.Emit("stake_added", module.Attr("coldkey", signer.String()), module.Attr("hotkey", hot.String()),
@@ -149,7 +149,7 @@ func (sk *Keeper) removeAlpha(ctx *module.Context, signer, hot keys.PublicKey, r
 	if err := sk.saveSide(ctx.KV, pool, nsd, res.TAO+res.AuthorTAO); err != nil {
 		return err
 	}
-	if err := sk.Recycle(ctx.KV, res.AuthorTAO); err != nil {
+	if err := sk.payAuthor(ctx, res.AuthorTAO); err != nil { // to the block author (authors.go)
 		return err
 	}
 	ctx.Emit("stake_removed", module.Attr("coldkey", signer.String()), module.Attr("hotkey", hot.String()),
@@ -226,7 +226,7 @@ func (sk *Keeper) moveStake(ctx *module.Context, event string, cold, fromHot key
 	} else if err := sk.accounts.Credit(ctx.KV, toCold, res.TAO); err != nil {
 		return err
 	}
-	if err := sk.Recycle(ctx.KV, res.AuthorTAO); err != nil {
+	if err := sk.payAuthor(ctx, res.AuthorTAO); err != nil { // to the block author (authors.go)
 		return err
 	}
 	ctx.Emit(event, append(attrs, module.Attr("tao", u64s(res.TAO)), module.Attr("received", u64s(res.Alpha)),

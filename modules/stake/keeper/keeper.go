@@ -128,6 +128,11 @@ func (sk *Keeper) AddStake(kv store.KV, hotkey, coldkey keys.PublicKey, amount u
 	if err := sk.rootStakeChanged(kv, hotkey, coldkey, amount, false); err != nil {
 		return err
 	}
+	if had == 0 {
+		if err := sk.indexRootStaker(kv, coldkey); err != nil { // the auto-claim's index (root_claim_auto.go)
+			return err
+		}
+	}
 	if had > 0 {
 		return nil // the coldkey's index lists the position already (it exists while the stake is positive)
 	}
@@ -172,6 +177,11 @@ func (sk *Keeper) subStake(kv store.KV, hotkey, coldkey keys.PublicKey, amount u
 	}
 	if err := sk.rootStakeChanged(kv, hotkey, coldkey, amount, true); err != nil {
 		return err
+	}
+	if have == amount {
+		if err := sk.rootPositionClosing(kv, hotkey, coldkey); err != nil { // the auto-claim's index (root_claim_auto.go)
+			return err
+		}
 	}
 	if have == amount {
 		return kv.Delete(module.Key(prefixCold, coldkey[:], hotkey[:]))
@@ -260,16 +270,20 @@ func New(accounts AccountKeeper) *Keeper { return &Keeper{accounts: accounts} }
 func (*Keeper) Name() string { return stake.Name }
 
 // InitGenesis implements module.Module; staking starts empty, with the parameters the
-// genesis sets (stake.Genesis; child keys' cooldown).
+// genesis sets (stake.Genesis; child keys' cooldown) and the block authors' bindings
+// ("authors": stake.GenesisAuthor).
 func (sk *Keeper) InitGenesis(ctx *module.Context, raw json.RawMessage) error {
-	return sk.initGenesis(ctx.KV, raw)
+	return sk.initGenesis(ctx, raw)
 }
 
 // Handlers implements module.Module.
 func (sk *Keeper) Handlers() map[string]module.Handler {
 	return map[string]module.Handler{stake.MsgAdd: sk.add, stake.MsgRemove: sk.remove, stake.MsgSetTake: sk.setTake, stake.MsgMove: sk.move,
 		stake.MsgTransfer: sk.transfer, stake.MsgSwap: sk.swap, stake.MsgClaimRoot: sk.claimRoot,
-		stake.MsgSetChildren: sk.setChildren, stake.MsgSetChildkeyTake: sk.setChildkeyTake}
+		stake.MsgSetChildren: sk.setChildren, stake.MsgSetChildkeyTake: sk.setChildkeyTake,
+		stake.MsgSetRootClaimType: sk.setRootClaimType,
+		stake.MsgSetAuthor:        sk.setAuthor,
+	}
 }
 
 func (sk *Keeper) add(ctx *module.Context, signer keys.PublicKey, msg tx.Msg) error {
@@ -404,6 +418,11 @@ func (sk *Keeper) Queries() map[string]module.Route {
 		"root_claimable": {Args: []string{"address"}, Query: sk.queryRootClaimable},
 		// children/<hotkey>/<netuid>: a hotkey's children, parents, pending set and childkey take.
 		"children": {Args: []string{"hotkey", "netuid"}, Query: sk.queryChildren},
+		// root_claim_type/<coldkey>: its claim type and its place in the auto-claim's index.
+		"root_claim_type": {Args: []string{"address"}, Query: sk.queryRootClaimType},
+		// author/<consensus address>, authors: the accounts block fees go to.
+		"author":  {Args: []string{"consensus_address"}, Query: sk.queryAuthor},
+		"authors": {Query: sk.queryAuthors},
 	}
 }
 

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strconv"
 
+	abci "github.com/cometbft/cometbft/abci/types"
+
 	"github.com/tessera-net/tessera/dtao"
 	"github.com/tessera-net/tessera/keys"
 	"github.com/tessera-net/tessera/module"
@@ -233,10 +235,14 @@ func (sk *Keeper) rootHotkeys(r store.Reader, cold keys.PublicKey) ([]keys.Publi
 	return slices.Compact(hots), nil
 }
 
-// claimRoot is stake/claim_root: for each (hotkey, netuid) asked for with something owed,
-// the owed alpha leaves RootHeld and is sold on the pool fee-free, its TAO staked on root
-// under the hotkey (Swap), or staked on the subnet under the hotkey (Keep, or when the pool
-// refuses the sale). A claim that can be paid neither way (too small for a share) stays owed.
+// claimRoot is stake/claim_root: for each (hotkey, netuid) asked for with at least
+// dtao.RootClaimMinimum owed, the owed alpha leaves RootHeld and is sold on the pool
+// fee-free, its TAO staked on root under the hotkey (Swap), or staked on the subnet under
+// the hotkey (Keep, or when the pool refuses the sale). Keep in the message keeps on every
+// subnet; without it the coldkey's RootClaimType decides per subnet. As subtensor's
+// claim_root, the user's claim is not forced: amounts below the minimum stay owed (they
+// grow with later dividends). A claim that can be paid neither way (too small for a share)
+// stays owed. A claim that pays nothing is refused.
 func (sk *Keeper) claimRoot(ctx *module.Context, signer keys.PublicKey, msg tx.Msg) error {
 	var c stake.ClaimRoot
 	if err := msg.DecodeBody(&c); err != nil {
@@ -256,48 +262,85 @@ func (sk *Keeper) claimRoot(ctx *module.Context, signer keys.PublicKey, msg tx.M
 		}
 		hots = []keys.PublicKey{hot}
 	}
-	want := func(n uint16) bool { return len(c.Netuids) == 0 || slices.Contains(c.Netuids, n) }
+	ct, err := sk.RootClaimTypeOf(ctx.KV, signer)
+	if err != nil {
+		return err
+	}
+	if c.Keep {
+		ct = stake.RootClaimType{Type: stake.ClaimKeep}
+	}
 	if _, err := sk.ensureIssuance(ctx.KV); err != nil {
 		return err
 	}
-	var claims int
-	for _, hot := range hots {
-		netuids, rates, err := sk.rootRates(ctx.KV, hot)
-		if err != nil {
-			return err
-		}
-		for i, n := range netuids {
-			if !want(n) {
-				continue
-			}
-			owed, err := sk.rootOwed(ctx.KV, hot, signer, n, rates[i])
-			if err != nil {
-				return err
-			}
-			if owed == 0 {
-				continue
-			}
-			tao, kept, err := sk.payRootClaim(ctx.KV, n, hot, signer, owed, c.Keep)
-			if err != nil {
-				return err
-			}
-			if !kept && tao == 0 {
-				continue // too small to pay either way: it stays owed
-			}
-			claims++
-			ctx.Emit("root_claimed", module.Attr("coldkey", signer.String()), module.Attr("hotkey", hot.String()),
-				module.Attr("netuid", strconv.Itoa(int(n))), module.Attr("alpha", u64s(owed)), module.Attr("tao", u64s(tao)),
-				module.Attr("kept", strconv.FormatBool(kept)))
-		}
+	res, err := sk.claimFor(ctx, signer, hots, c.Netuids, ct, false, false)
+	if err != nil {
+		return err
 	}
-	if claims == 0 {
+	if res.claims == 0 {
 		what := "on any subnet"
 		if len(c.Netuids) > 0 {
 			what = fmt.Sprintf("on subnets %v", c.Netuids)
 		}
+		if res.below > 0 {
+			return tx.Errorf(tx.CodeNotFound, "%s has no root dividends to claim %s: at most %s alpha is owed on a subnet, below the minimum %s a claim takes",
+				signer, what, accounts.FormatAmount(res.below), accounts.FormatAmount(dtao.RootClaimMinimum))
+		}
 		return tx.Errorf(tx.CodeNotFound, "%s has no root dividends to claim %s", signer, what)
 	}
 	return nil
+}
+
+// claimResult counts what claimFor did: the claims paid, and the largest owed amount it
+// left because it was below the minimum.
+type claimResult struct {
+	claims int
+	below  uint64
+}
+
+// claimFor claims cold's root dividends under hots on the netuids asked for (all if
+// none), keeping or swapping per subnet as ct says. Unless forced, an owed amount below
+// dtao.RootClaimMinimum is skipped. Each claim emits root_claimed (with auto=true when the
+// auto-claim made it).
+func (sk *Keeper) claimFor(ctx *module.Context, cold keys.PublicKey, hots []keys.PublicKey, only []uint16, ct stake.RootClaimType, forced, auto bool) (claimResult, error) {
+	var res claimResult
+	for _, hot := range hots {
+		netuids, rates, err := sk.rootRates(ctx.KV, hot)
+		if err != nil {
+			return res, err
+		}
+		for i, n := range netuids {
+			if len(only) > 0 && !slices.Contains(only, n) {
+				continue
+			}
+			owed, err := sk.rootOwed(ctx.KV, hot, cold, n, rates[i])
+			if err != nil {
+				return res, err
+			}
+			if owed == 0 {
+				continue
+			}
+			if !forced && owed < dtao.RootClaimMinimum {
+				res.below = max(res.below, owed)
+				continue
+			}
+			tao, kept, err := sk.payRootClaim(ctx.KV, n, hot, cold, owed, ct.Keeps(n))
+			if err != nil {
+				return res, err
+			}
+			if !kept && tao == 0 {
+				continue // too small to pay either way: it stays owed
+			}
+			res.claims++
+			attrs := []abci.EventAttribute{module.Attr("coldkey", cold.String()), module.Attr("hotkey", hot.String()),
+				module.Attr("netuid", strconv.Itoa(int(n))), module.Attr("alpha", u64s(owed)), module.Attr("tao", u64s(tao)),
+				module.Attr("kept", strconv.FormatBool(kept))}
+			if auto {
+				attrs = append(attrs, module.Attr("auto", "true"))
+			}
+			ctx.Emit("root_claimed", attrs...)
+		}
+	}
+	return res, nil
 }
 
 // payRootClaim pays owed alpha of (hot, cold)'s root claim on netuid: marks it claimed,
@@ -349,8 +392,12 @@ func (sk *Keeper) markClaimed(kv store.KV, hot, cold keys.PublicKey, netuid uint
 
 // CheckRootClaims checks, on every pool, that what every root staker is owed (exactly, in
 // 2^-32 units) is no more than the pool's RootHeld: the claims cannot take alpha that was
-// not accrued.
+// not accrued; and that the auto-claim's index holds exactly the coldkeys with root stake
+// (checkClaimIndex).
 func (sk *Keeper) CheckRootClaims(r store.Reader) error {
+	if err := sk.checkClaimIndex(r); err != nil {
+		return err
+	}
 	entitled := map[uint16]*big.Int{}
 	err := r.Iterate(prefixRootRate, func(k, v []byte) (bool, error) {
 		var rr rootRate

@@ -221,9 +221,10 @@ func TestRootDividendAboveStakeGoesToOwner(t *testing.T) {
 }
 
 // The property: random root stakes, unstakes and moves between hotkeys, root dividends on
-// two subnets and claims (Swap or Keep) never create or lose TAO or alpha, and what the
-// root stakers are owed never exceeds what the pools hold for them (CheckConservation,
-// with CheckRootClaims, after every operation).
+// two subnets, claims (Swap or Keep), claim types (Swap, Keep, KeepSubnets) and blocks'
+// auto-claims never create or lose TAO or alpha, what the root stakers are owed never
+// exceeds what the pools hold for them, and the auto-claim's index is exactly the root
+// stakers (CheckConservation, with CheckRootClaims, after every operation).
 func TestRootClaimsProperty(t *testing.T) {
 	colds := []byte{1, 2, 3, 4}
 	fund := map[byte]uint64{}
@@ -233,13 +234,13 @@ func TestRootClaimsProperty(t *testing.T) {
 	hots := []keys.PublicKey{pk(9), pk(10), pk(11)}
 	sk, kv := rootChain(t, 2, fund, 10, 11)
 	rng := rand.New(rand.NewSource(16))
-	var claims, accruals int
+	var claims, accruals, types, autos int
 	for step := 0; step < 600; step++ {
 		c := pk(colds[rng.Intn(len(colds))])
 		h := hots[rng.Intn(len(hots))]
 		amt := uint64(rng.Int63n(500_000_000_000)) + 1
 		var err error
-		switch rng.Intn(6) {
+		switch rng.Intn(8) {
 		case 0:
 			err = stakeRoot(sk, kv, h, c, amt)
 		case 1:
@@ -267,6 +268,27 @@ func TestRootClaimsProperty(t *testing.T) {
 			} else if err == nil {
 				claims++
 			}
+		case 6: // a claim type: swap, keep, or keep one of the two subnets
+			typ := uint8(rng.Intn(3))
+			var ns []uint16
+			if typ == stake.ClaimKeepSubnets {
+				ns = []uint16{uint16(1 + rng.Intn(2))}
+			}
+			err = setClaimType(sk, kv, c, typ, ns...)
+			types++
+		case 7: // a block's auto-claim, from a random previous hash
+			if err = kv.Set(keyClaimLastBlock, hashOf(rng.Uint64())); err == nil {
+				ctx := &module.Context{KV: kv, Height: int64(step), BlockHash: hashOf(uint64(step))}
+				err = sk.AutoClaimRoot(ctx)
+				for _, e := range ctx.Events() {
+					switch e.Type {
+					case "root_claimed":
+						autos++
+					case "root_autoclaim_failed":
+						t.Fatalf("step %d: %v", step, e)
+					}
+				}
+			}
 		}
 		if err != nil {
 			var te *tx.Error
@@ -278,10 +300,10 @@ func TestRootClaimsProperty(t *testing.T) {
 			t.Fatalf("step %d: %v", step, err)
 		}
 	}
-	if claims < 20 || accruals < 50 {
-		t.Fatalf("only %d claims and %d accruals: the property means little", claims, accruals)
+	if claims < 20 || accruals < 50 || types < 20 || autos < 20 {
+		t.Fatalf("only %d claims, %d accruals, %d claim types and %d auto-claims: the property means little", claims, accruals, types, autos)
 	}
-	t.Logf("%d accruals, %d claims", accruals, claims)
+	t.Logf("%d accruals, %d claims, %d claim types set, %d auto-claimed", accruals, claims, types, autos)
 }
 
 // BenchmarkClaimRoot times a claim (Swap) on one subnet: the owed amount, the fee-free

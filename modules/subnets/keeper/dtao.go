@@ -17,7 +17,8 @@ import (
 // BeginBlock runs, under dTAO, the block's coinbase: the emission split across the
 // subnets' pools by their moving prices (dtao.EMAPriceShares), injected or used for
 // chain buys, and their alpha emission added to what the next epoch pays. It also fixes
-// the chain's TAO issuance before the block's first transaction.
+// the chain's TAO issuance before the block's first transaction. Then the staking module
+// auto-claims the root dividends of a few coldkeys (AutoClaimRoot).
 func (k *Keeper) BeginBlock(ctx *module.Context) error {
 	p, err := GetParams(ctx.KV)
 	if err != nil || !p.DTAO {
@@ -30,6 +31,9 @@ func (k *Keeper) BeginBlock(ctx *module.Context) error {
 		return fmt.Errorf("coinbase: %w", err)
 	}
 	k.lastCoinbase = res
+	if err := k.stake.AutoClaimRoot(ctx); err != nil { // after the coinbase, as subtensor's block_step
+		return fmt.Errorf("root auto-claim: %w", err)
+	}
 	return nil
 }
 

@@ -2,6 +2,7 @@ package keeper_test
 
 import (
 	"context"
+	"crypto/ed25519"
 	"encoding/json"
 	"math/rand"
 	"strconv"
@@ -27,16 +28,17 @@ import (
 
 const tao = accounts.UnitsPerToken
 
-// newDTAOChain is a chain with dTAO on (the genesis default).
-func newDTAOChain(t testing.TB, funded ...*keys.Pair) *chainHarness {
+// newDTAOChainParams is a chain with dTAO on (the genesis default) and these subnets
+// params in the genesis.
+func newDTAOChainParams(t testing.TB, params map[string]any, funded ...*keys.Pair) *chainHarness {
 	t.Helper()
-	return newDTAOChainGenesis(t, nil, funded...)
+	return newDTAOChainGenesis(t, params, nil, funded...)
 }
 
-// newDTAOChainGenesis is newDTAOChain with further app_state sections.
-func newDTAOChainGenesis(t testing.TB, sections map[string]json.RawMessage, funded ...*keys.Pair) *chainHarness {
+// newDTAOChainGenesis is newDTAOChainParams with further app_state sections.
+func newDTAOChainGenesis(t testing.TB, params map[string]any, sections map[string]json.RawMessage, funded ...*keys.Pair) *chainHarness {
 	t.Helper()
-	h := newChainGenesis(t, modules.Builtin(), map[string]any{"dtao": true}, sections, funded...)
+	h := newChainGenesis(t, modules.Builtin(), true, params, sections, funded...)
 	h.block() // the first block fixes the issuance
 	return h
 }
@@ -67,16 +69,17 @@ func epochEvents(r *abci.ResponseFinalizeBlock) map[uint16]map[string]string {
 
 // setupDTAOSubnet is setupSubnet under dTAO: the validator stakes 100 TAO into subnet 1's
 // pool (alpha) and 1000 TAO on root.
-func setupDTAOSubnet(t *testing.T) (*chainHarness, actors) { return setupDTAOSubnetGenesis(t, nil) }
+func setupDTAOSubnet(t *testing.T) (*chainHarness, actors) { return setupDTAOSubnetGenesis(t, nil, nil) }
 
-// setupDTAOSubnetGenesis is setupDTAOSubnet with further app_state sections.
-func setupDTAOSubnetGenesis(t *testing.T, sections map[string]json.RawMessage) (*chainHarness, actors) {
+// setupDTAOSubnetGenesis is setupDTAOSubnet with these subnets params and further
+// app_state sections in the genesis.
+func setupDTAOSubnetGenesis(t *testing.T, params map[string]any, sections map[string]json.RawMessage) (*chainHarness, actors) {
 	a := actors{owner: testutil.Pair(t, "//Alice"), ownerHot: testutil.Pair(t, "//Alice//hot"), val: testutil.Pair(t, "//Bob"), valHot: testutil.Pair(t, "//Bob//hot")}
 	for _, n := range []string{"//M1", "//M2", "//M3"} {
 		a.miners = append(a.miners, testutil.Pair(t, n))
 		a.minHots = append(a.minHots, testutil.Pair(t, n+"//hot"))
 	}
-	h := newDTAOChainGenesis(t, sections, append([]*keys.Pair{a.owner, a.val}, a.miners...)...)
+	h := newDTAOChainGenesis(t, params, sections, append([]*keys.Pair{a.owner, a.val}, a.miners...)...)
 	h.must(a.owner, h.msg(subnets.NewCreate(a.ownerHot.Public(), "")))
 	h.must(a.owner, h.msg(subnets.NewSetHyperparam(1, "tempo", 10)))
 	h.must(a.owner, h.msg(subnets.NewSetHyperparam(1, "weights_rate_limit", 0)))
@@ -207,7 +210,7 @@ func TestDTAOStaggeredEpochs(t *testing.T) {
 	for _, n := range []string{"//O1", "//O2", "//O3"} {
 		owners = append(owners, testutil.Pair(t, n))
 	}
-	h := newDTAOChain(t, owners...)
+	h := newDTAOChainParams(t, manySubnets, owners...)
 	for i := 0; i < 5; i++ {
 		h.block()
 	}
@@ -248,7 +251,7 @@ func TestDTAOStaggeredEpochs(t *testing.T) {
 func TestDTAOHigherPriceLargerShare(t *testing.T) {
 	o1, o2 := testutil.Pair(t, "//O1"), testutil.Pair(t, "//O2")
 	h1, h2 := testutil.Pair(t, "//O1//hot"), testutil.Pair(t, "//O2//hot")
-	h := newDTAOChain(t, o1, o2)
+	h := newDTAOChainParams(t, manySubnets, o1, o2)
 	h.block(h.sign(o1, h.msg(subnets.NewCreate(h1.Public(), ""))), h.sign(o2, h.msg(subnets.NewCreate(h2.Public(), ""))))
 	h.block(h.sign(o1, h.msg(subnets.NewSetHyperparam(1, "tempo", 10))), h.sign(o2, h.msg(subnets.NewSetHyperparam(2, "tempo", 10))))
 	for i := 0; i < 40; i++ {
@@ -282,21 +285,29 @@ func TestDTAOHigherPriceLargerShare(t *testing.T) {
 // The conservation property: random stakes, unstakes, moves, transfers and swaps (with
 // and without limit prices) between root and two subnets, with epochs every few blocks;
 // after every block the TAO issuance equals balances + root stake + reserves and every
-// subnet's alpha outstanding is accounted for (CheckConservation).
+// subnet's alpha outstanding is accounted for (CheckConservation). The blocks' proposer is
+// bound to an account (stake/set_author), so the fees move TAO to its balance; claim types
+// change and the root auto-claim runs every block.
 func TestDTAOConservationProperty(t *testing.T) {
 	// Child keys take effect 3 blocks after they are set (at the subnet's next epoch).
-	h, a := setupDTAOSubnetGenesis(t, map[string]json.RawMessage{"stake": json.RawMessage(`{"params":{"pending_child_key_cooldown":3}}`)})
+	h, a := setupDTAOSubnetGenesis(t, manySubnets, map[string]json.RawMessage{"stake": json.RawMessage(`{"params":{"pending_child_key_cooldown":3}}`)})
 	o2, h2 := testutil.Pair(t, "//Carol"), testutil.Pair(t, "//Carol//hot")
 	h.must(a.owner, h.msg(accounts.NewTransfer(o2.Public(), 10_000*tao)))
 	h.must(o2, h.msg(subnets.NewCreate(h2.Public(), "")))
 	h.must(o2, h.msg(subnets.NewSetHyperparam(2, "tempo", 7)))
 	h.must(a.valHot, h.msg(subnets.NewSetWeights(1, []uint16{2, 3, 4}, []uint16{100, 50, 10}, 0)))
+	// The blocks' proposer is bound to Carol: the staking fees go to her balance.
+	cons := ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize))
+	h.must(o2, h.msg(stake.NewSetAuthor(cons.Public().(ed25519.PublicKey), ed25519.Sign(cons, stake.AuthorSignBytes(chain, o2.Public())))))
+	h.proposer = stake.ConsensusAddress(cons.Public().(ed25519.PublicKey))
+	authorFees := uint64(0)
 	users := append([]*keys.Pair{a.val, a.owner, o2}, a.miners...)
 	hots := []keys.PublicKey{a.valHot.Public(), a.ownerHot.Public(), h2.Public(), a.minHots[0].Public()}
 	hotOwners := []*keys.Pair{a.val, a.owner, o2, a.miners[0]}
 	rng := rand.New(rand.NewSource(16))
 	codes := map[tx.Code]int{}
 	childrenSet := 0
+	autos := 0 // root dividends the blocks' auto-claims paid
 	for b := 0; b < 300; b++ {
 		var txs [][]byte
 		for i := rng.Intn(4); i > 0; i-- {
@@ -311,7 +322,7 @@ func TestDTAOConservationProperty(t *testing.T) {
 			}
 			var m tx.Msg
 			var err error
-			switch rng.Intn(9) {
+			switch rng.Intn(10) {
 			case 0, 1:
 				m, err = stake.NewAddOn(n1, hk, amt, limit, rng.Intn(2) == 0)
 			case 2:
@@ -337,6 +348,13 @@ func TestDTAOConservationProperty(t *testing.T) {
 			case 8:
 				m, err = stake.NewSetChildkeyTake(hk, n1, uint16(rng.Intn(int(dtao.MaxChildkeyTake)+1)))
 				u = hotOwners[hi]
+			case 9: // the claim type the auto-claim uses each block
+				typ := uint8(rng.Intn(3))
+				var ns []uint16
+				if typ == stake.ClaimKeepSubnets {
+					ns = []uint16{uint16(1 + rng.Intn(2))}
+				}
+				m, err = stake.NewSetRootClaimType(typ, ns)
 			}
 			if err != nil {
 				t.Fatal(err)
@@ -346,6 +364,21 @@ func TestDTAOConservationProperty(t *testing.T) {
 		r := h.block(txs...)
 		for _, tr := range r.TxResults {
 			codes[tx.Code(tr.Code)]++
+			for _, e := range tr.Events {
+				if e.Type == "author_fee" {
+					for _, at := range e.Attributes {
+						if at.Key == "amount" {
+							v, _ := strconv.ParseUint(at.Value, 10, 64)
+							authorFees += v
+						}
+					}
+				}
+			}
+		}
+		for _, e := range r.Events {
+			if e.Type == "root_claimed" {
+				autos++
+			}
 		}
 		for _, e := range r.Events {
 			if e.Type == "children_set" {
@@ -359,10 +392,10 @@ func TestDTAOConservationProperty(t *testing.T) {
 			h.nonces[u.Public()] = acct.Nonce
 		}
 	}
-	if codes[tx.CodeOK] < 50 || childrenSet < 3 {
-		t.Fatalf("too few operations succeeded to mean anything: %v, %d sets of children applied", codes, childrenSet)
+	if codes[tx.CodeOK] < 50 || childrenSet < 3 || authorFees == 0 {
+		t.Fatalf("too few operations succeeded to mean anything: %v, %d sets of children applied, %d rao of fees to the author", codes, childrenSet, authorFees)
 	}
-	t.Logf("results by code: %v; %d sets of children applied", codes, childrenSet)
+	t.Logf("results by code: %v; %d sets of children applied; %d auto-claims; %d rao of fees to the block author", codes, childrenSet, autos, authorFees)
 }
 
 // At max_subnets a new subnet replaces the non-immune one with the lowest moving price
@@ -381,7 +414,7 @@ func TestDTAOPruneAtSubnetLimit(t *testing.T) {
 	for _, p := range []*keys.Pair{o1, o2, o3, bob} {
 		st.Fund(p.Public(), 1_000_000_000_000_000)
 	}
-	st.Extra = map[string]json.RawMessage{"subnets": json.RawMessage(`{"params":{"max_subnets":2,"network_immunity_period":0}}`)}
+	st.Extra = map[string]json.RawMessage{"subnets": json.RawMessage(`{"params":{"max_subnets":2,"network_immunity_period":0,"network_rate_limit":0}}`)}
 	raw, _ := json.Marshal(st)
 	if _, err := a.InitChain(context.Background(), &abci.RequestInitChain{ChainId: chain, AppStateBytes: raw, InitialHeight: 1}); err != nil {
 		t.Fatal(err)

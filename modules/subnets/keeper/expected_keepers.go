@@ -35,4 +35,6 @@ type StakeKeeper interface {
 	DissolvePool(kv store.KV, netuid uint16) (stake.Dissolved, error)
 	// ApplyPendingChildren applies, after a subnet's epoch, the child keys whose cooldown ended.
 	ApplyPendingChildren(ctx *module.Context, netuid uint16, block uint64) error
+	// AutoClaimRoot claims the root dividends of the block's few coldkeys (after the coinbase).
+	AutoClaimRoot(ctx *module.Context) error
 }

@@ -108,6 +108,9 @@ func (k *Keeper) create(ctx *module.Context, signer keys.PublicKey, msg tx.Msg) 
 	if err != nil {
 		return err
 	}
+	if err := checkRegistrationRate(ctx.KV, p, blockOf(ctx)); err != nil { // lock.go
+		return err
+	}
 	ids, err := Netuids(ctx.KV)
 	if err != nil {
 		return err
@@ -143,6 +146,9 @@ func (k *Keeper) create(ctx *module.Context, signer keys.PublicKey, msg tx.Msg) 
 		if err := module.Put(ctx.KV, keyLock, lockRecord{LastLock: lock, LastLockBlock: blockOf(ctx)}); err != nil {
 			return err
 		}
+	}
+	if err := recordRegistration(ctx.KV, blockOf(ctx)); err != nil { // lock.go
+		return err
 	}
 	if err := k.stake.ClaimHotkey(ctx.KV, hot, signer); err != nil {
 		return err

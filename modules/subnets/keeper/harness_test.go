@@ -2,6 +2,8 @@ package keeper_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/binary"
 	"encoding/json"
 	"slices"
 	"testing"
@@ -27,37 +29,30 @@ type chainHarness struct {
 	set    *modules.Set
 	height int64
 	nonces map[keys.PublicKey]uint64
-}
-
-// newClassicChain is a chain on the genesis switch dtao: false, the chain before dynamic
-// TAO (root weights split the emission, stake is one TAO balance per hotkey), for the
-// tests of that emission.
-func newClassicChain(t testing.TB, funded ...*keys.Pair) *chainHarness {
-	t.Helper()
-	return newClassicChainOn(t, modules.Builtin(), funded...)
-}
-
-// newClassicChainOn is newClassicChain over a given set of modules.
-func newClassicChainOn(t testing.TB, set *modules.Set, funded ...*keys.Pair) *chainHarness {
-	t.Helper()
-	return newChainWith(t, set, false, funded...)
+	// proposer is the consensus address the blocks name as their proposer (none if nil).
+	proposer []byte
 }
 
 // newChainWith is a chain over set with the genesis switch dtao, the funded accounts rich.
 func newChainWith(t testing.TB, set *modules.Set, dtao bool, funded ...*keys.Pair) *chainHarness {
 	t.Helper()
-	return newChainGenesis(t, set, map[string]any{"dtao": dtao}, nil, funded...)
+	return newChainGenesis(t, set, dtao, nil, nil, funded...)
 }
 
-// newChainParams is a chain over set whose genesis sets the given subnets parameters (by
-// JSON name; the others keep their defaults), the funded accounts rich.
-func newChainParams(t testing.TB, set *modules.Set, params map[string]any, funded ...*keys.Pair) *chainHarness {
+// manySubnets are the subnets genesis params of the tests that create several subnets in
+// a few blocks: no registration rate limit (network_rate_limit 0; subtensor's 7200 blocks
+// is the default, shown in testdata/lock.txt).
+var manySubnets = map[string]any{"network_rate_limit": 0}
+
+// newChainParams is newChainWith with these subnets params (by JSON name; the others keep
+// their defaults) in the genesis.
+func newChainParams(t testing.TB, set *modules.Set, dtao bool, params map[string]any, funded ...*keys.Pair) *chainHarness {
 	t.Helper()
-	return newChainGenesis(t, set, params, nil, funded...)
+	return newChainGenesis(t, set, dtao, params, nil, funded...)
 }
 
 // newChainGenesis is newChainParams with further app_state sections (by module name).
-func newChainGenesis(t testing.TB, set *modules.Set, params map[string]any, sections map[string]json.RawMessage, funded ...*keys.Pair) *chainHarness {
+func newChainGenesis(t testing.TB, set *modules.Set, dtao bool, params map[string]any, sections map[string]json.RawMessage, funded ...*keys.Pair) *chainHarness {
 	t.Helper()
 	a, err := app.New(store.OpenMemory(), app.Options{Modules: set.Modules, Ante: set.Ante})
 	if err != nil {
@@ -66,6 +61,9 @@ func newChainGenesis(t testing.TB, set *modules.Set, params map[string]any, sect
 	var st genesis.AppState
 	for _, p := range funded {
 		st.Fund(p.Public(), 1_000_000_000_000_000)
+	}
+	if err := st.SetDTAO(dtao); err != nil {
+		t.Fatal(err)
 	}
 	names := make([]string, 0, len(params))
 	for name := range params {
@@ -105,7 +103,10 @@ func (h *chainHarness) sign(from *keys.Pair, msg tx.Msg) []byte {
 func (h *chainHarness) block(txs ...[]byte) *abci.ResponseFinalizeBlock {
 	h.t.Helper()
 	h.height++
-	r, err := h.app.FinalizeBlock(context.Background(), &abci.RequestFinalizeBlock{Txs: txs, Height: h.height, Time: time.Unix(1_700_000_000+h.height, 0)})
+	// A block hash (SHA-256 of the height) so that the root auto-claim picks from it.
+	hash := sha256.Sum256(binary.BigEndian.AppendUint64(nil, uint64(h.height)))
+	r, err := h.app.FinalizeBlock(context.Background(), &abci.RequestFinalizeBlock{Txs: txs, Height: h.height, Time: time.Unix(1_700_000_000+h.height, 0), Hash: hash[:],
+		ProposerAddress: h.proposer})
 	if err != nil {
 		h.t.Fatal(err)
 	}

@@ -5,11 +5,45 @@ import (
 	"github.com/tessera-net/tessera/module"
 	"github.com/tessera-net/tessera/modules/subnets"
 	"github.com/tessera-net/tessera/store"
+	"github.com/tessera-net/tessera/tx"
 )
 
 // keyLock holds the last subnet registration's lock and its block (subtensor's
 // NetworkLastLockCost and NetworkLastRegistered), from which the next lock cost follows.
 var keyLock = []byte("sn/lock")
+
+// keyLastRegistration is the block of the last subnets/create (with or without dTAO),
+// from which the registration rate limit counts.
+var keyLastRegistration = []byte("sn/lastreg")
+
+// nextRegistration is the first block at which a subnet registration is allowed after
+// one at last, under network_rate_limit limit (subtensor's check_passes_rate_limit:
+// last == 0, before the first, always passes).
+func nextRegistration(last, limit uint64) uint64 {
+	if last == 0 {
+		return 0
+	}
+	return last + limit
+}
+
+// checkRegistrationRate refuses a subnet registration at block now within
+// network_rate_limit blocks of the last one (rate_limited, naming both blocks).
+func checkRegistrationRate(r store.Reader, p subnets.Params, now uint64) error {
+	last, err := module.GetUint64(r, keyLastRegistration)
+	if err != nil {
+		return err
+	}
+	if next := nextRegistration(last, p.NetworkRateLimit); last != 0 && now < next {
+		return tx.Errorf(tx.CodeRateLimited, "subnet registrations are limited to one every %d blocks (network_rate_limit): the last was at block %d, the next is allowed at block %d (this is block %d)",
+			p.NetworkRateLimit, last, next, now)
+	}
+	return nil
+}
+
+// recordRegistration notes a subnet registration at block now.
+func recordRegistration(kv store.KV, now uint64) error {
+	return module.PutUint64(kv, keyLastRegistration, now)
+}
 
 type lockRecord struct {
 	LastLock      uint64 `cbor:"1,keyasint"`
@@ -32,7 +66,11 @@ func (k *Keeper) LockCost(r store.Reader, now uint64) (subnets.LockView, error) 
 	if err != nil {
 		return subnets.LockView{}, err
 	}
-	v := subnets.LockView{Block: now, LockCost: p.LockCost, MinLock: p.LockCost}
+	v := subnets.LockView{Block: now, LockCost: p.LockCost, MinLock: p.LockCost, RateLimit: p.NetworkRateLimit}
+	if v.LastRegistrationBlock, err = module.GetUint64(r, keyLastRegistration); err != nil {
+		return v, err
+	}
+	v.NextRegistrationBlock = nextRegistration(v.LastRegistrationBlock, p.NetworkRateLimit)
 	if !p.DTAO {
 		return v, nil
 	}

@@ -35,7 +35,7 @@ func TestSubnetRunsItsMechanism(t *testing.T) {
 	mech := &lastTakesAll{}
 	set := modules.Builtin()
 	set.Mechanisms["last-takes-all"] = mech
-	h := newClassicChainOn(t, set, owner, miner)
+	h := newChainParams(t, set, false, manySubnets, owner, miner)
 
 	if code, log := h.do(owner, h.msg(subnets.NewCreate(ownerHot.Public(), "no-such"))); code != tx.CodeInvalidMessage ||
 		!strings.Contains(log, `"no-such"`) || !strings.Contains(log, "[last-takes-all poc yuma]") {

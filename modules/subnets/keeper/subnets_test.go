@@ -8,6 +8,7 @@ import (
 	"github.com/tessera-net/tessera/internal/testutil"
 
 	"github.com/tessera-net/tessera/keys"
+	"github.com/tessera-net/tessera/modules"
 	"github.com/tessera-net/tessera/modules/accounts"
 	"github.com/tessera-net/tessera/modules/stake"
 	"github.com/tessera-net/tessera/modules/subnets"
@@ -24,13 +25,18 @@ type actors struct {
 
 // setupSubnet creates subnet 1 with tempo 10, a staked validator and three miners, on
 // the genesis switch dtao: false (the root-weights emission these tests are about).
-func setupSubnet(t *testing.T) (*chainHarness, actors) {
+func setupSubnet(t *testing.T) (*chainHarness, actors) { return setupSubnetParams(t, nil) }
+
+// setupSubnetParams is setupSubnet with these subnets params in the genesis. The chain is
+// on the genesis switch dtao: false, the chain before dynamic TAO (root weights split the
+// emission, stake is one TAO balance per hotkey), for the tests of that emission.
+func setupSubnetParams(t *testing.T, params map[string]any) (*chainHarness, actors) {
 	a := actors{owner: testutil.Pair(t, "//Alice"), ownerHot: testutil.Pair(t, "//Alice//hot"), val: testutil.Pair(t, "//Bob"), valHot: testutil.Pair(t, "//Bob//hot")}
 	for _, n := range []string{"//M1", "//M2", "//M3"} {
 		a.miners = append(a.miners, testutil.Pair(t, n))
 		a.minHots = append(a.minHots, testutil.Pair(t, n+"//hot"))
 	}
-	h := newClassicChain(t, append([]*keys.Pair{a.owner, a.val}, a.miners...)...)
+	h := newChainParams(t, modules.Builtin(), false, params, append([]*keys.Pair{a.owner, a.val}, a.miners...)...)
 	h.must(a.owner, h.msg(subnets.NewCreate(a.ownerHot.Public(), "")))
 	h.must(a.owner, h.msg(subnets.NewSetHyperparam(1, "tempo", 10)))
 	h.must(a.owner, h.msg(subnets.NewSetHyperparam(1, "weights_rate_limit", 0)))
@@ -236,7 +242,7 @@ func TestRegistrationReplacesLowestOutsideImmunity(t *testing.T) {
 }
 
 func TestRootWeightsSplitEmission(t *testing.T) {
-	h, a := setupSubnet(t)
+	h, a := setupSubnetParams(t, manySubnets)
 	h.must(a.val, h.msg(subnets.NewCreate(testutil.Pair(t, "//Bob//hot2").Public(), ""))) // subnet 2
 	var shares map[string]string
 	h.query("/subnets/emission", &shares)
@@ -255,7 +261,7 @@ func TestRootWeightsSplitEmission(t *testing.T) {
 // (the same on each: stake is the hotkey's);
 // an address registered nowhere gets an empty list.
 func TestRegistrationsQuery(t *testing.T) {
-	h, a := setupSubnet(t)
+	h, a := setupSubnetParams(t, manySubnets)
 	h.must(a.val, h.msg(subnets.NewCreate(testutil.Pair(t, "//Bob//hot2").Public(), ""))) // subnet 2
 	h.must(a.val, h.msg(subnets.NewRegister(2, a.valHot.Public(), 0)))
 	var regs []subnets.RegistrationView
