@@ -26,6 +26,14 @@ func epochSparse(s *EpochState, c checked, ws *Workspace) *EpochResult {
 	// Active stake: stake of active, permitted uids, normalised.
 	t.activeStake = activeStakeOf(t.stake, t.active, permits)
 
+	if s.storedFormApplies(p, c, ws) {
+		// The chain's default state: weights to dividends on the stored rows (fast.go).
+		stored := s.epochStoredForm(p, &t, permits, owner, ws)
+		res := t.result(s.RaoEmission)
+		res.Bonds = stored
+		return res
+	}
+
 	// Weights: masked and row-normalised (see normalizedWeights).
 	weights, wSorted := s.normalizedWeights(permits, owner, c.weightsAscending, &ws.weights)
 

@@ -1,0 +1,144 @@
+package yuma
+
+import (
+	"math/rand/v2"
+	"reflect"
+	"testing"
+)
+
+// storedFormState is a random state as the chain holds it after some epochs: validators
+// weighting (most of) the miners in ascending rows, registrations mostly older than the
+// last epoch, bonds carried forward by Advance; with the corners of the stored-form path
+// mixed in (self-weights, an owner, commit-reveal, recent registrations, rows summing to
+// 0, single weights, one validator, EMA alphas of 0 and 1).
+func storedFormState(rng *rand.Rand, iter int) *EpochState {
+	n := 2 + rng.IntN(40)
+	if iter%10 == 0 {
+		n = 64 + rng.IntN(300)
+	}
+	v := 1 + rng.IntN(max(1, n/3))
+	s := &EpochState{
+		N: n, CurrentBlock: 10_000, Tempo: 360, ActivityCutoff: 5000,
+		LastUpdate: make([]uint64, n), BlockAtRegistration: make([]uint64, n),
+		Stake: make([]uint64, n), ValidatorPermit: make([]bool, n),
+		Weights: make([][]Entry, n), Bonds: make([][]Entry, n),
+		MaxAllowedValidators: uint16(max(1, v-1+rng.IntN(3))), // below v: a validator loses its permit
+		Kappa:                []uint16{32_767, uint16(rng.IntN(65536)), 0, 65535}[iter%4],
+		BondsPenalty:         65535,
+		BondsMovingAverage:   []uint64{900_000, uint64(rng.IntN(1_000_001)), 0, 1_000_000}[iter%4],
+		Yuma3:                true,
+		RaoEmission:          rng.Uint64N(1 << 40),
+	}
+	if iter%7 == 0 {
+		s.HasOwner, s.OwnerUID = true, uint16(rng.IntN(n))
+	}
+	if iter%9 == 0 {
+		s.CommitRevealEnabled = true
+		s.CommitBlocks = make([]uint64, n)
+		for i := range s.CommitBlocks {
+			s.CommitBlocks[i] = []uint64{NoCommit, 9_000 + rng.Uint64N(500), rng.Uint64N(200)}[rng.IntN(3)]
+		}
+	}
+	for i := range n {
+		s.BlockAtRegistration[i] = rng.Uint64N(100)
+		if iter%3 == 0 && rng.IntN(8) == 0 {
+			s.BlockAtRegistration[i] = 9_500 + rng.Uint64N(1000) // registered recently
+		}
+		s.LastUpdate[i] = 9_000 + rng.Uint64N(900)
+		if i < v {
+			s.Stake[i] = 1_000_000 + rng.Uint64N(1_000_000_000)
+			s.ValidatorPermit[i] = true
+			var row []Entry
+			for j := range n {
+				if (j >= v || (iter%5 == 0 && rng.IntN(4) == 0)) && (iter%2 == 0 || rng.IntN(4) > 0) {
+					row = append(row, Entry{uint16(j), uint16(rng.IntN(65536))})
+				}
+			}
+			switch rng.IntN(12) {
+			case 0:
+				for k := range row {
+					row[k].Value = 0 // sums to 0
+				}
+			case 1:
+				if len(row) > 0 {
+					row = row[len(row)-1:] // a single weight: normalised to 1
+					row[0].Value = 1 + uint16(rng.IntN(65535))
+				}
+			}
+			s.Weights[i] = row
+		} else {
+			s.Stake[i] = rng.Uint64N(1000)
+		}
+	}
+	// Carry one or two epochs forward, so that the bonds are what the chain would store.
+	for range 1 + rng.IntN(2) {
+		r, err := Epoch(s)
+		if err != nil {
+			panic(err)
+		}
+		s.Advance(r)
+	}
+	if iter%4 == 1 {
+		// Re-registrations since the last epoch: their bonds are masked.
+		for j := range n {
+			if rng.IntN(6) == 0 {
+				s.BlockAtRegistration[j] = s.lastTempo() + rng.Uint64N(300)
+			}
+		}
+	}
+	if iter%3 == 2 {
+		// Weights changed since: some bonds without a weight.
+		for i, row := range s.Weights {
+			var kept []Entry
+			for _, e := range row {
+				if rng.IntN(5) > 0 {
+					kept = append(kept, e)
+				}
+			}
+			s.Weights[i] = kept
+		}
+	}
+	if iter%13 == 0 {
+		clear(s.Stake) // no stake: no voters
+	}
+	if iter%11 == 0 {
+		for i := range s.Bonds {
+			for k := range s.Bonds[i] {
+				if rng.IntN(3) == 0 {
+					s.Bonds[i][k].Value = 65535 // a bond of exactly 1
+				}
+			}
+		}
+	}
+	return s
+}
+
+// TestStoredFormMatchesStepByStep: on states as the chain holds them, the stored-form
+// path (fast.go) and the step-by-step path give identical results.
+func TestStoredFormMatchesStepByStep(t *testing.T) {
+	rng := rand.New(rand.NewPCG(61, 62))
+	var fast, stepwise Workspace
+	stepwise.unfused = true
+	for iter := range 1500 {
+		s := storedFormState(rng, iter)
+		p := newParams(s)
+		c, err := s.validate()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !s.storedFormApplies(p, c, &fast) {
+			t.Fatalf("iteration %d: the stored-form path does not apply", iter)
+		}
+		a, err := fast.Epoch(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := stepwise.Epoch(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(a, b) {
+			t.Fatalf("iteration %d: stored form %+v\nstep by step %+v\nstate %+v", iter, a, b, s)
+		}
+	}
+}
