@@ -23,26 +23,48 @@ import (
 // TestFusedMatchesStepByStep and TestStoredFormMatchesStepByStep compare it with the
 // step-by-step path on random states.
 
-// storedFormApplies reports whether the epoch takes the stored-form path.
-func (s *EpochState) storedFormApplies(p params, c checked, ws *Workspace) bool {
-	return !ws.unfused && c.weightsAscending && c.bondsAscending && s.Yuma3 && !s.LiquidAlpha &&
-		p.bondsPenalty == One && p.emaAlpha >= 0 && p.emaAlpha <= One
+// storedFormApplies reports whether the state's parameters are those of the stored-form
+// path.
+func (s *EpochState) storedFormApplies(p params) bool {
+	return s.Yuma3 && !s.LiquidAlpha && p.bondsPenalty == One && p.emaAlpha >= 0 && p.emaAlpha <= One
 }
 
-// epochStoredForm is epochSparse's weights-to-dividends steps on the stored-form path; t
-// holds the stake terms. It returns the bonds to store.
-func (s *EpochState) epochStoredForm(p params, t *terms, permits []bool, owner int, ws *Workspace) [][]Entry {
+// epochStoredForm is epochSparse on the stored-form path, with validate's checks done as
+// the rows are read: the shape and the stake first, each weights row where maskedRows
+// sums it, each bonds row where clipEMA merges it, before any uid in it is used as an
+// index. It reports false, having returned nothing, if the parameters are not the path's
+// or a check fails (the row may be valid but not ascending): the caller then validates in
+// full, which reports the first error in validate's order, and takes epochSparse. A state
+// for which it reports true is valid: validate accepts it and finds every row ascending.
+func (s *EpochState) epochStoredForm(ws *Workspace) (*EpochResult, bool) {
 	n := s.N
-	rows := s.maskedRows(permits, owner, ws)
+	p := newParams(s)
+	if !s.storedFormApplies(p) || s.validateShape() != nil {
+		return nil, false
+	}
+	total, err := s.validateStake()
+	if err != nil {
+		return nil, false
+	}
+	t, permits, owner := s.stakeTerms(total)
+	rows, ok := s.maskedRows(permits, owner, ws)
+	if !ok {
+		return nil, false
+	}
 	t.consensus = rows.consensus(t.activeStake, n, p.kappa)
-	e := rows.clipEMA(s, t.consensus, t.activeStake, p.emaAlpha, ws)
+	e, ok := rows.clipEMA(s, t.consensus, t.activeStake, p.emaAlpha, ws)
+	if !ok {
+		return nil, false
+	}
 	t.trust = e.trust
 	t.incentive = e.ranks
 	normalize(t.incentive)
 	perValidator, stored := e.dividends(t.incentive, t.newPermits)
 	t.dividends = vecMul(perValidator, t.activeStake)
 	normalize(t.dividends)
-	return stored
+	res := t.result(s.RaoEmission)
+	res.Bonds = stored
+	return res, true
 }
 
 // weightRows are the masked weight rows in stored form: row i's kept entries (ascending,
@@ -55,18 +77,17 @@ func (s *EpochState) epochStoredForm(p params, t *terms, permits []bool, owner i
 type weightRows struct {
 	rows [][]Entry
 	div  []rowNorm
-	// maxNorm is the largest normalised weight of any row (a bound for the median's first
-	// radix pass).
-	maxNorm []uint64
 }
 
 // maskedRows applies the weights masks of normalizedWeights (rows of permitted uids,
 // self-weights dropped except the owner's, weights set before the target registered
 // dropped, and with commit-reveal weights committed before it) and sums each row. A row
 // that loses nothing is the stored row itself; the others are copied to the workspace.
-func (s *EpochState) maskedRows(permits []bool, owner int, ws *Workspace) weightRows {
+// It reports false if some weights row is not strictly ascending below n (validateRows'
+// fast test), checked before any of its uids is used.
+func (s *EpochState) maskedRows(permits []bool, owner int, ws *Workspace) (weightRows, bool) {
 	n := s.N
-	w := weightRows{rows: make([][]Entry, n), div: make([]rowNorm, n), maxNorm: make([]uint64, n)}
+	w := weightRows{rows: make([][]Entry, n), div: make([]rowNorm, n)}
 	var lastReg uint64
 	for _, r := range s.BlockAtRegistration {
 		lastReg = max(lastReg, r)
@@ -75,12 +96,18 @@ func (s *EpochState) maskedRows(permits []bool, owner int, ws *Workspace) weight
 	for i, row := range s.Weights {
 		if permits[i] {
 			bound += len(row)
+		} else if !ascendingBelow(row, n) {
+			return w, false // the rows without a permit are only validated
 		}
 	}
 	kept := take(&ws.kept, bound)
 	for i, row := range s.Weights {
 		if !permits[i] || len(row) == 0 {
 			continue
+		}
+		sum, ok := sumAscending(row, n)
+		if !ok {
+			return w, false
 		}
 		lu := s.LastUpdate[i]
 		cb := uint64(NoCommit)
@@ -96,10 +123,12 @@ func (s *EpochState) maskedRows(permits []bool, owner int, ws *Workspace) weight
 					start := len(kept)
 					kept = append(append(kept, row[:k]...), row[k+1:]...)
 					r = kept[start:len(kept):len(kept)]
+					sum -= uint64(row[k].Value)
 				}
 			}
 		} else {
 			start := len(kept)
+			sum = 0
 			for _, e := range row {
 				j := int(e.UID)
 				reg := s.BlockAtRegistration[j]
@@ -107,25 +136,43 @@ func (s *EpochState) maskedRows(permits []bool, owner int, ws *Workspace) weight
 					continue
 				}
 				kept = append(kept, e)
+				sum += uint64(e.Value)
 			}
 			r = kept[start:len(kept):len(kept)]
-		}
-		// Sum and maximum of the kept values. The sum is below 2^31 (MaxN × 65535), so
-		// neither wraps.
-		var sum uint64
-		var mx uint16
-		for _, e := range r {
-			sum += uint64(e.Value)
-			mx = max(mx, e.Value)
 		}
 		if sum == 0 {
 			continue
 		}
 		w.rows[i] = r
 		w.div[i] = newRowNorm(sum)
-		w.maxNorm[i] = w.div[i].norm(mx)
 	}
-	return w
+	return w, true
+}
+
+// sumAscending returns the sum of row's values (below 2^31: at most MaxN entries of
+// 65535) and whether the row is strictly ascending below n: validateRows' fast test and
+// the row sum in one walk, the test without a branch (a flag ORed per entry).
+func sumAscending(row []Entry, n int) (uint64, bool) {
+	var sum uint64
+	prev, bad := -1, 0
+	for _, e := range row {
+		u := int(e.UID)
+		bad |= b2i(u <= prev)
+		prev = u
+		sum += uint64(e.Value)
+	}
+	return sum, bad == 0 && prev < n
+}
+
+// ascendingBelow is validateRows' fast test: row strictly ascending, every uid below n.
+func ascendingBelow(row []Entry, n int) bool {
+	prev, bad := -1, 0
+	for _, e := range row {
+		u := int(e.UID)
+		bad |= b2i(u <= prev)
+		prev = u
+	}
+	return bad == 0 && prev < n
 }
 
 // consensus is weightedMedianColSparse on the rows: the stake-weighted median of every
@@ -232,7 +279,10 @@ type emaRows struct {
 // without a bond); and the sums use plain addition, since nothing saturates: with
 // 0 ≤ α ≤ 1, each EMA value is at most α + (1-α) = 1 (0 ≤ w, b ≤ 1), so a column sum is
 // at most N < 2^15, and a rank is at most Σ A_i ≤ 1.
-func (w *weightRows) clipEMA(s *EpochState, consensus, activeStake []Fixed, alpha Fixed, ws *Workspace) emaRows {
+//
+// It reports false if some bonds row is not strictly ascending below n (validateRows'
+// fast test), checked before any of its uids is used.
+func (w *weightRows) clipEMA(s *EpochState, consensus, activeStake []Fixed, alpha Fixed, ws *Workspace) (emaRows, bool) {
 	n := s.N
 	lastTempo := s.lastTempo()
 	registered := s.BlockAtRegistration
@@ -277,6 +327,11 @@ func (w *weightRows) clipEMA(s *EpochState, consensus, activeStake []Fixed, alph
 			b = p
 		}
 		for p < len(nr) || b < len(or) {
+			// The bond row's check (validateRows' fast test), before its uid is used: the
+			// lockstep run's columns were the weights row's, ascending below n.
+			if b < len(or) && (int(or[b].UID) >= n || (b > 0 && or[b].UID <= or[b-1].UID)) {
+				return e, false
+			}
 			if b < len(or) && lastTempo <= registered[or[b].UID] {
 				b++ // bond on a uid registered since the last epoch: masked
 				continue
@@ -316,7 +371,7 @@ func (w *weightRows) clipEMA(s *EpochState, consensus, activeStake []Fixed, alph
 	for j, c := range cols {
 		e.ranks[j], e.sums[j] = Fixed(c.rank), Fixed(c.sum)
 	}
-	return e
+	return e, true
 }
 
 // colAcc is one column's consensus and its rank and EMA sum as clipEMA accumulates them.

@@ -121,17 +121,12 @@ func TestStoredFormMatchesStepByStep(t *testing.T) {
 	stepwise.unfused = true
 	for iter := range 1500 {
 		s := storedFormState(rng, iter)
-		p := newParams(s)
-		c, err := s.validate()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !s.storedFormApplies(p, c, &fast) {
+		a, ok := s.epochStoredForm(&fast)
+		if !ok {
 			t.Fatalf("iteration %d: the stored-form path does not apply", iter)
 		}
-		a, err := fast.Epoch(s)
-		if err != nil {
-			t.Fatal(err)
+		if err := s.Validate(); err != nil {
+			t.Fatalf("iteration %d: the stored-form path ran on an invalid state: %v", iter, err)
 		}
 		b, err := stepwise.Epoch(s)
 		if err != nil {
@@ -140,5 +135,72 @@ func TestStoredFormMatchesStepByStep(t *testing.T) {
 		if !reflect.DeepEqual(a, b) {
 			t.Fatalf("iteration %d: stored form %+v\nstep by step %+v\nstate %+v", iter, a, b, s)
 		}
+	}
+}
+
+// TestStoredFormInvalidRows: states with a row out of order, out of range or with a
+// duplicate, in a weights or bonds row with or without a permit, give through a
+// Workspace the error Validate gives, or (rows only out of order, which are valid) the
+// step-by-step results.
+func TestStoredFormInvalidRows(t *testing.T) {
+	rng := rand.New(rand.NewPCG(71, 72))
+	var fast, stepwise Workspace
+	stepwise.unfused = true
+	errs := 0
+	for iter := range 600 {
+		s := storedFormState(rng, iter)
+		m := s.Weights
+		if iter%2 == 1 {
+			m = s.Bonds
+		}
+		var rows []int
+		for i, r := range m {
+			if len(r) > 0 {
+				rows = append(rows, i)
+			}
+		}
+		if len(rows) == 0 {
+			continue
+		}
+		r := m[rows[rng.IntN(len(rows))]]
+		k := rng.IntN(len(r))
+		switch iter % 6 / 2 {
+		case 0:
+			r[k].UID = uint16(s.N + rng.IntN(3)) // out of range
+		case 1:
+			if len(r) < 2 {
+				continue
+			}
+			k2 := (k + 1 + rng.IntN(len(r)-1)) % len(r)
+			r[k].UID = r[k2].UID // duplicate
+		case 2:
+			if len(r) < 2 {
+				continue
+			}
+			k2 := (k + 1 + rng.IntN(len(r)-1)) % len(r)
+			r[k], r[k2] = r[k2], r[k] // out of order, valid
+		}
+		want := s.Validate()
+		got, err := fast.Epoch(s)
+		if want != nil {
+			errs++
+			if err == nil || err.Error() != want.Error() {
+				t.Fatalf("iteration %d: error %v, want %v", iter, err, want)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("iteration %d: %v", iter, err)
+		}
+		b, err := stepwise.Epoch(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, b) {
+			t.Fatalf("iteration %d: workspace %+v\nstep by step %+v", iter, got, b)
+		}
+	}
+	if errs < 100 {
+		t.Fatalf("only %d invalid states", errs)
 	}
 }

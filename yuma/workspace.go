@@ -15,7 +15,17 @@ type Workspace struct {
 }
 
 // Epoch is the package-level Epoch run in w's buffers.
+//
+// The chain's default state (see storedFormApplies) takes the stored-form path, which
+// validates the rows as it first reads them; a state it cannot take, or one with a row
+// that is invalid or not ascending, is validated in full and runs step by step, so the
+// results and the errors are those of validate followed by epochSparse.
 func (w *Workspace) Epoch(s *EpochState) (*EpochResult, error) {
+	if !w.unfused {
+		if res, ok := s.epochStoredForm(w); ok {
+			return res, nil
+		}
+	}
 	c, err := s.validate()
 	if err != nil {
 		return nil, err
