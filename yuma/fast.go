@@ -152,6 +152,11 @@ func (s *EpochState) maskedRows(permits []bool, owner int, ws *Workspace) (weigh
 // sumAscending returns the sum of row's values (below 2^31: at most MaxN entries of
 // 65535) and whether the row is strictly ascending below n: validateRows' fast test and
 // the row sum in one walk, the test without a branch (a flag ORed per entry).
+//
+// It is kept out of line (go:noinline): inlined into its large caller, the loop would
+// share the caller's registers and spill its own to the stack.
+//
+//go:noinline
 func sumAscending(row []Entry, n int) (uint64, bool) {
 	var sum uint64
 	prev, bad := -1, 0
@@ -223,6 +228,11 @@ func (w *weightRows) consensus(stake []Fixed, n int, kappa Fixed) []Fixed {
 // gatherBlock copies row r's values at columns j0..j0+bw-1 (0 where absent) to
 // dst[c*stride], starting at entry p, and returns the entry after them. The row is
 // ascending: where it holds every column of the block, the copy is a plain loop.
+//
+// It is kept out of line (go:noinline): inlined into its large caller, the loop would
+// share the caller's registers and spill its own to the stack.
+//
+//go:noinline
 func gatherBlock(dst []uint16, stride int, r []Entry, p, j0, bw int) int {
 	if p+bw <= len(r) && int(r[p].UID) == j0 && int(r[p+bw-1].UID) == j0+bw-1 {
 		// Ascending and distinct: the row holds exactly columns j0..j0+bw-1 here.
@@ -246,6 +256,11 @@ func gatherBlock(dst []uint16, stride int, r []Entry, p, j0, bw int) int {
 // normaliser is div[v]) into col[v] = mkScored(weight, v) and returns the OR of the
 // weights. The loop makes no call and takes no branch: a shift and a multiplication
 // (rowNorm.norm), the packing, and the OR.
+//
+// It is kept out of line (go:noinline): inlined into its large caller, the loop would
+// share the caller's registers and spill its own to the stack.
+//
+//go:noinline
 func scoreColumn(col []scored, vals []uint16, div []rowNorm) uint64 {
 	col = col[:len(vals)]
 	div = div[:len(vals)]
@@ -378,6 +393,11 @@ func (w *weightRows) clipEMA(s *EpochState, consensus, activeStake []Fixed, alph
 type colAcc struct{ cons, rank, sum uint64 }
 
 // lockstepRun is the number of leading entries of nr and or on the same columns.
+//
+// It is kept out of line (go:noinline): inlined into its large caller, the loop would
+// share the caller's registers and spill its own to the stack.
+//
+//go:noinline
 func lockstepRun(nr, or []Entry) int {
 	or = or[:min(len(or), len(nr))]
 	nr = nr[:len(or)]
@@ -405,6 +425,11 @@ func lockstepRun(nr, or []Entry) int {
 // products are plain 64-bit multiplications, exact because no operand pair reaches 2^64:
 // the caller ensures scale < 1 and 0 < α < 1, so 1-α < 1, while c, b ≤ 1; the sums do
 // not saturate (see clipEMA).
+//
+// It is kept out of line (go:noinline): inlined into its large caller, the loop would
+// share the caller's registers and spill its own to the stack.
+//
+//go:noinline
 func emaLockstep(dst []uint64, nr, or []Entry, d rowNorm, cols []colAcc, scale, alpha, oneMinus uint64, clip []uint64) (k int, trust Fixed) {
 	clip = clip[:len(nr)]
 	var tv uint64
@@ -488,6 +513,11 @@ func (e *emaRows) dividends(incentive []Fixed, permits []bool) ([]Fixed, [][]Ent
 // exact unless v = 1 (v·2^32 does not fit) or q = incentive_j = 1 (the product does not):
 // then, and only then, bit 32 of the OR it returns is set (every v, q and incentive is at
 // most 1 = 2^32, so bit 32 of a value is set only if it is 1), and the caller recomputes.
+//
+// It is kept out of line (go:noinline): inlined into its large caller, the loop would
+// share the caller's registers and spill its own to the stack.
+//
+//go:noinline
 func dividendRow(dst []Entry, row []uint64, divs []divisor, inc []Fixed) (acc Fixed, wide uint64) {
 	dst = dst[:len(row)]
 	var sum uint64

@@ -273,6 +273,11 @@ func columnQuantile(m *medianScratch, col []scored, or uint64, minority, total F
 // keepBucket writes to dst the entries of src whose bits from shift up equal b, in order,
 // and returns them: each entry is written and the write position advanced by the
 // comparison, so the loop has no data-dependent branch.
+//
+// It is kept out of line (go:noinline): inlined into its large caller, the loop would
+// share the caller's registers and spill its own to the stack.
+//
+//go:noinline
 func keepBucket(dst, src []scored, shift uint, b uint64) []scored {
 	dst = dst[:len(src)]
 	w := 0
