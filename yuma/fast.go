@@ -277,7 +277,8 @@ func scoreColumn(col []scored, vals []uint16, div []rowNorm) uint64 {
 type emaRows struct {
 	trust, ranks []Fixed
 	// ema[i] is row i of the EMA bonds, each cell packed as value<<16 | column (values are
-	// in (0, 1], so 33 bits).
+	// in (0, 1], so 33 bits). (Recomputing the cells where dividends reads them instead
+	// spares this 8-byte-a-cell write and read, but costs more than it saves.)
 	ema  [][]uint64
 	sums []Fixed // the EMA's column sums
 }
@@ -415,40 +416,50 @@ func lockstepRun(nr, or []Entry) int {
 // case throughout. It returns the cells written to dst and the row's trust; clip is
 // scratch for the row.
 //
-// It is two loops, each making no call and taking no branch but its own, and each with
-// few enough values live to keep them all in registers (one loop doing both spills its
-// accumulators to the stack, and every iteration then waits on a store and a reload):
-// the first normalises each weight (a shift and a multiplication), clips it to the
-// consensus (a min) and adds it to trust and, times the active stake, to its column's
-// rank; the second converts the bond to a proportion (U16Proportion), forms the EMA, adds
-// it to its column's sum and writes it, kept by advancing k only if positive. The
-// products are plain 64-bit multiplications, exact because no operand pair reaches 2^64:
-// the caller ensures scale < 1 and 0 < α < 1, so 1-α < 1, while c, b ≤ 1; the sums do
-// not saturate (see clipEMA).
-//
-// It is kept out of line (go:noinline): inlined into its large caller, the loop would
-// share the caller's registers and spill its own to the stack.
+// The loops make no call and take no branch but their own: the first normalises each
+// weight (a shift and a multiplication) and clips it to the consensus (a min); the
+// second adds it to trust and, times the active stake, to its column's rank, forms the
+// EMA (emaCell), adds it to its column's sum and writes it, kept by advancing k only if
+// positive. Split in two, each loop has few enough values live to keep them in registers
+// (the multiplication of norm claims two). The products are plain 64-bit
+// multiplications, exact because no operand pair reaches 2^64: the caller ensures scale
+// < 1 and 0 < α < 1, so 1-α < 1, while c, b ≤ 1; the sums do not saturate (see clipEMA).
 //
 //go:noinline
 func emaLockstep(dst []uint64, nr, or []Entry, d rowNorm, cols []colAcc, scale, alpha, oneMinus uint64, clip []uint64) (k int, trust Fixed) {
-	clip = clip[:len(nr)]
-	var tv uint64
-	for p, x := range nr {
-		cl := &cols[x.UID]
-		c := min(d.norm(x.Value), cl.cons)
-		clip[p] = c
-		tv += c
-		cl.rank += scale * c >> fracBits
-	}
+	clip = clipStored(clip, nr, d, cols)
 	or = or[:len(clip)]
 	dst = dst[:len(clip)]
+	var tv uint64
 	for p, y := range or {
-		v := alpha*clip[p]>>fracBits + oneMinus*uint64(U16Proportion(y.Value))>>fracBits
-		cols[y.UID].sum += v
+		c := clip[p]
+		cl := &cols[y.UID]
+		tv += c
+		cl.rank += scale * c >> fracBits
+		v := emaCell(alpha, oneMinus, c, y.Value)
+		cl.sum += v
 		dst[k] = v<<16 | uint64(y.UID)
 		k += b2i(v > 0)
 	}
 	return k, Fixed(tv)
+}
+
+// clipStored writes to clip each weight of nr normalised by d and clipped to its column's
+// consensus, and returns it.
+//
+//go:noinline
+func clipStored(clip []uint64, nr []Entry, d rowNorm, cols []colAcc) []uint64 {
+	clip = clip[:len(nr)]
+	for p, x := range nr {
+		clip[p] = min(d.norm(x.Value), cols[x.UID].cons)
+	}
+	return clip
+}
+
+// emaCell is the EMA of clipped weight c and stored bond b (u16): α·c + (1-α)·b/65535,
+// each product floored, for α and 1-α below 1 and c ≤ 1 (see emaLockstep).
+func emaCell(alpha, oneMinus, c uint64, b uint16) uint64 {
+	return alpha*c>>fracBits + oneMinus*uint64(U16Proportion(b))>>fracBits
 }
 
 // dividends is yuma3BondIncentive on the packed EMA: for each validator the sum over its
