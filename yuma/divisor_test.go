@@ -34,3 +34,28 @@ func TestDivisorQuo(t *testing.T) {
 		}
 	}
 }
+
+// TestRowNorm checks the row normaliser against the division floor(v·2^32 / W) for every
+// u16 v on boundary sums and for random sums and values.
+func TestRowNorm(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	ws := []uint64{1, 2, 3, 65535, 65536, 1<<31 - 1, 1 << 30, MaxN * 65535, 3840 * 32768}
+	for range 64 {
+		ws = append(ws, 1+r.Uint64N(MaxN*65535))
+	}
+	for _, w := range ws {
+		n := newRowNorm(w)
+		for v := range 1 << 16 {
+			if got, want := n.norm(uint16(v)), uint64(v)<<32/w; got != want {
+				t.Fatalf("%d / %d: got %d, want %d", v, w, got, want)
+			}
+		}
+	}
+	for range 200000 {
+		w := 1 + r.Uint64N(MaxN*65535>>r.IntN(31))
+		v := uint16(r.Uint32())
+		if got, want := newRowNorm(w).norm(v), uint64(v)<<32/w; got != want {
+			t.Fatalf("%d / %d: got %d, want %d", v, w, got, want)
+		}
+	}
+}

@@ -1,6 +1,10 @@
 package yuma
 
-import "math"
+import (
+	"math"
+
+	"github.com/tessera-net/tessera/internal/safemath"
+)
 
 // Epoch runs subtensor's epoch_mechanism, the sparse epoch the chain executes, on s and
 // returns its outputs. It validates s first and returns a *FieldError if it is inconsistent.
@@ -13,18 +17,7 @@ func Epoch(s *EpochState) (*EpochResult, error) { return new(Workspace).Epoch(s)
 // its large matrices carved from ws: each step below is one of subtensor's, in its order.
 func epochSparse(s *EpochState, c checked, ws *Workspace) *EpochResult {
 	p := newParams(s)
-	owner := s.owner()
-	t := terms{active: s.activeMask()}
-
-	// Stake: threshold filter (owner exempt), I64F64 normalisation, truncation to I32F32.
-	t.stake = normalizedStake(c.total, s.StakeThreshold, owner)
-
-	// Validator permits: the stored ones mask this epoch, the new ones are for the next.
-	permits, newPermits := s.permits(t.stake, owner)
-	t.newPermits = newPermits
-
-	// Active stake: stake of active, permitted uids, normalised.
-	t.activeStake = activeStakeOf(t.stake, t.active, permits)
+	t, permits, owner := s.stakeTerms(c.total)
 
 	// Weights: masked and row-normalised (see normalizedWeights).
 	weights, wSorted := s.normalizedWeights(permits, owner, c.weightsAscending, &ws.weights)
@@ -42,11 +35,29 @@ func epochSparse(s *EpochState, c checked, ws *Workspace) *EpochResult {
 
 	// Dividends, and the bonds to store.
 	var stored [][]Entry
-	t.dividends, stored = b.dividends(s.Yuma3, t.incentive, t.activeStake, newPermits, s.N)
+	t.dividends, stored = b.dividends(s.Yuma3, t.incentive, t.activeStake, t.newPermits, s.N)
 
 	res := t.result(s.RaoEmission)
 	res.Bonds = stored
 	return res
+}
+
+// stakeTerms is the epoch's steps up to the active stake, on the I64F64 total stakes:
+// the active mask, the normalised stake, the stored permits (returned: they mask this
+// epoch), the new ones, and the active stake. It also returns the owner uid or -1.
+func (s *EpochState) stakeTerms(total []safemath.U128) (t terms, permits []bool, owner int) {
+	owner = s.owner()
+	t.active = s.activeMask()
+
+	// Stake: threshold filter (owner exempt), I64F64 normalisation, truncation to I32F32.
+	t.stake = normalizedStake(total, s.StakeThreshold, owner)
+
+	// Validator permits: the stored ones mask this epoch, the new ones are for the next.
+	permits, t.newPermits = s.permits(t.stake, owner)
+
+	// Active stake: stake of active, permitted uids, normalised.
+	t.activeStake = activeStakeOf(t.stake, t.active, permits)
+	return t, permits, owner
 }
 
 // permits returns the stored validator permits, which mask this epoch, and the new ones,

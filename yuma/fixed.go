@@ -43,12 +43,9 @@ func FixedFromU16(v uint16) Fixed { return Fixed(int64(v) << fracBits) }
 //
 // Since 2^32 = 65535·65537 + 1, floor(v·2^32/65535) = 65537·v + floor(v/65535): one
 // multiplication instead of a division (bonds are converted a million times an epoch).
+// floor(v/65535) is 1 for v = 65535 and 0 below, that is (v+1)>>16: no branch.
 func U16Proportion(v uint16) Fixed {
-	f := Fixed(int64(v) * 65537)
-	if v == math.MaxUint16 {
-		f++
-	}
-	return f
+	return Fixed(uint64(v)*65537 + (uint64(v)+1)>>16)
 }
 
 // ToU16Proportion is subtensor's fixed_proportion_to_u16: floor(x*65535), saturated to the

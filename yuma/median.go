@@ -224,13 +224,15 @@ func consensusAscending(rows [][]cell, m *medianScratch, n int, minority, total 
 const radixBits = 6
 
 // columnQuantile returns subtensor's weighted median of the column in col (every voter's
-// entry, scores non-negative), given the bitwise OR of its scores, the minority stake point
-// and the total stake T of m.stake. col is overwritten; it must not be m.b[1] or m.b[2].
+// entry in voter order, col[v] being voter v's, scores non-negative), given the bitwise OR
+// of its scores, the minority stake point and the total stake T of m.stake. col is
+// overwritten; it must not be m.b[1] or m.b[2].
 //
 // Each pass sums the stake of the candidates per bucket of radixBits score bits (the top
 // ones not yet shared by all candidates), finds the bucket whose stake band holds the
 // minority point and keeps only its entries; once a few candidates are left, or they all
-// share one score, the literal search finishes on them with their band as [lo, hi).
+// share one score, the literal search finishes on them with their band as [lo, hi). The
+// first pass, over every voter in order, reads the stakes in order too.
 func columnQuantile(m *medianScratch, col []scored, or uint64, minority, total Fixed) Fixed {
 	if or == 0 {
 		return 0 // every score is zero
@@ -245,12 +247,52 @@ func columnQuantile(m *medianScratch, col []scored, or uint64, minority, total F
 		}
 		return hi
 	}
-	stake := m.stake
-	cur := col
-	var lo Fixed
-	hi := total
 	shift := uint(max(bits.Len64(or)-radixBits, 0))
-	next := 1
+	if len(col) <= 16 {
+		return radixFrom(m, col, 1, 0, total, shift, minority)
+	}
+	// The first pass: scores below 2^(shift+radixBits), so score>>shift is the bucket.
+	var hist [1 << radixBits]Fixed
+	stake := m.stake[:len(col)]
+	for v, e := range col {
+		hist[(uint64(e)>>(16+shift))&(1<<radixBits-1)] += stake[v]
+	}
+	var lo Fixed
+	b := 0
+	for ; b < len(hist)-1 && lo+hist[b] <= minority; b++ {
+		lo += hist[b]
+	}
+	hi := lo + hist[b]
+	cur := keepBucket(m.b[1][:len(col)], col, 16+shift, uint64(b))
+	if shift == 0 {
+		return cur[0].score() // the candidates share every bit: one score
+	}
+	return radixFrom(m, cur, 2, lo, hi, uint(max(int(shift)-radixBits, 0)), minority)
+}
+
+// keepBucket writes to dst the entries of src whose bits from shift up equal b, in order,
+// and returns them: each entry is written and the write position advanced by the
+// comparison, so the loop has no data-dependent branch.
+//
+// It is kept out of line (go:noinline): inlined into its large caller, the loop would
+// share the caller's registers and spill its own to the stack.
+//
+//go:noinline
+func keepBucket(dst, src []scored, shift uint, b uint64) []scored {
+	dst = dst[:len(src)]
+	w := 0
+	for _, e := range src {
+		dst[w] = e
+		w += b2i(uint64(e)>>shift == b)
+	}
+	return dst[:w]
+}
+
+// radixFrom is columnQuantile's radix loop from the candidates cur (not in m.b[next]),
+// whose stake band is [lo, hi), with score bits from shift up resolved next; next is the
+// buffer (1 or 2) the next pass writes.
+func radixFrom(m *medianScratch, cur []scored, next int, lo, hi Fixed, shift uint, minority Fixed) Fixed {
+	stake := m.stake
 	for len(cur) > 16 {
 		var hist [1 << radixBits]Fixed
 		for _, e := range cur {

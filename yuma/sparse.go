@@ -493,3 +493,41 @@ func (v divisor) quo(x uint64) uint64 {
 	q, _ := bits.Mul64(x, v.m)
 	return q + uint64(b2i(x-q*v.d >= v.d))
 }
+
+// rowNorm normalises the u16 weights of one row by their sum W (0 < W < 2^31, the range
+// of every weight row: N × 65535 < 2^31): norm(v) = floor(v·2^32 / W), the I32F32
+// quotient of row normalisation, as one 64×64→128-bit multiplication whose high word is
+// the result, with no correction step (as divisor.quo needs).
+//
+// With L the bit length of W, s = 34 - L and M = ceil(2^(96-s) / W) = (2^(96-s) + e)/W,
+// 0 ≤ e < W: since 2^(L-1) ≤ W, M ≤ 2^(62+L)/2^(L-1) + 1 = 2^63 + 1 fits a word, and
+// v·2^s < 2^(16+33) does. Then (v·2^s)·M / 2^64 = v·2^32/W + ε with ε = v·2^s·e/(W·2^64),
+// and v·2^s·e < 2^16·2^(34-L)·2^L = 2^50 < 2^64 gives ε < 1/W. Writing v·2^32 = qW + r
+// with 0 ≤ r ≤ W-1, the sum is q + (r + εW)/W with r + εW < W: its floor is q exactly.
+// TestRowNorm checks it against the division.
+type rowNorm struct {
+	m uint64 // M
+	s uint   // s
+}
+
+func newRowNorm(w uint64) rowNorm {
+	l := uint(bits.Len64(w))
+	s := 34 - l
+	// 2^(96-s) = 2^(62+l) as a 128-bit numerator (hi < w, as Div64 requires: hi is
+	// 2^(l-2) < 2^(l-1) ≤ w for l ≥ 2, and 0 for l = 1).
+	e := 62 + l
+	var hi, lo uint64
+	if e >= 64 {
+		hi = 1 << (e - 64)
+	} else {
+		lo = 1 << e
+	}
+	q, r := bits.Div64(hi, lo, w)
+	return rowNorm{m: q + uint64(b2i(r != 0)), s: s}
+}
+
+// norm is floor(v·2^32 / W).
+func (n rowNorm) norm(v uint16) uint64 {
+	hi, _ := bits.Mul64(uint64(v)<<(n.s&63), n.m) // s < 64: the mask only spares Go's check
+	return hi
+}

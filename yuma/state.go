@@ -113,8 +113,29 @@ type checked struct {
 
 func (s *EpochState) validate() (checked, error) {
 	var c checked
+	if err := s.validateShape(); err != nil {
+		return c, err
+	}
+	wAsc, err := validateRows("weights", s.Weights, s.N)
+	if err != nil {
+		return c, err
+	}
+	bAsc, err := validateRows("bonds", s.Bonds, s.N)
+	if err != nil {
+		return c, err
+	}
+	total, err := s.validateStake()
+	if err != nil {
+		return c, err
+	}
+	return checked{total: total, weightsAscending: wAsc, bondsAscending: bAsc}, nil
+}
+
+// validateShape is validate's first checks: n in range, every vector of length n, the
+// owner uid below n.
+func (s *EpochState) validateShape() error {
 	if s.N < 0 || s.N > MaxN {
-		return c, fieldErr("n", "must be between 0 and %d, got %d", MaxN, s.N)
+		return fieldErr("n", "must be between 0 and %d, got %d", MaxN, s.N)
 	}
 	n := s.N
 	lengths := []struct {
@@ -136,26 +157,23 @@ func (s *EpochState) validate() (checked, error) {
 			continue
 		}
 		if v.l != n {
-			return c, fieldErr(v.name, "has %d entries, want n = %d", v.l, n)
+			return fieldErr(v.name, "has %d entries, want n = %d", v.l, n)
 		}
 	}
 	if s.HasOwner && int(s.OwnerUID) >= n {
-		return c, fieldErr("owner_uid", "uid %d out of range (n = %d)", s.OwnerUID, n)
+		return fieldErr("owner_uid", "uid %d out of range (n = %d)", s.OwnerUID, n)
 	}
-	wAsc, err := validateRows("weights", s.Weights, n)
-	if err != nil {
-		return c, err
-	}
-	bAsc, err := validateRows("bonds", s.Bonds, n)
-	if err != nil {
-		return c, err
-	}
-	// The I64F64 sum of stakes must not overflow (subtensor's plain sum would).
+	return nil
+}
+
+// validateStake is validate's last check, on a state of valid shape: the I64F64 sum of
+// the stakes must not overflow (subtensor's plain sum would). It returns the total stakes.
+func (s *EpochState) validateStake() ([]safemath.U128, error) {
 	total := totalStake(s.Stake, s.TaoStake, s.TaoWeight)
 	if _, ok := sumStake(total); !ok {
-		return c, fieldErr("stake", "total stake exceeds 2^63 (the I64F64 range)")
+		return nil, fieldErr("stake", "total stake exceeds 2^63 (the I64F64 range)")
 	}
-	return checked{total: total, weightsAscending: wAsc, bondsAscending: bAsc}, nil
+	return total, nil
 }
 
 // validateRows checks that every uid in m is below n and unique in its row. It also

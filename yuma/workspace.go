@@ -9,11 +9,23 @@ package yuma
 type Workspace struct {
 	weights, bonds, delta, ema []cell
 	emaRows                    rowArena
-	unfused                    bool // tests: take the step-by-step path everywhere
+	kept                       []Entry  // stored-form path: weight rows that lost entries to the masks
+	packed                     []uint64 // stored-form path: the packed EMA bonds
+	unfused                    bool     // tests: take the step-by-step path everywhere
 }
 
 // Epoch is the package-level Epoch run in w's buffers.
+//
+// The chain's default state (see storedFormApplies) takes the stored-form path, which
+// validates the rows as it first reads them; a state it cannot take, or one with a row
+// that is invalid or not ascending, is validated in full and runs step by step, so the
+// results and the errors are those of validate followed by epochSparse.
 func (w *Workspace) Epoch(s *EpochState) (*EpochResult, error) {
+	if !w.unfused {
+		if res, ok := s.epochStoredForm(w); ok {
+			return res, nil
+		}
+	}
 	c, err := s.validate()
 	if err != nil {
 		return nil, err
@@ -58,9 +70,9 @@ func (a *rowArena) commit(w int) []cell {
 // take returns *b emptied, with capacity for at least c entries (growing it if needed).
 // Rows are appended to it and sliced off with full-capacity limits; if an estimate was too
 // small, append moves on to a new array and the rows already carved stay valid.
-func take(b *[]cell, c int) []cell {
+func take[T any](b *[]T, c int) []T {
 	if cap(*b) < c {
-		*b = make([]cell, 0, c)
+		*b = make([]T, 0, c)
 	}
 	return (*b)[:0]
 }
