@@ -69,7 +69,9 @@ func epochEvents(r *abci.ResponseFinalizeBlock) map[uint16]map[string]string {
 
 // setupDTAOSubnet is setupSubnet under dTAO: the validator stakes 100 TAO into subnet 1's
 // pool (alpha) and 1000 TAO on root.
-func setupDTAOSubnet(t *testing.T) (*chainHarness, actors) { return setupDTAOSubnetGenesis(t, nil, nil) }
+func setupDTAOSubnet(t *testing.T) (*chainHarness, actors) {
+	return setupDTAOSubnetGenesis(t, nil, nil)
+}
 
 // setupDTAOSubnetGenesis is setupDTAOSubnet with these subnets params and further
 // app_state sections in the genesis.
