@@ -69,7 +69,11 @@ func TestDTAOStakeMovesThroughCLI(t *testing.T) {
 
 	fails("pass --yes", "stake", "add", "--wallet.name", "w", "--netuid", "1", "--amount", "2", "--safe")
 	fails("limit price not met", "stake", "add", "--wallet.name", "w", "--netuid", "1", "--amount", "2", "--limit-price", "0.01", "--yes")
-	_, quote := ok("staked 2.000000000 TAO", "stake", "add", "--wallet.name", "w", "--netuid", "1", "--amount", "2", "--safe", "--yes")
+	// The devnet's pool is small and its price moves every block (the chain buys alpha
+	// with the emission it does not inject), by about 0.1 % a block; the 2 TAO move it
+	// another 0.3 %. The default 0.5 % tolerance is then met only if the transaction
+	// lands within a block or two of the quote, which a busy machine does not promise.
+	_, quote := ok("staked 2.000000000 TAO", "stake", "add", "--wallet.name", "w", "--netuid", "1", "--amount", "2", "--safe", "--tolerance", "0.05", "--yes")
 	if !strings.Contains(quote, "Stake: pay 2.000000000 TAO, receive") || !strings.Contains(quote, "limit") {
 		t.Fatalf("no quote before signing: %q", quote)
 	}
