@@ -94,6 +94,26 @@ func BenchmarkStake(b *testing.B) {
 			}
 			reportCPU(b, cpu)
 		})
+		// A limit the stake reaches: 1000 TAO would move the price 0.25 → 0.255, the limit
+		// is 0.2501, so the stake is cut at it (subtensor's full path, get_max_amount_add).
+		b.Run("add-limit-binding/"+c.name, func(b *testing.B) {
+			i := uint64(0)
+			cpu := processCPU()
+			for b.Loop() {
+				i++
+				_, _, _ = AddStake(Side{Pool: vary(c.p, i)}, 1e12, Limit{Price: 250_100_000, AllowPartial: true}, sp)
+			}
+			reportCPU(b, cpu)
+		})
+		b.Run("remove-limit/"+c.name, func(b *testing.B) {
+			i := uint64(0)
+			cpu := processCPU()
+			for b.Loop() {
+				i++
+				_, _, _ = RemoveStake(Side{Pool: vary(c.p, i), AlphaOut: 1e12}, 4e9, 1e12, Limit{Price: 240_000_000, AllowPartial: true}, sp)
+			}
+			reportCPU(b, cpu)
+		})
 	}
 }
 

@@ -52,6 +52,12 @@ type StakeResult struct {
 // applies the limit, swaps and returns the new side. The balance and hotkey checks are the
 // caller's.
 func AddStake(sd Side, tao uint64, lim Limit, sp StakeParams) (Side, StakeResult, error) {
+	return addStake(sd, tao, lim, sp, true)
+}
+
+// addStake is AddStake; shortcut lets a limit that the swap clears skip the simulation of
+// get_max_amount_add (clearOfLimit; false only in the test that compares both paths).
+func addStake(sd Side, tao uint64, lim Limit, sp StakeParams, shortcut bool) (Side, StakeResult, error) {
 	if tao == 0 {
 		return sd, StakeResult{}, ErrZeroAmount
 	}
@@ -62,26 +68,38 @@ func AddStake(sd Side, tao uint64, lim Limit, sp StakeParams) (Side, StakeResult
 		return sd, StakeResult{}, ErrAmountTooLow
 	}
 	limit := LimitPrice(MaxPriceRao)
+	p := sd.Pool // the simulation is the swap itself, on a copy
+	var r SwapResult
+	swapped := false
 	if lim.Price != 0 {
-		max, err := MaxAmountAdd(sd.Pool, lim.Price, sp.Pool)
-		if err != nil {
-			return sd, StakeResult{}, err
-		}
-		if tao > max {
-			if !lim.AllowPartial {
-				return sd, StakeResult{}, ErrSlippageTooHigh
-			}
-			tao = max
-		}
 		limit = LimitPrice(lim.Price)
 		if sd.Pool.Stable {
 			limit = oneU64F64
 		}
+		if shortcut && !sd.Pool.Stable {
+			q := sd.Pool
+			if qr, err := q.BuyAlpha(tao, limit, false, sp.Pool); err == nil && clearOfLimit(sd.Pool, q, limit, true) {
+				p, r, swapped = q, qr, true
+			}
+		}
+		if !swapped {
+			max, err := MaxAmountAdd(sd.Pool, lim.Price, sp.Pool)
+			if err != nil {
+				return sd, StakeResult{}, err
+			}
+			if tao > max {
+				if !lim.AllowPartial {
+					return sd, StakeResult{}, ErrSlippageTooHigh
+				}
+				tao = max
+			}
+		}
 	}
-	p := sd.Pool // the simulation is the swap itself, on a copy
-	r, err := p.BuyAlpha(tao, limit, false, sp.Pool)
-	if err != nil {
-		return sd, StakeResult{}, err
+	if !swapped {
+		var err error
+		if r, err = p.BuyAlpha(tao, limit, false, sp.Pool); err != nil {
+			return sd, StakeResult{}, err
+		}
 	}
 	if r.PaidIn < sp.MinStake || r.Out == 0 {
 		return sd, StakeResult{}, ErrAmountTooLow
@@ -110,10 +128,11 @@ type UnstakeResult struct {
 // TAO must be ≥ MinStake. unstake_from_subnet sells alpha − fee_α, then sells fee_α
 // fee-free for the block author.
 func RemoveStake(sd Side, alpha, stake uint64, lim Limit, sp StakeParams) (Side, UnstakeResult, error) {
-	return removeStake(sd, alpha, stake, lim, sp, false)
+	return removeStake(sd, alpha, stake, lim, sp, false, true)
 }
 
-func removeStake(sd Side, alpha, stake uint64, lim Limit, sp StakeParams, dropFees bool) (Side, UnstakeResult, error) {
+// removeStake is RemoveStake with the fees dropped or not; shortcut as in addStake.
+func removeStake(sd Side, alpha, stake uint64, lim Limit, sp StakeParams, dropFees, shortcut bool) (Side, UnstakeResult, error) {
 	alpha = min(alpha, stake)
 	if alpha == 0 {
 		return sd, UnstakeResult{}, ErrZeroAmount
@@ -122,33 +141,48 @@ func removeStake(sd Side, alpha, stake uint64, lim Limit, sp StakeParams, dropFe
 		return sd, UnstakeResult{}, ErrSwapTooLarge
 	}
 	limit := LimitPrice(MinPriceRao)
+	if sd.Pool.Stable {
+		dropFees = true
+	}
+	fee := func(alpha uint64) uint64 {
+		if dropFees {
+			return 0
+		}
+		return Fee(alpha, sp.Pool.FeeRate)
+	}
+	p := sd.Pool
+	var r SwapResult
+	swapped := false
 	if lim.Price != 0 {
-		max, err := MaxAmountRemove(sd.Pool, lim.Price, sp.Pool)
-		if err != nil {
-			return sd, UnstakeResult{}, err
-		}
-		if alpha > max {
-			if !lim.AllowPartial {
-				return sd, UnstakeResult{}, ErrSlippageTooHigh
-			}
-			alpha = max
-		}
 		limit = LimitPrice(lim.Price)
 		if sd.Pool.Stable {
 			limit = oneU64F64
 		}
+		if shortcut && !sd.Pool.Stable {
+			q := sd.Pool
+			if qr, err := q.SellAlpha(alpha-fee(alpha), limit, true, sp.Pool); err == nil && clearOfLimit(sd.Pool, q, limit, false) {
+				p, r, swapped = q, qr, true
+			}
+		}
+		if !swapped {
+			max, err := MaxAmountRemove(sd.Pool, lim.Price, sp.Pool)
+			if err != nil {
+				return sd, UnstakeResult{}, err
+			}
+			if alpha > max {
+				if !lim.AllowPartial {
+					return sd, UnstakeResult{}, ErrSlippageTooHigh
+				}
+				alpha = max
+			}
+		}
 	}
-	if sd.Pool.Stable {
-		dropFees = true
-	}
-	feeA := uint64(0)
-	if !dropFees {
-		feeA = Fee(alpha, sp.Pool.FeeRate)
-	}
-	p := sd.Pool
-	r, err := p.SellAlpha(alpha-feeA, limit, true, sp.Pool)
-	if err != nil {
-		return sd, UnstakeResult{}, err
+	feeA := fee(alpha)
+	if !swapped {
+		var err error
+		if r, err = p.SellAlpha(alpha-feeA, limit, true, sp.Pool); err != nil {
+			return sd, UnstakeResult{}, err
+		}
 	}
 	if alpha < stake && r.Out < sp.MinStake {
 		return sd, UnstakeResult{}, ErrAmountTooLow
@@ -186,7 +220,7 @@ func MoveStake(from, to Side, alpha, stake uint64, lim Limit, sp StakeParams) (S
 		}
 	}
 	originRoot := from.Pool.Stable
-	nf, u, err := removeStake(from, alpha, stake, Limit{}, sp, originRoot)
+	nf, u, err := removeStake(from, alpha, stake, Limit{}, sp, originRoot, false)
 	if err != nil {
 		return from, to, MoveResult{}, err
 	}
