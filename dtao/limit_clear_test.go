@@ -3,6 +3,8 @@ package dtao
 import (
 	"fmt"
 	"math/rand/v2"
+
+	"github.com/tessera-net/tessera/internal/safemath"
 	"testing"
 )
 
@@ -24,11 +26,10 @@ func randomLimitPool(r *rand.Rand) Pool {
 	return p
 }
 
-// The shortcut changes nothing: for random pools, amounts and limits — far from where the
-// swap ends, a little short of it, just past it and beyond — a stake and an unstake with a
-// limit give the same side, result and error with and without it, and where it was
-// taken that was because the swap cleared the limit. It must be taken often enough to
-// matter.
+// The shortcut and the memo change nothing: for random pools, amounts and limits — far
+// from where the swap ends, a little short of it, just past it and beyond — a stake and an
+// unstake with a limit give the same side, result and error as subtensor's order
+// (refAddStake, refRemoveStake). The shortcut must be taken often enough to matter.
 func TestLimitShortcutMatchesFullPath(t *testing.T) {
 	sp := DefaultStakeParams()
 	r := rand.New(rand.NewPCG(7, 16))
@@ -62,16 +63,16 @@ func TestLimitShortcutMatchesFullPath(t *testing.T) {
 		side := Side{Pool: p, AlphaOut: p.Alpha}
 		var fast, full string
 		if buy {
-			s1, r1, e1 := addStake(side, amount, l, sp, true)
-			s2, r2, e2 := addStake(side, amount, l, sp, false)
+			s1, r1, e1 := AddStake(side, amount, l, sp)
+			s2, r2, e2 := refAddStake(side, amount, l, sp)
 			fast, full = fmt.Sprint(s1, r1, e1), fmt.Sprint(s2, r2, e2)
 			q := p
 			if _, err := q.BuyAlpha(amount, LimitPrice(lim), false, sp.Pool); err == nil && clearOfLimit(p, q, LimitPrice(lim), true) {
 				taken++
 			}
 		} else {
-			s1, r1, e1 := removeStake(side, amount, amount*2, l, sp, false, true)
-			s2, r2, e2 := removeStake(side, amount, amount*2, l, sp, false, false)
+			s1, r1, e1 := RemoveStake(side, amount, amount*2, l, sp)
+			s2, r2, e2 := refRemoveStake(side, amount, amount*2, l, sp, false)
 			fast, full = fmt.Sprint(s1, r1, e1), fmt.Sprint(s2, r2, e2)
 			q := p
 			if _, err := q.SellAlpha(amount-Fee(amount, sp.Pool.FeeRate), LimitPrice(lim), true, sp.Pool); err == nil && clearOfLimit(p, q, LimitPrice(lim), false) {
@@ -117,4 +118,160 @@ func TestClearOfLimitRefusesNearAndSmall(t *testing.T) {
 	if clearOfLimit(Pool{Stable: true, TAO: 1e15, Alpha: 1e15}, Pool{Stable: true, TAO: 1e15, Alpha: 1e15}, far, true) {
 		t.Error("a stable pool was cleared")
 	}
+}
+
+// Where limitBindsSurely says a swap passes its limit, the swap of the whole amount
+// computed as subtensor does (the power for the whole amount, the end price) does pass
+// it, and the limit delta it returns is the pool's. Cases: get_max_amount's 1000 ×
+// reserve and smaller multiples, weights 1/3 to 2/3, limits from a hair above the price to
+// far past what the swap reaches.
+func TestLimitBindsSurelyAgreesWithTheSwap(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 1000))
+	taken := 0
+	const n = 3000
+	for i := range n {
+		p := Pool{TAO: uint64(1e9)<<r.IntN(24) + r.Uint64N(1e9), Alpha: uint64(1e9)<<r.IntN(24) + r.Uint64N(1e9),
+			QuoteWeight: Accuracy/3 + r.Uint64N(Accuracy/3)}
+		buy := i%2 == 0
+		in := p.TAO
+		if !buy {
+			in = p.Alpha
+		}
+		mult := []uint64{1000, 999, 500, 120, 100, 99}[r.IntN(6)]
+		delta := in * mult
+		cur := p.Price()
+		// λ = price·(1 ± x), x from 2^-40 to 2^4
+		step := U64F64(safemath.U128(cur).Shr(uint(r.IntN(44))))
+		limit := cur.Add(step)
+		if !buy {
+			limit = cur.Sub(U64F64(safemath.U128(cur).Shr(uint(1 + r.IntN(43)))))
+		}
+		l, ok := limitBindsSurely(p, delta, buy, func() uint64 {
+			if buy {
+				return p.BuyLimitDelta(limit)
+			}
+			return p.SellLimitDelta(limit)
+		})
+		if !ok {
+			continue
+		}
+		taken++
+		w := p.weights2()
+		if buy {
+			out := outFor(p.Alpha, expScaled(w, p.TAO, delta, false))
+			if target := priceOf(w, satAdd(p.TAO, delta), satSub(p.Alpha, out)); target.Cmp(limit) <= 0 {
+				t.Fatalf("case %d: a buy of %d on %+v said to pass %v ends at %v", i, delta, p, limit, target)
+			}
+			if l != p.BuyLimitDelta(limit) {
+				t.Fatalf("case %d: limit delta %d, the pool's %d", i, l, p.BuyLimitDelta(limit))
+			}
+		} else {
+			out := outFor(p.TAO, expScaled(w, p.Alpha, delta, true))
+			if target := priceOf(w, satSub(p.TAO, out), satAdd(p.Alpha, delta)); target.Cmp(limit) >= 0 {
+				t.Fatalf("case %d: a sale of %d on %+v said to pass %v ends at %v", i, delta, p, limit, target)
+			}
+			if l != p.SellLimitDelta(limit) {
+				t.Fatalf("case %d: limit delta %d, the pool's %d", i, l, p.SellLimitDelta(limit))
+			}
+		}
+	}
+	if taken < n/4 {
+		t.Fatalf("limitBindsSurely held in %d of %d cases", taken, n)
+	}
+	t.Logf("limitBindsSurely held in %d of %d cases", taken, n)
+}
+
+// refAddStake and refRemoveStake are AddStake and removeStake as subtensor orders them,
+// without the shortcut or the memo: get_max_amount first, then the swap. They are the
+// oracle of TestLimitShortcutMatchesFullPath.
+func refAddStake(sd Side, tao uint64, lim Limit, sp StakeParams) (Side, StakeResult, error) {
+	if tao == 0 {
+		return sd, StakeResult{}, ErrZeroAmount
+	}
+	if !sd.Pool.Stable && tao > satMul1000(sd.Pool.TAO) {
+		return sd, StakeResult{}, ErrSwapTooLarge
+	}
+	if tao < satAdd(sp.MinStake, Fee(sp.MinStake, feeRate(sd, sp))) {
+		return sd, StakeResult{}, ErrAmountTooLow
+	}
+	limit := LimitPrice(MaxPriceRao)
+	if lim.Price != 0 {
+		max, err := MaxAmountAdd(sd.Pool, lim.Price, sp.Pool)
+		if err != nil {
+			return sd, StakeResult{}, err
+		}
+		if tao > max {
+			if !lim.AllowPartial {
+				return sd, StakeResult{}, ErrSlippageTooHigh
+			}
+			tao = max
+		}
+		limit = LimitPrice(lim.Price)
+		if sd.Pool.Stable {
+			limit = oneU64F64
+		}
+	}
+	p := sd.Pool // the simulation is the swap itself, on a copy
+	r, err := p.BuyAlpha(tao, limit, false, sp.Pool)
+	if err != nil {
+		return sd, StakeResult{}, err
+	}
+	if r.PaidIn < sp.MinStake || r.Out == 0 {
+		return sd, StakeResult{}, ErrAmountTooLow
+	}
+	sd.Pool = p
+	sd.AlphaOut = satAdd(sd.AlphaOut, r.Out)
+	return sd, StakeResult{TAOTaken: r.AmountTaken, Fee: r.Fee, PaidIn: r.PaidIn, Alpha: r.Out}, nil
+}
+
+func refRemoveStake(sd Side, alpha, stake uint64, lim Limit, sp StakeParams, dropFees bool) (Side, UnstakeResult, error) {
+	alpha = min(alpha, stake)
+	if alpha == 0 {
+		return sd, UnstakeResult{}, ErrZeroAmount
+	}
+	if !sd.Pool.Stable && alpha > satMul1000(sd.Pool.Alpha) {
+		return sd, UnstakeResult{}, ErrSwapTooLarge
+	}
+	limit := LimitPrice(MinPriceRao)
+	if lim.Price != 0 {
+		max, err := MaxAmountRemove(sd.Pool, lim.Price, sp.Pool)
+		if err != nil {
+			return sd, UnstakeResult{}, err
+		}
+		if alpha > max {
+			if !lim.AllowPartial {
+				return sd, UnstakeResult{}, ErrSlippageTooHigh
+			}
+			alpha = max
+		}
+		limit = LimitPrice(lim.Price)
+		if sd.Pool.Stable {
+			limit = oneU64F64
+		}
+	}
+	if sd.Pool.Stable {
+		dropFees = true
+	}
+	feeA := uint64(0)
+	if !dropFees {
+		feeA = Fee(alpha, sp.Pool.FeeRate)
+	}
+	p := sd.Pool
+	r, err := p.SellAlpha(alpha-feeA, limit, true, sp.Pool)
+	if err != nil {
+		return sd, UnstakeResult{}, err
+	}
+	if alpha < stake && r.Out < sp.MinStake {
+		return sd, UnstakeResult{}, ErrAmountTooLow
+	}
+	res := UnstakeResult{AlphaTaken: r.PaidIn, PaidIn: r.PaidIn, TAO: r.Out}
+	if feeA > 0 {
+		if f, err := p.SellAlpha(feeA, LimitPrice(MinPriceRao), true, sp.Pool); err == nil {
+			res.FeeAlpha, res.AuthorTAO = feeA, f.Out
+			res.AlphaTaken += feeA
+		}
+	}
+	sd.Pool = p
+	sd.AlphaOut = satSub(sd.AlphaOut, res.AlphaTaken)
+	return sd, res, nil
 }

@@ -190,6 +190,12 @@ func (p *Pool) initWeights() {
 // the full amount would move the price past limit, only the amount that reaches the limit
 // is swapped. dropFees charges no fee (chain buys, the second leg of a move).
 func (p *Pool) BuyAlpha(tao uint64, limit U64F64, dropFees bool, pp PoolParams) (SwapResult, error) {
+	return p.buy(tao, limit, dropFees, pp, nil)
+}
+
+// buy is BuyAlpha with a memo of the powers shared with other swaps on p at limit (nil:
+// none).
+func (p *Pool) buy(tao uint64, limit U64F64, dropFees bool, pp PoolParams, m *swapMemo) (SwapResult, error) {
 	if p.Stable {
 		return p.stableSwap(tao, limit, true)
 	}
@@ -204,18 +210,31 @@ func (p *Pool) BuyAlpha(tao uint64, limit U64F64, dropFees bool, pp PoolParams) 
 		fee = Fee(tao, pp.FeeRate)
 	}
 	delta := tao - fee
-	out := outFor(p.Alpha, expScaled(w, p.TAO, delta, false))
+	limDelta := func() uint64 { return m.limitDelta(func() uint64 { return p.BuyLimitDelta(limit) }) }
+	if lim, ok := limitBindsSurely(*p, delta, true, limDelta); ok {
+		return p.buyToLimit(w, delta, lim, dropFees, pp, m)
+	}
+	out := m.output(delta, func() uint64 { return outFor(p.Alpha, expScaled(w, p.TAO, delta, false)) })
 	target := priceOf(w, satAdd(p.TAO, delta), satSub(p.Alpha, out))
 	if target.Cmp(limit) > 0 {
-		// Clamped to the full amount: where rounding puts the limit delta past it, the
-		// payer is never charged more than offered.
-		delta = min(p.BuyLimitDelta(limit), delta)
-		fee = 0
-		if !dropFees {
-			fee = limitFee(delta, pp.FeeRate)
-		}
-		out = outFor(p.Alpha, expScaled(w, p.TAO, delta, false))
+		return p.buyToLimit(w, delta, limDelta(), dropFees, pp, m)
 	}
+	return p.applyBuy(delta, fee, out, pp)
+}
+
+// buyToLimit is BuyAlpha where the whole amount would pass the limit: it buys with the
+// limit delta lim, clamped to the full amount (where rounding puts the limit delta past
+// it, the payer is never charged more than offered), and the fee at the limit.
+func (p *Pool) buyToLimit(w [2]uint64, delta, lim uint64, dropFees bool, pp PoolParams, m *swapMemo) (SwapResult, error) {
+	delta = min(lim, delta)
+	fee := uint64(0)
+	if !dropFees {
+		fee = limitFee(delta, pp.FeeRate)
+	}
+	return p.applyBuy(delta, fee, m.output(delta, func() uint64 { return outFor(p.Alpha, expScaled(w, p.TAO, delta, false)) }), pp)
+}
+
+func (p *Pool) applyBuy(delta, fee, out uint64, pp PoolParams) (SwapResult, error) {
 	if err := checkSwap(delta, out, p.TAO, p.Alpha, pp); err != nil {
 		return SwapResult{}, err
 	}
@@ -227,6 +246,11 @@ func (p *Pool) BuyAlpha(tao uint64, limit U64F64, dropFees bool, pp PoolParams) 
 // SellAlpha swaps alpha for TAO (swap_alpha_for_tao) with a lower price limit (use
 // LimitPrice(MinPriceRao) for none): Alpha += PaidIn, TAO −= Out.
 func (p *Pool) SellAlpha(alpha uint64, limit U64F64, dropFees bool, pp PoolParams) (SwapResult, error) {
+	return p.sell(alpha, limit, dropFees, pp, nil)
+}
+
+// sell is SellAlpha with a memo, as buy.
+func (p *Pool) sell(alpha uint64, limit U64F64, dropFees bool, pp PoolParams, m *swapMemo) (SwapResult, error) {
 	if p.Stable {
 		return p.stableSwap(alpha, limit, false)
 	}
@@ -241,16 +265,29 @@ func (p *Pool) SellAlpha(alpha uint64, limit U64F64, dropFees bool, pp PoolParam
 		fee = Fee(alpha, pp.FeeRate)
 	}
 	delta := alpha - fee
-	out := outFor(p.TAO, expScaled(w, p.Alpha, delta, true))
+	limDelta := func() uint64 { return m.limitDelta(func() uint64 { return p.SellLimitDelta(limit) }) }
+	if lim, ok := limitBindsSurely(*p, delta, false, limDelta); ok {
+		return p.sellToLimit(w, delta, lim, dropFees, pp, m)
+	}
+	out := m.output(delta, func() uint64 { return outFor(p.TAO, expScaled(w, p.Alpha, delta, true)) })
 	target := priceOf(w, satSub(p.TAO, out), satAdd(p.Alpha, delta))
 	if target.Cmp(limit) < 0 {
-		delta = min(p.SellLimitDelta(limit), delta)
-		fee = 0
-		if !dropFees {
-			fee = limitFee(delta, pp.FeeRate)
-		}
-		out = outFor(p.TAO, expScaled(w, p.Alpha, delta, true))
+		return p.sellToLimit(w, delta, limDelta(), dropFees, pp, m)
 	}
+	return p.applySell(delta, fee, out, pp)
+}
+
+// sellToLimit is buyToLimit's mirror.
+func (p *Pool) sellToLimit(w [2]uint64, delta, lim uint64, dropFees bool, pp PoolParams, m *swapMemo) (SwapResult, error) {
+	delta = min(lim, delta)
+	fee := uint64(0)
+	if !dropFees {
+		fee = limitFee(delta, pp.FeeRate)
+	}
+	return p.applySell(delta, fee, m.output(delta, func() uint64 { return outFor(p.TAO, expScaled(w, p.Alpha, delta, true)) }), pp)
+}
+
+func (p *Pool) applySell(delta, fee, out uint64, pp PoolParams) (SwapResult, error) {
 	if err := checkSwap(delta, out, p.Alpha, p.TAO, pp); err != nil {
 		return SwapResult{}, err
 	}
@@ -391,13 +428,17 @@ func satSub(a, b uint64) uint64 {
 // alpha) can take, simulated as a buy of 1000 × SubnetTAO. A stable pool gives u64::MAX if
 // the limit is at least 1.0, else 0.
 func MaxAmountAdd(p Pool, limitRao uint64, pp PoolParams) (uint64, error) {
+	return maxAmountAdd(p, limitRao, pp, nil)
+}
+
+func maxAmountAdd(p Pool, limitRao uint64, pp PoolParams, m *swapMemo) (uint64, error) {
 	if p.Stable {
 		if limitRao >= 1_000_000_000 {
 			return math.MaxUint64, nil
 		}
 		return 0, nil
 	}
-	r, err := p.QuoteBuy(satMul1000(p.TAO), LimitPrice(limitRao), false, pp)
+	r, err := p.buy(satMul1000(p.TAO), LimitPrice(limitRao), false, pp, m)
 	if err != nil {
 		return 0, err
 	}
@@ -407,13 +448,17 @@ func MaxAmountAdd(p Pool, limitRao uint64, pp PoolParams) (uint64, error) {
 // MaxAmountRemove is get_max_amount_remove: the alpha (fee included) that a sell at limit
 // can take, simulated as a sell of 1000 × AlphaIn.
 func MaxAmountRemove(p Pool, limitRao uint64, pp PoolParams) (uint64, error) {
+	return maxAmountRemove(p, limitRao, pp, nil)
+}
+
+func maxAmountRemove(p Pool, limitRao uint64, pp PoolParams, m *swapMemo) (uint64, error) {
 	if p.Stable {
 		if limitRao <= 1_000_000_000 {
 			return math.MaxUint64, nil
 		}
 		return 0, nil
 	}
-	r, err := p.QuoteSell(satMul1000(p.Alpha), LimitPrice(limitRao), false, pp)
+	r, err := p.sell(satMul1000(p.Alpha), LimitPrice(limitRao), false, pp, m)
 	if err != nil {
 		return 0, err
 	}

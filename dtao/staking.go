@@ -51,13 +51,12 @@ type StakeResult struct {
 // reserve, amount ≥ MinStake + fee(MinStake), simulated paid_in ≥ MinStake and alpha > 0),
 // applies the limit, swaps and returns the new side. The balance and hotkey checks are the
 // caller's.
+//
+// With a limit the stake first swaps and keeps the swap where it clears the limit
+// (clearOfLimit): then get_max_amount_add's answer is surely "all of it" and is not
+// simulated. Otherwise, and where the swap surely passes the limit (surelyPastLimit), it
+// takes subtensor's order, sharing powers through a swapMemo.
 func AddStake(sd Side, tao uint64, lim Limit, sp StakeParams) (Side, StakeResult, error) {
-	return addStake(sd, tao, lim, sp, true)
-}
-
-// addStake is AddStake; shortcut lets a limit that the swap clears skip the simulation of
-// get_max_amount_add (clearOfLimit; false only in the test that compares both paths).
-func addStake(sd Side, tao uint64, lim Limit, sp StakeParams, shortcut bool) (Side, StakeResult, error) {
 	if tao == 0 {
 		return sd, StakeResult{}, ErrZeroAmount
 	}
@@ -71,19 +70,20 @@ func addStake(sd Side, tao uint64, lim Limit, sp StakeParams, shortcut bool) (Si
 	p := sd.Pool // the simulation is the swap itself, on a copy
 	var r SwapResult
 	swapped := false
+	m := &swapMemo{} // the swaps below are all on sd.Pool at limit
 	if lim.Price != 0 {
 		limit = LimitPrice(lim.Price)
 		if sd.Pool.Stable {
 			limit = oneU64F64
 		}
-		if shortcut && !sd.Pool.Stable {
+		if !sd.Pool.Stable && !surelyPastLimit(sd.Pool, tao-Fee(tao, sp.Pool.FeeRate), limit, true) {
 			q := sd.Pool
-			if qr, err := q.BuyAlpha(tao, limit, false, sp.Pool); err == nil && clearOfLimit(sd.Pool, q, limit, true) {
+			if qr, err := q.buy(tao, limit, false, sp.Pool, m); err == nil && clearOfLimit(sd.Pool, q, limit, true) {
 				p, r, swapped = q, qr, true
 			}
 		}
 		if !swapped {
-			max, err := MaxAmountAdd(sd.Pool, lim.Price, sp.Pool)
+			max, err := maxAmountAdd(sd.Pool, lim.Price, sp.Pool, m)
 			if err != nil {
 				return sd, StakeResult{}, err
 			}
@@ -97,7 +97,7 @@ func addStake(sd Side, tao uint64, lim Limit, sp StakeParams, shortcut bool) (Si
 	}
 	if !swapped {
 		var err error
-		if r, err = p.BuyAlpha(tao, limit, false, sp.Pool); err != nil {
+		if r, err = p.buy(tao, limit, false, sp.Pool, m); err != nil {
 			return sd, StakeResult{}, err
 		}
 	}
@@ -128,11 +128,12 @@ type UnstakeResult struct {
 // TAO must be ≥ MinStake. unstake_from_subnet sells alpha − fee_α, then sells fee_α
 // fee-free for the block author.
 func RemoveStake(sd Side, alpha, stake uint64, lim Limit, sp StakeParams) (Side, UnstakeResult, error) {
-	return removeStake(sd, alpha, stake, lim, sp, false, true)
+	return removeStake(sd, alpha, stake, lim, sp, false)
 }
 
-// removeStake is RemoveStake with the fees dropped or not; shortcut as in addStake.
-func removeStake(sd Side, alpha, stake uint64, lim Limit, sp StakeParams, dropFees, shortcut bool) (Side, UnstakeResult, error) {
+// removeStake is RemoveStake with the fees dropped or not; a limit is handled as in
+// AddStake.
+func removeStake(sd Side, alpha, stake uint64, lim Limit, sp StakeParams, dropFees bool) (Side, UnstakeResult, error) {
 	alpha = min(alpha, stake)
 	if alpha == 0 {
 		return sd, UnstakeResult{}, ErrZeroAmount
@@ -153,19 +154,20 @@ func removeStake(sd Side, alpha, stake uint64, lim Limit, sp StakeParams, dropFe
 	p := sd.Pool
 	var r SwapResult
 	swapped := false
+	m := &swapMemo{} // the swaps below are all on sd.Pool at limit
 	if lim.Price != 0 {
 		limit = LimitPrice(lim.Price)
 		if sd.Pool.Stable {
 			limit = oneU64F64
 		}
-		if shortcut && !sd.Pool.Stable {
+		if !sd.Pool.Stable && !surelyPastLimit(sd.Pool, alpha-fee(alpha), limit, false) {
 			q := sd.Pool
-			if qr, err := q.SellAlpha(alpha-fee(alpha), limit, true, sp.Pool); err == nil && clearOfLimit(sd.Pool, q, limit, false) {
+			if qr, err := q.sell(alpha-fee(alpha), limit, true, sp.Pool, m); err == nil && clearOfLimit(sd.Pool, q, limit, false) {
 				p, r, swapped = q, qr, true
 			}
 		}
 		if !swapped {
-			max, err := MaxAmountRemove(sd.Pool, lim.Price, sp.Pool)
+			max, err := maxAmountRemove(sd.Pool, lim.Price, sp.Pool, m)
 			if err != nil {
 				return sd, UnstakeResult{}, err
 			}
@@ -180,7 +182,7 @@ func removeStake(sd Side, alpha, stake uint64, lim Limit, sp StakeParams, dropFe
 	feeA := fee(alpha)
 	if !swapped {
 		var err error
-		if r, err = p.SellAlpha(alpha-feeA, limit, true, sp.Pool); err != nil {
+		if r, err = p.sell(alpha-feeA, limit, true, sp.Pool, m); err != nil {
 			return sd, UnstakeResult{}, err
 		}
 	}
@@ -220,7 +222,7 @@ func MoveStake(from, to Side, alpha, stake uint64, lim Limit, sp StakeParams) (S
 		}
 	}
 	originRoot := from.Pool.Stable
-	nf, u, err := removeStake(from, alpha, stake, Limit{}, sp, originRoot, false)
+	nf, u, err := removeStake(from, alpha, stake, Limit{}, sp, originRoot)
 	if err != nil {
 		return from, to, MoveResult{}, err
 	}
