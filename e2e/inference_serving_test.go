@@ -82,6 +82,7 @@ type chatAnswer struct {
 //   - bad requests get clear OpenAI-style errors.
 func TestInferenceServing(t *testing.T) {
 	ctx := binaryTest(t, 5*time.Minute)
+	began := time.Now()
 	base := freeBasePort(t, 4)
 	home := t.TempDir()
 	var dn servingDevnet
@@ -184,6 +185,7 @@ func TestInferenceServing(t *testing.T) {
 	ids = append(ids, badRequests(t, dn.api("Inference1"), dn.Processes[0].Management))
 
 	// Every record of Alice's settles; her balance falls by exactly the paid costs.
+	t.Logf("%d records to settle, %v into the test", len(ids), time.Since(began).Round(time.Second))
 	c := dial(t, rpc)
 	var paid uint64
 	duringPoC := 0
@@ -251,8 +253,16 @@ func TestInferenceServing(t *testing.T) {
 func settled(ctx context.Context, t *testing.T, c *client.Client, id string) record {
 	t.Helper()
 	var r record
+	start := time.Now()
+	var height int64
+	var err error
+	defer func() {
+		if t.Failed() {
+			t.Logf("record %s after %v: %+v (query error %v, height %d)", id, time.Since(start).Round(time.Second), r, err, height)
+		}
+	}()
 	waitFor(ctx, t, "record "+id+" settled", func() bool {
-		if _, err := c.Query(ctx, "/inference/record/"+id, 0, &r); err != nil {
+		if height, err = c.Query(ctx, "/inference/record/"+id, 0, &r); err != nil {
 			return false
 		}
 		return r.Status == "paid" || r.Status == "invalidated" || r.Status == "expired"
