@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -46,6 +47,7 @@ func TestClientAgainstANode(t *testing.T) {
 	t.Run("TxAndBlock", func(t *testing.T) { testTxAndBlock(ctx, t, d, clients) })
 	t.Run("BroadcastTwice", func(t *testing.T) { testBroadcastTwice(ctx, t, d, clients) })
 	t.Run("StaleNonceRetried", func(t *testing.T) { testStaleNonceRetried(ctx, t, d, clients) })
+	t.Run("ConcurrentSends", func(t *testing.T) { testConcurrentSends(ctx, t, d, clients) })
 }
 
 type chainAnswer struct {
@@ -174,6 +176,50 @@ func testStaleNonceRetried(ctx context.Context, t *testing.T, d *devnet.Devnet, 
 		v, err := slow.Send(ctx, msg)
 		if err != nil || len(retries) != 1 || retries[0].Next != retries[0].Used+1 || v.Nonce != retries[0].Next {
 			t.Fatalf("%s: the stale signer sent %+v, %v after retries %+v; want one retry with the next nonce", name, v, err, retries)
+		}
+	}
+}
+
+// One signer shared by goroutines, as a service's loops share its key: every Send goes
+// through, each with a nonce of its own, none retried for a stale nonce.
+func testConcurrentSends(ctx context.Context, t *testing.T, d *devnet.Devnet, clients map[string]*client.Client) {
+	key, to := d.Accounts[5].Pair, d.Accounts[0].Pair.Public()
+	for name, c := range clients {
+		s := c.Signer(key)
+		retried := 0
+		s.OnStaleNonce = func(client.StaleNonceRetry) { retried++ }
+		const n = 16
+		nonces := make(chan uint64, n)
+		errs := make(chan error, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				msg, err := accounts.NewTransfer(to, uint64(i+1))
+				if err == nil {
+					var v *client.TxView
+					if v, err = s.Send(ctx, msg); err == nil {
+						nonces <- v.Nonce
+					}
+				}
+				errs <- err
+			}()
+		}
+		wg.Wait()
+		close(nonces)
+		close(errs)
+		for err := range errs {
+			if err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+		}
+		seen := map[uint64]bool{}
+		for v := range nonces {
+			seen[v] = true
+		}
+		if len(seen) != n || retried != 0 {
+			t.Fatalf("%s: %d distinct nonces of %d sends, %d stale-nonce retries", name, len(seen), n, retried)
 		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/cometbft/cometbft/mempool"
@@ -93,8 +94,12 @@ func (c *Client) WaitTx(ctx context.Context, hash string) (*TxView, error) {
 	}
 }
 
-// Signer builds and signs transactions for one key, tracking its nonce.
+// Signer builds and signs transactions for one key, tracking its nonce. It is safe for
+// concurrent use: Sign, and Submit's signing and broadcast, hold its lock, so the
+// transactions that goroutines of one process submit for the key take consecutive nonces
+// in the order they reach the node (a service's loops often share one key).
 type Signer struct {
+	mu      sync.Mutex
 	c       *Client
 	pair    *keys.Pair
 	nonce   uint64
@@ -102,7 +107,9 @@ type Signer struct {
 	Fee     uint64 // the fee to pay; 0 uses the chain's minimum
 	chainID string
 	// OnStaleNonce, when set, is told before Submit signs a transaction again because
-	// the nonce it used was taken by another transaction of the same key.
+	// the nonce it used was taken by another transaction of the same key (elsewhere: this
+	// signer's own goroutines take turns). It runs under the signer's lock and must not
+	// use the signer.
 	OnStaleNonce func(StaleNonceRetry)
 }
 
@@ -118,6 +125,12 @@ func (c *Client) Signer(pair *keys.Pair) *Signer { return &Signer{c: c, pair: pa
 // Sign builds and signs a transaction carrying msg with the next nonce: the first one is
 // read from the node's mempool state (Client.NextNonce), later ones count up from it.
 func (s *Signer) Sign(ctx context.Context, msg tx.Msg) ([]byte, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.sign(ctx, msg)
+}
+
+func (s *Signer) sign(ctx context.Context, msg tx.Msg) ([]byte, error) {
 	if s.chainID == "" {
 		id, err := s.c.ChainID(ctx)
 		if err != nil {
@@ -151,6 +164,8 @@ func (s *Signer) Sign(ctx context.Context, msg tx.Msg) ([]byte, error) {
 // retried once with the nonce read afresh, OnStaleNonce told first; a second stale nonce
 // is returned as the *TxError it is.
 func (s *Signer) Submit(ctx context.Context, msg tx.Msg) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	hash, used, err := s.submitOnce(ctx, msg)
 	var te *TxError
 	if !errors.As(err, &te) || te.Code != tx.CodeStaleNonce {
@@ -178,7 +193,7 @@ func (s *Signer) loadNonce(ctx context.Context) error {
 
 // submitOnce signs and broadcasts msg once and returns the hash and the nonce it used.
 func (s *Signer) submitOnce(ctx context.Context, msg tx.Msg) (string, uint64, error) {
-	raw, err := s.Sign(ctx, msg)
+	raw, err := s.sign(ctx, msg)
 	if err != nil {
 		return "", 0, err
 	}
