@@ -102,8 +102,36 @@ func logLines(r io.Reader, log *slog.Logger, tail *tailBuffer) {
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	for sc.Scan() {
 		tail.add(sc.Text())
-		log.Debug(sc.Text())
+		lvl, rest := childLevel(sc.Text())
+		log.Log(context.Background(), lvl, rest)
 	}
+}
+
+// childLevel is the level a process's log line is passed on at, and the line to pass:
+// a warning or an error (slog's text form, level=WARN, or its JSON form, "level":"WARN")
+// at its own level, without the text form's time and level, so that a participant's
+// troubles show on a devnet that logs at info or warn; any other line at debug, whole.
+func childLevel(line string) (slog.Level, string) {
+	for _, key := range []string{"level=", `"level":"`} {
+		i := strings.Index(line, key)
+		if i < 0 {
+			continue
+		}
+		v := line[i+len(key):]
+		end := strings.IndexAny(v, ` "`)
+		if end < 0 {
+			end = len(v)
+		}
+		var l slog.Level
+		if l.UnmarshalText([]byte(v[:end])) != nil || l < slog.LevelWarn {
+			break
+		}
+		if key == "level=" {
+			return l, strings.TrimSpace(v[end:])
+		}
+		return l, line
+	}
+	return slog.LevelDebug, line
 }
 
 // tailBuffer keeps a process's last lines of stderr for the error that reports its
