@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/openai/openai-go/v3"
 	"github.com/openai/openai-go/v3/option"
@@ -97,6 +98,21 @@ func (ts *testServer) postJSON(t *testing.T, path, body string, v any) {
 	}
 	if err := json.Unmarshal(data, v); err != nil {
 		t.Fatalf("%s: %v in %s", path, err, data)
+	}
+}
+
+// metricReaches waits up to 5 s for the series of name with the labels to reach want,
+// and returns its last value. A request is counted when its handler returns, which can
+// be just after the client has read the last byte of its answer.
+func (ts *testServer) metricReaches(t *testing.T, name string, labels map[string]string, want float64) float64 {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		got := ts.metric(t, name, labels)
+		if got == want || time.Now().After(deadline) {
+			return got
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
 
