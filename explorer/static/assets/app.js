@@ -801,7 +801,18 @@
 
     // The table.
     const sort = sorts.get(netuid) || { key: 'uid', dir: 1 };
-    const tbl = h('table', { class: 'metagraph', id: 'metagraph-table' });
+    // The header is drawn once and only its aria-sort changes, so that a click on a column
+    // is never lost to a redraw when new data arrive; the body is drawn again each time.
+    const heads = MG_COLS.map(c => h('th', { class: c.num ? 'num' : '', scope: 'col', dataset: { key: c.key } },
+      h('button', {
+        type: 'button', title: 'Sort by ' + (c.title || c.label.toLowerCase()), onclick: () => {
+          if (sort.key === c.key) sort.dir = -sort.dir; else { sort.key = c.key; sort.dir = c.num ? -1 : 1; }
+          sorts.set(netuid, sort);
+          drawTable();
+        },
+      }, c.label)));
+    const tbody = h('tbody');
+    const tbl = h('table', { class: 'metagraph', id: 'metagraph-table' }, h('thead', null, h('tr', null, heads)), tbody);
     const drawTable = () => {
       const n = mg.uids.length, idx = [...Array(n).keys()];
       const col = MG_COLS.find(c => c.key === sort.key) || MG_COLS[0];
@@ -811,21 +822,14 @@
       });
       const maxes = { incentive: Math.max(...mg.incentive.map(ratio), 0), dividends: Math.max(...mg.dividends.map(ratio), 0) };
       const colors = colorMap();
-      fill(tbl,
-        h('thead', null, h('tr', null, MG_COLS.map(c => h('th', {
-          class: c.num ? 'num' : '', scope: 'col', dataset: { key: c.key },
-          'aria-sort': c.key === sort.key ? (sort.dir > 0 ? 'ascending' : 'descending') : null,
-        }, h('button', {
-          type: 'button', title: 'Sort by ' + (c.title || c.label.toLowerCase()), onclick: () => {
-            if (sort.key === c.key) sort.dir = -sort.dir; else { sort.key = c.key; sort.dir = c.num ? -1 : 1; }
-            sorts.set(netuid, sort);
-            drawTable();
-          },
-        }, c.label))))),
-        h('tbody', null, idx.length ? idx.map(i => h('tr', { dataset: { uid: mg.uids[i] } }, MG_COLS.map(c => h('td', { class: c.num ? 'num' : '', dataset: { v: c.v(mg, i) } },
+      MG_COLS.forEach((c, i) => {
+        if (c.key === sort.key) heads[i].setAttribute('aria-sort', sort.dir > 0 ? 'ascending' : 'descending');
+        else heads[i].removeAttribute('aria-sort');
+      });
+      fill(tbody, idx.length ? idx.map(i => h('tr', { dataset: { uid: mg.uids[i] } }, MG_COLS.map(c => h('td', { class: c.num ? 'num' : '', dataset: { v: c.v(mg, i) } },
           c.key === 'uid' ? [colors.has(mg.uids[i]) ? h('span', { class: 'swatch', style: { background: colors.get(mg.uids[i]) } }) : null, mg.uids[i]]
             : c.cell ? c.cell(mg, i, maxes) : c.v(mg, i)))))
-          : h('tr', null, h('td', { colspan: MG_COLS.length, class: 'empty' }, 'No neurons registered yet.'))));
+          : h('tr', null, h('td', { colspan: MG_COLS.length, class: 'empty' }, 'No neurons registered yet.')));
       mgNote.textContent = 'at block ' + int(mg.block) + ' · ' + n + (n === 1 ? ' neuron' : ' neurons') + ' · click a column to sort';
     };
     fill(tableBody, h('div', { class: 'table-wrap' }, tbl));
