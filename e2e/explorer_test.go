@@ -142,7 +142,7 @@ func TestExplorerInBrowser(t *testing.T) {
 			})()`)
 		}
 		sortBy := func(key, dir string) {
-			b.click("click "+key, `#metagraph-table th[data-key="`+key+`"] button`)
+			b.run("click "+key, chromedp.Click(`#metagraph-table th[data-key="`+key+`"] button`))
 			b.waitJS(key+" "+dir, `document.querySelector('#metagraph-table th[data-key="`+key+`"]').getAttribute('aria-sort') === '`+dir+`'`)
 		}
 		sortBy("incentive", "descending")
@@ -482,24 +482,6 @@ func (b *browser) run(what string, steps ...chromedp.Action[chromedp.Void]) {
 	if err := chromedp.Do(ctx, steps...); err != nil {
 		b.t.Fatalf("%s: %v", what, err)
 	}
-}
-
-// click clicks the element of sel. The explorer redraws a table when the chain moves, so
-// the element found can be replaced before the click lands (chromedp: "Could not find
-// node with given id"); the click is then tried again on the new one, up to five times.
-func (b *browser) click(what, sel string) {
-	b.t.Helper()
-	var err error
-	for range 5 {
-		ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
-		err = chromedp.Do(ctx, chromedp.Click(sel))
-		cancel()
-		if err == nil {
-			return
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	b.t.Fatalf("%s: %v", what, err)
 }
 
 // evalJS evaluates a JavaScript expression in the page and decodes its value.
