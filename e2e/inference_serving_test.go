@@ -172,6 +172,9 @@ func TestInferenceServing(t *testing.T) {
 			}
 		}
 	}
+	// Past the PoC stages: during them only the POC_SLOT MLNodes serve, and when the
+	// roster gave that slot to Inference2's alone nobody can serve (503, as it should).
+	waitFor(ctx, t, "the end of the PoC stages", func() bool { s := epoch().Phase.Stage; return s != "poc" && s != "poc_exchange" })
 	for i := 0; i < 4; i++ {
 		a := chat(dn.api("Inference2"), "devnet-small")
 		ids = append(ids, a.InferenceID)
