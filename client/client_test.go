@@ -48,6 +48,7 @@ func TestClientAgainstANode(t *testing.T) {
 	t.Run("BroadcastTwice", func(t *testing.T) { testBroadcastTwice(ctx, t, d, clients) })
 	t.Run("StaleNonceRetried", func(t *testing.T) { testStaleNonceRetried(ctx, t, d, clients) })
 	t.Run("ConcurrentSends", func(t *testing.T) { testConcurrentSends(ctx, t, d, clients) })
+	t.Run("DroppedTransaction", func(t *testing.T) { testDroppedTransaction(ctx, t, d, clients) })
 }
 
 type chainAnswer struct {
@@ -220,6 +221,39 @@ func testConcurrentSends(ctx context.Context, t *testing.T, d *devnet.Devnet, cl
 		}
 		if len(seen) != n || retried != 0 {
 			t.Fatalf("%s: %d distinct nonces of %d sends, %d stale-nonce retries", name, len(seen), n, retried)
+		}
+	}
+}
+
+// A transaction that never reaches a block: SendAll gives it up after CommitWithin
+// blocks rather than waiting for ever, and the signer's next transaction, whose nonce the
+// lost one's absence left ahead of the chain's, is signed again with the free nonce.
+func testDroppedTransaction(ctx context.Context, t *testing.T, d *devnet.Devnet, clients map[string]*client.Client) {
+	key, to := d.Accounts[5].Pair, d.Accounts[0].Pair.Public()
+	msg, err := accounts.NewTransfer(to, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, c := range clients {
+		missing := strings.Repeat("AB", 32) // the hash of no transaction
+		if _, err := c.WaitTxWithin(ctx, missing, 3); !errors.Is(err, client.ErrNotCommitted) {
+			t.Fatalf("%s: waiting 3 blocks for a transaction never sent: %v, want ErrNotCommitted", name, err)
+		}
+		s := c.Signer(key)
+		// Signed and never broadcast: its nonce is lost as an evicted one's is.
+		if _, err := s.Sign(ctx, msg); err != nil {
+			t.Fatal(err)
+		}
+		before, err := c.NextNonce(ctx, key.Public())
+		if err != nil {
+			t.Fatal(err)
+		}
+		views, err := s.SendAll(ctx, msg, msg)
+		if err != nil || len(views) != 2 {
+			t.Fatalf("%s: after a lost nonce, SendAll gave %d views, %v", name, len(views), err)
+		}
+		if views[0].Nonce != before || views[1].Nonce != before+1 {
+			t.Fatalf("%s: nonces %d and %d, want %d and %d", name, views[0].Nonce, views[1].Nonce, before, before+1)
 		}
 	}
 }

@@ -73,8 +73,23 @@ func inMempoolCache(err error) bool {
 // WaitTx polls until the transaction is in a committed block or ctx ends. A transaction
 // that failed in its block is returned with a *TxError.
 func (c *Client) WaitTx(ctx context.Context, hash string) (*TxView, error) {
+	return c.WaitTxWithin(ctx, hash, 0)
+}
+
+// ErrNotCommitted is a transaction the mempool accepted that reached no block within the
+// blocks WaitTxWithin allowed: a recheck after each block evicts a transaction that no
+// longer passes, and with it every later nonce of its key, and a full mempool may hold
+// one back. The transaction may still commit later; a caller that sends it again must
+// be one whose second copy the chain refuses or ignores.
+var ErrNotCommitted = errors.New("not committed")
+
+// WaitTxWithin is WaitTx that gives up once the chain is more than blocks past the height
+// it first read (0 waits as long as ctx lets it), with an error that wraps
+// ErrNotCommitted.
+func (c *Client) WaitTxWithin(ctx context.Context, hash string, blocks int64) (*TxView, error) {
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
+	var from int64
 	for {
 		v, err := c.Tx(ctx, hash)
 		if err == nil {
@@ -85,6 +100,17 @@ func (c *Client) WaitTx(ctx context.Context, hash string) (*TxView, error) {
 		}
 		if !errors.Is(err, ErrNotFound) {
 			return nil, err
+		}
+		if blocks > 0 {
+			h, err := c.AppHeight(ctx)
+			if err != nil {
+				return nil, err
+			}
+			if from == 0 {
+				from = h
+			} else if h > from+blocks {
+				return nil, fmt.Errorf("transaction %s: %w in blocks %d to %d (dropped from the mempool?)", hash, ErrNotCommitted, from+1, h)
+			}
 		}
 		select {
 		case <-ctx.Done():
@@ -161,20 +187,21 @@ func (s *Signer) sign(ctx context.Context, msg tx.Msg) ([]byte, error) {
 // Submit signs msg and broadcasts it, returning its hash once the node's mempool accepted
 // it. A refusal makes the next Sign read the nonce afresh. A refusal for a stale nonce —
 // another transaction of the same key took it between the read and the broadcast — is
-// retried once with the nonce read afresh, OnStaleNonce told first; a second stale nonce
-// is returned as the *TxError it is.
+// retried once with the nonce read afresh, OnStaleNonce told first; so is one for a
+// future nonce — an earlier transaction of this signer's left the mempool unrun, and the
+// nonce it held is free again. A second refusal is returned as the *TxError it is.
 func (s *Signer) Submit(ctx context.Context, msg tx.Msg) (string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	hash, used, err := s.submitOnce(ctx, msg)
 	var te *TxError
-	if !errors.As(err, &te) || te.Code != tx.CodeStaleNonce {
+	if !errors.As(err, &te) || (te.Code != tx.CodeStaleNonce && te.Code != tx.CodeFutureNonce) {
 		return hash, err
 	}
 	if nerr := s.loadNonce(ctx); nerr != nil {
 		return hash, err
 	}
-	if s.OnStaleNonce != nil {
+	if s.OnStaleNonce != nil && te.Code == tx.CodeStaleNonce {
 		s.OnStaleNonce(StaleNonceRetry{Used: used, Next: s.nonce})
 	}
 	hash, _, err = s.submitOnce(ctx, msg)
@@ -212,4 +239,38 @@ func (s *Signer) Send(ctx context.Context, msg tx.Msg) (*TxView, error) {
 		return nil, err
 	}
 	return s.c.WaitTx(ctx, hash)
+}
+
+// CommitWithin is how many blocks SendAll waits for each transaction after the first
+// it finds missing: a transaction in the mempool is normally in the next block or two.
+const CommitWithin = 20
+
+// SendAll submits every message, each its own transaction with consecutive nonces, then
+// waits for each to be committed, within CommitWithin blocks; it returns their views, or
+// the first refusal or failure. A transaction that was not committed in time (an
+// error wrapping ErrNotCommitted) makes the next Sign read the nonce afresh, since
+// the mempool evicts a dropped transaction's successors too.
+func (s *Signer) SendAll(ctx context.Context, msgs ...tx.Msg) ([]*TxView, error) {
+	hashes := make([]string, 0, len(msgs))
+	for _, m := range msgs {
+		h, err := s.Submit(ctx, m)
+		if err != nil {
+			return nil, err
+		}
+		hashes = append(hashes, h)
+	}
+	views := make([]*TxView, 0, len(hashes))
+	for _, h := range hashes {
+		v, err := s.c.WaitTxWithin(ctx, h, CommitWithin)
+		if errors.Is(err, ErrNotCommitted) {
+			s.mu.Lock()
+			s.known = false
+			s.mu.Unlock()
+		}
+		if err != nil {
+			return views, err
+		}
+		views = append(views, v)
+	}
+	return views, nil
 }

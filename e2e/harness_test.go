@@ -218,10 +218,7 @@ func startDevnetLog(ctx context.Context, t testing.TB, base int, logPath string,
 		logf.Close()
 		if t.Failed() {
 			b, _ := os.ReadFile(logPath)
-			if len(b) > 6000 {
-				b = b[len(b)-6000:]
-			}
-			t.Logf("devnet log:\n%s", b)
+			t.Logf("devnet log, its warnings and errors and its end:\n%s", logDigest(b, 80, 4000))
 		}
 	})
 	return stdout
@@ -236,4 +233,24 @@ func readSummary(t testing.TB, stdout io.Reader, info any) {
 		t.Fatalf("devnet summary: %v", err)
 	}
 	go func() { _, _ = io.Copy(io.Discard, stdout) }()
+}
+
+// logDigest is what a failed test shows of a devnet's log: its last warnings and errors
+// (at most lines of them, each cut at 600 bytes) and its last tail bytes.
+func logDigest(b []byte, lines, tail int) string {
+	var warns []string
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.Contains(l, "level=WARN") || strings.Contains(l, "level=ERROR") {
+			if len(l) > 600 {
+				l = l[:600] + "…"
+			}
+			warns = append(warns, l)
+		}
+	}
+	all := len(warns)
+	warns = warns[max(0, all-lines):]
+	if len(b) > tail {
+		b = b[len(b)-tail:]
+	}
+	return fmt.Sprintf("--- %d warnings and errors (the last %d):\n%s\n--- the end:\n%s", all, len(warns), strings.Join(warns, "\n"), b)
 }

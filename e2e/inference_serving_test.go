@@ -262,6 +262,7 @@ func settled(ctx context.Context, t *testing.T, c *client.Client, id string) rec
 	defer func() {
 		if t.Failed() {
 			t.Logf("record %s after %v: %+v (query error %v, height %d)", id, time.Since(start).Round(time.Second), r, err, height)
+			logRefusals(t, c, id)
 		}
 	}()
 	waitFor(ctx, t, "record "+id+" settled", func() bool {
@@ -271,6 +272,36 @@ func settled(ctx context.Context, t *testing.T, c *client.Client, id string) rec
 		return r.Status == "paid" || r.Status == "invalidated" || r.Status == "expired"
 	})
 	return r
+}
+
+// logRefusals logs the chain's refusals of record id's entries (a start whose executor
+// was no longer eligible, …): why a served request may have no record.
+func logRefusals(t *testing.T, c *client.Client, id string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	page, per := 1, 20
+	res, err := c.RPC().TxSearch(ctx, fmt.Sprintf("inference_refused.id='%s'", id), false, &page, &per, "asc")
+	if err != nil {
+		t.Logf("searching the refusals of %s: %v", id, err)
+		return
+	}
+	if len(res.Txs) == 0 {
+		t.Logf("no transaction refused an entry of %s", id)
+	}
+	for _, tr := range res.Txs {
+		for _, ev := range tr.TxResult.Events {
+			if ev.Type != "inference_refused" {
+				continue
+			}
+			attrs := map[string]string{}
+			for _, a := range ev.Attributes {
+				attrs[a.Key] = a.Value
+			}
+			if attrs["id"] == id {
+				t.Logf("block %d refused an entry of %s: %s (%s)", tr.Height, id, attrs["code"], attrs["reason"])
+			}
+		}
+	}
 }
 
 // chatBurst sends k signed chat completions at once, through the API nodes in turn, and

@@ -88,7 +88,7 @@ and checks a sample of the other executors' inferences on its own MLNode (unless
 				}
 				publicURL = "http://" + l.Addr().String()
 			}
-			n, err := apinode.New(apinode.Config{Netuid: netuid, Key: pair, Chain: apinode.ClientChain{C: c, S: c.Signer(pair)},
+			n, err := apinode.New(apinode.Config{Netuid: netuid, Key: pair, Chain: apinode.ClientChain{C: c, S: c.Signer(pair), Log: log},
 				PublicURL: publicURL, MLNodes: nodes, Budget: budget, Forge: forge, NoValidate: noValidate,
 				PayloadDir: filepath.Join(env.home, "inference-api", "payloads"), MaxPayloads: payloads, Poll: poll, Log: log})
 			if err != nil {

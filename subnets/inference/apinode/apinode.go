@@ -114,6 +114,7 @@ type Node struct {
 	mu          sync.Mutex
 	loaded      map[string]string         // MLNode → the model it was last brought up with
 	pendingCost map[inference.Hash]uint64 // the holds of queued starts
+	pocWarn     repeats                   // the PoC step's failures (one step runs at a time)
 	synced      bool                      // MLNodes and axon checked against the chain once
 	syncAt      uint64                    // the height of the next check
 }
@@ -212,9 +213,10 @@ func (n *Node) Run(ctx context.Context) error {
 	}()
 	t := time.NewTicker(n.cfg.Poll)
 	defer t.Stop()
+	var steps repeats
 	for {
-		if err := n.Step(ctx); err != nil && ctx.Err() == nil {
-			n.cfg.Log.Warn("api node step", "err", err)
+		if err := n.Step(ctx); ctx.Err() == nil {
+			steps.warn(n.cfg.Log, n.now(), "api node step", err)
 		}
 		select {
 		case <-ctx.Done():
@@ -255,10 +257,43 @@ func (n *Node) stepPoC(ctx context.Context, v *view) {
 	ev := v.epoch
 	go func() {
 		defer n.pocRunning.Store(false)
-		if err := n.part.StepAt(ctx, &ev); err != nil && ctx.Err() == nil {
-			n.cfg.Log.Warn("poc step", "err", err)
+		if err := n.part.StepAt(ctx, &ev); ctx.Err() == nil {
+			n.pocWarn.warn(n.cfg.Log, n.now(), "poc step", err)
 		}
 	}()
+}
+
+// repeats logs a loop's failures without burying the log when one repeats each poll
+// (an MLNode down): an error that says what the last one said is logged again only
+// after repeatEvery, with how many times it recurred meanwhile; a success after
+// failures is logged once. Calls must not overlap.
+type repeats struct {
+	last   string
+	logged time.Time
+	n      int
+}
+
+const repeatEvery = time.Minute
+
+func (r *repeats) warn(log *slog.Logger, now time.Time, msg string, err error) {
+	if err == nil {
+		if r.last != "" {
+			log.Info(msg + " succeeds again")
+		}
+		*r = repeats{}
+		return
+	}
+	text := err.Error()
+	if text == r.last && now.Sub(r.logged) < repeatEvery {
+		r.n++
+		return
+	}
+	if text == r.last {
+		log.Warn(msg, "err", err, "repeated", r.n)
+	} else {
+		log.Warn(msg, "err", err)
+	}
+	r.last, r.logged, r.n = text, now, 0
 }
 
 // flushLoop submits the queued starts and finishes every BatchEvery.

@@ -2,7 +2,10 @@ package apinode
 
 import (
 	"context"
+	"errors"
 	"sync"
+
+	"github.com/tessera-net/tessera/client"
 )
 
 // StartBatch is how many start entries one inference/start message carries: the
@@ -48,9 +51,9 @@ func (b *Batcher[T]) Len() int {
 	return len(b.pending)
 }
 
-// Flush submits every entry queued so far. Entries of a failed submission are not
-// queued again: the chain's per-entry outcome decides, and a resubmission of an entry
-// that was committed would be refused anyway.
+// Flush submits every entry queued so far. The batcher does not queue the entries of a
+// failed submission again: send decides which to Add back (the chain judges each entry,
+// so a resubmitted entry that had committed is refused as a duplicate).
 func (b *Batcher[T]) Flush(ctx context.Context) error {
 	b.flush.Lock()
 	defer b.flush.Unlock()
@@ -74,4 +77,12 @@ func Chunks[T any](es []T, size int) [][]T {
 		out = append(out, es[lo:min(lo+size, len(es))])
 	}
 	return out
+}
+
+// transient reports whether a submission failed on its way rather than by the chain's
+// judgement (a *client.TxError): the node unreachable, or the transaction dropped from
+// the mempool (client.ErrNotCommitted). Sent again, it may pass; a refusal would not.
+func transient(ctx context.Context, err error) bool {
+	var te *client.TxError
+	return err != nil && ctx.Err() == nil && !errors.As(err, &te)
 }

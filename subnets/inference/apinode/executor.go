@@ -273,7 +273,8 @@ func (x *executor) queue(e inference.FinishEntry) {
 const finishWait = 60
 
 // flush submits the finishes whose starts are on chain, in id order; one whose record
-// has moved on, or never came within finishWait blocks, is dropped.
+// has moved on, or never came within finishWait blocks, is dropped, and one sent is
+// dropped once its transaction commits.
 func (x *executor) flush(ctx context.Context) error {
 	x.mu.Lock()
 	ids := make([]inference.Hash, 0, len(x.finishes))
@@ -300,9 +301,6 @@ func (x *executor) flush(ctx context.Context) error {
 	if len(ready) == 0 {
 		return nil
 	}
-	for _, e := range ready {
-		x.drop(e.ID)
-	}
 	var msgs []tx.Msg
 	for _, c := range Chunks(ready, FinishBatch) {
 		m, err := inference.NewFinish(inference.Finish{Netuid: x.n.cfg.Netuid, Entries: c})
@@ -311,7 +309,15 @@ func (x *executor) flush(ctx context.Context) error {
 		}
 		msgs = append(msgs, m)
 	}
-	return x.n.cfg.Chain.Send(ctx, msgs...)
+	// A failed submission leaves its finishes queued: the next flush sends again those
+	// whose records are still started.
+	if err := x.n.cfg.Chain.Send(ctx, msgs...); err != nil {
+		return err
+	}
+	for _, e := range ready {
+		x.drop(e.ID)
+	}
+	return nil
 }
 
 func (x *executor) drop(id inference.Hash) {

@@ -4,14 +4,17 @@ import (
 	"context"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/tessera-net/tessera/client"
 	"github.com/tessera-net/tessera/keys"
 	"github.com/tessera-net/tessera/modules/inference"
 	"github.com/tessera-net/tessera/subnets/inference/signed"
+	"github.com/tessera-net/tessera/tx"
 )
 
 func chatBody(model string, maxTokens int) []byte {
@@ -378,4 +381,77 @@ func TestNoGroupYet(t *testing.T) {
 	if p.ml.count() != 0 || ch.balance(inference.Account(user.Public())) != 10_000_000 {
 		t.Fatalf("served %d, balance %d", p.ml.count(), ch.balance(inference.Account(user.Public())))
 	}
+}
+
+// A submission that fails on its way (the node unreachable, the transaction dropped from
+// the mempool) is sent again at the next flush, the user's hold kept meanwhile; one the
+// chain refused is not.
+func TestFailedSubmissionsSentAgain(t *testing.T) {
+	ctx := context.Background()
+	ch, ps, user := testNetwork(t)
+	ta := ps[0]
+	ua := inference.Account(user.Public())
+	// Only ps[1] has weight: the TA's flush sends the starts, the executor's the finishes.
+	ch.mu.Lock()
+	for i := range ch.group.Members {
+		if i != 1 {
+			ch.group.Members[i].Nodes[0].Weight = 0
+		}
+	}
+	ch.mu.Unlock()
+	ta.node.refresh(ctx)
+	serve := func() (inference.Hash, *participantNode) {
+		t.Helper()
+		status, h, resp := post(t, ta.url, PathChat, chatBody("m-small", 16), user, time.Now())
+		if status != http.StatusOK {
+			t.Fatalf("%d %s", status, resp)
+		}
+		raw, _ := hex.DecodeString(h.Get(HeaderInferenceID))
+		_, ep := byKey(ps, h.Get(HeaderExecutor))
+		return inference.Hash(raw), ep
+	}
+	dropped := fmt.Errorf("transaction AB: %w in blocks 5 to 26", client.ErrNotCommitted)
+	id, ep := serve()
+	ch.mu.Lock()
+	ch.fail = []error{dropped}
+	ch.mu.Unlock()
+	ta.node.Flush(ctx)
+	if ch.record(id) != nil || ta.node.starts.Len() != 1 || heldFor(ta.node, ua) == 0 {
+		t.Fatalf("after a dropped start: record %+v, %d queued, %d held", ch.record(id), ta.node.starts.Len(), heldFor(ta.node, ua))
+	}
+	ta.node.Flush(ctx)
+	if rec := ch.record(id); rec == nil || rec.Status != inference.StatusStarted || heldFor(ta.node, ua) != 0 {
+		t.Fatalf("the start sent again: %+v, %d held", rec, heldFor(ta.node, ua))
+	}
+	// The executor's finish, dropped once, is sent again too.
+	ch.advance()
+	ep.node.refresh(ctx)
+	ch.mu.Lock()
+	ch.fail = []error{dropped}
+	ch.mu.Unlock()
+	ep.node.Flush(ctx)
+	if ep.node.exec.pendingFinishes() != 1 {
+		t.Fatalf("a failed finish was not kept: %d pending", ep.node.exec.pendingFinishes())
+	}
+	ep.node.Flush(ctx)
+	if rec := ch.record(id); rec.Status != inference.StatusFinished || ep.node.exec.pendingFinishes() != 0 {
+		t.Fatalf("the finish sent again: %+v, %d pending", rec, ep.node.exec.pendingFinishes())
+	}
+
+	// Refused by the chain: let go, the hold released.
+	id, _ = serve()
+	ch.mu.Lock()
+	ch.fail = []error{&client.TxError{Hash: "CD", Code: tx.CodeInsufficientFunds, Log: "insufficient_funds: the fee"}}
+	ch.mu.Unlock()
+	ta.node.Flush(ctx)
+	ta.node.Flush(ctx)
+	if ch.record(id) != nil || ta.node.starts.Len() != 0 || heldFor(ta.node, ua) != 0 {
+		t.Fatalf("after a refused start: record %+v, %d queued, %d held", ch.record(id), ta.node.starts.Len(), heldFor(ta.node, ua))
+	}
+}
+
+func heldFor(n *Node, user inference.Account) uint64 {
+	n.holds.mu.Lock()
+	defer n.holds.mu.Unlock()
+	return n.holds.m[user]
 }

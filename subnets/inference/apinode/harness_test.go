@@ -46,6 +46,7 @@ type fakeChain struct {
 	votes    []inference.Check
 	msgs     []string
 	decls    map[inference.Account][]inference.MLNode
+	fail     []error // the next Sends' errors, each failing one Send whole
 }
 
 func newFakeChain(netuid uint16) *fakeChain {
@@ -142,6 +143,11 @@ func (c *fakeChain) Query(_ context.Context, path string, out any) error {
 func (c *fakeChain) Send(_ context.Context, msgs ...tx.Msg) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if len(c.fail) > 0 {
+		err := c.fail[0]
+		c.fail = c.fail[1:]
+		return err
+	}
 	for _, m := range msgs {
 		c.msgs = append(c.msgs, m.Type)
 		switch m.Type {

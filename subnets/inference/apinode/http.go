@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"net/http"
 
 	"github.com/tessera-net/tessera/client"
@@ -139,10 +140,15 @@ func chainError(err error) *openai.APIError {
 }
 
 // ClientChain is Chain over a node's client, sending as one hotkey: each message in a
-// transaction of its own, all submitted before any is waited for.
+// transaction of its own, all submitted before any is waited for (client.Signer.SendAll:
+// a transaction the mempool dropped is given up after client.CommitWithin blocks).
 type ClientChain struct {
 	C *client.Client
 	S *client.Signer
+	// Log, when set, is told each entry of a committed batch that the chain refused (an
+	// inference_refused event: a start whose executor was no longer eligible, a user
+	// who could not pay, …): the transaction succeeds, the entry is recorded nowhere.
+	Log *slog.Logger
 }
 
 // Query implements Chain.
@@ -154,24 +160,23 @@ func (c ClientChain) Query(ctx context.Context, path string, out any) error {
 // Send implements Chain: it returns once every message is committed, or with the
 // first refusal.
 func (c ClientChain) Send(ctx context.Context, msgs ...tx.Msg) error {
-	hashes := make([]string, 0, len(msgs))
-	for _, m := range msgs {
-		h, err := c.S.Submit(ctx, m)
-		if err != nil {
-			return err
-		}
-		hashes = append(hashes, h)
-	}
-	for _, h := range hashes {
-		v, err := c.C.WaitTx(ctx, h)
-		if err != nil {
-			return err
-		}
-		if v.Code != 0 {
-			return &tx.Error{Code: tx.Code(v.Code), Msg: v.Log}
+	views, err := c.S.SendAll(ctx, msgs...)
+	if c.Log != nil {
+		for _, v := range views {
+			logRefused(c.Log, v)
 		}
 	}
-	return nil
+	return err
+}
+
+// logRefused logs the entries of v that the inference module refused.
+func logRefused(log *slog.Logger, v *client.TxView) {
+	for _, ev := range v.Events {
+		if ev.Type == "inference_refused" {
+			a := ev.Attributes
+			log.Warn("the chain refused an entry", "id", a["id"], "code", a["code"], "reason", a["reason"], "tx", v.Hash, "height", v.Height)
+		}
+	}
 }
 
 func notFound(code, format string, args ...any) *openai.APIError {

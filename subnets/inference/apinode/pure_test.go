@@ -1,12 +1,15 @@
 package apinode
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tessera-net/tessera/modules/inference"
 )
@@ -330,5 +333,34 @@ func TestStreamEvents(t *testing.T) {
 	}
 	if _, err := StreamEvents(PathChat, []byte(`[`), false); err == nil {
 		t.Fatal("a broken answer streamed")
+	}
+}
+
+// A loop's failure that repeats each poll is logged once a minute with its count; a new
+// failure at once; a success after failures once.
+func TestRepeatsQuietsARepeatedFailure(t *testing.T) {
+	var buf bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
+		if a.Key == slog.TimeKey {
+			return slog.Attr{}
+		}
+		return a
+	}}))
+	var r repeats
+	t0 := time.Unix(1_800_000_000, 0)
+	down := errors.New("mlnode node-a: connection refused")
+	for i := 0; i < 300; i++ { // 75 s of 250 ms polls
+		r.warn(log, t0.Add(time.Duration(i)*250*time.Millisecond), "api node step", down)
+	}
+	r.warn(log, t0.Add(76*time.Second), "api node step", errors.New("declare: refused"))
+	r.warn(log, t0.Add(77*time.Second), "api node step", nil)
+	r.warn(log, t0.Add(78*time.Second), "api node step", nil)
+	want := `level=WARN msg="api node step" err="mlnode node-a: connection refused"
+level=WARN msg="api node step" err="mlnode node-a: connection refused" repeated=239
+level=WARN msg="api node step" err="declare: refused"
+level=INFO msg="api node step succeeds again"
+`
+	if buf.String() != want {
+		t.Fatalf("logged:\n%s\nwant:\n%s", buf.String(), want)
 	}
 }

@@ -1,14 +1,17 @@
 package apinode
 
 import (
+	"bytes"
 	"context"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -82,6 +85,14 @@ func TestAPINodeOnARealChain(t *testing.T) {
 	aliceChain := ClientChain{C: d.Client, S: d.Client.Signer(alice)}
 	var nodes []*Node
 	var urls []string
+	// The API nodes' logs, shown when the test fails: why an executor was passed over,
+	// an entry the chain refused.
+	logs := &testLogs{}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("API nodes' log:\n%s", logs.String())
+		}
+	})
 	for i, uri := range []string{"//ApiNode1", "//ApiNode2"} {
 		key, _ := keys.FromURI(uri)
 		fund, _ := accounts.NewTransfer(key.Public(), 1000*accounts.UnitsPerToken)
@@ -110,7 +121,8 @@ func TestAPINodeOnARealChain(t *testing.T) {
 			t.Fatal(err)
 		}
 		u := "http://" + l.Addr().String()
-		n, err := New(Config{Netuid: netuid, Key: key, Chain: ch, PublicURL: u, Budget: 64, Poll: 100 * time.Millisecond,
+		ch.Log = logs.logger(uri)
+		n, err := New(Config{Netuid: netuid, Key: key, Chain: ch, PublicURL: u, Budget: 64, Poll: 100 * time.Millisecond, Log: ch.Log,
 			MLNodes: []MLNode{{ID: "node-a", Client: startMLNode(t, ctx, key.Public(), "devnet-small", i), Models: []string{"devnet-small"}}}})
 		if err != nil {
 			t.Fatal(err)
@@ -160,15 +172,21 @@ func TestAPINodeOnARealChain(t *testing.T) {
 	}
 	var ids []inference.Hash
 	done := map[inference.Account]bool{}
+	// The executor is drawn by weight, about evenly here: ask until both served, a
+	// moment apart, so that a participant missing for a while (its MLNode still loading
+	// the group's model) is drawn again once back.
+	giveUp := time.Now().Add(time.Minute)
 	for attempt := 0; len(done) < 2; attempt++ {
-		if attempt > 40 {
-			t.Fatalf("after %d requests, served by %v only", attempt, done)
+		if time.Now().After(giveUp) {
+			t.Fatalf("after %d requests in a minute, served by %v only", attempt, done)
+		}
+		if attempt > 0 {
+			time.Sleep(100 * time.Millisecond)
 		}
 		status, h, resp := post(t, urls[0], PathChat, chatBody("devnet-small", 8), user, time.Now())
 		if status != http.StatusOK {
 			// The MLNodes may still be loading the group's model at the switch.
 			t.Logf("%d %s", status, resp)
-			time.Sleep(200 * time.Millisecond)
 			continue
 		}
 		raw, _ := hex.DecodeString(h.Get(HeaderInferenceID))
@@ -258,4 +276,27 @@ func TestAPINodeOnARealChain(t *testing.T) {
 	if usage == nil || usage.CompletionTokens == 0 || usage.CompletionTokens > 6 || text.Len() == 0 {
 		t.Fatalf("stream: text %q, usage %+v", text.String(), usage)
 	}
+}
+
+// testLogs collects the logs of a test's services, safe for concurrent writes.
+type testLogs struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *testLogs) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+func (l *testLogs) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
+}
+
+// logger is a text logger into l naming the service.
+func (l *testLogs) logger(name string) *slog.Logger {
+	return slog.New(slog.NewTextHandler(l, nil)).With("node", name)
 }

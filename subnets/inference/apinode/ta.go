@@ -503,19 +503,37 @@ func (n *Node) queueStart(e inference.StartEntry, cost uint64) {
 	n.starts.Add(e)
 }
 
-// sendStarts submits start chunks, then releases their holds.
+// sendStarts submits start chunks, then releases their holds. The entries of a
+// submission that failed on its way (transient: the node unreachable, the transaction
+// dropped from the mempool) are queued again, their holds kept, while the chain may still take them: a
+// start that did commit is refused as a duplicate the second time, and one whose user
+// timestamp has aged past resendBefore is let go (the user was served unrecorded).
 func (n *Node) sendStarts(ctx context.Context, chunks [][]inference.StartEntry) error {
-	defer func() {
-		n.mu.Lock()
-		defer n.mu.Unlock()
-		for _, c := range chunks {
-			for i := range c {
-				id := c[i].ID()
-				n.holds.release(c[i].User, n.pendingCost[id])
-				delete(n.pendingCost, id)
+	err := n.submitStarts(ctx, chunks)
+	now := n.now().UnixNano()
+	var again []inference.StartEntry
+	n.mu.Lock()
+	for _, c := range chunks {
+		for i := range c {
+			if transient(ctx, err) && now-c[i].Timestamp < resendBefore {
+				again = append(again, c[i])
+				continue
 			}
+			id := c[i].ID()
+			n.holds.release(c[i].User, n.pendingCost[id])
+			delete(n.pendingCost, id)
 		}
-	}()
+	}
+	n.mu.Unlock()
+	n.starts.Add(again...)
+	return err
+}
+
+// resendBefore is how old a user's timestamp may be for its start to be sent again: the
+// chain's window less the time a batch takes to reach a block.
+const resendBefore = inference.TimestampPast - 15e9
+
+func (n *Node) submitStarts(ctx context.Context, chunks [][]inference.StartEntry) error {
 	msgs := make([]tx.Msg, 0, len(chunks))
 	for _, c := range chunks {
 		m, err := inference.NewStart(inference.Start{Netuid: n.cfg.Netuid, Entries: c})

@@ -44,15 +44,34 @@ type validator struct {
 
 func newValidator(n *Node) *validator {
 	v := &validator{n: n, seeds: map[uint64]inference.Hash{}, results: map[inference.Hash]bool{}, voted: map[inference.Hash]bool{}}
+	// A submission that failed on its way (not refused by the chain) is sent again: the
+	// checks at the next flush, the votes at the next scan that finds their records
+	// still in voting. An entry the chain took already is refused as a duplicate.
 	v.checks = NewBatcher(CheckBatch, func(ctx context.Context, chunks [][]inference.Check) error {
-		return v.send(ctx, chunks, func(c []inference.Check) (tx.Msg, error) {
+		err := v.send(ctx, chunks, func(c []inference.Check) (tx.Msg, error) {
 			return inference.NewValidate(inference.Validate{Netuid: n.cfg.Netuid, Entries: c})
 		})
+		if transient(ctx, err) {
+			for _, c := range chunks {
+				v.checks.Add(c...)
+			}
+		}
+		return err
 	})
 	v.votes = NewBatcher(CheckBatch, func(ctx context.Context, chunks [][]inference.Check) error {
-		return v.send(ctx, chunks, func(c []inference.Check) (tx.Msg, error) {
+		err := v.send(ctx, chunks, func(c []inference.Check) (tx.Msg, error) {
 			return inference.NewVote(inference.Vote{Netuid: n.cfg.Netuid, Entries: c})
 		})
+		if transient(ctx, err) {
+			v.mu.Lock()
+			for _, c := range chunks {
+				for _, e := range c {
+					delete(v.voted, e.ID)
+				}
+			}
+			v.mu.Unlock()
+		}
+		return err
 	})
 	return v
 }

@@ -210,24 +210,8 @@ func (ch chain) Query(ctx context.Context, path string, out any) error {
 }
 
 func (ch chain) Send(ctx context.Context, msgs ...tx.Msg) error {
-	hashes := make([]string, 0, len(msgs))
-	for _, m := range msgs {
-		h, err := ch.s.Submit(ctx, m)
-		if err != nil {
-			return err
-		}
-		hashes = append(hashes, h)
-	}
-	for _, h := range hashes {
-		v, err := ch.c.WaitTx(ctx, h)
-		if err != nil {
-			return err
-		}
-		if v.Code != 0 {
-			return &tx.Error{Code: tx.Code(v.Code), Msg: v.Log}
-		}
-	}
-	return nil
+	_, err := ch.s.SendAll(ctx, msgs...)
+	return err
 }
 
 // Start implements devnet.Extension: it creates and populates the subnet (unless the
