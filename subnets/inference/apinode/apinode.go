@@ -100,7 +100,8 @@ type Node struct {
 	forwards *signed.Verifier // TAs' forwards, validators' payload fetches, proof fetches
 	execs    *signed.Verifier // the users' signatures carried by forwards (one run per request)
 
-	view atomic.Pointer[view]
+	view  atomic.Pointer[view]
+	clock blockClock
 
 	part    *participant.Participant
 	starts  *Batcher[inference.StartEntry]

@@ -13,6 +13,7 @@ import (
 	"github.com/tessera-net/tessera/client"
 	"github.com/tessera-net/tessera/keys"
 	"github.com/tessera-net/tessera/modules/inference"
+	"github.com/tessera-net/tessera/poc"
 	"github.com/tessera-net/tessera/subnets/inference/signed"
 	"github.com/tessera-net/tessera/tx"
 )
@@ -454,4 +455,44 @@ func heldFor(n *Node, user inference.Account) uint64 {
 	n.holds.mu.Lock()
 	defer n.holds.mu.Unlock()
 	return n.holds.m[user]
+}
+
+// A request in the blocks before a PoC start waits for the round: its start lands after
+// the PoC start, where only the POC_SLOT MLNodes serve, so it is routed by the round's
+// slots (here ps[2]'s alone) rather than by the group alone.
+func TestRequestBeforePoCStartWaitsForTheRound(t *testing.T) {
+	ctx := context.Background()
+	ch, ps, user := testNetwork(t)
+	ta := ps[0]
+	ch.mu.Lock()
+	ch.nextPoC = ch.height + 1
+	ch.mu.Unlock()
+	ta.node.refresh(ctx)
+	go func() {
+		time.Sleep(300 * time.Millisecond)
+		ch.mu.Lock()
+		ch.height++
+		rd := &inference.Round{Netuid: 7, Epoch: 4, PoCStart: ch.height}
+		for i, m := range ch.group.Members {
+			slot := poc.PrePoCSlot
+			if i == 2 {
+				slot = poc.PoCSlot
+			}
+			rd.Roster = append(rd.Roster, inference.RosterMember{Hotkey: m.Hotkey, Nodes: []inference.RosterNode{{MLNode: m.Nodes[0].MLNode, Slot: slot}}})
+		}
+		ch.round = rd
+		ch.mu.Unlock()
+		ta.node.refresh(ctx)
+	}()
+	began := time.Now()
+	status, h, resp := post(t, ta.url, PathChat, chatBody("m-small", 8), user, time.Now())
+	if status != http.StatusOK {
+		t.Fatalf("%d %s", status, resp)
+	}
+	if waited := time.Since(began); waited < 250*time.Millisecond {
+		t.Fatalf("answered after %v, before the round was read", waited)
+	}
+	if got, want := h.Get(HeaderExecutor), ps[2].key.Public().String(); got != want {
+		t.Fatalf("served by %s, not by the only POC_SLOT holder %s", got, want)
+	}
 }

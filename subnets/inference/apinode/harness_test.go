@@ -47,6 +47,7 @@ type fakeChain struct {
 	msgs     []string
 	decls    map[inference.Account][]inference.MLNode
 	fail     []error // the next Sends' errors, each failing one Send whole
+	nextPoC  uint64  // the phase's next PoC start (0: none scheduled)
 }
 
 func newFakeChain(netuid uint16) *fakeChain {
@@ -65,7 +66,7 @@ func (c *fakeChain) Query(_ context.Context, path string, out any) error {
 	var v any
 	switch {
 	case path == fmt.Sprintf("/inference/epoch/%d", c.netuid):
-		v = inference.EpochView{Phase: inference.Phase{Height: c.height, Epoch: 3, Stage: inference.StageInference}, Current: c.group, Round: c.round}
+		v = inference.EpochView{Phase: inference.Phase{Height: c.height, Epoch: 3, Stage: inference.StageInference, NextPoC: c.nextPoC}, Current: c.group, Round: c.round}
 	case path == fmt.Sprintf("/subnets/metagraph_lite/%d", c.netuid):
 		mg := subnets.Metagraph{Netuid: c.netuid}
 		for _, a := range c.order {

@@ -364,3 +364,53 @@ level=INFO msg="api node step succeeds again"
 		t.Fatalf("logged:\n%s\nwant:\n%s", buf.String(), want)
 	}
 }
+
+// The block interval is estimated from the heights polls read; the PoC lead is two polls
+// and a batch interval in blocks, and the block a start lands in.
+func TestPoCLeadFromTheBlockClock(t *testing.T) {
+	var c blockClock
+	t0 := time.Unix(1_800_000_000, 0)
+	c.observe(10, t0)
+	c.observe(10, t0.Add(150*time.Millisecond)) // a poll within the block
+	if c.blockInterval() != 0 {
+		t.Fatalf("an interval %v from one height", c.blockInterval())
+	}
+	c.observe(12, t0.Add(400*time.Millisecond))
+	if c.blockInterval() != 200*time.Millisecond {
+		t.Fatalf("interval %v, want 200ms", c.blockInterval())
+	}
+	c.observe(13, t0.Add(1400*time.Millisecond)) // one slow block moves it an eighth
+	if c.blockInterval() != 300*time.Millisecond {
+		t.Fatalf("interval %v, want 300ms", c.blockInterval())
+	}
+	poll := 250 * time.Millisecond
+	for _, tc := range []struct {
+		interval time.Duration
+		want     uint64
+	}{{0, 2}, {200 * time.Millisecond, 5}, {time.Second, 2}, {6 * time.Second, 2}, {50 * time.Millisecond, 16}} {
+		if got := pocLead(tc.interval, poll, poll); got != tc.want {
+			t.Errorf("pocLead(%v) = %d, want %d", tc.interval, got, tc.want)
+		}
+	}
+	g := &inference.Group{Epoch: 3}
+	at := func(h, next uint64, rd *inference.Round) *view {
+		return &view{epoch: inference.EpochView{Phase: inference.Phase{Height: h, NextPoC: next}, Current: g, Round: rd}}
+	}
+	for _, tc := range []struct {
+		v    *view
+		want bool
+	}{
+		{at(100, 103, nil), true},
+		{at(100, 102, nil), true},
+		{at(100, 104, nil), false},
+		{at(100, 100, nil), false}, // at the PoC start: its round is read
+		{at(100, 0, nil), false},
+		{at(100, 102, &inference.Round{}), false},               // a round under way
+		{at(100, 102, &inference.Round{Switched: true}), true}, // the last one's, over
+		{&view{epoch: inference.EpochView{Phase: inference.Phase{Height: 100, NextPoC: 102}}}, false},
+	} {
+		if got := nearPoCStart(tc.v, 3); got != tc.want {
+			t.Errorf("nearPoCStart(height %d, next PoC %d, round %+v) = %v", tc.v.height(), tc.v.epoch.Phase.NextPoC, tc.v.epoch.Round, got)
+		}
+	}
+}

@@ -261,7 +261,7 @@ func (n *Node) serveTA(w http.ResponseWriter, r *http.Request) {
 		writeError(w, signedError(se))
 		return
 	}
-	v := n.current()
+	v := n.awaitRound(r.Context(), n.current())
 	if v.group() == nil {
 		writeError(w, noGroup(v))
 		return

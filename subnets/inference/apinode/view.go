@@ -3,6 +3,8 @@ package apinode
 import (
 	"context"
 	"fmt"
+	"sync"
+	"time"
 
 	"github.com/tessera-net/tessera/keys"
 	"github.com/tessera-net/tessera/modules/inference"
@@ -92,9 +94,93 @@ func (n *Node) refresh(ctx context.Context) (*view, error) {
 			}
 		}
 	}
+	n.clock.observe(v.height(), n.now())
 	n.view.Store(v)
 	return v, nil
 }
 
 // current is the last view read.
 func (n *Node) current() *view { return n.view.Load() }
+
+// blockClock estimates the chain's block interval from the heights the polls read: an
+// average over the height changes seen, each sample weighing 1/8. Nothing of the
+// chain's state depends on it; it sizes how early a request waits for a PoC start.
+type blockClock struct {
+	mu       sync.Mutex
+	height   uint64
+	at       time.Time
+	interval time.Duration // 0 until two heights were seen
+}
+
+func (c *blockClock) observe(h uint64, now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.height != 0 && h > c.height {
+		sample := now.Sub(c.at) / time.Duration(h-c.height)
+		if c.interval == 0 {
+			c.interval = sample
+		} else {
+			c.interval += (sample - c.interval) / 8
+		}
+	}
+	if h != c.height {
+		c.height, c.at = h, now
+	}
+}
+
+func (c *blockClock) blockInterval() time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.interval
+}
+
+// pocLead is how many blocks before a PoC start a start entry queued now may land after
+// it: a view may be a poll old, the batch goes out within BatchEvery and lands in a
+// block after that, so about 2 polls and a batch interval, in blocks, and the block it
+// lands in. With no interval measured yet, 2.
+func pocLead(interval, poll, batchEvery time.Duration) uint64 {
+	if interval <= 0 {
+		return 2
+	}
+	return uint64((2*poll+batchEvery+interval-1)/interval) + 1
+}
+
+// nearPoCStart reports whether a start queued at v may land after the next PoC start:
+// the group in force serves, no round is under way, and the PoC start is within lead
+// blocks.
+func nearPoCStart(v *view, lead uint64) bool {
+	next := v.epoch.Phase.NextPoC
+	return v.group() != nil && !v.duringPoC() && next > v.height() && v.height()+lead >= next
+}
+
+// awaitRound holds a request that arrives within the lead of the next PoC start until
+// a view shows the round, at most the lead and three blocks more. A start that lands
+// after the PoC start is judged against the round's slots (during PoC only the POC_SLOT
+// MLNodes serve), which the PoC-start block's hash draws and no one can know before:
+// an executor drawn from the group alone might serve the request unrecorded.
+func (n *Node) awaitRound(ctx context.Context, v *view) *view {
+	interval := n.clock.blockInterval()
+	lead := pocLead(interval, n.cfg.Poll, n.cfg.BatchEvery)
+	if !nearPoCStart(v, lead) {
+		return v
+	}
+	if interval <= 0 {
+		interval = time.Second
+	}
+	next := v.epoch.Phase.NextPoC
+	deadline := n.now().Add(time.Duration(lead+3) * interval)
+	t := time.NewTicker(awaitStep)
+	defer t.Stop()
+	for v.height() < next && !v.duringPoC() && n.now().Before(deadline) {
+		select {
+		case <-ctx.Done():
+			return v
+		case <-t.C:
+		}
+		v = n.current()
+	}
+	return v
+}
+
+// awaitStep is how often a held request looks at the node's view.
+const awaitStep = 20 * time.Millisecond
