@@ -405,7 +405,7 @@ func TestPoCLeadFromTheBlockClock(t *testing.T) {
 		{at(100, 104, nil), false},
 		{at(100, 100, nil), false}, // at the PoC start: its round is read
 		{at(100, 0, nil), false},
-		{at(100, 102, &inference.Round{}), false},               // a round under way
+		{at(100, 102, &inference.Round{}), false},              // a round under way
 		{at(100, 102, &inference.Round{Switched: true}), true}, // the last one's, over
 		{&view{epoch: inference.EpochView{Phase: inference.Phase{Height: 100, NextPoC: 102}}}, false},
 	} {
