@@ -1,30 +1,16 @@
 package gateway
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
+	"github.com/tessera-net/tessera/internal/testutil"
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/tessera-net/tessera/subnets/textgen"
 )
-
-// syncBuffer is a buffer a logger may write from many goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
 func send(t *testing.T, method, url string, header map[string]string, body string) *http.Response {
 	t.Helper()
@@ -45,7 +31,7 @@ func send(t *testing.T, method, url string, header map[string]string, body strin
 // rate limit in x-ratelimit-* headers.
 func TestGatewayRequestIDsCORSRateLimitsAndLogs(t *testing.T) {
 	m := startMiner(t, "//M1", 1, builtin(t, textgen.BuiltinConfig{}))
-	var logs syncBuffer
+	var logs testutil.SyncBuffer
 	gw := startGateway(t, []*testMiner{m}, func(c *Config) {
 		c.CORSOrigins = []string{"https://app.example"}
 		c.Logger = slog.New(slog.NewJSONHandler(&logs, nil))

@@ -1,8 +1,8 @@
 package server
 
 import (
-	"bytes"
 	"encoding/json"
+	"github.com/tessera-net/tessera/internal/testutil"
 	"io"
 	"log/slog"
 	"net/http"
@@ -44,14 +44,12 @@ type testServer struct {
 	*Server
 	URL string
 	reg *prometheus.Registry
-	log *lockedWriter
+	log *testutil.SyncBuffer
 }
 
 // logText is what the server has logged so far.
 func (ts *testServer) logText() string {
-	ts.log.mu.Lock()
-	defer ts.log.mu.Unlock()
-	return ts.log.w.(*bytes.Buffer).String()
+	return ts.log.String()
 }
 
 func startServer(t *testing.T, m *lm.Model, o Options) *testServer {
@@ -59,7 +57,7 @@ func startServer(t *testing.T, m *lm.Model, o Options) *testServer {
 	e := lm.NewEngine(m, 4)
 	t.Cleanup(e.Close)
 	reg := prometheus.NewRegistry()
-	lw := &lockedWriter{w: new(bytes.Buffer)}
+	lw := &testutil.SyncBuffer{}
 	o.Registerer = reg
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.NewTextHandler(lw, nil))

@@ -42,13 +42,7 @@ func TestPaidInferenceEndToEnd(t *testing.T) {
 	ta := ps[0]
 	ua := inference.Account(user.Public())
 	// Only ps[1] has weight: the TA forwards to another participant.
-	ch.mu.Lock()
-	for i := range ch.group.Members {
-		if i != 1 {
-			ch.group.Members[i].Nodes[0].Weight = 0
-		}
-	}
-	ch.mu.Unlock()
+	ch.onlyExecutor(1)
 	ta.node.refresh(ctx)
 	before := ch.balance(ua)
 
@@ -393,13 +387,7 @@ func TestFailedSubmissionsSentAgain(t *testing.T) {
 	ta := ps[0]
 	ua := inference.Account(user.Public())
 	// Only ps[1] has weight: the TA's flush sends the starts, the executor's the finishes.
-	ch.mu.Lock()
-	for i := range ch.group.Members {
-		if i != 1 {
-			ch.group.Members[i].Nodes[0].Weight = 0
-		}
-	}
-	ch.mu.Unlock()
+	ch.onlyExecutor(1)
 	ta.node.refresh(ctx)
 	serve := func() (inference.Hash, *participantNode) {
 		t.Helper()

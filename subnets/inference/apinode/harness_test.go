@@ -204,6 +204,17 @@ func (c *fakeChain) Send(_ context.Context, msgs ...tx.Msg) error {
 	return nil
 }
 
+// onlyExecutor leaves the group's weight with member i alone: every draw picks it.
+func (c *fakeChain) onlyExecutor(i int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for j := range c.group.Members {
+		if j != i {
+			c.group.Members[j].Nodes[0].Weight = 0
+		}
+	}
+}
+
 func (c *fakeChain) advance() {
 	c.mu.Lock()
 	c.height++

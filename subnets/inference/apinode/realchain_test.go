@@ -1,7 +1,6 @@
 package apinode
 
 import (
-	"bytes"
 	"context"
 	"encoding/hex"
 	"encoding/json"
@@ -11,12 +10,12 @@ import (
 	"net"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/tessera-net/tessera/devnet"
 	"github.com/tessera-net/tessera/internal/openai"
+	"github.com/tessera-net/tessera/internal/testutil"
 	"github.com/tessera-net/tessera/keys"
 	"github.com/tessera-net/tessera/modules/accounts"
 	"github.com/tessera-net/tessera/modules/inference"
@@ -278,23 +277,8 @@ func TestAPINodeOnARealChain(t *testing.T) {
 	}
 }
 
-// testLogs collects the logs of a test's services, safe for concurrent writes.
-type testLogs struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *testLogs) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *testLogs) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
+// testLogs collects the logs of a test's services.
+type testLogs struct{ testutil.SyncBuffer }
 
 // logger is a text logger into l naming the service.
 func (l *testLogs) logger(name string) *slog.Logger {
