@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"os/exec"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -103,8 +104,52 @@ func logLines(r io.Reader, log *slog.Logger, tail *tailBuffer) {
 	for sc.Scan() {
 		tail.add(sc.Text())
 		lvl, rest := childLevel(sc.Text())
+		if msg, attrs, ok := textPairs(rest); ok && lvl >= slog.LevelWarn {
+			log.Log(context.Background(), lvl, msg, attrs...)
+			continue
+		}
 		log.Log(context.Background(), lvl, rest)
 	}
+}
+
+// textPairs splits the key=value pairs of slog's text form (a value quoted as Go quotes
+// it when it must be) into the msg's value and the other pairs, as slog attributes, so
+// that a process's warning is passed on as the same message and attributes rather than
+// as one quoted string. ok is false for a line not in that form.
+func textPairs(line string) (msg string, attrs []any, ok bool) {
+	for line = strings.TrimSpace(line); line != ""; line = strings.TrimLeft(line, " ") {
+		eq := strings.IndexByte(line, '=')
+		if eq <= 0 || strings.ContainsAny(line[:eq], ` "`) {
+			return "", nil, false
+		}
+		key, v := line[:eq], line[eq+1:]
+		var val string
+		if strings.HasPrefix(v, `"`) {
+			q, err := strconv.QuotedPrefix(v)
+			if err != nil {
+				return "", nil, false
+			}
+			if val, err = strconv.Unquote(q); err != nil {
+				return "", nil, false
+			}
+			line = v[len(q):]
+		} else {
+			end := strings.IndexByte(v, ' ')
+			if end < 0 {
+				end = len(v)
+			}
+			val, line = v[:end], v[end:]
+		}
+		if key == "msg" && msg == "" {
+			msg = val
+			continue
+		}
+		attrs = append(attrs, key, val)
+	}
+	if msg == "" {
+		return "", nil, false
+	}
+	return msg, attrs, true
 }
 
 // childLevel is the level a process's log line is passed on at, and the line to pass:

@@ -2,6 +2,7 @@ package infdev
 
 import (
 	"bytes"
+	"fmt"
 	"log/slog"
 	"strings"
 	"testing"
@@ -29,8 +30,35 @@ func TestChildLinesKeepTheirLevel(t *testing.T) {
 	var buf bytes.Buffer
 	log := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	var tail tailBuffer
-	logLines(strings.NewReader("time=x level=INFO msg=hidden\ntime=x level=WARN msg=shown\n"), log, &tail)
-	if out := buf.String(); strings.Contains(out, "hidden") || !strings.Contains(out, "level=WARN") || !strings.Contains(out, "shown") {
+	logLines(strings.NewReader("time=x level=INFO msg=hidden\ntime=x level=WARN msg=shown\n"+
+		`time=x level=WARN msg="api node step" err="load models: \"node-a\" down" repeated=239`+"\n"), log, &tail)
+	out := buf.String()
+	if strings.Contains(out, "hidden") || !strings.Contains(out, "level=WARN msg=shown") {
 		t.Fatalf("a devnet at warn logged:\n%s", out)
+	}
+	// The process's message and attributes are passed on as such, not as one string.
+	if !strings.Contains(out, `level=WARN msg="api node step" err="load models: \"node-a\" down" repeated=239`) {
+		t.Fatalf("the warning's pairs were not passed on as they were:\n%s", out)
+	}
+}
+
+func TestTextPairs(t *testing.T) {
+	for _, c := range []struct {
+		line, msg string
+		attrs     []any
+		ok        bool
+	}{
+		{`msg="submit starts" err="timeout"`, "submit starts", []any{"err", "timeout"}, true},
+		{`msg=down node=a b=""`, "down", []any{"node", "a", "b", ""}, true},
+		{`err=x msg=late`, "late", []any{"err", "x"}, true},
+		{`msg="unterminated`, "", nil, false},
+		{`no pairs here`, "", nil, false},
+		{`err=x`, "", nil, false},
+		{``, "", nil, false},
+	} {
+		msg, attrs, ok := textPairs(c.line)
+		if msg != c.msg || ok != c.ok || fmt.Sprint(attrs) != fmt.Sprint(c.attrs) {
+			t.Errorf("textPairs(%q) = %q %v %v, want %q %v %v", c.line, msg, attrs, ok, c.msg, c.attrs, c.ok)
+		}
 	}
 }
