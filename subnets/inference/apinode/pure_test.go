@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/tessera-net/tessera/modules/inference"
+	"github.com/tessera-net/tessera/modules/models"
+	"github.com/tessera-net/tessera/poc"
 )
 
 func TestParseRequestWorstCase(t *testing.T) {
@@ -411,6 +413,47 @@ func TestPoCLeadFromTheBlockClock(t *testing.T) {
 	} {
 		if got := nearPoCStart(tc.v, 3); got != tc.want {
 			t.Errorf("nearPoCStart(height %d, next PoC %d, round %+v) = %v", tc.v.height(), tc.v.epoch.Phase.NextPoC, tc.v.epoch.Round, got)
+		}
+	}
+}
+
+// Within the lead of a switch, the executors drawn are those the next group takes too,
+// unless none is.
+func TestRoutableNearTheSwitch(t *testing.T) {
+	a, b, c := inference.Account{1}, inference.Account{2}, inference.Account{3}
+	group := func(epoch uint64, members ...inference.Account) *inference.Group {
+		g := &inference.Group{Epoch: epoch, Models: []inference.Subgroup{{Model: models.Spec{ID: "m"}, Members: members}}}
+		for _, m := range members {
+			g.Members = append(g.Members, inference.Member{Hotkey: m, Accepted: true,
+				Nodes: []inference.GroupNode{{RosterNode: inference.RosterNode{MLNode: inference.MLNode{ID: "n"}, Slot: poc.PoCSlot}, PoCModel: "m", Weight: 10}}})
+		}
+		return g
+	}
+	roster := &inference.Round{Formed: true, Switch: 110}
+	for _, m := range []inference.Account{a, b, c} {
+		roster.Roster = append(roster.Roster, inference.RosterMember{Hotkey: m, Nodes: []inference.RosterNode{{MLNode: inference.MLNode{ID: "n"}, Slot: poc.PoCSlot}}})
+	}
+	at := func(h uint64, upcoming *inference.Group) *view {
+		return &view{epoch: inference.EpochView{Phase: inference.Phase{Height: h}, Current: group(3, a, b, c), Upcoming: upcoming, Round: roster}}
+	}
+	hotkeys := func(cs []inference.Candidate) []inference.Account {
+		var out []inference.Account
+		for _, c := range cs {
+			out = append(out, c.Hotkey)
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		v    *view
+		want []inference.Account
+	}{
+		{at(100, group(4, a, c)), []inference.Account{a, b, c}}, // the switch is 10 blocks on
+		{at(108, group(4, a, c)), []inference.Account{a, c}},    // within 3
+		{at(108, group(4)), []inference.Account{a, b, c}},       // none would be left
+		{at(108, nil), []inference.Account{a, b, c}},            // no group formed yet
+	} {
+		if got := hotkeys(routable(tc.v, "m", 3)); !slices.Equal(got, tc.want) {
+			t.Errorf("at %d: %v, want %v", tc.v.height(), got, tc.want)
 		}
 	}
 }

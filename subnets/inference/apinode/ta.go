@@ -376,7 +376,7 @@ const maxAttempts = 8
 // fails before accepting (unreachable, or a 5xx); an accepted request or a 4xx is
 // final. accept is called once, with the executor that accepted.
 func (n *Node) route(ctx context.Context, v *view, model string, fw forward, accept func(inference.Account)) (*answer, *openai.APIError) {
-	cands := v.candidates(model)
+	cands := routable(v, model, pocLead(n.clock.blockInterval(), n.cfg.Poll, n.cfg.BatchEvery))
 	failed := map[inference.Account]bool{}
 	var last error
 	for attempt := uint32(0); attempt < maxAttempts; attempt++ {

@@ -184,3 +184,34 @@ func (n *Node) awaitRound(ctx context.Context, v *view) *view {
 
 // awaitStep is how often a held request looks at the node's view.
 const awaitStep = 20 * time.Millisecond
+
+// nearSwitch reports whether a start queued at v may land after the round's switch,
+// within lead blocks, when the group it formed takes over: v shows that group.
+func nearSwitch(v *view, lead uint64) bool {
+	rd := v.epoch.Round
+	return v.duringPoC() && rd.Formed && v.epoch.Upcoming != nil && rd.Switch > v.height() && v.height()+lead >= rd.Switch
+}
+
+// routable are model's executors for a start queued at v: the candidates now, and
+// within lead blocks of the switch only those the next group also takes (a start that
+// lands after it is judged against that group), unless that leaves none.
+func routable(v *view, model string, lead uint64) []inference.Candidate {
+	cands := v.candidates(model)
+	if !nearSwitch(v, lead) {
+		return cands
+	}
+	next := map[inference.Account]bool{}
+	for _, c := range inference.Eligible(v.epoch.Upcoming, model, false) {
+		next[c.Hotkey] = true
+	}
+	var both []inference.Candidate
+	for _, c := range cands {
+		if next[c.Hotkey] {
+			both = append(both, c)
+		}
+	}
+	if len(both) == 0 {
+		return cands
+	}
+	return both
+}
