@@ -30,6 +30,9 @@ type Store struct {
 
 	mu        sync.RWMutex
 	committed *iavl.ImmutableTree // the last saved version (nil before the first commit)
+	// initial is the hash of the tree as Open found it, what LastCommit reports before the
+	// first commit: read once, since the mutable tree's own Hash races with SaveVersion.
+	initial []byte
 }
 
 // Open opens (or creates) the store named "state" in dir and loads its latest version.
@@ -49,7 +52,7 @@ func Open(dir string, opts Options) (*Store, error) {
 		_ = db.Close()
 		return nil, fmt.Errorf("load state tree in %s: %w", dir, err)
 	}
-	s := &Store{db: db, tree: tree}
+	s := &Store{db: db, tree: tree, initial: tree.Hash()}
 	if v := tree.Version(); v > 0 {
 		if s.committed, err = tree.GetImmutable(v); err != nil {
 			_ = db.Close()
@@ -102,7 +105,7 @@ func (s *Store) LastCommit() (int64, []byte) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	if s.committed == nil {
-		return 0, s.tree.Hash()
+		return 0, s.initial
 	}
 	return s.committed.Version(), s.committed.Hash()
 }

@@ -202,3 +202,52 @@ func TestVersionsSpanEveryCommit(t *testing.T) {
 		t.Fatalf("after losing 1..2: versions %d..%d, want 3..5", e, l)
 	}
 }
+
+// LastCommit may be called while a block commits (the node answers abci_info beside
+// consensus), from the first commit on; `go test -race` checks that it reads nothing the
+// commit writes. The versions it sees only grow, each with the hash Commit returned.
+func TestLastCommitDuringCommits(t *testing.T) {
+	s := OpenMemory()
+	_, empty := s.LastCommit()
+	hashes := make([][]byte, 21)
+	hashes[0] = empty
+	done := make(chan struct{})
+	seen := make(chan error, 1)
+	go func() {
+		defer close(seen)
+		last := int64(0)
+		for {
+			select {
+			case <-done:
+				return
+			default:
+			}
+			v, _ := s.LastCommit()
+			if v < last {
+				seen <- fmt.Errorf("version %d after %d", v, last)
+				return
+			}
+			last = v
+		}
+	}()
+	for i := 1; i <= 20; i++ {
+		if err := s.Working().Set([]byte("k"), []byte{byte(i)}); err != nil {
+			t.Fatal(err)
+		}
+		h, v, err := s.Commit()
+		if err != nil || v != int64(i) {
+			t.Fatalf("commit %d: version %d, %v", i, v, err)
+		}
+		hashes[i] = h
+		if lv, lh := s.LastCommit(); lv != v || !bytes.Equal(lh, h) {
+			t.Fatalf("after commit %d: LastCommit %d %x, want %d %x", i, lv, lh, v, h)
+		}
+	}
+	close(done)
+	if err := <-seen; err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Equal(hashes[0], hashes[1]) {
+		t.Fatal("the empty store's hash is the first version's")
+	}
+}
