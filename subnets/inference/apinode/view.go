@@ -168,10 +168,10 @@ func (n *Node) awaitRound(ctx context.Context, v *view) *view {
 		interval = time.Second
 	}
 	next := v.epoch.Phase.NextPoC
-	deadline := n.now().Add(time.Duration(lead+3) * interval)
+	steps := int(time.Duration(lead+3) * interval / awaitStep) // by ticks: Config.Now may stand still
 	t := time.NewTicker(awaitStep)
 	defer t.Stop()
-	for v.height() < next && !v.duringPoC() && n.now().Before(deadline) {
+	for ; steps > 0 && v.height() < next && !v.duringPoC(); steps-- {
 		select {
 		case <-ctx.Done():
 			return v
