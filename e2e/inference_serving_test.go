@@ -279,28 +279,14 @@ func settled(ctx context.Context, t *testing.T, c *client.Client, id string) rec
 func logRefusals(t *testing.T, c *client.Client, id string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	page, per := 1, 20
-	res, err := c.RPC().TxSearch(ctx, fmt.Sprintf("inference_refused.id='%s'", id), false, &page, &per, "asc")
+	rs, err := c.InferenceRefusals(ctx, id)
 	if err != nil {
 		t.Logf("searching the refusals of %s: %v", id, err)
-		return
-	}
-	if len(res.Txs) == 0 {
+	} else if len(rs) == 0 {
 		t.Logf("no transaction refused an entry of %s", id)
 	}
-	for _, tr := range res.Txs {
-		for _, ev := range tr.TxResult.Events {
-			if ev.Type != "inference_refused" {
-				continue
-			}
-			attrs := map[string]string{}
-			for _, a := range ev.Attributes {
-				attrs[a.Key] = a.Value
-			}
-			if attrs["id"] == id {
-				t.Logf("block %d refused an entry of %s: %s (%s)", tr.Height, id, attrs["code"], attrs["reason"])
-			}
-		}
+	for _, r := range rs {
+		t.Logf("block %d refused an entry of %s: %s (%s)", r.Height, id, r.Code, r.Reason)
 	}
 }
 

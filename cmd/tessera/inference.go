@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"io"
 	"math/big"
@@ -10,10 +12,12 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/tessera-net/tessera/client"
 	"github.com/tessera-net/tessera/modules/accounts"
 	"github.com/tessera-net/tessera/modules/inference"
 	inferencekeeper "github.com/tessera-net/tessera/modules/inference/keeper"
 	"github.com/tessera-net/tessera/modules/models"
+	"github.com/tessera-net/tessera/tx"
 )
 
 // ppmPercent renders parts per million as a percentage ("10" for 100000).
@@ -239,9 +243,14 @@ func newInferencePaymentCmds(nf *nodeFlag, env *cliEnv, netuid *uint16, need fun
 			if _, err := inferencekeeper.ParseID(args[0]); err != nil {
 				return usagef("%v", err)
 			}
-			var v inference.RecordView
-			if err := nf.query(cmd.Context(), "/inference/record/"+strings.TrimPrefix(args[0], "0x"), &v); err != nil {
+			c, err := nf.client()
+			if err != nil {
 				return err
+			}
+			id := strings.TrimPrefix(args[0], "0x")
+			var v inference.RecordView
+			if _, err := c.Query(cmd.Context(), "/inference/record/"+id, 0, &v); err != nil {
+				return withRefusals(cmd.Context(), c, id, err)
 			}
 			return env.emit(v, func(w io.Writer) error { return printRecord(w, &v) })
 		},
@@ -516,4 +525,24 @@ func printMembers(w io.Writer, g *inference.Group) error {
 		fmt.Fprintf(tw, "  %s\t%v\t%s/%s\t%v\t%d\t%s\n", m.Hotkey, m.Accepted, accounts.FormatAmount(m.Accepting), accounts.FormatAmount(m.Judged), m.Covered, m.Weight, strings.Join(nodes, "; "))
 	}
 	return tw.Flush()
+}
+
+// withRefusals adds to a record's not_found the chain's refusals of its entries, read
+// from the node's transaction index: a served request whose start the chain refused
+// (its executor no longer eligible, the user unable to pay, …) has no record, and this
+// says why.
+func withRefusals(ctx context.Context, c *client.Client, id string, err error) error {
+	var qe *client.QueryError
+	if !errors.As(err, &qe) || qe.Code != tx.CodeNotFound {
+		return err
+	}
+	rs, rerr := c.InferenceRefusals(ctx, id)
+	if rerr != nil || len(rs) == 0 {
+		return err
+	}
+	var b strings.Builder
+	for _, r := range rs {
+		fmt.Fprintf(&b, "; block %d refused an entry of it: %s (%s)", r.Height, r.Code, r.Reason)
+	}
+	return fmt.Errorf("%w%s", err, b.String())
 }

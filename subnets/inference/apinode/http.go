@@ -171,11 +171,8 @@ func (c ClientChain) Send(ctx context.Context, msgs ...tx.Msg) error {
 
 // logRefused logs the entries of v that the inference module refused.
 func logRefused(log *slog.Logger, v *client.TxView) {
-	for _, ev := range v.Events {
-		if ev.Type == "inference_refused" {
-			a := ev.Attributes
-			log.Warn("the chain refused an entry", "id", a["id"], "code", a["code"], "reason", a["reason"], "tx", v.Hash, "height", v.Height)
-		}
+	for _, r := range v.Refusals() {
+		log.Warn("the chain refused an entry", "id", r.ID, "code", r.Code, "reason", r.Reason, "tx", r.Tx, "height", r.Height)
 	}
 }
 

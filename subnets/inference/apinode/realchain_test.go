@@ -63,8 +63,12 @@ func TestAPINodeOnARealChain(t *testing.T) {
 	// A check window of 50 blocks (5 s): the default 10 (1 s at this block time) is less
 	// than a validator's replay and vote can take on a machine busy with other tests,
 	// and a record left unchecked is paid.
+	// Every inference checked: a validator samples an executor's inferences with a
+	// probability that falls as the executor's reputation grows (Gonka's rule), and this
+	// test asserts that each record it waits for was checked.
 	inf := infdev.DevParams()
 	inf.CheckBlocks = 50
+	inf.ValidationMinPPM, inf.ValidationMaxPPM = 1_000_000, 1_000_000
 	ext, err := infdev.New(infdev.Options{Participants: []infdev.Participant{}, Budget: 64, Params: &inf})
 	if err != nil {
 		t.Fatal(err)
@@ -84,6 +88,7 @@ func TestAPINodeOnARealChain(t *testing.T) {
 	aliceChain := ClientChain{C: d.Client, S: d.Client.Signer(alice)}
 	var nodes []*Node
 	var urls []string
+	var chains []ClientChain
 	// The API nodes' logs, shown when the test fails: why an executor was passed over,
 	// an entry the chain refused.
 	logs := &testLogs{}
@@ -130,7 +135,7 @@ func TestAPINodeOnARealChain(t *testing.T) {
 		go srv.Serve(l)
 		t.Cleanup(func() { srv.Close() })
 		go n.Run(ctx)
-		nodes, urls = append(nodes, n), append(urls, u)
+		nodes, urls, chains = append(nodes, n), append(urls, u), append(chains, ch)
 	}
 	// Wait for the first group in force with both participants serving.
 	var ev inference.EpochView
@@ -274,6 +279,29 @@ func TestAPINodeOnARealChain(t *testing.T) {
 	}
 	if usage == nil || usage.CompletionTokens == 0 || usage.CompletionTokens > 6 || text.Len() == 0 {
 		t.Fatalf("stream: text %q, usage %+v", text.String(), usage)
+	}
+
+	// A start the chain refuses (a forged user signature) leaves no record; the node's
+	// transaction index says why, and the TA logged it.
+	forged := inference.StartEntry{User: inference.Account(user.Public()), Model: "devnet-small", Path: PathChat, Timestamp: time.Now().UnixNano(),
+		Signature: make([]byte, 64), PromptTokens: 10, MaxTokens: 8, Executor: honest}
+	forged.Signature[0] = 7
+	m, err := inference.NewStart(inference.Start{Netuid: netuid, Entries: []inference.StartEntry{forged}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := chains[0].Send(ctx, m); err != nil {
+		t.Fatal(err)
+	}
+	fid := forged.ID()
+	refusals, err := d.Client.InferenceRefusals(ctx, hex.EncodeToString(fid[:]))
+	// Refused as not eligible when the next PoC has begun (no POC_SLOT here), else for
+	// its signature.
+	if err != nil || len(refusals) != 1 || (refusals[0].Code != inference.RefuseBadSignature && refusals[0].Code != inference.RefuseNotEligible) {
+		t.Fatalf("the forged start's refusals: %+v, %v", refusals, err)
+	}
+	if !strings.Contains(logs.String(), "the chain refused an entry") || !strings.Contains(logs.String(), hex.EncodeToString(fid[:])) {
+		t.Fatal("the TA did not log the refused entry")
 	}
 }
 
