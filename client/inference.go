@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/hex"
 	"fmt"
-	"strings"
 )
 
 // Refusal is an entry of a committed inference batch (a start, finish, check or vote)
@@ -18,23 +17,20 @@ type Refusal struct {
 }
 
 // InferenceRefusals reads from the node's transaction index the refusals of record id's
-// entries (64 hex digits), oldest first: why a served request has no record (its start
-// refused: the executor no longer eligible, the user unable to pay, …), or why a finish,
-// check or vote of it did not count. At most MaxListed are read.
-func (c *Client) InferenceRefusals(ctx context.Context, id string) ([]Refusal, error) {
-	id = strings.ToLower(strings.TrimPrefix(id, "0x"))
-	if b, err := hex.DecodeString(id); err != nil || len(b) != 32 {
-		return nil, fmt.Errorf("%w: inference id %q is not 64 hex digits", ErrInvalidInput, id)
-	}
+// entries, oldest first: why a served request has no record (its start refused: the
+// executor no longer eligible, the user unable to pay, …), or why a finish, check or
+// vote of it did not count. At most MaxListed are read.
+func (c *Client) InferenceRefusals(ctx context.Context, id [32]byte) ([]Refusal, error) {
+	hexID := hex.EncodeToString(id[:])
 	page, per := 1, MaxListed
-	r, err := c.rpc.TxSearch(ctx, fmt.Sprintf("inference_refused.id='%s'", id), false, &page, &per, "asc")
+	r, err := c.rpc.TxSearch(ctx, fmt.Sprintf("inference_refused.id='%s'", hexID), false, &page, &per, "asc")
 	if err != nil {
-		return nil, fmt.Errorf("refusals of %s: %w", id, err)
+		return nil, fmt.Errorf("refusals of %s: %w", hexID, err)
 	}
 	out := []Refusal{}
 	for _, t := range r.Txs {
 		for _, rf := range txView(t).Refusals() {
-			if rf.ID == id {
+			if rf.ID == hexID {
 				out = append(out, rf)
 			}
 		}

@@ -279,7 +279,12 @@ func settled(ctx context.Context, t *testing.T, c *client.Client, id string) rec
 func logRefusals(t *testing.T, c *client.Client, id string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	rs, err := c.InferenceRefusals(ctx, id)
+	var rid [32]byte
+	if b, err := hex.DecodeString(id); err != nil || copy(rid[:], b) != len(rid) {
+		t.Logf("record id %q is not 64 hex digits", id)
+		return
+	}
+	rs, err := c.InferenceRefusals(ctx, rid)
 	if err != nil {
 		t.Logf("searching the refusals of %s: %v", id, err)
 	} else if len(rs) == 0 {

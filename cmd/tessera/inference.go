@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -240,16 +241,16 @@ func newInferencePaymentCmds(nf *nodeFlag, env *cliEnv, netuid *uint16, need fun
 		Use: "record ID", Short: "Show an inference record: its user, TA, executor, tokens, cost, status, checks and votes", Args: cobra.ExactArgs(1),
 		Example: `  tessera inference record 5d41402abc4b2a76b9719d911017c592…  (64 hex digits: the X-Tessera-Inference-Id of the answer)`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if _, err := inferencekeeper.ParseID(args[0]); err != nil {
+			id, err := inferencekeeper.ParseID(args[0])
+			if err != nil {
 				return usagef("%v", err)
 			}
 			c, err := nf.client()
 			if err != nil {
 				return err
 			}
-			id := strings.TrimPrefix(args[0], "0x")
 			var v inference.RecordView
-			if _, err := c.Query(cmd.Context(), "/inference/record/"+id, 0, &v); err != nil {
+			if _, err := c.Query(cmd.Context(), "/inference/record/"+hex.EncodeToString(id[:]), 0, &v); err != nil {
 				return withRefusals(cmd.Context(), c, id, err)
 			}
 			return env.emit(v, func(w io.Writer) error { return printRecord(w, &v) })
@@ -531,7 +532,7 @@ func printMembers(w io.Writer, g *inference.Group) error {
 // from the node's transaction index: a served request whose start the chain refused
 // (its executor no longer eligible, the user unable to pay, …) has no record, and this
 // says why.
-func withRefusals(ctx context.Context, c *client.Client, id string, err error) error {
+func withRefusals(ctx context.Context, c *client.Client, id inference.Hash, err error) error {
 	var qe *client.QueryError
 	if !errors.As(err, &qe) || qe.Code != tx.CodeNotFound {
 		return err

@@ -294,7 +294,7 @@ func TestAPINodeOnARealChain(t *testing.T) {
 		t.Fatal(err)
 	}
 	fid := forged.ID()
-	refusals, err := d.Client.InferenceRefusals(ctx, hex.EncodeToString(fid[:]))
+	refusals, err := d.Client.InferenceRefusals(ctx, fid)
 	// Refused as not eligible when the next PoC has begun (no POC_SLOT here), else for
 	// its signature.
 	if err != nil || len(refusals) != 1 || (refusals[0].Code != inference.RefuseBadSignature && refusals[0].Code != inference.RefuseNotEligible) {
