@@ -15,14 +15,32 @@ import (
 // set_weights rewrites its row and every epoch reads every row.
 type Row []yuma.Entry
 
-// MarshalCBOR implements cbor.Marshaler.
+// MarshalCBOR implements cbor.Marshaler. It writes the byte string's head (its length in
+// the shortest form, as cbor.Marshal writes it) and the entries into one allocation: an
+// epoch rewrites every validator's bonds row, thousands of entries each.
 func (r Row) MarshalCBOR() ([]byte, error) {
-	b := make([]byte, 4*len(r))
-	for i, e := range r {
-		binary.BigEndian.PutUint16(b[4*i:], e.UID)
-		binary.BigEndian.PutUint16(b[4*i+2:], e.Value)
+	b := appendBytesHead(make([]byte, 0, 9+4*len(r)), uint64(4*len(r)))
+	for _, e := range r {
+		b = binary.BigEndian.AppendUint32(b, uint32(e.UID)<<16|uint32(e.Value))
 	}
-	return cbor.Marshal(b)
+	return b, nil
+}
+
+// appendBytesHead appends the head of a definite-length CBOR byte string of n bytes
+// (major type 2), n in the shortest form: the inverse of definiteBytes' reading.
+func appendBytesHead(b []byte, n uint64) []byte {
+	const major = 2 << 5
+	switch {
+	case n < 24:
+		return append(b, major|byte(n))
+	case n < 1<<8:
+		return append(b, major|24, byte(n))
+	case n < 1<<16:
+		return binary.BigEndian.AppendUint16(append(b, major|25), uint16(n))
+	case n < 1<<32:
+		return binary.BigEndian.AppendUint32(append(b, major|26), uint32(n))
+	}
+	return binary.BigEndian.AppendUint64(append(b, major|27), n)
 }
 
 // UnmarshalCBOR implements cbor.Unmarshaler.
@@ -38,10 +56,22 @@ func (r *Row) UnmarshalCBOR(data []byte) error {
 	}
 	out := make(Row, len(b)/4)
 	for i := range out {
-		out[i] = yuma.Entry{UID: binary.BigEndian.Uint16(b[4*i:]), Value: binary.BigEndian.Uint16(b[4*i+2:])}
+		x := binary.BigEndian.Uint32(b[4*i:]) // one load and byte swap for both halves
+		out[i] = yuma.Entry{UID: uint16(x >> 16), Value: uint16(x)}
 	}
 	*r = out
 	return nil
+}
+
+// IsStoredForm reports whether data is a stored record in the form its encoder writes —
+// one definite-length CBOR byte string, its length in the shortest form — which Row's and
+// Neuron's UnmarshalCBOR read in place. A reader of many records (an epoch reads every
+// neuron and row of the subnet) hands such data to UnmarshalCBOR directly, sparing the
+// CBOR decoder's well-formedness walk and reflection; anything else goes to the decoder,
+// which judges it as before.
+func IsStoredForm(data []byte) bool {
+	_, ok := definiteBytes(data)
+	return ok
 }
 
 // definiteBytes is the content of a definite-length CBOR byte string that is all of data,

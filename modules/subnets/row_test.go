@@ -69,3 +69,27 @@ func TestNeuronRecordRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+// TestRowEncodesAsTheCBORByteString: a row's encoding is what cbor.Marshal writes for its
+// entries as one byte string, the length's head in each of its shortest forms.
+func TestRowEncodesAsTheCBORByteString(t *testing.T) {
+	for _, n := range []int{0, 1, 5, 6, 63, 64, 16383, 16384, 70000} {
+		r := make(Row, n)
+		raw := make([]byte, 0, 4*n)
+		for i := range r {
+			r[i] = yuma.Entry{UID: uint16(i), Value: uint16(i * 7919)}
+			raw = append(raw, byte(i>>8), byte(i), byte(i*7919>>8), byte(i*7919))
+		}
+		got, err := r.MarshalCBOR()
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, _ := cbor.Marshal(raw)
+		if !slices.Equal(got, want) {
+			t.Fatalf("%d entries: head %x, want %x", n, got[:min(len(got), 9)], want[:min(len(want), 9)])
+		}
+		if !IsStoredForm(got) {
+			t.Fatalf("%d entries: not in the stored form", n)
+		}
+	}
+}

@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"fmt"
 
+	"github.com/fxamacker/cbor/v2"
+
 	"github.com/tessera-net/tessera/module"
 	"github.com/tessera-net/tessera/modules/subnets"
 
@@ -158,7 +160,11 @@ func GetNeuron(r store.Reader, netuid, uid uint16) (*subnets.Neuron, error) {
 // putRow stores a weights or bonds row under key, deleting the key when the row is empty.
 func putRow(kv store.KV, key []byte, row subnets.Row) error {
 	if len(row) > 0 {
-		return module.Put(kv, key, row)
+		b, err := row.MarshalCBOR() // its stored form, without the encoder's copies
+		if err != nil {
+			return err
+		}
+		return kv.Set(key, b)
 	}
 	if b, err := kv.Get(key); err != nil || b == nil {
 		return err
@@ -267,7 +273,7 @@ func Neurons(r store.Reader, s *subnets.Subnet) ([]*subnets.Neuron, error) {
 			return false, nil // stale uids past N are not neurons (keys sort by uid)
 		}
 		var n subnets.Neuron
-		if err := tx.UnmarshalState(v, &n); err != nil {
+		if err := decodeStored(v, &n); err != nil {
 			return false, err
 		}
 		if off := int(uid) * termsRow; off+termsRow <= len(vec) {
@@ -314,12 +320,21 @@ func Neurons(r store.Reader, s *subnets.Subnet) ([]*subnets.Neuron, error) {
 			if flags[uid]&rows.flag == 0 {
 				return true, nil
 			}
-			return true, tx.UnmarshalState(v, rows.row(out[uid]))
+			return true, decodeStored(v, rows.row(out[uid]))
 		}); err != nil {
 			return nil, err
 		}
 	}
 	return out, nil
+}
+
+// decodeStored is tx.UnmarshalState for a neuron record or a row, straight to its decoder
+// when it is in the stored form (subnets.IsStoredForm).
+func decodeStored(v []byte, into cbor.Unmarshaler) error {
+	if subnets.IsStoredForm(v) {
+		return into.UnmarshalCBOR(v)
+	}
+	return tx.UnmarshalState(v, into)
 }
 
 // UIDOf returns the uid of a hotkey on a subnet.
