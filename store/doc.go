@@ -5,4 +5,10 @@
 //
 // Writes reach the tree in sorted key order whatever order they were made in, because an
 // AVL tree's shape (and so its hash) depends on the order of insertion.
+//
+// Concurrency: one writer (block execution: Working, Commit, Rollback) and any number of
+// readers of saved versions (Committed, Proof, LastCommit) at once. The readers' views
+// are opened through a tree of their own over the same database, so they never touch a
+// node the writer mutates; TestCommittedReadsDuringBlockExecution checks it, and CI runs
+// the package under the race detector.
 package store

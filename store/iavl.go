@@ -27,6 +27,14 @@ type Options struct {
 type Store struct {
 	db   dbm.DB
 	tree *iavl.MutableTree
+	// views opens the saved versions that readers use, over the same database but with a
+	// node cache of its own. A saved version opened through tree would share its node
+	// objects with the mutable tree, which rewrites a shared node's child pointers when
+	// it copies the node on write (iavl's Node.clone), so a reader walking that node
+	// concurrently with block execution would race with the writer. Through views the
+	// readers' nodes are their own, decoded from the database, which a save never
+	// changes; the writer's nodes are never handed out.
+	views *iavl.MutableTree
 
 	mu        sync.RWMutex
 	committed *iavl.ImmutableTree // the last saved version (nil before the first commit)
@@ -52,9 +60,10 @@ func Open(dir string, opts Options) (*Store, error) {
 		_ = db.Close()
 		return nil, fmt.Errorf("load state tree in %s: %w", dir, err)
 	}
-	s := &Store{db: db, tree: tree, initial: tree.Hash()}
+	s := &Store{db: db, tree: tree, initial: tree.Hash(),
+		views: iavl.NewMutableTree(idb.NewWrapper(db), opts.CacheNodes, true, iavl.NewNopLogger())}
 	if v := tree.Version(); v > 0 {
-		if s.committed, err = tree.GetImmutable(v); err != nil {
+		if s.committed, err = s.views.GetImmutable(v); err != nil {
 			_ = db.Close()
 			return nil, fmt.Errorf("load state version %d: %w", v, err)
 		}
@@ -89,7 +98,7 @@ func (s *Store) Commit() ([]byte, int64, error) {
 	if err != nil {
 		return nil, 0, fmt.Errorf("save state version: %w", err)
 	}
-	imm, err := s.tree.GetImmutable(version)
+	imm, err := s.views.GetImmutable(version)
 	if err != nil {
 		return nil, 0, fmt.Errorf("open saved version %d: %w", version, err)
 	}
@@ -157,7 +166,7 @@ func (s *Store) immutable(version int64) (*iavl.ImmutableTree, error) {
 	if !s.tree.VersionExists(version) {
 		return nil, fmt.Errorf("%w: %d", ErrVersionNotFound, version)
 	}
-	return s.tree.GetImmutable(version)
+	return s.views.GetImmutable(version)
 }
 
 // Proof returns the value of key at a saved version (0 = latest) with an ICS-23 proof of

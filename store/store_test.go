@@ -251,3 +251,77 @@ func TestLastCommitDuringCommits(t *testing.T) {
 		t.Fatal("the empty store's hash is the first version's")
 	}
 }
+
+// TestCommittedReadsDuringBlockExecution: readers walk the latest saved version while the
+// writer overwrites keys and saves new versions, as queries run beside block execution.
+// Every key of a view reads the value of that view's version (each value is the version
+// that last wrote it), and under -race the readers' nodes are never the writer's (see
+// Store.views).
+func TestCommittedReadsDuringBlockExecution(t *testing.T) {
+	s := OpenMemory()
+	const keysN, versions = 64, 40
+	key := func(i int) []byte { return fmt.Appendf(nil, "k%03d", i) }
+	write := func(v int) {
+		// Every key the first time; then a third of them, so saved nodes are copied on write.
+		for i := range keysN {
+			if v == 1 || i%3 == v%3 {
+				if err := s.Working().Set(key(i), []byte{byte(v)}); err != nil {
+					t.Error(err)
+				}
+			}
+		}
+	}
+	write(1)
+	if _, _, err := s.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	seen := make(chan error, 1)
+	go func() {
+		defer close(seen)
+		for {
+			select {
+			case <-done:
+				return
+			default:
+			}
+			r, err := s.Committed(0)
+			if err != nil {
+				seen <- err
+				return
+			}
+			ver := int(r.(interface{ Version() int64 }).Version())
+			n := 0
+			err = r.Iterate([]byte("k"), func(k, val []byte) (bool, error) {
+				n++
+				if len(val) != 1 || int(val[0]) > ver {
+					return false, fmt.Errorf("version %d: %s reads %v", ver, k, val)
+				}
+				return true, nil
+			})
+			if err == nil && n != keysN {
+				err = fmt.Errorf("version %d: %d keys, want %d", ver, n, keysN)
+			}
+			if err != nil {
+				seen <- err
+				return
+			}
+			for i := range keysN {
+				if val, err := r.Get(key(i)); err != nil || len(val) != 1 || int(val[0]) > ver {
+					seen <- fmt.Errorf("version %d: get %s: %v %v", ver, key(i), val, err)
+					return
+				}
+			}
+		}
+	}()
+	for v := 2; v <= versions; v++ {
+		write(v)
+		if _, _, err := s.Commit(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	close(done)
+	if err := <-seen; err != nil {
+		t.Fatal(err)
+	}
+}
