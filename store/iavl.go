@@ -16,8 +16,9 @@ import (
 type Options struct {
 	// Backend is the cosmos-db backend: "goleveldb" (default), "pebbledb" or "memdb".
 	Backend string
-	// CacheNodes is the IAVL node cache size; size it above the working set
-	// (default 1,000,000 nodes).
+	// CacheNodes is the IAVL node cache size, of the writer's tree and of the readers'
+	// views each (see Store.views); size it above the working set (default 1,000,000
+	// nodes).
 	CacheNodes int
 }
 
