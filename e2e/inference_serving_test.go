@@ -17,6 +17,7 @@ import (
 	"github.com/tessera-net/tessera/client"
 	"github.com/tessera-net/tessera/keys"
 	"github.com/tessera-net/tessera/modules/inference"
+	inferencekeeper "github.com/tessera-net/tessera/modules/inference/keeper"
 	"github.com/tessera-net/tessera/modules/subnets"
 	"github.com/tessera-net/tessera/poc"
 	"github.com/tessera-net/tessera/subnets/inference/signed"
@@ -279,9 +280,9 @@ func settled(ctx context.Context, t *testing.T, c *client.Client, id string) rec
 func logRefusals(t *testing.T, c *client.Client, id string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	var rid [32]byte
-	if b, err := hex.DecodeString(id); err != nil || copy(rid[:], b) != len(rid) {
-		t.Logf("record id %q is not 64 hex digits", id)
+	rid, err := inferencekeeper.ParseID(id)
+	if err != nil {
+		t.Logf("record id: %v", err)
 		return
 	}
 	rs, err := c.InferenceRefusals(ctx, rid)
