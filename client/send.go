@@ -201,6 +201,12 @@ func (s *Signer) Submit(ctx context.Context, msg tx.Msg) (string, error) {
 	if nerr := s.loadNonce(ctx); nerr != nil {
 		return hash, err
 	}
+	if te.Code == tx.CodeStaleNonce && s.nonce <= used {
+		// The refusal says the chain has counted past used; a mempool state read between
+		// a Commit and the end of the recheck can count fewer pending transactions than
+		// CheckTx does (app/mempool.go), so the read alone could hand back used again.
+		s.nonce = used + 1
+	}
 	if s.OnStaleNonce != nil && te.Code == tx.CodeStaleNonce {
 		s.OnStaleNonce(StaleNonceRetry{Used: used, Next: s.nonce})
 	}
