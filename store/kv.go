@@ -2,6 +2,11 @@ package store
 
 // Reader reads keys. A missing key reads as a nil value and no error; an error means the
 // storage itself failed.
+//
+// Contract: a value read (Get's, or the one Iterate hands fn) is the store's own bytes,
+// not a copy — a stored value is never written in place, so it stays valid for as long
+// as it is held, but the reader must not write into it either: decode it, or copy it to
+// change it. A key Iterate hands fn is the caller's to keep or change.
 type Reader interface {
 	Get(key []byte) ([]byte, error)
 	// Iterate calls fn for every key with the prefix, in ascending key order, until fn
