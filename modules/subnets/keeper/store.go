@@ -16,7 +16,7 @@ import (
 
 var (
 	prefixSubnet = []byte("sn/s/")  // netuid → subnets.Subnet
-	prefixNeuron = []byte("sn/n/")  // netuid ‖ uid → subnets.Neuron (without its weights)
+	prefixNeuron = []byte("sn/n/")  // netuid ‖ page (uid / 64) → subnets.NeuronPage: the records (identity) of 64 uids
 	prefixWRow   = []byte("sn/wt/") // netuid ‖ uid → Row: the neuron's weights, if any
 	prefixHotkey = []byte("sn/h/")  // netuid ‖ hotkey → uid
 	prefixCommit = []byte("sn/c/")  // netuid ‖ hotkey → subnets.Commitment
@@ -115,17 +115,57 @@ func decodeTerms(row []byte, n *subnets.Neuron) byte {
 	return f
 }
 
+// pageKey is the key of the page holding uid's record.
+func pageKey(netuid, uid uint16) []byte {
+	return module.Key(prefixNeuron, u16(netuid), u16(uid/subnets.NeuronsPerPage))
+}
+
+// getPage reads the page holding uid's record (all slots empty where none is stored).
+func getPage(r store.Reader, netuid, uid uint16) (subnets.NeuronPage, error) {
+	var p subnets.NeuronPage
+	b, err := r.Get(pageKey(netuid, uid))
+	if err != nil || b == nil {
+		return p, err
+	}
+	if err := p.UnmarshalCBOR(b); err != nil {
+		return p, fmt.Errorf("subnet %d, uid %d: %w", netuid, uid, err)
+	}
+	return p, nil
+}
+
 // getNeuron reads a uid's record and, by the flags of its row in vec, its weights and bonds.
 func getNeuron(r store.Reader, netuid, uid uint16, vec []byte) (*subnets.Neuron, error) {
-	var n subnets.Neuron
-	ok, err := module.Get(r, module.Key(prefixNeuron, u16(netuid), u16(uid)), &n)
+	p, err := getPage(r, netuid, uid)
 	if err != nil {
 		return nil, err
 	}
-	if !ok {
+	rec := p[uid%subnets.NeuronsPerPage]
+	if rec == nil {
 		return nil, tx.Errorf(tx.CodeNotFound, "uid %d does not exist on subnet %d", uid, netuid)
 	}
+	var n subnets.Neuron
+	if err := decodeStored(rec, &n); err != nil {
+		return nil, fmt.Errorf("subnet %d, uid %d: %w", netuid, uid, err)
+	}
 	return &n, readRows(r, netuid, uid, vec, &n)
+}
+
+// putRecord stores a uid's record into its page.
+func putRecord(kv store.KV, netuid, uid uint16, n *subnets.Neuron) error {
+	p, err := getPage(kv, netuid, uid)
+	if err != nil {
+		return err
+	}
+	rec, err := n.MarshalCBOR()
+	if err != nil {
+		return err
+	}
+	p[uid%subnets.NeuronsPerPage] = rec
+	b, err := p.MarshalCBOR()
+	if err != nil {
+		return err
+	}
+	return kv.Set(pageKey(netuid, uid), b)
 }
 
 // readRows fills n's terms from its row of vec and reads the weights and bonds its flags
@@ -202,7 +242,7 @@ func putTermsRow(kv store.KV, netuid, uid uint16, n *subnets.Neuron, keepWeights
 
 // putNeuron stores a neuron: its record, weights, bonds and terms.
 func putNeuron(kv store.KV, netuid, uid uint16, n *subnets.Neuron) error {
-	if err := module.Put(kv, module.Key(prefixNeuron, u16(netuid), u16(uid)), n); err != nil {
+	if err := putRecord(kv, netuid, uid, n); err != nil {
 		return err
 	}
 	if err := putRow(kv, module.Key(prefixWRow, u16(netuid), u16(uid)), n.Weights); err != nil {
@@ -218,7 +258,7 @@ func putNeuron(kv store.KV, netuid, uid uint16, n *subnets.Neuron) error {
 // own key: a validator's weights row (thousands of entries) would otherwise be rewritten,
 // hashed and committed by every write of its record.
 func putNeuronTerms(kv store.KV, netuid, uid uint16, n *subnets.Neuron) error {
-	if err := module.Put(kv, module.Key(prefixNeuron, u16(netuid), u16(uid)), n); err != nil {
+	if err := putRecord(kv, netuid, uid, n); err != nil {
 		return err
 	}
 	if err := putRow(kv, module.Key(prefixBonds, u16(netuid), u16(uid)), n.Bonds); err != nil {
@@ -252,9 +292,9 @@ func putEpochTerms(kv store.KV, netuid uint16, neurons []*subnets.Neuron, hadBon
 }
 
 // Neurons reads every uid of a subnet, indexed by uid. The records are read in one range
-// scan (an epoch reads thousands: a scan costs a fraction of as many point reads), and so
-// are the weights and the bonds, taken only for the uids whose flags say they have some
-// (what readRows would read point by point).
+// scan over their pages (an epoch reads thousands: a scan costs a fraction of as many
+// point reads, and a page holds 64), and so are the weights and the bonds, taken only for
+// the uids whose flags say they have some (what readRows would read point by point).
 func Neurons(r store.Reader, s *subnets.Subnet) ([]*subnets.Neuron, error) {
 	vec, err := r.Get(termsKey(s.Netuid))
 	if err != nil {
@@ -264,28 +304,38 @@ func Neurons(r store.Reader, s *subnets.Subnet) ([]*subnets.Neuron, error) {
 	flags := make([]byte, s.N)
 	var withWeights, withBonds int
 	prefix := module.Key(prefixNeuron, u16(s.Netuid))
+	all := make([]subnets.Neuron, s.N) // one allocation for every record
 	err = r.Iterate(prefix, func(k, v []byte) (bool, error) {
 		if len(k) != len(prefix)+2 {
-			return false, fmt.Errorf("subnet %d: a neuron key of %d bytes", s.Netuid, len(k))
+			return false, fmt.Errorf("subnet %d: a neuron page key of %d bytes", s.Netuid, len(k))
 		}
-		uid := binary.BigEndian.Uint16(k[len(prefix):])
-		if uid >= s.N {
+		first := int(binary.BigEndian.Uint16(k[len(prefix):])) * subnets.NeuronsPerPage
+		if first >= int(s.N) {
 			return false, nil // stale uids past N are not neurons (keys sort by uid)
 		}
-		var n subnets.Neuron
-		if err := decodeStored(v, &n); err != nil {
-			return false, err
+		var p subnets.NeuronPage
+		if err := p.UnmarshalCBOR(v); err != nil {
+			return false, fmt.Errorf("subnet %d, uids from %d: %w", s.Netuid, first, err)
 		}
-		if off := int(uid) * termsRow; off+termsRow <= len(vec) {
-			flags[uid] = decodeTerms(vec[off:off+termsRow], &n)
+		for i, rec := range p[:min(len(p), int(s.N)-first)] {
+			if rec == nil {
+				continue
+			}
+			uid, n := first+i, &all[first+i]
+			if err := decodeStored(rec, n); err != nil {
+				return false, fmt.Errorf("subnet %d, uid %d: %w", s.Netuid, uid, err)
+			}
+			if off := uid * termsRow; off+termsRow <= len(vec) {
+				flags[uid] = decodeTerms(vec[off:off+termsRow], n)
+			}
+			if flags[uid]&flagWeights != 0 {
+				withWeights++
+			}
+			if flags[uid]&flagBonds != 0 {
+				withBonds++
+			}
+			out[uid] = n
 		}
-		if flags[uid]&flagWeights != 0 {
-			withWeights++
-		}
-		if flags[uid]&flagBonds != 0 {
-			withBonds++
-		}
-		out[uid] = &n
 		return true, nil
 	})
 	if err != nil {
