@@ -1,9 +1,6 @@
 package subnets
 
-import (
-	"encoding/binary"
-	"errors"
-)
+import "errors"
 
 // NeuronsPerPage is how many consecutive uids' records one stored page holds.
 const NeuronsPerPage = 64
@@ -76,30 +73,9 @@ func (p *NeuronPage) UnmarshalCBOR(data []byte) error {
 // data starts with, its length in the shortest form; ok is false if data does not start
 // with one that it holds whole.
 func nextBytes(data []byte) (n int, ok bool) {
-	if len(data) == 0 || data[0]>>5 != 2 {
+	l, rest, ok := readHead(data, 2)
+	if !ok || l > uint64(len(rest)) {
 		return 0, false
 	}
-	var l uint64
-	head := 1
-	switch info := data[0] & 0x1f; {
-	case info < 24:
-		l = uint64(info)
-	case info == 24 && len(data) >= 2 && data[1] >= 24:
-		l, head = uint64(data[1]), 2
-	case info == 25 && len(data) >= 3:
-		l, head = uint64(binary.BigEndian.Uint16(data[1:])), 3
-		ok = l >= 1<<8
-	case info == 26 && len(data) >= 5:
-		l, head = uint64(binary.BigEndian.Uint32(data[1:])), 5
-		ok = l >= 1<<16
-	default: // 27 (a length of 2^32 or more: no record is that long) or malformed
-		return 0, false
-	}
-	if head >= 3 && !ok {
-		return 0, false
-	}
-	if l > uint64(len(data)-head) {
-		return 0, false
-	}
-	return head + int(l), true
+	return len(data) - len(rest) + int(l), true
 }

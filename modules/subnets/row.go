@@ -19,28 +19,11 @@ type Row []yuma.Entry
 // the shortest form, as cbor.Marshal writes it) and the entries into one allocation: an
 // epoch rewrites every validator's bonds row, thousands of entries each.
 func (r Row) MarshalCBOR() ([]byte, error) {
-	b := appendBytesHead(make([]byte, 0, 9+4*len(r)), uint64(4*len(r)))
+	b := appendHead(make([]byte, 0, 9+4*len(r)), 2, uint64(4*len(r)))
 	for _, e := range r {
 		b = binary.BigEndian.AppendUint32(b, uint32(e.UID)<<16|uint32(e.Value))
 	}
 	return b, nil
-}
-
-// appendBytesHead appends the head of a definite-length CBOR byte string of n bytes
-// (major type 2), n in the shortest form: the inverse of definiteBytes' reading.
-func appendBytesHead(b []byte, n uint64) []byte {
-	const major = 2 << 5
-	switch {
-	case n < 24:
-		return append(b, major|byte(n))
-	case n < 1<<8:
-		return append(b, major|24, byte(n))
-	case n < 1<<16:
-		return binary.BigEndian.AppendUint16(append(b, major|25), uint16(n))
-	case n < 1<<32:
-		return binary.BigEndian.AppendUint32(append(b, major|26), uint32(n))
-	}
-	return binary.BigEndian.AppendUint64(append(b, major|27), n)
 }
 
 // UnmarshalCBOR implements cbor.Unmarshaler.
@@ -76,31 +59,11 @@ func IsStoredForm(data []byte) bool {
 
 // definiteBytes is the content of a definite-length CBOR byte string that is all of data,
 // read in place (an epoch decodes hundreds of rows of thousands of entries); ok is false
-// for anything else, which the caller hands to the CBOR decoder.
+// for anything else — another type, a length not in the shortest form, bytes missing or
+// left over — which the caller hands to the CBOR decoder.
 func definiteBytes(data []byte) (b []byte, ok bool) {
-	if len(data) == 0 || data[0]>>5 != 2 {
-		return nil, false
-	}
-	info, rest := data[0]&0x1f, data[1:]
-	var n uint64
-	switch {
-	case info < 24:
-		n = uint64(info)
-	case info == 24 && len(rest) >= 1:
-		n, rest = uint64(rest[0]), rest[1:]
-	case info == 25 && len(rest) >= 2:
-		n, rest = uint64(binary.BigEndian.Uint16(rest)), rest[2:]
-	case info == 26 && len(rest) >= 4:
-		n, rest = uint64(binary.BigEndian.Uint32(rest)), rest[4:]
-	case info == 27 && len(rest) >= 8:
-		n, rest = binary.BigEndian.Uint64(rest), rest[8:]
-	default:
-		return nil, false
-	}
-	// Only the shortest form of the length, as the encoder writes it; anything else goes
-	// to the decoder, which judges it as before.
-	minimal := info < 24 || (info == 24 && n >= 24) || (info == 25 && n >= 1<<8) || (info == 26 && n >= 1<<16) || (info == 27 && n >= 1<<32)
-	if !minimal || n != uint64(len(rest)) {
+	n, rest, ok := readHead(data, 2)
+	if !ok || n != uint64(len(rest)) {
 		return nil, false
 	}
 	return rest, true

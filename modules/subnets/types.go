@@ -294,10 +294,10 @@ type Commit struct {
 
 // SetWeights sets the signer's (hotkey's) weights on a subnet.
 type SetWeights struct {
-	Netuid     uint16   `cbor:"1,keyasint"`
-	UIDs       []uint16 `cbor:"2,keyasint"`
-	Values     []uint16 `cbor:"3,keyasint"`
-	VersionKey uint64   `cbor:"4,keyasint"`
+	Netuid     uint16 `cbor:"1,keyasint"`
+	UIDs       U16s   `cbor:"2,keyasint"`
+	Values     U16s   `cbor:"3,keyasint"`
+	VersionKey uint64 `cbor:"4,keyasint"`
 }
 
 // CommitWeights commits to weights by their hash (see CommitHash).
@@ -308,11 +308,11 @@ type CommitWeights struct {
 
 // RevealWeights reveals committed weights.
 type RevealWeights struct {
-	Netuid     uint16   `cbor:"1,keyasint"`
-	UIDs       []uint16 `cbor:"2,keyasint"`
-	Values     []uint16 `cbor:"3,keyasint"`
-	Salt       []uint16 `cbor:"4,keyasint"`
-	VersionKey uint64   `cbor:"5,keyasint"`
+	Netuid     uint16 `cbor:"1,keyasint"`
+	UIDs       U16s   `cbor:"2,keyasint"`
+	Values     U16s   `cbor:"3,keyasint"`
+	Salt       U16s   `cbor:"4,keyasint"`
+	VersionKey uint64 `cbor:"5,keyasint"`
 }
 
 // MaxCommitmentBytes bounds a commitment.

@@ -30,14 +30,26 @@ func BenchmarkChainEpoch4096x256(b *testing.B) { benchChainEpoch(b, false) }
 // coinbase, then the epoch on alpha + root stake, paid in alpha through the share pools.
 func BenchmarkChainEpoch4096x256DTAO(b *testing.B) { benchChainEpoch(b, true) }
 
-func benchChainEpoch(b *testing.B, dtaoOn bool) {
-	const n, validators = 4096, 256
+// benchSubnet is a chain with subnet 1 at 4096 uids, uids 1..256 staked validators that
+// an epoch has given their permits, for the benchmarks of its blocks.
+type benchSubnet struct {
+	h          *chainHarness
+	hot        []*keys.Pair // uid i's hotkey (uid 0, the owner's, is nil)
+	untilEpoch func()       // runs blocks until the next one runs the epoch
+	x          uint64       // the weights' xorshift state
+}
+
+const benchN, benchValidators = 4096, 256
+
+func newBenchSubnet(b *testing.B, dtaoOn bool) *benchSubnet {
+	const n, validators = benchN, benchValidators
 	owner := testutil.Pair(b, "//Alice")
 	h := newChainWith(b, modules.Builtin(), dtaoOn, owner)
 	if dtaoOn {
 		h.block() // the issuance is fixed at the first block
 	}
-	untilEpoch := func() {
+	s := &benchSubnet{h: h, x: 0x9e3779b97f4a7c15}
+	s.untilEpoch = func() {
 		if dtaoOn {
 			h.untilDTAOEpoch()
 		} else {
@@ -55,61 +67,82 @@ func benchChainEpoch(b *testing.B, dtaoOn bool) {
 	} {
 		h.must(owner, h.msg(subnets.NewSetHyperparam(1, p.name, p.value)))
 	}
-	hot := make([]*keys.Pair, n) // uid 0 is the owner's hotkey
+	s.hot = make([]*keys.Pair, n) // uid 0 is the owner's hotkey
 	for i := 1; i < n; i++ {
 		seed := sha256.Sum256(fmt.Appendf(nil, "bench hotkey %d", i))
 		p, err := keys.FromSeed(seed[:])
 		if err != nil {
 			b.Fatal(err)
 		}
-		hot[i] = p
+		s.hot[i] = p
 	}
 	// Registrations, then stake and fee money for the validators (uids 1..256).
-	blockOf := func(msgs func(add func(from *keys.Pair, m tx.Msg))) {
-		var txs [][]byte
-		msgs(func(from *keys.Pair, m tx.Msg) { txs = append(txs, h.sign(from, m)) })
-		for i, r := range h.block(txs...).TxResults {
-			if r.Code != 0 {
-				b.Fatalf("setup transaction %d: %s", i, r.Log)
-			}
-		}
-	}
 	for lo := 1; lo < n; lo += 512 {
-		blockOf(func(add func(*keys.Pair, tx.Msg)) {
+		s.block(b, func(add func(*keys.Pair, tx.Msg)) {
 			for i := lo; i < min(lo+512, n); i++ {
-				add(owner, h.msg(subnets.NewRegister(1, hot[i].Public(), 0)))
+				add(owner, h.msg(subnets.NewRegister(1, s.hot[i].Public(), 0)))
 			}
 		})
 	}
-	blockOf(func(add func(*keys.Pair, tx.Msg)) {
+	s.block(b, func(add func(*keys.Pair, tx.Msg)) {
 		for i := 1; i <= validators; i++ {
-			add(owner, h.msg(stake.NewAdd(hot[i].Public(), uint64(1000+i)*accounts.UnitsPerToken)))
+			add(owner, h.msg(stake.NewAdd(s.hot[i].Public(), uint64(1000+i)*accounts.UnitsPerToken)))
 			if dtaoOn {
-				add(owner, h.msg(stake.NewAddOn(1, hot[i].Public(), uint64(10+i)*accounts.UnitsPerToken, 0, false)))
+				add(owner, h.msg(stake.NewAddOn(1, s.hot[i].Public(), uint64(10+i)*accounts.UnitsPerToken, 0, false)))
 			}
-			add(owner, h.msg(accounts.NewTransfer(hot[i].Public(), 1000*accounts.UnitsPerToken)))
+			add(owner, h.msg(accounts.NewTransfer(s.hot[i].Public(), 1000*accounts.UnitsPerToken)))
 		}
 	})
-	// An epoch hands the validators their permits; then they weight every miner.
+	// An epoch hands the validators their permits.
 	h.must(owner, h.msg(subnets.NewSetHyperparam(1, "tempo", 4)))
-	untilEpoch()
+	s.untilEpoch()
 	h.block()
-	x := uint64(0x9e3779b97f4a7c15)
-	blockOf(func(add func(*keys.Pair, tx.Msg)) {
-		for i := 1; i <= validators; i++ {
-			uids := make([]uint16, 0, n-validators-1)
-			vals := make([]uint16, 0, n-validators-1)
-			for j := validators + 1; j < n; j++ {
-				x ^= x << 13
-				x ^= x >> 7
-				x ^= x << 17
+	return s
+}
+
+// block runs a block of the transactions msgs adds, each of which must succeed.
+func (s *benchSubnet) block(b *testing.B, msgs func(add func(from *keys.Pair, m tx.Msg))) {
+	for i, r := range s.h.block(s.txs(msgs)...).TxResults {
+		if r.Code != 0 {
+			b.Fatalf("transaction %d: %s", i, r.Log)
+		}
+	}
+}
+
+// txs signs the transactions msgs adds.
+func (s *benchSubnet) txs(msgs func(add func(from *keys.Pair, m tx.Msg))) [][]byte {
+	var txs [][]byte
+	msgs(func(from *keys.Pair, m tx.Msg) { txs = append(txs, s.h.sign(from, m)) })
+	return txs
+}
+
+// weights signs a set_weights of every validator over every miner, pseudo-random values.
+func (s *benchSubnet) weights() [][]byte {
+	return s.txs(func(add func(*keys.Pair, tx.Msg)) {
+		for i := 1; i <= benchValidators; i++ {
+			uids := make([]uint16, 0, benchN-benchValidators-1)
+			vals := make([]uint16, 0, benchN-benchValidators-1)
+			for j := benchValidators + 1; j < benchN; j++ {
+				s.x ^= s.x << 13
+				s.x ^= s.x >> 7
+				s.x ^= s.x << 17
 				uids = append(uids, uint16(j))
-				vals = append(vals, uint16(x))
+				vals = append(vals, uint16(s.x))
 			}
-			add(hot[i], h.msg(subnets.NewSetWeights(1, uids, vals, 0)))
+			add(s.hot[i], s.h.msg(subnets.NewSetWeights(1, uids, vals, 0)))
 		}
 	})
-	untilEpoch()
+}
+
+func benchChainEpoch(b *testing.B, dtaoOn bool) {
+	s := newBenchSubnet(b, dtaoOn)
+	h := s.h
+	for i, r := range h.block(s.weights()...).TxResults {
+		if r.Code != 0 {
+			b.Fatalf("set_weights %d: %s", i, r.Log)
+		}
+	}
+	s.untilEpoch()
 	h.block() // the first epoch with weights: bonds from here on
 
 	b.ResetTimer()
@@ -121,7 +154,7 @@ func benchChainEpoch(b *testing.B, dtaoOn bool) {
 	}()
 	for b.Loop() {
 		b.StopTimer()
-		untilEpoch()
+		s.untilEpoch()
 		b.StartTimer()
 		c0 := processCPU()
 		r := h.block()
@@ -133,6 +166,41 @@ func benchChainEpoch(b *testing.B, dtaoOn bool) {
 		}
 		if !saw {
 			b.Fatal("no epoch in the timed block")
+		}
+		b.StartTimer()
+	}
+}
+
+// BenchmarkSetWeightsBlock4096x256DTAO times a block of 256 set_weights, each validator
+// weighting all 3,840 miners of the 4096-uid subnet, through the application
+// (FinalizeBlock and Commit): per transaction, the checks of the row, its write and the
+// validator's record (its last update, in the record's page) rewritten. No epoch runs in
+// these blocks (the tempo is set past them); the signing is not timed. ns/tx is per
+// set_weights.
+func BenchmarkSetWeightsBlock4096x256DTAO(b *testing.B) {
+	s := newBenchSubnet(b, true)
+	h := s.h
+	owner := testutil.Pair(b, "//Alice")
+	h.must(owner, h.msg(subnets.NewSetHyperparam(1, "tempo", 65535)))
+	var cpu time.Duration
+	defer func() {
+		if b.N > 0 {
+			b.ReportMetric(float64(cpu)/float64(b.N), "cpu-ns/op")
+			b.ReportMetric(float64(b.Elapsed())/float64(b.N*benchValidators), "ns/tx")
+		}
+	}()
+	for b.Loop() {
+		b.StopTimer()
+		txs := s.weights()
+		b.StartTimer()
+		c0 := processCPU()
+		r := h.block(txs...)
+		cpu += processCPU() - c0
+		b.StopTimer()
+		for i, res := range r.TxResults {
+			if res.Code != 0 {
+				b.Fatalf("set_weights %d: %s", i, res.Log)
+			}
 		}
 		b.StartTimer()
 	}
