@@ -11,4 +11,8 @@
 // are opened through a tree of their own over the same database, so they never touch a
 // node the writer mutates; TestCommittedReadsDuringBlockExecution checks it, and CI runs
 // the package under the race detector.
+//
+// Values read (Get, Iterate) are the store's own bytes, not copies: a reader decodes them
+// or copies what it changes, and never writes into them (Reader's contract). An epoch
+// reads megabytes of rows that it only decodes.
 package store
