@@ -253,7 +253,10 @@ func TestInferenceServing(t *testing.T) {
 
 // settled waits for the record of an answered request to be on chain and final (paid,
 // invalidated or expired): the API nodes record in batches, so it may take blocks to
-// appear.
+// appear. A request whose start the chain refused as not eligible has no record and
+// costs nothing: its Status is statusRefused. The API node draws the executor from the
+// group it last read, and the chain can have dropped that executor since (INVALID after
+// its second invalidation in the epoch, or a PoC begun), so a served request can end so.
 func settled(ctx context.Context, t *testing.T, c *client.Client, id string) record {
 	t.Helper()
 	var r record
@@ -266,14 +269,27 @@ func settled(ctx context.Context, t *testing.T, c *client.Client, id string) rec
 			logRefusals(t, c, id)
 		}
 	}()
+	rid, perr := inferencekeeper.ParseID(id)
+	if perr != nil {
+		t.Fatalf("record id %q: %v", id, perr)
+	}
 	waitFor(ctx, t, "record "+id+" settled", func() bool {
 		if height, err = c.Query(ctx, "/inference/record/"+id, 0, &r); err != nil {
+			rs, rerr := c.InferenceRefusals(ctx, rid)
+			if rerr == nil && len(rs) > 0 && rs[0].Code == inference.RefuseNotEligible {
+				t.Logf("record %s: its start was refused at block %d: %s", id, rs[0].Height, rs[0].Reason)
+				r = record{ID: id, Status: statusRefused}
+				return true
+			}
 			return false
 		}
 		return r.Status == "paid" || r.Status == "invalidated" || r.Status == "expired"
 	})
 	return r
 }
+
+// statusRefused is settled's status of a request whose start the chain refused.
+const statusRefused = "refused"
 
 // logRefusals logs the chain's refusals of record id's entries (a start whose executor
 // was no longer eligible, …): why a served request may have no record.

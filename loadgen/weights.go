@@ -47,6 +47,10 @@ func weightsSubnet(ctx context.Context, c *client.Client, owner *keys.Pair, vali
 		func() error { return sendAs(os)(subnets.NewSetHyperparam(1, "tempo", 3)) },
 		func() error { return sendAs(os)(subnets.NewSetHyperparam(1, "weights_rate_limit", 0)) },
 		func() error { return sendAs(os)(subnets.NewSetHyperparam(1, "immunity_period", 1_000_000)) },
+		// A permit for every uid: with the default 64, the owner's hotkey (which the owner
+		// cut stakes every epoch) would in time take a validator's permit, and the pending
+		// set_weights of that validator would fail their recheck.
+		func() error { return sendAs(os)(subnets.NewSetHyperparam(1, "max_validators", WeightUIDs)) },
 	} {
 		if err := step(); err != nil {
 			return err
