@@ -159,7 +159,13 @@ func TestInferenceServing(t *testing.T) {
 		}
 	}
 	pocIDs := map[string]bool{}
-	for i := 0; i < 3; i++ {
+	if len(serving) == 0 {
+		// The round's uptime selection can preserve no devnet-small MLNode (this devnet
+		// has few, and none is preserved more than max_preserved_epochs rounds in a row):
+		// then nobody serves it during this PoC, and the API nodes answer 503 no_executor.
+		t.Logf("this round preserves no devnet-small MLNode: no request is sent during its PoC")
+	}
+	for i := 0; i < 3 && len(serving) > 0; i++ {
 		a := chat(dn.api("Inference2"), "devnet-small")
 		ids = append(ids, a.InferenceID)
 		pocIDs[a.InferenceID] = true
@@ -208,7 +214,7 @@ func TestInferenceServing(t *testing.T) {
 			paid += r.Cost
 		}
 	}
-	if duringPoC == 0 {
+	if duringPoC == 0 && len(serving) > 0 {
 		t.Errorf("none of the requests sent during PoC was recorded during PoC")
 	}
 	if b := balance(); b0-b != paid {
