@@ -232,7 +232,10 @@ func (k immKV) Iterate(prefix []byte, fn func(key, value []byte) (bool, error)) 
 // drain hands fn each key of it, copied, and its value as the tree holds it: a tree
 // iterator's value is its leaf's, which no write changes in place (a Set makes a new
 // leaf), so it is safe to hand out under Reader's contract, and an epoch's thousands of
-// rows are not copied just to be decoded.
+// rows are not copied just to be decoded. That holds for the tree's own iterator, the one
+// both trees give with the fast-node index off (skipFastStorageUpgrade, as Open builds
+// them): the index's iterator returns values within the database iterator's buffer,
+// which its next step reuses, and would need the copy back.
 func drain(it dbm.Iterator, fn func(key, value []byte) (bool, error)) error {
 	defer it.Close()
 	for ; it.Valid(); it.Next() {
