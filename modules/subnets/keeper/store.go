@@ -122,15 +122,26 @@ func pageKey(netuid, uid uint16) []byte {
 
 // getPage reads the page holding uid's record (all slots empty where none is stored).
 func getPage(r store.Reader, netuid, uid uint16) (subnets.NeuronPage, error) {
-	var p subnets.NeuronPage
 	b, err := r.Get(pageKey(netuid, uid))
 	if err != nil || b == nil {
-		return p, err
+		return subnets.NeuronPage{}, err
 	}
-	if err := p.UnmarshalCBOR(b); err != nil {
-		return p, fmt.Errorf("subnet %d, uid %d: %w", netuid, uid, err)
+	return decodePage(b, netuid, uid)
+}
+
+// decodePage decodes the stored page holding uid's record. A page that is one neuron
+// record is state from before records were paged (one key per uid, the same key shape):
+// the error says so, since only a fresh data directory mends it.
+func decodePage(b []byte, netuid, uid uint16) (subnets.NeuronPage, error) {
+	var p subnets.NeuronPage
+	err := p.UnmarshalCBOR(b)
+	switch {
+	case err == nil:
+		return p, nil
+	case subnets.IsStoredForm(b):
+		return p, fmt.Errorf("subnet %d, uid %d: the state holds a neuron record where a page of 64 is expected: it was written by an older tessera, which stored one record per uid, and this one cannot continue that state (there is no migration): start a new chain on a fresh data directory", netuid, uid)
 	}
-	return p, nil
+	return p, fmt.Errorf("subnet %d, uid %d: %w", netuid, uid, err)
 }
 
 // getNeuron reads a uid's record and, by the flags of its row in vec, its weights and bonds.
@@ -313,9 +324,9 @@ func Neurons(r store.Reader, s *subnets.Subnet) ([]*subnets.Neuron, error) {
 		if first >= int(s.N) {
 			return false, nil // stale uids past N are not neurons (keys sort by uid)
 		}
-		var p subnets.NeuronPage
-		if err := p.UnmarshalCBOR(v); err != nil {
-			return false, fmt.Errorf("subnet %d, uids from %d: %w", s.Netuid, first, err)
+		p, err := decodePage(v, s.Netuid, uint16(first))
+		if err != nil {
+			return false, err
 		}
 		for i, rec := range p[:min(len(p), int(s.N)-first)] {
 			if rec == nil {

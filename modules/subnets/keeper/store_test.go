@@ -2,6 +2,7 @@ package keeper
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/tessera-net/tessera/module"
@@ -76,6 +77,37 @@ func TestNeuronsScanMatchesPointReads(t *testing.T) {
 		if !slices.Equal(got[uid].Weights, want.Weights) || !slices.Equal(got[uid].Bonds, want.Bonds) || got[uid].LastUpdate != want.LastUpdate ||
 			!slices.Equal(got[uid].Weights, rows[uid].w) || !slices.Equal(got[uid].Bonds, rows[uid].b) {
 			t.Fatalf("uid %d: scanned %+v, read %+v", uid, got[uid], want)
+		}
+	}
+}
+
+// State from before the records were paged (a record stored under uid 0's key, the same
+// key as page 0's) is refused with an error that says so and what mends it; a page that
+// is neither is refused as malformed. Nothing is written.
+func TestOldPerUIDRecordRefusedClearly(t *testing.T) {
+	kv := store.NewCache(store.OpenMemory().Working())
+	rec, err := (&subnets.Neuron{Hotkey: make([]byte, 32), Coldkey: make([]byte, 32)}).MarshalCBOR()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		value []byte
+		want  string
+	}{
+		{rec, "older tessera"},
+		{[]byte{0x80}, "malformed neuron page"},
+	} {
+		if err := kv.Set(pageKey(1, 0), c.value); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := GetNeuron(kv, 1, 0); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Fatalf("GetNeuron: %v, want an error saying %q", err, c.want)
+		}
+		if _, err := Neurons(kv, &subnets.Subnet{Netuid: 1, N: 1}); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Fatalf("Neurons: %v, want an error saying %q", err, c.want)
+		}
+		if err := putNeuron(kv, 1, 0, &subnets.Neuron{Hotkey: []byte{1}}); err == nil {
+			t.Fatal("a record was written into an unreadable page")
 		}
 	}
 }
