@@ -179,9 +179,10 @@ func TestInferenceServing(t *testing.T) {
 			}
 		}
 	}
-	// Past the PoC stages: during them only the POC_SLOT MLNodes serve, and when the
-	// roster gave that slot to Inference2's alone nobody can serve (503, as it should).
-	waitFor(ctx, t, "the end of the PoC stages", func() bool { s := epoch().Phase.Stage; return s != "poc" && s != "poc_exchange" })
+	// Past the round (its switch): until then only the POC_SLOT MLNodes serve, through
+	// the validation stage too, and when the roster gave that slot to Inference2's alone
+	// nobody can serve (503, as it should).
+	waitFor(ctx, t, "the round's switch", func() bool { return !inference.DuringPoC(epoch().Round) })
 	for i := 0; i < 4; i++ {
 		a := chat(dn.api("Inference2"), "devnet-small")
 		ids = append(ids, a.InferenceID)
