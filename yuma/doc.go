@@ -15,6 +15,9 @@
 // bonds penalty) and Yuma3 (liquid alpha, bonds as proportions).
 //
 // The package does no I/O, reads no clock, uses no randomness and no floating point in
-// anything that yields a result; map iteration never reaches a result. The JSON form of a
+// anything that yields a result; map iteration never reaches a result. A large epoch's
+// walks may be split across goroutines (Workspace.Parts): the parts write disjoint
+// outputs and what they share is summed in exact integers afterwards, so the results are
+// the same bits for any number of parts and cores. The JSON form of a
 // state (what `tessera yuma simulate` reads) lives in the yumajson subpackage.
 package yuma

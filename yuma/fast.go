@@ -2,6 +2,7 @@ package yuma
 
 import (
 	"slices"
+	"sort"
 )
 
 // This file holds the stored-form path of the sparse epoch, taken on the chain's default
@@ -51,15 +52,20 @@ func (s *EpochState) epochStoredForm(ws *Workspace) (*EpochResult, bool) {
 	if !ok {
 		return nil, false
 	}
-	t.consensus = rows.consensus(t.activeStake, n, p.kappa)
-	e, ok := rows.clipEMA(s, t.consensus, t.activeStake, p.emaAlpha, ws)
+	cells := 0
+	for i := range n {
+		cells += len(rows.rows[i]) + len(s.Bonds[i])
+	}
+	parts := ws.parts(cells)
+	t.consensus = rows.consensus(t.activeStake, n, p.kappa, parts)
+	e, ok := rows.clipEMA(s, t.consensus, t.activeStake, p.emaAlpha, ws, parts)
 	if !ok {
 		return nil, false
 	}
 	t.trust = e.trust
 	t.incentive = e.ranks
 	normalize(t.incentive)
-	perValidator, stored := e.dividends(t.incentive, t.newPermits)
+	perValidator, stored := e.dividends(t.incentive, t.newPermits, parts)
 	t.dividends = vecMul(perValidator, t.activeStake)
 	normalize(t.dividends)
 	res := t.result(s.RaoEmission)
@@ -187,7 +193,10 @@ func ascendingBelow(row []Entry, n int) bool {
 // the first-level cache while it fills); each column is then normalised voter by voter
 // (scoreColumn) into one reused column of scored entries and its quantile selected
 // (columnQuantile).
-func (w *weightRows) consensus(stake []Fixed, n int, kappa Fixed) []Fixed {
+//
+// The columns are cut into p parts of whole blocks, each selected on its own goroutine
+// with its own buffers (see parts.go).
+func (w *weightRows) consensus(stake []Fixed, n int, kappa Fixed, p int) []Fixed {
 	var useStake []Fixed
 	var vrows [][]Entry
 	var vdiv []rowNorm
@@ -202,17 +211,35 @@ func (w *weightRows) consensus(stake []Fixed, n int, kappa Fixed) []Fixed {
 	total := sumFixed(useStake)
 	minority := total.SatSub(kappa)
 	out := make([]Fixed, n)
-	k := len(vrows)
-	if k == 0 {
+	if len(vrows) == 0 {
 		return out // every column is empty: 0
 	}
-	m := newMedianScratch(useStake)
-	const medianBlock = 64
+	blocks := (n + medianBlock - 1) / medianBlock
+	inParts(cuts(p, func(int) int { return 1 }, blocks), func(_, b0, b1 int) {
+		consensusColumns(vrows, vdiv, useStake, minority, total, out, b0*medianBlock, min(n, b1*medianBlock))
+	})
+	return out
+}
+
+// medianBlock is the number of columns consensus gathers at a time.
+const medianBlock = 64
+
+// consensusColumns is consensus on columns lo..hi-1 (lo a multiple of medianBlock) of the
+// voters' rows vrows, normalised by vdiv, with the voters' normalised stakes, the
+// minority point and their total: it writes out[lo:hi].
+func consensusColumns(vrows [][]Entry, vdiv []rowNorm, stake []Fixed, minority, total Fixed, out []Fixed, lo, hi int) {
+	k := len(vrows)
+	m := newMedianScratch(stake)
 	pos := make([]int, k)
+	if lo > 0 {
+		for v, r := range vrows { // each row's first entry at or after column lo
+			pos[v] = sort.Search(len(r), func(x int) bool { return int(r[x].UID) >= lo })
+		}
+	}
 	stride := k + 8 // see consensusAscending
 	blk := make([]uint16, medianBlock*stride)
-	for j0 := 0; j0 < n; j0 += medianBlock {
-		bw := min(medianBlock, n-j0)
+	for j0 := lo; j0 < hi; j0 += medianBlock {
+		bw := min(medianBlock, hi-j0)
 		for v, r := range vrows {
 			pos[v] = gatherBlock(blk[v:], stride, r, pos[v], j0, bw)
 		}
@@ -222,7 +249,6 @@ func (w *weightRows) consensus(stake []Fixed, n int, kappa Fixed) []Fixed {
 			out[j0+c] = columnQuantile(m, col, or, minority, total)
 		}
 	}
-	return out
 }
 
 // gatherBlock copies row r's values at columns j0..j0+bw-1 (0 where absent) to
@@ -298,43 +324,85 @@ type emaRows struct {
 //
 // It reports false if some bonds row is not strictly ascending below n (validateRows'
 // fast test), checked before any of its uids is used.
-func (w *weightRows) clipEMA(s *EpochState, consensus, activeStake []Fixed, alpha Fixed, ws *Workspace) (emaRows, bool) {
+func (w *weightRows) clipEMA(s *EpochState, consensus, activeStake []Fixed, alpha Fixed, ws *Workspace, p int) (emaRows, bool) {
 	n := s.N
 	lastTempo := s.lastTempo()
-	registered := s.BlockAtRegistration
-	oneMinus := One - alpha
 	var lastReg uint64
-	for _, r := range registered {
+	for _, r := range s.BlockAtRegistration {
 		lastReg = max(lastReg, r)
 	}
-	anyMasked := lastTempo <= lastReg
-	plain := 0 < alpha && alpha < One // see emaLockstep
 	e := emaRows{trust: make([]Fixed, n), ema: make([][]uint64, n)}
+	cost := func(i int) int { return len(w.rows[i]) + len(s.Bonds[i]) }
 	bound := 0
 	for i := range n {
-		bound += len(w.rows[i]) + len(s.Bonds[i])
+		bound += cost(i)
 	}
 	if cap(ws.packed) < bound {
 		ws.packed = make([]uint64, bound)
 	}
-	buf := ws.packed[:bound]
-	// Each column's consensus, rank and EMA sum side by side: the walk reads and updates
-	// all three at the same column, in one cache line.
-	cols := make([]colAcc, n)
-	for j := range cols {
-		cols[j].cons = uint64(consensus[j])
+	c := cuts(p, func(i int) int { return cost(i) + 1 }, n)
+	// Each part's rows carve their EMA from the packed buffer from the bound of the rows
+	// before them, and sum into their own columns.
+	cols := make([][]colAcc, p)
+	oks := make([]bool, p)
+	inParts(c, func(k, lo, hi int) {
+		off := 0
+		for i := range lo {
+			off += cost(i)
+		}
+		cols[k] = make([]colAcc, n)
+		for j := range cols[k] {
+			cols[k][j].cons = uint64(consensus[j])
+		}
+		b := bondsWalk{s: s, w: w, activeStake: activeStake, alpha: alpha, lastTempo: lastTempo,
+			anyMasked: lastTempo <= lastReg, cols: cols[k], e: &e}
+		oks[k] = b.rows(lo, hi, ws.packed[off:bound])
+	})
+	e.ranks, e.sums = make([]Fixed, n), make([]Fixed, n)
+	for k := range p {
+		if !oks[k] {
+			return e, false
+		}
+		for j, c := range cols[k] {
+			e.ranks[j] += Fixed(c.rank)
+			e.sums[j] += Fixed(c.sum)
+		}
 	}
-	var clip []uint64 // emaLockstep's scratch
-	for i := range n {
+	return e, true
+}
+
+// bondsWalk is clipEMA's walk over a range of rows.
+type bondsWalk struct {
+	s           *EpochState
+	w           *weightRows
+	activeStake []Fixed
+	alpha       Fixed
+	lastTempo   uint64
+	anyMasked   bool
+	cols        []colAcc // the range's column accumulators
+	e           *emaRows // trust and ema written for the range's rows only
+}
+
+// rows walks rows lo..hi-1, carving their EMA from buf; it reports false if a bonds row
+// is not strictly ascending below n.
+func (bw *bondsWalk) rows(lo, hi int, buf []uint64) bool {
+	s, w, cols, e := bw.s, bw.w, bw.cols, bw.e
+	n := s.N
+	registered := s.BlockAtRegistration
+	alpha, lastTempo := bw.alpha, bw.lastTempo
+	oneMinus := One - alpha
+	plain := 0 < alpha && alpha < One // see emaLockstep
+	var clip []uint64                 // emaLockstep's scratch
+	for i := lo; i < hi; i++ {
 		nr, or := w.rows[i], s.Bonds[i]
 		if len(nr) == 0 && len(or) == 0 {
 			continue
 		}
-		d, scale := w.div[i], activeStake[i]
+		d, scale := w.div[i], bw.activeStake[i]
 		dst := buf[:len(nr)+len(or)]
 		var tv Fixed
 		k, p, b := 0, 0, 0
-		if !anyMasked && plain && scale < One {
+		if !bw.anyMasked && plain && scale < One {
 			p = lockstepRun(nr, or)
 			if cap(clip) < p {
 				clip = make([]uint64, p)
@@ -346,7 +414,7 @@ func (w *weightRows) clipEMA(s *EpochState, consensus, activeStake []Fixed, alph
 			// The bond row's check (validateRows' fast test), before its uid is used: the
 			// lockstep run's columns were the weights row's, ascending below n.
 			if b < len(or) && (int(or[b].UID) >= n || (b > 0 && or[b].UID <= or[b-1].UID)) {
-				return e, false
+				return false
 			}
 			if b < len(or) && lastTempo <= registered[or[b].UID] {
 				b++ // bond on a uid registered since the last epoch: masked
@@ -383,11 +451,7 @@ func (w *weightRows) clipEMA(s *EpochState, consensus, activeStake []Fixed, alph
 		e.ema[i] = buf[:k:k]
 		buf = buf[k:]
 	}
-	e.ranks, e.sums = make([]Fixed, n), make([]Fixed, n)
-	for j, c := range cols {
-		e.ranks[j], e.sums[j] = Fixed(c.rank), Fixed(c.sum)
-	}
-	return e, true
+	return true
 }
 
 // colAcc is one column's consensus and its rank and EMA sum as clipEMA accumulates them.
@@ -471,7 +535,7 @@ func emaCell(alpha, oneMinus, c uint64, b uint16) uint64 {
 // floor(b·2^32 / sum); for b < 1 it is taken through the column's reciprocal (b·2^32 <
 // 2^64, see divisor). The stored value is floor(b·65535) without ToU16Proportion's
 // clamps, since 0 < b ≤ 1.
-func (e *emaRows) dividends(incentive []Fixed, permits []bool) ([]Fixed, [][]Entry) {
+func (e *emaRows) dividends(incentive []Fixed, permits []bool, p int) ([]Fixed, [][]Entry) {
 	n := len(e.sums)
 	divs := make([]divisor, n)
 	for j, s := range e.sums {
@@ -479,42 +543,46 @@ func (e *emaRows) dividends(incentive []Fixed, permits []bool) ([]Fixed, [][]Ent
 			divs[j] = newDivisor(uint64(s))
 		}
 	}
-	total := 0
+	// Each permitted row's stored form from its offset in one allocation for all rows.
+	offs := make([]int, n+1)
 	for i, row := range e.ema {
+		offs[i+1] = offs[i]
 		if permits[i] {
-			total += len(row)
+			offs[i+1] += len(row)
 		}
 	}
-	entries := make([]Entry, total) // one allocation for all rows
+	entries := make([]Entry, offs[n])
 	stored := make([][]Entry, n)
 	out := make([]Fixed, n)
 	inc := incentive[:n]
-	var scratch []Entry // the stored form of rows not stored
-	for i, row := range e.ema {
-		var dst []Entry
-		if permits[i] {
-			dst = entries[:len(row):len(row)]
-			entries = entries[len(row):]
-			stored[i] = dst
-		} else {
-			stored[i] = []Entry{}
-			if cap(scratch) < len(row) {
-				scratch = make([]Entry, len(row))
+	inParts(cuts(p, func(i int) int { return len(e.ema[i]) + 1 }, n), func(_, lo, hi int) {
+		var scratch []Entry // the stored form of rows not stored
+		for i := lo; i < hi; i++ {
+			row := e.ema[i]
+			var dst []Entry
+			if permits[i] {
+				dst = entries[offs[i]:offs[i+1]:offs[i+1]]
+				stored[i] = dst
+			} else {
+				stored[i] = []Entry{}
+				if cap(scratch) < len(row) {
+					scratch = make([]Entry, len(row))
+				}
+				dst = scratch[:len(row)]
 			}
-			dst = scratch[:len(row)]
-		}
-		acc, wide := dividendRow(dst, row, divs, inc)
-		if wide>>fracBits != 0 {
-			// A bond or a quotient and an incentive of exactly 1: the row again, with the
-			// general arithmetic.
-			acc = 0
-			for _, c := range row {
-				j, v := c&0xffff, c>>16
-				acc += Fixed(v).SafeDiv(e.sums[j]).SatMul(inc[j])
+			acc, wide := dividendRow(dst, row, divs, inc)
+			if wide>>fracBits != 0 {
+				// A bond or a quotient and an incentive of exactly 1: the row again, with
+				// the general arithmetic.
+				acc = 0
+				for _, c := range row {
+					j, v := c&0xffff, c>>16
+					acc += Fixed(v).SafeDiv(e.sums[j]).SatMul(inc[j])
+				}
 			}
+			out[i] = acc
 		}
-		out[i] = acc
-	}
+	})
 	return out, stored
 }
 

@@ -155,7 +155,6 @@ func weightedMedianColLiteral(useStake []Fixed, voters []int, m sparse, n int, m
 // row holds all of the block's columns), then each column's quantile is selected from its
 // contiguous entries.
 func consensusAscending(rows [][]cell, m *medianScratch, n int, minority, total Fixed, out []Fixed) {
-	const medianBlock = 64
 	k := len(rows)
 	pos := make([]int, k)
 	// Columns are stride entries apart; the padding keeps the block's column starts off a

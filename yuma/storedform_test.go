@@ -204,3 +204,54 @@ func TestStoredFormInvalidRows(t *testing.T) {
 		t.Fatalf("only %d invalid states", errs)
 	}
 }
+
+// TestPartsMatchOnePart: the stored-form path split into parts (parts.go) gives the same
+// results as in one part, on the states of TestStoredFormMatchesStepByStep and on a large
+// one, for part counts that do and do not divide the rows and columns.
+func TestPartsMatchOnePart(t *testing.T) {
+	rng := rand.New(rand.NewPCG(81, 82))
+	one := Workspace{Parts: 1}
+	for iter := range 400 {
+		s := storedFormState(rng, iter)
+		want, ok := s.epochStoredForm(&one)
+		if !ok {
+			t.Fatalf("iteration %d: the stored-form path does not apply", iter)
+		}
+		for _, p := range []int{2, 3, 7} {
+			ws := Workspace{Parts: p}
+			got, ok := s.epochStoredForm(&ws)
+			if !ok || !reflect.DeepEqual(got, want) {
+				t.Fatalf("iteration %d, %d parts: %+v\none part: %+v", iter, p, got, want)
+			}
+		}
+	}
+	s := benchState(1024, 64, true, false)
+	want, _ := s.epochStoredForm(&one)
+	for _, p := range []int{2, 5, maxParts} {
+		ws := Workspace{Parts: p}
+		if got, ok := s.epochStoredForm(&ws); !ok || !reflect.DeepEqual(got, want) {
+			t.Fatalf("1024 uids, %d parts: results differ from one part's", p)
+		}
+	}
+}
+
+// TestCuts: the parts cover the items in order, each about an equal share of the cost.
+func TestCuts(t *testing.T) {
+	for _, tc := range []struct {
+		p, n int
+		cost []int
+		want []int
+	}{
+		{1, 4, []int{1, 1, 1, 1}, []int{0, 4}},
+		{2, 4, []int{1, 1, 1, 1}, []int{0, 2, 4}},
+		{3, 2, []int{1, 1}, []int{0, 1, 2, 2}},
+		{2, 3, []int{10, 0, 10}, []int{0, 1, 3}},
+		{2, 0, nil, []int{0, 0, 0}},
+		{4, 3, []int{0, 0, 0}, []int{0, 3, 3, 3, 3}},
+	} {
+		got := cuts(tc.p, func(i int) int { return tc.cost[i] }, tc.n)
+		if !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("cuts(%d, %v) = %v, want %v", tc.p, tc.cost, got, tc.want)
+		}
+	}
+}
