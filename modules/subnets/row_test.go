@@ -1,6 +1,7 @@
 package subnets
 
 import (
+	"encoding/binary"
 	"reflect"
 	"slices"
 	"testing"
@@ -90,6 +91,45 @@ func TestRowEncodesAsTheCBORByteString(t *testing.T) {
 		}
 		if !IsStoredForm(got) {
 			t.Fatalf("%d entries: not in the stored form", n)
+		}
+	}
+}
+
+// BenchmarkRowDecode decodes a stored bonds row of 4096 entries (an epoch of a 4096-uid
+// subnet decodes 512 such rows, weights and bonds).
+func BenchmarkRowDecode(b *testing.B) {
+	r := make(Row, 4096)
+	for i := range r {
+		r[i] = yuma.Entry{UID: uint16(i), Value: uint16(i * 40503)}
+	}
+	data, err := r.MarshalCBOR()
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		var out Row
+		if err := out.UnmarshalCBOR(data); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// TestDecodeEntries: the word-at-a-time decoding equals reading each 4-byte big-endian
+// pair, at every length (whole words and a tail entry).
+func TestDecodeEntries(t *testing.T) {
+	for n := range 19 {
+		b := make([]byte, 4*n)
+		for i := range b {
+			b[i] = byte(i*37 + n)
+		}
+		got := make([]yuma.Entry, n)
+		decodeEntries(got, b)
+		for i := range n {
+			want := yuma.Entry{UID: binary.BigEndian.Uint16(b[4*i:]), Value: binary.BigEndian.Uint16(b[4*i+2:])}
+			if got[i] != want {
+				t.Fatalf("%d entries: entry %d is %+v, want %+v", n, i, got[i], want)
+			}
 		}
 	}
 }
