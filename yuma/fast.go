@@ -342,20 +342,21 @@ func (w *weightRows) clipEMA(s *EpochState, consensus, activeStake []Fixed, alph
 	}
 	c := cuts(p, func(i int) int { return cost(i) + 1 }, n)
 	// Each part's rows carve their EMA from the packed buffer from the bound of the rows
-	// before them, and sum into their own columns.
-	cols := make([][]colAcc, p)
+	// before them, and sum into their own columns' ranks and EMA sums.
+	cons := make([]uint64, n)
+	for j, c := range consensus {
+		cons[j] = uint64(c)
+	}
+	cols := make([]colSums, p)
 	oks := make([]bool, p)
 	inParts(c, func(k, lo, hi int) {
 		off := 0
 		for i := range lo {
 			off += cost(i)
 		}
-		cols[k] = make([]colAcc, n)
-		for j := range cols[k] {
-			cols[k][j].cons = uint64(consensus[j])
-		}
+		cols[k] = colSums{cons: cons, rank: make([]uint64, n), sum: make([]uint64, n)}
 		b := bondsWalk{s: s, w: w, activeStake: activeStake, alpha: alpha, lastTempo: lastTempo,
-			anyMasked: lastTempo <= lastReg, cols: cols[k], e: &e}
+			anyMasked: lastTempo <= lastReg, runAsm: haveRunAsm && !ws.noAsm, cols: &cols[k], e: &e}
 		oks[k] = b.rows(lo, hi, ws.packed[off:bound])
 	})
 	e.ranks, e.sums = make([]Fixed, n), make([]Fixed, n)
@@ -363,9 +364,9 @@ func (w *weightRows) clipEMA(s *EpochState, consensus, activeStake []Fixed, alph
 		if !oks[k] {
 			return e, false
 		}
-		for j, c := range cols[k] {
-			e.ranks[j] += Fixed(c.rank)
-			e.sums[j] += Fixed(c.sum)
+		for j := range n {
+			e.ranks[j] += Fixed(cols[k].rank[j])
+			e.sums[j] += Fixed(cols[k].sum[j])
 		}
 	}
 	return e, true
@@ -379,7 +380,8 @@ type bondsWalk struct {
 	alpha       Fixed
 	lastTempo   uint64
 	anyMasked   bool
-	cols        []colAcc // the range's column accumulators
+	runAsm      bool     // lockstep runs on consecutive columns go to the run kernel
+	cols        *colSums // the range's column accumulators
 	e           *emaRows // trust and ema written for the range's rows only
 }
 
@@ -404,10 +406,15 @@ func (bw *bondsWalk) rows(lo, hi int, buf []uint64) bool {
 		k, p, b := 0, 0, 0
 		if !bw.anyMasked && plain && scale < One {
 			p = lockstepRun(nr, or)
-			if cap(clip) < p {
-				clip = make([]uint64, p)
+			done := 0
+			if bw.runAsm && runnable(nr[:p], d) {
+				k, tv, done = emaRun(dst, nr[:p], or[:p], d, cols, uint64(scale), uint64(alpha), uint64(oneMinus))
 			}
-			k, tv = emaLockstep(dst, nr[:p], or[:p], d, cols, uint64(scale), uint64(alpha), uint64(oneMinus), clip)
+			if cap(clip) < p-done {
+				clip = make([]uint64, p-done)
+			}
+			kr, tr := emaLockstep(dst[k:], nr[done:p], or[done:p], d, cols, uint64(scale), uint64(alpha), uint64(oneMinus), clip)
+			k, tv = k+kr, tv+tr
 			b = p
 		}
 		for p < len(nr) || b < len(or) {
@@ -425,9 +432,9 @@ func (bw *bondsWalk) rows(lo, hi int, buf []uint64) bool {
 			switch {
 			case b == len(or) || (p < len(nr) && nr[p].UID < or[b].UID):
 				j = int(nr[p].UID)
-				c := min(Fixed(d.norm(nr[p].Value)), Fixed(cols[j].cons))
+				c := min(Fixed(d.norm(nr[p].Value)), Fixed(cols.cons[j]))
 				tv += c
-				cols[j].rank += uint64(scale.SatMul(c))
+				cols.rank[j] += uint64(scale.SatMul(c))
 				v = alpha.SatMul(c)
 				p++
 			case p == len(nr) || or[b].UID < nr[p].UID:
@@ -436,14 +443,14 @@ func (bw *bondsWalk) rows(lo, hi int, buf []uint64) bool {
 				b++
 			default:
 				j = int(nr[p].UID)
-				c := min(Fixed(d.norm(nr[p].Value)), Fixed(cols[j].cons))
+				c := min(Fixed(d.norm(nr[p].Value)), Fixed(cols.cons[j]))
 				tv += c
-				cols[j].rank += uint64(scale.SatMul(c))
+				cols.rank[j] += uint64(scale.SatMul(c))
 				v = alpha.SatMul(c) + oneMinus.SatMul(U16Proportion(or[b].Value))
 				p++
 				b++
 			}
-			cols[j].sum += uint64(v)
+			cols.sum[j] += uint64(v)
 			dst[k] = uint64(v)<<16 | uint64(j)
 			k += b2i(v > 0)
 		}
@@ -454,8 +461,9 @@ func (bw *bondsWalk) rows(lo, hi int, buf []uint64) bool {
 	return true
 }
 
-// colAcc is one column's consensus and its rank and EMA sum as clipEMA accumulates them.
-type colAcc struct{ cons, rank, sum uint64 }
+// colSums is the columns' consensus and their ranks and EMA sums as clipEMA accumulates
+// them (one array each: the run kernel reads and writes each as a vector).
+type colSums struct{ cons, rank, sum []uint64 }
 
 // lockstepRun is the number of leading entries of nr and or on the same columns.
 //
@@ -490,18 +498,18 @@ func lockstepRun(nr, or []Entry) int {
 // < 1 and 0 < α < 1, so 1-α < 1, while c, b ≤ 1; the sums do not saturate (see clipEMA).
 //
 //go:noinline
-func emaLockstep(dst []uint64, nr, or []Entry, d rowNorm, cols []colAcc, scale, alpha, oneMinus uint64, clip []uint64) (k int, trust Fixed) {
-	clip = clipStored(clip, nr, d, cols)
+func emaLockstep(dst []uint64, nr, or []Entry, d rowNorm, cols *colSums, scale, alpha, oneMinus uint64, clip []uint64) (k int, trust Fixed) {
+	clip = clipStored(clip, nr, d, cols.cons)
 	or = or[:len(clip)]
 	dst = dst[:len(clip)]
+	rank, sum := cols.rank, cols.sum
 	var tv uint64
 	for p, y := range or {
 		c := clip[p]
-		cl := &cols[y.UID]
 		tv += c
-		cl.rank += scale * c >> fracBits
+		rank[y.UID] += scale * c >> fracBits
 		v := emaCell(alpha, oneMinus, c, y.Value)
-		cl.sum += v
+		sum[y.UID] += v
 		dst[k] = v<<16 | uint64(y.UID)
 		k += b2i(v > 0)
 	}
@@ -512,10 +520,10 @@ func emaLockstep(dst []uint64, nr, or []Entry, d rowNorm, cols []colAcc, scale, 
 // consensus, and returns it.
 //
 //go:noinline
-func clipStored(clip []uint64, nr []Entry, d rowNorm, cols []colAcc) []uint64 {
+func clipStored(clip []uint64, nr []Entry, d rowNorm, cons []uint64) []uint64 {
 	clip = clip[:len(nr)]
 	for p, x := range nr {
-		clip[p] = min(d.norm(x.Value), cols[x.UID].cons)
+		clip[p] = min(d.norm(x.Value), cons[x.UID])
 	}
 	return clip
 }

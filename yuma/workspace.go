@@ -12,6 +12,7 @@ type Workspace struct {
 	kept                       []Entry  // stored-form path: weight rows that lost entries to the masks
 	packed                     []uint64 // stored-form path: the packed EMA bonds
 	unfused                    bool     // tests: take the step-by-step path everywhere
+	noAsm                      bool     // tests: leave the run kernel (run.go) out
 	// Parts is how many goroutines the stored-form path splits a large epoch's walks
 	// across (see parts.go): 0 means GOMAXPROCS, for epochs of at least parallelCells
 	// weight and bond entries; a positive value splits every epoch that many ways. The

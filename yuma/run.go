@@ -1,0 +1,61 @@
+package yuma
+
+// This file holds the run kernel: emaLockstep's arithmetic on a run of cells whose
+// columns are consecutive (j0, j0+1, …: a validator that weights and bonds every miner),
+// done in assembly four cells at a time where the CPU has AVX2 (run_amd64.s). On a run,
+// the column accumulators (consensus, rank, EMA sum) are read and written as vectors,
+// with no index per cell.
+//
+// Each step is the scalar one's, in 64-bit lanes with 32×32-bit products:
+//
+//   - the normalised weight floor(v·2^32 / W) is rowNorm's hi64(v·2^s·M) =
+//     floor(v·M / 2^(30+L)) (L = 34 - s, the bit length of W): with M = Mh·2^32 + Ml,
+//     floor(v·M / 2^32) = v·Mh + floor(v·Ml / 2^32) exactly (v < 2^16, Mh ≤ 2^31, so
+//     v·Mh < 2^47), and the rest is a shift by L-2 (taken where L ≥ 2);
+//   - a product x·c >> 32 with x < 2^32 and c ≤ 2^32 (the clipped weight, or a bond
+//     proportion, which is 2^32 for a bond of 65535) is floor(x·(c mod 2^32) / 2^32) +
+//     x·(c >> 32): the low product and, when c is 1, the part VPMULUDQ does not see;
+//   - the minimum is a signed comparison (every value is below 2^63), and the sums are
+//     the plain ones of emaLockstep.
+//
+// TestRunKernelMatchesLockstep compares it with emaLockstep on random and extreme runs.
+
+// emaKernel is the run's parameters as the kernel reads them (field order is the
+// assembly's).
+type emaKernel struct {
+	mh, ml, shift          uint64 // the row's normaliser: M's halves and L-2
+	scale, alpha, oneMinus uint64 // the row's active stake, α, 1-α (each below 2^32)
+	j0                     uint64 // the run's first column
+}
+
+// runMin is the shortest lockstep run handed to the kernel.
+const runMin = 8
+
+// runnable reports whether the lockstep run nr (ascending) can take the kernel: long
+// enough, on consecutive columns, with a normaliser whose shift is not negative.
+func runnable(nr []Entry, d rowNorm) bool {
+	return len(nr) >= runMin && int(nr[len(nr)-1].UID)-int(nr[0].UID) == len(nr)-1 && d.s <= 32
+}
+
+// emaRun is emaLockstep on the first len(nr) &^ 3 cells of a runnable run, with the
+// same preconditions (scale < 1, 0 < α < 1, no bond masked): it writes every cell to dst
+// (as emaLockstep does, then drops those whose EMA is 0) and returns the count kept,
+// the trust, and the number of cells done.
+func emaRun(dst []uint64, nr, or []Entry, d rowNorm, cols *colSums, scale, alpha, oneMinus uint64) (k int, trust Fixed, done int) {
+	done = len(nr) &^ 3
+	j0 := int(nr[0].UID)
+	_ = dst[done-1]
+	_, _, _ = cols.cons[j0+done-1], cols.rank[j0+done-1], cols.sum[j0+done-1]
+	_ = or[done-1]
+	kp := emaKernel{mh: d.m >> 32, ml: d.m & 0xffffffff, shift: 32 - uint64(d.s), scale: scale, alpha: alpha, oneMinus: oneMinus, j0: uint64(j0)}
+	tv, zero := emaRunAVX2(&nr[0], &or[0], done, &cols.cons[j0], &cols.rank[j0], &cols.sum[j0], &dst[0], &kp)
+	k = done
+	if zero != 0 {
+		k = 0
+		for _, c := range dst[:done] {
+			dst[k] = c
+			k += b2i(c>>16 != 0)
+		}
+	}
+	return k, Fixed(tv), done
+}

@@ -1,0 +1,16 @@
+//go:build amd64 && !purego
+
+package yuma
+
+import "golang.org/x/sys/cpu"
+
+// haveRunAsm: the run kernel needs AVX2 (x/sys/cpu also checks that the OS saves the YMM
+// registers).
+var haveRunAsm = cpu.X86.HasAVX2
+
+// emaRunAVX2 is emaRun's loop over n cells (a multiple of 4, at least 4) in assembly
+// (run_amd64.s); cons, rank and sum point at the run's first column. zero is nonzero if
+// some cell's EMA is 0.
+//
+//go:noescape
+func emaRunAVX2(w, b *Entry, n int, cons, rank, sum, dst *uint64, k *emaKernel) (trust, zero uint64)

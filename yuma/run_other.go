@@ -1,0 +1,11 @@
+//go:build !amd64 || purego
+
+package yuma
+
+// haveRunAsm: there is no run kernel in assembly on this platform (or with the purego
+// build tag); emaLockstep does the runs.
+const haveRunAsm = false
+
+func emaRunAVX2(w, b *Entry, n int, cons, rank, sum, dst *uint64, k *emaKernel) (trust, zero uint64) {
+	panic("yuma: no run kernel on this platform")
+}

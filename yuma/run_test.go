@@ -1,0 +1,118 @@
+package yuma
+
+import (
+	"math/rand/v2"
+	"reflect"
+	"testing"
+)
+
+// TestRunKernelMatchesLockstep: on runs of consecutive columns, the run kernel gives what
+// emaLockstep gives — the cells kept, the trust, the ranks and the EMA sums — for random
+// weights and bonds and for the extremes: weights normalised to 1 (a single weight) or 0,
+// consensus 0 or 1, bonds 0 or 65535 (a proportion of 1), α and the stake near 0 and 1,
+// rows summing to every bit length.
+func TestRunKernelMatchesLockstep(t *testing.T) {
+	if !haveRunAsm {
+		t.Skip("no run kernel on this platform")
+	}
+	rng := rand.New(rand.NewPCG(91, 92))
+	for iter := range 3000 {
+		n := runMin + rng.IntN(70)
+		j0 := rng.IntN(50)
+		cols := 2*j0 + n + 10
+		nr, or := make([]Entry, n), make([]Entry, n)
+		var sum uint64
+		for p := range n {
+			w := uint16(rng.IntN(65536))
+			switch rng.IntN(8) {
+			case 0:
+				w = 0
+			case 1:
+				w = 65535
+			}
+			if iter%9 == 0 {
+				w = uint16(rng.IntN(3)) // a row of small sums: short bit lengths
+			}
+			b := uint16(rng.IntN(65536))
+			switch rng.IntN(6) {
+			case 0:
+				b = 0
+			case 1:
+				b = 65535
+			}
+			nr[p], or[p] = Entry{uint16(j0 + p), w}, Entry{uint16(j0 + p), b}
+			sum += uint64(w)
+		}
+		if iter%7 == 0 { // a single weight: normalised to 1
+			for p := range nr {
+				nr[p].Value = 0
+			}
+			nr[rng.IntN(n)].Value = 1 + uint16(rng.IntN(65535))
+			sum = 0
+			for _, e := range nr {
+				sum += uint64(e.Value)
+			}
+		}
+		if sum == 0 {
+			nr[0].Value, sum = 1, 1
+		}
+		d := newRowNorm(sum)
+		if !runnable(nr, d) {
+			continue
+		}
+		cons := make([]uint64, cols)
+		for j := range cons {
+			switch rng.IntN(5) {
+			case 0:
+				cons[j] = 0
+			case 1:
+				cons[j] = uint64(One)
+			default:
+				cons[j] = rng.Uint64N(uint64(One) + 1)
+			}
+		}
+		alpha := []uint64{1, uint64(One) - 1, rng.Uint64N(uint64(One)-1) + 1}[iter%3]
+		scale := []uint64{uint64(One) - 1, 1, rng.Uint64N(uint64(One))}[iter%3]
+		a := colSums{cons: cons, rank: make([]uint64, cols), sum: make([]uint64, cols)}
+		b := colSums{cons: cons, rank: make([]uint64, cols), sum: make([]uint64, cols)}
+		for j := range cols { // accumulators already holding other rows' sums
+			a.rank[j] = rng.Uint64N(1 << 33)
+			a.sum[j] = rng.Uint64N(1 << 40)
+		}
+		copy(b.rank, a.rank)
+		copy(b.sum, a.sum)
+		om := uint64(One) - alpha
+		dstA, dstB := make([]uint64, n), make([]uint64, n)
+		ka, ta, done := emaRun(dstA, nr, or, d, &a, scale, alpha, om)
+		kb, tb := emaLockstep(dstB, nr[:done], or[:done], d, &b, scale, alpha, om, make([]uint64, n))
+		if ka != kb || ta != tb || !reflect.DeepEqual(dstA[:ka], dstB[:kb]) || !reflect.DeepEqual(a, b) {
+			t.Fatalf("iteration %d (%d cells from column %d, row sum %d): kernel k=%d trust=%d, lockstep k=%d trust=%d\nkernel %v\nlockstep %v",
+				iter, done, j0, sum, ka, ta, kb, tb, dstA[:ka], dstB[:kb])
+		}
+	}
+}
+
+// TestRunKernelEpochs: whole epochs through a Workspace give the same results with and
+// without the run kernel.
+func TestRunKernelEpochs(t *testing.T) {
+	if !haveRunAsm {
+		t.Skip("no run kernel on this platform")
+	}
+	rng := rand.New(rand.NewPCG(93, 94))
+	var with, without Workspace
+	without.noAsm = true
+	for iter := range 600 {
+		s := storedFormState(rng, iter)
+		a, errA := with.Epoch(s)
+		b, errB := without.Epoch(s)
+		if errA != nil || errB != nil || !reflect.DeepEqual(a, b) {
+			t.Fatalf("iteration %d: with the kernel %+v (%v)\nwithout %+v (%v)", iter, a, errA, b, errB)
+		}
+	}
+	s := benchState(1024, 64, true, false)
+	a, _ := with.Epoch(s)
+	b, _ := without.Epoch(s)
+	if !reflect.DeepEqual(a, b) {
+		t.Fatal("1024 uids: results differ with the run kernel")
+	}
+}
