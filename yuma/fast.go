@@ -65,7 +65,7 @@ func (s *EpochState) epochStoredForm(ws *Workspace) (*EpochResult, bool) {
 	t.trust = e.trust
 	t.incentive = e.ranks
 	normalize(t.incentive)
-	perValidator, stored := e.dividends(t.incentive, t.newPermits, parts)
+	perValidator, stored := e.dividends(t.incentive, t.newPermits, parts, ws.noAsm)
 	t.dividends = vecMul(perValidator, t.activeStake)
 	normalize(t.dividends)
 	res := t.result(s.RaoEmission)
@@ -543,14 +543,21 @@ func emaCell(alpha, oneMinus, c uint64, b uint16) uint64 {
 // floor(b·2^32 / sum); for b < 1 it is taken through the column's reciprocal (b·2^32 <
 // 2^64, see divisor). The stored value is floor(b·65535) without ToU16Proportion's
 // clamps, since 0 < b ≤ 1.
-func (e *emaRows) dividends(incentive []Fixed, permits []bool, p int) ([]Fixed, [][]Entry) {
+func (e *emaRows) dividends(incentive []Fixed, permits []bool, p int, noAsm bool) ([]Fixed, [][]Entry) {
 	n := len(e.sums)
-	divs := make([]divisor, n)
+	// Each column's divisor (the sum and its reciprocal, one array each: the run kernel
+	// reads them as vectors) and incentive.
+	cd := colDivisors{d: make([]uint64, n), m: make([]uint64, n), inc: make([]uint64, n)}
+	below := true // every incentive below 1, as the run kernel needs
 	for j, s := range e.sums {
 		if s > 0 {
-			divs[j] = newDivisor(uint64(s))
+			v := newDivisor(uint64(s))
+			cd.d[j], cd.m[j] = v.d, v.m
 		}
+		cd.inc[j] = uint64(incentive[j])
+		below = below && incentive[j] < One
 	}
+	runAsm := haveRunAsm && !noAsm && below
 	// Each permitted row's stored form from its offset in one allocation for all rows.
 	offs := make([]int, n+1)
 	for i, row := range e.ema {
@@ -578,7 +585,14 @@ func (e *emaRows) dividends(incentive []Fixed, permits []bool, p int) ([]Fixed, 
 				}
 				dst = scratch[:len(row)]
 			}
-			acc, wide := dividendRow(dst, row, divs, inc)
+			var acc Fixed
+			var wide uint64
+			done := 0
+			if runAsm && consecutive(row) {
+				acc, wide, done = dividendRun(dst, row, &cd)
+			}
+			a, w := dividendRow(dst[done:], row[done:], &cd)
+			acc, wide = acc+a, wide|w
 			if wide>>fracBits != 0 {
 				// A bond or a quotient and an incentive of exactly 1: the row again, with
 				// the general arithmetic.
@@ -605,13 +619,14 @@ func (e *emaRows) dividends(incentive []Fixed, permits []bool, p int) ([]Fixed, 
 // share the caller's registers and spill its own to the stack.
 //
 //go:noinline
-func dividendRow(dst []Entry, row []uint64, divs []divisor, inc []Fixed) (acc Fixed, wide uint64) {
+func dividendRow(dst []Entry, row []uint64, cd *colDivisors) (acc Fixed, wide uint64) {
 	dst = dst[:len(row)]
+	dd, dm, inc := cd.d, cd.m, cd.inc
 	var sum uint64
 	for k, c := range row {
 		j, v := c&0xffff, c>>16
-		q := divs[j].quo(v << fracBits)
-		x := uint64(inc[j])
+		q := divisor{dd[j], dm[j]}.quo(v << fracBits)
+		x := inc[j]
 		sum += q * x >> fracBits
 		wide |= v | q&x
 		dst[k] = Entry{uint16(j), uint16(v * 65535 >> fracBits)}

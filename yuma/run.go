@@ -1,6 +1,6 @@
 package yuma
 
-// This file holds the run kernel: emaLockstep's arithmetic on a run of cells whose
+// This file holds the run kernels: emaLockstep's arithmetic on a run of cells whose
 // columns are consecutive (j0, j0+1, …: a validator that weights and bonds every miner),
 // done in assembly four cells at a time where the CPU has AVX2 (run_amd64.s). On a run,
 // the column accumulators (consensus, rank, EMA sum) are read and written as vectors,
@@ -17,6 +17,14 @@ package yuma
 //     x·(c >> 32): the low product and, when c is 1, the part VPMULUDQ does not see;
 //   - the minimum is a signed comparison (every value is below 2^63), and the sums are
 //     the plain ones of emaLockstep.
+//
+// The dividend kernel does dividendRow's cells the same way. The quotient
+// floor(v·2^32 / d) of an EMA value v < 2^32 by its column's sum d ≥ v is divisor.quo's:
+// q0 = hi64(v·2^32 · m) = v·mh + floor(v·ml / 2^32) with m = floor((2^64-1)/d), then q0
+// + 1 if the remainder v·2^32 - q0·d is at least d. Since d·m < 2^64, q0 < v·2^32/d ≤
+// 2^32, so q0·d mod 2^64 = q0·dl + (q0·dh)·2^32 from two 32-bit products, and the
+// remainder (below 2d < 2^48) compares signed. The quotient (at most 2^32) times an
+// incentive below 2^32 is the low product plus (bit 32 of q) × the incentive.
 //
 // TestRunKernelMatchesLockstep compares it with emaLockstep on random and extreme runs.
 
@@ -58,4 +66,26 @@ func emaRun(dst []uint64, nr, or []Entry, d rowNorm, cols *colSums, scale, alpha
 		}
 	}
 	return k, Fixed(tv), done
+}
+
+// colDivisors is each column's EMA sum d, its reciprocal m (see divisor) and its
+// incentive, as dividends reads them.
+type colDivisors struct{ d, m, inc []uint64 }
+
+// consecutive reports whether the packed EMA row (cells value<<16 | column, ascending)
+// is long enough for the kernel and on consecutive columns.
+func consecutive(row []uint64) bool {
+	return len(row) >= runMin && int(row[len(row)-1]&0xffff)-int(row[0]&0xffff) == len(row)-1
+}
+
+// dividendRun is dividendRow on the first len(row) &^ 3 cells of a consecutive row, every
+// incentive below 1: it returns the same sum and OR (the caller recomputes the row if bit
+// 32 of the OR is set, as for dividendRow) and the number of cells done.
+func dividendRun(dst []Entry, row []uint64, cd *colDivisors) (acc Fixed, wide uint64, done int) {
+	done = len(row) &^ 3
+	j0 := int(row[0] & 0xffff)
+	_, _ = dst[done-1], row[done-1]
+	_, _, _ = cd.d[j0+done-1], cd.m[j0+done-1], cd.inc[j0+done-1]
+	sum, wide := dividendRunAVX2(&row[0], done, &cd.m[j0], &cd.d[j0], &cd.inc[j0], &dst[0])
+	return Fixed(sum), wide, done
 }

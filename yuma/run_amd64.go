@@ -14,3 +14,9 @@ var haveRunAsm = cpu.X86.HasAVX2
 //
 //go:noescape
 func emaRunAVX2(w, b *Entry, n int, cons, rank, sum, dst *uint64, k *emaKernel) (trust, zero uint64)
+
+// dividendRunAVX2 is dividendRun's loop over n cells (a multiple of 4, at least 4) in
+// assembly (run_amd64.s); m, d and inc point at the row's first column.
+//
+//go:noescape
+func dividendRunAVX2(cells *uint64, n int, m, d, inc *uint64, dst *Entry) (sum, wide uint64)

@@ -112,6 +112,111 @@ loop:
 	VZEROUPPER
 	RET
 
+// dividendRunAVX2 is dividendRow on a row of cells on consecutive columns, four per
+// step (see run.go): the quotient floor(v·2^32 / sum) as divisor.quo computes it (the
+// reciprocal's high product, then one correction by the remainder, whose product q0·d is
+// taken mod 2^64 from 32-bit halves), times the incentive, and the stored entry.
+//
+// Registers: Y0-Y7 scratch; Y11 = 0xffff; Y12 = OR of v | q&x; Y13 = the sum; Y14 = the
+// dword index 0, 2, 4, 6 (the low halves of four lanes); Y15 = 1.
+
+// func dividendRunAVX2(cells *uint64, n int, m, d, inc *uint64, dst *Entry) (sum, wide uint64)
+TEXT ·dividendRunAVX2(SB), NOSPLIT, $0-64
+	MOVQ cells+0(FP), SI
+	MOVQ n+8(FP), CX
+	MOVQ m+16(FP), R8
+	MOVQ d+24(FP), R9
+	MOVQ inc+32(FP), R10
+	MOVQ dst+40(FP), R11
+
+	VPBROADCASTQ runOne<>(SB), Y15
+	VMOVDQU      runPack<>(SB), Y14
+	VPBROADCASTQ runLow16<>(SB), Y11
+	VPXOR        Y12, Y12, Y12
+	VPXOR        Y13, Y13, Y13
+
+divloop:
+	VMOVDQU (SI), Y0
+	VPSRLQ  $16, Y0, Y1 // v
+
+	// q0 = floor(v·m / 2^32) = v·mh + floor(v·ml / 2^32).
+	VMOVDQU  (R8), Y2
+	VPSRLQ   $32, Y2, Y3
+	VPMULUDQ Y3, Y1, Y3
+	VPMULUDQ Y2, Y1, Y2
+	VPSRLQ   $32, Y2, Y2
+	VPADDQ   Y3, Y2, Y2
+
+	// r = v·2^32 - q0·d (mod 2^64), q0·d = q0·dl + (q0·dh)<<32 since q0 < 2^32 (see
+	// run.go); q = q0 + (r >= d).
+	VMOVDQU  (R9), Y3
+	VPMULUDQ Y3, Y2, Y4
+	VPSRLQ   $32, Y3, Y5
+	VPMULUDQ Y5, Y2, Y5
+	VPSLLQ   $32, Y5, Y5
+	VPADDQ   Y5, Y4, Y4
+	VPSLLQ   $32, Y1, Y5
+	VPSUBQ   Y4, Y5, Y5
+	VPCMPGTQ Y5, Y3, Y4
+	VPADDQ   Y15, Y2, Y2
+	VPADDQ   Y4, Y2, Y2
+
+	// sum += q·x >> 32 (x < 2^32, q ≤ 2^32); wide |= v | q&x.
+	VMOVDQU  (R10), Y3
+	VPAND    Y3, Y2, Y4
+	VPOR     Y4, Y12, Y12
+	VPOR     Y1, Y12, Y12
+	VPSRLQ   $32, Y2, Y4
+	VPMULUDQ Y3, Y2, Y5
+	VPSRLQ   $32, Y5, Y5
+	VPMULUDQ Y3, Y4, Y4
+	VPADDQ   Y4, Y5, Y5
+	VPADDQ   Y5, Y13, Y13
+
+	// The stored entry: column | floor(v·65535 / 2^32)<<16, packed to 4 bytes a cell.
+	VPSLLQ  $16, Y1, Y4
+	VPSUBQ  Y1, Y4, Y4
+	VPSRLQ  $32, Y4, Y4
+	VPSLLQ  $16, Y4, Y4
+	VPAND   Y11, Y0, Y5
+	VPOR    Y5, Y4, Y4
+	VPERMD  Y4, Y14, Y4
+	VMOVDQU X4, (R11)
+
+	ADDQ $32, SI
+	ADDQ $32, R8
+	ADDQ $32, R9
+	ADDQ $32, R10
+	ADDQ $16, R11
+	SUBQ $4, CX
+	JNZ  divloop
+
+	VEXTRACTI128 $1, Y13, X0
+	VPADDQ       X0, X13, X13
+	VPSHUFD      $0x4e, X13, X0
+	VPADDQ       X0, X13, X13
+	MOVQ         X13, sum+48(FP)
+	VEXTRACTI128 $1, Y12, X0
+	VPOR         X0, X12, X12
+	VPSHUFD      $0x4e, X12, X0
+	VPOR         X0, X12, X12
+	MOVQ         X12, wide+56(FP)
+	VZEROUPPER
+	RET
+
+DATA runPack<>+0(SB)/4, $0
+DATA runPack<>+4(SB)/4, $2
+DATA runPack<>+8(SB)/4, $4
+DATA runPack<>+12(SB)/4, $6
+DATA runPack<>+16(SB)/4, $0
+DATA runPack<>+20(SB)/4, $2
+DATA runPack<>+24(SB)/4, $4
+DATA runPack<>+28(SB)/4, $6
+GLOBL runPack<>(SB), RODATA|NOPTR, $32
+
+DATA runLow16<>+0(SB)/8, $0xffff
+GLOBL runLow16<>(SB), RODATA|NOPTR, $8
+
 DATA runLanes<>+0(SB)/8, $0
 DATA runLanes<>+8(SB)/8, $1
 DATA runLanes<>+16(SB)/8, $2

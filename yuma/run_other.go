@@ -9,3 +9,7 @@ const haveRunAsm = false
 func emaRunAVX2(w, b *Entry, n int, cons, rank, sum, dst *uint64, k *emaKernel) (trust, zero uint64) {
 	panic("yuma: no run kernel on this platform")
 }
+
+func dividendRunAVX2(cells *uint64, n int, m, d, inc *uint64, dst *Entry) (sum, wide uint64) {
+	panic("yuma: no run kernel on this platform")
+}

@@ -116,3 +116,53 @@ func TestRunKernelEpochs(t *testing.T) {
 		t.Fatal("1024 uids: results differ with the run kernel")
 	}
 }
+
+// TestDividendRunMatchesRow: on rows of consecutive columns, the dividend kernel gives
+// what dividendRow gives — the sum, the OR that flags a recomputation, and the stored
+// entries — for random EMA values and sums and for the extremes: a cell that is its
+// column's whole sum (a quotient of 1), values of 1 (2^32), sums up to N, incentives
+// of 0 and just below 1. (A flagged row's sum is recomputed, so it is not compared.)
+func TestDividendRunMatchesRow(t *testing.T) {
+	if !haveRunAsm {
+		t.Skip("no run kernel on this platform")
+	}
+	rng := rand.New(rand.NewPCG(95, 96))
+	for iter := range 3000 {
+		n := runMin + rng.IntN(70)
+		j0 := rng.IntN(50)
+		cols := j0 + n + 5
+		cd := colDivisors{d: make([]uint64, cols), m: make([]uint64, cols), inc: make([]uint64, cols)}
+		row := make([]uint64, n)
+		for p := range n {
+			j := j0 + p
+			v := rng.Uint64N(uint64(One)) + 1
+			switch rng.IntN(8) {
+			case 0:
+				v = 1
+			case 1:
+				v = uint64(One) - 1
+			case 2:
+				if iter%5 == 0 {
+					v = uint64(One) // flags the row
+				}
+			}
+			sum := v
+			switch rng.IntN(3) {
+			case 1:
+				sum += rng.Uint64N(uint64(One))
+			case 2:
+				sum += rng.Uint64N(4096 * uint64(One))
+			}
+			dv := newDivisor(sum)
+			cd.d[j], cd.m[j] = dv.d, dv.m
+			cd.inc[j] = []uint64{0, uint64(One) - 1, rng.Uint64N(uint64(One))}[rng.IntN(3)]
+			row[p] = v<<16 | uint64(j)
+		}
+		dstA, dstB := make([]Entry, n), make([]Entry, n)
+		sa, wa, done := dividendRun(dstA, row, &cd)
+		sb, wb := dividendRow(dstB[:done], row[:done], &cd)
+		if wa>>fracBits != wb>>fracBits || (wb>>fracBits == 0 && sa != sb) || !reflect.DeepEqual(dstA[:done], dstB[:done]) {
+			t.Fatalf("iteration %d (%d cells): kernel sum %d or %#x, row sum %d or %#x\nkernel %v\nrow %v", iter, done, sa, wa, sb, wb, dstA[:done], dstB[:done])
+		}
+	}
+}
