@@ -57,7 +57,7 @@ func (s *EpochState) epochStoredForm(ws *Workspace) (*EpochResult, bool) {
 		cells += len(rows.rows[i]) + len(s.Bonds[i])
 	}
 	parts := ws.parts(cells)
-	t.consensus = rows.consensus(t.activeStake, n, p.kappa, parts)
+	t.consensus = rows.consensus(t.activeStake, n, p.kappa, parts, haveRunAsm && !ws.noAsm)
 	e, ok := rows.clipEMA(s, t.consensus, t.activeStake, p.emaAlpha, ws, parts)
 	if !ok {
 		return nil, false
@@ -196,7 +196,7 @@ func ascendingBelow(row []Entry, n int) bool {
 //
 // The columns are cut into p parts of whole blocks, each selected on its own goroutine
 // with its own buffers (see parts.go).
-func (w *weightRows) consensus(stake []Fixed, n int, kappa Fixed, p int) []Fixed {
+func (w *weightRows) consensus(stake []Fixed, n int, kappa Fixed, p int, runAsm bool) []Fixed {
 	var useStake []Fixed
 	var vrows [][]Entry
 	var vdiv []rowNorm
@@ -214,9 +214,15 @@ func (w *weightRows) consensus(stake []Fixed, n int, kappa Fixed, p int) []Fixed
 	if len(vrows) == 0 {
 		return out // every column is empty: 0
 	}
+	var vn *voterNorms // the score kernel's normalisers, if it runs
+	if runAsm {
+		if v, ok := newVoterNorms(vdiv); ok {
+			vn = &v
+		}
+	}
 	blocks := (n + medianBlock - 1) / medianBlock
 	inParts(cuts(p, func(int) int { return 1 }, blocks), func(_, b0, b1 int) {
-		consensusColumns(vrows, vdiv, useStake, minority, total, out, b0*medianBlock, min(n, b1*medianBlock))
+		consensusColumns(vrows, vdiv, vn, useStake, minority, total, out, b0*medianBlock, min(n, b1*medianBlock))
 	})
 	return out
 }
@@ -225,9 +231,10 @@ func (w *weightRows) consensus(stake []Fixed, n int, kappa Fixed, p int) []Fixed
 const medianBlock = 64
 
 // consensusColumns is consensus on columns lo..hi-1 (lo a multiple of medianBlock) of the
-// voters' rows vrows, normalised by vdiv, with the voters' normalised stakes, the
-// minority point and their total: it writes out[lo:hi].
-func consensusColumns(vrows [][]Entry, vdiv []rowNorm, stake []Fixed, minority, total Fixed, out []Fixed, lo, hi int) {
+// voters' rows vrows, normalised by vdiv (through the score kernel with vn, if not nil),
+// with the voters' normalised stakes, the minority point and their total: it writes
+// out[lo:hi].
+func consensusColumns(vrows [][]Entry, vdiv []rowNorm, vn *voterNorms, stake []Fixed, minority, total Fixed, out []Fixed, lo, hi int) {
 	k := len(vrows)
 	m := newMedianScratch(stake)
 	pos := make([]int, k)
@@ -244,8 +251,13 @@ func consensusColumns(vrows [][]Entry, vdiv []rowNorm, stake []Fixed, minority, 
 			pos[v] = gatherBlock(blk[v:], stride, r, pos[v], j0, bw)
 		}
 		for c := range bw {
-			col := m.b[0][:k]
-			or := scoreColumn(col, blk[c*stride:c*stride+k], vdiv)
+			col, vals := m.b[0][:k], blk[c*stride:c*stride+k]
+			var or uint64
+			done := 0
+			if vn != nil {
+				or, done = scoreRun(col, vals, vn)
+			}
+			or |= scoreColumn(col[done:], vals[done:], vdiv[done:], done)
 			out[j0+c] = columnQuantile(m, col, or, minority, total)
 		}
 	}
@@ -278,8 +290,8 @@ func gatherBlock(dst []uint16, stride int, r []Entry, p, j0, bw int) int {
 	return p
 }
 
-// scoreColumn normalises one column's raw weights (vals[v] of voter v, whose row divisor
-// normaliser is div[v]) into col[v] = mkScored(weight, v) and returns the OR of the
+// scoreColumn normalises one column's raw weights (vals[v] of voter base+v, whose row
+// normaliser is div[v]) into col[v] = mkScored(weight, base+v) and returns the OR of the
 // weights. The loop makes no call and takes no branch: a shift and a multiplication
 // (rowNorm.norm), the packing, and the OR.
 //
@@ -287,13 +299,13 @@ func gatherBlock(dst []uint16, stride int, r []Entry, p, j0, bw int) int {
 // share the caller's registers and spill its own to the stack.
 //
 //go:noinline
-func scoreColumn(col []scored, vals []uint16, div []rowNorm) uint64 {
+func scoreColumn(col []scored, vals []uint16, div []rowNorm, base int) uint64 {
 	col = col[:len(vals)]
 	div = div[:len(vals)]
 	var or uint64
 	for v, x := range vals {
 		sc := div[v].norm(x)
-		col[v] = scored(sc<<16 | uint64(v))
+		col[v] = scored(sc<<16 | uint64(base+v))
 		or |= sc
 	}
 	return or

@@ -89,3 +89,32 @@ func dividendRun(dst []Entry, row []uint64, cd *colDivisors) (acc Fixed, wide ui
 	sum, wide := dividendRunAVX2(&row[0], done, &cd.m[j0], &cd.d[j0], &cd.inc[j0], &dst[0])
 	return Fixed(sum), wide, done
 }
+
+// voterNorms is the voters' row normalisers as the score kernel reads them: M's halves
+// and the shift L-2 (see the normalised weight above), one array each.
+type voterNorms struct{ mh, ml, sh []uint64 }
+
+// newVoterNorms returns the voters' normalisers for the score kernel, and false if one
+// has a negative shift (a row summing to 1), which only scoreColumn handles.
+func newVoterNorms(div []rowNorm) (voterNorms, bool) {
+	vn := voterNorms{mh: make([]uint64, len(div)), ml: make([]uint64, len(div)), sh: make([]uint64, len(div))}
+	for v, d := range div {
+		if d.s > 32 {
+			return vn, false
+		}
+		vn.mh[v], vn.ml[v], vn.sh[v] = d.m>>32, d.m&0xffffffff, 32-uint64(d.s)
+	}
+	return vn, true
+}
+
+// scoreRun is scoreColumn through the score kernel on the first len(vals) &^ 3 voters;
+// it returns their OR and the number done.
+func scoreRun(col []scored, vals []uint16, vn *voterNorms) (or uint64, done int) {
+	done = len(vals) &^ 3
+	if done == 0 {
+		return 0, 0
+	}
+	_, _ = col[done-1], vals[done-1]
+	_, _, _ = vn.mh[done-1], vn.ml[done-1], vn.sh[done-1]
+	return scoreRunAVX2(&col[0], &vals[0], done, &vn.mh[0], &vn.ml[0], &vn.sh[0]), done
+}

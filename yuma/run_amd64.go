@@ -20,3 +20,9 @@ func emaRunAVX2(w, b *Entry, n int, cons, rank, sum, dst *uint64, k *emaKernel) 
 //
 //go:noescape
 func dividendRunAVX2(cells *uint64, n int, m, d, inc *uint64, dst *Entry) (sum, wide uint64)
+
+// scoreRunAVX2 is scoreRun's loop over n voters (a multiple of 4, at least 4) in
+// assembly (run_amd64.s).
+//
+//go:noescape
+func scoreRunAVX2(col *scored, vals *uint16, n int, mh, ml, sh *uint64) (or uint64)

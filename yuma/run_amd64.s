@@ -217,6 +217,54 @@ GLOBL runPack<>(SB), RODATA|NOPTR, $32
 DATA runLow16<>+0(SB)/8, $0xffff
 GLOBL runLow16<>(SB), RODATA|NOPTR, $8
 
+// scoreRunAVX2 is scoreColumn on n voters (a multiple of 4, at least 4), four per step:
+// each raw weight normalised by its voter's row as in emaRunAVX2, but with the
+// multiplier's halves and the shift per lane (VPSRLVQ), packed with the voter's index.
+//
+// Registers: Y0-Y3 scratch; Y5 = 4; Y6 = the four voters' indexes; Y7 = OR of the scores.
+
+// func scoreRunAVX2(col *scored, vals *uint16, n int, mh, ml, sh *uint64) (or uint64)
+TEXT ·scoreRunAVX2(SB), NOSPLIT, $0-56
+	MOVQ col+0(FP), DI
+	MOVQ vals+8(FP), SI
+	MOVQ n+16(FP), CX
+	MOVQ mh+24(FP), R8
+	MOVQ ml+32(FP), R9
+	MOVQ sh+40(FP), R10
+
+	VMOVDQU      runLanes<>(SB), Y6
+	VPBROADCASTQ runFour<>(SB), Y5
+	VPXOR        Y7, Y7, Y7
+
+scoreloop:
+	VPMOVZXWQ (SI), Y0
+	VPMULUDQ  (R8), Y0, Y1
+	VPMULUDQ  (R9), Y0, Y2
+	VPSRLQ    $32, Y2, Y2
+	VPADDQ    Y1, Y2, Y2
+	VPSRLVQ   (R10), Y2, Y2
+	VPOR      Y2, Y7, Y7
+	VPSLLQ    $16, Y2, Y2
+	VPOR      Y6, Y2, Y2
+	VMOVDQU   Y2, (DI)
+	VPADDQ    Y5, Y6, Y6
+
+	ADDQ $8, SI
+	ADDQ $32, R8
+	ADDQ $32, R9
+	ADDQ $32, R10
+	ADDQ $32, DI
+	SUBQ $4, CX
+	JNZ  scoreloop
+
+	VEXTRACTI128 $1, Y7, X0
+	VPOR         X0, X7, X7
+	VPSHUFD      $0x4e, X7, X0
+	VPOR         X0, X7, X7
+	MOVQ         X7, or+48(FP)
+	VZEROUPPER
+	RET
+
 DATA runLanes<>+0(SB)/8, $0
 DATA runLanes<>+8(SB)/8, $1
 DATA runLanes<>+16(SB)/8, $2

@@ -13,3 +13,7 @@ func emaRunAVX2(w, b *Entry, n int, cons, rank, sum, dst *uint64, k *emaKernel) 
 func dividendRunAVX2(cells *uint64, n int, m, d, inc *uint64, dst *Entry) (sum, wide uint64) {
 	panic("yuma: no run kernel on this platform")
 }
+
+func scoreRunAVX2(col *scored, vals *uint16, n int, mh, ml, sh *uint64) (or uint64) {
+	panic("yuma: no run kernel on this platform")
+}

@@ -166,3 +166,47 @@ func TestDividendRunMatchesRow(t *testing.T) {
 		}
 	}
 }
+
+// TestScoreRunMatchesColumn: the score kernel normalises and packs a column as
+// scoreColumn does, for rows summing to every bit length from 2 (and empty rows, whose
+// normaliser is zero), weights of 0 and 65535, and column lengths that leave a tail.
+func TestScoreRunMatchesColumn(t *testing.T) {
+	if !haveRunAsm {
+		t.Skip("no run kernel on this platform")
+	}
+	rng := rand.New(rand.NewPCG(97, 98))
+	for iter := range 2000 {
+		k := 1 + rng.IntN(300)
+		vals := make([]uint16, k)
+		div := make([]rowNorm, k)
+		for v := range k {
+			sum := uint64(2) + rng.Uint64N(1<<uint(1+rng.IntN(31)))
+			vals[v] = uint16(rng.Uint64N(min(sum, 65536)))
+			switch rng.IntN(8) {
+			case 0:
+				vals[v] = 0
+			case 1:
+				vals[v] = uint16(min(sum, 65535))
+			}
+			if rng.IntN(10) > 0 {
+				div[v] = newRowNorm(max(sum, uint64(vals[v])))
+			} else {
+				vals[v] = 0 // an empty row: no weights, a zero normaliser
+			}
+		}
+		vn, ok := newVoterNorms(div)
+		if !ok {
+			t.Fatalf("iteration %d: no kernel normalisers", iter)
+		}
+		got, want := make([]scored, k), make([]scored, k)
+		or, done := scoreRun(got, vals, &vn)
+		or |= scoreColumn(got[done:], vals[done:], div[done:], done)
+		wantOr := scoreColumn(want, vals, div, 0)
+		if or != wantOr || !reflect.DeepEqual(got, want) {
+			t.Fatalf("iteration %d (%d voters): kernel or %#x, want %#x\n%v\n%v", iter, k, or, wantOr, got, want)
+		}
+	}
+	if _, ok := newVoterNorms([]rowNorm{newRowNorm(1)}); ok {
+		t.Fatal("a row summing to 1 (shift -1) was given to the kernel")
+	}
+}
