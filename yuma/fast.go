@@ -93,6 +93,7 @@ type weightRows struct {
 // fast test), checked before any of its uids is used.
 func (s *EpochState) maskedRows(permits []bool, owner int, ws *Workspace) (weightRows, bool) {
 	n := s.N
+	asm := haveRunAsm && !ws.noAsm
 	w := weightRows{rows: make([][]Entry, n), div: make([]rowNorm, n)}
 	var lastReg uint64
 	for _, r := range s.BlockAtRegistration {
@@ -111,7 +112,7 @@ func (s *EpochState) maskedRows(permits []bool, owner int, ws *Workspace) (weigh
 		if !permits[i] || len(row) == 0 {
 			continue
 		}
-		sum, ok := sumAscending(row, n)
+		sum, ok := sumAscending(row, n, asm)
 		if !ok {
 			return w, false
 		}
@@ -157,16 +158,24 @@ func (s *EpochState) maskedRows(permits []bool, owner int, ws *Workspace) (weigh
 
 // sumAscending returns the sum of row's values (below 2^31: at most MaxN entries of
 // 65535) and whether the row is strictly ascending below n: validateRows' fast test and
-// the row sum in one walk, the test without a branch (a flag ORed per entry).
+// the row sum in one walk, the test without a branch (a flag ORed per entry). With asm,
+// the run kernels' loop (run_amd64.s) does the row eight entries at a time but for its
+// last entries.
 //
 // It is kept out of line (go:noinline): inlined into its large caller, the loop would
 // share the caller's registers and spill its own to the stack.
 //
 //go:noinline
-func sumAscending(row []Entry, n int) (uint64, bool) {
+func sumAscending(row []Entry, n int, asm bool) (uint64, bool) {
 	var sum uint64
 	prev, bad := -1, 0
-	for _, e := range row {
+	start := 0
+	if asm && len(row) >= 9 {
+		s, done, b := ascendSumAVX2(&row[0], len(row))
+		sum, start, bad = s, int(done), int(b)
+		prev = int(row[start-1].UID)
+	}
+	for _, e := range row[start:] {
 		u := int(e.UID)
 		bad |= b2i(u <= prev)
 		prev = u
@@ -416,20 +425,38 @@ func (bw *bondsWalk) rows(lo, hi int, buf []uint64) bool {
 		dst := buf[:len(nr)+len(or)]
 		var tv Fixed
 		k, p, b := 0, 0, 0
-		if !bw.anyMasked && plain && scale < One {
-			p = lockstepRun(nr, or)
-			done := 0
-			if bw.runAsm && runnable(nr[:p], d) {
-				k, tv, done = emaRun(dst, nr[:p], or[:p], d, cols, uint64(scale), uint64(alpha), uint64(oneMinus))
-			}
-			if cap(clip) < p-done {
-				clip = make([]uint64, p-done)
-			}
-			kr, tr := emaLockstep(dst[k:], nr[done:p], or[done:p], d, cols, uint64(scale), uint64(alpha), uint64(oneMinus), clip)
-			k, tv = k+kr, tv+tr
-			b = p
-		}
+		lock := !bw.anyMasked && plain && scale < One
 		for p < len(nr) || b < len(or) {
+			if lock && p+1 < len(nr) && b+1 < len(or) && nr[p].UID == or[b].UID && nr[p+1].UID == or[b+1].UID {
+				// A lockstep run (at least two cells): the merge's "both" case throughout.
+				// Its bonds' uids are its weights', so in range and ascending, and above
+				// the bond before it (consumed at or below an earlier weight's column).
+				r := lockstepRun(nr[p:], or[b:], bw.runAsm)
+				rn, ro := nr[p:p+r], or[b:b+r]
+				for q := 0; q < r; {
+					// The run's pieces on consecutive columns go to the run kernel, the
+					// rest (and the kernel's last cells) to emaLockstep.
+					m, done := scalarPiece, 0
+					if bw.runAsm && d.s <= 32 {
+						m = consecutiveRun(r-q, func(x int) int { return int(rn[q+x].UID) })
+						if m >= runMin {
+							kk, tt, dn := emaRun(dst[k:], rn[q:q+m], ro[q:q+m], d, cols, uint64(scale), uint64(alpha), uint64(oneMinus))
+							k, tv, done = k+kk, tv+tt, dn
+						} else {
+							m = max(m, scalarPiece)
+						}
+					}
+					m = min(m, r-q)
+					if cap(clip) < m-done {
+						clip = make([]uint64, m-done)
+					}
+					kr, tr := emaLockstep(dst[k:], rn[q+done:q+m], ro[q+done:q+m], d, cols, uint64(scale), uint64(alpha), uint64(oneMinus), clip)
+					k, tv = k+kr, tv+tr
+					q += m
+				}
+				p, b = p+r, b+r
+				continue
+			}
 			// The bond row's check (validateRows' fast test), before its uid is used: the
 			// lockstep run's columns were the weights row's, ascending below n.
 			if b < len(or) && (int(or[b].UID) >= n || (b > 0 && or[b].UID <= or[b-1].UID)) {
@@ -477,16 +504,21 @@ func (bw *bondsWalk) rows(lo, hi int, buf []uint64) bool {
 // them (one array each: the run kernel reads and writes each as a vector).
 type colSums struct{ cons, rank, sum []uint64 }
 
-// lockstepRun is the number of leading entries of nr and or on the same columns.
+// lockstepRun is the number of leading entries of nr and or on the same columns; with
+// asm, the run kernels' loop compares them eight at a time first.
 //
 // It is kept out of line (go:noinline): inlined into its large caller, the loop would
 // share the caller's registers and spill its own to the stack.
 //
 //go:noinline
-func lockstepRun(nr, or []Entry) int {
+func lockstepRun(nr, or []Entry, asm bool) int {
 	or = or[:min(len(or), len(nr))]
 	nr = nr[:len(or)]
-	for p := range or {
+	start := 0
+	if asm && len(or) >= 8 {
+		start = lockstepAVX2(&nr[0], &or[0], len(or))
+	}
+	for p := start; p < len(or); p++ {
 		if nr[p].UID != or[p].UID {
 			return p
 		}
@@ -599,12 +631,24 @@ func (e *emaRows) dividends(incentive []Fixed, permits []bool, p int, noAsm bool
 			}
 			var acc Fixed
 			var wide uint64
-			done := 0
-			if runAsm && consecutive(row) {
-				acc, wide, done = dividendRun(dst, row, &cd)
+			for q := 0; q < len(row); {
+				// The row's pieces on consecutive columns go to the dividend kernel, the
+				// rest (and the kernel's last cells) to dividendRow.
+				m, done := scalarPiece, 0
+				if runAsm {
+					m = consecutiveRun(len(row)-q, func(x int) int { return int(row[q+x] & 0xffff) })
+					if m >= runMin {
+						a, w, dn := dividendRun(dst[q:], row[q:q+m], &cd)
+						acc, wide, done = acc+a, wide|w, dn
+					} else {
+						m = max(m, scalarPiece)
+					}
+				}
+				m = min(m, len(row)-q)
+				a, w := dividendRow(dst[q+done:q+m], row[q+done:q+m], &cd)
+				acc, wide = acc+a, wide|w
+				q += m
 			}
-			a, w := dividendRow(dst[done:], row[done:], &cd)
-			acc, wide = acc+a, wide|w
 			if wide>>fracBits != 0 {
 				// A bond or a quotient and an incentive of exactly 1: the row again, with
 				// the general arithmetic.

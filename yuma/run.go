@@ -1,5 +1,7 @@
 package yuma
 
+import "sort"
+
 // This file holds the run kernels: emaLockstep's arithmetic on a run of cells whose
 // columns are consecutive (j0, j0+1, …: a validator that weights and bonds every miner),
 // done in assembly four cells at a time where the CPU has AVX2 (run_amd64.s). On a run,
@@ -39,14 +41,24 @@ type emaKernel struct {
 // runMin is the shortest lockstep run handed to the kernel.
 const runMin = 8
 
-// runnable reports whether the lockstep run nr (ascending) can take the kernel: long
-// enough, on consecutive columns, with a normaliser whose shift is not negative.
-func runnable(nr []Entry, d rowNorm) bool {
-	return len(nr) >= runMin && int(nr[len(nr)-1].UID)-int(nr[0].UID) == len(nr)-1 && d.s <= 32
+// scalarPiece is how many cells the plain loops take at a time where a piece on
+// consecutive columns is too short for a kernel: one search for the next piece per
+// scalarPiece cells at most, on rows with many gaps.
+const scalarPiece = 64
+
+// consecutiveRun is the length of the longest prefix of an ascending sequence of n
+// distinct columns (col(i), n > 0) on consecutive columns. col(m) - col(0) ≥ m for every
+// m, with equality exactly up to that length, so it is found by binary search.
+func consecutiveRun(n int, col func(int) int) int {
+	c0 := col(0)
+	if col(n-1)-c0 == n-1 {
+		return n
+	}
+	return sort.Search(n, func(m int) bool { return col(m)-c0 != m })
 }
 
-// emaRun is emaLockstep on the first len(nr) &^ 3 cells of a runnable run, with the
-// same preconditions (scale < 1, 0 < α < 1, no bond masked): it writes every cell to dst
+// emaRun is emaLockstep on the first len(nr) &^ 3 cells of a run on consecutive columns
+// (at least runMin, a normaliser shift s ≤ 32), with the same preconditions (scale < 1, 0 < α < 1, no bond masked): it writes every cell to dst
 // (as emaLockstep does, then drops those whose EMA is 0) and returns the count kept,
 // the trust, and the number of cells done.
 func emaRun(dst []uint64, nr, or []Entry, d rowNorm, cols *colSums, scale, alpha, oneMinus uint64) (k int, trust Fixed, done int) {
@@ -72,13 +84,8 @@ func emaRun(dst []uint64, nr, or []Entry, d rowNorm, cols *colSums, scale, alpha
 // incentive, as dividends reads them.
 type colDivisors struct{ d, m, inc []uint64 }
 
-// consecutive reports whether the packed EMA row (cells value<<16 | column, ascending)
-// is long enough for the kernel and on consecutive columns.
-func consecutive(row []uint64) bool {
-	return len(row) >= runMin && int(row[len(row)-1]&0xffff)-int(row[0]&0xffff) == len(row)-1
-}
-
-// dividendRun is dividendRow on the first len(row) &^ 3 cells of a consecutive row, every
+// dividendRun is dividendRow on the first len(row) &^ 3 cells of a piece of a row on
+// consecutive columns (at least runMin), every
 // incentive below 1: it returns the same sum and OR (the caller recomputes the row if bit
 // 32 of the OR is set, as for dividendRow) and the number of cells done.
 func dividendRun(dst []Entry, row []uint64, cd *colDivisors) (acc Fixed, wide uint64, done int) {

@@ -26,3 +26,15 @@ func dividendRunAVX2(cells *uint64, n int, m, d, inc *uint64, dst *Entry) (sum, 
 //
 //go:noescape
 func scoreRunAVX2(col *scored, vals *uint16, n int, mh, ml, sh *uint64) (or uint64)
+
+// ascendSumAVX2 is sumAscending's loop in assembly (run_amd64.s): the values' sum and
+// the ascending test over whole blocks of eight entries that have a next entry.
+//
+//go:noescape
+func ascendSumAVX2(row *Entry, n int) (sum, done, bad uint64)
+
+// lockstepAVX2 is lockstepRun's loop over whole blocks of eight entries in assembly
+// (run_amd64.s): the start of the first block that differs.
+//
+//go:noescape
+func lockstepAVX2(a, b *Entry, n int) int

@@ -265,6 +265,87 @@ scoreloop:
 	VZEROUPPER
 	RET
 
+// ascendSumAVX2 is sumAscending's loop over the blocks of eight entries at i = 0, 8, …
+// while i+9 ≤ n: the sum of entries i..i+7's values (in eight 32-bit lanes) and the test
+// that each of their uids is below the next entry's. It returns the sum and the number
+// of entries done (8 × blocks); bad is nonzero if some test failed.
+
+// func ascendSumAVX2(row *Entry, n int) (sum, done, bad uint64)
+TEXT ·ascendSumAVX2(SB), NOSPLIT, $0-40
+	MOVQ row+0(FP), SI
+	MOVQ n+8(FP), CX
+	XORQ DX, DX
+	VPBROADCASTD runLow16<>(SB), Y5
+	VPXOR        Y6, Y6, Y6 // the sums
+	VPXOR        Y7, Y7, Y7 // OR of the failed tests
+	LEAQ         9(DX), AX
+	CMPQ         AX, CX
+	JGT          ascdone
+
+ascloop:
+	VMOVDQU  (SI)(DX*4), Y0  // entries i..i+7
+	VMOVDQU  4(SI)(DX*4), Y1 // entries i+1..i+8
+	VPSRLD   $16, Y0, Y2
+	VPADDD   Y2, Y6, Y6
+	VPAND    Y5, Y0, Y0
+	VPAND    Y5, Y1, Y1
+	VPCMPGTD Y0, Y1, Y2      // uid[k+1] > uid[k]
+	VPANDN   Y5, Y2, Y2      // lanes where it is not
+	VPOR     Y2, Y7, Y7
+	ADDQ     $8, DX
+	LEAQ     9(DX), AX
+	CMPQ     AX, CX
+	JLE      ascloop
+
+ascdone:
+	// The eight 32-bit sums, widened to 64 bits and added.
+	VPMOVZXDQ    X6, Y0
+	VEXTRACTI128 $1, Y6, X1
+	VPMOVZXDQ    X1, Y1
+	VPADDQ       Y1, Y0, Y0
+	VEXTRACTI128 $1, Y0, X1
+	VPADDQ       X1, X0, X0
+	VPSHUFD      $0x4e, X0, X1
+	VPADDQ       X1, X0, X0
+	MOVQ         X0, sum+16(FP)
+	MOVQ         DX, done+24(FP)
+	VPTEST       Y7, Y7
+	SETNE        AX
+	MOVBQZX      AX, AX
+	MOVQ         AX, bad+32(FP)
+	VZEROUPPER
+	RET
+
+// lockstepAVX2 returns the start of the first block of eight entries (i = 0, 8, … with
+// i+8 ≤ n) in which some uid of a differs from b's at the same place, or the number of
+// entries in whole blocks if none does.
+
+// func lockstepAVX2(a, b *Entry, n int) int
+TEXT ·lockstepAVX2(SB), NOSPLIT, $0-32
+	MOVQ a+0(FP), SI
+	MOVQ b+8(FP), DI
+	MOVQ n+16(FP), CX
+	XORQ DX, DX
+	VPBROADCASTD runLow16<>(SB), Y5
+	LEAQ         8(DX), AX
+	CMPQ         AX, CX
+	JGT          lsdone
+
+lsloop:
+	VMOVDQU (SI)(DX*4), Y0
+	VPXOR   (DI)(DX*4), Y0, Y0
+	VPTEST  Y5, Y0
+	JNZ     lsdone
+	ADDQ    $8, DX
+	LEAQ    8(DX), AX
+	CMPQ    AX, CX
+	JLE     lsloop
+
+lsdone:
+	MOVQ DX, ret+24(FP)
+	VZEROUPPER
+	RET
+
 DATA runLanes<>+0(SB)/8, $0
 DATA runLanes<>+8(SB)/8, $1
 DATA runLanes<>+16(SB)/8, $2

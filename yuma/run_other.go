@@ -17,3 +17,9 @@ func dividendRunAVX2(cells *uint64, n int, m, d, inc *uint64, dst *Entry) (sum, 
 func scoreRunAVX2(col *scored, vals *uint16, n int, mh, ml, sh *uint64) (or uint64) {
 	panic("yuma: no run kernel on this platform")
 }
+
+func ascendSumAVX2(row *Entry, n int) (sum, done, bad uint64) {
+	panic("yuma: no run kernel on this platform")
+}
+
+func lockstepAVX2(a, b *Entry, n int) int { panic("yuma: no run kernel on this platform") }
