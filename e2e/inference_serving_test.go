@@ -20,6 +20,7 @@ import (
 	inferencekeeper "github.com/tessera-net/tessera/modules/inference/keeper"
 	"github.com/tessera-net/tessera/modules/subnets"
 	"github.com/tessera-net/tessera/poc"
+	"github.com/tessera-net/tessera/subnets/inference/apinode"
 	"github.com/tessera-net/tessera/subnets/inference/signed"
 )
 
@@ -182,7 +183,19 @@ func TestInferenceServing(t *testing.T) {
 	// Past the round (its switch): until then only the POC_SLOT MLNodes serve, through
 	// the validation stage too, and when the roster gave that slot to Inference2's alone
 	// nobody can serve (503, as it should).
-	waitFor(ctx, t, "the round's switch", func() bool { return !inference.DuringPoC(epoch().Round) })
+	var switched uint64
+	waitFor(ctx, t, "the round's switch", func() bool {
+		e := epoch()
+		switched = e.Phase.Height
+		return !inference.DuringPoC(e.Round)
+	})
+	// Each API node judges eligibility by its own view of the chain, read every poll
+	// from its own node: wait until every view has passed the switch too.
+	for _, p := range dn.Processes {
+		if p.Kind == "api" {
+			waitFor(ctx, t, p.Participant+"'s API node past the switch", func() bool { return viewHeight(p.URL) >= switched })
+		}
+	}
 	for i := 0; i < 4; i++ {
 		a := chat(dn.api("Inference2"), "devnet-small")
 		ids = append(ids, a.InferenceID)
@@ -486,6 +499,21 @@ func listsModel(api, model string) bool {
 }
 
 // waitFor polls cond every 250 ms until it holds or ctx ends.
+// viewHeight is the height of an API node's view of the chain (its health report), 0 if
+// it does not answer.
+func viewHeight(api string) uint64 {
+	resp, err := http.Get(api + apinode.PathHealth)
+	if err != nil {
+		return 0
+	}
+	defer resp.Body.Close()
+	var h apinode.Health
+	if resp.StatusCode != http.StatusOK || json.NewDecoder(resp.Body).Decode(&h) != nil {
+		return 0
+	}
+	return h.Height
+}
+
 func waitFor(ctx context.Context, t *testing.T, what string, cond func() bool) {
 	t.Helper()
 	for !cond() {
