@@ -231,7 +231,7 @@ func (w *weightRows) consensus(stake []Fixed, n int, kappa Fixed, p int, runAsm 
 	}
 	blocks := (n + medianBlock - 1) / medianBlock
 	inParts(cuts(p, func(int) int { return 1 }, blocks), func(_, b0, b1 int) {
-		consensusColumns(vrows, vdiv, vn, useStake, minority, total, out, b0*medianBlock, min(n, b1*medianBlock))
+		consensusColumns(vrows, vdiv, vn, runAsm, useStake, minority, total, out, b0*medianBlock, min(n, b1*medianBlock))
 	})
 	return out
 }
@@ -240,12 +240,14 @@ func (w *weightRows) consensus(stake []Fixed, n int, kappa Fixed, p int, runAsm 
 const medianBlock = 64
 
 // consensusColumns is consensus on columns lo..hi-1 (lo a multiple of medianBlock) of the
-// voters' rows vrows, normalised by vdiv (through the score kernel with vn, if not nil),
+// voters' rows vrows, normalised by vdiv (through the score kernel with vn, if not nil;
+// with asm, keepBucket takes its kernel too),
 // with the voters' normalised stakes, the minority point and their total: it writes
 // out[lo:hi].
-func consensusColumns(vrows [][]Entry, vdiv []rowNorm, vn *voterNorms, stake []Fixed, minority, total Fixed, out []Fixed, lo, hi int) {
+func consensusColumns(vrows [][]Entry, vdiv []rowNorm, vn *voterNorms, asm bool, stake []Fixed, minority, total Fixed, out []Fixed, lo, hi int) {
 	k := len(vrows)
 	m := newMedianScratch(stake)
+	m.asm = asm
 	pos := make([]int, k)
 	if lo > 0 {
 		for v, r := range vrows { // each row's first entry at or after column lo

@@ -262,7 +262,7 @@ func columnQuantile(m *medianScratch, col []scored, or uint64, minority, total F
 		lo += hist[b]
 	}
 	hi := lo + hist[b]
-	cur := keepBucket(m.b[1][:len(col)], col, 16+shift, uint64(b))
+	cur := keepBucket(m.b[1][:len(col)], col, 16+shift, uint64(b), m.asm)
 	if shift == 0 {
 		return cur[0].score() // the candidates share every bit: one score
 	}
@@ -271,16 +271,21 @@ func columnQuantile(m *medianScratch, col []scored, or uint64, minority, total F
 
 // keepBucket writes to dst the entries of src whose bits from shift up equal b, in order,
 // and returns them: each entry is written and the write position advanced by the
-// comparison, so the loop has no data-dependent branch.
+// comparison, so the loop has no data-dependent branch. With asm, the run kernels' loop
+// does it four entries at a time but for the last len(src) mod 4.
 //
 // It is kept out of line (go:noinline): inlined into its large caller, the loop would
 // share the caller's registers and spill its own to the stack.
 //
 //go:noinline
-func keepBucket(dst, src []scored, shift uint, b uint64) []scored {
+func keepBucket(dst, src []scored, shift uint, b uint64, asm bool) []scored {
 	dst = dst[:len(src)]
-	w := 0
-	for _, e := range src {
+	w, start := 0, 0
+	if asm && len(src) >= 4 {
+		start = len(src) &^ 3
+		w = keepBucketAVX2(&dst[0], &src[0], start, uint64(shift), b)
+	}
+	for _, e := range src[start:] {
 		dst[w] = e
 		w += b2i(uint64(e)>>shift == b)
 	}
@@ -392,6 +397,7 @@ func packable(v Fixed) bool { return uint64(v)>>48 == 0 }
 type medianScratch struct {
 	stake []Fixed
 	b     [3][]scored
+	asm   bool // keepBucket may take the run kernels' loop (run_amd64.s)
 }
 
 func newMedianScratch(stake []Fixed) *medianScratch {

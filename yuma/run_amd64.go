@@ -38,3 +38,9 @@ func ascendSumAVX2(row *Entry, n int) (sum, done, bad uint64)
 //
 //go:noescape
 func lockstepAVX2(a, b *Entry, n int) int
+
+// keepBucketAVX2 is keepBucket's loop over n entries (a multiple of 4, at least 4) in
+// assembly (run_amd64.s); it returns the number kept.
+//
+//go:noescape
+func keepBucketAVX2(dst, src *scored, n int, shift, b uint64) int

@@ -346,6 +346,173 @@ lsdone:
 	VZEROUPPER
 	RET
 
+// keepBucketAVX2 is keepBucket's loop over n entries (a multiple of 4, at least 4), four
+// per step: the entries whose bits from shift up equal b are packed to the front of the
+// four (VPERMD by a table indexed by the comparison's mask) and stored at the write
+// position, which advances by their count. Each store writes four entries, of which only
+// the kept ones count; the write position never passes the read position, so the
+// stores stay within the n entries of dst.
+
+// func keepBucketAVX2(dst, src *scored, n int, shift, b uint64) int
+TEXT ·keepBucketAVX2(SB), NOSPLIT, $0-48
+	MOVQ         dst+0(FP), DI
+	MOVQ         src+8(FP), SI
+	MOVQ         n+16(FP), CX
+	MOVQ         shift+24(FP), X3
+	VPBROADCASTQ b+32(FP), Y4
+	LEAQ         keepLUT<>(SB), R8
+	XORQ         DX, DX
+
+kbloop:
+	VMOVDQU   (SI), Y0
+	VPSRLQ    X3, Y0, Y1
+	VPCMPEQQ  Y4, Y1, Y1
+	VMOVMSKPD Y1, AX
+	MOVQ      AX, BX
+	SHLQ      $5, BX
+	VMOVDQU   (R8)(BX*1), Y2
+	VPERMD    Y0, Y2, Y0
+	VMOVDQU   Y0, (DI)(DX*8)
+	POPCNTL   AX, AX
+	ADDQ      AX, DX
+	ADDQ      $32, SI
+	SUBQ      $4, CX
+	JNZ       kbloop
+
+	MOVQ DX, ret+40(FP)
+	VZEROUPPER
+	RET
+
+DATA keepLUT<>+0(SB)/4, $0
+DATA keepLUT<>+4(SB)/4, $0
+DATA keepLUT<>+8(SB)/4, $0
+DATA keepLUT<>+12(SB)/4, $0
+DATA keepLUT<>+16(SB)/4, $0
+DATA keepLUT<>+20(SB)/4, $0
+DATA keepLUT<>+24(SB)/4, $0
+DATA keepLUT<>+28(SB)/4, $0
+DATA keepLUT<>+32(SB)/4, $0
+DATA keepLUT<>+36(SB)/4, $1
+DATA keepLUT<>+40(SB)/4, $0
+DATA keepLUT<>+44(SB)/4, $0
+DATA keepLUT<>+48(SB)/4, $0
+DATA keepLUT<>+52(SB)/4, $0
+DATA keepLUT<>+56(SB)/4, $0
+DATA keepLUT<>+60(SB)/4, $0
+DATA keepLUT<>+64(SB)/4, $2
+DATA keepLUT<>+68(SB)/4, $3
+DATA keepLUT<>+72(SB)/4, $0
+DATA keepLUT<>+76(SB)/4, $0
+DATA keepLUT<>+80(SB)/4, $0
+DATA keepLUT<>+84(SB)/4, $0
+DATA keepLUT<>+88(SB)/4, $0
+DATA keepLUT<>+92(SB)/4, $0
+DATA keepLUT<>+96(SB)/4, $0
+DATA keepLUT<>+100(SB)/4, $1
+DATA keepLUT<>+104(SB)/4, $2
+DATA keepLUT<>+108(SB)/4, $3
+DATA keepLUT<>+112(SB)/4, $0
+DATA keepLUT<>+116(SB)/4, $0
+DATA keepLUT<>+120(SB)/4, $0
+DATA keepLUT<>+124(SB)/4, $0
+DATA keepLUT<>+128(SB)/4, $4
+DATA keepLUT<>+132(SB)/4, $5
+DATA keepLUT<>+136(SB)/4, $0
+DATA keepLUT<>+140(SB)/4, $0
+DATA keepLUT<>+144(SB)/4, $0
+DATA keepLUT<>+148(SB)/4, $0
+DATA keepLUT<>+152(SB)/4, $0
+DATA keepLUT<>+156(SB)/4, $0
+DATA keepLUT<>+160(SB)/4, $0
+DATA keepLUT<>+164(SB)/4, $1
+DATA keepLUT<>+168(SB)/4, $4
+DATA keepLUT<>+172(SB)/4, $5
+DATA keepLUT<>+176(SB)/4, $0
+DATA keepLUT<>+180(SB)/4, $0
+DATA keepLUT<>+184(SB)/4, $0
+DATA keepLUT<>+188(SB)/4, $0
+DATA keepLUT<>+192(SB)/4, $2
+DATA keepLUT<>+196(SB)/4, $3
+DATA keepLUT<>+200(SB)/4, $4
+DATA keepLUT<>+204(SB)/4, $5
+DATA keepLUT<>+208(SB)/4, $0
+DATA keepLUT<>+212(SB)/4, $0
+DATA keepLUT<>+216(SB)/4, $0
+DATA keepLUT<>+220(SB)/4, $0
+DATA keepLUT<>+224(SB)/4, $0
+DATA keepLUT<>+228(SB)/4, $1
+DATA keepLUT<>+232(SB)/4, $2
+DATA keepLUT<>+236(SB)/4, $3
+DATA keepLUT<>+240(SB)/4, $4
+DATA keepLUT<>+244(SB)/4, $5
+DATA keepLUT<>+248(SB)/4, $0
+DATA keepLUT<>+252(SB)/4, $0
+DATA keepLUT<>+256(SB)/4, $6
+DATA keepLUT<>+260(SB)/4, $7
+DATA keepLUT<>+264(SB)/4, $0
+DATA keepLUT<>+268(SB)/4, $0
+DATA keepLUT<>+272(SB)/4, $0
+DATA keepLUT<>+276(SB)/4, $0
+DATA keepLUT<>+280(SB)/4, $0
+DATA keepLUT<>+284(SB)/4, $0
+DATA keepLUT<>+288(SB)/4, $0
+DATA keepLUT<>+292(SB)/4, $1
+DATA keepLUT<>+296(SB)/4, $6
+DATA keepLUT<>+300(SB)/4, $7
+DATA keepLUT<>+304(SB)/4, $0
+DATA keepLUT<>+308(SB)/4, $0
+DATA keepLUT<>+312(SB)/4, $0
+DATA keepLUT<>+316(SB)/4, $0
+DATA keepLUT<>+320(SB)/4, $2
+DATA keepLUT<>+324(SB)/4, $3
+DATA keepLUT<>+328(SB)/4, $6
+DATA keepLUT<>+332(SB)/4, $7
+DATA keepLUT<>+336(SB)/4, $0
+DATA keepLUT<>+340(SB)/4, $0
+DATA keepLUT<>+344(SB)/4, $0
+DATA keepLUT<>+348(SB)/4, $0
+DATA keepLUT<>+352(SB)/4, $0
+DATA keepLUT<>+356(SB)/4, $1
+DATA keepLUT<>+360(SB)/4, $2
+DATA keepLUT<>+364(SB)/4, $3
+DATA keepLUT<>+368(SB)/4, $6
+DATA keepLUT<>+372(SB)/4, $7
+DATA keepLUT<>+376(SB)/4, $0
+DATA keepLUT<>+380(SB)/4, $0
+DATA keepLUT<>+384(SB)/4, $4
+DATA keepLUT<>+388(SB)/4, $5
+DATA keepLUT<>+392(SB)/4, $6
+DATA keepLUT<>+396(SB)/4, $7
+DATA keepLUT<>+400(SB)/4, $0
+DATA keepLUT<>+404(SB)/4, $0
+DATA keepLUT<>+408(SB)/4, $0
+DATA keepLUT<>+412(SB)/4, $0
+DATA keepLUT<>+416(SB)/4, $0
+DATA keepLUT<>+420(SB)/4, $1
+DATA keepLUT<>+424(SB)/4, $4
+DATA keepLUT<>+428(SB)/4, $5
+DATA keepLUT<>+432(SB)/4, $6
+DATA keepLUT<>+436(SB)/4, $7
+DATA keepLUT<>+440(SB)/4, $0
+DATA keepLUT<>+444(SB)/4, $0
+DATA keepLUT<>+448(SB)/4, $2
+DATA keepLUT<>+452(SB)/4, $3
+DATA keepLUT<>+456(SB)/4, $4
+DATA keepLUT<>+460(SB)/4, $5
+DATA keepLUT<>+464(SB)/4, $6
+DATA keepLUT<>+468(SB)/4, $7
+DATA keepLUT<>+472(SB)/4, $0
+DATA keepLUT<>+476(SB)/4, $0
+DATA keepLUT<>+480(SB)/4, $0
+DATA keepLUT<>+484(SB)/4, $1
+DATA keepLUT<>+488(SB)/4, $2
+DATA keepLUT<>+492(SB)/4, $3
+DATA keepLUT<>+496(SB)/4, $4
+DATA keepLUT<>+500(SB)/4, $5
+DATA keepLUT<>+504(SB)/4, $6
+DATA keepLUT<>+508(SB)/4, $7
+GLOBL keepLUT<>(SB), RODATA|NOPTR, $512
+
 DATA runLanes<>+0(SB)/8, $0
 DATA runLanes<>+8(SB)/8, $1
 DATA runLanes<>+16(SB)/8, $2

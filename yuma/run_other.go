@@ -23,3 +23,7 @@ func ascendSumAVX2(row *Entry, n int) (sum, done, bad uint64) {
 }
 
 func lockstepAVX2(a, b *Entry, n int) int { panic("yuma: no run kernel on this platform") }
+
+func keepBucketAVX2(dst, src *scored, n int, shift, b uint64) int {
+	panic("yuma: no run kernel on this platform")
+}

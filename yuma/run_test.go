@@ -299,3 +299,27 @@ func TestConsecutiveRun(t *testing.T) {
 		}
 	}
 }
+
+// TestKeepBucketKernel: keepBucket's kernel loop keeps what the plain loop keeps, in
+// order, for every length up to 40, buckets that hold none, some or all entries.
+func TestKeepBucketKernel(t *testing.T) {
+	if !haveRunAsm {
+		t.Skip("no run kernel on this platform")
+	}
+	rng := rand.New(rand.NewPCG(101, 102))
+	for n := range 41 {
+		for iter := range 50 {
+			shift := uint(16 + rng.IntN(30))
+			src := make([]scored, n)
+			for v := range src {
+				src[v] = mkScored(Fixed(rng.Uint64N(4)<<(shift-16)|rng.Uint64N(1<<(shift-16))), v)
+			}
+			b := uint64(iter % 5) // 4 is in no entry's bucket
+			got := keepBucket(make([]scored, n), src, shift, b, true)
+			want := keepBucket(make([]scored, n), src, shift, b, false)
+			if !reflect.DeepEqual(got, want) {
+				t.Fatalf("%d entries, bucket %d from bit %d: kernel %v, plain %v", n, b, shift, got, want)
+			}
+		}
+	}
+}
