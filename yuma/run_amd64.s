@@ -2,6 +2,14 @@
 
 #include "textflag.h"
 
+// The four 64-bit lanes of Y reduced into the low lane of X (Y's lower half) by OP
+// (VPADDQ or VPOR), with T as scratch.
+#define REDUCE4(OP, Y, X, T) \
+	VEXTRACTI128 $1, Y, T \
+	OP           T, X, X  \
+	VPSHUFD      $0x4e, X, T \
+	OP           T, X, X
+
 // emaRunAVX2 is emaLockstep on a run of consecutive columns, four cells per step in the
 // 64-bit lanes of YMM registers (see run.go for the arithmetic and why each step is
 // exact). VPMULUDQ multiplies the low 32 bits of each lane; a clipped weight or a bond
@@ -102,11 +110,8 @@ loop:
 	SUBQ $4, CX
 	JNZ  loop
 
-	VEXTRACTI128 $1, Y8, X0
-	VPADDQ       X0, X8, X8
-	VPSHUFD      $0x4e, X8, X0
-	VPADDQ       X0, X8, X8
-	MOVQ         X8, trust+64(FP)
+	REDUCE4(VPADDQ, Y8, X8, X0)
+	MOVQ X8, trust+64(FP)
 	VPMOVMSKB    Y7, AX
 	MOVQ         AX, zero+72(FP)
 	VZEROUPPER
@@ -191,16 +196,10 @@ divloop:
 	SUBQ $4, CX
 	JNZ  divloop
 
-	VEXTRACTI128 $1, Y13, X0
-	VPADDQ       X0, X13, X13
-	VPSHUFD      $0x4e, X13, X0
-	VPADDQ       X0, X13, X13
-	MOVQ         X13, sum+48(FP)
-	VEXTRACTI128 $1, Y12, X0
-	VPOR         X0, X12, X12
-	VPSHUFD      $0x4e, X12, X0
-	VPOR         X0, X12, X12
-	MOVQ         X12, wide+56(FP)
+	REDUCE4(VPADDQ, Y13, X13, X0)
+	MOVQ X13, sum+48(FP)
+	REDUCE4(VPOR, Y12, X12, X0)
+	MOVQ X12, wide+56(FP)
 	VZEROUPPER
 	RET
 
@@ -257,11 +256,8 @@ scoreloop:
 	SUBQ $4, CX
 	JNZ  scoreloop
 
-	VEXTRACTI128 $1, Y7, X0
-	VPOR         X0, X7, X7
-	VPSHUFD      $0x4e, X7, X0
-	VPOR         X0, X7, X7
-	MOVQ         X7, or+48(FP)
+	REDUCE4(VPOR, Y7, X7, X0)
+	MOVQ X7, or+48(FP)
 	VZEROUPPER
 	RET
 
@@ -303,11 +299,8 @@ ascdone:
 	VEXTRACTI128 $1, Y6, X1
 	VPMOVZXDQ    X1, Y1
 	VPADDQ       Y1, Y0, Y0
-	VEXTRACTI128 $1, Y0, X1
-	VPADDQ       X1, X0, X0
-	VPSHUFD      $0x4e, X0, X1
-	VPADDQ       X1, X0, X0
-	MOVQ         X0, sum+16(FP)
+	REDUCE4(VPADDQ, Y0, X0, X1)
+	MOVQ X0, sum+16(FP)
 	MOVQ         DX, done+24(FP)
 	VPTEST       Y7, Y7
 	SETNE        AX
