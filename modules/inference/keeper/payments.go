@@ -3,13 +3,11 @@ package keeper
 import (
 	"encoding/hex"
 	"fmt"
-	"runtime"
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 
+	"github.com/tessera-net/tessera/internal/parallel"
 	"github.com/tessera-net/tessera/keys"
 	"github.com/tessera-net/tessera/module"
 	"github.com/tessera-net/tessera/modules/inference"
@@ -429,25 +427,7 @@ func verifyUsers(entries []inference.StartEntry) []bool {
 		e := &entries[i]
 		out[i] = keys.PublicKey(e.User).Verify(inference.RequestPayload("POST", e.Path, e.Timestamp, e.BodyHash), e.Signature)
 	}
-	workers := min(runtime.GOMAXPROCS(0), (len(entries)+15)/16)
-	if workers <= 1 {
-		for i := range entries {
-			check(i)
-		}
-		return out
-	}
-	var wg sync.WaitGroup
-	var next atomic.Int64
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := int(next.Add(1) - 1); i < len(entries); i = int(next.Add(1) - 1) {
-				check(i)
-			}
-		}()
-	}
-	wg.Wait()
+	parallel.ForEach(len(entries), 16, check)
 	return out
 }
 

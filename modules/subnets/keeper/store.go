@@ -6,6 +6,7 @@ import (
 
 	"github.com/fxamacker/cbor/v2"
 
+	"github.com/tessera-net/tessera/internal/parallel"
 	"github.com/tessera-net/tessera/module"
 	"github.com/tessera-net/tessera/modules/subnets"
 
@@ -357,6 +358,7 @@ func Neurons(r store.Reader, s *subnets.Subnet) ([]*subnets.Neuron, error) {
 			return nil, tx.Errorf(tx.CodeNotFound, "uid %d does not exist on subnet %d", uid, s.Netuid)
 		}
 	}
+	var pending []pendingRow
 	for _, rows := range []struct {
 		prefix []byte
 		flag   byte
@@ -381,12 +383,35 @@ func Neurons(r store.Reader, s *subnets.Subnet) ([]*subnets.Neuron, error) {
 			if flags[uid]&rows.flag == 0 {
 				return true, nil
 			}
-			return true, decodeStored(v, rows.row(out[uid]))
+			pending = append(pending, pendingRow{v, uid, rows.row(out[uid])})
+			return true, nil
 		}); err != nil {
 			return nil, err
 		}
 	}
+	// The rows are decoded after the scans, on the machine's cores: the scans hand out the
+	// tree's own value bytes, valid after them (store.Reader), and each row decodes into
+	// its own neuron.
+	errs := make([]error, len(pending))
+	parallel.ForEach(len(pending), 16, func(i int) {
+		p := pending[i]
+		if err := decodeStored(p.v, p.into); err != nil {
+			errs[i] = fmt.Errorf("subnet %d, uid %d: %w", s.Netuid, p.uid, err)
+		}
+	})
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
 	return out, nil
+}
+
+// pendingRow is a weights or bonds row found by Neurons' scans, decoded after them.
+type pendingRow struct {
+	v    []byte
+	uid  uint16
+	into *subnets.Row
 }
 
 // decodeStored is tx.UnmarshalState for a neuron record or a row, straight to its decoder
