@@ -57,7 +57,7 @@ func (s *EpochState) epochStoredForm(ws *Workspace) (*EpochResult, bool) {
 		cells += len(rows.rows[i]) + len(s.Bonds[i])
 	}
 	parts := ws.parts(cells)
-	t.consensus = rows.consensus(t.activeStake, n, p.kappa, parts, haveRunAsm && !ws.noAsm)
+	t.consensus = rows.consensus(t.activeStake, n, p.kappa, parts, ws.asm())
 	e, ok := rows.clipEMA(s, t.consensus, t.activeStake, p.emaAlpha, ws, parts)
 	if !ok {
 		return nil, false
@@ -65,7 +65,7 @@ func (s *EpochState) epochStoredForm(ws *Workspace) (*EpochResult, bool) {
 	t.trust = e.trust
 	t.incentive = e.ranks
 	normalize(t.incentive)
-	perValidator, stored := e.dividends(t.incentive, t.newPermits, parts, ws.noAsm)
+	perValidator, stored := e.dividends(t.incentive, t.newPermits, parts, ws.asm())
 	t.dividends = vecMul(perValidator, t.activeStake)
 	normalize(t.dividends)
 	res := t.result(s.RaoEmission)
@@ -93,7 +93,7 @@ type weightRows struct {
 // fast test), checked before any of its uids is used.
 func (s *EpochState) maskedRows(permits []bool, owner int, ws *Workspace) (weightRows, bool) {
 	n := s.N
-	asm := haveRunAsm && !ws.noAsm
+	asm := ws.asm()
 	w := weightRows{rows: make([][]Entry, n), div: make([]rowNorm, n)}
 	var lastReg uint64
 	for _, r := range s.BlockAtRegistration {
@@ -241,9 +241,8 @@ const medianBlock = 64
 
 // consensusColumns is consensus on columns lo..hi-1 (lo a multiple of medianBlock) of the
 // voters' rows vrows, normalised by vdiv (through the score kernel with vn, if not nil;
-// with asm, keepBucket takes its kernel too),
-// with the voters' normalised stakes, the minority point and their total: it writes
-// out[lo:hi].
+// with asm, keepBucket takes its kernel too), with the voters' normalised stakes, the
+// minority point and their total: it writes out[lo:hi].
 func consensusColumns(vrows [][]Entry, vdiv []rowNorm, vn *voterNorms, asm bool, stake []Fixed, minority, total Fixed, out []Fixed, lo, hi int) {
 	k := len(vrows)
 	m := newMedianScratch(stake)
@@ -367,8 +366,8 @@ func (w *weightRows) clipEMA(s *EpochState, consensus, activeStake []Fixed, alph
 	// Each part's rows carve their EMA from the packed buffer from the bound of the rows
 	// before them, and sum into their own columns' ranks and EMA sums.
 	cons := make([]uint64, n)
-	for j, c := range consensus {
-		cons[j] = uint64(c)
+	for j, x := range consensus {
+		cons[j] = uint64(x)
 	}
 	cols := make([]colSums, p)
 	oks := make([]bool, p)
@@ -379,7 +378,7 @@ func (w *weightRows) clipEMA(s *EpochState, consensus, activeStake []Fixed, alph
 		}
 		cols[k] = colSums{cons: cons, rank: make([]uint64, n), sum: make([]uint64, n)}
 		b := bondsWalk{s: s, w: w, activeStake: activeStake, alpha: alpha, lastTempo: lastTempo,
-			anyMasked: lastTempo <= lastReg, runAsm: haveRunAsm && !ws.noAsm, cols: &cols[k], e: &e}
+			anyMasked: lastTempo <= lastReg, runAsm: ws.asm(), cols: &cols[k], e: &e}
 		oks[k] = b.rows(lo, hi, ws.packed[off:bound])
 	})
 	e.ranks, e.sums = make([]Fixed, n), make([]Fixed, n)
@@ -589,7 +588,7 @@ func emaCell(alpha, oneMinus, c uint64, b uint16) uint64 {
 // floor(b·2^32 / sum); for b < 1 it is taken through the column's reciprocal (b·2^32 <
 // 2^64, see divisor). The stored value is floor(b·65535) without ToU16Proportion's
 // clamps, since 0 < b ≤ 1.
-func (e *emaRows) dividends(incentive []Fixed, permits []bool, p int, noAsm bool) ([]Fixed, [][]Entry) {
+func (e *emaRows) dividends(incentive []Fixed, permits []bool, p int, asm bool) ([]Fixed, [][]Entry) {
 	n := len(e.sums)
 	// Each column's divisor (the sum and its reciprocal, one array each: the run kernel
 	// reads them as vectors) and incentive.
@@ -603,7 +602,7 @@ func (e *emaRows) dividends(incentive []Fixed, permits []bool, p int, noAsm bool
 		cd.inc[j] = uint64(incentive[j])
 		below = below && incentive[j] < One
 	}
-	runAsm := haveRunAsm && !noAsm && below
+	runAsm := asm && below
 	// Each permitted row's stored form from its offset in one allocation for all rows.
 	offs := make([]int, n+1)
 	for i, row := range e.ema {

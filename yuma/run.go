@@ -2,11 +2,13 @@ package yuma
 
 import "sort"
 
-// This file holds the run kernels: emaLockstep's arithmetic on a run of cells whose
-// columns are consecutive (j0, j0+1, …: a validator that weights and bonds every miner),
-// done in assembly four cells at a time where the CPU has AVX2 (run_amd64.s). On a run,
-// the column accumulators (consensus, rank, EMA sum) are read and written as vectors,
-// with no index per cell.
+// This file holds the run kernels, the stored-form path's innermost loops done in
+// assembly four cells at a time where the CPU has AVX2 (run_amd64.s): emaLockstep's
+// arithmetic on a run of cells whose columns are consecutive (j0, j0+1, …: a validator
+// that weights and bonds every miner), dividendRow's on a piece of an EMA row on
+// consecutive columns, scoreColumn's, keepBucket's filter, sumAscending's row sum and
+// test, and lockstepRun's comparison. On a run, the column accumulators (consensus, rank,
+// EMA sum) and divisors are read and written as vectors, with no index per cell.
 //
 // Each step is the scalar one's, in 64-bit lanes with 32×32-bit products:
 //
@@ -28,7 +30,8 @@ import "sort"
 // remainder (below 2d < 2^48) compares signed. The quotient (at most 2^32) times an
 // incentive below 2^32 is the low product plus (bit 32 of q) × the incentive.
 //
-// TestRunKernelMatchesLockstep compares it with emaLockstep on random and extreme runs.
+// Each kernel is compared with the Go loop it stands for on random and extreme inputs
+// (run_test.go), and whole epochs with and without them (TestRunKernelEpochs).
 
 // emaKernel is the run's parameters as the kernel reads them (field order is the
 // assembly's).
@@ -58,9 +61,10 @@ func consecutiveRun(n int, col func(int) int) int {
 }
 
 // emaRun is emaLockstep on the first len(nr) &^ 3 cells of a run on consecutive columns
-// (at least runMin, a normaliser shift s ≤ 32), with the same preconditions (scale < 1, 0 < α < 1, no bond masked): it writes every cell to dst
-// (as emaLockstep does, then drops those whose EMA is 0) and returns the count kept,
-// the trust, and the number of cells done.
+// (at least runMin, a normaliser shift s ≤ 32), with the same preconditions (scale < 1,
+// 0 < α < 1, no bond masked): it writes every cell to dst (as emaLockstep does, then
+// drops those whose EMA is 0) and returns the count kept, the trust, and the number of
+// cells done.
 func emaRun(dst []uint64, nr, or []Entry, d rowNorm, cols *colSums, scale, alpha, oneMinus uint64) (k int, trust Fixed, done int) {
 	done = len(nr) &^ 3
 	j0 := int(nr[0].UID)
@@ -85,9 +89,9 @@ func emaRun(dst []uint64, nr, or []Entry, d rowNorm, cols *colSums, scale, alpha
 type colDivisors struct{ d, m, inc []uint64 }
 
 // dividendRun is dividendRow on the first len(row) &^ 3 cells of a piece of a row on
-// consecutive columns (at least runMin), every
-// incentive below 1: it returns the same sum and OR (the caller recomputes the row if bit
-// 32 of the OR is set, as for dividendRow) and the number of cells done.
+// consecutive columns (at least runMin), every incentive below 1: it returns the same sum
+// and OR (the caller recomputes the row if bit 32 of the OR is set, as for dividendRow)
+// and the number of cells done.
 func dividendRun(dst []Entry, row []uint64, cd *colDivisors) (acc Fixed, wide uint64, done int) {
 	done = len(row) &^ 3
 	j0 := int(row[0] & 0xffff)

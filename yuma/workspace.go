@@ -82,3 +82,6 @@ func take[T any](b *[]T, c int) []T {
 	}
 	return (*b)[:0]
 }
+
+// asm reports whether the stored-form path takes the run kernels (run.go).
+func (w *Workspace) asm() bool { return haveRunAsm && !w.noAsm }
