@@ -2,7 +2,8 @@ package yuma
 
 import (
 	"runtime"
-	"sync"
+
+	"github.com/tessera-net/tessera/internal/parallel"
 )
 
 // This file holds how the stored-form path splits a large epoch's walks across cores.
@@ -59,22 +60,8 @@ func cuts(p int, cost func(i int) int, n int) []int {
 	return c
 }
 
-// inParts runs fn(k, c[k], c[k+1]) for every part k of cuts c, part 0 on the calling
-// goroutine and the others each on its own, and returns when all have.
+// inParts runs fn(k, c[k], c[k+1]) for every part k of cuts c, on the machine's cores
+// (parallel.ForEach), and returns when all have.
 func inParts(c []int, fn func(k, lo, hi int)) {
-	p := len(c) - 1
-	if p == 1 {
-		fn(0, c[0], c[1])
-		return
-	}
-	var wg sync.WaitGroup
-	for k := 1; k < p; k++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			fn(k, c[k], c[k+1])
-		}()
-	}
-	fn(0, c[0], c[1])
-	wg.Wait()
+	parallel.ForEach(len(c)-1, 1, func(k int) { fn(k, c[k], c[k+1]) })
 }
