@@ -478,17 +478,12 @@ func badRequests(t *testing.T, api, mgmt string) string {
 
 // listsModel reports whether the API node at api lists model at GET /v1/models.
 func listsModel(api, model string) bool {
-	resp, err := http.Get(api + "/v1/models")
-	if err != nil {
-		return false
-	}
-	defer resp.Body.Close()
 	var l struct {
 		Data []struct {
 			ID string `json:"id"`
 		} `json:"data"`
 	}
-	if json.NewDecoder(resp.Body).Decode(&l) != nil {
+	if !tryGetJSON(api+"/v1/models", &l) {
 		return false
 	}
 	return slices.ContainsFunc(l.Data, func(m struct {
@@ -498,22 +493,28 @@ func listsModel(api, model string) bool {
 	})
 }
 
-// waitFor polls cond every 250 ms until it holds or ctx ends.
 // viewHeight is the height of an API node's view of the chain (its health report), 0 if
 // it does not answer.
 func viewHeight(api string) uint64 {
-	resp, err := http.Get(api + apinode.PathHealth)
-	if err != nil {
-		return 0
-	}
-	defer resp.Body.Close()
 	var h apinode.Health
-	if resp.StatusCode != http.StatusOK || json.NewDecoder(resp.Body).Decode(&h) != nil {
+	if !tryGetJSON(api+apinode.PathHealth, &h) {
 		return 0
 	}
 	return h.Height
 }
 
+// tryGetJSON decodes the JSON answer of a GET of url into out, reporting whether there was
+// one (status 200, well-formed): for polls, where not yet is not a failure.
+func tryGetJSON(url string, out any) bool {
+	resp, err := http.Get(url)
+	if err != nil {
+		return false
+	}
+	defer resp.Body.Close()
+	return resp.StatusCode == http.StatusOK && json.NewDecoder(resp.Body).Decode(out) == nil
+}
+
+// waitFor polls cond every 250 ms until it holds or ctx ends.
 func waitFor(ctx context.Context, t *testing.T, what string, cond func() bool) {
 	t.Helper()
 	for !cond() {
