@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tessera-net/tessera/internal/testutil"
 	"github.com/tessera-net/tessera/modules/stake"
 )
 
@@ -21,7 +22,7 @@ import (
 // when the next registration is allowed.
 func TestBlockAuthorAndClaimTypeThroughCLI(t *testing.T) {
 	ctx := binaryTest(t, 2*time.Minute)
-	base := freeBasePort(t, 3)
+	base := testutil.FreePorts(t, 3)
 	stdout := startDevnet(ctx, t, base, "-o", "json", "--block-time", "200ms", "--tempo", "10", "--chain-only", "--no-inference", "--quiet", "--log-level", "warn")
 	var info struct {
 		Home string `json:"home"`

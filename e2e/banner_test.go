@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tessera-net/tessera/internal/testutil"
 )
 
 // `tessera devnet` as a user runs it, and every command its banner prints run by a shell
@@ -25,7 +27,7 @@ func TestDevnetCLIBannerCommandsWorkAsPrinted(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	base := freeBasePort(t, 3)
+	base := testutil.FreePorts(t, 3)
 	stdout := startDevnet(ctx, t, base, "--block-time", "200ms", "--tempo", "10", "--gateway", "127.0.0.1:0", "--quiet", "--log-level", "warn")
 	commands := bannerCommands(t, stdout)
 	if len(commands) < 4 {

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tessera-net/tessera/internal/testutil"
 	"github.com/tessera-net/tessera/modules/accounts"
 	"github.com/tessera-net/tessera/modules/subnets"
 )
@@ -100,7 +101,7 @@ type cliRun func(out any, args ...string)
 // the devnet's RPC address and the runner's --home (its wallets).
 func startCLIDevnet(ctx context.Context, t *testing.T, tempo int) (run cliRun, rpc, home string) {
 	t.Helper()
-	base := freeBasePort(t, 3)
+	base := testutil.FreePorts(t, 3)
 	home = t.TempDir()
 	stdout := startDevnet(ctx, t, base, "--block-time", "200ms", "--tempo", strconv.Itoa(tempo), "--chain-only", "--no-inference", "--log-level", "warn")
 	// The devnet prints its summary once subnet 1 is ready.

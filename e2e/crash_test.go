@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tessera-net/tessera/internal/testutil"
 	"github.com/tessera-net/tessera/keys"
 	"github.com/tessera-net/tessera/modules/accounts"
 	"github.com/tessera-net/tessera/tx"
@@ -18,7 +19,7 @@ import (
 func TestKilledNodeLosesNoCommittedTransfer(t *testing.T) {
 	ctx := binaryTest(t, 3*time.Minute)
 	home := filepath.Join(t.TempDir(), "node")
-	base := freeBasePort(t, 3)
+	base := testutil.FreePorts(t, 3)
 	rpc := "127.0.0.1:" + strconv.Itoa(base+1)
 	tessera(t, "node", "init", "--home", home, "--chain-id", "crash-test", "--dev-accounts", "--block-time", "200ms",
 		"--p2p", "127.0.0.1:"+strconv.Itoa(base), "--rpc", rpc, "--api", "127.0.0.1:"+strconv.Itoa(base+2))

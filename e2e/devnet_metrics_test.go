@@ -58,7 +58,7 @@ func TestDevnetMetricsAndQuietLog(t *testing.T) {
 // in logPath, and returns its JSON API's URL once it runs; it stops with the test.
 func startLoggedDevnet(ctx context.Context, t *testing.T, logPath string, args ...string) string {
 	t.Helper()
-	stdout := startDevnetLog(ctx, t, freeBasePort(t, 4), logPath, append([]string{"-o", "json"}, args...)...)
+	stdout := startDevnetLog(ctx, t, testutil.FreePorts(t, 4), logPath, append([]string{"-o", "json"}, args...)...)
 	var info struct {
 		API string `json:"api"`
 	}

@@ -21,7 +21,7 @@ import (
 func TestDevnetExplorerBackend(t *testing.T) {
 	ctx := binaryTest(t, 3*time.Minute)
 	const elsewhere = "https://explorer.example"
-	stdout := startDevnetLog(ctx, t, freeBasePort(t, 4), filepath.Join(t.TempDir(), "devnet.log"),
+	stdout := startDevnetLog(ctx, t, testutil.FreePorts(t, 4), filepath.Join(t.TempDir(), "devnet.log"),
 		"-o", "json", "--block-time", "200ms", "--tempo", "10", "--quiet", "--log-level", "warn", "--api.cors-origins", elsewhere)
 	var info struct {
 		API     string `json:"api"`

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/tessera-net/tessera/internal/testutil"
 )
 
 // The explorer in a real browser (headless Chromium driven over the DevTools protocol):
@@ -34,7 +35,7 @@ func TestExplorerInBrowser(t *testing.T) {
 	ctx := binaryTest(t, 5*time.Minute)
 	browser0 := newBrowser(t, 1280, 900)
 
-	base := freeBasePort(t, 4)
+	base := testutil.FreePorts(t, 4)
 	stdout := startDevnet(ctx, t, base, "--block-time", "300ms", "--tempo", "5",
 		"--gateway", "127.0.0.1:0", "--quiet", "--log-level", "warn", "-o", "json")
 	var info struct {
@@ -289,7 +290,7 @@ func TestExplorerInBrowser(t *testing.T) {
 func BenchmarkExplorerFirstLoad(b *testing.B) {
 	ctx := binaryTest(b, 10*time.Minute)
 	br := newBrowser(b, 1280, 900)
-	stdout := startDevnet(ctx, b, freeBasePort(b, 4), "--block-time", "1s",
+	stdout := startDevnet(ctx, b, testutil.FreePorts(b, 4), "--block-time", "1s",
 		"--gateway", "127.0.0.1:0", "--quiet", "--log-level", "warn", "-o", "json")
 	var info struct {
 		Explorer string `json:"explorer"`

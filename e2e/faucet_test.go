@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tessera-net/tessera/internal/testutil"
 	"github.com/tessera-net/tessera/keys"
 )
 
@@ -17,7 +18,7 @@ import (
 // a garbage address is a 400; and a stream of new addresses runs into the global limit.
 func TestDevnetFaucet(t *testing.T) {
 	ctx := binaryTest(t, 2*time.Minute)
-	base := freeBasePort(t, 4)
+	base := testutil.FreePorts(t, 4)
 	stdout := startDevnet(ctx, t, base, "--block-time", "200ms", "--chain-only", "--no-inference", "--quiet", "--log-level", "warn", "-o", "json")
 	var info struct {
 		RPC    string `json:"rpc"`

@@ -7,8 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"math/rand/v2"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -75,28 +73,6 @@ func tessera(t *testing.T, args ...string) []byte {
 		t.Fatalf("tessera %v: %v\n%s", args, err, stderr.String())
 	}
 	return stdout.Bytes()
-}
-
-// freeBasePort finds a base port with span free ports after it on 127.0.0.1.
-func freeBasePort(t testing.TB, span int) int {
-	t.Helper()
-	for try := 0; try < 200; try++ {
-		base := 20000 + rand.IntN(35000)
-		ok := true
-		for p := base; p < base+span && ok; p++ {
-			l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(p))
-			if err != nil {
-				ok = false
-				continue
-			}
-			l.Close()
-		}
-		if ok {
-			return base
-		}
-	}
-	t.Fatal("no free port range on 127.0.0.1")
-	return 0
 }
 
 // proc is a running node process.

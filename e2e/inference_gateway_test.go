@@ -12,6 +12,7 @@ import (
 	"github.com/openai/openai-go/v3"
 	"github.com/openai/openai-go/v3/option"
 
+	"github.com/tessera-net/tessera/internal/testutil"
 	"github.com/tessera-net/tessera/keys"
 	"github.com/tessera-net/tessera/subnets/inference/infdev"
 )
@@ -22,7 +23,7 @@ import (
 // signed by the gateway's funded account and recorded on chain as that account's.
 func TestGatewayServesBothNetworks(t *testing.T) {
 	ctx := binaryTest(t, 4*time.Minute)
-	base := freeBasePort(t, 4)
+	base := testutil.FreePorts(t, 4)
 	var info struct {
 		Gateway struct {
 			URL    string `json:"url"`

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/tessera-net/tessera/client"
+	"github.com/tessera-net/tessera/internal/testutil"
 	"github.com/tessera-net/tessera/keys"
 	"github.com/tessera-net/tessera/modules/inference"
 	inferencekeeper "github.com/tessera-net/tessera/modules/inference/keeper"
@@ -85,7 +86,7 @@ type chatAnswer struct {
 func TestInferenceServing(t *testing.T) {
 	ctx := binaryTest(t, 5*time.Minute)
 	began := time.Now()
-	base := freeBasePort(t, 4)
+	base := testutil.FreePorts(t, 4)
 	home := t.TempDir()
 	var dn servingDevnet
 	readSummary(t, startDevnet(ctx, t, base, "--block-time", "250ms", "--tempo", "10", "--chain-only", "--log-level", "warn", "-o", "json"), &dn)

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tessera-net/tessera/internal/testutil"
 	"github.com/tessera-net/tessera/keys"
 	"github.com/tessera-net/tessera/modules/gov"
 	"github.com/tessera-net/tessera/modules/inference"
@@ -33,7 +34,7 @@ import (
 //     effect only at the next formation: the group in force keeps its snapshot.
 func TestInferenceNetworkEpochs(t *testing.T) {
 	ctx := binaryTest(t, 4*time.Minute)
-	base := freeBasePort(t, 4)
+	base := testutil.FreePorts(t, 4)
 	home := t.TempDir()
 	stdout := startDevnet(ctx, t, base, "--block-time", "250ms", "--tempo", "10", "--chain-only", "--inference-forger", "3", "--inference-in-process", "--log-level", "warn")
 	var mu sync.Mutex

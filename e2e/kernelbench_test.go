@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tessera-net/tessera/internal/testutil"
 	"github.com/tessera-net/tessera/keys"
 	"github.com/tessera-net/tessera/modules/subnets"
 )
@@ -45,7 +46,7 @@ func TestKernelLeagueOnDevnet(t *testing.T) {
 	if err := exec.Command("unshare", "--user", "--map-root-user", "--net", "--mount", "true").Run(); err != nil {
 		t.Skipf("the kernel league's sandbox needs user namespaces: %v", err)
 	}
-	base := freeBasePort(t, 4)
+	base := testutil.FreePorts(t, 4)
 	logPath := filepath.Join(t.TempDir(), "devnet.log")
 	stdout := startDevnetLog(ctx, t, base, logPath, "--block-time", "500ms", "--chain-only", "--league", "--no-inference", "--no-faucet", "--quiet")
 	go func() {

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tessera-net/tessera/internal/testutil"
 	"github.com/tessera-net/tessera/modules/subnets"
 )
 
@@ -149,7 +150,7 @@ func TestLMServeBehindTextgenMiner(t *testing.T) {
 
 	run, rpc, _ := startCLIDevnet(ctx, t, 5)
 	node := "tcp://" + rpc
-	axonPort := freeBasePort(t, 1)
+	axonPort := testutil.FreePorts(t, 1)
 	miner, _ := startBG(t, "textgen-miner", textgen, "miner", "--node", node, "--netuid", "1", "--from-uri", "//Dave",
 		"--axon.ip", "127.0.0.1", "--axon.port", strconv.Itoa(axonPort),
 		"--backend", "http", "--backend.url", minerLM.URL, "--backend.model", "tiny", "--backend.timeout", "30s")

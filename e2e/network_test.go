@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/tessera-net/tessera/client"
+	"github.com/tessera-net/tessera/internal/testutil"
 	"github.com/tessera-net/tessera/keys"
 	"github.com/tessera-net/tessera/modules/accounts"
 )
@@ -47,7 +48,7 @@ func sendTransfer(ctx context.Context, t *testing.T, s *client.Signer, to keys.P
 func TestFourValidatorsSurviveAKilledValidator(t *testing.T) {
 	ctx := binaryTest(t, 4*time.Minute)
 	dir := t.TempDir()
-	base := freeBasePort(t, 40)
+	base := testutil.FreePorts(t, 40)
 	var out testnetOut
 	raw := tessera(t, "testnet", "--validators", "4", "--out", dir, "--base-port", strconv.Itoa(base), "--block-time", "300ms", "--output", "json")
 	if err := json.Unmarshal(raw, &out); err != nil {

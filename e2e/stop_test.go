@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/tessera-net/tessera/internal/testutil"
 )
 
 // A node stopped with SIGINT or SIGTERM exits 0 and logs no error on the way out.
@@ -39,7 +41,7 @@ func TestStoppedNodeLogsNoErrors(t *testing.T) {
 func initNode(t *testing.T, chainID string) (home, rpc string) {
 	t.Helper()
 	home = filepath.Join(t.TempDir(), "node")
-	base := freeBasePort(t, 3)
+	base := testutil.FreePorts(t, 3)
 	rpc = "127.0.0.1:" + strconv.Itoa(base+1)
 	tessera(t, "node", "init", "--home", home, "--chain-id", chainID, "--dev-accounts", "--block-time", "100ms",
 		"--p2p", "127.0.0.1:"+strconv.Itoa(base), "--rpc", rpc, "--api", "127.0.0.1:"+strconv.Itoa(base+2))

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tessera-net/tessera/internal/testutil"
 	"github.com/tessera-net/tessera/modules/subnets"
 )
 
@@ -16,7 +17,7 @@ import (
 // miner first and the often-wrong one last, and the gateway answers with the printed key.
 func TestDevnetTextgenRanksMinersAndServesChat(t *testing.T) {
 	ctx := binaryTest(t, 3*time.Minute)
-	base := freeBasePort(t, 3)
+	base := testutil.FreePorts(t, 3)
 	stdout := startDevnet(ctx, t, base, "--block-time", "200ms", "--tempo", "10",
 		"--gateway", "127.0.0.1:0", "--quiet", "--log-level", "warn", "-o", "json")
 	var info struct {

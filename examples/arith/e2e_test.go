@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -139,16 +138,6 @@ func (p *proc) logLine(msg string) map[string]any {
 	return nil
 }
 
-func freePort(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
-}
-
 // TestEndToEnd runs the arith subnet on a real devnet node with real miner and
 // validator processes: weights land on chain and incentive follows the scores; a miner
 // killed mid-round does not stop the validator and its score decays; a restarted
@@ -171,7 +160,7 @@ func TestEndToEnd(t *testing.T) {
 
 	common := []string{"--node", node, "--netuid", "1", "--neuron.epoch_length", "5", "--log.format", "json"}
 	miner := func(name, mode string) (*proc, string) {
-		port := freePort(t)
+		port := strconv.Itoa(testutil.FreePorts(t, 1))
 		args := append([]string{"miner", "--from-uri", "//" + name, "--axon.ip", "127.0.0.1", "--axon.port", port, "--mode", mode, "--delay", "300ms", "--log.level", "debug"}, common...)
 		return start(t, name, args...), port
 	}
