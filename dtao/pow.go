@@ -234,6 +234,14 @@ func ln1pBig(x *big.Int, c *powCtx) *big.Int {
 
 // expFixed is exp_fixed(x, S, g, maxIters).
 func expFixed(x *big.Int, c *powCtx) *big.Int {
+	if r, ok := expFast(x, c); ok {
+		return r
+	}
+	return expBig(x, c)
+}
+
+// expBig is expFixed on big integers, for any precision and exponent.
+func expBig(x *big.Int, c *powCtx) *big.Int {
 	term := new(big.Int).Set(c.s)
 	result := new(big.Int).Set(c.s)
 	nb := new(big.Int)

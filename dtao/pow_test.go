@@ -83,6 +83,43 @@ func TestLn1pFastMatchesBig(t *testing.T) {
 	}
 }
 
+// TestExpFastMatchesBig checks the fixed-width exp against the big-integer one over
+// exponents of either sign up to the widest it takes (|x| < 16·S), small ones, and the
+// edges of its range; a wider exponent is refused.
+func TestExpFastMatchesBig(t *testing.T) {
+	c := getPowCtx(256)
+	s := c.s
+	widest := new(big.Int).Sub(new(big.Int).Lsh(big.NewInt(1), expFastBits), big.NewInt(1))
+	xs := []*big.Int{new(big.Int), big.NewInt(1), big.NewInt(-1), new(big.Int).Set(s), new(big.Int).Neg(s),
+		widest, new(big.Int).Neg(widest), big.NewInt(1 << powGuardBits), big.NewInt(-(1 << powGuardBits))}
+	seed := new(big.Int).SetUint64(0x2545f4914f6cdd1d)
+	span := new(big.Int).Lsh(big.NewInt(1), expFastBits+1)
+	for i := 0; i < 300; i++ {
+		// a deterministic spread over (−16S, 16S)
+		seed.Mul(seed, big.NewInt(6364136223846793005))
+		seed.Add(seed, big.NewInt(1442695040888963407))
+		seed.Mod(seed, new(big.Int).Lsh(big.NewInt(1), 400))
+		x := new(big.Int).Mod(seed, span)
+		x.Sub(x, widest)
+		if i%3 == 0 {
+			x.Rsh(x, uint(i%280)) // small magnitudes too
+		}
+		xs = append(xs, x)
+	}
+	for _, x := range xs {
+		f, ok := expFast(x, c)
+		if !ok {
+			t.Fatalf("fast path refused %v", x)
+		}
+		if b := expBig(x, c); f.Cmp(b) != 0 {
+			t.Fatalf("x=%v: fast %v big %v", x, f, b)
+		}
+	}
+	if _, ok := expFast(new(big.Int).Lsh(big.NewInt(1), expFastBits), c); ok {
+		t.Error("expFast took an exponent of 2^284")
+	}
+}
+
 // TestFixedMatchesBig checks the word-level fixed-point product and quotient against
 // math/big.
 func TestFixedMatchesBig(t *testing.T) {
