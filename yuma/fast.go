@@ -257,9 +257,7 @@ func consensusColumns(vrows [][]Entry, vdiv []rowNorm, vn *voterNorms, asm bool,
 	blk := make([]uint16, medianBlock*stride)
 	for j0 := lo; j0 < hi; j0 += medianBlock {
 		bw := min(medianBlock, hi-j0)
-		for v, r := range vrows {
-			pos[v] = gatherBlock(blk[v:], stride, r, pos[v], j0, bw)
-		}
+		gatherVoters(blk, stride, vrows, pos, j0, bw, asm)
 		for c := range bw {
 			col, vals := m.b[0][:k], blk[c*stride:c*stride+k]
 			var or uint64
@@ -273,6 +271,26 @@ func consensusColumns(vrows [][]Entry, vdiv []rowNorm, vn *voterNorms, asm bool,
 	}
 }
 
+// gatherVoters gathers every voter row's values at columns j0..j0+bw-1 into blk
+// (column c's at blk[c*stride:], voter v's cell at its v), advancing the rows' cursors
+// pos: with asm and whole groups of eight columns, eight rows at a time by the transpose
+// kernel where each of the eight holds the whole block, and otherwise row by row.
+func gatherVoters(blk []uint16, stride int, vrows [][]Entry, pos []int, j0, bw int, asm bool) {
+	v := 0
+	if asm && bw%8 == 0 {
+		for ; v+8 <= len(vrows); v += 8 {
+			if !gatherEight(blk[v:], stride, vrows[v:v+8], pos[v:v+8], j0, bw) {
+				for u := v; u < v+8; u++ {
+					pos[u] = gatherBlock(blk[u:], stride, vrows[u], pos[u], j0, bw)
+				}
+			}
+		}
+	}
+	for ; v < len(vrows); v++ {
+		pos[v] = gatherBlock(blk[v:], stride, vrows[v], pos[v], j0, bw)
+	}
+}
+
 // gatherBlock copies row r's values at columns j0..j0+bw-1 (0 where absent) to
 // dst[c*stride], starting at entry p, and returns the entry after them. The row is
 // ascending: where it holds every column of the block, the copy is a plain loop.
@@ -282,8 +300,7 @@ func consensusColumns(vrows [][]Entry, vdiv []rowNorm, vn *voterNorms, asm bool,
 //
 //go:noinline
 func gatherBlock(dst []uint16, stride int, r []Entry, p, j0, bw int) int {
-	if p+bw <= len(r) && int(r[p].UID) == j0 && int(r[p+bw-1].UID) == j0+bw-1 {
-		// Ascending and distinct: the row holds exactly columns j0..j0+bw-1 here.
+	if holdsBlock(r, p, j0, bw) {
 		for c, e := range r[p : p+bw] {
 			dst[c*stride] = e.Value
 		}
@@ -298,6 +315,31 @@ func gatherBlock(dst []uint16, stride int, r []Entry, p, j0, bw int) int {
 		dst[c*stride] = x
 	}
 	return p
+}
+
+// holdsBlock reports whether row r holds exactly columns j0..j0+bw-1 from entry p on:
+// the row is ascending and distinct, so its first and last entries there say so.
+func holdsBlock(r []Entry, p, j0, bw int) bool {
+	return p+bw <= len(r) && int(r[p].UID) == j0 && int(r[p+bw-1].UID) == j0+bw-1
+}
+
+// gatherEight is gatherBlock for the eight rows (from entries pos) where each holds
+// every column of the block (bw a multiple of 8), by the transpose kernel; it advances
+// pos and reports true, or reports false and does nothing if one of them does not.
+func gatherEight(dst []uint16, stride int, rows [][]Entry, pos []int, j0, bw int) bool {
+	var src [8]*Entry
+	for i, r := range rows[:8] {
+		if !holdsBlock(r, pos[i], j0, bw) {
+			return false
+		}
+		src[i] = &r[pos[i]]
+	}
+	_ = dst[(bw-1)*stride+7] // the kernel's last store
+	gatherAVX2(&dst[0], uintptr(2*stride), &src, bw)
+	for i := range pos[:8] {
+		pos[i] += bw
+	}
+	return true
 }
 
 // scoreColumn normalises one column's raw weights (vals[v] of voter base+v, whose row

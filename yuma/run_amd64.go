@@ -44,3 +44,11 @@ func lockstepAVX2(a, b *Entry, n int) int
 //
 //go:noescape
 func keepBucketAVX2(dst, src *scored, n int, shift, b uint64) int
+
+// gatherAVX2 is gatherBlock on eight rows at once in assembly (run_amd64.s): src holds
+// each row's first entry of the block, every row holding the block's n columns (n a
+// multiple of 8, at least 8) from there; dst is the first row's cell of the block's first
+// column, stride the bytes between columns.
+//
+//go:noescape
+func gatherAVX2(dst *uint16, stride uintptr, src *[8]*Entry, n int)

@@ -517,3 +517,110 @@ GLOBL runOne<>(SB), RODATA|NOPTR, $8
 
 DATA runFour<>+0(SB)/8, $4
 GLOBL runFour<>(SB), RODATA|NOPTR, $8
+
+// gatherAVX2 is gatherBlock for eight voter rows at once, each holding exactly the
+// block's columns from its entry on: n/8 groups of eight columns, each an 8×8 transpose.
+// Eight loads take eight entries of each row (a value is the high half of a dword),
+// VPSRLD moves the values down, unpacks by dwords and qwords and VPERM2I128 leave
+// column c of the eight rows in one register, and VPACKUSDW with VPERMQ packs two columns
+// into the halves of one (a value is below 2^16, so nothing saturates). Each column's
+// eight values are one 16-byte store at its row of dst, stride bytes after the previous
+// column's.
+
+// func gatherAVX2(dst *uint16, stride uintptr, src *[8]*Entry, n int)
+TEXT ·gatherAVX2(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ stride+8(FP), SI
+	MOVQ src+16(FP), DX
+	MOVQ n+24(FP), CX
+	MOVQ 0(DX), R8
+	MOVQ 8(DX), R9
+	MOVQ 16(DX), R10
+	MOVQ 24(DX), R11
+	MOVQ 32(DX), R12
+	MOVQ 40(DX), R13
+	MOVQ 48(DX), AX
+	MOVQ 56(DX), BX
+	XORQ DX, DX
+
+galoop:
+	VMOVDQU (R8)(DX*1), Y0
+	VMOVDQU (R9)(DX*1), Y1
+	VMOVDQU (R10)(DX*1), Y2
+	VMOVDQU (R11)(DX*1), Y3
+	VMOVDQU (R12)(DX*1), Y4
+	VMOVDQU (R13)(DX*1), Y5
+	VMOVDQU (AX)(DX*1), Y6
+	VMOVDQU (BX)(DX*1), Y7
+	VPSRLD  $16, Y0, Y0
+	VPSRLD  $16, Y1, Y1
+	VPSRLD  $16, Y2, Y2
+	VPSRLD  $16, Y3, Y3
+	VPSRLD  $16, Y4, Y4
+	VPSRLD  $16, Y5, Y5
+	VPSRLD  $16, Y6, Y6
+	VPSRLD  $16, Y7, Y7
+
+	// rows 0-3: Y0-Y3 = columns (0|4), (1|5), (2|6), (3|7) of rows 0-3 in each lane
+	VPUNPCKLDQ  Y1, Y0, Y8
+	VPUNPCKHDQ  Y1, Y0, Y9
+	VPUNPCKLDQ  Y3, Y2, Y10
+	VPUNPCKHDQ  Y3, Y2, Y11
+	VPUNPCKLQDQ Y10, Y8, Y0
+	VPUNPCKHQDQ Y10, Y8, Y1
+	VPUNPCKLQDQ Y11, Y9, Y2
+	VPUNPCKHQDQ Y11, Y9, Y3
+
+	// rows 4-7 likewise into Y4-Y7
+	VPUNPCKLDQ  Y5, Y4, Y8
+	VPUNPCKHDQ  Y5, Y4, Y9
+	VPUNPCKLDQ  Y7, Y6, Y10
+	VPUNPCKHDQ  Y7, Y6, Y11
+	VPUNPCKLQDQ Y10, Y8, Y4
+	VPUNPCKHQDQ Y10, Y8, Y5
+	VPUNPCKLQDQ Y11, Y9, Y6
+	VPUNPCKHQDQ Y11, Y9, Y7
+
+	// column c of the eight rows: Y8-Y11 = columns 0-3, Y12-Y15 = columns 4-7
+	VPERM2I128 $0x20, Y4, Y0, Y8
+	VPERM2I128 $0x20, Y5, Y1, Y9
+	VPERM2I128 $0x20, Y6, Y2, Y10
+	VPERM2I128 $0x20, Y7, Y3, Y11
+	VPERM2I128 $0x31, Y4, Y0, Y12
+	VPERM2I128 $0x31, Y5, Y1, Y13
+	VPERM2I128 $0x31, Y6, Y2, Y14
+	VPERM2I128 $0x31, Y7, Y3, Y15
+
+	// two columns' u16 values per register, in order
+	VPACKUSDW Y9, Y8, Y0
+	VPACKUSDW Y11, Y10, Y1
+	VPACKUSDW Y13, Y12, Y2
+	VPACKUSDW Y15, Y14, Y3
+	VPERMQ    $0xd8, Y0, Y0
+	VPERMQ    $0xd8, Y1, Y1
+	VPERMQ    $0xd8, Y2, Y2
+	VPERMQ    $0xd8, Y3, Y3
+
+	VMOVDQU      X0, (DI)
+	ADDQ         SI, DI
+	VEXTRACTI128 $1, Y0, (DI)
+	ADDQ         SI, DI
+	VMOVDQU      X1, (DI)
+	ADDQ         SI, DI
+	VEXTRACTI128 $1, Y1, (DI)
+	ADDQ         SI, DI
+	VMOVDQU      X2, (DI)
+	ADDQ         SI, DI
+	VEXTRACTI128 $1, Y2, (DI)
+	ADDQ         SI, DI
+	VMOVDQU      X3, (DI)
+	ADDQ         SI, DI
+	VEXTRACTI128 $1, Y3, (DI)
+	ADDQ         SI, DI
+
+	ADDQ $32, DX
+	SUBQ $8, CX
+	JNZ  galoop
+
+	VZEROUPPER
+	RET

@@ -27,3 +27,7 @@ func lockstepAVX2(a, b *Entry, n int) int { panic("yuma: no run kernel on this p
 func keepBucketAVX2(dst, src *scored, n int, shift, b uint64) int {
 	panic("yuma: no run kernel on this platform")
 }
+
+func gatherAVX2(dst *uint16, stride uintptr, src *[8]*Entry, n int) {
+	panic("yuma: no run kernel on this platform")
+}
