@@ -141,3 +141,25 @@ func BenchmarkEpochVariants(b *testing.B) {
 		b.Run(name, func(b *testing.B) { benchEpoch(b, c.n, c.v, c.yuma3, c.liquid, c.dense) })
 	}
 }
+
+// BenchmarkConsensus4096x256 is the stake-weighted median of BenchmarkEpoch4096x256's
+// epoch alone (the stored-form path's consensus step, one part), its largest step.
+func BenchmarkConsensus4096x256(b *testing.B) {
+	s := benchState(4096, 256, true, false)
+	p := newParams(s)
+	total, err := s.validateStake()
+	if err != nil {
+		b.Fatal(err)
+	}
+	t, permits, owner := s.stakeTerms(total)
+	var ws Workspace
+	rows, ok := s.maskedRows(permits, owner, &ws)
+	if !ok {
+		b.Fatal("the state does not take the stored-form path")
+	}
+	start := cpuTime()
+	defer func() { b.ReportMetric(float64(cpuTime()-start)/float64(b.N), "cpu-ns/op") }()
+	for b.Loop() {
+		rows.consensus(t.activeStake, s.N, p.kappa, 1, ws.asm())
+	}
+}

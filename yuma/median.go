@@ -253,8 +253,9 @@ func columnQuantile(m *medianScratch, col []scored, or uint64, minority, total F
 	// The first pass: scores below 2^(shift+radixBits), so score>>shift is the bucket.
 	var hist [1 << radixBits]Fixed
 	stake := m.stake[:len(col)]
+	sh := (16 + shift) & 63 // below 64 (shift ≤ 48-radixBits): no shift guard in the loop
 	for v, e := range col {
-		hist[(uint64(e)>>(16+shift))&(1<<radixBits-1)] += stake[v]
+		hist[(uint64(e)>>sh)&(1<<radixBits-1)] += stake[v]
 	}
 	var lo Fixed
 	b := 0
@@ -298,6 +299,7 @@ func keepBucket(dst, src []scored, shift uint, b uint64, asm bool) []scored {
 func radixFrom(m *medianScratch, cur []scored, next int, lo, hi Fixed, shift uint, minority Fixed) Fixed {
 	stake := m.stake
 	for len(cur) > 16 {
+		shift &= 63 // it is below 48: no shift guard in the loops
 		var hist [1 << radixBits]Fixed
 		for _, e := range cur {
 			hist[(uint64(e.score())>>shift)&(1<<radixBits-1)] += stake[e.voter()]
