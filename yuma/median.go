@@ -229,9 +229,9 @@ const radixBits = 6
 //
 // Each pass sums the stake of the candidates per bucket of radixBits score bits (the top
 // ones not yet shared by all candidates), finds the bucket whose stake band holds the
-// minority point and keeps only its entries; once a few candidates are left, or they all
-// share one score, the literal search finishes on them with their band as [lo, hi). The
-// first pass, over every voter in order, reads the stakes in order too.
+// minority point and keeps only its entries; once a few candidates are left (at most 16),
+// smallQuantile finishes on them, or they all share one score. The first pass, over every
+// voter in order, reads the stakes in order too.
 func columnQuantile(m *medianScratch, col []scored, or uint64, minority, total Fixed) Fixed {
 	if or == 0 {
 		return 0 // every score is zero
@@ -248,26 +248,43 @@ func columnQuantile(m *medianScratch, col []scored, or uint64, minority, total F
 	}
 	shift := uint(max(bits.Len64(or)-radixBits, 0))
 	if len(col) <= 16 {
-		return radixFrom(m, col, 1, 0, total, shift, minority)
+		return radixFrom(m, col, 1, 0, shift, minority)
 	}
 	// The first pass: scores below 2^(shift+radixBits), so score>>shift is the bucket.
 	var hist [1 << radixBits]Fixed
 	stake := m.stake[:len(col)]
-	sh := (16 + shift) & 63 // below 64 (shift ≤ 48-radixBits): no shift guard in the loop
-	for v, e := range col {
-		hist[(uint64(e)>>sh)&(1<<radixBits-1)] += stake[v]
-	}
+	firstHistogram(&hist, col, stake, 16+shift, m.asm)
 	var lo Fixed
 	b := 0
 	for ; b < len(hist)-1 && lo+hist[b] <= minority; b++ {
 		lo += hist[b]
 	}
-	hi := lo + hist[b]
 	cur := keepBucket(m.b[1][:len(col)], col, 16+shift, uint64(b), m.asm)
 	if shift == 0 {
 		return cur[0].score() // the candidates share every bit: one score
 	}
-	return radixFrom(m, cur, 2, lo, hi, uint(max(int(shift)-radixBits, 0)), minority)
+	return radixFrom(m, cur, 2, lo, uint(max(int(shift)-radixBits, 0)), minority)
+}
+
+// firstHistogram adds each voter's stake to hist at the bucket of its entry, (col[v] >>
+// sh) & 63, in voter order. With asm, the run kernels' loop (histBMI2) does it but for
+// the last len(col) mod 4 entries.
+//
+// It is kept out of line (go:noinline): inlined into its large caller, the loop would
+// share the caller's registers and spill its own to the stack.
+//
+//go:noinline
+func firstHistogram(hist *[1 << radixBits]Fixed, col []scored, stake []Fixed, sh uint, asm bool) {
+	stake = stake[:len(col)]
+	sh &= 63 // below 64 (sh ≤ 48+16-radixBits): no shift guard in the loop
+	start := 0
+	if asm && len(col) >= 4 {
+		start = len(col) &^ 3
+		histBMI2(&col[0], &stake[0], start, uint64(sh), hist)
+	}
+	for v, e := range col[start:] {
+		hist[(uint64(e)>>sh)&(1<<radixBits-1)] += stake[start+v]
+	}
 }
 
 // keepBucket writes to dst the entries of src whose bits from shift up equal b, in order,
@@ -294,9 +311,9 @@ func keepBucket(dst, src []scored, shift uint, b uint64, asm bool) []scored {
 }
 
 // radixFrom is columnQuantile's radix loop from the candidates cur (not in m.b[next]),
-// whose stake band is [lo, hi), with score bits from shift up resolved next; next is the
-// buffer (1 or 2) the next pass writes.
-func radixFrom(m *medianScratch, cur []scored, next int, lo, hi Fixed, shift uint, minority Fixed) Fixed {
+// whose stake band starts at lo and holds minority, with score bits from shift up
+// resolved next; next is the buffer (1 or 2) the next pass writes.
+func radixFrom(m *medianScratch, cur []scored, next int, lo Fixed, shift uint, minority Fixed) Fixed {
 	stake := m.stake
 	for len(cur) > 16 {
 		shift &= 63 // it is below 48: no shift guard in the loops
@@ -308,7 +325,6 @@ func radixFrom(m *medianScratch, cur []scored, next int, lo, hi Fixed, shift uin
 		for ; b < len(hist)-1 && lo+hist[b] <= minority; b++ {
 			lo += hist[b]
 		}
-		hi = lo + hist[b]
 		dst := m.b[next][:len(cur)]
 		w := 0
 		for _, e := range cur {
@@ -322,64 +338,40 @@ func radixFrom(m *medianScratch, cur []scored, next int, lo, hi Fixed, shift uin
 		}
 		shift = uint(max(int(shift)-radixBits, 0))
 	}
-	search := m.b[0][:len(cur)]
-	copy(search, cur)
-	return medianSearch(m, search, minority, lo, hi)
+	return smallQuantile(m.stake, cur, minority, lo)
 }
 
-// medianSearch is weightedMedian on the entries in cur (a slice of one of m's buffers, not
-// m.b[1] or m.b[2]), held by value: the same mid-pivot search with the same stable
-// partitions, without the indirection through an index list. The buffers rotate roles
-// (current partition, lower, upper); each keeps its full capacity.
-func medianSearch(m *medianScratch, cur []scored, minority, lo, hi Fixed) Fixed {
-	c, l, u := 0, 1, 2
-	m.b[c] = cur[:cap(cur)]
-	stake := m.stake
-	limit := len(cur)
-	for iter := 0; ; {
-		n := len(cur)
-		if n == 0 {
-			return 0
+// smallQuantile finishes columnQuantile on its last few candidates cur (reordered in
+// place), whose stake band is [lo, hi) with lo ≤ minority < hi: the smallest score y with
+// lo + LE(y) > minority, LE(y) being the stake of the candidates scoring at most y. That
+// is what the literal search returns on them (see the proof above columnQuantile: it
+// returns the y with L(y) ≤ minority < LE(y), and here L and LE start at lo). The
+// candidates (eight or so in a column of 256 voters) are sorted by insertion, packed, so
+// by score first, and their stakes summed a score at a time. The band holds minority, so
+// some score qualifies; were none to, the search would ascend to the largest, and so does
+// this.
+func smallQuantile(stake []Fixed, cur []scored, minority, lo Fixed) Fixed {
+	if len(cur) == 0 {
+		return 0
+	}
+	for i := 1; i < len(cur); i++ {
+		e, j := cur[i], i
+		for ; j > 0 && cur[j-1] > e; j-- {
+			cur[j] = cur[j-1]
 		}
-		if n == 1 {
-			return cur[0].score()
+		cur[j] = e
+	}
+	acc := lo
+	for i := 0; i < len(cur); {
+		y := cur[i].score()
+		for ; i < len(cur) && cur[i].score() == y; i++ {
+			acc += stake[cur[i].voter()]
 		}
-		pivot := cur[n/2].score()
-		// Stable partition without data-dependent branches: each element is written to
-		// both outputs and the write positions advance by the comparison results (a
-		// random score order would otherwise mispredict half the branches). The stake sums
-		// are of normalised stakes (total ≤ 1), so plain addition equals the saturating
-		// addition of subtensor.
-		lower, upper := m.b[l][:n], m.b[u][:n]
-		var nl, nu int
-		var loStake, hiStake Fixed
-		for _, e := range cur {
-			lower[nl], upper[nu] = e, e
-			sc, st := e.score(), stake[e.voter()]
-			isLo, isHi := b2i(sc < pivot), b2i(sc > pivot)
-			nl += isLo
-			nu += isHi
-			loStake += st & Fixed(-isLo)
-			hiStake += st & Fixed(-isHi)
-		}
-		lower, upper = lower[:nl], upper[:nu]
-		switch {
-		case minority < lo.SatAdd(loStake) && len(lower) > 0:
-			hi = lo.SatAdd(loStake)
-			c, l = l, c
-			cur = lower
-		case hi.SatSub(hiStake) <= minority && len(upper) > 0:
-			lo = hi.SatSub(hiStake)
-			c, u = u, c
-			cur = upper
-		default:
-			return pivot
-		}
-		iter++
-		if iter > limit {
-			return 0
+		if acc > minority {
+			return y
 		}
 	}
+	return cur[len(cur)-1].score()
 }
 
 // scored is one voter's entry in a weighted median, packed into 8 bytes to halve the data
@@ -394,12 +386,13 @@ func (e scored) voter() int                  { return int(e & 0xffff) }
 // packable reports whether a score can be held in a scored.
 func packable(v Fixed) bool { return uint64(v)>>48 == 0 }
 
-// medianScratch holds the voters' stakes and the three buffers of the search, each with
-// capacity for every voter. The caller fills b[0] with the column's voters.
+// medianScratch holds the voters' stakes and three buffers, each with capacity for every
+// voter: the caller fills b[0] with the column's voters, and the radix passes alternate
+// between b[1] and b[2].
 type medianScratch struct {
 	stake []Fixed
 	b     [3][]scored
-	asm   bool // keepBucket may take the run kernels' loop (run_amd64.s)
+	asm   bool // firstHistogram and keepBucket may take the run kernels' loops (run_amd64.s)
 }
 
 func newMedianScratch(stake []Fixed) *medianScratch {

@@ -4,9 +4,9 @@ package yuma
 
 import "golang.org/x/sys/cpu"
 
-// haveRunAsm: the run kernel needs AVX2 (x/sys/cpu also checks that the OS saves the YMM
+// haveRunAsm: the run kernels need AVX2 and BMI2 (x/sys/cpu also checks that the OS saves the YMM
 // registers).
-var haveRunAsm = cpu.X86.HasAVX2
+var haveRunAsm = cpu.X86.HasAVX2 && cpu.X86.HasBMI2
 
 // emaRunAVX2 is emaRun's loop over n cells (a multiple of 4, at least 4) in assembly
 // (run_amd64.s); cons, rank and sum point at the run's first column. zero is nonzero if
@@ -52,3 +52,9 @@ func keepBucketAVX2(dst, src *scored, n int, shift, b uint64) int
 //
 //go:noescape
 func gatherAVX2(dst *uint16, stride uintptr, src *[8]*Entry, n int)
+
+// histBMI2 is columnQuantile's first histogram over n entries (a multiple of 4, at least
+// 4) in assembly (run_amd64.s).
+//
+//go:noescape
+func histBMI2(col *scored, stake *Fixed, n int, sh uint64, hist *[1 << radixBits]Fixed)

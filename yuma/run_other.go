@@ -31,3 +31,7 @@ func keepBucketAVX2(dst, src *scored, n int, shift, b uint64) int {
 func gatherAVX2(dst *uint16, stride uintptr, src *[8]*Entry, n int) {
 	panic("yuma: no run kernel on this platform")
 }
+
+func histBMI2(col *scored, stake *Fixed, n int, sh uint64, hist *[1 << radixBits]Fixed) {
+	panic("yuma: no run kernel on this platform")
+}

@@ -372,3 +372,32 @@ func TestGatherKernel(t *testing.T) {
 		}
 	}
 }
+
+// TestHistKernel: the first histogram's kernel loop sums what the plain loop sums, for
+// every length up to 40 and every shift the median takes, stakes up to 2^32 (one voter
+// holding everything) and entries in few buckets or spread over all 64.
+func TestHistKernel(t *testing.T) {
+	if !haveRunAsm {
+		t.Skip("no run kernel on this platform")
+	}
+	rng := rand.New(rand.NewPCG(121, 122))
+	for n := range 41 {
+		for range 50 {
+			sh := uint(16 + rng.IntN(43))
+			col := make([]scored, n)
+			stake := make([]Fixed, n)
+			spread := uint64(1) << (1 + rng.IntN(radixBits))
+			for v := range col {
+				bucket := rng.Uint64N(spread)
+				col[v] = scored(bucket<<sh | rng.Uint64N(1<<sh))
+				stake[v] = Fixed(rng.Uint64N(uint64(One) + 1))
+			}
+			var got, want [1 << radixBits]Fixed
+			firstHistogram(&got, col, stake, sh, true)
+			firstHistogram(&want, col, stake, sh, false)
+			if got != want {
+				t.Fatalf("%d entries from bit %d: kernel %v, plain %v", n, sh, got, want)
+			}
+		}
+	}
+}
