@@ -18,8 +18,9 @@
 // anything that yields a result; map iteration never reaches a result. A large epoch's
 // walks may be split across goroutines (Workspace.Parts): the parts write disjoint
 // outputs and what they share is summed in exact integers afterwards, so the results are
-// the same bits for any number of parts and cores. On amd64 with AVX2 the innermost loops
-// of the default path run in assembly (run.go, run_amd64.s), exact integer steps that
-// give the same bits as the Go loops, which run elsewhere and with the purego build tag. The JSON form of a
-// state (what `tessera yuma simulate` reads) lives in the yumajson subpackage.
+// the same bits for any number of parts and cores. On amd64 with AVX2 and BMI2 the
+// innermost loops of the default path run in assembly (run.go, run_amd64.s), exact
+// integer steps that give the same bits as the Go loops, which run elsewhere and with the
+// purego build tag. The JSON form of a state (what `tessera yuma simulate` reads) lives
+// in the yumajson subpackage.
 package yuma
