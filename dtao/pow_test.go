@@ -51,6 +51,41 @@ func TestPowRatioScaledV5(t *testing.T) {
 	}
 }
 
+// spreadInputs returns 300 deterministic values spread over [lo, lo+width), every third
+// shifted right by up to maxShift bits (small magnitudes too).
+func spreadInputs(seed uint64, lo, width *big.Int, maxShift int) []*big.Int {
+	var xs []*big.Int
+	x0 := new(big.Int).SetUint64(seed)
+	mod := new(big.Int).Lsh(big.NewInt(1), 400)
+	for i := 0; i < 300; i++ {
+		x0.Mul(x0, big.NewInt(6364136223846793005))
+		x0.Add(x0, big.NewInt(1442695040888963407))
+		x0.Mod(x0, mod)
+		x := new(big.Int).Mod(x0, width)
+		x.Add(x, lo)
+		if i%3 == 0 {
+			x.Rsh(x, uint(i%maxShift))
+		}
+		xs = append(xs, x)
+	}
+	return xs
+}
+
+// checkFast fails the test where the fixed-width series refuses an input or differs
+// from the big-integer one.
+func checkFast(t *testing.T, xs []*big.Int, c *powCtx, fast func(*big.Int, *powCtx) (*big.Int, bool), slow func(*big.Int, *powCtx) *big.Int) {
+	t.Helper()
+	for _, x := range xs {
+		f, ok := fast(x, c)
+		if !ok {
+			t.Fatalf("fast path refused %v", x)
+		}
+		if b := slow(x, c); f.Cmp(b) != 0 {
+			t.Fatalf("x=%v: fast %v big %v", x, f, b)
+		}
+	}
+}
+
 // TestLn1pFastMatchesBig checks the fixed-width ln1p against the big-integer one over the
 // inputs lnFixed produces (m − S with m in [0.75S, 1.5S)) and a few extremes.
 func TestLn1pFastMatchesBig(t *testing.T) {
@@ -59,28 +94,9 @@ func TestLn1pFastMatchesBig(t *testing.T) {
 	quarter := new(big.Int).Rsh(s, 2)
 	xs := []*big.Int{new(big.Int), big.NewInt(1), big.NewInt(-1), new(big.Int).Neg(quarter),
 		new(big.Int).Sub(new(big.Int).Rsh(s, 1), big.NewInt(1)), new(big.Int).Neg(new(big.Int).Rsh(s, 1))}
-	seed := new(big.Int).SetUint64(0x9e3779b97f4a7c15)
-	for i := 0; i < 300; i++ {
-		// a deterministic spread over [−S/4, S/2)
-		seed.Mul(seed, big.NewInt(6364136223846793005))
-		seed.Add(seed, big.NewInt(1442695040888963407))
-		seed.Mod(seed, new(big.Int).Lsh(big.NewInt(1), 400))
-		x := new(big.Int).Mod(seed, new(big.Int).Add(quarter, new(big.Int).Rsh(s, 1)))
-		x.Sub(x, quarter)
-		if i%3 == 0 {
-			x.Rsh(x, uint(i%200)) // small magnitudes too
-		}
-		xs = append(xs, x)
-	}
-	for _, x := range xs {
-		f, ok := ln1pFast(x, c)
-		if !ok {
-			t.Fatalf("fast path refused %v", x)
-		}
-		if b := ln1pBig(x, c); f.Cmp(b) != 0 {
-			t.Fatalf("x=%v: fast %v big %v", x, f, b)
-		}
-	}
+	// [−S/4, S/2)
+	xs = append(xs, spreadInputs(0x9e3779b97f4a7c15, new(big.Int).Neg(quarter), new(big.Int).Add(quarter, new(big.Int).Rsh(s, 1)), 200)...)
+	checkFast(t, xs, c, ln1pFast, ln1pBig)
 }
 
 // TestExpFastMatchesBig checks the fixed-width exp against the big-integer one over
@@ -92,29 +108,9 @@ func TestExpFastMatchesBig(t *testing.T) {
 	widest := new(big.Int).Sub(new(big.Int).Lsh(big.NewInt(1), expFastBits), big.NewInt(1))
 	xs := []*big.Int{new(big.Int), big.NewInt(1), big.NewInt(-1), new(big.Int).Set(s), new(big.Int).Neg(s),
 		widest, new(big.Int).Neg(widest), big.NewInt(1 << powGuardBits), big.NewInt(-(1 << powGuardBits))}
-	seed := new(big.Int).SetUint64(0x2545f4914f6cdd1d)
-	span := new(big.Int).Lsh(big.NewInt(1), expFastBits+1)
-	for i := 0; i < 300; i++ {
-		// a deterministic spread over (−16S, 16S)
-		seed.Mul(seed, big.NewInt(6364136223846793005))
-		seed.Add(seed, big.NewInt(1442695040888963407))
-		seed.Mod(seed, new(big.Int).Lsh(big.NewInt(1), 400))
-		x := new(big.Int).Mod(seed, span)
-		x.Sub(x, widest)
-		if i%3 == 0 {
-			x.Rsh(x, uint(i%280)) // small magnitudes too
-		}
-		xs = append(xs, x)
-	}
-	for _, x := range xs {
-		f, ok := expFast(x, c)
-		if !ok {
-			t.Fatalf("fast path refused %v", x)
-		}
-		if b := expBig(x, c); f.Cmp(b) != 0 {
-			t.Fatalf("x=%v: fast %v big %v", x, f, b)
-		}
-	}
+	// (−16S, 16S)
+	xs = append(xs, spreadInputs(0x2545f4914f6cdd1d, new(big.Int).Neg(widest), new(big.Int).Lsh(big.NewInt(1), expFastBits+1), 280)...)
+	checkFast(t, xs, c, expFast, expBig)
 	if _, ok := expFast(new(big.Int).Lsh(big.NewInt(1), expFastBits), c); ok {
 		t.Error("expFast took an exponent of 2^284")
 	}

@@ -6,16 +6,23 @@ import (
 	"testing"
 )
 
+// kernelTest skips a test of the run kernels where they do not run, and returns its
+// generator, seeded.
+func kernelTest(t *testing.T, seed uint64) *rand.Rand {
+	t.Helper()
+	if !haveRunAsm {
+		t.Skip("no run kernel on this platform")
+	}
+	return rand.New(rand.NewPCG(seed, seed+1))
+}
+
 // TestRunKernelMatchesLockstep: on runs of consecutive columns, the run kernel gives what
 // emaLockstep gives — the cells kept, the trust, the ranks and the EMA sums — for random
 // weights and bonds and for the extremes: weights normalised to 1 (a single weight) or 0,
 // consensus 0 or 1, bonds 0 or 65535 (a proportion of 1), α and the stake near 0 and 1,
 // rows summing to every bit length.
 func TestRunKernelMatchesLockstep(t *testing.T) {
-	if !haveRunAsm {
-		t.Skip("no run kernel on this platform")
-	}
-	rng := rand.New(rand.NewPCG(91, 92))
+	rng := kernelTest(t, 91)
 	for iter := range 3000 {
 		n := runMin + rng.IntN(70)
 		j0 := rng.IntN(50)
@@ -95,10 +102,7 @@ func TestRunKernelMatchesLockstep(t *testing.T) {
 // TestRunKernelEpochs: whole epochs through a Workspace give the same results with and
 // without the run kernel.
 func TestRunKernelEpochs(t *testing.T) {
-	if !haveRunAsm {
-		t.Skip("no run kernel on this platform")
-	}
-	rng := rand.New(rand.NewPCG(93, 94))
+	rng := kernelTest(t, 93)
 	var with, without Workspace
 	without.noAsm = true
 	for iter := range 600 {
@@ -137,10 +141,7 @@ func TestRunKernelEpochs(t *testing.T) {
 // column's whole sum (a quotient of 1), values of 1 (2^32), sums up to N, incentives
 // of 0 and just below 1. (A flagged row's sum is recomputed, so it is not compared.)
 func TestDividendRunMatchesRow(t *testing.T) {
-	if !haveRunAsm {
-		t.Skip("no run kernel on this platform")
-	}
-	rng := rand.New(rand.NewPCG(95, 96))
+	rng := kernelTest(t, 95)
 	for iter := range 3000 {
 		n := runMin + rng.IntN(70)
 		j0 := rng.IntN(50)
@@ -185,10 +186,7 @@ func TestDividendRunMatchesRow(t *testing.T) {
 // scoreColumn does, for rows summing to every bit length from 2 (and empty rows, whose
 // normaliser is zero), weights of 0 and 65535, and column lengths that leave a tail.
 func TestScoreRunMatchesColumn(t *testing.T) {
-	if !haveRunAsm {
-		t.Skip("no run kernel on this platform")
-	}
-	rng := rand.New(rand.NewPCG(97, 98))
+	rng := kernelTest(t, 97)
 	for iter := range 2000 {
 		k := 1 + rng.IntN(300)
 		vals := make([]uint16, k)
@@ -230,10 +228,7 @@ func TestScoreRunMatchesColumn(t *testing.T) {
 // repeated, lower or out-of-range uid, or a column that differs between the two rows) at
 // every position, and on clean rows.
 func TestAscendSumAndLockstepKernels(t *testing.T) {
-	if !haveRunAsm {
-		t.Skip("no run kernel on this platform")
-	}
-	rng := rand.New(rand.NewPCG(99, 100))
+	rng := kernelTest(t, 99)
 	for n := range 41 {
 		for brk := -1; brk < n; brk++ {
 			for kind := range 4 {
@@ -303,10 +298,7 @@ func TestConsecutiveRun(t *testing.T) {
 // TestKeepBucketKernel: keepBucket's kernel loop keeps what the plain loop keeps, in
 // order, for every length up to 40, buckets that hold none, some or all entries.
 func TestKeepBucketKernel(t *testing.T) {
-	if !haveRunAsm {
-		t.Skip("no run kernel on this platform")
-	}
-	rng := rand.New(rand.NewPCG(101, 102))
+	rng := kernelTest(t, 101)
 	for n := range 41 {
 		for iter := range 50 {
 			shift := uint(16 + rng.IntN(30))
@@ -330,10 +322,7 @@ func TestKeepBucketKernel(t *testing.T) {
 // and a tail, rows that hold a whole block and rows with gaps or that end inside it, and
 // the cursors advance alike.
 func TestGatherKernel(t *testing.T) {
-	if !haveRunAsm {
-		t.Skip("no run kernel on this platform")
-	}
-	rng := rand.New(rand.NewPCG(111, 112))
+	rng := kernelTest(t, 111)
 	for iter := range 200 {
 		k := 1 + rng.IntN(40)
 		n := 8 * (1 + rng.IntN(40))
@@ -377,10 +366,7 @@ func TestGatherKernel(t *testing.T) {
 // every length up to 40 and every shift the median takes, stakes up to 2^32 (one voter
 // holding everything) and entries in few buckets or spread over all 64.
 func TestHistKernel(t *testing.T) {
-	if !haveRunAsm {
-		t.Skip("no run kernel on this platform")
-	}
-	rng := rand.New(rand.NewPCG(121, 122))
+	rng := kernelTest(t, 121)
 	for n := range 41 {
 		for range 50 {
 			sh := uint(16 + rng.IntN(43))
