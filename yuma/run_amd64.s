@@ -9,6 +9,27 @@
 	PREFETCHT1 128(R)(D*1) \
 	PREFETCHT1 192(R)(D*1)
 
+// Four rows of dwords A-D, each 128-bit lane transposed as a 4×4 block: A-D become
+// columns 0-3 of the lane's four rows (unpacks by dwords, then by qwords), with Y8-Y11
+// as scratch.
+#define TRANSPOSE4(A, B, C, D) \
+	VPUNPCKLDQ  B, A, Y8   \
+	VPUNPCKHDQ  B, A, Y9   \
+	VPUNPCKLDQ  D, C, Y10  \
+	VPUNPCKHDQ  D, C, Y11  \
+	VPUNPCKLQDQ Y10, Y8, A \
+	VPUNPCKHQDQ Y10, Y8, B \
+	VPUNPCKLQDQ Y11, Y9, C \
+	VPUNPCKHQDQ Y11, Y9, D
+
+// Two columns' 16-byte halves of Y (X its lower) stored at DI and DI+SI, DI then
+// advanced past both.
+#define STORE2COLS(X, Y) \
+	VMOVDQU      X, (DI)        \
+	ADDQ         SI, DI         \
+	VEXTRACTI128 $1, Y, (DI)    \
+	ADDQ         SI, DI
+
 // The four 64-bit lanes of Y reduced into the low lane of X (Y's lower half) by OP
 // (VPADDQ or VPOR), with T as scratch.
 #define REDUCE4(OP, Y, X, T) \
@@ -583,24 +604,10 @@ galoop:
 	VPSRLD  $16, Y7, Y7
 
 	// rows 0-3: Y0-Y3 = columns (0|4), (1|5), (2|6), (3|7) of rows 0-3 in each lane
-	VPUNPCKLDQ  Y1, Y0, Y8
-	VPUNPCKHDQ  Y1, Y0, Y9
-	VPUNPCKLDQ  Y3, Y2, Y10
-	VPUNPCKHDQ  Y3, Y2, Y11
-	VPUNPCKLQDQ Y10, Y8, Y0
-	VPUNPCKHQDQ Y10, Y8, Y1
-	VPUNPCKLQDQ Y11, Y9, Y2
-	VPUNPCKHQDQ Y11, Y9, Y3
+	TRANSPOSE4(Y0, Y1, Y2, Y3)
 
 	// rows 4-7 likewise into Y4-Y7
-	VPUNPCKLDQ  Y5, Y4, Y8
-	VPUNPCKHDQ  Y5, Y4, Y9
-	VPUNPCKLDQ  Y7, Y6, Y10
-	VPUNPCKHDQ  Y7, Y6, Y11
-	VPUNPCKLQDQ Y10, Y8, Y4
-	VPUNPCKHQDQ Y10, Y8, Y5
-	VPUNPCKLQDQ Y11, Y9, Y6
-	VPUNPCKHQDQ Y11, Y9, Y7
+	TRANSPOSE4(Y4, Y5, Y6, Y7)
 
 	// column c of the eight rows: Y8-Y11 = columns 0-3, Y12-Y15 = columns 4-7
 	VPERM2I128 $0x20, Y4, Y0, Y8
@@ -622,22 +629,10 @@ galoop:
 	VPERMQ    $0xd8, Y2, Y2
 	VPERMQ    $0xd8, Y3, Y3
 
-	VMOVDQU      X0, (DI)
-	ADDQ         SI, DI
-	VEXTRACTI128 $1, Y0, (DI)
-	ADDQ         SI, DI
-	VMOVDQU      X1, (DI)
-	ADDQ         SI, DI
-	VEXTRACTI128 $1, Y1, (DI)
-	ADDQ         SI, DI
-	VMOVDQU      X2, (DI)
-	ADDQ         SI, DI
-	VEXTRACTI128 $1, Y2, (DI)
-	ADDQ         SI, DI
-	VMOVDQU      X3, (DI)
-	ADDQ         SI, DI
-	VEXTRACTI128 $1, Y3, (DI)
-	ADDQ         SI, DI
+	STORE2COLS(X0, Y0)
+	STORE2COLS(X1, Y1)
+	STORE2COLS(X2, Y2)
+	STORE2COLS(X3, Y3)
 
 	ADDQ $32, DX
 	SUBQ $8, CX
