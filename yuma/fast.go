@@ -257,6 +257,10 @@ func consensusColumns(vrows [][]Entry, vdiv []rowNorm, vn *voterNorms, asm bool,
 	blk := make([]uint16, medianBlock*stride)
 	for j0 := lo; j0 < hi; j0 += medianBlock {
 		bw := min(medianBlock, hi-j0)
+		if noneIn(vrows, pos, j0+bw) {
+			clear(out[j0 : j0+bw]) // no voter weights these columns: every median is 0
+			continue
+		}
 		gatherVoters(blk, stride, vrows, pos, j0, bw, asm)
 		for c := range bw {
 			col, vals := m.b[0][:k], blk[c*stride:c*stride+k]
@@ -269,6 +273,19 @@ func consensusColumns(vrows [][]Entry, vdiv []rowNorm, vn *voterNorms, asm bool,
 			out[j0+c] = columnQuantile(m, col, or, minority, total)
 		}
 	}
+}
+
+// noneIn reports whether no voter row holds a column below end from its cursor on (the
+// rows are ascending): the block before end is then empty, its columns' medians 0 (a
+// column of zeros; columnQuantile returns 0 for one), as the validators' own columns are
+// in a subnet whose validators weight only miners.
+func noneIn(vrows [][]Entry, pos []int, end int) bool {
+	for v, r := range vrows {
+		if p := pos[v]; p < len(r) && int(r[p].UID) < end {
+			return false
+		}
+	}
+	return true
 }
 
 // gatherVoters gathers every voter row's values at columns j0..j0+bw-1 into blk
