@@ -3,13 +3,14 @@ package yuma
 import "sort"
 
 // This file holds the run kernels, the stored-form path's innermost loops done in
-// assembly four cells at a time where the CPU has AVX2 (run_amd64.s): emaLockstep's
-// arithmetic on a run of cells whose columns are consecutive (j0, j0+1, …: a validator
-// that weights and bonds every miner), dividendRow's on a piece of an EMA row on
-// consecutive columns, scoreColumn's, keepBucket's filter, sumAscending's row sum and
-// test, lockstepRun's comparison, and gatherBlock's copy of eight rows at once (an 8×8
-// transpose of u16 values per eight columns, gatherEight). On a run, the column accumulators (consensus, rank,
-// EMA sum) and divisors are read and written as vectors, with no index per cell.
+// assembly four cells at a time where the CPU has AVX2 and BMI2 (run_amd64.s):
+// emaLockstep's arithmetic on a run of cells whose columns are consecutive (j0, j0+1, …:
+// a validator that weights and bonds every miner), dividendRow's on a piece of an EMA row
+// on consecutive columns, scoreColumn's, firstHistogram's sums (scalar, with SHRX),
+// keepBucket's filter, sumAscending's row sum and test, lockstepRun's comparison, and
+// gatherBlock's copy of eight rows at once (an 8×8 transpose of u16 values per eight
+// columns, gatherEight). On a run, the column accumulators (consensus, rank, EMA sum) and
+// divisors are read and written as vectors, with no index per cell.
 //
 // Each step is the scalar one's, in 64-bit lanes with 32×32-bit products:
 //
