@@ -241,8 +241,9 @@ const medianBlock = 64
 
 // consensusColumns is consensus on columns lo..hi-1 (lo a multiple of medianBlock) of the
 // voters' rows vrows, normalised by vdiv (through the score kernel with vn, if not nil;
-// with asm, keepBucket takes its kernel too), with the voters' normalised stakes, the
-// minority point and their total: it writes out[lo:hi].
+// with asm, the gather, the first histogram and keepBucket take their kernels too), with
+// the voters' normalised stakes, the minority point and their total: it writes
+// out[lo:hi].
 func consensusColumns(vrows [][]Entry, vdiv []rowNorm, vn *voterNorms, asm bool, stake []Fixed, minority, total Fixed, out []Fixed, lo, hi int) {
 	k := len(vrows)
 	m := newMedianScratch(stake)

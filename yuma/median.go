@@ -338,7 +338,7 @@ func radixFrom(m *medianScratch, cur []scored, next int, lo Fixed, shift uint, m
 		}
 		shift = uint(max(int(shift)-radixBits, 0))
 	}
-	return smallQuantile(m.stake, cur, minority, lo)
+	return smallQuantile(stake, cur, minority, lo)
 }
 
 // smallQuantile finishes columnQuantile on its last few candidates cur (reordered in

@@ -4,8 +4,8 @@ package yuma
 
 import "golang.org/x/sys/cpu"
 
-// haveRunAsm: the run kernels need AVX2 and BMI2 (x/sys/cpu also checks that the OS saves the YMM
-// registers).
+// haveRunAsm: the run kernels need AVX2 and BMI2 (x/sys/cpu also checks that the OS
+// saves the YMM registers).
 var haveRunAsm = cpu.X86.HasAVX2 && cpu.X86.HasBMI2
 
 // emaRunAVX2 is emaRun's loop over n cells (a multiple of 4, at least 4) in assembly
