@@ -146,6 +146,9 @@ type Evaluation struct {
 	Log    string
 	Notes  []string
 	Stages Stages
+	// Beside is the hotkey whose submission was measured side by side with this one
+	// (see Judge), empty when it was measured alone.
+	Beside string
 }
 
 func (e *Evaluation) fail(reason string, err error) *Evaluation {
@@ -160,48 +163,118 @@ func (e *Evaluation) fail(reason string, err error) *Evaluation {
 // Evaluate judges a submission: repository and commit as revealed, and the miner's
 // target length.
 func (r *Runner) Evaluate(ctx context.Context, repoURL, commit string, target int) *Evaluation {
-	ev := &Evaluation{}
-	if err := r.Setup(ctx); err != nil {
-		return ev.fail("setup", err)
+	return r.EvaluateSideBySide(ctx, []Candidate{{Repo: repoURL, Commit: commit, Target: target}})[0]
+}
+
+// Candidate is a submission to evaluate: repository and commit as revealed, and the
+// miner's target length.
+type Candidate struct {
+	Repo, Commit string
+	Target       int
+}
+
+// EvaluateSideBySide judges submissions under the same conditions: it fetches,
+// checks and builds each, starts every harness, runs each one's warm-up, then takes
+// the timed requests in turn — one for the first, one for the second, and so on, each
+// repetition — so that a change in the machine's load (another process, a busy
+// neighbour) falls on all of them alike. A judge uses it before a challenger takes
+// first place: the leader's earlier time and the challenger's new one may have been
+// taken under loads twice apart. The evaluations are in the candidates' order.
+func (r *Runner) EvaluateSideBySide(ctx context.Context, cands []Candidate) []*Evaluation {
+	evs := make([]*Evaluation, len(cands))
+	var hs []*harness
+	for i, c := range cands {
+		evs[i] = &Evaluation{}
+		b, ok := r.prepare(ctx, c, evs[i])
+		if !ok {
+			continue
+		}
+		defer b.remove()
+		h, err := r.startHarness(ctx, b, evs[i])
+		if err != nil {
+			evs[i].fail("run", err)
+			continue
+		}
+		hs = append(hs, h)
 	}
-	league, ok := r.Def.LeagueFor(target)
+	bm := r.Def.Benchmark
+	for i := 0; i < bm.Warmup+bm.Repetitions; i++ {
+		for _, h := range hs {
+			if !h.failed() {
+				h.measure(r, i >= bm.Warmup)
+			}
+		}
+	}
+	for _, h := range hs {
+		h.finish()
+	}
+	return evs
+}
+
+// built is a submission fetched, checked and built: its checkout, its binary and the
+// league it runs in.
+type built struct {
+	src, bin string
+	league   League
+	dirs     []string
+}
+
+func (b *built) remove() {
+	for _, d := range b.dirs {
+		os.RemoveAll(d)
+	}
+}
+
+// prepare fetches, checks and builds a candidate, filling ev's league, content hash
+// and stages; on failure it records why in ev, removes what it made and returns false.
+func (r *Runner) prepare(ctx context.Context, c Candidate, ev *Evaluation) (*built, bool) {
+	if err := r.Setup(ctx); err != nil {
+		ev.fail("setup", err)
+		return nil, false
+	}
+	league, ok := r.Def.LeagueFor(c.Target)
 	if !ok {
-		return ev.fail("league", fmt.Errorf("target length %d is below the shortest league (%d)", target, r.Def.Leagues[0].Length))
+		ev.fail("league", fmt.Errorf("target length %d is below the shortest league (%d)", c.Target, r.Def.Leagues[0].Length))
+		return nil, false
 	}
 	ev.Length, ev.League = league.Length, league
+	b := &built{league: league}
 	t0 := time.Now()
-	repo, err := FetchCommit(ctx, r.Def.Fetch, r.Work, repoURL, commit)
+	repo, err := FetchCommit(ctx, r.Def.Fetch, r.Work, c.Repo, c.Commit)
 	ev.Stages.Fetch = time.Since(t0)
 	if err != nil {
-		return ev.fail("fetch", err)
+		ev.fail("fetch", err)
+		return nil, false
 	}
 	defer os.RemoveAll(repo.Dir)
 	t0 = time.Now()
-	src, err := r.checkout(ctx, repo)
-	if src != "" {
-		defer os.RemoveAll(src)
+	b.src, err = r.checkout(ctx, repo)
+	if b.src != "" {
+		b.dirs = append(b.dirs, b.src)
 	}
 	if err == nil {
-		ev.ContentHash, err = ContentHash(r.Def, src)
+		ev.ContentHash, err = ContentHash(r.Def, b.src)
 	}
 	ev.Stages.Check = time.Since(t0)
 	if err != nil {
-		return ev.fail("tree", err)
+		b.remove()
+		ev.fail("tree", err)
+		return nil, false
 	}
 	t0 = time.Now()
-	bin, blog, err := r.Build(ctx, src)
+	bin, blog, err := r.Build(ctx, b.src)
 	ev.Stages.Build = time.Since(t0)
 	if bin != "" {
-		defer os.RemoveAll(filepath.Dir(bin))
+		b.bin = bin
+		b.dirs = append(b.dirs, filepath.Dir(bin))
 	}
 	if err != nil {
+		b.remove()
 		ev.Log = blog
-		return ev.fail("build", err)
+		ev.fail("build", err)
+		return nil, false
 	}
-	t0 = time.Now()
-	r.Measure(ctx, src, bin, league, ev)
-	ev.Stages.Bench = time.Since(t0)
-	return ev
+	return b, true
 }
 
 // checkout checks the tree and the imports and extracts the commit; it returns the
@@ -320,14 +393,42 @@ func (r *Runner) build(ctx context.Context, src string) (bin, log string, err er
 // reference; the validator times each request from the first byte it sends to the last
 // byte of the answer. It fills ev.
 func (r *Runner) Measure(ctx context.Context, src, bin string, league League, ev *Evaluation) {
-	b, l := r.Def.Benchmark, r.Def.Limits
-	shape := linattn.Shape{H: b.Heads, L: league.Length, D: b.Dim, Gamma: b.Gamma}
+	h, err := r.startHarness(ctx, &built{src: src, bin: bin, league: league}, ev)
+	if err != nil {
+		ev.fail("run", err)
+		return
+	}
+	b := r.Def.Benchmark
+	for i := 0; i < b.Warmup+b.Repetitions && !h.failed(); i++ {
+		h.measure(r, i >= b.Warmup)
+	}
+	h.finish()
+}
+
+// harness is one running harness of a measurement: its process, the requests it has
+// answered and the first error.
+type harness struct {
+	p      *sandbox.Proc
+	shape  linattn.Shape
+	league League
+	stderr *tail
+	ev     *Evaluation
+	stop   func() bool
+	runs   int
+	err    error
+	t0     time.Time
+}
+
+// startHarness starts b's harness in the sandbox under the definition's limits.
+func (r *Runner) startHarness(ctx context.Context, b *built, ev *Evaluation) (*harness, error) {
+	t0 := time.Now()
+	bm, l := r.Def.Benchmark, r.Def.Limits
 	stderr := &tail{n: 4 << 10}
 	path, args, env := "/bin/harness", []string{"harness"}, []string{"HOME=/tmp", "TMPDIR=/tmp"}
-	mounts := []sandbox.Mount{{Source: bin, Target: "/bin/harness"}}
+	mounts := []sandbox.Mount{{Source: b.bin, Target: "/bin/harness"}}
 	if rt := r.Def.Target.Runtime; rt != nil {
 		path, args, env = rt.Run[0], rt.Run, append(env, rt.Env...)
-		mounts = append(rt.sandboxMounts(), sandbox.Mount{Source: src, Target: "/src"}, sandbox.Mount{Source: filepath.Dir(bin), Target: "/out"})
+		mounts = append(rt.sandboxMounts(), sandbox.Mount{Source: b.src, Target: "/src"}, sandbox.Mount{Source: filepath.Dir(b.bin), Target: "/out"})
 	}
 	p, err := sandbox.Start(sandbox.Spec{
 		Path: path, Args: args, Env: env, Dir: "/tmp",
@@ -338,19 +439,72 @@ func (r *Runner) Measure(ctx context.Context, src, bin string, league League, ev
 		Stderr: stderr,
 	})
 	if err != nil {
-		ev.fail("run", err)
+		return nil, err
+	}
+	return &harness{p: p, shape: linattn.Shape{H: bm.Heads, L: b.league.Length, D: bm.Dim, Gamma: bm.Gamma}, league: b.league,
+		stderr: stderr, ev: ev, stop: context.AfterFunc(ctx, p.Kill), t0: t0}, nil
+}
+
+func (h *harness) failed() bool { return h.err != nil }
+
+// measure sends one request and checks the answer, recording its time when timed;
+// the first error stops the harness's measurement.
+func (h *harness) measure(r *Runner, timed bool) {
+	h.runs++
+	elapsed, err := h.request(r.Def.Benchmark.Tolerance)
+	if err != nil {
+		h.err = err
 		return
 	}
-	stop := context.AfterFunc(ctx, p.Kill)
-	defer stop()
-	runErr := r.requests(p, shape, ev)
-	p.Stdin.Close()
-	if runErr != nil {
-		p.Kill()
+	if timed {
+		h.ev.Times = append(h.ev.Times, elapsed)
 	}
-	res := p.Wait()
+}
+
+var errWrong = errors.New("wrong output")
+
+// request sends a request on inputs drawn afresh and returns how long the answer took.
+func (h *harness) request(tolerance float64) (time.Duration, error) {
+	var seed [32]byte
+	rand.Read(seed[:])
+	in := linattn.Generate(seed, h.shape)
+	ref := linattn.Reference(in)
+	werr := make(chan error, 1)
+	start := time.Now()
+	go func() { werr <- linattn.WriteRequest(h.p.Stdin, in) }()
+	out, err := linattn.ReadAnswer(h.p.Stdout, h.shape.N())
+	elapsed := time.Since(start)
+	i := h.runs
+	if errors.Is(err, linattn.ErrBadAnswer) {
+		return 0, fmt.Errorf("%w: run %d: %v (did the kernel write on standard output?)", errWrong, i, err)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("run %d: %w", i, err)
+	}
+	if err := <-werr; err != nil {
+		return 0, fmt.Errorf("run %d: sending the request: %w", i, err)
+	}
+	rel, err := linattn.Compare(out, ref, tolerance)
+	h.ev.RelErr = max(h.ev.RelErr, rel)
+	if err != nil {
+		return 0, fmt.Errorf("%w: run %d: %v", errWrong, i, err)
+	}
+	return elapsed, nil
+}
+
+// finish ends the harness (closing its input, killing it after an error) and fills
+// the evaluation from its runs and the time since it started.
+func (h *harness) finish() {
+	defer h.stop()
+	ev, runErr := h.ev, h.err
+	h.p.Stdin.Close()
+	if runErr != nil {
+		h.p.Kill()
+	}
+	res := h.p.Wait()
+	ev.Stages.Bench = time.Since(h.t0)
 	ev.Notes = res.Notes
-	ev.Log = stderr.String()
+	ev.Log = h.stderr.String()
 	switch {
 	case runErr != nil && res.WallKilled:
 		ev.fail("run", fmt.Errorf("%v (%v)", res.Err(), runErr))
@@ -363,44 +517,9 @@ func (r *Runner) Measure(ctx context.Context, src, bin string, league League, ev
 	default:
 		ev.OK = true
 		ev.Median = median(ev.Times)
-		ev.TokensPerSec = float64(league.Length) / ev.Median.Seconds()
-		ev.Score = ev.TokensPerSec * league.Multiplier
+		ev.TokensPerSec = float64(h.league.Length) / ev.Median.Seconds()
+		ev.Score = ev.TokensPerSec * h.league.Multiplier
 	}
-}
-
-var errWrong = errors.New("wrong output")
-
-func (r *Runner) requests(p *sandbox.Proc, shape linattn.Shape, ev *Evaluation) error {
-	b := r.Def.Benchmark
-	for i := 0; i < b.Warmup+b.Repetitions; i++ {
-		var seed [32]byte
-		rand.Read(seed[:])
-		in := linattn.Generate(seed, shape)
-		ref := linattn.Reference(in)
-		werr := make(chan error, 1)
-		start := time.Now()
-		go func() { werr <- linattn.WriteRequest(p.Stdin, in) }()
-		out, err := linattn.ReadAnswer(p.Stdout, shape.N())
-		elapsed := time.Since(start)
-		if errors.Is(err, linattn.ErrBadAnswer) {
-			return fmt.Errorf("%w: run %d: %v (did the kernel write on standard output?)", errWrong, i+1, err)
-		}
-		if err != nil {
-			return fmt.Errorf("run %d: %w", i+1, err)
-		}
-		if err := <-werr; err != nil {
-			return fmt.Errorf("run %d: sending the request: %w", i+1, err)
-		}
-		rel, err := linattn.Compare(out, ref, b.Tolerance)
-		ev.RelErr = max(ev.RelErr, rel)
-		if err != nil {
-			return fmt.Errorf("%w: run %d: %v", errWrong, i+1, err)
-		}
-		if i >= b.Warmup {
-			ev.Times = append(ev.Times, elapsed)
-		}
-	}
-	return nil
 }
 
 func median(ts []time.Duration) time.Duration {

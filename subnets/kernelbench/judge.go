@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/tessera-net/tessera/client"
@@ -103,6 +104,7 @@ func (j *Judge) Round(ctx context.Context) (*Round, error) {
 		ownerUID = 0
 	}
 	var entries []Entry
+	var cands []league.Submission
 	for _, s := range subs.Submissions {
 		uid, ok := g.UID(s.Hotkey)
 		if !ok {
@@ -118,7 +120,8 @@ func (j *Judge) Round(ctx context.Context) (*Round, error) {
 		}
 		entries = append(entries, Entry{Hotkey: s.Hotkey, UID: uid, Repo: s.Repo, Commit: s.Commit, TargetLength: int(s.TargetLength),
 			Length: ev.Length, CommitBlock: s.CommitBlock, Seq: s.Seq, ContentHash: ev.ContentHash, OK: ev.OK, Score: ev.Score,
-			TokensPerSec: ev.TokensPerSec, Reason: ev.Reason})
+			TokensPerSec: ev.TokensPerSec, Reason: ev.Reason, Beside: ev.Beside})
+		cands = append(cands, s)
 	}
 	prev := ""
 	if last, err := j.store.LastRound(ctx); err != nil {
@@ -126,7 +129,10 @@ func (j *Judge) Round(ctx context.Context) (*Round, error) {
 	} else if last != nil && last.DefHash == j.hash {
 		prev = last.Leader
 	}
-	st := Rank(entries, j.def.Payout, j.def.Margin, prev)
+	st, err := j.settle(ctx, entries, cands, prev)
+	if err != nil {
+		return nil, err
+	}
 	rd := &Round{Block: g.Block, DefHash: j.hash, Leader: Leader(st), Standings: st, At: time.Now().UTC()}
 	scores, err := Scores(st, g.Size(), ownerUID)
 	if err == nil {
@@ -153,9 +159,14 @@ func (j *Judge) Round(ctx context.Context) (*Round, error) {
 	return rd, nil
 }
 
+// key is s's key in the store.
+func (j *Judge) key(s league.Submission) SubmissionKey {
+	return SubmissionKey{DefHash: j.hash, Hotkey: s.Hotkey, Repo: s.Repo, Commit: s.Commit, TargetLength: int(s.TargetLength)}
+}
+
 // evaluation returns the stored evaluation of s, evaluating it first if it is new.
 func (j *Judge) evaluation(ctx context.Context, s league.Submission) (*Evaluation, error) {
-	k := SubmissionKey{DefHash: j.hash, Hotkey: s.Hotkey, Repo: s.Repo, Commit: s.Commit, TargetLength: int(s.TargetLength)}
+	k := j.key(s)
 	ev, err := j.store.Evaluation(ctx, k)
 	if err != nil || ev != nil {
 		return ev, err
@@ -172,6 +183,57 @@ func (j *Judge) evaluation(ctx context.Context, s league.Submission) (*Evaluatio
 		return nil, errors.New(ev.Message)
 	}
 	return ev, j.store.PutEvaluation(ctx, k, ev)
+}
+
+// settle ranks the entries (cands[i] is entries[i]'s submission) and, before a
+// challenger takes first place from prev, measures the two side by side
+// (Runner.EvaluateSideBySide): their stored times may have been taken under loads far
+// apart — the leader's while the machine built a dozen others, the challenger's on
+// an idle one — and a dethronement must not be the machine's doing. The side-by-side
+// evaluations replace both stored ones (so the next round ranks on them, and does not
+// measure the pair again) and the entries are ranked again; a challenger that still
+// beats the leader by more than the margin takes first place. Each challenger is
+// measured beside the leader at most once a round; a leader that failed or left is
+// not defended.
+func (j *Judge) settle(ctx context.Context, entries []Entry, cands []league.Submission, prev string) ([]Standing, error) {
+	tried := map[string]bool{}
+	for {
+		st := Rank(entries, j.def.Payout, j.def.Margin, prev)
+		top := Leader(st)
+		li := slices.IndexFunc(st, func(s Standing) bool { return s.Hotkey == prev })
+		if top == "" || top == prev || li < 0 || st[li].Rank == 0 || tried[top] {
+			return st, nil
+		}
+		tried[top] = true
+		pair := [2]int{slices.IndexFunc(entries, func(e Entry) bool { return e.Hotkey == prev }),
+			slices.IndexFunc(entries, func(e Entry) bool { return e.Hotkey == top })}
+		j.log.Info("measuring a challenger beside the leader", "leader", prev, "challenger", top,
+			"leader_score", int64(entries[pair[0]].Score), "challenger_score", int64(entries[pair[1]].Score))
+		var cs []Candidate
+		for _, i := range pair {
+			s := cands[i]
+			cs = append(cs, Candidate{Repo: s.Repo, Commit: s.Commit, Target: int(s.TargetLength)})
+		}
+		evs := j.runner.EvaluateSideBySide(ctx, cs)
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		for k, i := range pair {
+			ev := evs[k]
+			if ev.Reason == "setup" {
+				return nil, errors.New(ev.Message)
+			}
+			ev.Beside = entries[pair[1-k]].Hotkey
+			if err := j.store.PutEvaluation(ctx, j.key(cands[i]), ev); err != nil {
+				return nil, err
+			}
+			e := &entries[i]
+			e.Length, e.ContentHash, e.OK, e.Score, e.TokensPerSec, e.Reason = ev.Length, ev.ContentHash, ev.OK, ev.Score, ev.TokensPerSec, ev.Reason
+			e.Beside = ev.Beside
+		}
+		j.log.Info("measured side by side", "leader", prev, "challenger", top,
+			"leader_score", int64(entries[pair[0]].Score), "challenger_score", int64(entries[pair[1]].Score))
+	}
 }
 
 func (j *Judge) setWeights(ctx context.Context, vec weights.Vector, version uint64) (int64, error) {

@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -51,10 +52,7 @@ func TestJudgeOnDevnet(t *testing.T) {
 		return nil, keys.PublicKey{}
 	}
 	def := *w.def
-	// A challenger must be ten times as fast. The leader's time is from an earlier
-	// round than the challenger's, and on a machine shared with other tests two runs
-	// of kernels of one speed have timed more than twice apart.
-	def.Margin = 9
+	def.Margin = 0.5
 	raw, _ := json.MarshalIndent(def, "", "  ")
 	owner, _ := chainOf("Alice")
 	if err := kernelbench.Define(ctx, owner, 1, raw, "file:///definition.json", 2); err != nil {
@@ -85,7 +83,7 @@ func TestJudgeOnDevnet(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A judge with another definition than the chain's refuses to judge.
-	other := strings.Replace(string(raw), `"margin": 9`, `"margin": 0.5`, 1)
+	other := strings.Replace(string(raw), `"margin": 0.5`, `"margin": 9`, 1)
 	if jo, err := kernelbench.NewJudge(kernelbench.JudgeConfig{Netuid: 1, Definition: []byte(other), Work: w.runner.Work}, owner, store); err != nil {
 		t.Fatal(err)
 	} else if _, err := jo.Round(ctx); err == nil || !strings.Contains(err.Error(), "the chain records definition") {
@@ -134,8 +132,20 @@ func TestJudgeOnDevnet(t *testing.T) {
 		t.Fatalf("weights on chain: %s (error %q)", got, rd.WeightsError)
 	}
 
-	// Round 2: Charlie copies Dave's submission; Bob challenges with a kernel not ten
-	// times as fast. Dave keeps first place; the copy earns nothing.
+	// Round 2: Charlie copies Dave's submission; Bob challenges with a slower kernel.
+	// Dave's stored time is made a thousand times longer, as if the machine had been
+	// that busy when it was taken: Bob and Eve then seem to beat him by far more than
+	// the margin, the judge measures the first of them beside Dave, and Dave keeps
+	// first place on the side-by-side times. The copy earns nothing.
+	daveSub := kernelbench.SubmissionKey{DefHash: kernelbench.Hash(raw), Hotkey: dave(t, chainOf), Repo: fastURL, Commit: fastCommit, TargetLength: 4096}
+	slowed, err := store.Evaluation(ctx, daveSub)
+	if err != nil || slowed == nil {
+		t.Fatalf("Dave's evaluation: %v %v", slowed, err)
+	}
+	slowed.Score /= 1000
+	if err := store.PutEvaluation(ctx, daveSub, slowed); err != nil {
+		t.Fatal(err)
+	}
 	bobURL, bobCommit := w.miner(t, "dev-challenger", map[string]string{"kernel/knobs.go": knobs("32", "2")})
 	publish("Bob", bobURL, bobCommit)
 	copyURL, copyCommit := w.miner(t, "dev-copy", map[string]string{"kernel/knobs.go": knobs("16", "2")})
@@ -153,6 +163,13 @@ func TestJudgeOnDevnet(t *testing.T) {
 	bobSecond := strings.HasPrefix(got, "Dave:1:0.5 Bob:2:0.3 Eve:3:0.15 Charlie:0:0")
 	if !bobSecond && !strings.HasPrefix(got, "Dave:1:0.5 Eve:2:0.3 Bob:3:0.15 Charlie:0:0") {
 		t.Fatalf("round 2: %s", got)
+	}
+	rival := slices.IndexFunc(rd.Standings, func(s kernelbench.Standing) bool { return s.Hotkey == rd.Standings[0].Beside })
+	if rival < 1 || rival > 2 || rd.Standings[rival].Beside != dave(t, chainOf) {
+		t.Fatalf("Dave was not measured beside the challenger that seemed first: %+v", rd.Standings[:3])
+	}
+	if ev, err := store.Evaluation(ctx, daveSub); err != nil || ev.Score < slowed.Score*100 || ev.Beside != rd.Standings[rival].Hotkey {
+		t.Fatalf("Dave's stored evaluation after the side-by-side run: %+v %v", ev, err)
 	}
 	if rd.Standings[3].CopyOf != dave(t, chainOf) {
 		t.Fatalf("Charlie's copy is not marked as Dave's: %+v", rd.Standings[3])

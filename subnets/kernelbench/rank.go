@@ -24,6 +24,10 @@ type Entry struct {
 	Score        float64 `json:"score"`
 	TokensPerSec float64 `json:"tokens_per_sec"`
 	Reason       string  `json:"reason,omitempty"`
+	// Beside is the hotkey whose submission this one's time was measured side by side
+	// with (a challenger and the leader it would have dethroned); empty when it was
+	// measured alone.
+	Beside string `json:"beside,omitempty"`
 }
 
 // Standing is an entry's place in a round.
@@ -97,6 +101,9 @@ func Rank(entries []Entry, payout []float64, margin float64, prevLeader string) 
 			}
 			break
 		}
+	}
+	if prevLeader != "" && len(ranked) > 0 && ranked[0].Hotkey != prevLeader && ranked[0].Beside == prevLeader {
+		ranked[0].Note = "took first place from " + prevLeader + ", measured side by side with it"
 	}
 	for i := range ranked {
 		ranked[i].Rank = i + 1

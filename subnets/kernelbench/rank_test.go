@@ -53,6 +53,21 @@ func TestRank(t *testing.T) {
 	}
 }
 
+// A challenger that still beats the leader when the two are measured side by side
+// takes first place, and its standing says how; one measured alone says nothing.
+func TestRankNotesASideBySideDethronement(t *testing.T) {
+	ch := e("challenger", 2, 9, "h2", true, 200)
+	ch.Beside = "leader"
+	st := kernelbench.Rank([]kernelbench.Entry{e("leader", 1, 4, "h1", true, 100), ch}, kernelbench.DefaultPayout(), 0.5, "leader")
+	if st[0].Hotkey != "challenger" || st[0].Note != "took first place from leader, measured side by side with it" {
+		t.Fatalf("%+v", st)
+	}
+	st = kernelbench.Rank([]kernelbench.Entry{e("leader", 1, 4, "h1", true, 100), e("challenger", 2, 9, "h2", true, 200)}, kernelbench.DefaultPayout(), 0.5, "leader")
+	if st[0].Hotkey != "challenger" || st[0].Note != "" {
+		t.Fatalf("%+v", st)
+	}
+}
+
 // The shares become weights on chain: 50/30/15/5 of the ranking, the rest burnt on
 // the owner's uid, everything burnt when nobody qualifies.
 func TestScoresAndWeights(t *testing.T) {
