@@ -2,6 +2,8 @@ package dtao
 
 import (
 	"errors"
+	"fmt"
+	"math"
 	"math/big"
 )
 
@@ -212,13 +214,22 @@ type MoveResult struct {
 // MoveStake is move_stake / swap_stake / transfer_stake across two different subnets (§4):
 // unstake on the origin with drop_fees = (origin is root), re-stake on the destination with
 // the opposite, so one fee is charged. lim.Price, if set, is the least origin/destination
-// price ratio (rao per alpha of the ratio, 1e9 = 1.0): a move at a worse ratio is refused.
-// On the same subnet use MoveShares (no swap, no fee).
+// price ratio (rao per alpha of the ratio, 1e9 = 1.0), as swap_stake_limit takes it: the
+// alpha (clamped to stake) may be at most MaxAmountMove's; more is refused
+// (a *MoveLimitError, which is ErrSlippageTooHigh) or, with AllowPartial, cut to it. A
+// limit above the current ratio admits nothing (a *LimitError naming the ratio). On the
+// same subnet use MoveShares (no swap, no fee).
 func MoveStake(from, to Side, alpha, stake uint64, lim Limit, sp StakeParams) (Side, Side, MoveResult, error) {
 	if lim.Price != 0 {
-		ratio := from.Pool.Price().Div(to.Pool.Price())
-		if ratio.Cmp(LimitPrice(lim.Price)) < 0 {
-			return from, to, MoveResult{}, limitErr(ratio, LimitPrice(lim.Price), false)
+		max, err := MaxAmountMove(from.Pool, to.Pool, lim.Price, sp.Pool)
+		if err != nil {
+			return from, to, MoveResult{}, err
+		}
+		if alpha = min(alpha, stake); alpha > max {
+			if !lim.AllowPartial {
+				return from, to, MoveResult{}, &MoveLimitError{Ratio: from.Pool.Price().Div(to.Pool.Price()), Max: max}
+			}
+			alpha = max
 		}
 	}
 	originRoot := from.Pool.Stable
@@ -271,3 +282,68 @@ func MoveShares(from *HotkeyStake, fromShares *big.Int, to *HotkeyStake, toShare
 	}
 	return nf, nt, nil
 }
+
+// MaxAmountMove is get_max_amount_move: the most origin alpha a swap from pool from to
+// pool to may take at limitRao, the least origin/destination price ratio (rao per alpha
+// of the ratio). Between two stable pools (root) it is unlimited unless the limit is above
+// 1.0; from a stable pool it is MaxAmountAdd on the destination at the inverse limit; to
+// a stable pool, MaxAmountRemove on the origin. Between two dynamic pools it is
+// subtensor's closed form, which takes both pools as equal-weight and fee-free:
+//
+//	max = α₂·(τ₁/(τ₁+τ₂)) / limit − α₁·(τ₂/(τ₁+τ₂))
+//
+// in U64F64 steps, floored; a limit above the current ratio, an empty reserve or a max of
+// 0 admits nothing and is an error (a *LimitError naming the ratio where a ratio applies).
+// A zero limit is unlimited.
+func MaxAmountMove(from, to Pool, limitRao uint64, pp PoolParams) (uint64, error) {
+	const rao = 1_000_000_000
+	ratio := from.Price().Div(to.Price())
+	nothing := limitErr(ratio, LimitPrice(limitRao), false)
+	switch {
+	case from.Stable && to.Stable:
+		if limitRao > rao {
+			return 0, nothing
+		}
+		return math.MaxUint64, nil
+	case from.Stable:
+		if limitRao == 0 {
+			return math.MaxUint64, nil
+		}
+		// The ratio is 1/destination price: the destination's limit is its inverse.
+		dest := Ratio64(rao, limitRao).Mul(U64F64FromInt(rao)).Floor()
+		return maxAmountAdd(to, dest, pp, nil)
+	case to.Stable:
+		return maxAmountRemove(from, limitRao, pp, nil)
+	}
+	if from.TAO == 0 || to.TAO == 0 || from.Alpha == 0 || to.Alpha == 0 {
+		return 0, nothing
+	}
+	limit := LimitPrice(limitRao)
+	if limit.Cmp(ratio) > 0 {
+		return 0, nothing
+	}
+	if limitRao == 0 {
+		return math.MaxUint64, nil
+	}
+	t1, t2 := U64F64FromInt(from.TAO), U64F64FromInt(to.TAO)
+	sum := t1.Add(t2)
+	max := U64F64FromInt(to.Alpha).Mul(t1.Div(sum)).Div(limit).Sub(U64F64FromInt(from.Alpha).Mul(t2.Div(sum))).Floor()
+	if max == 0 {
+		return 0, nothing
+	}
+	return max, nil
+}
+
+// MoveLimitError is a swap refused by its limit: at the least ratio asked the origin can
+// give at most Max alpha (MaxAmountMove), less than the amount; Ratio is the current
+// origin/destination price ratio.
+type MoveLimitError struct {
+	Ratio U64F64
+	Max   uint64
+}
+
+func (e *MoveLimitError) Error() string {
+	return fmt.Sprintf("dtao: the limit admits at most %d origin alpha (the ratio is %s)", e.Max, FormatPrice(e.Ratio))
+}
+
+func (e *MoveLimitError) Unwrap() error { return ErrSlippageTooHigh }

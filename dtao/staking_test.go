@@ -2,6 +2,7 @@ package dtao
 
 import (
 	"errors"
+	"math"
 	"math/big"
 	"testing"
 )
@@ -110,8 +111,9 @@ func TestMoveStakeOneFee(t *testing.T) {
 	if nb.AlphaOut != r.Alpha {
 		t.Error(nb)
 	}
-	// a ratio limit above the current ratio (0.1/0.2 = 0.5) is refused
-	if _, _, _, err := MoveStake(a, b, 1e10, 1e10, Limit{Price: 600_000_000}, sp); !errors.Is(err, ErrPriceLimitExceeded) {
+	// a ratio limit above the current ratio (0.1/0.2 = 0.5, floored) is refused, naming it
+	var le *LimitError
+	if _, _, _, err := MoveStake(a, b, 1e10, 1e10, Limit{Price: 600_000_000}, sp); !errors.As(err, &le) || le.Current != a.Pool.Price().Div(b.Pool.Price()) {
 		t.Errorf("%v", err)
 	}
 	// from root: no fee on the origin, one on the destination
@@ -155,5 +157,123 @@ func TestSharePool(t *testing.T) {
 	}
 	if _, _, err := MoveShares(&h2, nf, &h2, nt, 1, sp); !errors.Is(err, ErrAmountTooLow) {
 		t.Error(err)
+	}
+}
+
+// maxMoveRef is get_max_amount_move's main case in big integers: each U64F64 value is
+// its integer times 2^64, each step floored and saturated as U64F64's.
+func maxMoveRef(t1, a1, t2, a2, limitRao uint64) uint64 {
+	one := new(big.Int).Lsh(big.NewInt(1), 64)
+	top := new(big.Int).Sub(new(big.Int).Lsh(one, 64), big.NewInt(1)) // U64F64's largest
+	sat := func(v *big.Int) *big.Int {
+		if v.Cmp(top) > 0 {
+			return new(big.Int).Set(top)
+		}
+		return v
+	}
+	fix := func(n uint64) *big.Int { return new(big.Int).Mul(new(big.Int).SetUint64(n), one) }
+	div := func(a, b *big.Int) *big.Int { return sat(new(big.Int).Quo(new(big.Int).Mul(a, one), b)) }
+	mul := func(a, b *big.Int) *big.Int { return sat(new(big.Int).Quo(new(big.Int).Mul(a, b), one)) }
+	sum := fix(t1 + t2)
+	limit := div(fix(limitRao), fix(1e9))
+	x := div(mul(fix(a2), div(fix(t1), sum)), limit)
+	y := mul(fix(a1), div(fix(t2), sum))
+	if x.Cmp(y) <= 0 {
+		return 0
+	}
+	return new(big.Int).Rsh(x.Sub(x, y), 64).Uint64()
+}
+
+// get_max_amount_move: the closed form between two dynamic pools, to the rao of a
+// big-integer reference; the corners (root on either side, a limit above the ratio, an
+// empty reserve, no limit).
+func TestMaxAmountMove(t *testing.T) {
+	pp := DefaultPoolParams()
+	a := Pool{TAO: 1e11, Alpha: 1e12} // price 0.1
+	b := Pool{TAO: 2e11, Alpha: 1e12} // price 0.2
+	c := Pool{TAO: 5e12, Alpha: 3e12} // price 1.67
+	for _, tc := range []struct {
+		from, to Pool
+		limit    uint64
+	}{
+		{a, b, 400_000_000}, {a, b, 499_999_999}, {a, b, 1}, {b, a, 1_900_000_000}, {c, a, 15_000_000_000}, {a, c, 50_000_000},
+	} {
+		got, err := MaxAmountMove(tc.from, tc.to, tc.limit, pp)
+		want := maxMoveRef(tc.from.TAO, tc.from.Alpha, tc.to.TAO, tc.to.Alpha, tc.limit)
+		if err != nil || got != want || want == 0 {
+			t.Errorf("%+v → %+v at %d: %d %v, want %d", tc.from, tc.to, tc.limit, got, err, want)
+		}
+	}
+	// 0.1/0.2 ≈ 0.5 (floored: 0.499999999) ⇒ at limit 0.4: α₂·(1/3)/0.4 − α₁·(2/3) = 1e12·(5/6 − 2/3) ≈ 1.667e11.
+	if got, _ := MaxAmountMove(a, b, 400_000_000, pp); got/1e9 != 166 {
+		t.Errorf("a → b at 0.4: %d", got)
+	}
+	var le *LimitError
+	if _, err := MaxAmountMove(a, b, 500_000_000, pp); !errors.As(err, &le) || le.Current != a.Price().Div(b.Price()) {
+		t.Errorf("a limit above the ratio (0.5 > 0.499999999): %v", err)
+	}
+	if _, err := MaxAmountMove(Pool{TAO: 0, Alpha: 1e12}, b, 1, pp); !errors.Is(err, ErrPriceLimitExceeded) {
+		t.Errorf("an empty reserve: %v", err)
+	}
+	if got, err := MaxAmountMove(a, b, 0, pp); err != nil || got != math.MaxUint64 {
+		t.Errorf("no limit: %d %v", got, err)
+	}
+	root := Pool{Stable: true}
+	if got, err := MaxAmountMove(root, root, 1e9, pp); err != nil || got != math.MaxUint64 {
+		t.Errorf("root to root at 1.0: %d %v", got, err)
+	}
+	if _, err := MaxAmountMove(root, root, 1e9+1, pp); !errors.Is(err, ErrPriceLimitExceeded) {
+		t.Errorf("root to root above 1.0: %v", err)
+	}
+	// To root: a sale at the limit; from root: a buy at the inverse limit (1/4 → 4.0).
+	if got, err := MaxAmountMove(a, root, 90_000_000, pp); err != nil || got != must(MaxAmountRemove(a, 90_000_000, pp)) {
+		t.Errorf("to root: %d %v", got, err)
+	}
+	if got, err := MaxAmountMove(root, c, 250_000_000, pp); err != nil || got != must(MaxAmountAdd(c, 4_000_000_000, pp)) {
+		t.Errorf("from root: %d %v", got, err)
+	}
+}
+
+func must(v uint64, err error) uint64 {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
+
+// swap_stake_limit: an amount above get_max_amount_move's is refused, naming the most
+// the limit admits, or with allow_partial cut to it; an amount below it runs whole. On
+// equal-weight pools without a fee the cut swap ends near the limit ratio, as the
+// closed form intends.
+func TestMoveStakeLimit(t *testing.T) {
+	sp := DefaultStakeParams()
+	a := Side{Pool: Pool{TAO: 1e11, Alpha: 1e12}, AlphaOut: 1e12}
+	b := Side{Pool: Pool{TAO: 2e11, Alpha: 1e12}}
+	max := must(MaxAmountMove(a.Pool, b.Pool, 400_000_000, sp.Pool))
+	var me *MoveLimitError
+	if _, _, _, err := MoveStake(a, b, 5e11, 5e11, Limit{Price: 400_000_000}, sp); !errors.As(err, &me) || me.Max != max ||
+		!errors.Is(err, ErrSlippageTooHigh) || me.Ratio != a.Pool.Price().Div(b.Pool.Price()) {
+		t.Fatalf("above the max: %v", err)
+	}
+	_, _, r, err := MoveStake(a, b, 5e11, 5e11, Limit{Price: 400_000_000, AllowPartial: true}, sp)
+	if err != nil || r.AlphaTaken != max || !r.Restaked {
+		t.Fatalf("partial: %+v %v (max %d)", r, err, max)
+	}
+	if _, _, r, err := MoveStake(a, b, 1e10, 5e11, Limit{Price: 400_000_000}, sp); err != nil || r.AlphaTaken != 1e10 {
+		t.Fatalf("below the max: %+v %v", r, err)
+	}
+	// More than the stake is clamped to it before the comparison.
+	if _, _, r, err := MoveStake(a, b, 5e11, 1e10, Limit{Price: 400_000_000}, sp); err != nil || r.AlphaTaken != 1e10 {
+		t.Fatalf("clamped to the stake: %+v %v", r, err)
+	}
+	free := sp
+	free.Pool.FeeRate = 0
+	_, _, r, err = MoveStake(a, b, 5e11, 5e11, Limit{Price: 400_000_000, AllowPartial: true}, free)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// moved/unstaked: α₂ received per α₁ sold, as a ratio of 1e9.
+	if got := float64(r.Alpha) / float64(r.AlphaTaken); got < 0.4*0.999999 || got > 0.4*1.000001 {
+		t.Errorf("the cut swap's ratio is %v, the limit 0.4", got)
 	}
 }

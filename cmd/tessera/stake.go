@@ -157,6 +157,11 @@ func quoteLine(what string, q client.Quote, inUnit, outUnit string, lim dtao.Lim
 
 // quoteError explains a refused simulation as the chain would.
 func quoteError(err error, netuid uint16) error {
+	var me *dtao.MoveLimitError
+	if errors.As(err, &me) {
+		return fmt.Errorf("the chain would refuse this from subnet %d: at the limit ratio the swap may take at most %s (the origin/destination price ratio is %s; --partial swaps that much)",
+			netuid, accounts.FormatAmount(me.Max), client.FormatPrice(stake.RaoPrice(me.Ratio)))
+	}
 	if errors.Is(err, dtao.ErrSlippageTooHigh) {
 		return fmt.Errorf("the chain would refuse this on subnet %d: the limit price admits only part of the amount (--partial runs that part; a smaller amount or a larger --tolerance passes)", netuid)
 	}

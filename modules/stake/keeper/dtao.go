@@ -353,9 +353,14 @@ func (sk *Keeper) EpochStakes(r store.Reader, netuid uint16, hotkeys []keys.Publ
 // stakeError turns a dtao refusal into a coded error that names what failed.
 func stakeError(err error, netuid uint16, p dtao.Pool, amount uint64, lim dtao.Limit) error {
 	var le *dtao.LimitError
+	var me *dtao.MoveLimitError
 	switch {
 	case err == nil:
 		return nil
+	case errors.As(err, &me):
+		return tx.Errorf(tx.CodeInvalidAmount, "limit price not met swapping from subnet %d: at the least origin/destination price ratio %s "+
+			"(the ratio is %s) the swap may take at most %s, not %s; allow_partial swaps that much", netuid, fmtRao(lim.Price),
+			fmtRao(stake.RaoPrice(me.Ratio)), accounts.FormatAmount(me.Max), accounts.FormatAmount(amount))
 	case errors.As(err, &le):
 		limit := lim.Price
 		if limit == 0 {

@@ -229,6 +229,7 @@ func (sk *Keeper) moveStake(ctx *module.Context, event string, cold, fromHot key
 	if err := sk.payAuthor(ctx, res.AuthorTAO); err != nil { // to the block author (authors.go)
 		return err
 	}
+	attrs[len(attrs)-1] = module.Attr("amount", u64s(res.AlphaTaken)) // less than asked where a limit cut it
 	ctx.Emit(event, append(attrs, module.Attr("tao", u64s(res.TAO)), module.Attr("received", u64s(res.Alpha)),
 		module.Attr("restaked", strconv.FormatBool(res.Restaked)), module.Attr("fee", u64s(res.AuthorTAO)))...)
 	return nil
