@@ -45,6 +45,7 @@ run_bench() { # title, command...
 run_bench "sr25519 sign and verify, one core" go test ./keys -run '^$' -bench 'Sign|Verify' -cpu 1 -benchmem
 run_bench "Transaction decode and signature check, one core" go test ./tx -run '^$' -bench . -cpu 1 -benchmem
 run_bench "Yuma epoch, one core (4096 uids x 256 validators, through a kept Workspace and with fresh buffers, and with liquid alpha and original Yuma; 256 x 64)" go test ./yuma -run '^$' -bench 'Epoch4096x256|Epoch256x64$|EpochVariants/n=4096' -cpu 1 -benchtime 100x -benchmem
+run_bench "Yuma epoch, one core, without the assembly kernels (-tags purego: the portable Go every machine runs), the yardstick in the same run for what the kernels give on this machine" go test -tags purego ./yuma -run '^$' -bench 'Epoch4096x256$' -cpu 1 -benchtime 100x
 run_bench "Yuma's consensus step alone (the stake-weighted median of every column of the 4096 x 256 epoch, one part), one core" go test ./yuma -run '^$' -bench 'Consensus4096x256$' -cpu 1 -benchtime 100x
 run_bench "Yuma epoch on two cores (4096 x 256 through a kept Workspace: the consensus, bonds walk and dividends split across GOMAXPROCS goroutines; cpu-ns/op is the CPU of both)" go test ./yuma -run '^$' -bench 'Epoch4096x256$' -cpu 2 -benchtime 100x
 run_bench "A stored weights or bonds row of 4096 entries decoded (an epoch of a 4096-uid subnet decodes 512)" go test ./modules/subnets -run '^$' -bench RowDecode -cpu 1 -benchmem
