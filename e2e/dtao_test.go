@@ -18,8 +18,9 @@ import (
 // subnet 1's pool; `stake add --netuid 1 --safe` shows a quote and buys alpha (refused
 // without --yes when it cannot ask, and refused by the chain below the price with the
 // price named); `stake list` shows the alpha and its TAO value; `stake move` to another
-// hotkey, `stake swap` to root, `stake transfer` to another coldkey and `stake remove`
-// each go through; `wallet overview` values the stake in TAO.
+// hotkey, `stake swap` to root (with a limit that caps it: refused naming the most it
+// admits, or with --partial cut to that), `stake transfer` to another coldkey and `stake
+// remove` each go through; `wallet overview` values the stake in TAO.
 func TestDTAOStakeMovesThroughCLI(t *testing.T) {
 	ctx := binaryTest(t, 2*time.Minute)
 	run, rpc, home := startCLIDevnet(ctx, t, 5)
@@ -104,7 +105,19 @@ func TestDTAOStakeMovesThroughCLI(t *testing.T) {
 	if got, _ := alpha(1, bob, w.coldkey); got+1 < 300_000_000 {
 		t.Fatalf("after the move the wallet has %d alpha on Bob's hotkey", got)
 	}
-	ok("swapped 0.200000000 α1", "stake", "swap", "--wallet.name", "w", "--origin-netuid", "1", "--dest-netuid", "0", "--amount", "0.2", "--yes")
+	// A swap's limit (here --safe's, 10 ppm under the ratio) caps its amount: 0.2 alpha
+	// would take the ratio further, so the quote is refused naming the most the limit
+	// admits, and --partial swaps at most that much on the quote's pool. (The chain's
+	// price rises a little each block, which lets the limit admit more by the time the
+	// transaction lands: the test asks only that some alpha and no more than 0.2 moved.)
+	swap := []string{"stake", "swap", "--wallet.name", "w", "--origin-netuid", "1", "--dest-netuid", "0", "--amount", "0.2", "--yes"}
+	fails("the swap may take at most", append(swap, "--safe", "--tolerance", "0.00001")...)
+	before, _ := alpha(1, w.hotkey, w.coldkey)
+	ok("swapped", append(swap, "--safe", "--tolerance", "0.00001", "--partial")...)
+	if after, _ := alpha(1, w.hotkey, w.coldkey); after >= before || before-after > 200_000_000 {
+		t.Fatalf("a partial swap of at most 0.2 alpha at 10 ppm took %d alpha", before-after)
+	}
+	ok("swapped 0.200000000 α1", swap...)
 	if root, _ := alpha(0, w.hotkey, w.coldkey); root == 0 {
 		t.Fatal("the swap to root staked nothing on root")
 	}

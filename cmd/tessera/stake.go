@@ -426,7 +426,11 @@ and a quote is shown before signing (--yes skips the question).`,
 				if got == "" { // root to root: the message has no received amount
 					return fmt.Sprintf("%s %s from %s to %s", verb, accounts.FormatAmount(units), src, dst)
 				}
-				return fmt.Sprintf("%s %s %s on %s from subnet %d: received %s %s on subnet %d", verb, accounts.FormatAmount(units), netuidUnit(fromNet), src, fromNet, rao(got), netuidUnit(toNet), toNet)
+				taken := accounts.FormatAmount(units)
+				if a, ok := eventAttr(v, ev, "amount"); ok {
+					taken = rao(a) // less than asked where --partial cut it
+				}
+				return fmt.Sprintf("%s %s %s on %s from subnet %d: received %s %s on subnet %d", verb, taken, netuidUnit(fromNet), src, fromNet, rao(got), netuidUnit(toNet), toNet)
 			})
 		},
 	}
