@@ -102,7 +102,7 @@ type limitFlags struct {
 
 func (l *limitFlags) register(cmd *cobra.Command, limits bool) {
 	if limits {
-		cmd.Flags().StringVar(&l.price, "limit-price", "", "refuse if the price would pass this many TAO per alpha (for a swap: the least origin/destination price ratio)")
+		cmd.Flags().StringVar(&l.price, "limit-price", "", "refuse if the price would pass this many TAO per alpha (for a swap: the least origin/destination price ratio, which caps the amount swapped)")
 		cmd.Flags().BoolVar(&l.safe, "safe", false, "safe staking: a limit price --tolerance away from the current price")
 		cmd.Flags().Float64Var(&l.tolerance, "tolerance", 0.005, "with --safe, how far the price may move (0.005 = 0.5%)")
 		cmd.Flags().BoolVar(&l.partial, "partial", false, "with a limit, run the part of the amount the limit admits instead of refusing")
