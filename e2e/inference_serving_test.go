@@ -149,23 +149,37 @@ func TestInferenceServing(t *testing.T) {
 
 	// During PoC the nodes allocated to serve keep serving: the executors are those with
 	// a POC_SLOT MLNode for the model in the round's roster.
+	// The executors are the chain's (`inference eligible`, what the API nodes route by):
+	// the accepted members of the model's subgroup whose MLNodes of that model the
+	// roster put in POC_SLOT. Each is checked against the roster itself.
 	waitFor(ctx, t, "a PoC stage", func() bool { s := epoch().Phase.Stage; return s == "poc" || s == "poc_exchange" })
-	serving := map[string]bool{}
+	var ev inference.EligibleView
+	run(&ev, "inference", "eligible", "--netuid", n, "--model", "devnet-small")
+	inRoster := map[string]bool{}
 	if rd := epoch().Round; rd != nil {
 		for _, m := range rd.Roster {
 			for _, nd := range m.Nodes {
 				if nd.Slot == poc.PoCSlot && slices.Contains(nd.Models, "devnet-small") {
-					serving[m.Hotkey.String()] = true
+					inRoster[m.Hotkey.String()] = true
 				}
 			}
 		}
 	}
+	serving := map[string]bool{}
+	for _, c := range ev.Candidates {
+		if ev.DuringPoC && !inRoster[c.Hotkey.String()] {
+			t.Fatalf("the chain routes devnet-small during PoC to %s, which the roster gave no POC_SLOT MLNode of it (%v)", c.Hotkey, inRoster)
+		}
+		serving[c.Hotkey.String()] = true
+	}
 	pocIDs := map[string]bool{}
-	if len(serving) == 0 {
-		// The round's uptime selection can preserve no devnet-small MLNode (this devnet
-		// has few, and none is preserved more than max_preserved_epochs rounds in a row):
-		// then nobody serves it during this PoC, and the API nodes answer 503 no_executor.
-		t.Logf("this round preserves no devnet-small MLNode: no request is sent during its PoC")
+	if !ev.DuringPoC || len(serving) == 0 {
+		// The round's uptime selection can preserve no devnet-small MLNode of an accepted
+		// member (this devnet has few, and none is preserved more than
+		// max_preserved_epochs rounds in a row): then nobody serves it during this PoC,
+		// and the API nodes answer 503 no_executor. (Or the round switched already.)
+		t.Logf("no devnet-small executor during this PoC (during PoC: %v; roster: %v): no request is sent during it", ev.DuringPoC, inRoster)
+		serving = map[string]bool{}
 	}
 	for i := 0; i < 3 && len(serving) > 0; i++ {
 		a := chat(dn.api("Inference2"), "devnet-small")

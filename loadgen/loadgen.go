@@ -214,6 +214,12 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 
 	// Measure committed transactions between two block heights after the warm-up.
 	sleep(ctx, o.Warmup)
+	if ranOut.Load() {
+		stopLoad()
+		wg.Wait()
+		return nil, fmt.Errorf("the %s load ran out of its %d pre-signed transactions during the %v warm-up: the window would measure an idle chain; raise the rate (MaxRate, --max-rate)",
+			appName, len(queues)*len(queues[0]), o.Warmup)
+	}
 	h0 := latest(ctx, local)
 	sleep(ctx, o.Duration)
 	h1 := latest(ctx, local)
