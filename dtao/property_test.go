@@ -151,9 +151,22 @@ func (m *model) move(r *rand.Rand) {
 	if v == 0 || n == n2 {
 		return
 	}
-	a, b, res, err := MoveStake(m.side(n), m.side(n2), v, v, Limit{}, m.sp)
+	// Half the moves are swaps with a limit up to 10 % under the ratio, half of those
+	// partial: a cut swap debits only what it took.
+	var lim Limit
+	if r.IntN(2) == 0 {
+		ratio := m.side(n).Pool.Price().Div(m.side(n2).Pool.Price()).mulU64(1_000_000_000)
+		lim = Limit{Price: max(1, ratio/1000*uint64(900+r.IntN(101))), AllowPartial: r.IntN(2) == 0}
+	}
+	a, b, res, err := MoveStake(m.side(n), m.side(n2), v, v, lim, m.sp)
 	if err != nil {
 		return
+	}
+	if res.AlphaTaken > v {
+		m.t.Fatalf("a move of %d took %d", v, res.AlphaTaken)
+	}
+	if lim.AllowPartial && res.AlphaTaken < v {
+		m.ok["partial move"]++
 	}
 	k := key{h, c, n}
 	s, err := m.pool(h, n).Debit(m.shares[k], res.AlphaTaken)
@@ -275,7 +288,7 @@ func TestConservationProperty(t *testing.T) {
 			m.check(step, op)
 		}
 		t.Logf("seed %d: %v, issuance %d", seed, m.ok, m.st.TotalIssuance)
-		if m.ok["stake"] == 0 || m.ok["unstake"] == 0 || m.ok["move"] == 0 {
+		if m.ok["stake"] == 0 || m.ok["unstake"] == 0 || m.ok["move"] == 0 || m.ok["partial move"] == 0 {
 			t.Errorf("seed %d exercised too little: %v", seed, m.ok)
 		}
 	}
