@@ -118,10 +118,10 @@ func (j *Judge) Round(ctx context.Context) (*Round, error) {
 		if err != nil {
 			return nil, err
 		}
-		entries = append(entries, Entry{Hotkey: s.Hotkey, UID: uid, Repo: s.Repo, Commit: s.Commit, TargetLength: int(s.TargetLength),
-			Length: ev.Length, CommitBlock: s.CommitBlock, Seq: s.Seq, ContentHash: ev.ContentHash, OK: ev.OK, Score: ev.Score,
-			TokensPerSec: ev.TokensPerSec, Reason: ev.Reason, Beside: ev.Beside})
-		cands = append(cands, s)
+		e := Entry{Hotkey: s.Hotkey, UID: uid, Repo: s.Repo, Commit: s.Commit, TargetLength: int(s.TargetLength),
+			CommitBlock: s.CommitBlock, Seq: s.Seq}
+		e.judged(ev)
+		entries, cands = append(entries, e), append(cands, s)
 	}
 	prev := ""
 	if last, err := j.store.LastRound(ctx); err != nil {
@@ -157,6 +157,12 @@ func (j *Judge) Round(ctx context.Context) (*Round, error) {
 	j.log.Info("round judged", "round", rd.Round, "block", rd.Block, "leader", rd.Leader, "entries", len(entries),
 		"weights_uids", rd.Weights.UIDs, "weights_values", rd.Weights.Values, "weights_block", rd.WeightsBlock)
 	return rd, nil
+}
+
+// judged fills e's evaluation fields from ev.
+func (e *Entry) judged(ev *Evaluation) {
+	e.Length, e.ContentHash, e.OK, e.Score, e.TokensPerSec, e.Reason, e.Beside = ev.Length, ev.ContentHash, ev.OK, ev.Score,
+		ev.TokensPerSec, ev.Reason, ev.Beside
 }
 
 // key is s's key in the store.
@@ -227,9 +233,7 @@ func (j *Judge) settle(ctx context.Context, entries []Entry, cands []league.Subm
 			if err := j.store.PutEvaluation(ctx, j.key(cands[i]), ev); err != nil {
 				return nil, err
 			}
-			e := &entries[i]
-			e.Length, e.ContentHash, e.OK, e.Score, e.TokensPerSec, e.Reason = ev.Length, ev.ContentHash, ev.OK, ev.Score, ev.TokensPerSec, ev.Reason
-			e.Beside = ev.Beside
+			entries[i].judged(ev)
 		}
 		j.log.Info("measured side by side", "leader", prev, "challenger", top,
 			"leader_score", int64(entries[pair[0]].Score), "challenger_score", int64(entries[pair[1]].Score))
