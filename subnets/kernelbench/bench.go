@@ -386,27 +386,12 @@ func (r *Runner) build(ctx context.Context, src string) (bin, log string, err er
 	return bin, buildLog.String(), nil
 }
 
-// Measure runs the harness in the sandbox at the league's length — the Go binary bin
-// alone, or with a Runtime its Run command over the checkout src and the build's output
-// (bin's directory), all read-only: Warmup untimed and Repetitions timed requests, each
-// on inputs drawn afresh from the system's random source and checked against the
-// reference; the validator times each request from the first byte it sends to the last
-// byte of the answer. It fills ev.
-func (r *Runner) Measure(ctx context.Context, src, bin string, league League, ev *Evaluation) {
-	h, err := r.startHarness(ctx, &built{src: src, bin: bin, league: league}, ev)
-	if err != nil {
-		ev.fail("run", err)
-		return
-	}
-	b := r.Def.Benchmark
-	for i := 0; i < b.Warmup+b.Repetitions && !h.failed(); i++ {
-		h.measure(r, i >= b.Warmup)
-	}
-	h.finish()
-}
-
 // harness is one running harness of a measurement: its process, the requests it has
-// answered and the first error.
+// answered and the first error. It runs in the sandbox at the league's length — the Go
+// binary alone, or with a Runtime its Run command over the checkout and the build's
+// output, all read-only; each request is on inputs drawn afresh from the system's random
+// source and checked against the reference, and the validator times it from the first
+// byte it sends to the last byte of the answer.
 type harness struct {
 	p      *sandbox.Proc
 	shape  linattn.Shape
