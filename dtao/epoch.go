@@ -1,5 +1,7 @@
 package dtao
 
+import "errors"
+
 // This file holds the pure pieces of the epoch's inputs and payouts (dtao.md §3). The
 // epoch itself is package yuma: yuma.EpochState takes the alpha stake (Stake), the root
 // TAO stake (TaoStake) and TaoWeight and forms alpha + tao × tao_weight exactly as
@@ -167,3 +169,38 @@ func RootOwed(rate U96F32, stake, claimed uint64) uint64 {
 
 // RootClaimMinimum is the amount below which an unforced claim is skipped.
 const RootClaimMinimum uint64 = 500_000
+
+// AdminFreezeWindow is subtensor's DefaultAdminFreezeWindow: the blocks before an epoch in
+// which a subnet owner's admin operations wait, and how far ahead trigger_epoch schedules.
+const AdminFreezeWindow uint64 = 10
+
+// OwnerRateLimitTempos is subtensor's DefaultOwnerHyperparamRateLimit: an owner's
+// rate-limited operation (trigger_epoch among them) at most once in this many tempos.
+const OwnerRateLimitTempos uint64 = 2
+
+// Errors of TriggerEpoch.
+var (
+	ErrTriggerPending     = errors.New("dtao: an epoch trigger is already pending")
+	ErrAutoEpochImminent  = errors.New("dtao: the next epoch is due within the freeze window")
+	ErrTriggerRateLimited = errors.New("dtao: the owner triggered an epoch less than the rate limit ago")
+	ErrNoEpochs           = errors.New("dtao: a subnet of tempo 0 runs no epochs")
+)
+
+// TriggerEpoch is do_trigger_epoch's checks and schedule: an owner asks for the subnet's
+// next epoch now. It is refused while a trigger is pending (pendingAt ≠ 0), when the next
+// epoch on schedule (lastEpoch + tempo) is less than AdminFreezeWindow blocks away, and
+// within OwnerRateLimitTempos tempos of the owner's last trigger (lastTrigger, 0 for
+// none); otherwise the epoch fires at now + AdminFreezeWindow (EpochDue's pendingAt).
+func TriggerEpoch(now, lastEpoch, pendingAt, lastTrigger uint64, tempo uint16) (firesAt uint64, err error) {
+	switch {
+	case tempo == 0:
+		return 0, ErrNoEpochs
+	case pendingAt != 0:
+		return 0, ErrTriggerPending
+	case satSub(lastEpoch+uint64(tempo), now) < AdminFreezeWindow:
+		return 0, ErrAutoEpochImminent
+	case lastTrigger != 0 && satSub(now, lastTrigger) < OwnerRateLimitTempos*uint64(tempo):
+		return 0, ErrTriggerRateLimited
+	}
+	return now + AdminFreezeWindow, nil
+}

@@ -1,6 +1,7 @@
 package dtao
 
 import (
+	"errors"
 	"math"
 	"testing"
 )
@@ -72,5 +73,32 @@ func TestPayoutsAndTake(t *testing.T) {
 	}
 	if _, ok := RootClaimRate(10, 0); ok {
 		t.Error("zero stake")
+	}
+}
+
+// do_trigger_epoch: the epoch fires AdminFreezeWindow blocks on; refused while one is
+// pending, when the scheduled epoch is nearer than the window, within two tempos of the
+// last trigger, and on a subnet without epochs.
+func TestTriggerEpoch(t *testing.T) {
+	for _, c := range []struct {
+		name                            string
+		now, last, pending, lastTrigger uint64
+		tempo                           uint16
+		fires                           uint64
+		err                             error
+	}{
+		{"fires a window on", 100, 90, 0, 0, 360, 110, nil},
+		{"the scheduled epoch exactly a window away", 440, 90, 0, 0, 360, 450, nil},
+		{"the scheduled epoch nearer than the window", 441, 90, 0, 0, 360, 0, ErrAutoEpochImminent},
+		{"an overdue epoch", 500, 90, 0, 0, 360, 0, ErrAutoEpochImminent},
+		{"one pending", 100, 90, 105, 0, 360, 0, ErrTriggerPending},
+		{"within two tempos of the last trigger", 100 + 719, 800, 0, 100, 360, 0, ErrTriggerRateLimited},
+		{"two tempos after it", 100 + 720, 800, 0, 100, 360, 830, nil},
+		{"tempo 0", 100, 90, 0, 0, 0, 0, ErrNoEpochs},
+	} {
+		got, err := TriggerEpoch(c.now, c.last, c.pending, c.lastTrigger, c.tempo)
+		if got != c.fires || !errors.Is(err, c.err) || (c.err == nil) != (err == nil) {
+			t.Errorf("%s: %d %v, want %d %v", c.name, got, err, c.fires, c.err)
+		}
 	}
 }

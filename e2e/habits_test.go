@@ -93,6 +93,22 @@ func TestCLIBtcliHabits(t *testing.T) {
 	if locked > cost || locked <= 1_900_000_000_000 || !strings.Contains(out, accounts.FormatAmount(locked)+" tokens locked") {
 		t.Fatalf("create said %q, subnet 2 locked %s: want the lock cost, at most the %d quoted", out, created.Locked, cost)
 	}
+	// The owner runs subnet 2's next epoch early (trigger_epoch): it fires ten blocks on;
+	// a second trigger while it is pending, or one on a subnet the wallet does not own,
+	// is refused with the reason.
+	out = ok("the epoch of subnet 2 fires at block", "subnet", "trigger-epoch", "2", "--wallet.name", "w")
+	var trig struct {
+		Pending uint64 `json:"pending_epoch_at"`
+	}
+	if err := json.Unmarshal([]byte(ok("", "subnet", "show", "2", "-o", "json")), &trig); err != nil || trig.Pending == 0 ||
+		!strings.Contains(out, "fires at block "+strconv.FormatUint(trig.Pending, 10)+" ") {
+		t.Fatalf("trigger-epoch said %q, subnet 2 shows pending_epoch_at %d (%v)", out, trig.Pending, err)
+	}
+	for args, want := range map[[2]string]string{{"2", "w"}: "already has an epoch triggered", {"1", "w"}: "only the owner of subnet 1"} {
+		if _, errs, code := cli("subnet", "trigger-epoch", args[0], "--wallet.name", args[1]); code == 0 || !strings.Contains(errs, want) {
+			t.Fatalf("trigger-epoch %s: exit %d, stderr %q (want %q)", args[0], code, errs, want)
+		}
+	}
 	ok("as uid ", "subnet", "register", "--netuid", "1", "--wallet.name", "w")
 	out = ok("as uid ", "subnet", "register", "--netuid", "1", "--wallet.name", "w", "--wallet.hotkey", "h2")
 	if !strings.Contains(out, "burning ") {

@@ -35,6 +35,7 @@ func newSubnetCmd(env *cliEnv) *cobra.Command {
 		newSubnetShowCmd(env, &nf),
 		newSubnetHyperparamsCmd(env, &nf),
 		newSubnetSetCmd(env, &nf),
+		newSubnetTriggerEpochCmd(env, &nf),
 		newSubnetRegisterCmd(env, &nf),
 		newSubnetServeAxonCmd(env, &nf),
 		newSubnetCommitCmd(env, &nf),
@@ -261,6 +262,31 @@ func newSubnetSetCmd(env *cliEnv, nf *nodeFlag) *cobra.Command {
 	}
 	set.register(setCmd)
 	return setCmd
+}
+
+// newSubnetTriggerEpochCmd is `subnet trigger-epoch`: the owner asks for the subnet's
+// next epoch now (subtensor's trigger_epoch); the chain says when it fires.
+func newSubnetTriggerEpochCmd(env *cliEnv, nf *nodeFlag) *cobra.Command {
+	sf := newSendFlags(coldkeyRole)
+	c := &cobra.Command{
+		Use: "trigger-epoch NETUID", Short: "Run the next epoch of a subnet you own early: it fires 10 blocks on (at most once in two tempos)", Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			netuid, err := parseNetuid(args[0])
+			if err != nil {
+				return err
+			}
+			m, err := subnets.NewTriggerEpoch(netuid)
+			if err != nil {
+				return err
+			}
+			return sf.sendTelling(cmd, env, nf, m, func(v *client.TxView) string {
+				at, _ := eventAttr(v, "epoch_triggered", "fires_at")
+				return fmt.Sprintf("the epoch of subnet %d fires at block %s", netuid, at)
+			})
+		},
+	}
+	sf.register(c)
+	return c
 }
 
 // newSubnetRegisterCmd is `subnet register`: a hotkey registers on a subnet, the

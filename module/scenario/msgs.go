@@ -213,11 +213,20 @@ func buildSetTake(a *Args) (tx.Msg, error) {
 //	create hotkey=ACCOUNT [mechanism=NAME]       (locks the chain's lock cost)
 //	register netuid=N hotkey=ACCOUNT [max_burn=TOKENS]
 //	set_hyperparam netuid=N name=NAME value=V
+//	trigger_epoch netuid=N
 //	serve_axon netuid=N ip=IP port=P
 //	set_weights netuid=N uids=U,U,… weights=W,W,… [version=V]
 func SubnetsMsgs() MsgBuilders {
 	return MsgBuilders{"create": buildCreate, "register": buildRegister, "set_hyperparam": buildSetHyperparam,
-		"serve_axon": buildServeAxon, "set_weights": buildSetWeights}
+		"serve_axon": buildServeAxon, "set_weights": buildSetWeights, "trigger_epoch": buildTriggerEpoch}
+}
+
+func buildTriggerEpoch(a *Args) (tx.Msg, error) {
+	netuid, err := a.Uint("netuid", 16)
+	if err != nil {
+		return tx.Msg{}, err
+	}
+	return subnets.NewTriggerEpoch(uint16(netuid))
 }
 
 func buildSetHyperparam(a *Args) (tx.Msg, error) {

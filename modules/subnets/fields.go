@@ -32,6 +32,11 @@ func MsgFields(signer keys.PublicKey, m tx.Msg) (fields map[string]any, ok bool,
 		if err = m.DecodeBody(&h); err == nil {
 			f = map[string]any{"netuid": h.Netuid, "name": h.Name, "value": h.Value}
 		}
+	case MsgTriggerEpoch:
+		var e TriggerEpoch
+		if err = m.DecodeBody(&e); err == nil {
+			f = map[string]any{"netuid": e.Netuid, "owner": signer.String()}
+		}
 	case MsgRegister:
 		var r Register
 		if err = m.DecodeBody(&r); err == nil {

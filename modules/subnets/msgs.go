@@ -21,6 +21,11 @@ func NewSetHyperparam(netuid uint16, name string, value uint64) (tx.Msg, error) 
 	return tx.NewMsg(MsgSetHyperparam, SetHyperparam{Netuid: netuid, Name: name, Value: value})
 }
 
+// NewTriggerEpoch builds a subnets/trigger_epoch message.
+func NewTriggerEpoch(netuid uint16) (tx.Msg, error) {
+	return tx.NewMsg(MsgTriggerEpoch, TriggerEpoch{Netuid: netuid})
+}
+
 // NewRegister builds a subnets/register message.
 func NewRegister(netuid uint16, hotkey keys.PublicKey, maxBurn uint64) (tx.Msg, error) {
 	return tx.NewMsg(MsgRegister, Register{Netuid: netuid, Hotkey: hotkey[:], MaxBurn: maxBurn})

@@ -38,6 +38,7 @@ const (
 	MsgSetWeights    = "subnets/set_weights"
 	MsgCommitWeights = "subnets/commit_weights"
 	MsgRevealWeights = "subnets/reveal_weights"
+	MsgTriggerEpoch  = "subnets/trigger_epoch"
 )
 
 // Hyperparams are a subnet's parameters; the owner may change each within its bounds.
@@ -114,6 +115,10 @@ type Subnet struct {
 	LastEpochBlock uint64      `cbor:"11,keyasint"` // LastMechanismStepBlock
 	Locked         uint64      `cbor:"12,keyasint"` // tokens locked at creation
 	Mechanism      string      `cbor:"13,keyasint"` // the incentive mechanism's name: "yuma", or "root" for root
+	// PendingEpochAt is the block an owner-triggered epoch fires at (PendingEpochAt; 0: none),
+	// LastTrigger the block of the owner's last trigger_epoch (its rate limit).
+	PendingEpochAt uint64 `cbor:"14,keyasint,omitempty"`
+	LastTrigger    uint64 `cbor:"15,keyasint,omitempty"`
 }
 
 // Axon is where a neuron serves.
@@ -267,6 +272,12 @@ type SetHyperparam struct {
 	Netuid uint16 `cbor:"1,keyasint"`
 	Name   string `cbor:"2,keyasint"`
 	Value  uint64 `cbor:"3,keyasint"` // booleans are 0/1, alpha_sigmoid_steepness is two's complement int16
+}
+
+// TriggerEpoch asks, as the subnet's owner, for its next epoch now: under dTAO it fires
+// dtao.AdminFreezeWindow blocks later (subtensor's trigger_epoch).
+type TriggerEpoch struct {
+	Netuid uint16 `cbor:"1,keyasint"`
 }
 
 // Register registers Hotkey on a subnet, the signer (coldkey) paying the burn.

@@ -10,17 +10,19 @@ import (
 
 // SubnetView answers subnet queries.
 type SubnetView struct {
-	Netuid         uint16      `json:"netuid"`
-	Mechanism      string      `json:"mechanism"`
-	Owner          string      `json:"owner"`
-	OwnerHotkey    string      `json:"owner_hotkey"`
-	CreatedAt      int64       `json:"created_at"`
-	N              uint16      `json:"n"`
-	Burn           uint64      `json:"burn,string"`
-	Pending        uint64      `json:"pending_emission,string"`
-	EmissionPerBlk uint64      `json:"emission_per_block,string"`
-	LastEpochBlock uint64      `json:"last_epoch_block"`
-	NextEpochBlock uint64      `json:"next_epoch_block"`
+	Netuid         uint16 `json:"netuid"`
+	Mechanism      string `json:"mechanism"`
+	Owner          string `json:"owner"`
+	OwnerHotkey    string `json:"owner_hotkey"`
+	CreatedAt      int64  `json:"created_at"`
+	N              uint16 `json:"n"`
+	Burn           uint64 `json:"burn,string"`
+	Pending        uint64 `json:"pending_emission,string"`
+	EmissionPerBlk uint64 `json:"emission_per_block,string"`
+	LastEpochBlock uint64 `json:"last_epoch_block"`
+	NextEpochBlock uint64 `json:"next_epoch_block"`
+	// PendingEpochAt is the block an owner-triggered epoch fires at (0: none).
+	PendingEpochAt uint64      `json:"pending_epoch_at,omitempty"`
 	Locked         uint64      `json:"locked,string"`
 	Hyperparams    Hyperparams `json:"hyperparams"`
 }

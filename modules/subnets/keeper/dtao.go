@@ -63,11 +63,12 @@ func (k *Keeper) endBlockDTAO(ctx *module.Context, p subnets.Params, ids []uint1
 		if err != nil {
 			return err
 		}
-		if ran < dtao.MaxEpochsPerBlock && dtao.EpochDue(block, s.LastEpochBlock, s.Hyper.Tempo, 0, block-min(block, s.LastEpochBlock)) {
+		if ran < dtao.MaxEpochsPerBlock && dtao.EpochDue(block, s.LastEpochBlock, s.Hyper.Tempo, s.PendingEpochAt, block-min(block, s.LastEpochBlock)) {
 			ran++
 			if err := k.runEpochDTAO(ctx, p, s, block); err != nil {
 				return fmt.Errorf("epoch of subnet %d: %w", netuid, err)
 			}
+			s.PendingEpochAt = 0 // a triggered epoch has run (or its slot was spent on a skipped one)
 			if err := k.stake.ApplyPendingChildren(ctx, netuid, block); err != nil {
 				return fmt.Errorf("child keys of subnet %d: %w", netuid, err)
 			}

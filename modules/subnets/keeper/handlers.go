@@ -2,6 +2,7 @@ package keeper
 
 import (
 	"encoding/json"
+	"errors"
 
 	"fmt"
 	"github.com/tessera-net/tessera/dtao"
@@ -86,6 +87,7 @@ func (k *Keeper) Handlers() map[string]module.Handler {
 		subnets.MsgSetWeights:    k.setWeights,
 		subnets.MsgCommitWeights: k.commitWeights,
 		subnets.MsgRevealWeights: k.revealWeights,
+		subnets.MsgTriggerEpoch:  k.triggerEpoch,
 	}
 }
 
@@ -235,6 +237,47 @@ func (k *Keeper) setHyperparam(ctx *module.Context, signer keys.PublicKey, msg t
 		s.Burn = s.Hyper.MaxBurn
 	}
 	ctx.Emit("hyperparam_set", module.Attr("netuid", strconv.Itoa(int(h.Netuid))), module.Attr("name", h.Name), module.Attr("value", strconv.FormatUint(h.Value, 10)))
+	return putSubnet(ctx.KV, s)
+}
+
+// triggerEpoch is trigger_epoch: the owner schedules the subnet's next epoch
+// dtao.AdminFreezeWindow blocks on (dtao.TriggerEpoch's checks). It needs dTAO's epoch
+// schedule (the classic one runs at fixed blocks).
+func (k *Keeper) triggerEpoch(ctx *module.Context, signer keys.PublicKey, msg tx.Msg) error {
+	var e subnets.TriggerEpoch
+	if err := msg.DecodeBody(&e); err != nil {
+		return err
+	}
+	p, err := GetParams(ctx.KV)
+	if err != nil {
+		return err
+	}
+	if !p.DTAO {
+		return tx.Errorf(tx.CodeInvalidMessage, "trigger_epoch needs dTAO's epoch schedule: this chain runs the classic one (params dtao false)")
+	}
+	s, err := k.subnetOwnedBy(ctx, e.Netuid, signer)
+	if err != nil {
+		return err
+	}
+	now := blockOf(ctx)
+	fires, err := dtao.TriggerEpoch(now, s.LastEpochBlock, s.PendingEpochAt, s.LastTrigger, s.Hyper.Tempo)
+	switch {
+	case errors.Is(err, dtao.ErrTriggerPending):
+		return tx.Errorf(tx.CodeConflict, "subnet %d already has an epoch triggered for block %d", e.Netuid, s.PendingEpochAt)
+	case errors.Is(err, dtao.ErrAutoEpochImminent):
+		return tx.Errorf(tx.CodeInvalidMessage, "subnet %d's next epoch is due at block %d, within %d blocks: nothing to trigger",
+			e.Netuid, s.LastEpochBlock+uint64(s.Hyper.Tempo), dtao.AdminFreezeWindow)
+	case errors.Is(err, dtao.ErrTriggerRateLimited):
+		return tx.Errorf(tx.CodeRateLimited, "the owner of subnet %d triggered an epoch at block %d: the next trigger may come at block %d (%d tempos later)",
+			e.Netuid, s.LastTrigger, s.LastTrigger+dtao.OwnerRateLimitTempos*uint64(s.Hyper.Tempo), dtao.OwnerRateLimitTempos)
+	case errors.Is(err, dtao.ErrNoEpochs):
+		return tx.Errorf(tx.CodeInvalidMessage, "subnet %d has tempo 0: it runs no epochs", e.Netuid)
+	case err != nil:
+		return err
+	}
+	s.PendingEpochAt, s.LastTrigger = fires, now
+	ctx.Emit("epoch_triggered", module.Attr("netuid", strconv.Itoa(int(e.Netuid))), module.Attr("by", signer.String()),
+		module.Attr("fires_at", strconv.FormatUint(fires, 10)))
 	return putSubnet(ctx.KV, s)
 }
 

@@ -159,7 +159,7 @@ func (k *Keeper) querySubnet(q module.QueryRequest) (any, error) {
 }
 
 // viewOf is subnetView with, under dTAO, the pending alpha and the dTAO schedule's next
-// epoch (a tempo after the last).
+// epoch (a tempo after the last, or an owner-triggered one sooner).
 func (k *Keeper) viewOf(r store.Reader, s *subnets.Subnet, share uint64) (*subnets.SubnetView, error) {
 	v := subnetView(s, share)
 	p, ok, err := k.stake.Pool(r, s.Netuid)
@@ -170,6 +170,9 @@ func (k *Keeper) viewOf(r store.Reader, s *subnets.Subnet, share uint64) (*subne
 	v.NextEpochBlock = 0
 	if s.Hyper.Tempo > 0 {
 		v.NextEpochBlock = s.LastEpochBlock + uint64(s.Hyper.Tempo)
+	}
+	if v.PendingEpochAt = s.PendingEpochAt; v.PendingEpochAt != 0 {
+		v.NextEpochBlock = min(v.NextEpochBlock, v.PendingEpochAt)
 	}
 	return v, nil
 }
