@@ -20,7 +20,8 @@ import (
 // price named); `stake list` shows the alpha and its TAO value; `stake move` to another
 // hotkey, `stake swap` to root (with a limit that caps it: refused naming the most it
 // admits, or with --partial cut to that), `stake transfer` to another coldkey and `stake
-// remove` each go through; `wallet overview` values the stake in TAO.
+// remove` each go through; `wallet overview` values the stake in TAO; `stake remove
+// --all-alpha` and `--all` empty the hotkey's positions.
 func TestDTAOStakeMovesThroughCLI(t *testing.T) {
 	ctx := binaryTest(t, 2*time.Minute)
 	run, rpc, home := startCLIDevnet(ctx, t, 5)
@@ -142,6 +143,23 @@ func TestDTAOStakeMovesThroughCLI(t *testing.T) {
 	if len(o.Stake) < 2 || o.Total == "0" {
 		t.Fatalf("overview: %+v", o)
 	}
+
+	// `stake remove --all-alpha` sells every alpha position of the hotkey into root stake,
+	// `--all` then brings everything back to the balance; each says what it sold first.
+	root0, _ := alpha(0, w.hotkey, w.coldkey)
+	fails("pass --yes", "stake", "remove", "--wallet.name", "w", "--all-alpha")
+	ok("staked on root", "stake", "remove", "--wallet.name", "w", "--all-alpha", "--yes")
+	if a1, _ := alpha(1, w.hotkey, w.coldkey); a1 > 100_000_000 { // at most what was earned since
+		t.Fatalf("%d alpha left on subnet 1 after --all-alpha", a1)
+	}
+	if root1, _ := alpha(0, w.hotkey, w.coldkey); root1 <= root0 {
+		t.Fatalf("root stake %d after --all-alpha, %d before", root1, root0)
+	}
+	ok("TAO to the balance", "stake", "remove", "--wallet.name", "w", "--all", "--yes")
+	if root2, _ := alpha(0, w.hotkey, w.coldkey); root2 != 0 {
+		t.Fatalf("root stake %d after --all", root2)
+	}
+	fails("--all and --all-alpha", "stake", "remove", "--wallet.name", "w", "--all", "--amount", "1")
 }
 
 // formatRao writes rao as a decimal token amount.

@@ -179,6 +179,7 @@ func newStakeAddRemoveCmd(env *cliEnv, nf *nodeFlag, remove bool) *cobra.Command
 	var hot, amount string
 	var netuid uint16
 	var lf limitFlags
+	var all, allAlpha bool
 	use, short := "add", "Stake TAO from the coldkey's balance on a hotkey (on a dTAO subnet: buy its alpha)"
 	if remove {
 		use, short = "remove", "Unstake from a hotkey back to the coldkey (on a dTAO subnet: sell alpha)"
@@ -192,6 +193,12 @@ func newStakeAddRemoveCmd(env *cliEnv, nf *nodeFlag, remove bool) *cobra.Command
 			pub, err := sf.hotkeyPub(cmd, env, hot)
 			if err != nil {
 				return err
+			}
+			if all || allAlpha {
+				if all && allAlpha || amount != "" || netuid != 0 || lf.price != "" || lf.safe {
+					return usagef("--all and --all-alpha take every subnet's stake of the hotkey: give neither --amount, --netuid, a limit nor the other")
+				}
+				return unstakeAll(cmd, env, nf, sf, pub, allAlpha, lf.yes)
 			}
 			units, err := accounts.ParseAmount(amount)
 			if err != nil || units == 0 {
@@ -273,6 +280,10 @@ func newStakeAddRemoveCmd(env *cliEnv, nf *nodeFlag, remove bool) *cobra.Command
 	c.Flags().StringVar(&hot, "hotkey", "", "hotkey address (default: the wallet's hotkey)")
 	c.Flags().StringVar(&amount, "amount", "", "tokens: TAO to stake, or the stake to remove (alpha on a dTAO subnet)")
 	c.Flags().Uint16Var(&netuid, "netuid", 0, "the subnet (0: root, TAO one for one)")
+	if remove {
+		c.Flags().BoolVar(&all, "all", false, "unstake all of the coldkey's stake on the hotkey, on every subnet, to the balance (unstake_all)")
+		c.Flags().BoolVar(&allAlpha, "all-alpha", false, "sell all of the coldkey's alpha on the hotkey, on every subnet, and stake the TAO on root (unstake_all_alpha)")
+	}
 	return c
 }
 
@@ -311,6 +322,61 @@ func signerPub(cmd *cobra.Command, env *cliEnv, sf *sendFlags) (keys.PublicKey, 
 }
 
 // alphaOf reads a coldkey's stake on (hotkey, netuid) from its positions.
+// unstakeAll is `stake remove --all` and `--all-alpha`: it lists what will be sold, with
+// its TAO value now, asks, and sends stake/unstake_all or stake/unstake_all_alpha.
+func unstakeAll(cmd *cobra.Command, env *cliEnv, nf *nodeFlag, sf *sendFlags, hot keys.PublicKey, toRoot, yes bool) error {
+	c, err := nf.client()
+	if err != nil {
+		return err
+	}
+	cold, err := signerPub(cmd, env, sf)
+	if err != nil {
+		return err
+	}
+	var ps []stake.Position
+	if _, err := c.Query(cmd.Context(), "/stake/coldkey/"+cold.Hex(), 0, &ps); err != nil {
+		return err
+	}
+	var parts []string
+	var value uint64
+	for _, p := range ps {
+		if p.Hotkey != hot.String() || p.Stake == 0 || (toRoot && p.Netuid == 0) {
+			continue
+		}
+		parts = append(parts, fmt.Sprintf("%s %s (%s TAO)", accounts.FormatAmount(p.Stake), netuidUnit(p.Netuid), accounts.FormatAmount(p.TAOValue)))
+		value += p.TAOValue
+	}
+	if len(parts) == 0 {
+		return fmt.Errorf("%s has no stake on %s to unstake", cold, hot)
+	}
+	dest := "to the balance"
+	if toRoot {
+		dest = "and stake the TAO on root under the hotkey"
+	}
+	if err := confirm(env, yes, fmt.Sprintf("Unstake from %s: %s, about %s TAO with fees and slippage, %s", hot, strings.Join(parts, ", "),
+		accounts.FormatAmount(value), dest)); err != nil {
+		return err
+	}
+	m, err := stake.NewUnstakeAll(hot, toRoot)
+	if err != nil {
+		return err
+	}
+	return sf.sendTelling(cmd, env, nf, m, func(v *client.TxView) string {
+		var got uint64
+		n := 0
+		for _, e := range v.Events {
+			if e.Type == "stake_removed" {
+				t, _ := strconv.ParseUint(e.Attributes["amount"], 10, 64)
+				got, n = got+t, n+1
+			}
+		}
+		if toRoot {
+			return fmt.Sprintf("sold %d alpha positions on %s for %s TAO, staked on root", n, hot, accounts.FormatAmount(got))
+		}
+		return fmt.Sprintf("unstaked %d positions from %s: %s TAO to the balance", n, hot, accounts.FormatAmount(got))
+	})
+}
+
 func alphaOf(cmd *cobra.Command, c *client.Client, cold, hot keys.PublicKey, netuid uint16) (uint64, error) {
 	var ps []stake.Position
 	if _, err := c.Query(cmd.Context(), "/stake/coldkey/"+cold.Hex(), 0, &ps); err != nil {

@@ -60,18 +60,30 @@ func buildTransfer(a *Args) (tx.Msg, error) {
 //	move from=ACCOUNT to=ACCOUNT amount=TOKENS [from_netuid=N to_netuid=N]
 //	transfer_stake dest=ACCOUNT hotkey=ACCOUNT amount=TOKENS [from_netuid=N to_netuid=N]
 //	swap hotkey=ACCOUNT from_netuid=N to_netuid=N amount=TOKENS [limit=RATIO partial=true]
+//	unstake_all hotkey=ACCOUNT
+//	unstake_all_alpha hotkey=ACCOUNT
 //
 // On a dTAO subnet (netuid > 0) amounts of stake are alpha; a limit price is in TAO per
 // alpha, written like an amount (1.5 is 1_500_000_000 rao per alpha).
 func StakeMsgs() MsgBuilders {
 	return MsgBuilders{
-		"add":            hotkeyAmount(stake.NewAddOn),
-		"remove":         hotkeyAmount(stake.NewRemoveOn),
-		"set_take":       buildSetTake,
-		"move":           buildMove,
-		"transfer_stake": buildTransferStake,
-		"swap":           buildSwapStake,
+		"add":               hotkeyAmount(stake.NewAddOn),
+		"remove":            hotkeyAmount(stake.NewRemoveOn),
+		"set_take":          buildSetTake,
+		"move":              buildMove,
+		"transfer_stake":    buildTransferStake,
+		"swap":              buildSwapStake,
+		"unstake_all":       func(a *Args) (tx.Msg, error) { return buildUnstakeAll(a, false) },
+		"unstake_all_alpha": func(a *Args) (tx.Msg, error) { return buildUnstakeAll(a, true) },
 	}
+}
+
+func buildUnstakeAll(a *Args, toRoot bool) (tx.Msg, error) {
+	hot, err := a.Account("hotkey")
+	if err != nil {
+		return tx.Msg{}, err
+	}
+	return stake.NewUnstakeAll(hot, toRoot)
 }
 
 // optUint16 reads an optional u16 argument (0 when absent).

@@ -21,6 +21,9 @@ const (
 	MsgMove     = "stake/move"
 	MsgTransfer = "stake/transfer"
 	MsgSwap     = "stake/swap"
+	// MsgUnstakeAll and MsgUnstakeAllAlpha take an UnstakeAll body.
+	MsgUnstakeAll      = "stake/unstake_all"
+	MsgUnstakeAllAlpha = "stake/unstake_all_alpha"
 	// MsgClaimRoot claims the signer's root dividends (docs/dtao.md §9, Root claims).
 	MsgClaimRoot = "stake/claim_root"
 	// MsgSetChildren and MsgSetChildkeyTake are the child keys (docs/dtao.md §9, Child keys).
@@ -45,6 +48,15 @@ type Add struct {
 	Netuid       uint16 `cbor:"3,keyasint,omitempty"`
 	LimitPrice   uint64 `cbor:"4,keyasint,omitempty"`
 	AllowPartial bool   `cbor:"5,keyasint,omitempty"`
+}
+
+// UnstakeAll is subtensor's unstake_all (stake/unstake_all): all of the signer's stake on
+// Hotkey, on every subnet, back to its balance — the alpha sold through each pool, root
+// TAO one for one; or unstake_all_alpha (stake/unstake_all_alpha): every alpha position
+// sold and the TAO staked on root under Hotkey, root stake left as it is. A position the
+// pool refuses (a sale below the minimum stake, more than 1000 × the reserve) stays.
+type UnstakeAll struct {
+	Hotkey []byte `cbor:"1,keyasint"`
 }
 
 // Remove unstakes Amount (TAO on root, alpha on a dTAO subnet, sold through the pool)
@@ -144,6 +156,15 @@ type HotkeyView struct {
 // NewAdd builds a stake/add message on the root subnet.
 func NewAdd(hotkey keys.PublicKey, amount uint64) (tx.Msg, error) {
 	return tx.NewMsg(MsgAdd, Add{Hotkey: hotkey[:], Amount: amount})
+}
+
+// NewUnstakeAll builds stake/unstake_all, or with toRoot stake/unstake_all_alpha.
+func NewUnstakeAll(hotkey keys.PublicKey, toRoot bool) (tx.Msg, error) {
+	typ := MsgUnstakeAll
+	if toRoot {
+		typ = MsgUnstakeAllAlpha
+	}
+	return tx.NewMsg(typ, UnstakeAll{Hotkey: hotkey[:]})
 }
 
 // NewAddOn builds a stake/add message on a subnet, with an optional limit price.

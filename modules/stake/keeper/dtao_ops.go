@@ -1,9 +1,9 @@
 package keeper
 
 import (
-	abci "github.com/cometbft/cometbft/abci/types"
-
 	"strconv"
+
+	abci "github.com/cometbft/cometbft/abci/types"
 
 	"github.com/tessera-net/tessera/dtao"
 	"github.com/tessera-net/tessera/keys"
@@ -124,37 +124,118 @@ func (sk *Keeper) addAlpha(ctx *module.Context, signer, hot keys.PublicKey, a st
 
 // removeAlpha is stake/remove on a dTAO subnet: the alpha is sold through the pool.
 func (sk *Keeper) removeAlpha(ctx *module.Context, signer, hot keys.PublicKey, r stake.Remove) error {
-	sd, pool, err := sk.side(ctx.KV, r.Netuid)
-	if err != nil {
-		return err
-	}
 	have, err := sk.needPosition(ctx.KV, r.Netuid, hot, signer, r.Amount)
 	if err != nil {
 		return err
 	}
-	if _, err := sk.ensureIssuance(ctx.KV); err != nil {
-		return err
-	}
 	lim := dtao.Limit{Price: r.LimitPrice, AllowPartial: r.AllowPartial}
-	nsd, res, err := dtao.RemoveStake(sd, r.Amount, have, lim, StakeParams())
+	_, err = sk.sellAlpha(ctx, signer, hot, r.Netuid, r.Amount, have, lim, true)
+	return err
+}
+
+// sellAlpha sells amount of the signer's alpha on (hot, netuid), of which it has have,
+// through the pool (dtao.RemoveStake: fee and slippage), pays the fee to the block author
+// and emits stake_removed. The TAO goes to the signer's balance when toBalance, else the
+// caller places it; sellAlpha returns it.
+func (sk *Keeper) sellAlpha(ctx *module.Context, signer, hot keys.PublicKey, netuid uint16, amount, have uint64, lim dtao.Limit, toBalance bool) (uint64, error) {
+	sd, pool, err := sk.side(ctx.KV, netuid)
 	if err != nil {
-		return stakeError(err, r.Netuid, sd.Pool, r.Amount, lim)
+		return 0, err
 	}
-	if err := sk.debit(ctx.KV, r.Netuid, hot, signer, res.AlphaTaken); err != nil {
-		return err
+	if _, err := sk.ensureIssuance(ctx.KV); err != nil {
+		return 0, err
 	}
-	if err := sk.accounts.Credit(ctx.KV, signer, res.TAO); err != nil {
-		return err
+	nsd, res, err := dtao.RemoveStake(sd, amount, have, lim, StakeParams())
+	if err != nil {
+		return 0, stakeError(err, netuid, sd.Pool, amount, lim)
+	}
+	if err := sk.debit(ctx.KV, netuid, hot, signer, res.AlphaTaken); err != nil {
+		return 0, err
+	}
+	if toBalance {
+		if err := sk.accounts.Credit(ctx.KV, signer, res.TAO); err != nil {
+			return 0, err
+		}
 	}
 	if err := sk.saveSide(ctx.KV, pool, nsd, res.TAO+res.AuthorTAO); err != nil {
-		return err
+		return 0, err
 	}
 	if err := sk.payAuthor(ctx, res.AuthorTAO); err != nil { // to the block author (authors.go)
-		return err
+		return 0, err
 	}
 	ctx.Emit("stake_removed", module.Attr("coldkey", signer.String()), module.Attr("hotkey", hot.String()),
-		module.Attr("netuid", strconv.Itoa(int(r.Netuid))), module.Attr("alpha", u64s(res.AlphaTaken)),
+		module.Attr("netuid", strconv.Itoa(int(netuid))), module.Attr("alpha", u64s(res.AlphaTaken)),
 		module.Attr("amount", u64s(res.TAO)), module.Attr("fee", u64s(res.AuthorTAO)))
+	return res.TAO, nil
+}
+
+// unstakeAll is stake/unstake_all and, with toRoot, stake/unstake_all_alpha (see
+// stake.UnstakeAll): each alpha position of the signer on the hotkey, in netuid order, is
+// sold whole; one the pool refuses stays (subtensor skips a position whose
+// validate_remove_stake fails). Without toRoot the root stake comes back one for one too;
+// with it the TAO of the sales is staked on root under the hotkey (fee-free, 1:1).
+func (sk *Keeper) unstakeAll(ctx *module.Context, signer keys.PublicKey, msg tx.Msg, toRoot bool) error {
+	var u stake.UnstakeAll
+	if err := msg.DecodeBody(&u); err != nil {
+		return err
+	}
+	hot, err := module.PublicKey("hotkey", u.Hotkey)
+	if err != nil {
+		return err
+	}
+	if err := sk.needOwner(ctx.KV, hot); err != nil {
+		return err
+	}
+	positions, err := sk.AlphaPositions(ctx.KV, signer)
+	if err != nil {
+		return err
+	}
+	var sold uint64
+	sales := 0
+	for _, p := range positions {
+		if p.Hotkey != hot.String() || p.Stake == 0 {
+			continue
+		}
+		// The sale is tried on a copy first (the pure core: what the pool would do), so
+		// that a refused one changes nothing; each position is on its own subnet.
+		sd, _, err := sk.side(ctx.KV, p.Netuid)
+		if err != nil {
+			return err
+		}
+		if _, _, err := dtao.RemoveStake(sd, p.Stake, p.Stake, dtao.Limit{}, StakeParams()); err != nil {
+			continue // the pool refuses this position: it stays
+		}
+		tao, err := sk.sellAlpha(ctx, signer, hot, p.Netuid, p.Stake, p.Stake, dtao.Limit{}, !toRoot)
+		if err != nil {
+			return err
+		}
+		sold, sales = sold+tao, sales+1
+	}
+	root, err := sk.StakeOf(ctx.KV, hot, signer)
+	if err != nil {
+		return err
+	}
+	switch {
+	case toRoot && sold > 0:
+		if err := sk.AddStake(ctx.KV, hot, signer, sold); err != nil {
+			return err
+		}
+		ctx.Emit("stake_added", module.Attr("coldkey", signer.String()), module.Attr("hotkey", hot.String()),
+			module.Attr("netuid", "0"), module.Attr("amount", u64s(sold)), module.Attr("alpha", u64s(sold)), module.Attr("fee", "0"))
+	case !toRoot && root > 0:
+		if err := sk.subStake(ctx.KV, hot, signer, root); err != nil {
+			return err
+		}
+		if err := sk.accounts.Credit(ctx.KV, signer, root); err != nil {
+			return err
+		}
+		ctx.Emit("stake_removed", module.Attr("coldkey", signer.String()), module.Attr("hotkey", hot.String()),
+			module.Attr("netuid", "0"), module.Attr("amount", u64s(root)))
+		sales++
+	}
+	if sales == 0 {
+		return tx.Errorf(tx.CodeNotFound, "%s has no stake on %s that can be unstaked", signer, hot)
+	}
 	return nil
 }
 

@@ -283,6 +283,12 @@ func (sk *Keeper) Handlers() map[string]module.Handler {
 		stake.MsgSetChildren: sk.setChildren, stake.MsgSetChildkeyTake: sk.setChildkeyTake,
 		stake.MsgSetRootClaimType: sk.setRootClaimType,
 		stake.MsgSetAuthor:        sk.setAuthor,
+		stake.MsgUnstakeAll: func(ctx *module.Context, signer keys.PublicKey, msg tx.Msg) error {
+			return sk.unstakeAll(ctx, signer, msg, false)
+		},
+		stake.MsgUnstakeAllAlpha: func(ctx *module.Context, signer keys.PublicKey, msg tx.Msg) error {
+			return sk.unstakeAll(ctx, signer, msg, true)
+		},
 	}
 }
 
