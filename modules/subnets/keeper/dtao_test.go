@@ -310,8 +310,10 @@ func TestDTAOConservationProperty(t *testing.T) {
 	codes := map[tx.Code]int{}
 	childrenSet := 0
 	autos := 0 // root dividends the blocks' auto-claims paid
+	unstakedAll := 0
 	for b := 0; b < 300; b++ {
 		var txs [][]byte
+		var all []bool // txs[i] is an unstake_all
 		for i := rng.Intn(4); i > 0; i-- {
 			u := users[rng.Intn(len(users))]
 			hi := rng.Intn(len(hots))
@@ -324,7 +326,7 @@ func TestDTAOConservationProperty(t *testing.T) {
 			}
 			var m tx.Msg
 			var err error
-			switch rng.Intn(10) {
+			switch rng.Intn(11) {
 			case 0, 1:
 				m, err = stake.NewAddOn(n1, hk, amt, limit, rng.Intn(2) == 0)
 			case 2:
@@ -357,15 +359,20 @@ func TestDTAOConservationProperty(t *testing.T) {
 					ns = []uint16{uint16(1 + rng.Intn(2))}
 				}
 				m, err = stake.NewSetRootClaimType(typ, ns)
+			case 10: // everything on a hotkey, to the balance or into root stake
+				m, err = stake.NewUnstakeAll(hk, rng.Intn(2) == 0)
 			}
 			if err != nil {
 				t.Fatal(err)
 			}
-			txs = append(txs, h.sign(u, m))
+			txs, all = append(txs, h.sign(u, m)), append(all, m.Type == stake.MsgUnstakeAll || m.Type == stake.MsgUnstakeAllAlpha)
 		}
 		r := h.block(txs...)
-		for _, tr := range r.TxResults {
+		for i, tr := range r.TxResults {
 			codes[tx.Code(tr.Code)]++
+			if all[i] && tr.Code == 0 {
+				unstakedAll++
+			}
 			for _, e := range tr.Events {
 				if e.Type == "author_fee" {
 					for _, at := range e.Attributes {
@@ -394,10 +401,12 @@ func TestDTAOConservationProperty(t *testing.T) {
 			h.nonces[u.Public()] = acct.Nonce
 		}
 	}
-	if codes[tx.CodeOK] < 50 || childrenSet < 3 || authorFees == 0 {
-		t.Fatalf("too few operations succeeded to mean anything: %v, %d sets of children applied, %d rao of fees to the author", codes, childrenSet, authorFees)
+	if codes[tx.CodeOK] < 50 || childrenSet < 3 || authorFees == 0 || unstakedAll == 0 {
+		t.Fatalf("too few operations succeeded to mean anything: %v, %d sets of children applied, %d unstake_all, %d rao of fees to the author",
+			codes, childrenSet, unstakedAll, authorFees)
 	}
-	t.Logf("results by code: %v; %d sets of children applied; %d auto-claims; %d rao of fees to the block author", codes, childrenSet, autos, authorFees)
+	t.Logf("results by code: %v; %d sets of children applied; %d unstake_all; %d auto-claims; %d rao of fees to the block author",
+		codes, childrenSet, unstakedAll, autos, authorFees)
 }
 
 // At max_subnets a new subnet replaces the non-immune one with the lowest moving price
