@@ -146,6 +146,7 @@ func TestDTAOStakeMovesThroughCLI(t *testing.T) {
 
 	// `stake remove --all-alpha` sells every alpha position of the hotkey into root stake,
 	// `--all` then brings everything back to the balance; each says what it sold first.
+	ok("staked 1.000000000 TAO", "stake", "add", "--wallet.name", "w", "--netuid", "1", "--amount", "1", "--safe", "--tolerance", "0.05", "--yes")
 	root0, _ := alpha(0, w.hotkey, w.coldkey)
 	fails("pass --yes", "stake", "remove", "--wallet.name", "w", "--all-alpha")
 	ok("staked on root", "stake", "remove", "--wallet.name", "w", "--all-alpha", "--yes")

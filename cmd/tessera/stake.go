@@ -155,8 +155,9 @@ func quoteLine(what string, q client.Quote, inUnit, outUnit string, lim dtao.Lim
 	return s
 }
 
-// quoteError explains a refused simulation as the chain would.
-func quoteError(err error, netuid uint16) error {
+// quoteError explains a refused simulation as the chain would: lim is the limit given,
+// swapRatio a swap's origin/destination price ratio now (0 for a stake or unstake).
+func quoteError(err error, netuid uint16, lim dtao.Limit, swapRatio uint64) error {
 	var me *dtao.MoveLimitError
 	if errors.As(err, &me) {
 		return fmt.Errorf("the chain would refuse this from subnet %d: at the limit ratio the swap may take at most %s (the origin/destination price ratio is %s; --partial swaps that much)",
@@ -167,8 +168,16 @@ func quoteError(err error, netuid uint16) error {
 	}
 	var le *dtao.LimitError
 	if errors.As(err, &le) {
+		limit := lim.Price
+		if limit == 0 {
+			limit = stake.RaoPrice(le.Limit)
+		}
+		if swapRatio != 0 {
+			return fmt.Errorf("the chain would refuse this from subnet %d: the origin/destination price ratio is %s, below the least accepted %s",
+				netuid, client.FormatPrice(swapRatio), client.FormatPrice(limit))
+		}
 		return fmt.Errorf("the chain would refuse this on subnet %d: limit price not met: the price is %s TAO per alpha, the limit %s",
-			netuid, client.FormatPrice(stake.RaoPrice(le.Current)), client.FormatPrice(stake.RaoPrice(le.Limit)))
+			netuid, client.FormatPrice(stake.RaoPrice(le.Current)), client.FormatPrice(limit))
 	}
 	return fmt.Errorf("the chain would refuse this on subnet %d: %v", netuid, err)
 }
@@ -243,7 +252,7 @@ func newStakeAddRemoveCmd(env *cliEnv, nf *nodeFlag, remove bool) *cobra.Command
 					return err
 				}
 				if q, err = client.QuoteRemove(sd, units, have, lim); err != nil {
-					return quoteError(err, netuid)
+					return quoteError(err, netuid, lim, 0)
 				}
 				if err := confirm(env, lf.yes, quoteLine("Unstake", q, netuidUnit(netuid), "TAO", lim)); err != nil {
 					return err
@@ -254,7 +263,7 @@ func newStakeAddRemoveCmd(env *cliEnv, nf *nodeFlag, remove bool) *cobra.Command
 				}
 			} else {
 				if q, err = client.QuoteAdd(sd, units, lim); err != nil {
-					return quoteError(err, netuid)
+					return quoteError(err, netuid, lim, 0)
 				}
 				if err := confirm(env, lf.yes, quoteLine("Stake", q, "TAO", netuidUnit(netuid), lim)); err != nil {
 					return err
@@ -370,10 +379,14 @@ func unstakeAll(cmd *cobra.Command, env *cliEnv, nf *nodeFlag, sf *sendFlags, ho
 				got, n = got+t, n+1
 			}
 		}
-		if toRoot {
-			return fmt.Sprintf("sold %d alpha positions on %s for %s TAO, staked on root", n, hot, accounts.FormatAmount(got))
+		positions := "positions"
+		if n == 1 {
+			positions = "position"
 		}
-		return fmt.Sprintf("unstaked %d positions from %s: %s TAO to the balance", n, hot, accounts.FormatAmount(got))
+		if toRoot {
+			return fmt.Sprintf("sold %d alpha %s on %s for %s TAO, staked on root", n, positions, hot, accounts.FormatAmount(got))
+		}
+		return fmt.Sprintf("unstaked %d %s from %s: %s TAO to the balance", n, positions, hot, accounts.FormatAmount(got))
 	})
 }
 
@@ -459,8 +472,8 @@ and a quote is shown before signing (--yes skips the question).`,
 					return err
 				}
 				var lim dtao.Limit
+				ratio := stake.RaoPrice(fs.Pool.Price().Div(ts.Pool.Price()))
 				if kind == "swap" {
-					ratio := stake.RaoPrice(fs.Pool.Price().Div(ts.Pool.Price()))
 					if lim, err = lf.limit(ratio, false); err != nil {
 						return err
 					}
@@ -478,10 +491,22 @@ and a quote is shown before signing (--yes skips the question).`,
 				}
 				q, err := client.QuoteMove(fs, ts, units, have, lim)
 				if err != nil {
-					return quoteError(err, fromNet)
+					swapRatio := uint64(0)
+					if kind == "swap" {
+						swapRatio = ratio
+					}
+					return quoteError(err, fromNet, lim, swapRatio)
 				}
 				what := fmt.Sprintf("%s from subnet %d to subnet %d", strings.ToUpper(kind[:1])+kind[1:], fromNet, toNet)
-				if err := confirm(env, lf.yes, quoteLine(what, q, netuidUnit(fromNet), netuidUnit(toNet), lim)); err != nil {
+				line := quoteLine(what, q, netuidUnit(fromNet), netuidUnit(toNet), dtao.Limit{}) // the price is the destination's
+				if lim.Price != 0 {
+					// A swap's limit is on the origin/destination price ratio, not a price.
+					line += fmt.Sprintf("; origin/destination price ratio %s, least accepted %s", client.FormatPrice(ratio), client.FormatPrice(lim.Price))
+					if lim.AllowPartial {
+						line += " (partial allowed)"
+					}
+				}
+				if err := confirm(env, lf.yes, line); err != nil {
 					return err
 				}
 			}
