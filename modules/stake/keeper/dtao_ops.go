@@ -193,17 +193,12 @@ func (sk *Keeper) unstakeAll(ctx *module.Context, signer keys.PublicKey, msg tx.
 	var sold uint64
 	sales := 0
 	for _, p := range positions {
-		if p.Hotkey != hot.String() || p.Stake == 0 {
+		// A position's TAO value is its whole sale simulated on the pool as it is now
+		// (AlphaPositions), 0 where the pool refuses it (or it would fetch nothing): that
+		// position stays, and a refused sale changes nothing. Each position is on its own
+		// subnet, so the sales before it do not move its pool.
+		if p.Hotkey != hot.String() || p.Stake == 0 || p.TAOValue == 0 {
 			continue
-		}
-		// The sale is tried on a copy first (the pure core: what the pool would do), so
-		// that a refused one changes nothing; each position is on its own subnet.
-		sd, _, err := sk.side(ctx.KV, p.Netuid)
-		if err != nil {
-			return err
-		}
-		if _, _, err := dtao.RemoveStake(sd, p.Stake, p.Stake, dtao.Limit{}, StakeParams()); err != nil {
-			continue // the pool refuses this position: it stays
 		}
 		tao, err := sk.sellAlpha(ctx, signer, hot, p.Netuid, p.Stake, p.Stake, dtao.Limit{}, !toRoot)
 		if err != nil {
