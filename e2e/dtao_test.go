@@ -21,7 +21,7 @@ import (
 // hotkey, `stake swap` to root (with a limit that caps it: refused naming the most it
 // admits, or with --partial cut to that), `stake transfer` to another coldkey and `stake
 // remove` each go through; `wallet overview` values the stake in TAO; `stake remove
-// --all-alpha` and `--all` empty the hotkey's positions.
+// --all --netuid 1` empties one position, `--all-alpha` and `--all` all of the hotkey's.
 func TestDTAOStakeMovesThroughCLI(t *testing.T) {
 	ctx := binaryTest(t, 2*time.Minute)
 	run, rpc, home := startCLIDevnet(ctx, t, 5)
@@ -146,6 +146,12 @@ func TestDTAOStakeMovesThroughCLI(t *testing.T) {
 
 	// `stake remove --all-alpha` sells every alpha position of the hotkey into root stake,
 	// `--all` then brings everything back to the balance; each says what it sold first.
+	// `--all --netuid 1` unstakes that subnet's whole position as it is when it runs.
+	ok("staked 1.000000000 TAO", "stake", "add", "--wallet.name", "w", "--netuid", "1", "--amount", "1", "--safe", "--tolerance", "0.05", "--yes")
+	ok("unstaked", "stake", "remove", "--wallet.name", "w", "--netuid", "1", "--all", "--yes")
+	if a1, _ := alpha(1, w.hotkey, w.coldkey); a1 > 100_000_000 {
+		t.Fatalf("%d alpha left on subnet 1 after --all --netuid 1", a1)
+	}
 	ok("staked 1.000000000 TAO", "stake", "add", "--wallet.name", "w", "--netuid", "1", "--amount", "1", "--safe", "--tolerance", "0.05", "--yes")
 	root0, _ := alpha(0, w.hotkey, w.coldkey)
 	fails("pass --yes", "stake", "remove", "--wallet.name", "w", "--all-alpha")

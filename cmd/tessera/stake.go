@@ -203,9 +203,15 @@ func newStakeAddRemoveCmd(env *cliEnv, nf *nodeFlag, remove bool) *cobra.Command
 			if err != nil {
 				return err
 			}
+			if all && cmd.Flags().Changed("netuid") {
+				if allAlpha || amount != "" || lf.partial {
+					return usagef("--all with --netuid unstakes that subnet's whole position: give neither --amount, --all-alpha nor --partial")
+				}
+				return removeFull(cmd, env, nf, sf, pub, netuid, &lf)
+			}
 			if all || allAlpha {
-				if all && allAlpha || amount != "" || netuid != 0 || lf.price != "" || lf.safe {
-					return usagef("--all and --all-alpha take every subnet's stake of the hotkey: give neither --amount, --netuid, a limit nor the other")
+				if all && allAlpha || amount != "" || cmd.Flags().Changed("netuid") || lf.price != "" || lf.safe {
+					return usagef("--all and --all-alpha take every subnet's stake of the hotkey: give neither --amount, --netuid (but --all --netuid N: one subnet's), a limit nor the other")
 				}
 				return unstakeAll(cmd, env, nf, sf, pub, allAlpha, lf.yes)
 			}
@@ -290,7 +296,7 @@ func newStakeAddRemoveCmd(env *cliEnv, nf *nodeFlag, remove bool) *cobra.Command
 	c.Flags().StringVar(&amount, "amount", "", "tokens: TAO to stake, or the stake to remove (alpha on a dTAO subnet)")
 	c.Flags().Uint16Var(&netuid, "netuid", 0, "the subnet (0: root, TAO one for one)")
 	if remove {
-		c.Flags().BoolVar(&all, "all", false, "unstake all of the coldkey's stake on the hotkey, on every subnet, to the balance (unstake_all)")
+		c.Flags().BoolVar(&all, "all", false, "unstake all of the coldkey's stake on the hotkey, on every subnet, to the balance (unstake_all); with --netuid, that subnet's whole position (remove_stake_full_limit)")
 		c.Flags().BoolVar(&allAlpha, "all-alpha", false, "sell all of the coldkey's alpha on the hotkey, on every subnet, and stake the TAO on root (unstake_all_alpha)")
 	}
 	return c
@@ -331,6 +337,62 @@ func signerPub(cmd *cobra.Command, env *cliEnv, sf *sendFlags) (keys.PublicKey, 
 }
 
 // alphaOf reads a coldkey's stake on (hotkey, netuid) from its positions.
+// removeFull is `stake remove --all --netuid N`: the whole position on one subnet, as
+// it is when the transaction runs, with an optional limit (never partial); the quote is
+// of the position now.
+func removeFull(cmd *cobra.Command, env *cliEnv, nf *nodeFlag, sf *sendFlags, hot keys.PublicKey, netuid uint16, lf *limitFlags) error {
+	c, err := nf.client()
+	if err != nil {
+		return err
+	}
+	cold, err := signerPub(cmd, env, sf)
+	if err != nil {
+		return err
+	}
+	have, err := alphaOf(cmd, c, cold, hot, netuid)
+	if err != nil {
+		return err
+	}
+	if have == 0 {
+		return fmt.Errorf("%s has no stake on %s on subnet %d", cold, hot, netuid)
+	}
+	var lim dtao.Limit
+	if netuid == 0 {
+		if lf.price != "" || lf.safe {
+			return usagef("root stake (--netuid 0) is TAO one for one: it has no price to limit")
+		}
+		if err := confirm(env, lf.yes, fmt.Sprintf("Unstake all %s TAO of root stake on %s to the balance", accounts.FormatAmount(have), hot)); err != nil {
+			return err
+		}
+	} else {
+		sd, err := c.Side(cmd.Context(), netuid)
+		if err != nil {
+			return err
+		}
+		if lim, err = lf.limit(stake.RaoPrice(sd.Pool.Price()), false); err != nil {
+			return err
+		}
+		q, err := client.QuoteRemove(sd, have, have, lim)
+		if err != nil {
+			return quoteError(err, netuid, lim, 0)
+		}
+		if err := confirm(env, lf.yes, quoteLine("Unstake all", q, netuidUnit(netuid), "TAO", lim)); err != nil {
+			return err
+		}
+	}
+	m, err := stake.NewRemoveFull(netuid, hot, lim.Price)
+	if err != nil {
+		return err
+	}
+	return sf.sendTelling(cmd, env, nf, m, func(v *client.TxView) string {
+		t, _ := eventAttr(v, "stake_removed", "amount")
+		if a, ok := eventAttr(v, "stake_removed", "alpha"); ok {
+			return fmt.Sprintf("unstaked %s %s from %s for %s TAO", rao(a), netuidUnit(netuid), hot, rao(t))
+		}
+		return fmt.Sprintf("unstaked %s TAO from %s", rao(t), hot)
+	})
+}
+
 // unstakeAll is `stake remove --all` and `--all-alpha`: it lists what will be sold, with
 // its TAO value now, asks, and sends stake/unstake_all or stake/unstake_all_alpha.
 func unstakeAll(cmd *cobra.Command, env *cliEnv, nf *nodeFlag, sf *sendFlags, hot keys.PublicKey, toRoot, yes bool) error {

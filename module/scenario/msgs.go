@@ -60,6 +60,7 @@ func buildTransfer(a *Args) (tx.Msg, error) {
 //	move from=ACCOUNT to=ACCOUNT amount=TOKENS [from_netuid=N to_netuid=N]
 //	transfer_stake dest=ACCOUNT hotkey=ACCOUNT amount=TOKENS [from_netuid=N to_netuid=N]
 //	swap hotkey=ACCOUNT from_netuid=N to_netuid=N amount=TOKENS [limit=RATIO partial=true]
+//	remove_full hotkey=ACCOUNT [netuid=N limit=PRICE]
 //	unstake_all hotkey=ACCOUNT
 //	unstake_all_alpha hotkey=ACCOUNT
 //
@@ -73,9 +74,26 @@ func StakeMsgs() MsgBuilders {
 		"move":              buildMove,
 		"transfer_stake":    buildTransferStake,
 		"swap":              buildSwapStake,
+		"remove_full":       buildRemoveFull,
 		"unstake_all":       func(a *Args) (tx.Msg, error) { return buildUnstakeAll(a, false) },
 		"unstake_all_alpha": func(a *Args) (tx.Msg, error) { return buildUnstakeAll(a, true) },
 	}
+}
+
+func buildRemoveFull(a *Args) (tx.Msg, error) {
+	hot, err := a.Account("hotkey")
+	if err != nil {
+		return tx.Msg{}, err
+	}
+	netuid, err := optUint16(a, "netuid")
+	if err != nil {
+		return tx.Msg{}, err
+	}
+	limit, _, err := limitArgs(a)
+	if err != nil {
+		return tx.Msg{}, err
+	}
+	return stake.NewRemoveFull(netuid, hot, limit)
 }
 
 func buildUnstakeAll(a *Args, toRoot bool) (tx.Msg, error) {

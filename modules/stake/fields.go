@@ -27,6 +27,12 @@ func MsgFields(signer keys.PublicKey, m tx.Msg) (fields map[string]any, ok bool,
 			return nil, true, err
 		}
 		return withLimit(map[string]any{"coldkey": signer.String(), "hotkey": keys.AddressOf(r.Hotkey), "amount": amount(r.Amount)}, r.Netuid, r.LimitPrice, r.AllowPartial), true, nil
+	case MsgRemoveFull:
+		var f RemoveFull
+		if err := m.DecodeBody(&f); err != nil {
+			return nil, true, err
+		}
+		return withLimit(map[string]any{"coldkey": signer.String(), "hotkey": keys.AddressOf(f.Hotkey)}, f.Netuid, f.LimitPrice, false), true, nil
 	case MsgUnstakeAll, MsgUnstakeAllAlpha:
 		var u UnstakeAll
 		if err := m.DecodeBody(&u); err != nil {

@@ -24,6 +24,7 @@ const (
 	// MsgUnstakeAll and MsgUnstakeAllAlpha take an UnstakeAll body.
 	MsgUnstakeAll      = "stake/unstake_all"
 	MsgUnstakeAllAlpha = "stake/unstake_all_alpha"
+	MsgRemoveFull      = "stake/remove_full"
 	// MsgClaimRoot claims the signer's root dividends (docs/dtao.md §9, Root claims).
 	MsgClaimRoot = "stake/claim_root"
 	// MsgSetChildren and MsgSetChildkeyTake are the child keys (docs/dtao.md §9, Child keys).
@@ -57,6 +58,15 @@ type Add struct {
 // pool refuses (a sale below the minimum stake, more than 1000 × the reserve) stays.
 type UnstakeAll struct {
 	Hotkey []byte `cbor:"1,keyasint"`
+}
+
+// RemoveFull is subtensor's remove_stake_full_limit: the signer's whole stake on Hotkey on
+// subnet Netuid, as much as it is when the transaction runs, unstaked as Remove does;
+// LimitPrice (0: none) refuses a sale that would pass it, never partially.
+type RemoveFull struct {
+	Hotkey     []byte `cbor:"1,keyasint"`
+	Netuid     uint16 `cbor:"2,keyasint,omitempty"`
+	LimitPrice uint64 `cbor:"3,keyasint,omitempty"`
 }
 
 // Remove unstakes Amount (TAO on root, alpha on a dTAO subnet, sold through the pool)
@@ -165,6 +175,11 @@ func NewUnstakeAll(hotkey keys.PublicKey, toRoot bool) (tx.Msg, error) {
 		typ = MsgUnstakeAllAlpha
 	}
 	return tx.NewMsg(typ, UnstakeAll{Hotkey: hotkey[:]})
+}
+
+// NewRemoveFull builds stake/remove_full: all of the signer's stake on hotkey on netuid.
+func NewRemoveFull(netuid uint16, hotkey keys.PublicKey, limitPrice uint64) (tx.Msg, error) {
+	return tx.NewMsg(MsgRemoveFull, RemoveFull{Hotkey: hotkey[:], Netuid: netuid, LimitPrice: limitPrice})
 }
 
 // NewAddOn builds a stake/add message on a subnet, with an optional limit price.

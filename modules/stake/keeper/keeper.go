@@ -283,6 +283,7 @@ func (sk *Keeper) Handlers() map[string]module.Handler {
 		stake.MsgSetChildren: sk.setChildren, stake.MsgSetChildkeyTake: sk.setChildkeyTake,
 		stake.MsgSetRootClaimType: sk.setRootClaimType,
 		stake.MsgSetAuthor:        sk.setAuthor,
+		stake.MsgRemoveFull:       sk.removeFull,
 		stake.MsgUnstakeAll: func(ctx *module.Context, signer keys.PublicKey, msg tx.Msg) error {
 			return sk.unstakeAll(ctx, signer, msg, false)
 		},
@@ -334,6 +335,11 @@ func (sk *Keeper) remove(ctx *module.Context, signer keys.PublicKey, msg tx.Msg)
 	if r.Amount == 0 {
 		return tx.Errorf(tx.CodeInvalidAmount, "unstake amount must be greater than zero")
 	}
+	return sk.removeStake(ctx, signer, hot, r)
+}
+
+// removeStake is stake/remove of r on hot (decoded and checked).
+func (sk *Keeper) removeStake(ctx *module.Context, signer, hot keys.PublicKey, r stake.Remove) error {
 	if r.Netuid != 0 {
 		return sk.removeAlpha(ctx, signer, hot, r)
 	}
@@ -345,6 +351,29 @@ func (sk *Keeper) remove(ctx *module.Context, signer keys.PublicKey, msg tx.Msg)
 	}
 	ctx.Emit("stake_removed", module.Attr("coldkey", signer.String()), module.Attr("hotkey", hot.String()), module.Attr("amount", strconv.FormatUint(r.Amount, 10)))
 	return nil
+}
+
+// removeFull is stake/remove_full: stake/remove of the whole position as it is now.
+func (sk *Keeper) removeFull(ctx *module.Context, signer keys.PublicKey, msg tx.Msg) error {
+	var f stake.RemoveFull
+	if err := msg.DecodeBody(&f); err != nil {
+		return err
+	}
+	hot, err := module.PublicKey("hotkey", f.Hotkey)
+	if err != nil {
+		return err
+	}
+	if f.Netuid == 0 && f.LimitPrice != 0 {
+		return tx.Errorf(tx.CodeInvalidMessage, "root stake is TAO one for one: it has no price to limit")
+	}
+	have, err := sk.positionOf(ctx.KV, f.Netuid, hot, signer)
+	if err != nil {
+		return err
+	}
+	if have == 0 {
+		return tx.Errorf(tx.CodeNotFound, "%s has no stake on %s on subnet %d", signer, hot, f.Netuid)
+	}
+	return sk.removeStake(ctx, signer, hot, stake.Remove{Hotkey: f.Hotkey, Amount: have, Netuid: f.Netuid, LimitPrice: f.LimitPrice})
 }
 
 func (sk *Keeper) move(ctx *module.Context, signer keys.PublicKey, msg tx.Msg) error {
