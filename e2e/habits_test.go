@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"strconv"
@@ -104,6 +105,7 @@ func TestCLIBtcliHabits(t *testing.T) {
 		!strings.Contains(out, "fires at block "+strconv.FormatUint(trig.Pending, 10)+" ") {
 		t.Fatalf("trigger-epoch said %q, subnet 2 shows pending_epoch_at %d (%v)", out, trig.Pending, err)
 	}
+	ok(fmt.Sprintf("next epoch:      block %d (triggered by the owner)", trig.Pending), "subnet", "show", "2")
 	for args, want := range map[[2]string]string{{"2", "w"}: "already has an epoch triggered", {"1", "w"}: "only the owner of subnet 1"} {
 		if _, errs, code := cli("subnet", "trigger-epoch", args[0], "--wallet.name", args[1]); code == 0 || !strings.Contains(errs, want) {
 			t.Fatalf("trigger-epoch %s: exit %d, stderr %q (want %q)", args[0], code, errs, want)

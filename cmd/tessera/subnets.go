@@ -207,8 +207,12 @@ func newSubnetShowCmd(env *cliEnv, nf *nodeFlag) *cobra.Command {
 				return err
 			}
 			return env.emit(s, func(w io.Writer) error {
-				_, err := fmt.Fprintf(w, "netuid:          %d (%s)\nowner:           %s\nowner hotkey:    %s\nuids:            %d of %d\nregistration:    %s\nemission/block:  %s\npending:         %s\nlast epoch:      block %d\nnext epoch:      block %d\nlocked:          %s\n",
-					s.Netuid, s.Mechanism, s.Owner, s.OwnerHotkey, s.N, s.Hyperparams.MaxUIDs, accounts.FormatAmount(s.Burn), accounts.FormatAmount(s.EmissionPerBlk), accounts.FormatAmount(s.Pending), s.LastEpochBlock, s.NextEpochBlock, accounts.FormatAmount(s.Locked))
+				next := fmt.Sprintf("block %d", s.NextEpochBlock)
+				if s.PendingEpochAt != 0 && s.PendingEpochAt == s.NextEpochBlock {
+					next += " (triggered by the owner)"
+				}
+				_, err := fmt.Fprintf(w, "netuid:          %d (%s)\nowner:           %s\nowner hotkey:    %s\nuids:            %d of %d\nregistration:    %s\nemission/block:  %s\npending:         %s\nlast epoch:      block %d\nnext epoch:      %s\nlocked:          %s\n",
+					s.Netuid, s.Mechanism, s.Owner, s.OwnerHotkey, s.N, s.Hyperparams.MaxUIDs, accounts.FormatAmount(s.Burn), accounts.FormatAmount(s.EmissionPerBlk), accounts.FormatAmount(s.Pending), s.LastEpochBlock, next, accounts.FormatAmount(s.Locked))
 				return err
 			})
 		},
