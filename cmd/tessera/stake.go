@@ -249,11 +249,7 @@ func newStakeAddRemoveCmd(env *cliEnv, nf *nodeFlag, remove bool) *cobra.Command
 			var q client.Quote
 			var m tx.Msg
 			if remove {
-				cold, err := signerPub(cmd, env, sf)
-				if err != nil {
-					return err
-				}
-				have, err := alphaOf(cmd, c, cold, pub, netuid)
+				_, have, err := signerStake(cmd, env, sf, c, pub, netuid)
 				if err != nil {
 					return err
 				}
@@ -345,11 +341,7 @@ func removeFull(cmd *cobra.Command, env *cliEnv, nf *nodeFlag, sf *sendFlags, ho
 	if err != nil {
 		return err
 	}
-	cold, err := signerPub(cmd, env, sf)
-	if err != nil {
-		return err
-	}
-	have, err := alphaOf(cmd, c, cold, hot, netuid)
+	cold, have, err := signerStake(cmd, env, sf, c, hot, netuid)
 	if err != nil {
 		return err
 	}
@@ -452,6 +444,17 @@ func unstakeAll(cmd *cobra.Command, env *cliEnv, nf *nodeFlag, sf *sendFlags, ho
 	})
 }
 
+// signerStake is the signing coldkey and its stake on (hot, netuid): TAO on root, alpha
+// elsewhere.
+func signerStake(cmd *cobra.Command, env *cliEnv, sf *sendFlags, c *client.Client, hot keys.PublicKey, netuid uint16) (keys.PublicKey, uint64, error) {
+	cold, err := signerPub(cmd, env, sf)
+	if err != nil {
+		return keys.PublicKey{}, 0, err
+	}
+	have, err := alphaOf(cmd, c, cold, hot, netuid)
+	return cold, have, err
+}
+
 func alphaOf(cmd *cobra.Command, c *client.Client, cold, hot keys.PublicKey, netuid uint16) (uint64, error) {
 	var ps []stake.Position
 	if _, err := c.Query(cmd.Context(), "/stake/coldkey/"+cold.Hex(), 0, &ps); err != nil {
@@ -543,11 +546,7 @@ and a quote is shown before signing (--yes skips the question).`,
 						return err
 					}
 				}
-				cold, err := signerPub(cmd, env, sf)
-				if err != nil {
-					return err
-				}
-				have, err := alphaOf(cmd, c, cold, src, fromNet)
+				_, have, err := signerStake(cmd, env, sf, c, src, fromNet)
 				if err != nil {
 					return err
 				}
